@@ -1,0 +1,26 @@
+"""The ``crmhub`` command line (Typer). Each role registers its commands from its own module."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="crmhub",
+    help="crmhub: real-time hub from legacy systems to CRM front ends over Apache Kafka.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    # Imported here so `crmhub --help` stays fast and modules register in one visible place.
+    from hub import cli_commands  # noqa: F401
+
+
+def main() -> None:
+    _register()
+    app()
+
+
+if __name__ == "__main__":
+    main()
