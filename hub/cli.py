@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 import typer
 
 app = typer.Typer(
@@ -18,8 +19,22 @@ def _register() -> None:
 
 
 def main() -> None:
+    """Entry point: crmhub errors are printed as one clear message (no traceback) with exit code 1."""
+    from schemas.errors import CrmhubError
+
     _register()
-    app()
+    try:
+        app(standalone_mode=False)
+    except CrmhubError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except (typer.Abort, KeyboardInterrupt):
+        raise SystemExit(130) from None
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
 
 
 if __name__ == "__main__":

@@ -1,3 +1,4 @@
 """Registers every sub-command on the Typer app (one import per role)."""
 
 from __future__ import annotations
+from hub import cli_kafka  # noqa: F401

@@ -1,0 +1,54 @@
+# The two commands a newcomer runs: `make demo` and `make test`. Both set everything up themselves,
+# idempotently: system packages (apt, only if missing), the virtualenv, pip packages, the Kafka jars (Maven).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SYSTEM_PACKAGES ?=
+PYTEST_ARGS ?=
+
+.PHONY: setup system demo test test-unit lint typecheck bench kafka-up kafka-down clean
+
+setup: $(STAMP) .crmhub/.jars
+
+system:
+	bash scripts/setup-system.sh $(SYSTEM_PACKAGES)
+
+$(STAMP): pyproject.toml
+	bash scripts/setup-system.sh $(SYSTEM_PACKAGES)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+.crmhub/.jars: $(STAMP) hub/kafka/pom.xml
+	$(BIN)/crmhub kafka jars
+	mkdir -p .crmhub && touch $@
+
+demo: setup
+	$(BIN)/crmhub demo -c config/demo.yaml
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-unit: setup
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+typecheck: lint
+
+bench: setup
+	$(BIN)/python bench/bench_ebcdic.py
+
+kafka-up: setup
+	$(BIN)/crmhub kafka up -c config/demo.yaml
+
+kafka-down: setup
+	$(BIN)/crmhub kafka down -c config/demo.yaml
+
+clean:
+	-$(BIN)/crmhub kafka down -c config/demo.yaml
+	rm -rf .crmhub test-artifacts .pytest_cache .mypy_cache .ruff_cache

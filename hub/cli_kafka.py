@@ -1,0 +1,74 @@
+"""`crmhub kafka up | down | status | jars`: the local single-node broker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hub.cli import app
+from hub.kafka.local import LocalKafka, resolve_jars
+
+kafka_app = typer.Typer(help="Run a local single-node Apache Kafka broker (KRaft) for development and demo.",
+                        no_args_is_help=True)
+app.add_typer(kafka_app, name="kafka")
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="crmhub YAML config (kafka.local section)")]
+HomeOpt = Annotated[str | None, typer.Option("--kafka-home", envvar="KAFKA_HOME",
+                                             help="use an installed Kafka's libs/ instead of the Maven jars")]
+DirOpt = Annotated[Path | None, typer.Option("--data-dir", help="broker folder (default .crmhub/kafka)")]
+PortOpt = Annotated[int | None, typer.Option("--port", help="client port (default 9092)")]
+
+
+def broker_from(config: Path | None, kafka_home: str | None = None, data_dir: Path | None = None,
+                port: int | None = None) -> LocalKafka:
+    """The local broker described by the config file (if any), with command-line overrides."""
+    from hub.config import HubConfig, load_config
+
+    cfg = load_config(config) if config else HubConfig()
+    local = cfg.kafka.local
+    return LocalKafka(
+        data_dir=Path(data_dir or local.data_dir).resolve(),
+        port=port or local.port,
+        controller_port=local.controller_port,
+        heap=local.heap,
+        kafka_home=kafka_home or local.kafka_home,
+    )
+
+
+@kafka_app.command("up")
+def up(config: ConfigOpt = None, kafka_home: HomeOpt = None, data_dir: DirOpt = None,
+       port: PortOpt = None, timeout: float = 120.0) -> None:
+    """Start the broker (idempotent) and wait until it answers."""
+    broker = broker_from(config, kafka_home, data_dir, port)
+    started = broker.up(timeout=timeout)
+    verb = "started" if started else "already running"
+    typer.echo(f"Kafka {verb} on {broker.bootstrap} (pid {broker.pid()}); log: {broker.log_file}")
+
+
+@kafka_app.command("down")
+def down(config: ConfigOpt = None, data_dir: DirOpt = None) -> None:
+    """Stop the broker cleanly."""
+    broker = broker_from(config, data_dir=data_dir)
+    typer.echo("Kafka stopped" if broker.down() else "Kafka was not running")
+
+
+@kafka_app.command("status")
+def status(config: ConfigOpt = None, data_dir: DirOpt = None, port: PortOpt = None,
+           as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Say whether the broker runs; exit 1 if it does not."""
+    info = LocalKafka.status(broker_from(config, data_dir=data_dir, port=port))
+    if as_json:
+        typer.echo(json.dumps(info))
+    else:
+        state = "running" if info["running"] else "stopped"
+        typer.echo(f"Kafka {state}: bootstrap {info['bootstrap']}, pid {info['pid']}, log {info['log_file']}")
+    raise typer.Exit(0 if info["running"] else 1)
+
+
+@kafka_app.command("jars")
+def jars() -> None:
+    """Resolve the broker's jars with Maven into the cache (done by `up` too)."""
+    typer.echo(str(resolve_jars(quiet=False)))

@@ -1,0 +1,229 @@
+"""Thin wrappers over kafka-python so connectors and pipelines never touch the client library directly.
+
+- ``Producer``: idempotent, ``acks=all``, batching; ``send_batch`` returns only once *every* record of the
+  batch is acknowledged (the runner saves a source position only after that).
+- ``Consumer``: no auto-commit; the caller commits after processing.
+- ``Admin``: topics with configs (compacted ones for offsets, schemas, unified records), group offsets.
+Broker errors become ``RetriableError`` or ``FatalError`` (schemas/errors.py) here, in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from schemas.errors import FatalError, RetriableError
+
+COMPACTED = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0", "segment.ms": "600000"}
+
+Header = tuple[str, bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One message to produce."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[Header] = ()
+    partition: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One consumed message."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp_ms: int
+    headers: Sequence[Header] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass
+class KafkaSettings:
+    bootstrap_servers: str = "127.0.0.1:9092"
+    client_id: str = "crmhub"
+    security: Mapping[str, Any] = field(default_factory=dict)
+
+    def common(self) -> dict[str, Any]:
+        return {"bootstrap_servers": self.bootstrap_servers.split(","), "client_id": self.client_id,
+                **dict(self.security)}
+
+
+def broker_error(exc: Exception, doing: str) -> Exception:
+    """Classify a kafka-python error: retriable ones back off, the rest stop the component."""
+    if isinstance(exc, KafkaError) and getattr(exc, "retriable", False):
+        return RetriableError(f"{doing}: Kafka unreachable or busy ({type(exc).__name__}: {exc})")
+    if isinstance(exc, KafkaError):
+        return FatalError(f"{doing}: {type(exc).__name__}: {exc}")
+    return exc
+
+
+class Producer:
+    """Idempotent producer (kafka-python 3 turns idempotence on by default; stated here anyway)."""
+
+    def __init__(self, settings: KafkaSettings, **overrides: Any) -> None:
+        config: dict[str, Any] = {
+            **settings.common(),
+            "acks": "all",
+            "enable_idempotence": True,
+            "linger_ms": 5,
+            "batch_size": 256 * 1024,
+            "max_request_size": 4 * 1024 * 1024,
+            "retries": 2**31 - 1,
+            "delivery_timeout_ms": 120_000,
+            **overrides,
+        }
+        try:
+            self._producer = KafkaProducer(**config)
+        except Exception as exc:
+            raise broker_error(exc, "creating the producer") from exc
+
+    def send_batch(self, records: Iterable[Record], timeout: float = 120.0) -> list[Ack]:
+        """Send every record, flush, and wait for each acknowledgement; raise if any failed."""
+        futures = []
+        try:
+            for rec in records:
+                futures.append(self._producer.send(rec.topic, key=rec.key, value=rec.value,
+                                                   headers=list(rec.headers), partition=rec.partition))
+            self._producer.flush(timeout=timeout)
+            acks = []
+            for fut in futures:
+                meta = fut.get(timeout=timeout)
+                acks.append(Ack(meta.topic, meta.partition, meta.offset))
+        except Exception as exc:
+            raise broker_error(exc, f"producing a batch of {len(futures)}") from exc
+        return acks
+
+    def send(self, record: Record) -> Ack:
+        return self.send_batch([record])[0]
+
+    def close(self, timeout: float = 10.0) -> None:
+        self._producer.close(timeout=timeout)
+
+
+class Consumer:
+    """Consumer with manual commits: call ``commit()`` after the polled batch is processed."""
+
+    def __init__(self, settings: KafkaSettings, group_id: str | None, topics: Sequence[str] = (),
+                 **overrides: Any) -> None:
+        config: dict[str, Any] = {
+            **settings.common(),
+            "group_id": group_id,
+            "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
+            "max_poll_records": 1000,
+            **overrides,
+        }
+        try:
+            self._consumer = KafkaConsumer(**config)
+        except Exception as exc:
+            raise broker_error(exc, "creating the consumer") from exc
+        if topics:
+            self._consumer.subscribe(list(topics))
+
+    def assign(self, topic: str, partitions: Iterable[int] | None = None, *, from_beginning: bool = True) -> None:
+        parts = partitions if partitions is not None else sorted(self._partitions(topic))
+        tps = [TopicPartition(topic, p) for p in parts]
+        self._consumer.assign(tps)
+        if from_beginning:
+            self._consumer.seek_to_beginning(*tps)
+
+    def _partitions(self, topic: str) -> set[int]:
+        parts = self._consumer.partitions_for_topic(topic)
+        return set(parts or {0})
+
+    def poll(self, timeout_ms: int = 500, max_records: int | None = None) -> list[Message]:
+        try:
+            batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+        except Exception as exc:
+            raise broker_error(exc, "polling") from exc
+        out: list[Message] = []
+        for msgs in batches.values():
+            out.extend(Message(m.topic, m.partition, m.offset, m.key, m.value, m.timestamp,
+                               tuple((h[0], h[1]) for h in (m.headers or ()))) for m in msgs)
+        return out
+
+    def end_offsets(self, topic: str) -> dict[int, int]:
+        tps = [TopicPartition(topic, p) for p in sorted(self._partitions(topic))]
+        return {tp.partition: off for tp, off in self._consumer.end_offsets(tps).items()}
+
+    def position(self, topic: str, partition: int) -> int:
+        return int(self._consumer.position(TopicPartition(topic, partition)))
+
+    def seek(self, topic: str, partition: int, offset: int) -> None:
+        self._consumer.seek(TopicPartition(topic, partition), offset)
+
+    def commit(self) -> None:
+        try:
+            self._consumer.commit()
+        except Exception as exc:
+            raise broker_error(exc, "committing offsets") from exc
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
+class Admin:
+    def __init__(self, settings: KafkaSettings) -> None:
+        try:
+            self._admin = KafkaAdminClient(**settings.common())
+        except Exception as exc:
+            raise broker_error(exc, "connecting the admin client") from exc
+
+    def ensure_topic(self, name: str, partitions: int = 1, replication_factor: int = 1,
+                     configs: Mapping[str, str] | None = None) -> bool:
+        """Create the topic if it does not exist. Returns True if it was created."""
+        topic = NewTopic(name, partitions, replication_factor, topic_configs=dict(configs or {}))
+        try:
+            self._admin.create_topics([topic])
+        except TopicAlreadyExistsError:
+            return False
+        except Exception as exc:
+            raise broker_error(exc, f"creating topic {name}") from exc
+        return True
+
+    def ensure_compacted(self, name: str, partitions: int = 1, replication_factor: int = 1) -> bool:
+        return self.ensure_topic(name, partitions, replication_factor, COMPACTED)
+
+    def topic_configs(self, name: str) -> dict[str, str]:
+        from kafka.admin import ConfigResource, ConfigResourceType
+
+        result = self._admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name)])
+        out: dict[str, str] = {}
+        for by_name in result.values():
+            for key, data in by_name.get(name, {}).items():
+                out[key] = data.get("value") if isinstance(data, dict) else data
+        return out
+
+    def list_topics(self) -> list[str]:
+        return sorted(self._admin.list_topics())
+
+    def list_groups(self) -> list[str]:
+        return sorted(g["group_id"] for g in self._admin.list_groups())
+
+    def group_offsets(self, group_id: str) -> dict[tuple[str, int], int]:
+        offsets = self._admin.list_group_offsets(group_id).get(group_id, {})
+        return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
+
+    def delete_topics(self, names: Sequence[str]) -> None:
+        self._admin.delete_topics(list(names))
+
+    def close(self) -> None:
+        self._admin.close()

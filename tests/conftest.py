@@ -1,0 +1,46 @@
+"""Shared fixtures. The Kafka broker is real: a single KRaft node started once per session on free ports."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.kafka.clients import Admin, KafkaSettings
+from hub.kafka.local import LocalKafka, free_port
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
+    """A real broker for the whole session (or the one at $CRMHUB_TEST_BOOTSTRAP if set)."""
+    external = os.environ.get("CRMHUB_TEST_BOOTSTRAP")
+    if external:
+        host, port = external.rsplit(":", 1)
+        yield LocalKafka(data_dir=Path("/nonexistent"), host=host, port=int(port))
+        return
+    broker = LocalKafka(data_dir=tmp_path_factory.mktemp("kafka"), port=free_port(), controller_port=free_port())
+    broker.up(timeout=120)
+    try:
+        yield broker
+    finally:
+        broker.down()
+
+
+@pytest.fixture(scope="session")
+def kafka_settings(kafka_broker: LocalKafka) -> KafkaSettings:
+    return KafkaSettings(bootstrap_servers=kafka_broker.bootstrap, client_id="crmhub-test")
+
+
+@pytest.fixture()
+def topic(kafka_settings: KafkaSettings) -> str:
+    """A fresh, empty topic name for one test."""
+    name = f"t.{uuid.uuid4().hex[:10]}"
+    admin = Admin(kafka_settings)
+    admin.ensure_topic(name)
+    admin.close()
+    return name

@@ -1,0 +1,48 @@
+"""Builders for test data shared across test modules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from schemas.columns import Column, ColumnType, TableMeta
+
+
+def col(name: str, type_: ColumnType | str, nullable: bool = True, **kw: object) -> Column:
+    """A column; keyword arguments are the other ``Column`` fields (precision, scale, length...)."""
+    return Column(name, ColumnType(type_), nullable, **kw)  # type: ignore[arg-type]
+
+
+def make_table(
+    columns: Iterable[Column] | None = None,
+    *,
+    key: Iterable[str] = (),
+    connector: str = "as400",
+    db: str = "S1024A",
+    schema: str | None = "CRMLIB",
+    name: str = "CUSTMAST",
+) -> TableMeta:
+    """A ``TableMeta``; by default an IBM i customer master with the column shapes the catalog returns."""
+    cols = tuple(columns) if columns is not None else customer_columns()
+    return TableMeta(connector=connector, db=db, schema=schema, name=name, columns=cols, key=tuple(key))
+
+
+def customer_columns() -> tuple[Column, ...]:
+    """CUSTMAST as QSYS2.SYSCOLUMNS describes it: DECIMAL, NUMERIC, CHAR, VARCHAR, DATE, TIME, TIMESTAMP."""
+    return (
+        Column("CUST#", ColumnType.DECIMAL, nullable=False, precision=7, scale=0, primary_key=True,
+               source_type="NUMERIC(7,0)"),
+        Column("NAME", ColumnType.CHAR, nullable=False, length=10, source_type="CHAR(10)"),
+        Column("EMAIL", ColumnType.STRING, length=254, source_type="VARCHAR(254)"),
+        Column("NOTE", ColumnType.STRING),
+        Column("ADDR@1", ColumnType.STRING, length=40, source_type="VARCHAR(40)"),
+        Column("CREDIT", ColumnType.DECIMAL, precision=11, scale=2, source_type="DECIMAL(11,2)"),
+        Column("BORN", ColumnType.DATE, source_type="DATE"),
+        Column("OPENS", ColumnType.TIME, source_type="TIME"),
+        Column("CHANGED", ColumnType.TIMESTAMP, nullable=False, source_type="TIMESTAMP(6)"),
+        Column("SEEN_UTC", ColumnType.TIMESTAMP_TZ),
+        Column("VIP", ColumnType.BOOLEAN),
+        Column("ORDERS", ColumnType.INT32),
+        Column("LIFETIME", ColumnType.INT64),
+        Column("RATING", ColumnType.FLOAT64),
+        Column("PHOTO", ColumnType.BYTES),
+    )
