@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import click
 import typer
 
 app = typer.Typer(
@@ -24,17 +23,10 @@ def main() -> None:
 
     _register()
     try:
-        app(standalone_mode=False)
+        app()
     except CrmhubError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
-    except typer.Exit as exc:
-        raise SystemExit(exc.exit_code) from None
-    except (typer.Abort, KeyboardInterrupt):
-        raise SystemExit(130) from None
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        raise SystemExit(exc.exit_code) from None
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
 """Registers every sub-command on the Typer app (one import per role)."""
 
 from __future__ import annotations
-from hub import cli_kafka  # noqa: F401
+
+from hub import (
+    cli_check,  # noqa: F401
+    cli_kafka,  # noqa: F401
+)

@@ -34,7 +34,7 @@ def broker_from(config: Path | None, kafka_home: str | None = None, data_dir: Pa
         port=port or local.port,
         controller_port=local.controller_port,
         heap=local.heap,
-        kafka_home=kafka_home or local.kafka_home,
+        kafka_home=kafka_home or (str(local.kafka_home) if local.kafka_home else None),
     )
 
 

@@ -204,5 +204,6 @@ def _rename(row: Mapping[str, Any] | None, renames: Mapping[str, str]) -> Row | 
 def topic_for(table: TableMeta, prefix: str = "src", *, include_schema: bool = False) -> str:
     """``<prefix>.<connector>.<table>`` in lower case (``<prefix>.<connector>.<schema>.<table>`` with
     ``include_schema``); characters Kafka does not allow in topic names become ``_``."""
-    parts = [prefix, table.connector, *([table.schema] if include_schema and table.schema else []), table.name]
+    schema = [table.schema] if include_schema and table.schema else []
+    parts = [prefix, table.connector, *schema, table.name]
     return ".".join(_TOPIC_INVALID.sub("_", p.lower()) for p in parts)

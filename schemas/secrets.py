@@ -35,7 +35,7 @@ _KEY = r"[A-Za-z0-9_\-]*(?:password|passwd|pwd|secret|token|api[_-]?key|credenti
 
 # postgresql://user:secret@host/db -> postgresql://user:***@host/db (greedy so '@' inside the password
 # still ends at the last '@' of the authority part).
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^:/?#@\s]*):([^/?#\s]*)@")
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+_.\-]*://[^:/?#@\s]*):([^/?#\s]*)@")
 # 'password': 'x'  /  "token": "x"  /  'pwd': x   (dict reprs, JSON)
 _QUOTED_KEY = re.compile(
     rf"""(?ix)

@@ -7,11 +7,6 @@ from collections.abc import Iterable
 from schemas.columns import Column, ColumnType, TableMeta
 
 
-def col(name: str, type_: ColumnType | str, nullable: bool = True, **kw: object) -> Column:
-    """A column; keyword arguments are the other ``Column`` fields (precision, scale, length...)."""
-    return Column(name, ColumnType(type_), nullable, **kw)  # type: ignore[arg-type]
-
-
 def make_table(
     columns: Iterable[Column] | None = None,
     *,

@@ -209,7 +209,7 @@ class Admin:
         out: dict[str, str] = {}
         for by_name in result.values():
             for key, data in by_name.get(name, {}).items():
-                out[key] = data.get("value") if isinstance(data, dict) else data
+                out[key] = str(data.get("value") if isinstance(data, dict) else data)
         return out
 
     def list_topics(self) -> list[str]:

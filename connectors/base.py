@@ -1,0 +1,77 @@
+"""The one base class a source connector implements. The hub's runner owns the loop.
+
+A connector turns source changes into :class:`~schemas.envelope.ChangeEvent` batches and knows nothing of
+Kafka, pipelines or HTTP. The runner calls it like this (the order a checkpoint must follow)::
+
+    tables = connector.describe()                 # -> schemas registered per table
+    for batch in connector.snapshot(state):       # op = r, chunked by key, resumable
+        produce(batch.events); flush; check every ack; send batch.dead to the DLQ
+        state = batch.state                       # saved to crmhub.offsets only now
+    for batch in connector.changes(state):        # streaming; an empty batch is a heartbeat
+        ...same...
+    connector.close()
+
+State is a small JSON-safe dict owned by the connector (its shape is the connector's business, built by
+a pure helper so tests can make one); the runner only stores and hands it back. A connector never
+advances its own notion of "done" on its own: the position it resumes from is always the ``state`` the
+runner hands it, which the runner saved only after Kafka acknowledged every event before it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas.columns import TableMeta
+from schemas.envelope import ChangeEvent
+
+State = dict[str, Any]
+"""A connector's JSON-safe position (snapshot progress + streaming position)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeadRow:
+    """A source record that could not become an event: it goes to the dead-letter topic, never dropped."""
+
+    table: str
+    reason: str
+    raw: Mapping[str, Any]
+    position: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Batch:
+    """Events read together, and the state to save once all of them are acknowledged by Kafka."""
+
+    events: list[ChangeEvent]
+    state: State
+    dead: list[DeadRow] = field(default_factory=list)
+    source_head: Mapping[str, str] | None = None  # the source's newest position, for source-lag metrics
+
+
+class Connector(ABC):
+    """Base of every source connector (one instance per configured connector)."""
+
+    kind: str = "base"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @abstractmethod
+    def describe(self) -> list[TableMeta]:
+        """The captured tables with their columns (read from the source catalog)."""
+
+    @abstractmethod
+    def snapshot(self, state: State) -> Iterator[Batch]:
+        """Initial read of every table (``op`` = ``r``), resuming where ``state`` says it stopped.
+
+        Yields nothing when the snapshot is already complete in ``state``."""
+
+    @abstractmethod
+    def changes(self, state: State) -> Iterator[Batch]:
+        """Changes after ``state``, forever; yields an empty batch when idle (a heartbeat)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections and files."""

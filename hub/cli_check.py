@@ -1,0 +1,37 @@
+"""`crmhub check -c FILE`: validate a configuration file and list every problem with its path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hub.cli import app
+from hub.config import load_config
+from schemas.errors import ConfigError
+
+EXIT_PROBLEMS = 1
+EXIT_NO_FILE = 2
+
+
+@app.command("check")
+def check(
+    config: Annotated[
+        Path, typer.Option("--config", "-c", help="crmhub YAML configuration file to validate")
+    ],
+) -> None:
+    """Validate a configuration file: print OK, or every problem (one per line) and exit 1."""
+    if not config.is_file():
+        typer.echo(f"error: {config}: no such file", err=True)
+        raise typer.Exit(EXIT_NO_FILE)
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            typer.echo(problem)
+        count = len(exc.problems)
+        typer.echo(f"{config}: {count} problem{'' if count == 1 else 's'}", err=True)
+        raise typer.Exit(EXIT_PROBLEMS) from None
+    count = len(cfg.connectors)
+    typer.echo(f"OK: {config} is valid ({count} connector{'' if count == 1 else 's'})")

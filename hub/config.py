@@ -1,0 +1,366 @@
+"""The hub's configuration: one YAML file, interpolated, then validated into frozen pydantic models.
+
+``load_config(path)`` / ``validate_config_text(text, ...)`` raise one ``ConfigError`` listing every problem,
+each with its path (``connectors[1].tables[0].timestamp_column: field required for mode 'timestamp'``).
+
+Interpolation runs on string values before validation: ``${VAR}``, ``${VAR:-default}`` (default when unset or
+empty), ``${file:PATH}`` (file content, trailing newline stripped, PATH relative to the config file's folder);
+``$${`` is a literal ``${``. Resolved values never appear in problems or in a model's repr (secrets are
+``SecretStr``; URLs and the Kafka ``security`` options are masked).
+
+To add a connector kind: write a ``_ConnectorBase`` subclass with ``kind: Literal["journal"]`` and add it to
+``ConnectorConfig`` (and ``_CONNECTOR_MODELS``); paths, "did you mean" hints and kind lists follow.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal, get_args
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from hub.config_parse import (
+    Interpolator,
+    display_loc,
+    duplicate_names,
+    parse_yaml,
+    problem_text,
+    rebuild_errors,
+)
+from schemas.errors import ConfigError
+from schemas.secrets import is_secret_key, mask_text
+
+
+def _blank_to_none(value: Any) -> Any:
+    """``${VAR:-}`` resolving to "" means "not set" for optional settings."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+Name = Annotated[str, Field(pattern=r"^[a-zA-Z0-9_.-]+$")]
+TopicName = Annotated[str, Field(pattern=r"^[a-zA-Z0-9._-]{1,249}$")]
+Port = Annotated[int, Field(ge=1, le=65535)]
+HttpUrlText = Annotated[str, Field(pattern=r"^https?://\S+$")]
+OptPath = Annotated[Path | None, BeforeValidator(_blank_to_none)]
+OptSecret = Annotated[SecretStr | None, BeforeValidator(_blank_to_none)]
+Compatibility = Literal[
+    "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE", "NONE"
+]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class _Model(BaseModel):
+    """Base of every config model: unknown keys rejected, frozen, inputs never echoed in errors.
+
+    Its wrap validator adds two things pydantic alone does not: "did you mean" hints for unknown keys, and
+    ``_cross_check`` problems computed from the raw input, reported together with the field errors.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    _masked_fields: ClassVar[frozenset[str]] = frozenset()
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            masked = name in self._masked_fields and isinstance(value, str)
+            yield name, mask_text(value) if masked else value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _collect_problems(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        extra = cls._cross_check(data) if isinstance(data, Mapping) else []
+        try:
+            result = handler(data)
+        except ValidationError as exc:
+            raise rebuild_errors(cls, exc.errors(), extra) from None
+        if extra:
+            raise rebuild_errors(cls, [], extra)
+        return result
+
+    @classmethod
+    def _cross_check(cls, data: Mapping[str, Any]) -> list[InitErrorDetails]:
+        return []
+
+
+def _missing(message: str) -> PydanticCustomError:
+    return PydanticCustomError("missing", message)
+
+
+# --- kafka, registry, logging, offsets, gateway -------------------------------------------------------
+
+
+class KafkaLocal(_Model):
+    port: Port = 9092
+    controller_port: Port = 9093
+    data_dir: Path = Path(".crmhub/kafka")
+    kafka_home: OptPath = None
+    heap: Annotated[str, Field(pattern=r"^\d+[kKmMgG]?$")] = "512m"
+
+    def resolved_kafka_home(self, env: Mapping[str, str] | None = None) -> Path | None:
+        """``kafka_home`` if set, else ``$KAFKA_HOME`` if set, else None (use the Maven-resolved jars)."""
+        home = (os.environ if env is None else env).get("KAFKA_HOME", "").strip()
+        return self.kafka_home or (Path(home) if home else None)
+
+
+class TopicDefaults(_Model):
+    partitions: Annotated[int, Field(ge=1)] = 1
+    replication_factor: Annotated[int, Field(ge=1)] = 1
+
+
+class KafkaConfig(_Model):
+    bootstrap_servers: Annotated[str, Field(min_length=1)] = "127.0.0.1:9092"
+    client_id: Annotated[str, Field(min_length=1)] = "crmhub"
+    security: dict[str, Any] = Field(default_factory=dict)
+    local: KafkaLocal = Field(default_factory=KafkaLocal)
+    topic_defaults: TopicDefaults = Field(default_factory=TopicDefaults)
+
+    @field_validator("security", mode="after")
+    @classmethod
+    def _hide_secret_options(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return {k: SecretStr(v) if is_secret_key(k) and isinstance(v, str) else v for k, v in value.items()}
+
+    def security_options(self) -> dict[str, Any]:
+        """The ``security`` passthrough with secrets unwrapped, ready for the Kafka client's keyword args."""
+        return {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in self.security.items()}
+
+
+class BasicAuth(_Model):
+    user: Annotated[str, Field(min_length=1)]
+    password: SecretStr
+
+
+class RegistryServe(_Model):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: Port = 8081
+    topic: TopicName = "_schemas"
+
+
+class RegistryConfig(_Model):
+    _masked_fields = frozenset({"url"})
+    url: Annotated[HttpUrlText | None, BeforeValidator(_blank_to_none)] = None
+    serve: RegistryServe = Field(default_factory=RegistryServe)
+    default_compatibility: Annotated[Compatibility, BeforeValidator(_upper)] = "BACKWARD"
+    basic_auth: BasicAuth | None = None
+
+    def effective_url(self) -> str:
+        """The external registry's URL if set, else the one crmhub serves itself."""
+        return self.url or f"http://{self.serve.host}:{self.serve.port}"
+
+
+class LoggingConfig(_Model):
+    level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
+    format: Literal["console", "json"] = "console"
+    file: OptPath = None
+
+
+class OffsetsConfig(_Model):
+    topic: TopicName = "crmhub.offsets"
+
+
+class GatewayConfig(_Model):
+    host: str = "127.0.0.1"
+    port: Port = 8080
+
+
+# --- connectors -----------------------------------------------------------------------------------------
+
+
+class _ConnectorBase(_Model):
+    name: Name
+
+
+class SoftDelete(_Model):
+    column: Annotated[str, Field(min_length=1)]
+    deleted_values: Annotated[list[str | int | bool], Field(min_length=1)]
+
+
+class SqlTable(_Model):
+    name: Annotated[str, Field(pattern=r"^[^\s.]+(\.[^\s.]+)?$")]
+    mode: Literal["timestamp+incrementing", "incrementing", "timestamp"]
+    timestamp_column: str | None = Field(default=None, validate_default=True)
+    incrementing_column: str | None = Field(default=None, validate_default=True)
+    key_columns: list[str] | None = None
+    safety_delay_ms: Annotated[int, Field(ge=0)] = 2000
+    soft_delete: SoftDelete | None = None
+    reconcile_deletes_every_s: Annotated[int, Field(ge=1)] | None = None
+    trim_char: bool = False
+    topic: TopicName | None = None
+
+    @field_validator("timestamp_column", "incrementing_column", mode="after")
+    @classmethod
+    def _required_by_mode(cls, value: str | None, info: ValidationInfo) -> str | None:
+        mode = info.data.get("mode")  # absent when mode itself failed: that error is reported instead
+        needed = "timestamp" if info.field_name == "timestamp_column" else "incrementing"
+        if not value and isinstance(mode, str) and needed in mode.split("+"):
+            raise _missing(f"field required for mode '{mode}'")
+        return value
+
+
+class SqlConnector(_ConnectorBase):
+    _masked_fields = frozenset({"url"})
+    kind: Literal["sql"]
+    url: Annotated[str, Field(min_length=1)]
+    password: OptSecret = None
+    poll_interval_ms: Annotated[int, Field(ge=1)] = 1000
+    batch_size: Annotated[int, Field(ge=1)] = 1000
+    heartbeat_interval_ms: Annotated[int, Field(ge=1)] | None = None
+    tables: Annotated[list[SqlTable], Field(min_length=1)]
+
+    @field_validator("url", mode="after")
+    @classmethod
+    def _sqlalchemy_url(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z][A-Za-z0-9+_.-]*://", value):
+            # never echo the value: it may hold a password
+            raise PydanticCustomError("url_parsing", "not a SQLAlchemy URL (expected dialect+driver://...)")
+        return value
+
+    @classmethod
+    def _cross_check(cls, data: Mapping[str, Any]) -> list[InitErrorDetails]:
+        return duplicate_names(data, "tables", "table")
+
+
+class CsvOptions(_Model):
+    delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
+    quotechar: Annotated[str, Field(min_length=1, max_length=1)] = '"'
+    header: bool = True
+
+
+def _check_codec(value: str) -> str:
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise PydanticCustomError("unknown_encoding", f"unknown encoding '{value}'") from None
+    return value
+
+
+class Feed(_Model):
+    name: Name
+    pattern: Annotated[str, Field(min_length=1)]
+    format: Literal["csv", "fixed", "ebcdic"] = "csv"
+    mode: Literal["snapshot", "delta"]
+    key_columns: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    encoding: Annotated[str, Field(min_length=1)] = "utf-8"
+    csv: CsvOptions = Field(default_factory=CsvOptions)
+    layout: OptPath = Field(default=None, validate_default=True)
+    copybook: OptPath = Field(default=None, validate_default=True)
+    codepage: Annotated[str, Field(min_length=1)] = "cp037"
+    record_length: Annotated[int, Field(ge=1)] | None = None
+
+    @field_validator("encoding", "codepage", mode="after")
+    @classmethod
+    def _known_codec(cls, value: str) -> str:
+        return _check_codec(value)
+
+    @field_validator("layout", "copybook", mode="after")
+    @classmethod
+    def _record_description(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        fmt = info.data.get("format")
+        if value is None and info.field_name == "layout" and fmt == "fixed":
+            raise _missing("field required for format 'fixed'")
+        if (
+            value is None
+            and info.field_name == "copybook"
+            and fmt == "ebcdic"
+            and not info.data.get("layout")
+        ):
+            raise _missing("field required for format 'ebcdic' (or give layout)")
+        return value
+
+
+class FileDropConnector(_ConnectorBase):
+    kind: Literal["filedrop"]
+    path: Path
+    archive_dir: OptPath = None
+    quarantine_dir: OptPath = None
+    pattern: Annotated[str, Field(min_length=1)] = "*"
+    complete_when: Literal["size_stable", "marker"] = "size_stable"
+    marker_suffix: Annotated[str, Field(min_length=1)] = ".done"
+    stable_seconds: Annotated[float, Field(ge=0)] = 5.0
+    feeds: Annotated[list[Feed], Field(min_length=1)]
+
+    @classmethod
+    def _cross_check(cls, data: Mapping[str, Any]) -> list[InitErrorDetails]:
+        return duplicate_names(data, "feeds", "feed")
+
+
+ConnectorConfig = Annotated[SqlConnector | FileDropConnector, Field(discriminator="kind")]
+_CONNECTOR_MODELS: tuple[type[_ConnectorBase], ...] = (SqlConnector, FileDropConnector)
+CONNECTOR_KINDS: tuple[str, ...] = tuple(
+    get_args(m.model_fields["kind"].annotation)[0] for m in _CONNECTOR_MODELS
+)
+
+
+class HubConfig(_Model):
+    """The whole configuration; every section is optional, so an empty file runs the embedded demo."""
+
+    kafka: KafkaConfig = Field(default_factory=KafkaConfig)
+    registry: RegistryConfig = Field(default_factory=RegistryConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    offsets: OffsetsConfig = Field(default_factory=OffsetsConfig)
+    connectors: list[ConnectorConfig] = Field(default_factory=list)
+    gateway: GatewayConfig = Field(default_factory=GatewayConfig)
+
+    @classmethod
+    def _cross_check(cls, data: Mapping[str, Any]) -> list[InitErrorDetails]:
+        return duplicate_names(data, "connectors", "connector")
+
+
+# --- public API ---------------------------------------------------------------------------------------
+
+
+def validate_config_text(
+    text: str,
+    source_name: str = "<config>",
+    env: Mapping[str, str] | None = None,
+    *,
+    base_dir: str | Path | None = None,
+) -> HubConfig:
+    """Parse, interpolate and validate YAML text; ``base_dir`` anchors ``${file:...}`` (default: cwd)."""
+    data = parse_yaml(text, source_name)
+    if not isinstance(data, dict):
+        sections = ", ".join(HubConfig.model_fields)
+        raise ConfigError([f"{source_name}: the top level must be a mapping of sections ({sections})"])
+    interpolator = Interpolator(os.environ if env is None else env, Path(base_dir or "."))
+    data = interpolator.walk(data)
+    problems = list(interpolator.problems)
+    try:
+        config = HubConfig.model_validate(data)
+    except ValidationError as exc:
+        # a value left empty by a failed reference would only repeat that problem
+        failed = interpolator.problem_locs
+        errors = [e for e in exc.errors() if display_loc(e["loc"], CONNECTOR_KINDS) not in failed]
+        problems += [problem_text(e, CONNECTOR_KINDS) for e in errors]
+    if problems:
+        raise ConfigError(problems) from None
+    return config
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> HubConfig:
+    """Load and validate the config file at ``path``; raises ``ConfigError`` listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: not UTF-8 text"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror or type(exc).__name__}"]) from None
+    return validate_config_text(text, str(path), env, base_dir=path.parent)

@@ -1,0 +1,230 @@
+"""The plumbing under ``hub.config``: YAML parsing, ``${...}`` interpolation, and problem reporting.
+
+``hub.config`` holds the models and the public ``load_config``; this module keeps the mechanics apart so
+both stay small. Problems are plain strings ``<path>: <message>``; resolved values and raw inputs never
+appear in them (they may be secrets).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
+
+from schemas.errors import ConfigError
+
+Loc = tuple[str | int, ...]
+
+
+def format_path(loc: Sequence[str | int]) -> str:
+    """``('connectors', 1, 'tables', 0, 'name')`` -> ``connectors[1].tables[0].name``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int) and not isinstance(part, bool):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(root)"
+
+
+# --- problems: paths and messages -----------------------------------------------------------------------
+
+
+def display_loc(loc: Sequence[str | int], kinds: Sequence[str]) -> Loc:
+    """Drop the discriminator tag pydantic inserts after ``connectors[i]``."""
+    return tuple(
+        part
+        for i, part in enumerate(loc)
+        if not (i >= 2 and loc[i - 2] == "connectors" and isinstance(loc[i - 1], int) and part in kinds)
+    )
+
+
+def problem_text(err: ErrorDetails, kinds: Sequence[str]) -> str:
+    """One validation error as ``<path>: <message>``, the connector kind tag dropped from the path."""
+    loc, kind, msg = display_loc(err["loc"], kinds), err["type"], err["msg"]
+    expected = ", ".join(kinds)
+    if kind == "union_tag_not_found":
+        loc, msg = (*loc, "kind"), f"field required (one of: {expected})"
+    elif kind == "union_tag_invalid":
+        given = err.get("input")
+        tag = given.get("kind") if isinstance(given, Mapping) else None
+        loc, msg = (*loc, "kind"), f"unknown connector kind '{tag}' (expected one of: {expected})"
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        msg = "expected a mapping (key: value pairs)"
+    elif msg[:1].isupper() and not msg[1:2].isupper():
+        msg = msg[0].lower() + msg[1:]
+    return f"{format_path(loc)}: {msg}"
+
+
+def _unknown_key_message(model: type[BaseModel], key: str) -> str:
+    fields = list(model.model_fields)
+    close = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key (did you mean '{close[0]}'?)"
+    return f"unknown key (expected one of: {', '.join(fields)})"
+
+
+def rebuild_errors(
+    model: type[BaseModel], errors: list[ErrorDetails], extra: list[InitErrorDetails]
+) -> ValidationError:
+    """``errors`` (with "did you mean" for unknown keys of ``model``) plus ``extra``, as one error."""
+    details: list[InitErrorDetails] = []
+    for err in errors:
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden" and len(err["loc"]) == 1:
+            msg = _unknown_key_message(model, str(err["loc"][0]))
+        details.append(
+            InitErrorDetails(
+                type=PydanticCustomError(err["type"], msg), loc=err["loc"], input=err.get("input")
+            )
+        )
+    return ValidationError.from_exception_data(model.__name__, [*details, *extra], hide_input=True)
+
+
+def duplicate_names(data: Mapping[str, Any], list_key: str, what: str) -> list[InitErrorDetails]:
+    """A problem at ``<list_key>[i].name`` for each item whose name (case-insensitive) was used before."""
+    items = data.get(list_key)
+    if not isinstance(items, list):
+        return []
+    first: dict[str, int] = {}
+    problems: list[InitErrorDetails] = []
+    for index, item in enumerate(items):
+        name = item.get("name") if isinstance(item, Mapping) else None
+        if not isinstance(name, str):
+            continue
+        if name.casefold() in first:
+            msg = f"duplicate {what} name '{name}' (already used by {list_key}[{first[name.casefold()]}])"
+            error = PydanticCustomError("duplicate_name", msg)
+            problems.append(InitErrorDetails(type=error, loc=(list_key, index, "name"), input=name))
+        else:
+            first[name.casefold()] = index
+    return problems
+
+
+# --- interpolation --------------------------------------------------------------------------------------
+
+_REF = re.compile(r"\$(\$?)\{([^{}]*)\}")
+_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class _Unresolved(Exception):
+    pass
+
+
+class Interpolator:
+    """Expands references in every string value of a parsed YAML tree, collecting problems by path."""
+
+    def __init__(self, env: Mapping[str, str], base_dir: Path) -> None:
+        self.env = env
+        self.base_dir = base_dir
+        self.problems: list[str] = []
+        self.problem_locs: set[Loc] = set()
+
+    def walk(self, node: Any, loc: Loc = ()) -> Any:
+        if isinstance(node, dict):
+            return {key: self.walk(value, (*loc, key)) for key, value in node.items()}
+        if isinstance(node, list):
+            return [self.walk(value, (*loc, index)) for index, value in enumerate(node)]
+        if isinstance(node, str) and "$" in node:
+            return self._expand(node, loc)
+        return node
+
+    def _expand(self, text: str, loc: Loc) -> str:
+        def replace(match: re.Match[str]) -> str:
+            if match.group(1):  # $${...} is the literal text ${...}
+                return match.group(0)[1:]
+            try:
+                return self._resolve(match.group(2))
+            except _Unresolved as exc:
+                self.problems.append(f"{format_path(loc)}: {exc}")
+                self.problem_locs.add(loc)
+                return ""
+
+        result = _REF.sub(replace, text)
+        if "${" in _REF.sub("", text):
+            self.problems.append(f"{format_path(loc)}: unterminated '${{' (write '$${{' for a literal '${{')")
+        return result
+
+    def _resolve(self, expr: str) -> str:
+        if expr.startswith("file:"):
+            return self._read_file(expr[len("file:") :].strip())
+        name, has_default, default = expr.partition(":-")
+        name = name.strip()
+        if not _VAR_NAME.match(name):
+            raise _Unresolved(
+                f"invalid reference '${{{expr}}}' (expected ${{VAR}}, ${{VAR:-default}} or ${{file:PATH}})"
+            )
+        value = self.env.get(name)
+        if has_default and not value:
+            return default
+        if value is None:
+            raise _Unresolved(
+                f"environment variable {name} is not set (use ${{{name}:-default}} to allow that)"
+            )
+        return value
+
+    def _read_file(self, name: str) -> str:
+        if not name:
+            raise _Unresolved("empty path in ${file:}")
+        path = Path(name).expanduser()
+        path = path if path.is_absolute() else self.base_dir / path
+        try:
+            return path.read_text(encoding="utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            raise _Unresolved(f"file '{name}' is not UTF-8 text") from None
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise _Unresolved(f"cannot read file '{name}' (relative to {self.base_dir}): {reason}") from None
+
+
+# --- YAML ---------------------------------------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe loader that also reports duplicate keys (YAML would silently keep the last one)."""
+
+    duplicates: list[str]
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if not isinstance(key, str | int | float | bool):
+            continue  # unhashable keys: construct_mapping reports them
+        if key in seen:
+            mark = key_node.start_mark
+            loader.duplicates.append(f"line {mark.line + 1}, column {mark.column + 1}: duplicate key '{key}'")
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def parse_yaml(text: str, source_name: str) -> Any:
+    """Safe-load ``text`` (empty -> ``{}``); syntax errors and duplicate keys raise ``ConfigError``."""
+    loader = _Loader(text)
+    loader.duplicates = []
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ConfigError(
+            [f"{source_name}: {where}YAML syntax error: {exc.problem or exc.context}"]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{source_name}: YAML error: {type(exc).__name__}"]) from None
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        raise ConfigError([f"{source_name}: {d}" for d in loader.duplicates])
+    return {} if data is None else data
