@@ -5,4 +5,5 @@ from __future__ import annotations
 from hub import (
     cli_check,  # noqa: F401
     cli_kafka,  # noqa: F401
+    cli_serve,  # noqa: F401
 )

@@ -26,16 +26,16 @@ def broker_from(config: Path | None, kafka_home: str | None = None, data_dir: Pa
                 port: int | None = None) -> LocalKafka:
     """The local broker described by the config file (if any), with command-line overrides."""
     from hub.config import HubConfig, load_config
+    from hub.wiring import local_broker
 
-    cfg = load_config(config) if config else HubConfig()
-    local = cfg.kafka.local
-    return LocalKafka(
-        data_dir=Path(data_dir or local.data_dir).resolve(),
-        port=port or local.port,
-        controller_port=local.controller_port,
-        heap=local.heap,
-        kafka_home=kafka_home or (str(local.kafka_home) if local.kafka_home else None),
-    )
+    broker = local_broker(load_config(config) if config else HubConfig())
+    if kafka_home:
+        broker.kafka_home = kafka_home
+    if data_dir:
+        broker.data_dir = data_dir.resolve()
+    if port:
+        broker.port = port
+    return broker
 
 
 @kafka_app.command("up")

@@ -77,6 +77,9 @@ def _handler(handler: logging.Handler, fmt: str, colors: bool) -> logging.Handle
     return handler
 
 
+NOISY_LIBRARIES = ("kafka", "httpx", "httpcore", "uvicorn.access")
+
+
 def configure_logging(
     level: str | int = "INFO",
     fmt: Literal["console", "json"] | str = "console",
@@ -100,6 +103,8 @@ def configure_logging(
         path.parent.mkdir(parents=True, exist_ok=True)
         root.addHandler(_handler(logging.FileHandler(path, encoding="utf-8"), fmt, colors=False))
     root.setLevel(number)
+    for name in NOISY_LIBRARIES:  # their INFO lines are connection chatter; warnings still show
+        logging.getLogger(name).setLevel(max(number, logging.WARNING))
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,

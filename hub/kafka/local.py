@@ -235,7 +235,7 @@ class LocalKafka:
                     admin.describe_cluster()
                     admin.close()
                     return
-                except Exception:  # noqa: BLE001 - not ready yet, keep polling
+                except Exception:
                     pass
             time.sleep(0.5)
         raise RetriableError(f"Kafka did not answer on {self.bootstrap} within {timeout:.0f}s; see {self.log_file}")

@@ -68,7 +68,8 @@ def canonical(schema_json: str) -> str:
 
 def _describe(reader: avro.schema.Schema, writer: avro.schema.Schema) -> str | None:
     """None when ``reader`` can read what ``writer`` wrote, else a one-line reason."""
-    result = ReaderWriterCompatibilityChecker().get_compatibility(reader, writer)
+    checker = ReaderWriterCompatibilityChecker()  # type: ignore[no-untyped-call]
+    result = checker.get_compatibility(reader, writer)
     if result.compatibility is SchemaCompatibilityType.compatible:
         return None
     kinds = ", ".join(sorted({k.value.upper() for k in result.incompatibilities})) or "INCOMPATIBLE"

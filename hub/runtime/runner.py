@@ -135,7 +135,7 @@ class ConnectorRunner:
             self.status.state = ConnectorState.STOPPED
         except CrmhubError as exc:
             self._fail(exc)
-        except Exception as exc:  # noqa: BLE001 - a bug or driver error: the connector fails visibly
+        except Exception as exc:
             self._fail(exc)
         finally:
             self.connector.close()

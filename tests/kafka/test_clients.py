@@ -15,8 +15,7 @@ pytestmark = pytest.mark.kafka
 
 def test_batch_is_acknowledged_in_order_and_read_back(kafka_settings: KafkaSettings, topic: str) -> None:
     producer = Producer(kafka_settings)
-    acks = producer.send_batch(Record(topic, f"k{i}".encode(), f"v{i}".encode(), (("h", b"x"),))
-                               for i in range(500))
+    acks = producer.send_batch(Record(topic, f"k{i}".encode(), f"v{i}".encode(), (("h", b"x"),)) for i in range(500))
     producer.close()
     assert [a.offset for a in acks] == list(range(500))
     consumer = Consumer(kafka_settings, group_id=f"g-{uuid.uuid4().hex[:6]}", topics=[topic])
@@ -68,4 +67,10 @@ def test_unreachable_broker_is_retriable(kafka_broker: LocalKafka) -> None:
     from hub.kafka.local import free_port
 
     with pytest.raises(RetriableError, match="Kafka unreachable"):
-        Producer(KafkaSettings(bootstrap_servers=f"127.0.0.1:{free_port()}"), max_block_ms=2000)
+        Producer(
+            KafkaSettings(bootstrap_servers=f"127.0.0.1:{free_port()}"),
+            max_block_ms=2000,
+            bootstrap_timeout_ms=2000,
+            request_timeout_ms=2000,
+            delivery_timeout_ms=3000,
+        )

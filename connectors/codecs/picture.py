@@ -1,0 +1,80 @@
+"""COBOL PICTURE strings: ``X(10)``, ``S9(7)V99``, ``9(5)V99``, ``ZZ,ZZ9.99-`` ..."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+_SYMBOL = re.compile(r"(CR|DB|[A-Z0-9$+\-*,./])(?:\((\d+)\))?")
+_EDIT = frozenset("Z*+-$,./B0") | {"CR", "DB"}
+MAX_DIGITS = 31  # IBM Enterprise COBOL with ARITH(EXTEND)
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """A parsed PICTURE: ``alnum`` (X/A), ``numeric`` (S, 9, V) or ``edited`` (numeric-edited, read as text)."""
+
+    text: str
+    category: Literal["alnum", "numeric", "edited"]
+    length: int  # characters in DISPLAY form, sign excluded
+    digits: int = 0
+    scale: int = 0
+    signed: bool = False
+
+
+def _expand(text: str) -> list[tuple[str, int]]:
+    symbols: list[tuple[str, int]] = []
+    position = 0
+    while position < len(text):
+        match = _SYMBOL.match(text, position)
+        if not match:
+            raise ValueError(f"unknown PICTURE symbol {text[position]!r} in {text!r}")
+        count = int(match.group(2)) if match.group(2) else 1
+        if count < 1:
+            raise ValueError(f"repeat count must be positive in PICTURE {text!r}")
+        symbols.append((match.group(1), count))
+        position = match.end()
+    return symbols
+
+
+def parse_picture(text: str) -> Picture:
+    """Parse a PICTURE string; raises ``ValueError`` with the reason when it is unknown or unsupported."""
+    upper = text.upper()
+    symbols = _expand(upper)
+    kinds = {symbol for symbol, _ in symbols}
+    if "P" in kinds:
+        raise ValueError(f"PICTURE {text!r}: scaling position P is not supported")
+    if kinds & {"N", "G", "U", "1", "E"}:
+        raise ValueError(
+            f"PICTURE {text!r}: national, DBCS, UTF-8, boolean and floating-point edited pictures are not supported"
+        )
+    if kinds <= {"X", "A", "9"} and kinds & {"X", "A"}:
+        return Picture(text, "alnum", sum(count for _, count in symbols))
+    if kinds <= {"S", "9", "V"}:
+        return _numeric(text, symbols)
+    if kinds <= _EDIT | {"9", "V"} and kinds & _EDIT:
+        length = sum(count * (2 if symbol in ("CR", "DB") else 1) for symbol, count in symbols if symbol != "V")
+        return Picture(text, "edited", length)
+    raise ValueError(f"unknown PICTURE {text!r}")
+
+
+def _numeric(text: str, symbols: list[tuple[str, int]]) -> Picture:
+    signed = symbols[0][0] == "S"
+    if signed and symbols[0][1] != 1:
+        raise ValueError(f"PICTURE {text!r}: S must appear once, first")
+    rest = symbols[1:] if signed else symbols
+    if any(symbol == "S" for symbol, _ in rest):
+        raise ValueError(f"PICTURE {text!r}: S must appear once, first")
+    marks = [index for index, (symbol, _) in enumerate(rest) if symbol == "V"]
+    if len(marks) > 1 or (marks and rest[marks[0]][1] != 1):
+        raise ValueError(f"PICTURE {text!r}: V may appear only once")
+    split = marks[0] if marks else len(rest)
+    integer = sum(count for symbol, count in rest[:split] if symbol == "9")
+    scale = sum(count for symbol, count in rest[split:] if symbol == "9")
+    digits = integer + scale
+    if digits == 0:
+        raise ValueError(f"PICTURE {text!r} has no digit positions")
+    if digits > MAX_DIGITS:
+        raise ValueError(f"PICTURE {text!r} has {digits} digits; at most {MAX_DIGITS} are supported")
+    return Picture(text, "numeric", digits, digits, scale, signed)

@@ -1,0 +1,71 @@
+"""`crmhub demo` and `crmhub registry serve`."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from hub.cli import app
+from hub.config import HubConfig, load_config
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="crmhub YAML config")]
+
+registry_app = typer.Typer(help="crmhub's Confluent-compatible schema registry.", no_args_is_help=True)
+app.add_typer(registry_app, name="registry")
+
+
+def _config(path: Path | None) -> HubConfig:
+    cfg = load_config(path) if path else HubConfig()
+    from hub.logsetup import configure_logging
+
+    configure_logging(cfg.logging.level, cfg.logging.format, cfg.logging.file)
+    return cfg
+
+
+def wait_for_signal() -> None:
+    """Block until SIGINT or SIGTERM."""
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    done.wait()
+
+
+@app.command("demo")
+def demo(config: ConfigOpt = None,
+         serve: Annotated[bool, typer.Option("--serve", help="keep the registry up until Ctrl-C")] = False) -> None:
+    """Start the local Kafka and the registry, produce a sample change event, read it back decoded."""
+    from hub.demo import run_demo
+
+    console = Console()
+    cfg = _config(config)
+    trip = run_demo(cfg, console)
+    console.print("Stop the broker with: crmhub kafka down" + (f" -c {config}" if config else ""))
+    if serve:
+        from hub.wiring import kafka_settings, serve_registry
+
+        served = serve_registry(cfg, kafka_settings(cfg))
+        console.print(f"Registry serving at {served.url if served else cfg.registry.effective_url()}; Ctrl-C stops")
+        wait_for_signal()
+        if served:
+            served.stop()
+    raise typer.Exit(0 if trip.received == trip.sent else 1)
+
+
+@registry_app.command("serve")
+def registry_serve(config: ConfigOpt = None) -> None:
+    """Serve the registry API (schemas in the compacted `_schemas` topic) until Ctrl-C."""
+    from hub.wiring import kafka_settings, serve_registry
+
+    cfg = _config(config)
+    served = serve_registry(cfg, kafka_settings(cfg))
+    if served is None:
+        typer.echo(f"registry.url is set ({cfg.registry.url}): an external registry is used, nothing to serve")
+        raise typer.Exit(1)
+    typer.echo(f"Schema registry serving at {served.url} (topic {cfg.registry.serve.topic}); Ctrl-C stops")
+    wait_for_signal()
+    served.stop()

@@ -1,0 +1,111 @@
+"""Avro in the Confluent wire format, with schemas from any Confluent-compatible registry.
+
+Subjects follow the TopicNameStrategy (``<topic>-value`` / ``<topic>-key``), as Confluent's serializers do.
+
+Hot path: ``serialize`` finds everything it needs (schema id header, fastavro-parsed schema) with one dict
+lookup keyed by the identity of the schema object the caller passes (the object is kept referenced, so its
+id cannot be reused) and writes into a per-thread reused ``BytesIO``. Treat schema dicts as immutable once
+used. ``deserialize`` looks the writer schema up by id (cached in the client), so neither direction makes an
+HTTP request after the first message of each schema.
+
+A record that cannot be encoded or decoded raises ``SkippableError`` (to the dead-letter topic); registry
+outages raise ``RetriableError``; an incompatible schema raises ``SchemaIncompatibleError``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import fastavro
+
+from hub.registry.client import RegistryClient, RegistryRequestError, Schema
+from schemas import wire
+from schemas.errors import SkippableError
+
+# What fastavro raises for a datum that does not fit the schema, or bytes that do not decode.
+_DATA_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError, EOFError,
+                UnicodeDecodeError)
+
+
+@dataclass(frozen=True, slots=True)
+class _Writer:
+    schema: object  # the caller's schema object, kept alive so id(schema) stays unique
+    schema_id: int
+    header: bytes
+    parsed: Any
+
+
+def _as_dict(schema: Schema) -> Any:
+    return json.loads(schema) if isinstance(schema, str) else schema
+
+
+class AvroSerde:
+    def __init__(self, client: RegistryClient) -> None:
+        self.client = client
+        self._writers: dict[tuple[int, str, bool], _Writer] = {}
+        self._readers: dict[int, tuple[object, Any]] = {}
+        self._local = threading.local()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def subject(topic: str, *, is_key: bool = False) -> str:
+        return f"{topic}-key" if is_key else f"{topic}-value"
+
+    def _writer(self, topic: str, schema: Schema, is_key: bool) -> _Writer:
+        with self._lock:
+            cache_key = (id(schema), topic, is_key)
+            entry = self._writers.get(cache_key)
+            if entry is None:
+                schema_id = self.client.register(self.subject(topic, is_key=is_key), schema)
+                entry = _Writer(schema, schema_id, wire.header(schema_id), fastavro.parse_schema(_as_dict(schema)))
+                self._writers[cache_key] = entry
+            return entry
+
+    def schema_id(self, topic: str, schema: Schema, *, is_key: bool = False) -> int:
+        """The registry id ``serialize`` writes for ``schema`` on ``topic`` (registering it if needed)."""
+        return self._writer(topic, schema, is_key).schema_id
+
+    def serialize(self, topic: str, schema: Schema, datum: object, *, is_key: bool = False) -> bytes:
+        """Wire-format Avro bytes of ``datum``; the schema is registered under the topic's subject once."""
+        entry = self._writers.get((id(schema), topic, is_key)) or self._writer(topic, schema, is_key)
+        try:
+            buf: io.BytesIO = self._local.buf
+        except AttributeError:
+            buf = self._local.buf = io.BytesIO()
+        buf.seek(0)
+        buf.truncate()
+        buf.write(entry.header)
+        try:
+            fastavro.schemaless_writer(buf, entry.parsed, datum)
+        except _DATA_ERRORS as exc:
+            raise SkippableError(f"cannot encode a record for {topic} with its Avro schema: "
+                                 f"{type(exc).__name__}: {exc}", record=datum) from exc
+        return buf.getvalue()
+
+    def _reader(self, schema: Schema) -> Any:
+        cached = self._readers.get(id(schema))
+        if cached is None:
+            cached = self._readers[id(schema)] = (schema, fastavro.parse_schema(_as_dict(schema)))
+        return cached[1]
+
+    def deserialize(self, data: bytes | bytearray | memoryview, reader_schema: Schema | None = None) -> object:
+        """Decode wire-format Avro; with ``reader_schema`` the datum is resolved to it (schema evolution)."""
+        schema_id, payload = wire.split(data)
+        try:
+            writer = self.client.parsed(schema_id)
+        except RegistryRequestError as exc:
+            if exc.http_status == 404:
+                raise SkippableError(f"unknown writer schema id {schema_id}: {exc.message}",
+                                     record=bytes(data)) from exc
+            raise
+        reader = None if reader_schema is None else self._reader(reader_schema)
+        try:
+            return fastavro.schemaless_reader(io.BytesIO(payload), writer, reader)
+        except (*_DATA_ERRORS, fastavro.read.SchemaResolutionError) as exc:
+            raise SkippableError(f"cannot decode an Avro record written with schema id {schema_id}: "
+                                 f"{type(exc).__name__}: {exc}", record=bytes(data)) from exc
+

@@ -1,0 +1,53 @@
+"""Builds the hub's shared parts from a validated config: Kafka settings, the registry, the serde."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hub.config import HubConfig
+from hub.kafka.clients import KafkaSettings
+from hub.kafka.local import LocalKafka
+from hub.registry.client import RegistryClient
+from hub.registry.serde import AvroSerde
+from hub.registry.server import RegistryService, create_app, serve_in_thread
+from hub.registry.store import SchemaStore
+
+
+def kafka_settings(cfg: HubConfig, client_id: str | None = None) -> KafkaSettings:
+    return KafkaSettings(bootstrap_servers=cfg.kafka.bootstrap_servers,
+                         client_id=client_id or cfg.kafka.client_id,
+                         security=cfg.kafka.security_options())
+
+
+def local_broker(cfg: HubConfig) -> LocalKafka:
+    local = cfg.kafka.local
+    home = local.resolved_kafka_home()
+    return LocalKafka(data_dir=Path(local.data_dir).resolve(), port=local.port,
+                      controller_port=local.controller_port, heap=local.heap,
+                      kafka_home=str(home) if home else None)
+
+
+def serve_registry(cfg: HubConfig, settings: KafkaSettings) -> RegistryService | None:
+    """Serve the registry API from the ``_schemas`` topic, unless an external registry URL is configured."""
+    reg = cfg.registry
+    if reg.url or not reg.serve.enabled:
+        return None
+    store = SchemaStore.on_kafka(settings, reg.serve.topic, default_compatibility=reg.default_compatibility)
+    store.start()
+    try:
+        return RegistryService(store, serve_in_thread(create_app(store), reg.serve.host, reg.serve.port))
+    except Exception:
+        store.close()
+        raise
+
+
+def registry_client(cfg: HubConfig, served: RegistryService | None = None) -> RegistryClient:
+    auth = None
+    if cfg.registry.basic_auth is not None:
+        auth = (cfg.registry.basic_auth.user, cfg.registry.basic_auth.password.get_secret_value())
+    url = served.url if served is not None else cfg.registry.effective_url()
+    return RegistryClient(url, auth=auth)
+
+
+def avro_serde(cfg: HubConfig, served: RegistryService | None = None) -> AvroSerde:
+    return AvroSerde(registry_client(cfg, served))

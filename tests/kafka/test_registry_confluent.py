@@ -1,0 +1,107 @@
+"""Interop: confluent-kafka's own registry client and Avro serde against crmhub's registry, through Kafka."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient, SchemaRegistryError
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+from hub.kafka.clients import Consumer, KafkaSettings, Producer, Record
+from hub.kafka.local import free_port
+from hub.registry.client import RegistryClient
+from hub.registry.serde import AvroSerde
+from hub.registry.server import RegistryService, run_registry
+
+pytestmark = pytest.mark.kafka
+
+INVOICE: dict[str, Any] = {
+    "type": "record", "name": "Invoice", "namespace": "crm.finance",
+    "fields": [
+        {"name": "number", "type": "string"},
+        {"name": "amount", "type": {"type": "bytes", "logicalType": "decimal", "precision": 12, "scale": 2}},
+        {"name": "customer", "type": ["null", "long"], "default": None},
+        {"name": "status", "type": {"type": "enum", "name": "Status", "symbols": ["OPEN", "PAID"]}},
+    ],
+}
+ROWS = [
+    {"number": "INV-1", "amount": Decimal("1234.50"), "customer": 42, "status": "OPEN"},
+    {"number": "INV-2", "amount": Decimal("-0.07"), "customer": None, "status": "PAID"},
+    {"number": "INV-3", "amount": Decimal("9999999999.99"), "customer": 2**40, "status": "OPEN"},
+]
+
+
+@pytest.fixture(scope="module")
+def registry(kafka_settings: KafkaSettings) -> Iterator[RegistryService]:
+    service = run_registry(kafka_settings, topic=f"_schemas-{uuid.uuid4().hex[:8]}", port=free_port())
+    yield service
+    service.stop()
+
+
+@pytest.fixture()
+def confluent(registry: RegistryService) -> SchemaRegistryClient:
+    return SchemaRegistryClient({"url": registry.url})
+
+
+def through_kafka(settings: KafkaSettings, topic: str, values: list[bytes]) -> list[bytes]:
+    """Produce, then consume back: what a real consumer of the topic would get."""
+    producer = Producer(settings)
+    producer.send_batch(Record(topic, None, v) for v in values)
+    producer.close()
+    consumer = Consumer(settings, group_id=None)
+    consumer.assign(topic)
+    got: list[bytes] = []
+    for _ in range(40):
+        got.extend(m.value or b"" for m in consumer.poll(500))
+        if len(got) >= len(values):
+            break
+    consumer.close()
+    return got
+
+
+def test_crmhub_writes_confluent_reads(registry: RegistryService, confluent: SchemaRegistryClient,
+                                       kafka_settings: KafkaSettings, topic: str) -> None:
+    serde = AvroSerde(RegistryClient(registry.url))
+    consumed = through_kafka(kafka_settings, topic, [serde.serialize(topic, INVOICE, r) for r in ROWS])
+    deserializer = AvroDeserializer(confluent)
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    assert [deserializer(v, ctx) for v in consumed] == ROWS
+    latest = confluent.get_latest_version(f"{topic}-value")
+    assert latest.schema_id == serde.schema_id(topic, INVOICE) and latest.version == 1
+
+
+def test_confluent_writes_crmhub_reads(registry: RegistryService, confluent: SchemaRegistryClient,
+                                       kafka_settings: KafkaSettings, topic: str) -> None:
+    serializer = AvroSerializer(confluent, json.dumps(INVOICE))
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    consumed = through_kafka(kafka_settings, topic, [serializer(r, ctx) for r in ROWS])
+    serde = AvroSerde(RegistryClient(registry.url))
+    assert [serde.deserialize(v) for v in consumed] == ROWS
+    mine = RegistryClient(registry.url)
+    assert mine.versions(f"{topic}-value") == [1]  # confluent's serializer registered it with crmhub
+    assert int.from_bytes(consumed[0][1:5], "big") == mine.lookup(f"{topic}-value", INVOICE).schema_id
+
+
+def test_confluent_client_sees_confluent_errors_and_config(confluent: SchemaRegistryClient) -> None:
+    subject = f"inv.{uuid.uuid4().hex[:6]}-value"
+    schema_id = confluent.register_schema(subject, Schema(json.dumps(INVOICE), "AVRO"))
+    assert confluent.lookup_schema(subject, Schema(json.dumps(INVOICE), "AVRO")).schema_id == schema_id
+    required = dict(INVOICE, fields=[*INVOICE["fields"], {"name": "region", "type": "string"}])
+    assert confluent.test_compatibility(subject, Schema(json.dumps(required), "AVRO")) is False
+    with pytest.raises(SchemaRegistryError) as info:
+        confluent.register_schema(subject, Schema(json.dumps(required), "AVRO"))
+    assert info.value.http_status_code == 409 and info.value.error_code == 409
+    assert "region" in info.value.error_message
+    with pytest.raises(SchemaRegistryError) as missing:
+        confluent.get_latest_version("no-such-subject")
+    assert (missing.value.http_status_code, missing.value.error_code) == (404, 40401)
+    confluent.set_compatibility(subject, "NONE")
+    assert confluent.get_compatibility(subject) == "NONE"
+    assert confluent.register_schema(subject, Schema(json.dumps(required), "AVRO")) > schema_id
+    assert confluent.get_versions(subject) == [1, 2]
