@@ -14,100 +14,51 @@ To add a connector kind: write a ``_ConnectorBase`` subclass with ``kind: Litera
 
 from __future__ import annotations
 
-import codecs
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
-    ModelWrapValidatorHandler,
     SecretStr,
     ValidationError,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from hub.config_parse import (
     Interpolator,
     display_loc,
-    duplicate_names,
     parse_yaml,
     problem_text,
-    rebuild_errors,
 )
 from schemas.errors import ConfigError
-from schemas.secrets import is_secret_key, mask_text
-
-
-def _blank_to_none(value: Any) -> Any:
-    """``${VAR:-}`` resolving to "" means "not set" for optional settings."""
-    return None if isinstance(value, str) and not value.strip() else value
-
-
-def _upper(value: Any) -> Any:
-    return value.strip().upper() if isinstance(value, str) else value
-
-
-Name = Annotated[str, Field(pattern=r"^[a-zA-Z0-9_.-]+$")]
-TopicName = Annotated[str, Field(pattern=r"^[a-zA-Z0-9._-]{1,249}$")]
-Port = Annotated[int, Field(ge=1, le=65535)]
-HttpUrlText = Annotated[str, Field(pattern=r"^https?://\S+$")]
-OptPath = Annotated[Path | None, BeforeValidator(_blank_to_none)]
-OptSecret = Annotated[SecretStr | None, BeforeValidator(_blank_to_none)]
-Compatibility = Literal[
-    "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE", "NONE"
-]
-LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
-
-
-class _Model(BaseModel):
-    """Base of every config model: unknown keys rejected, frozen, inputs never echoed in errors.
-
-    Its wrap validator adds two things pydantic alone does not: "did you mean" hints for unknown keys, and
-    ``_cross_check`` problems computed from the raw input, reported together with the field errors.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-    _masked_fields: ClassVar[frozenset[str]] = frozenset()
-
-    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
-        for name, value in super().__repr_args__():
-            masked = name in self._masked_fields and isinstance(value, str)
-            yield name, mask_text(value) if masked else value
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _collect_problems(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
-        extra = cls._cross_check(data) if isinstance(data, Mapping) else []
-        try:
-            result = handler(data)
-        except ValidationError as exc:
-            raise rebuild_errors(cls, exc.errors(), extra) from None
-        if extra:
-            raise rebuild_errors(cls, [], extra)
-        return result
-
-    @classmethod
-    def _cross_check(cls, data: Mapping[str, Any]) -> list[InitErrorDetails]:
-        return []
-
-
-def _missing(message: str) -> PydanticCustomError:
-    return PydanticCustomError("missing", message)
-
+from schemas.secrets import is_secret_key
+from schemas.settings import (
+    Compatibility,
+    ConfigModel,
+    HttpUrlText,
+    LogLevel,
+    Name,
+    OptPath,
+    OptSecret,
+    Port,
+    TopicName,
+    blank_to_none,
+    check_codec,
+    duplicate_names,
+    missing,
+    upper_text,
+)
 
 # --- kafka, registry, logging, offsets, gateway -------------------------------------------------------
 
 
-class KafkaLocal(_Model):
+class KafkaLocal(ConfigModel):
     port: Port = 9092
     controller_port: Port = 9093
     data_dir: Path = Path(".crmhub/kafka")
@@ -120,12 +71,12 @@ class KafkaLocal(_Model):
         return self.kafka_home or (Path(home) if home else None)
 
 
-class TopicDefaults(_Model):
+class TopicDefaults(ConfigModel):
     partitions: Annotated[int, Field(ge=1)] = 1
     replication_factor: Annotated[int, Field(ge=1)] = 1
 
 
-class KafkaConfig(_Model):
+class KafkaConfig(ConfigModel):
     bootstrap_servers: Annotated[str, Field(min_length=1)] = "127.0.0.1:9092"
     client_id: Annotated[str, Field(min_length=1)] = "crmhub"
     security: dict[str, Any] = Field(default_factory=dict)
@@ -142,23 +93,23 @@ class KafkaConfig(_Model):
         return {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in self.security.items()}
 
 
-class BasicAuth(_Model):
+class BasicAuth(ConfigModel):
     user: Annotated[str, Field(min_length=1)]
     password: SecretStr
 
 
-class RegistryServe(_Model):
+class RegistryServe(ConfigModel):
     enabled: bool = True
     host: str = "127.0.0.1"
     port: Port = 8081
     topic: TopicName = "_schemas"
 
 
-class RegistryConfig(_Model):
+class RegistryConfig(ConfigModel):
     _masked_fields = frozenset({"url"})
-    url: Annotated[HttpUrlText | None, BeforeValidator(_blank_to_none)] = None
+    url: Annotated[HttpUrlText | None, BeforeValidator(blank_to_none)] = None
     serve: RegistryServe = Field(default_factory=RegistryServe)
-    default_compatibility: Annotated[Compatibility, BeforeValidator(_upper)] = "BACKWARD"
+    default_compatibility: Annotated[Compatibility, BeforeValidator(upper_text)] = "BACKWARD"
     basic_auth: BasicAuth | None = None
 
     def effective_url(self) -> str:
@@ -166,17 +117,17 @@ class RegistryConfig(_Model):
         return self.url or f"http://{self.serve.host}:{self.serve.port}"
 
 
-class LoggingConfig(_Model):
-    level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
+class LoggingConfig(ConfigModel):
+    level: Annotated[LogLevel, BeforeValidator(upper_text)] = "INFO"
     format: Literal["console", "json"] = "console"
     file: OptPath = None
 
 
-class OffsetsConfig(_Model):
+class OffsetsConfig(ConfigModel):
     topic: TopicName = "crmhub.offsets"
 
 
-class GatewayConfig(_Model):
+class GatewayConfig(ConfigModel):
     host: str = "127.0.0.1"
     port: Port = 8080
 
@@ -184,16 +135,16 @@ class GatewayConfig(_Model):
 # --- connectors -----------------------------------------------------------------------------------------
 
 
-class _ConnectorBase(_Model):
+class _ConnectorBase(ConfigModel):
     name: Name
 
 
-class SoftDelete(_Model):
+class SoftDelete(ConfigModel):
     column: Annotated[str, Field(min_length=1)]
     deleted_values: Annotated[list[str | int | bool], Field(min_length=1)]
 
 
-class SqlTable(_Model):
+class SqlTable(ConfigModel):
     name: Annotated[str, Field(pattern=r"^[^\s.]+(\.[^\s.]+)?$")]
     mode: Literal["timestamp+incrementing", "incrementing", "timestamp"]
     timestamp_column: str | None = Field(default=None, validate_default=True)
@@ -211,7 +162,7 @@ class SqlTable(_Model):
         mode = info.data.get("mode")  # absent when mode itself failed: that error is reported instead
         needed = "timestamp" if info.field_name == "timestamp_column" else "incrementing"
         if not value and isinstance(mode, str) and needed in mode.split("+"):
-            raise _missing(f"field required for mode '{mode}'")
+            raise missing(f"field required for mode '{mode}'")
         return value
 
 
@@ -238,21 +189,13 @@ class SqlConnector(_ConnectorBase):
         return duplicate_names(data, "tables", "table")
 
 
-class CsvOptions(_Model):
+class CsvOptions(ConfigModel):
     delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
     quotechar: Annotated[str, Field(min_length=1, max_length=1)] = '"'
     header: bool = True
 
 
-def _check_codec(value: str) -> str:
-    try:
-        codecs.lookup(value)
-    except LookupError:
-        raise PydanticCustomError("unknown_encoding", f"unknown encoding '{value}'") from None
-    return value
-
-
-class Feed(_Model):
+class Feed(ConfigModel):
     name: Name
     pattern: Annotated[str, Field(min_length=1)]
     format: Literal["csv", "fixed", "ebcdic"] = "csv"
@@ -268,21 +211,21 @@ class Feed(_Model):
     @field_validator("encoding", "codepage", mode="after")
     @classmethod
     def _known_codec(cls, value: str) -> str:
-        return _check_codec(value)
+        return check_codec(value)
 
     @field_validator("layout", "copybook", mode="after")
     @classmethod
     def _record_description(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         fmt = info.data.get("format")
         if value is None and info.field_name == "layout" and fmt == "fixed":
-            raise _missing("field required for format 'fixed'")
+            raise missing("field required for format 'fixed'")
         if (
             value is None
             and info.field_name == "copybook"
             and fmt == "ebcdic"
             and not info.data.get("layout")
         ):
-            raise _missing("field required for format 'ebcdic' (or give layout)")
+            raise missing("field required for format 'ebcdic' (or give layout)")
         return value
 
 
@@ -309,7 +252,7 @@ CONNECTOR_KINDS: tuple[str, ...] = tuple(
 )
 
 
-class HubConfig(_Model):
+class HubConfig(ConfigModel):
     """The whole configuration; every section is optional, so an empty file runs the embedded demo."""
 
     kafka: KafkaConfig = Field(default_factory=KafkaConfig)

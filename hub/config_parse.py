@@ -7,15 +7,13 @@ appear in them (they may be secrets).
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
+from pydantic_core import ErrorDetails
 
 from schemas.errors import ConfigError
 
@@ -60,51 +58,6 @@ def problem_text(err: ErrorDetails, kinds: Sequence[str]) -> str:
     elif msg[:1].isupper() and not msg[1:2].isupper():
         msg = msg[0].lower() + msg[1:]
     return f"{format_path(loc)}: {msg}"
-
-
-def _unknown_key_message(model: type[BaseModel], key: str) -> str:
-    fields = list(model.model_fields)
-    close = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
-    if close:
-        return f"unknown key (did you mean '{close[0]}'?)"
-    return f"unknown key (expected one of: {', '.join(fields)})"
-
-
-def rebuild_errors(
-    model: type[BaseModel], errors: list[ErrorDetails], extra: list[InitErrorDetails]
-) -> ValidationError:
-    """``errors`` (with "did you mean" for unknown keys of ``model``) plus ``extra``, as one error."""
-    details: list[InitErrorDetails] = []
-    for err in errors:
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden" and len(err["loc"]) == 1:
-            msg = _unknown_key_message(model, str(err["loc"][0]))
-        details.append(
-            InitErrorDetails(
-                type=PydanticCustomError(err["type"], msg), loc=err["loc"], input=err.get("input")
-            )
-        )
-    return ValidationError.from_exception_data(model.__name__, [*details, *extra], hide_input=True)
-
-
-def duplicate_names(data: Mapping[str, Any], list_key: str, what: str) -> list[InitErrorDetails]:
-    """A problem at ``<list_key>[i].name`` for each item whose name (case-insensitive) was used before."""
-    items = data.get(list_key)
-    if not isinstance(items, list):
-        return []
-    first: dict[str, int] = {}
-    problems: list[InitErrorDetails] = []
-    for index, item in enumerate(items):
-        name = item.get("name") if isinstance(item, Mapping) else None
-        if not isinstance(name, str):
-            continue
-        if name.casefold() in first:
-            msg = f"duplicate {what} name '{name}' (already used by {list_key}[{first[name.casefold()]}])"
-            error = PydanticCustomError("duplicate_name", msg)
-            problems.append(InitErrorDetails(type=error, loc=(list_key, index, "name"), input=name))
-        else:
-            first[name.casefold()] = index
-    return problems
 
 
 # --- interpolation --------------------------------------------------------------------------------------
