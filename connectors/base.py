@@ -49,6 +49,16 @@ class Batch:
     state: State
     dead: list[DeadRow] = field(default_factory=list)
     source_head: Mapping[str, str] | None = None  # the source's newest position, for source-lag metrics
+    progress: SnapshotProgress | None = None  # set by snapshot batches, for progress bars
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotProgress:
+    """How far the snapshot of one table is: rows read so far, and the total if the source can tell."""
+
+    table: str
+    done: int
+    total: int | None = None
 
 
 class Connector(ABC):
@@ -75,3 +85,13 @@ class Connector(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and files."""
+
+    def disable_table(self, table: str, reason: str) -> None:
+        """Stop capturing ``table`` (e.g. after an incompatible schema change) while the others go on.
+
+        Its position stays where it is, so once an operator fixes the cause it resumes without a gap.
+        Connectors that cannot stop one table raise ``FatalError`` here, which stops the connector."""
+        from schemas.errors import FatalError
+
+        raise FatalError(f"{self.name}: table {table} must stop ({reason}), and this connector cannot stop one "
+                         "table alone")

@@ -21,12 +21,14 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_nev
 
 from connectors.base import Batch, Connector, DeadRow, State
 from hub.kafka.clients import Admin, KafkaSettings, Producer, Record
+from hub.registry.client import SchemaIncompatibleError
 from hub.registry.serde import AvroSerde
 from hub.runtime.offsets import OffsetStore
 from schemas.avro_gen import field_renames, key_schema, value_schema
 from schemas.columns import TableMeta
 from schemas.envelope import ChangeEvent, to_avro, topic_for
 from schemas.errors import CrmhubError, RetriableError, SkippableError
+from schemas.evolution import diff_tables
 from schemas.secrets import mask_text
 
 log = structlog.get_logger(__name__)
@@ -62,6 +64,8 @@ class RunnerStatus:
     retries: int = 0
     last_saved_at: float | None = None
     source_head: dict[str, str] = field(default_factory=dict)
+    snapshot: dict[str, dict[str, int | None]] = field(default_factory=dict)
+    stopped_tables: dict[str, str] = field(default_factory=dict)
 
 
 class Restart(Exception):
@@ -77,11 +81,13 @@ def dlq_record(connector: str, dead: DeadRow) -> Record:
 
 
 class ConnectorRunner:
-    def __init__(self, connector: Connector, settings: KafkaSettings, producer: Producer, serde: AvroSerde,
+    def __init__(self, factory: Callable[[], Connector], name: str, settings: KafkaSettings, producer: Producer, serde: AvroSerde,
                  offsets: OffsetStore, *, topic_prefix: str = "src", max_backoff_s: float = 60.0,
+                 on_schema_change: str = "stop", schema_check_interval_s: float = 30.0,
                  on_batch: Callable[[Batch], None] | None = None) -> None:
-        self.connector = connector
-        self.name = connector.name
+        self.factory = factory
+        self.connector: Connector | None = None
+        self.name = name
         self.settings = settings
         self.producer = producer
         self.serde = serde
@@ -89,6 +95,9 @@ class ConnectorRunner:
         self.topic_prefix = topic_prefix
         self.max_backoff_s = max_backoff_s
         self.on_batch = on_batch
+        self.on_schema_change = on_schema_change
+        self.schema_check_interval_s = schema_check_interval_s
+        self._schemas_checked_at = 0.0
         self.status = RunnerStatus()
         self.routes: dict[tuple[str | None, str], TableRoute] = {}
         self._stop = threading.Event()
@@ -138,7 +147,15 @@ class ConnectorRunner:
         except Exception as exc:
             self._fail(exc)
         finally:
-            self.connector.close()
+            self._close_connector()
+
+    def _close_connector(self) -> None:
+        if self.connector is not None:
+            try:
+                self.connector.close()
+            except Exception as exc:
+                log.warning("connector.close_failed", connector=self.name, error=mask_text(str(exc)))
+            self.connector = None
 
     def _fail(self, exc: BaseException) -> None:
         self.status.state = ConnectorState.FAILED
@@ -162,16 +179,24 @@ class ConnectorRunner:
                 continue
 
     def _run_once(self) -> None:
+        """(Re)create the connector and run it from the saved position."""
         self._apply_pending()
-        self._prepare_routes()
+        self._close_connector()
+        connector = self.connector = self.factory()
+        for table, reason in self.status.stopped_tables.items():
+            connector.disable_table(table, reason)
+        self._prepare_routes(connector)
         state = self.offsets.load(self.name) or {}
         self.status.state = ConnectorState.RUNNING
         self.status.last_error = None
-        state = self._drain(self.connector.snapshot(state), state)
-        self._drain(self.connector.changes(state), state)
+        state = self._drain(connector.snapshot(state), state)
+        self._drain(connector.changes(state), state)
 
     def _apply_pending(self) -> None:
         action, self._pending = self._pending, None
+        if action is not None:
+            self.status.stopped_tables.clear()  # the operator asks to try again
+            self.status.snapshot.clear()
         if action in {"reset", "snapshot"}:
             # Both forget the saved position; a connector snapshots when it has no state.
             self.offsets.reset(self.name)
@@ -184,6 +209,8 @@ class ConnectorRunner:
             self._wait_if_paused()
             if self._pending:
                 raise Restart()
+            if self._schema_check_due(batch):
+                self.check_schemas()
             self._deliver(batch)
             state = batch.state
         return state
@@ -216,6 +243,9 @@ class ConnectorRunner:
         self.status.last_saved_at = time.time()
         if batch.source_head:
             self.status.source_head = dict(batch.source_head)
+        if batch.progress is not None:
+            p = batch.progress
+            self.status.snapshot[p.table] = {"done": p.done, "total": p.total}
         if self.on_batch is not None:
             self.on_batch(batch)
 
@@ -235,14 +265,67 @@ class ConnectorRunner:
                            {"key": event.key, "after": event.after}, dict(event.source.position))
         return Record(route.topic, kbytes, vbytes)
 
-    def _prepare_routes(self) -> None:
+    def _route(self, table: TableMeta) -> TableRoute:
+        return TableRoute(table, topic_for(table, self.topic_prefix), key_schema(table), value_schema(table),
+                          field_renames(table))
+
+    def _prepare_routes(self, connector: Connector) -> None:
         admin = Admin(self.settings)
         try:
             admin.ensure_topic(f"dlq.{self.name}")
-            for table in self.connector.describe():
-                topic = topic_for(table, self.topic_prefix)
-                admin.ensure_topic(topic)
-                self.routes[(table.schema, table.name)] = TableRoute(
-                    table, topic, key_schema(table), value_schema(table), field_renames(table))
+            for table in connector.describe():
+                if table.name in self.status.stopped_tables:
+                    continue
+                route = self._route(table)
+                admin.ensure_topic(route.topic)
+                self.routes[(table.schema, table.name)] = route
         finally:
             admin.close()
+        self._schemas_checked_at = time.monotonic()
+
+    # -- schema changes at the source ---------------------------------------------------------------
+    def _schema_check_due(self, batch: Batch) -> bool:
+        if time.monotonic() - self._schemas_checked_at >= self.schema_check_interval_s:
+            return True
+        for event in batch.events:  # a row with other columns than the route knows: check now
+            row = event.after if event.after is not None else event.before
+            route = self.routes.get((event.source.schema, event.source.table))
+            if row is not None and route is not None and len(row) != len(route.table.columns):
+                return True
+        return False
+
+    def check_schemas(self) -> None:
+        """Re-describe the tables: additive changes get a new schema version; others stop that table."""
+        self._schemas_checked_at = time.monotonic()
+        stopped = len(self.status.stopped_tables)
+        assert self.connector is not None
+        for table in self.connector.describe():
+            route = self.routes.get((table.schema, table.name))
+            if route is None:
+                self.routes[(table.schema, table.name)] = self._route(table)
+                continue
+            change = diff_tables(route.table, table)
+            if change.empty or table.name in self.status.stopped_tables:
+                continue
+            if not (change.additive_only or self.on_schema_change == "evolve"):
+                self._stop_table(table.name, f"{change.describe()} (set on_schema_change: evolve to accept it)")
+                continue
+            new = self._route(table)
+            try:
+                self.serde.schema_id(new.topic, new.value_schema)
+                self.serde.schema_id(new.topic, new.key_schema, is_key=True)
+            except SchemaIncompatibleError as exc:
+                self._stop_table(table.name, f"{change.describe()}; the registry refused the new schema: {exc}")
+                continue
+            self.routes[(table.schema, table.name)] = new
+            log.info("connector.schema_evolved", connector=self.name, change=change.describe())
+        if len(self.status.stopped_tables) > stopped:
+            # The batch in hand may hold rows of a stopped table: read again from the saved position,
+            # without that table, rather than produce them with the wrong schema or skip them.
+            raise Restart()
+
+    def _stop_table(self, table: str, reason: str) -> None:
+        self.status.stopped_tables[table] = reason
+        log.error("connector.table_stopped", connector=self.name, table=table, reason=reason)
+        if self.connector is not None:
+            self.connector.disable_table(table, reason)
