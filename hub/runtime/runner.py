@@ -81,8 +81,8 @@ def dlq_record(connector: str, dead: DeadRow) -> Record:
 
 
 class ConnectorRunner:
-    def __init__(self, factory: Callable[[], Connector], name: str, settings: KafkaSettings, producer: Producer, serde: AvroSerde,
-                 offsets: OffsetStore, *, topic_prefix: str = "src", max_backoff_s: float = 60.0,
+    def __init__(self, factory: Callable[[], Connector], name: str, settings: KafkaSettings, producer: Producer,
+                 serde: AvroSerde, offsets: OffsetStore, *, topic_prefix: str = "src", max_backoff_s: float = 60.0,
                  on_schema_change: str = "stop", schema_check_interval_s: float = 30.0,
                  on_batch: Callable[[Batch], None] | None = None) -> None:
         self.factory = factory
