@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-SYSTEM_PACKAGES ?=
+SYSTEM_PACKAGES ?= postgresql mariadb-server
 PYTEST_ARGS ?=
 
 .PHONY: setup system demo test test-unit lint typecheck bench kafka-up kafka-down clean
@@ -51,4 +51,5 @@ kafka-down: setup
 
 clean:
 	-$(BIN)/crmhub kafka down -c config/demo.yaml
+	-bash scripts/services.sh stop
 	rm -rf .crmhub test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hub import (
     cli_check,  # noqa: F401
+    cli_connectors,  # noqa: F401
     cli_kafka,  # noqa: F401
     cli_serve,  # noqa: F401
 )

@@ -8,14 +8,13 @@ empty), ``${file:PATH}`` (file content, trailing newline stripped, PATH relative
 ``$${`` is a literal ``${``. Resolved values never appear in problems or in a model's repr (secrets are
 ``SecretStr``; URLs and the Kafka ``security`` options are masked).
 
-To add a connector kind: write a ``_ConnectorBase`` subclass with ``kind: Literal["journal"]`` and add it to
+To add a connector kind: write a ``ConnectorSettings`` subclass with ``kind: Literal["journal"]`` and add it to
 ``ConnectorConfig`` (and ``_CONNECTOR_MODELS``); paths, "did you mean" hints and kind lists follow.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -25,11 +24,12 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
-    ValidationInfo,
     field_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import InitErrorDetails
 
+from connectors.filedrop.config import FileDropConnector
+from connectors.sql.config import SqlConnectorConfig
 from hub.config_parse import (
     Interpolator,
     display_loc,
@@ -41,17 +41,14 @@ from schemas.secrets import is_secret_key
 from schemas.settings import (
     Compatibility,
     ConfigModel,
+    ConnectorSettings,
     HttpUrlText,
     LogLevel,
-    Name,
     OptPath,
-    OptSecret,
     Port,
     TopicName,
     blank_to_none,
-    check_codec,
     duplicate_names,
-    missing,
     upper_text,
 )
 
@@ -132,124 +129,19 @@ class GatewayConfig(ConfigModel):
     port: Port = 8080
 
 
+class AdminConfig(ConfigModel):
+    """The hub's admin API (connector management, Kafka Connect style); `crmhub connectors` talks to it."""
+
+    host: str = "127.0.0.1"
+    port: Port = 8083
+
+
 # --- connectors -----------------------------------------------------------------------------------------
 
 
-class _ConnectorBase(ConfigModel):
-    name: Name
-
-
-class SoftDelete(ConfigModel):
-    column: Annotated[str, Field(min_length=1)]
-    deleted_values: Annotated[list[str | int | bool], Field(min_length=1)]
-
-
-class SqlTable(ConfigModel):
-    name: Annotated[str, Field(pattern=r"^[^\s.]+(\.[^\s.]+)?$")]
-    mode: Literal["timestamp+incrementing", "incrementing", "timestamp"]
-    timestamp_column: str | None = Field(default=None, validate_default=True)
-    incrementing_column: str | None = Field(default=None, validate_default=True)
-    key_columns: list[str] | None = None
-    safety_delay_ms: Annotated[int, Field(ge=0)] = 2000
-    soft_delete: SoftDelete | None = None
-    reconcile_deletes_every_s: Annotated[int, Field(ge=1)] | None = None
-    trim_char: bool = False
-    topic: TopicName | None = None
-
-    @field_validator("timestamp_column", "incrementing_column", mode="after")
-    @classmethod
-    def _required_by_mode(cls, value: str | None, info: ValidationInfo) -> str | None:
-        mode = info.data.get("mode")  # absent when mode itself failed: that error is reported instead
-        needed = "timestamp" if info.field_name == "timestamp_column" else "incrementing"
-        if not value and isinstance(mode, str) and needed in mode.split("+"):
-            raise missing(f"field required for mode '{mode}'")
-        return value
-
-
-class SqlConnector(_ConnectorBase):
-    _masked_fields = frozenset({"url"})
-    kind: Literal["sql"]
-    url: Annotated[str, Field(min_length=1)]
-    password: OptSecret = None
-    poll_interval_ms: Annotated[int, Field(ge=1)] = 1000
-    batch_size: Annotated[int, Field(ge=1)] = 1000
-    heartbeat_interval_ms: Annotated[int, Field(ge=1)] | None = None
-    tables: Annotated[list[SqlTable], Field(min_length=1)]
-
-    @field_validator("url", mode="after")
-    @classmethod
-    def _sqlalchemy_url(cls, value: str) -> str:
-        if not re.match(r"^[A-Za-z][A-Za-z0-9+_.-]*://", value):
-            # never echo the value: it may hold a password
-            raise PydanticCustomError("url_parsing", "not a SQLAlchemy URL (expected dialect+driver://...)")
-        return value
-
-    @classmethod
-    def _cross_check(cls, data: Mapping[str, Any]) -> list[InitErrorDetails]:
-        return duplicate_names(data, "tables", "table")
-
-
-class CsvOptions(ConfigModel):
-    delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
-    quotechar: Annotated[str, Field(min_length=1, max_length=1)] = '"'
-    header: bool = True
-
-
-class Feed(ConfigModel):
-    name: Name
-    pattern: Annotated[str, Field(min_length=1)]
-    format: Literal["csv", "fixed", "ebcdic"] = "csv"
-    mode: Literal["snapshot", "delta"]
-    key_columns: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
-    encoding: Annotated[str, Field(min_length=1)] = "utf-8"
-    csv: CsvOptions = Field(default_factory=CsvOptions)
-    layout: OptPath = Field(default=None, validate_default=True)
-    copybook: OptPath = Field(default=None, validate_default=True)
-    codepage: Annotated[str, Field(min_length=1)] = "cp037"
-    record_length: Annotated[int, Field(ge=1)] | None = None
-
-    @field_validator("encoding", "codepage", mode="after")
-    @classmethod
-    def _known_codec(cls, value: str) -> str:
-        return check_codec(value)
-
-    @field_validator("layout", "copybook", mode="after")
-    @classmethod
-    def _record_description(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        fmt = info.data.get("format")
-        if value is None and info.field_name == "layout" and fmt == "fixed":
-            raise missing("field required for format 'fixed'")
-        if (
-            value is None
-            and info.field_name == "copybook"
-            and fmt == "ebcdic"
-            and not info.data.get("layout")
-        ):
-            raise missing("field required for format 'ebcdic' (or give layout)")
-        return value
-
-
-class FileDropConnector(_ConnectorBase):
-    kind: Literal["filedrop"]
-    path: Path
-    archive_dir: OptPath = None
-    quarantine_dir: OptPath = None
-    pattern: Annotated[str, Field(min_length=1)] = "*"
-    complete_when: Literal["size_stable", "marker"] = "size_stable"
-    marker_suffix: Annotated[str, Field(min_length=1)] = ".done"
-    stable_seconds: Annotated[float, Field(ge=0)] = 5.0
-    feeds: Annotated[list[Feed], Field(min_length=1)]
-
-    @classmethod
-    def _cross_check(cls, data: Mapping[str, Any]) -> list[InitErrorDetails]:
-        return duplicate_names(data, "feeds", "feed")
-
-
-ConnectorConfig = Annotated[SqlConnector | FileDropConnector, Field(discriminator="kind")]
-_CONNECTOR_MODELS: tuple[type[_ConnectorBase], ...] = (SqlConnector, FileDropConnector)
-CONNECTOR_KINDS: tuple[str, ...] = tuple(
-    get_args(m.model_fields["kind"].annotation)[0] for m in _CONNECTOR_MODELS
-)
+ConnectorConfig = Annotated[SqlConnectorConfig | FileDropConnector, Field(discriminator="kind")]
+_CONNECTOR_MODELS: tuple[type[ConnectorSettings], ...] = (SqlConnectorConfig, FileDropConnector)
+CONNECTOR_KINDS: tuple[str, ...] = tuple(get_args(m.model_fields["kind"].annotation)[0] for m in _CONNECTOR_MODELS)
 
 
 class HubConfig(ConfigModel):
@@ -261,6 +153,7 @@ class HubConfig(ConfigModel):
     offsets: OffsetsConfig = Field(default_factory=OffsetsConfig)
     connectors: list[ConnectorConfig] = Field(default_factory=list)
     gateway: GatewayConfig = Field(default_factory=GatewayConfig)
+    admin: AdminConfig = Field(default_factory=AdminConfig)
 
     @classmethod
     def _cross_check(cls, data: Mapping[str, Any]) -> list[InitErrorDetails]:

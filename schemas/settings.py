@@ -141,3 +141,16 @@ def check_codec(value: str) -> str:
     return value
 
 
+
+
+class ConnectorSettings(ConfigModel):
+    """What every connector's settings have: a name, and how the runtime treats schema changes.
+
+    ``on_schema_change``: ``stop`` (default) stops a table whose column was dropped or retyped, naming the
+    change; ``evolve`` registers the new schema if the registry's compatibility mode accepts it. Added
+    nullable columns always evolve. The tables are described again every ``schema_check_interval_s``.
+    """
+
+    name: Name
+    on_schema_change: Literal["stop", "evolve"] = "stop"
+    schema_check_interval_s: Annotated[float, Field(ge=1)] = 30.0

@@ -12,6 +12,8 @@ import pytest
 from hub.kafka.clients import Admin, KafkaSettings
 from hub.kafka.local import LocalKafka, free_port
 
+pytest_plugins = ["tests.sqlservers"]
+
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 

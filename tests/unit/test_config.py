@@ -10,12 +10,12 @@ from pydantic import SecretStr
 from typer.core import TyperGroup
 from typer.testing import CliRunner, Result
 
+from connectors.sql.config import SqlConnectorConfig
 from hub.cli import app
 from hub.config import (
     CONNECTOR_KINDS,
     FileDropConnector,
     HubConfig,
-    SqlConnector,
     load_config,
     validate_config_text,
 )
@@ -119,7 +119,7 @@ def test_shipped_configs_validate(path: Path) -> None:
 
 def test_shipped_example_covers_both_connector_kinds() -> None:
     config = load_config(CONFIG_DIR / "crmhub.example.yaml", env={})
-    assert {type(c) for c in config.connectors} == {SqlConnector, FileDropConnector}
+    assert {type(c) for c in config.connectors} == {SqlConnectorConfig, FileDropConnector}
     assert set(CONNECTOR_KINDS) == {"sql", "filedrop"}
 
 
@@ -250,7 +250,7 @@ connectors:
     config = validate_config_text(good, "good.yaml", env, base_dir=tmp_path)
     assert secret not in repr(config) and secret not in str(config)
     connector = config.connectors[0]
-    assert isinstance(connector, SqlConnector)
+    assert isinstance(connector, SqlConnectorConfig)
     assert isinstance(connector.password, SecretStr) and connector.password.get_secret_value() == secret
     assert connector.url == f"postgresql://u:{secret}@h/db"  # the value itself is intact for the driver
     assert "postgresql://u:***@h/db" in repr(connector)

@@ -1,0 +1,521 @@
+"""Query-based change capture from any database SQLAlchemy reaches (Kafka Connect JDBC's approach).
+
+- **snapshot**: first records each table's streaming start: just after the newest row (MAX(ts) and the
+  greatest id at it) when that is older than db now - safety delay, else db now - delay inclusive (rows
+  there may be re-read: duplicates possible, loss not); ``max_id`` = MAX(incrementing). Changes made during
+  the snapshot are so streamed afterwards. Then it reads every table in key order, ``batch_size`` rows per batch,
+  ``op`` = ``r``, the state recording the last key per table. The last event is ``snapshot`` = ``last``
+  (when the last table is empty the final state arrives with the last non-empty batch).
+- **changes**: polls each table with the incremental query (:mod:`connectors.sql.queries`). Mode
+  ``incrementing`` emits ``c``; ``timestamp+incrementing`` emits ``c`` for an id above the highest id ever
+  emitted, else ``u``; ``timestamp`` cannot tell an insert from an update, so it emits ``u`` (before =
+  null) unless the key store (``state_dir``) says the key was never emitted, then ``c``. A row whose
+  ``soft_delete`` column holds a deleted value is a ``d`` (before = that row). A quiet source yields an
+  empty batch (heartbeat) every ``heartbeat_interval_ms``; empty polls sleep ``poll_interval_ms``.
+- **reconciliation** (``reconcile_deletes_every_s``): the keys emitted are kept in a small SQLite file in
+  ``state_dir`` (too big for the state). Every interval the table's keys are scanned and a ``d`` (key only)
+  is emitted for each emitted key that vanished. Deletes are marked with a generation number kept in the
+  state; when the runner hands back an older state (crash before the ack), the unacknowledged deletes are
+  restored and emitted again by the next reconciliation.
+- Rows whose timestamp is NULL are read by the snapshot only; key and incrementing columns must be NOT NULL.
+- ``source.ts_ms`` is the row's age at the database (db now - row ts) taken from the hub's clock at poll
+  time, so it is right whatever zone the naive timestamps are in; without a timestamp column, poll time.
+- Driver errors go through :func:`schemas.sqlstate.classify`: link failures -> ``RetriableError``, bad
+  login / missing table -> ``ConfigError``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+
+from connectors.base import Batch, Connector, DeadRow, SnapshotProgress, State
+from connectors.sql.config import SqlConnectorConfig, SqlTableConfig, create_engine, database_name
+from connectors.sql.queries import (
+    bind_upper,
+    decode_all,
+    decode_value,
+    encode_value,
+    head_query,
+    incremental_query,
+    key_from_text,
+    key_text,
+    keyset_query,
+    last_at_query,
+    load_state,
+    make_state,
+    now_query,
+    table_ref,
+)
+from connectors.sql.types import (
+    ValueProblem,
+    column_from_reflection,
+    commit_ts_ms,
+    comparable,
+    is_deleted,
+    normalise_row,
+    source_type_text,
+)
+from schemas.columns import Column, ColumnType, TableMeta
+from schemas.envelope import ChangeEvent, Op, SourceInfo
+from schemas.errors import ConfigError, SkippableError
+from schemas.sqlstate import classify
+
+log = structlog.get_logger(__name__)
+
+__all__ = ["KeyStore", "SqlConnector", "make_state"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """A configured table resolved against the catalog."""
+
+    cfg: SqlTableConfig
+    meta: TableMeta
+    ref: sa.Table
+    ts: Column | None
+    inc: Column | None
+    ids: tuple[Column, ...]  # the incrementing column, or the key in mode timestamp
+    soft: Column | None
+
+    @property
+    def label(self) -> str:
+        return self.cfg.name
+
+
+class SqlConnector(Connector):
+    """Polls the configured tables of one database; see the module docstring."""
+
+    kind = "sql"
+
+    def __init__(self, config: SqlConnectorConfig, *, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep,
+                 db_now: Callable[[], datetime] | None = None) -> None:
+        super().__init__(config.name)
+        self.config = config
+        self._clock = clock
+        self._sleep = sleep
+        self._db_now_override = db_now  # tests: the database's "now" (else SELECT CURRENT_TIMESTAMP)
+        self._engine: sa.Engine | None = None
+        self._tables: list[_Table] | None = None
+        self._store: KeyStore | None = None
+        self._disabled: dict[str, str] = {}
+
+    # -- plumbing ----------------------------------------------------------------------------------------
+    @property
+    def dialect(self) -> str:
+        return self._get_engine().dialect.name
+
+    def _get_engine(self) -> sa.Engine:
+        if self._engine is None:
+            self._engine = create_engine(self.config)
+        return self._engine
+
+    @contextmanager
+    def _db(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except sa.exc.DBAPIError as exc:
+            raise classify(exc, f"connector {self.name}: {what}") from exc
+
+    def _fetch(self, stmt: sa.Select[Any], what: str) -> list[dict[str, Any]]:
+        with self._db(what), self._get_engine().connect() as conn:
+            return [dict(r) for r in conn.execute(stmt).mappings()]
+
+    def _db_time(self) -> datetime:
+        if self._db_now_override is not None:
+            return self._db_now_override()
+        value = self._fetch(now_query(), "reading the current time")[0]["now"]
+        return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+    def _key_store(self) -> KeyStore | None:
+        if self._store is None and self.config.state_dir is not None:
+            self._store = KeyStore(Path(self.config.state_dir) / f"{self.name}.keys.sqlite")
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    # -- describe ----------------------------------------------------------------------------------------
+    def describe(self) -> list[TableMeta]:
+        """The tables as the catalog describes them now (read again at every call, so the runner sees schema
+        changes; the next poll selects the columns described last)."""
+        self._tables = self._reflect()
+        return [t.meta for t in self._tables]
+
+    def disable_table(self, table: str, reason: str) -> None:
+        """Stop polling ``table`` (its name or configured ``schema.table``); its position stays as it is."""
+        self._disabled[table] = reason
+        log.warning("sql.table_disabled", connector=self.name, table=table, reason=reason)
+
+    def _resolved(self) -> list[_Table]:
+        if self._tables is None:
+            self._tables = self._reflect()
+        return [t for t in self._tables if t.label not in self._disabled and t.meta.name not in self._disabled]
+
+    def _reflect(self) -> list[_Table]:
+        engine = self._get_engine()
+        problems: list[str] = []
+        tables: list[_Table] = []
+        with self._db("reading the catalog"):
+            insp = sa.inspect(engine)
+            default_schema = insp.default_schema_name
+            for i, cfg in enumerate(self.config.tables):
+                where = f"{self.name}.tables[{i}]"
+                if not insp.has_table(cfg.table_name, schema=cfg.schema_name):
+                    problems.append(f"{where}.name: table {cfg.name} not found (or no privilege to see it)")
+                    continue
+                infos = insp.get_columns(cfg.table_name, schema=cfg.schema_name)
+                pk = insp.get_pk_constraint(cfg.table_name, schema=cfg.schema_name).get("constrained_columns")
+                schema = None if engine.dialect.name == "sqlite" else (cfg.schema_name or default_schema)
+                table = self._resolve(cfg, where, infos, list(pk or []), schema, problems)
+                if table is not None:
+                    tables.append(table)
+        if problems:
+            raise ConfigError(problems)
+        return tables
+
+    def _resolve(self, cfg: SqlTableConfig, where: str, infos: Sequence[Mapping[str, Any]], pk: list[str],
+                 schema: str | None, problems: list[str]) -> _Table | None:
+        engine = self._get_engine()
+        columns: list[Column] = []
+        for info in infos:
+            col, warning = column_from_reflection(info, engine.dialect.name, primary_key=info["name"] in pk,
+                                                  source_type=source_type_text(info["type"], engine.dialect))
+            if warning:
+                log.warning("sql.unknown_type", connector=self.name, table=cfg.name, column=col.name,
+                            detail=warning)
+            columns.append(col)
+        before = len(problems)
+        find = _finder(columns, where, problems)
+        ts = find("timestamp_column", cfg.timestamp_column, _TS_TYPES)
+        inc = find("incrementing_column", cfg.incrementing_column, _ID_TYPES)
+        soft = find("soft_delete.column", cfg.soft_delete.column if cfg.soft_delete else None, None)
+        key = [find(f"key_columns[{j}]", k, None) for j, k in enumerate(cfg.key_columns or [])]
+        key_names = [k.name for k in key if k is not None] if cfg.key_columns else pk
+        if not key_names and not cfg.key_columns:
+            problems.append(f"{where}.key_columns: table {cfg.name} has no primary key; list its key columns")
+        if len(problems) > before:
+            return None
+        meta = TableMeta(connector=self.name, db=database_name(engine.url), schema=schema, name=cfg.table_name,
+                         columns=tuple(columns), key=tuple(key_names))
+        ids = (inc,) if inc is not None else meta.key_columns
+        ref = table_ref(cfg.schema_name, cfg.table_name, [c.name for c in columns])
+        return _Table(cfg, meta, ref, ts, inc, tuple(ids), soft)
+
+    # -- snapshot ----------------------------------------------------------------------------------------
+    def snapshot(self, state: State) -> Iterator[Batch]:
+        tables = self._resolved()
+        st = load_state(state)
+        if st["snapshot_done"]:
+            return
+        now = self._db_time()
+        for t in tables:
+            if t.label not in st["stream"]:
+                st["stream"][t.label] = self._start_position(t, now)
+        pending: Batch | None = None
+        for t in tables:
+            for batch in self._snapshot_table(t, st, now):
+                st = batch.state
+                if batch.events or batch.dead:
+                    if pending is not None:
+                        yield pending
+                    pending = batch
+        final = copy.deepcopy(st)
+        final["snapshot_done"] = all((final["snapshot"].get(c.name) or {}).get("done") for c in self.config.tables)
+        if pending is None:
+            yield Batch([], final)
+            return
+        if pending.events:
+            last = pending.events[-1]
+            pending.events[-1] = replace(last, source=replace(last.source, snapshot="last"))
+        pending.state = final
+        yield pending
+
+    def _snapshot_table(self, t: _Table, st: State, now: datetime) -> Iterator[Batch]:
+        size = self.config.batch_size
+        progress = dict(st["snapshot"].get(t.label) or {"last_key": None, "done": False, "rows": 0})
+        head = self._head(t) if not progress["done"] else None
+        while not progress["done"]:
+            after_key = decode_all(progress["last_key"], t.meta.key_columns, self.dialect)
+            stmt = keyset_query(t.ref, t.meta.key, after_key, size + 1, self.dialect)
+            rows = self._fetch(stmt, f"snapshot of {t.label}")
+            more = len(rows) > size
+            rows = rows[:size]
+            last_key = [encode_value(rows[-1][k]) for k in t.meta.key] if rows else progress["last_key"]
+            progress = {"last_key": last_key, "done": not more, "rows": int(progress.get("rows") or 0) + len(rows)}
+            st = copy.deepcopy(st)
+            st["snapshot"][t.label] = progress
+            events, dead = self._events(t, rows, now, snapshot=True, max_id=None)
+            yield Batch(events, st, dead, head, SnapshotProgress(t.meta.name, progress["rows"]))
+
+    def _start_position(self, t: _Table, now: datetime) -> dict[str, Any]:
+        """Where streaming starts: after the newest row (exclusive) when it is older than the safety
+        delay, else at db now - delay (inclusive: those rows may still be joined by late commits)."""
+        head = self._fetch(head_query(t.ref, t.ts.name if t.ts else None, t.inc.name if t.inc else None),
+                           f"reading the newest position of {t.label}")[0]
+        max_id = encode_value(head["head_id"])
+        if t.ts is None:
+            return {"ts": None, "id": None if max_id is None else [max_id], "max_id": max_id}
+        if head["head_ts"] is None:
+            return {"ts": None, "id": None, "max_id": max_id}
+        upper = bind_upper(now - timedelta(milliseconds=t.cfg.safety_delay_ms), t.ts, self.dialect)
+        if comparable(upper) <= comparable(head["head_ts"]):
+            return {"ts": encode_value(upper), "id": None, "max_id": max_id}
+        stmt = last_at_query(t.ref, t.ts.name, [c.name for c in t.ids], head["head_ts"], self.dialect)
+        last = self._fetch(stmt, f"reading the newest position of {t.label}")
+        ids = [encode_value(last[0][c.name]) for c in t.ids] if last else None
+        return {"ts": encode_value(head["head_ts"]), "id": ids, "max_id": max_id}
+
+    # -- changes -----------------------------------------------------------------------------------------
+    def changes(self, state: State) -> Iterator[Batch]:
+        st = load_state(state)
+        store = self._key_store()
+        if store is not None:
+            store.restore(st["recon_gen"])
+        last_yield = self._clock()
+        last_recon = {t.label: self._clock() for t in self._resolved()}
+        while True:
+            now = self._db_time()
+            emitted = False
+            for t in self._resolved():  # read each round: describe() may have refreshed or disabled tables
+                for batch in self._table_round(t, st, now, last_recon):
+                    st = batch.state
+                    emitted = True
+                    yield batch
+                    last_yield = self._clock()
+            if emitted:
+                continue  # more may be waiting: poll again at once
+            if self._clock() - last_yield >= self.config.heartbeat_interval_ms / 1000:
+                yield Batch([], copy.deepcopy(st), source_head={"db_now": now.isoformat()})
+                last_yield = self._clock()
+            self._sleep(self.config.poll_interval_ms / 1000)
+
+    def _table_round(self, t: _Table, st: State, now: datetime, last_recon: dict[str, float]) -> Iterator[Batch]:
+        """One poll of ``t`` and, when due, its reconciliation (each from the state the one before left)."""
+        batch = self._poll_table(t, st, now)
+        if batch is not None:
+            yield batch
+            st = batch.state
+        deletes = self._maybe_reconcile(t, st, last_recon)
+        if deletes is not None:
+            yield deletes
+
+    def _poll_table(self, t: _Table, st: State, now: datetime) -> Batch | None:
+        pos = st["stream"].get(t.label) or {"ts": None, "id": None, "max_id": None}
+        upper = None
+        if t.ts is not None:
+            upper = bind_upper(now - timedelta(milliseconds=t.cfg.safety_delay_ms), t.ts, self.dialect)
+        stmt = incremental_query(
+            t.ref, ts_column=t.ts.name if t.ts else None, id_columns=[c.name for c in t.ids],
+            after_ts=decode_value(pos["ts"], t.ts, self.dialect) if t.ts else None,
+            after_ids=decode_all(pos["id"], t.ids, self.dialect), upper_ts=upper,
+            limit=self.config.batch_size, dialect=self.dialect)
+        rows = self._fetch(stmt, f"polling {t.label}")
+        if not rows:
+            return None
+        events, dead = self._events(t, rows, now, snapshot=False, max_id=pos["max_id"])
+        last = rows[-1]
+        new_max = pos["max_id"]
+        if t.inc is not None:
+            ids = [r[t.inc.name] for r in rows if r[t.inc.name] is not None]
+            new_max = max(ids, key=comparable, default=None)
+            if new_max is None or (pos["max_id"] is not None and comparable(pos["max_id"]) > comparable(new_max)):
+                new_max = pos["max_id"]
+        new_st = copy.deepcopy(st)
+        new_st["stream"][t.label] = {"ts": encode_value(last[t.ts.name]) if t.ts else None,
+                                     "id": [encode_value(last[c.name]) for c in t.ids],
+                                     "max_id": encode_value(new_max)}
+        return Batch(events, new_st, dead, self._head(t))
+
+    def _maybe_reconcile(self, t: _Table, st: State, last: dict[str, float]) -> Batch | None:
+        every = t.cfg.reconcile_deletes_every_s
+        store = self._key_store()
+        if every is None or store is None or self._clock() - last.setdefault(t.label, self._clock()) < every:
+            return None
+        last[t.label] = self._clock()
+        vanished = store.vanished(t.label, self._source_keys(t))
+        if not vanished:
+            return None
+        gen = int(st["recon_gen"]) + 1
+        new_st = copy.deepcopy(st)
+        new_st["recon_gen"] = gen
+        poll_ms = int(self._clock() * 1000)
+        events = [ChangeEvent.create(key=key_from_text(k, t.meta.key_columns), before=None, after=None,
+                                     op=Op.DELETE, source=self._source(t, poll_ms, {"table": t.label}),
+                                     ts_ms=poll_ms) for k in vanished]
+        store.mark_deleted(t.label, vanished, gen)
+        log.info("sql.reconciled", connector=self.name, table=t.label, deleted=len(vanished), generation=gen)
+        return Batch(events, new_st, [], self._head(t))
+
+    def _source_keys(self, t: _Table) -> Iterator[str]:
+        after_key: list[Any] | None = None
+        while True:
+            stmt = keyset_query(t.ref, t.meta.key, after_key, self.config.batch_size, self.dialect,
+                                keys_only=True)
+            rows = self._fetch(stmt, f"scanning the keys of {t.label}")
+            for raw in rows:
+                try:
+                    yield key_text(normalise_row(raw, t.meta.key_columns, trim_char=t.cfg.trim_char), t.meta.key)
+                except ValueProblem:  # such a key was dead-lettered, never emitted: nothing to compare
+                    continue
+            if len(rows) < self.config.batch_size:
+                return
+            after_key = [rows[-1][k] for k in t.meta.key]
+
+    # -- events ------------------------------------------------------------------------------------------
+    def _events(self, t: _Table, rows: Sequence[Mapping[str, Any]], now: datetime, *, snapshot: bool,
+                max_id: Any) -> tuple[list[ChangeEvent], list[DeadRow]]:
+        """Events for raw rows (a row whose values do not fit becomes a dead row); records emitted keys."""
+        good: list[tuple[Mapping[str, Any], dict[str, Any], str]] = []
+        dead: list[DeadRow] = []
+        store = self._key_store()
+        for raw in rows:
+            try:
+                row = normalise_row(raw, t.meta.columns, trim_char=t.cfg.trim_char)
+                good.append((raw, row, key_text(row, t.meta.key) if store is not None else ""))
+            except ValueProblem as exc:
+                dead.append(DeadRow(t.label, str(exc), dict(raw), self._position(t, raw)))
+        known: set[str] = set()
+        if store is not None and not snapshot and t.ts is not None and t.inc is None:
+            known = store.live(t.label, [text for _, _, text in good])
+        events: list[ChangeEvent] = []
+        emitted: dict[Op, list[str]] = {Op.DELETE: [], Op.READ: []}
+        poll_ms = int(self._clock() * 1000)
+        for raw, row, text in good:
+            op = self._op(t, row, raw, snapshot, max_id, text in known)
+            if op is None:  # a soft-deleted row in the snapshot: nothing to read
+                continue
+            position = self._position(t, raw)
+            source = self._source(t, commit_ts_ms(row, t.ts, now, poll_ms), position, snapshot)
+            before, after = (row, None) if op is Op.DELETE else (None, row)
+            try:
+                events.append(ChangeEvent.create(key={k: row[k] for k in t.meta.key}, before=before, after=after,
+                                                 op=op, source=source, ts_ms=poll_ms))
+            except SkippableError as exc:
+                dead.append(DeadRow(t.label, exc.reason, dict(raw), position))
+                continue
+            emitted[Op.DELETE if op is Op.DELETE else Op.READ].append(text)
+        if store is not None:
+            store.mark_seen(t.label, emitted[Op.READ])
+            store.mark_deleted(t.label, emitted[Op.DELETE], 0)
+        return events, dead
+
+    def _op(self, t: _Table, row: Mapping[str, Any], raw: Mapping[str, Any], snapshot: bool, max_id: Any,
+            known: bool) -> Op | None:
+        if t.soft is not None and t.cfg.soft_delete and is_deleted(row[t.soft.name], t.cfg.soft_delete.deleted_values):
+            return None if snapshot else Op.DELETE
+        if snapshot:
+            return Op.READ
+        if t.ts is None:
+            return Op.CREATE
+        if t.inc is not None:
+            value = raw[t.inc.name]
+            return Op.CREATE if max_id is None or comparable(value) > comparable(max_id) else Op.UPDATE
+        return Op.UPDATE if known or self._key_store() is None else Op.CREATE
+
+    def _source(self, t: _Table, ts_ms: int, position: Mapping[str, str], snapshot: bool = False) -> SourceInfo:
+        return SourceInfo(connector=self.kind, name=self.name, db=t.meta.db, schema=t.meta.schema,
+                          table=t.meta.name, ts_ms=max(0, ts_ms), snapshot="true" if snapshot else "false",
+                          position=position)
+
+    def _position(self, t: _Table, raw: Mapping[str, Any]) -> dict[str, str]:
+        ids = [encode_value(raw.get(c.name)) for c in t.ids]
+        ts = encode_value(raw.get(t.ts.name)) if t.ts else None
+        return {"table": t.label, "ts": "" if ts is None else str(ts),
+                "id": str(ids[0]) if len(ids) == 1 else json.dumps(ids)}
+
+    def _head(self, t: _Table) -> dict[str, str]:
+        head = self._fetch(head_query(t.ref, t.ts.name if t.ts else None, t.inc.name if t.inc else None),
+                           f"reading the newest position of {t.label}")[0]
+        found = {"ts": encode_value(head["head_ts"]), "id": encode_value(head["head_id"])}
+        return {"table": t.label, **{k: str(v) for k, v in found.items() if v is not None}}
+
+
+# --- pure helpers ------------------------------------------------------------------------------------------
+
+_TS_TYPES = frozenset({ColumnType.TIMESTAMP, ColumnType.TIMESTAMP_TZ, ColumnType.DATE})
+_ID_TYPES = frozenset({ColumnType.INT16, ColumnType.INT32, ColumnType.INT64, ColumnType.DECIMAL})
+
+
+def _finder(columns: Sequence[Column], where: str, problems: list[str]
+            ) -> Callable[[str, str | None, frozenset[ColumnType] | None], Column | None]:
+    """Resolve a configured column name against the catalog's (exact, else case-insensitive)."""
+    def find(field: str, name: str | None, types: frozenset[ColumnType] | None) -> Column | None:
+        if name is None:
+            return None
+        col = next((c for c in columns if c.name == name), None) or next(
+            (c for c in columns if c.name.casefold() == name.casefold()), None)
+        if col is None:
+            problems.append(f"{where}.{field}: column {name} not found")
+        elif types is not None and (col.type not in types or (col.type is ColumnType.DECIMAL and col.scale)):
+            problems.append(f"{where}.{field}: column {name} is {col.source_type}, which cannot order changes")
+            return None
+        return col
+    return find
+
+
+class KeyStore:
+    """The keys a connector emitted, per table, in a small SQLite file (``deleted_gen``: the reconciliation
+    generation that emitted the key's delete; 0 for a soft delete; NULL while the key is live)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, check_same_thread=False)
+        with self._conn:
+            self._conn.execute("CREATE TABLE IF NOT EXISTS keys (tbl TEXT NOT NULL, k TEXT NOT NULL, "
+                               "deleted_gen INTEGER, PRIMARY KEY (tbl, k)) WITHOUT ROWID")
+
+    def live(self, table: str, keys: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT k FROM keys WHERE tbl = ? AND deleted_gen IS NULL AND k IN ({marks})"
+            found.update(r[0] for r in self._conn.execute(sql, (table, *chunk)))
+        return found
+
+    def mark_seen(self, table: str, keys: Iterable[str]) -> None:
+        with self._conn:
+            self._conn.executemany("INSERT INTO keys VALUES (?, ?, NULL) ON CONFLICT (tbl, k) DO UPDATE "
+                                   "SET deleted_gen = NULL", ((table, k) for k in keys))
+
+    def mark_deleted(self, table: str, keys: Iterable[str], generation: int) -> None:
+        with self._conn:
+            self._conn.executemany("UPDATE keys SET deleted_gen = ? WHERE tbl = ? AND k = ?",
+                                   ((generation, table, k) for k in keys))
+
+    def restore(self, acked_generation: int) -> None:
+        """Deletes of generations after the acknowledged one are pending again (re-emitted)."""
+        with self._conn:
+            self._conn.execute("UPDATE keys SET deleted_gen = NULL WHERE deleted_gen > ?", (acked_generation,))
+
+    def vanished(self, table: str, source_keys: Iterable[str]) -> list[str]:
+        """Live keys of ``table`` that are not among ``source_keys`` (the source's keys now)."""
+        with self._conn:
+            self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS scan (k TEXT PRIMARY KEY) WITHOUT ROWID")
+            self._conn.execute("DELETE FROM scan")
+            self._conn.executemany("INSERT OR IGNORE INTO scan VALUES (?)", ((k,) for k in source_keys))
+            rows = self._conn.execute("SELECT k FROM keys WHERE tbl = ? AND deleted_gen IS NULL AND k NOT IN "
+                                      "(SELECT k FROM scan) ORDER BY k", (table,)).fetchall()
+            self._conn.execute("DELETE FROM scan")
+        return [r[0] for r in rows]
+
+    def close(self) -> None:
+        self._conn.close()

@@ -1,0 +1,247 @@
+"""Pure SQLAlchemy Core construction of the connector's queries, and the coding of the values they bind.
+
+**Incremental query** (Kafka Connect JDBC's predicate, so no row is lost when many rows share one timestamp
+and the hub stops between two of them)::
+
+    WHERE (ts > :ts OR (ts = :ts AND id > :id)) AND ts < :upper  ORDER BY ts, id  LIMIT n
+
+``id`` is the incrementing column (mode ``timestamp+incrementing``) or the key columns (mode ``timestamp``,
+compared lexicographically: ``(a > :a) OR (a = :a AND b > :b)``, which every dialect takes, unlike row
+values). Mode ``incrementing`` is ``WHERE id > :id ORDER BY id``. A position holding only ``ts`` (the
+stream start recorded by a snapshot) is inclusive: ``ts >= :ts``.
+
+**Upper bound.** ``:upper`` is the database's own current time read once per poll (``SELECT
+CURRENT_TIMESTAMP``, one round trip per poll rather than an interval expression per dialect) minus the
+table's safety delay, computed in Python. A transaction that stamped its rows at T and commits within the
+delay is therefore still read: the high-water mark never passes a timestamp that could still appear.
+Caveats: the delay must exceed the longest transaction; the timestamp column must be written with the
+database's clock in the same zone as ``CURRENT_TIMESTAMP`` returns (SQLite returns UTC; PostgreSQL's
+timestamptz is made naive in the session's zone for a ``timestamp`` column); an application that stamps rows
+with its own clock adds that clock's skew to what the delay must cover.
+
+**Snapshot / reconciliation**: keyset pagination on the (possibly composite) key, resumable from the last
+key: ``WHERE key > :last ORDER BY key LIMIT n``.
+
+**Limits**: ``LIMIT`` for SQLite, PostgreSQL, MySQL/MariaDB; ``TOP`` for SQL Server; ``FETCH FIRST n ROWS
+ONLY`` for Oracle (12c+) and, with a literal count, for Db2 LUW and Db2 for i (``ibm_db_sa``), where it works
+on every release (``LIMIT`` needs IBM i 7.1 TR11 / Db2 LUW 11.1).
+
+Columns are untyped (``NullType``) so rows come back exactly as the driver returns them (no rounding by
+SQLAlchemy's result processors; :mod:`connectors.sql.types` normalises them) and bound values pass untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.elements import BindParameter
+
+from schemas.columns import Column, ColumnType
+
+JsonScalar = str | int | float | bool | None
+_DB2_DIALECTS = frozenset({"ibm_db_sa", "db2", "ibm_db"})
+
+
+def table_ref(schema: str | None, name: str, columns: Sequence[str]) -> sa.Table:
+    """An untyped ``Table`` for building queries (no reflection, no types)."""
+    return sa.Table(name, sa.MetaData(), *(sa.Column(c, sa.types.NullType()) for c in columns), schema=schema)
+
+
+def limit_rows(stmt: Select[Any], count: int, dialect: str) -> Select[Any]:
+    """``stmt`` limited to ``count`` rows in the form ``dialect`` takes best (see module docstring)."""
+    if dialect in _DB2_DIALECTS:
+        return stmt.fetch(sa.literal_column(str(int(count))))
+    return stmt.limit(int(count))
+
+
+def after(columns: Sequence[ColumnElement[Any]], values: Sequence[Any], prefix: str) -> ColumnElement[bool]:
+    """Lexicographic ``(c1, c2, ...) > (:v1, :v2, ...)`` as ORs of ANDs; binds are named ``prefix_0``..."""
+    if not columns or len(columns) != len(values):
+        raise ValueError("after() needs as many values as columns, at least one")
+    binds: list[BindParameter[Any]] = [sa.bindparam(f"{prefix}_{i}", v) for i, v in enumerate(values)]
+    terms: list[ColumnElement[bool]] = []
+    for i, col in enumerate(columns):
+        equal = [columns[j] == binds[j] for j in range(i)]
+        terms.append(sa.and_(*equal, col > binds[i]))
+    return sa.or_(*terms)
+
+
+def incremental_query(
+    table: sa.Table,
+    *,
+    ts_column: str | None,
+    id_columns: Sequence[str],
+    after_ts: Any = None,
+    after_ids: Sequence[Any] | None = None,
+    upper_ts: Any = None,
+    limit: int,
+    dialect: str,
+) -> Select[Any]:
+    """The next ``limit`` changed rows after the position (``after_ts``, ``after_ids``), below ``upper_ts``.
+
+    ``ts_column`` None is mode ``incrementing``. With ``after_ts`` and no ``after_ids`` the lower bound is
+    inclusive (``ts >= :ts``); with neither there is no lower bound."""
+    ids = [table.c[c] for c in id_columns]
+    conds: list[ColumnElement[bool]] = []
+    order: list[ColumnElement[Any]] = list(ids)
+    if ts_column is None:
+        if not ids:
+            raise ValueError("mode incrementing needs an incrementing column")
+        if after_ids is not None:
+            conds.append(after(ids, after_ids, "id"))
+    else:
+        ts = table.c[ts_column]
+        order.insert(0, ts)
+        if after_ts is not None:
+            ts_bind: BindParameter[Any] = sa.bindparam("ts", after_ts)
+            if after_ids is None or not ids:
+                conds.append(ts >= ts_bind)
+            else:
+                conds.append(sa.or_(ts > ts_bind, sa.and_(ts == ts_bind, after(ids, after_ids, "id"))))
+        if upper_ts is not None:
+            conds.append(ts < sa.bindparam("upper", upper_ts))
+        else:
+            conds.append(ts.is_not(None))
+    stmt = sa.select(table).where(*conds).order_by(*order) if conds else sa.select(table).order_by(*order)
+    return limit_rows(stmt, limit, dialect)
+
+
+def keyset_query(
+    table: sa.Table, key_columns: Sequence[str], after_key: Sequence[Any] | None, limit: int, dialect: str,
+    *, keys_only: bool = False,
+) -> Select[Any]:
+    """Rows (or only their keys, for delete reconciliation) in key order after ``after_key``."""
+    keys = [table.c[k] for k in key_columns]
+    stmt = sa.select(*keys) if keys_only else sa.select(table)
+    if after_key is not None:
+        stmt = stmt.where(after(keys, after_key, "key"))
+    return limit_rows(stmt.order_by(*keys), limit, dialect)
+
+
+def head_query(table: sa.Table, ts_column: str | None, id_column: str | None) -> Select[Any]:
+    """``SELECT MAX(ts), MAX(id)`` (NULL for the part a mode lacks): the source's newest position."""
+    ts = sa.func.max(table.c[ts_column]) if ts_column else sa.null()
+    ident = sa.func.max(table.c[id_column]) if id_column else sa.null()
+    return sa.select(ts.label("head_ts"), ident.label("head_id")).select_from(table)
+
+
+def last_at_query(table: sa.Table, ts_column: str, id_columns: Sequence[str], ts_value: Any, dialect: str
+                  ) -> Select[Any]:
+    """The greatest ``id_columns`` among the rows stamped exactly ``ts_value`` (where a stream starts)."""
+    ids = [table.c[c] for c in id_columns]
+    stmt = sa.select(*ids).where(table.c[ts_column] == sa.bindparam("ts", ts_value))
+    return limit_rows(stmt.order_by(*(c.desc() for c in ids)), 1, dialect)
+
+
+def now_query() -> Select[Any]:
+    """The database's current time (``FROM DUAL`` / ``SYSIBM.SYSDUMMY1`` added by the dialect)."""
+    return sa.select(sa.func.current_timestamp().label("now"))
+
+
+# --- values bound to the queries, as kept in the JSON state ---------------------------------------------
+
+
+def encode_value(raw: Any) -> JsonScalar:
+    """A raw driver value (a position) in JSON: ints, floats and strings as they are (so SQLite's text
+    timestamps are bound back byte for byte), Decimal exactly as text, dates ISO, bytes hex."""
+    if raw is None or isinstance(raw, bool | int | float | str):
+        return raw
+    if isinstance(raw, datetime | date | time):
+        return raw.isoformat()
+    if isinstance(raw, timedelta):
+        return raw.total_seconds()
+    if isinstance(raw, bytes | bytearray | memoryview):
+        return bytes(raw).hex()
+    return str(raw)
+
+
+def decode_value(value: JsonScalar, column: Column, dialect: str) -> Any:
+    """The driver value to bind for a position saved with :func:`encode_value` (SQLite: unchanged)."""
+    if value is None or dialect == "sqlite":
+        return value
+    kind = column.type
+    if kind is ColumnType.DECIMAL:
+        return Decimal(str(value))
+    if kind in (ColumnType.INT16, ColumnType.INT32, ColumnType.INT64):
+        return int(Decimal(str(value)))
+    if kind in (ColumnType.FLOAT32, ColumnType.FLOAT64):
+        return float(value)
+    if kind in (ColumnType.TIMESTAMP, ColumnType.TIMESTAMP_TZ):
+        return datetime.fromisoformat(str(value))
+    if kind is ColumnType.DATE:
+        return date.fromisoformat(str(value)[:10])
+    if kind is ColumnType.TIME:
+        return timedelta(seconds=value) if isinstance(value, int | float) else time.fromisoformat(str(value))
+    if kind is ColumnType.BYTES:
+        return bytes.fromhex(str(value))
+    return value
+
+
+def bind_upper(upper: datetime, column: Column, dialect: str) -> Any:
+    """The upper time bound as the column compares it: a date for DATE columns, SQLite's stored text form
+    (``YYYY-MM-DD HH:MM:SS.ffffff``, as SQLAlchemy writes it) on SQLite, naive or aware as the column is."""
+    if column.type is ColumnType.DATE:
+        return upper.date().isoformat() if dialect == "sqlite" else upper.date()
+    if column.type is ColumnType.TIMESTAMP_TZ:
+        stamp = upper if upper.tzinfo else upper.replace(tzinfo=UTC)
+    else:
+        stamp = upper.replace(tzinfo=None)
+    if dialect == "sqlite":
+        return stamp.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return stamp
+
+
+def decode_all(values: Sequence[Any] | None, columns: Sequence[Column], dialect: str) -> list[Any] | None:
+    """:func:`decode_value` for each column (None stays None)."""
+    if values is None:
+        return None
+    return [decode_value(v, c, dialect) for v, c in zip(values, columns, strict=True)]
+
+
+def key_text(row: Mapping[str, Any], key: Sequence[str]) -> str:
+    """A key as canonical JSON text (for the key store): normalised values, encoded."""
+    return json.dumps([encode_value(row.get(k)) for k in key], separators=(",", ":"))
+
+
+def key_from_text(text: str, columns: Sequence[Column]) -> dict[str, Any]:
+    """The key values (typed as the envelope wants them) back from :func:`key_text`."""
+    values = json.loads(text)
+    return {c.name: decode_value(v, c, "") for v, c in zip(values, columns, strict=True)}
+
+
+# --- state -------------------------------------------------------------------------------------------------
+
+
+def make_state(
+    *,
+    snapshot_done: bool = False,
+    snapshot: Mapping[str, Mapping[str, Any]] | None = None,
+    stream: Mapping[str, Mapping[str, Any]] | None = None,
+    recon_gen: int = 0,
+) -> dict[str, Any]:
+    """The connector's JSON-safe state. ``snapshot``: table -> {"last_key": [..] | None, "done": bool,
+    "rows": rows read so far};
+    ``stream``: table -> {"ts": .., "id": [..] | None, "max_id": ..}; ``recon_gen``: the last
+    reconciliation generation whose deletes this state covers. Tables are keyed by their configured name."""
+    return {
+        "version": 1,
+        "snapshot_done": snapshot_done,
+        "snapshot": {t: {"last_key": p.get("last_key"), "done": bool(p.get("done")), "rows": int(p.get("rows") or 0)}
+                     for t, p in (snapshot or {}).items()},
+        "stream": {t: {"ts": p.get("ts"), "id": p.get("id"), "max_id": p.get("max_id")} for t, p in
+                   (stream or {}).items()},
+        "recon_gen": recon_gen,
+    }
+
+
+def load_state(state: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A state as the runner hands it back, with every part present (empty for None)."""
+    state = state or {}
+    return make_state(snapshot_done=bool(state.get("snapshot_done")), snapshot=state.get("snapshot"),
+                      stream=state.get("stream"), recon_gen=int(state.get("recon_gen") or 0))

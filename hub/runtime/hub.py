@@ -1,0 +1,106 @@
+"""The hub process: the roles a config describes, in one process or spread over several.
+
+``crmhub run`` starts every role by default; ``--only connectors`` (later also ``pipelines``, ``gateway``)
+runs one, so roles can live on different machines. The registry is served by the process that runs the
+``registry`` role (one leader per ``_schemas`` topic).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import structlog
+
+from connectors.base import Connector
+from connectors.filedrop.config import FileDropConnector
+from connectors.sql.config import SqlConnectorConfig
+from hub.config import HubConfig
+from hub.kafka.clients import KafkaSettings, Producer
+from hub.registry.server import RegistryService, ServerHandle
+from hub.runtime.offsets import OffsetStore
+from hub.runtime.runner import ConnectorRunner
+from hub.wiring import avro_serde, kafka_settings, serve_registry
+from schemas.errors import ConfigError
+from schemas.settings import ConnectorSettings
+
+log = structlog.get_logger(__name__)
+
+ROLES = ("registry", "connectors", "admin")
+
+
+def connector_factory(conf: ConnectorSettings) -> Callable[[], Connector]:
+    """A function that builds a fresh connector instance for one configured connector."""
+    if isinstance(conf, SqlConnectorConfig):
+        from connectors.sql.connector import SqlConnector
+
+        return lambda: SqlConnector(conf)
+    if isinstance(conf, FileDropConnector):
+        from connectors.filedrop.connector import FileDropSource
+
+        return lambda: FileDropSource(conf)
+    raise ConfigError(f"connectors: {conf.name} has no connector implementation")
+
+
+@dataclass
+class Hub:
+    cfg: HubConfig
+    roles: frozenset[str] = frozenset(ROLES)
+    settings: KafkaSettings = field(init=False)
+    runners: dict[str, ConnectorRunner] = field(default_factory=dict)
+    registry: RegistryService | None = None
+    admin: ServerHandle | None = None
+    _producer: Producer | None = None
+
+    def __post_init__(self) -> None:
+        unknown = set(self.roles) - set(ROLES)
+        if unknown:
+            raise ConfigError(f"--only: unknown role(s) {', '.join(sorted(unknown))} (known: {', '.join(ROLES)})")
+        self.settings = kafka_settings(self.cfg, client_id=f"{self.cfg.kafka.client_id}-{uuid.uuid4().hex[:6]}")
+
+    def start(self) -> None:
+        if "registry" in self.roles:
+            self.registry = serve_registry(self.cfg, self.settings)
+        if "connectors" in self.roles and self.cfg.connectors:
+            self._start_connectors()
+        if "admin" in self.roles:
+            from hub.registry.server import serve_in_thread
+            from hub.serving.admin import create_admin_app
+
+            self.admin = serve_in_thread(create_admin_app(self), self.cfg.admin.host, self.cfg.admin.port)
+            log.info("hub.admin_api", url=self.admin.url)
+
+    def _start_connectors(self) -> None:
+        self._producer = Producer(self.settings)
+        offsets = OffsetStore(self.settings, self._producer, self.cfg.offsets.topic)
+        for conf in self.cfg.connectors:
+            runner = ConnectorRunner(
+                connector_factory(conf), conf.name, self.settings, self._producer, avro_serde(self.cfg, self.registry),
+                offsets, on_schema_change=conf.on_schema_change, schema_check_interval_s=conf.schema_check_interval_s)
+            self.runners[conf.name] = runner
+            runner.start()
+            log.info("hub.connector_started", connector=conf.name, kind=conf.kind)
+
+    def runner(self, name: str) -> ConnectorRunner:
+        try:
+            return self.runners[name]
+        except KeyError:
+            raise KeyError(f"connector {name!r} is not running in this hub") from None
+
+    def stop(self) -> None:
+        for runner in self.runners.values():
+            runner.stop()
+        if self._producer is not None:
+            self._producer.close()
+        if self.admin is not None:
+            self.admin.stop()
+        if self.registry is not None:
+            self.registry.stop()
+
+
+def parse_roles(only: Iterable[str] | None) -> frozenset[str]:
+    """``--only connectors,admin`` → those roles; nothing → every role."""
+    if not only:
+        return frozenset(ROLES)
+    return frozenset(r.strip() for item in only for r in item.split(",") if r.strip())

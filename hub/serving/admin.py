@@ -1,0 +1,82 @@
+"""The hub's admin API for connectors, in the style of Kafka Connect's REST API.
+
+GET /connectors, GET /connectors/{name}/status, PUT .../pause, PUT .../resume, POST .../restart,
+POST .../snapshot, DELETE .../offsets (reset: snapshot again from scratch), GET .../offsets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, HTTPException
+from fastapi.responses import JSONResponse
+
+if TYPE_CHECKING:
+    from hub.runtime.hub import Hub
+    from hub.runtime.runner import ConnectorRunner
+
+
+def runner_status(runner: ConnectorRunner) -> dict[str, Any]:
+    st = runner.status
+    body = dataclasses.asdict(st)
+    body["state"] = st.state.value
+    return {"name": runner.name, "connector": {"state": st.state.value, "trace": st.last_error}, **body}
+
+
+def create_admin_app(hub: Hub) -> FastAPI:
+    app = FastAPI(title="crmhub admin API", version="1")
+
+    def find(name: str) -> ConnectorRunner:
+        try:
+            return hub.runner(name)
+        except KeyError as exc:
+            raise HTTPException(404, {"error_code": 404, "message": str(exc).strip("'\"")}) from None
+
+    @app.get("/")
+    def root() -> dict[str, Any]:
+        return {"service": "crmhub", "roles": sorted(hub.roles)}
+
+    @app.get("/connectors", response_model=None)
+    def connectors(expand: str | None = None) -> Any:
+        if expand == "status":
+            return {name: {"status": runner_status(r)} for name, r in hub.runners.items()}
+        return sorted(hub.runners)
+
+    @app.get("/connectors/{name}/status")
+    def status(name: str) -> dict[str, Any]:
+        return runner_status(find(name))
+
+    @app.put("/connectors/{name}/pause", status_code=202)
+    def pause(name: str) -> dict[str, Any]:
+        find(name).pause()
+        return runner_status(find(name))
+
+    @app.put("/connectors/{name}/resume", status_code=202)
+    def resume(name: str) -> dict[str, Any]:
+        find(name).resume()
+        return runner_status(find(name))
+
+    def act(name: str, action: str) -> JSONResponse:
+        runner = find(name)
+        runner.request(action)
+        return JSONResponse({"name": name, "requested": action}, status_code=202)
+
+    @app.post("/connectors/{name}/restart")
+    def restart(name: str) -> JSONResponse:
+        return act(name, "restart")
+
+    @app.post("/connectors/{name}/snapshot")
+    def snapshot(name: str) -> JSONResponse:
+        return act(name, "snapshot")
+
+    @app.delete("/connectors/{name}/offsets")
+    def reset(name: str) -> JSONResponse:
+        return act(name, "reset")
+
+    @app.get("/connectors/{name}/offsets")
+    def offsets(name: str) -> dict[str, Any]:
+        runner = find(name)
+        return {"name": name, "offsets": runner.offsets.load(name)}
+
+    return app
