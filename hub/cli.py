@@ -27,7 +27,3 @@ def main() -> None:
     except CrmhubError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
-
-
-if __name__ == "__main__":
-    main()

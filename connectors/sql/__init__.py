@@ -2,13 +2,17 @@
 Server, Oracle, Db2 LUW, Db2 for i): snapshot by key, then poll by timestamp and/or incrementing column.
 
 - :mod:`connectors.sql.config`: ``SqlConnectorConfig`` (pydantic, errors located at the field's path).
-- :mod:`connectors.sql.types`: reflected column types -> ``Column``; raw driver values -> envelope values.
-- :mod:`connectors.sql.queries`: the incremental, snapshot, key and head queries; the state's shape.
+- :mod:`connectors.sql.types`: reflected column types -> ``Column``.
+- :mod:`connectors.sql.values`: raw driver values -> envelope values; the comparisons made on them.
+- :mod:`connectors.sql.queries`: the incremental, snapshot, key and head queries; the coding of bound values.
+- :mod:`connectors.sql.state`: the state's shape (``make_state``/``load_state``).
+- :mod:`connectors.sql.catalog`: the configured tables resolved against the catalog.
+- :mod:`connectors.sql.keystore`: the emitted keys (SQLite, in ``state_dir``) for c/u and delete reconciliation.
 - :mod:`connectors.sql.connector`: ``SqlConnector``, the connector the hub runs.
 """
 
 from connectors.sql.config import SoftDelete, SqlConnectorConfig, SqlTableConfig
 from connectors.sql.connector import SqlConnector
-from connectors.sql.queries import make_state
+from connectors.sql.state import make_state
 
 __all__ = ["SoftDelete", "SqlConnector", "SqlConnectorConfig", "SqlTableConfig", "make_state"]

@@ -13,10 +13,10 @@
   ``soft_delete`` column holds a deleted value is a ``d`` (before = that row). A quiet source yields an
   empty batch (heartbeat) every ``heartbeat_interval_ms``; empty polls sleep ``poll_interval_ms``.
 - **reconciliation** (``reconcile_deletes_every_s``): the keys emitted are kept in a small SQLite file in
-  ``state_dir`` (too big for the state). Every interval the table's keys are scanned and a ``d`` (key only)
-  is emitted for each emitted key that vanished. Deletes are marked with a generation number kept in the
-  state; when the runner hands back an older state (crash before the ack), the unacknowledged deletes are
-  restored and emitted again by the next reconciliation.
+  ``state_dir`` (:mod:`connectors.sql.keystore`; too big for the state). Every interval the table's keys are
+  scanned and a ``d`` (key only) is emitted for each emitted key that vanished. Deletes are marked with a
+  generation number kept in the state; when the runner hands back an older state (crash before the ack), the
+  unacknowledged deletes are restored and emitted again by the next reconciliation.
 - Rows whose timestamp is NULL are read by the snapshot only; key and incrementing columns must be NOT NULL.
 - ``source.ts_ms`` is the row's age at the database (db now - row ts) taken from the hub's clock at poll
   time, so it is right whatever zone the naive timestamps are in; without a timestamp column, poll time.
@@ -28,11 +28,10 @@ from __future__ import annotations
 
 import copy
 import json
-import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,9 @@ import sqlalchemy as sa
 import structlog
 
 from connectors.base import Batch, Connector, DeadRow, SnapshotProgress, State
-from connectors.sql.config import SqlConnectorConfig, SqlTableConfig, create_engine, database_name
+from connectors.sql.catalog import SourceTable, reflect_tables
+from connectors.sql.config import SqlConnectorConfig, create_engine
+from connectors.sql.keystore import KeyStore
 from connectors.sql.queries import (
     bind_upper,
     decode_all,
@@ -53,45 +54,18 @@ from connectors.sql.queries import (
     key_text,
     keyset_query,
     last_at_query,
-    load_state,
-    make_state,
     now_query,
-    table_ref,
 )
-from connectors.sql.types import (
-    ValueProblem,
-    column_from_reflection,
-    commit_ts_ms,
-    comparable,
-    is_deleted,
-    normalise_row,
-    source_type_text,
-)
-from schemas.columns import Column, ColumnType, TableMeta
+from connectors.sql.state import load_state, make_state
+from connectors.sql.values import ValueProblem, commit_ts_ms, comparable, is_deleted, normalise_row
+from schemas.columns import TableMeta
 from schemas.envelope import ChangeEvent, Op, SourceInfo
-from schemas.errors import ConfigError, SkippableError
+from schemas.errors import SkippableError
 from schemas.sqlstate import classify
 
 log = structlog.get_logger(__name__)
 
 __all__ = ["KeyStore", "SqlConnector", "make_state"]
-
-
-@dataclass(frozen=True, slots=True)
-class _Table:
-    """A configured table resolved against the catalog."""
-
-    cfg: SqlTableConfig
-    meta: TableMeta
-    ref: sa.Table
-    ts: Column | None
-    inc: Column | None
-    ids: tuple[Column, ...]  # the incrementing column, or the key in mode timestamp
-    soft: Column | None
-
-    @property
-    def label(self) -> str:
-        return self.cfg.name
 
 
 class SqlConnector(Connector):
@@ -108,7 +82,7 @@ class SqlConnector(Connector):
         self._sleep = sleep
         self._db_now_override = db_now  # tests: the database's "now" (else SELECT CURRENT_TIMESTAMP)
         self._engine: sa.Engine | None = None
-        self._tables: list[_Table] | None = None
+        self._tables: list[SourceTable] | None = None
         self._store: KeyStore | None = None
         self._disabled: dict[str, str] = {}
 
@@ -164,60 +138,14 @@ class SqlConnector(Connector):
         self._disabled[table] = reason
         log.warning("sql.table_disabled", connector=self.name, table=table, reason=reason)
 
-    def _resolved(self) -> list[_Table]:
+    def _resolved(self) -> list[SourceTable]:
         if self._tables is None:
             self._tables = self._reflect()
         return [t for t in self._tables if t.label not in self._disabled and t.meta.name not in self._disabled]
 
-    def _reflect(self) -> list[_Table]:
-        engine = self._get_engine()
-        problems: list[str] = []
-        tables: list[_Table] = []
+    def _reflect(self) -> list[SourceTable]:
         with self._db("reading the catalog"):
-            insp = sa.inspect(engine)
-            default_schema = insp.default_schema_name
-            for i, cfg in enumerate(self.config.tables):
-                where = f"{self.name}.tables[{i}]"
-                if not insp.has_table(cfg.table_name, schema=cfg.schema_name):
-                    problems.append(f"{where}.name: table {cfg.name} not found (or no privilege to see it)")
-                    continue
-                infos = insp.get_columns(cfg.table_name, schema=cfg.schema_name)
-                pk = insp.get_pk_constraint(cfg.table_name, schema=cfg.schema_name).get("constrained_columns")
-                schema = None if engine.dialect.name == "sqlite" else (cfg.schema_name or default_schema)
-                table = self._resolve(cfg, where, infos, list(pk or []), schema, problems)
-                if table is not None:
-                    tables.append(table)
-        if problems:
-            raise ConfigError(problems)
-        return tables
-
-    def _resolve(self, cfg: SqlTableConfig, where: str, infos: Sequence[Mapping[str, Any]], pk: list[str],
-                 schema: str | None, problems: list[str]) -> _Table | None:
-        engine = self._get_engine()
-        columns: list[Column] = []
-        for info in infos:
-            col, warning = column_from_reflection(info, engine.dialect.name, primary_key=info["name"] in pk,
-                                                  source_type=source_type_text(info["type"], engine.dialect))
-            if warning:
-                log.warning("sql.unknown_type", connector=self.name, table=cfg.name, column=col.name,
-                            detail=warning)
-            columns.append(col)
-        before = len(problems)
-        find = _finder(columns, where, problems)
-        ts = find("timestamp_column", cfg.timestamp_column, _TS_TYPES)
-        inc = find("incrementing_column", cfg.incrementing_column, _ID_TYPES)
-        soft = find("soft_delete.column", cfg.soft_delete.column if cfg.soft_delete else None, None)
-        key = [find(f"key_columns[{j}]", k, None) for j, k in enumerate(cfg.key_columns or [])]
-        key_names = [k.name for k in key if k is not None] if cfg.key_columns else pk
-        if not key_names and not cfg.key_columns:
-            problems.append(f"{where}.key_columns: table {cfg.name} has no primary key; list its key columns")
-        if len(problems) > before:
-            return None
-        meta = TableMeta(connector=self.name, db=database_name(engine.url), schema=schema, name=cfg.table_name,
-                         columns=tuple(columns), key=tuple(key_names))
-        ids = (inc,) if inc is not None else meta.key_columns
-        ref = table_ref(cfg.schema_name, cfg.table_name, [c.name for c in columns])
-        return _Table(cfg, meta, ref, ts, inc, tuple(ids), soft)
+            return reflect_tables(self._get_engine(), self.config)
 
     # -- snapshot ----------------------------------------------------------------------------------------
     def snapshot(self, state: State) -> Iterator[Batch]:
@@ -248,7 +176,7 @@ class SqlConnector(Connector):
         pending.state = final
         yield pending
 
-    def _snapshot_table(self, t: _Table, st: State, now: datetime) -> Iterator[Batch]:
+    def _snapshot_table(self, t: SourceTable, st: State, now: datetime) -> Iterator[Batch]:
         size = self.config.batch_size
         progress = dict(st["snapshot"].get(t.label) or {"last_key": None, "done": False, "rows": 0})
         head = self._head(t) if not progress["done"] else None
@@ -265,7 +193,7 @@ class SqlConnector(Connector):
             events, dead = self._events(t, rows, now, snapshot=True, max_id=None)
             yield Batch(events, st, dead, head, SnapshotProgress(t.meta.name, progress["rows"]))
 
-    def _start_position(self, t: _Table, now: datetime) -> dict[str, Any]:
+    def _start_position(self, t: SourceTable, now: datetime) -> dict[str, Any]:
         """Where streaming starts: after the newest row (exclusive) when it is older than the safety
         delay, else at db now - delay (inclusive: those rows may still be joined by late commits)."""
         head = self._fetch(head_query(t.ref, t.ts.name if t.ts else None, t.inc.name if t.inc else None),
@@ -307,7 +235,7 @@ class SqlConnector(Connector):
                 last_yield = self._clock()
             self._sleep(self.config.poll_interval_ms / 1000)
 
-    def _table_round(self, t: _Table, st: State, now: datetime, last_recon: dict[str, float]) -> Iterator[Batch]:
+    def _table_round(self, t: SourceTable, st: State, now: datetime, last_recon: dict[str, float]) -> Iterator[Batch]:
         """One poll of ``t`` and, when due, its reconciliation (each from the state the one before left)."""
         batch = self._poll_table(t, st, now)
         if batch is not None:
@@ -317,7 +245,7 @@ class SqlConnector(Connector):
         if deletes is not None:
             yield deletes
 
-    def _poll_table(self, t: _Table, st: State, now: datetime) -> Batch | None:
+    def _poll_table(self, t: SourceTable, st: State, now: datetime) -> Batch | None:
         pos = st["stream"].get(t.label) or {"ts": None, "id": None, "max_id": None}
         upper = None
         if t.ts is not None:
@@ -344,7 +272,7 @@ class SqlConnector(Connector):
                                      "max_id": encode_value(new_max)}
         return Batch(events, new_st, dead, self._head(t))
 
-    def _maybe_reconcile(self, t: _Table, st: State, last: dict[str, float]) -> Batch | None:
+    def _maybe_reconcile(self, t: SourceTable, st: State, last: dict[str, float]) -> Batch | None:
         every = t.cfg.reconcile_deletes_every_s
         store = self._key_store()
         if every is None or store is None or self._clock() - last.setdefault(t.label, self._clock()) < every:
@@ -364,7 +292,7 @@ class SqlConnector(Connector):
         log.info("sql.reconciled", connector=self.name, table=t.label, deleted=len(vanished), generation=gen)
         return Batch(events, new_st, [], self._head(t))
 
-    def _source_keys(self, t: _Table) -> Iterator[str]:
+    def _source_keys(self, t: SourceTable) -> Iterator[str]:
         after_key: list[Any] | None = None
         while True:
             stmt = keyset_query(t.ref, t.meta.key, after_key, self.config.batch_size, self.dialect,
@@ -380,7 +308,7 @@ class SqlConnector(Connector):
             after_key = [rows[-1][k] for k in t.meta.key]
 
     # -- events ------------------------------------------------------------------------------------------
-    def _events(self, t: _Table, rows: Sequence[Mapping[str, Any]], now: datetime, *, snapshot: bool,
+    def _events(self, t: SourceTable, rows: Sequence[Mapping[str, Any]], now: datetime, *, snapshot: bool,
                 max_id: Any) -> tuple[list[ChangeEvent], list[DeadRow]]:
         """Events for raw rows (a row whose values do not fit becomes a dead row); records emitted keys."""
         good: list[tuple[Mapping[str, Any], dict[str, Any], str]] = []
@@ -417,7 +345,7 @@ class SqlConnector(Connector):
             store.mark_deleted(t.label, emitted[Op.DELETE], 0)
         return events, dead
 
-    def _op(self, t: _Table, row: Mapping[str, Any], raw: Mapping[str, Any], snapshot: bool, max_id: Any,
+    def _op(self, t: SourceTable, row: Mapping[str, Any], raw: Mapping[str, Any], snapshot: bool, max_id: Any,
             known: bool) -> Op | None:
         if t.soft is not None and t.cfg.soft_delete and is_deleted(row[t.soft.name], t.cfg.soft_delete.deleted_values):
             return None if snapshot else Op.DELETE
@@ -430,92 +358,19 @@ class SqlConnector(Connector):
             return Op.CREATE if max_id is None or comparable(value) > comparable(max_id) else Op.UPDATE
         return Op.UPDATE if known or self._key_store() is None else Op.CREATE
 
-    def _source(self, t: _Table, ts_ms: int, position: Mapping[str, str], snapshot: bool = False) -> SourceInfo:
+    def _source(self, t: SourceTable, ts_ms: int, position: Mapping[str, str], snapshot: bool = False) -> SourceInfo:
         return SourceInfo(connector=self.kind, name=self.name, db=t.meta.db, schema=t.meta.schema,
                           table=t.meta.name, ts_ms=max(0, ts_ms), snapshot="true" if snapshot else "false",
                           position=position)
 
-    def _position(self, t: _Table, raw: Mapping[str, Any]) -> dict[str, str]:
+    def _position(self, t: SourceTable, raw: Mapping[str, Any]) -> dict[str, str]:
         ids = [encode_value(raw.get(c.name)) for c in t.ids]
         ts = encode_value(raw.get(t.ts.name)) if t.ts else None
         return {"table": t.label, "ts": "" if ts is None else str(ts),
                 "id": str(ids[0]) if len(ids) == 1 else json.dumps(ids)}
 
-    def _head(self, t: _Table) -> dict[str, str]:
+    def _head(self, t: SourceTable) -> dict[str, str]:
         head = self._fetch(head_query(t.ref, t.ts.name if t.ts else None, t.inc.name if t.inc else None),
                            f"reading the newest position of {t.label}")[0]
         found = {"ts": encode_value(head["head_ts"]), "id": encode_value(head["head_id"])}
         return {"table": t.label, **{k: str(v) for k, v in found.items() if v is not None}}
-
-
-# --- pure helpers ------------------------------------------------------------------------------------------
-
-_TS_TYPES = frozenset({ColumnType.TIMESTAMP, ColumnType.TIMESTAMP_TZ, ColumnType.DATE})
-_ID_TYPES = frozenset({ColumnType.INT16, ColumnType.INT32, ColumnType.INT64, ColumnType.DECIMAL})
-
-
-def _finder(columns: Sequence[Column], where: str, problems: list[str]
-            ) -> Callable[[str, str | None, frozenset[ColumnType] | None], Column | None]:
-    """Resolve a configured column name against the catalog's (exact, else case-insensitive)."""
-    def find(field: str, name: str | None, types: frozenset[ColumnType] | None) -> Column | None:
-        if name is None:
-            return None
-        col = next((c for c in columns if c.name == name), None) or next(
-            (c for c in columns if c.name.casefold() == name.casefold()), None)
-        if col is None:
-            problems.append(f"{where}.{field}: column {name} not found")
-        elif types is not None and (col.type not in types or (col.type is ColumnType.DECIMAL and col.scale)):
-            problems.append(f"{where}.{field}: column {name} is {col.source_type}, which cannot order changes")
-            return None
-        return col
-    return find
-
-
-class KeyStore:
-    """The keys a connector emitted, per table, in a small SQLite file (``deleted_gen``: the reconciliation
-    generation that emitted the key's delete; 0 for a soft delete; NULL while the key is live)."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, check_same_thread=False)
-        with self._conn:
-            self._conn.execute("CREATE TABLE IF NOT EXISTS keys (tbl TEXT NOT NULL, k TEXT NOT NULL, "
-                               "deleted_gen INTEGER, PRIMARY KEY (tbl, k)) WITHOUT ROWID")
-
-    def live(self, table: str, keys: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT k FROM keys WHERE tbl = ? AND deleted_gen IS NULL AND k IN ({marks})"
-            found.update(r[0] for r in self._conn.execute(sql, (table, *chunk)))
-        return found
-
-    def mark_seen(self, table: str, keys: Iterable[str]) -> None:
-        with self._conn:
-            self._conn.executemany("INSERT INTO keys VALUES (?, ?, NULL) ON CONFLICT (tbl, k) DO UPDATE "
-                                   "SET deleted_gen = NULL", ((table, k) for k in keys))
-
-    def mark_deleted(self, table: str, keys: Iterable[str], generation: int) -> None:
-        with self._conn:
-            self._conn.executemany("UPDATE keys SET deleted_gen = ? WHERE tbl = ? AND k = ?",
-                                   ((generation, table, k) for k in keys))
-
-    def restore(self, acked_generation: int) -> None:
-        """Deletes of generations after the acknowledged one are pending again (re-emitted)."""
-        with self._conn:
-            self._conn.execute("UPDATE keys SET deleted_gen = NULL WHERE deleted_gen > ?", (acked_generation,))
-
-    def vanished(self, table: str, source_keys: Iterable[str]) -> list[str]:
-        """Live keys of ``table`` that are not among ``source_keys`` (the source's keys now)."""
-        with self._conn:
-            self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS scan (k TEXT PRIMARY KEY) WITHOUT ROWID")
-            self._conn.execute("DELETE FROM scan")
-            self._conn.executemany("INSERT OR IGNORE INTO scan VALUES (?)", ((k,) for k in source_keys))
-            rows = self._conn.execute("SELECT k FROM keys WHERE tbl = ? AND deleted_gen IS NULL AND k NOT IN "
-                                      "(SELECT k FROM scan) ORDER BY k", (table,)).fetchall()
-            self._conn.execute("DELETE FROM scan")
-        return [r[0] for r in rows]
-
-    def close(self) -> None:
-        self._conn.close()

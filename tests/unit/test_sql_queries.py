@@ -24,11 +24,10 @@ from connectors.sql.queries import (
     key_text,
     keyset_query,
     last_at_query,
-    load_state,
-    make_state,
     now_query,
     table_ref,
 )
+from connectors.sql.state import load_state, make_state
 from schemas.columns import Column, ColumnType
 
 # dialect URL name -> (regex the LIMIT form must match once rendered, regex it must not match)

@@ -1,4 +1,4 @@
-"""connectors.sql.types: reflected types -> logical columns, raw driver values -> envelope values."""
+"""connectors.sql.types and .values: reflected types -> logical columns, raw driver values -> envelope values."""
 
 from __future__ import annotations
 
@@ -10,18 +10,15 @@ import pytest
 import sqlalchemy.types as st
 from sqlalchemy.dialects import mssql, mysql, oracle, postgresql, sqlite
 
-from connectors.sql.types import (
-    Mapped,
+from connectors.sql.types import Mapped, column_from_reflection, map_type, source_type_text
+from connectors.sql.values import (
     ValueProblem,
-    column_from_reflection,
     commit_ts_ms,
     comparable,
     is_deleted,
     iso_duration,
-    map_type,
     normalise_row,
     normalise_value,
-    source_type_text,
     to_decimal,
 )
 from schemas.columns import Column, ColumnType

@@ -1,0 +1,38 @@
+"""The SQL connector's JSON-safe state: per table the snapshot progress and the stream position, and the
+reconciliation generation whose deletes the state covers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["load_state", "make_state"]
+
+
+def make_state(
+    *,
+    snapshot_done: bool = False,
+    snapshot: Mapping[str, Mapping[str, Any]] | None = None,
+    stream: Mapping[str, Mapping[str, Any]] | None = None,
+    recon_gen: int = 0,
+) -> dict[str, Any]:
+    """The connector's JSON-safe state. ``snapshot``: table -> {"last_key": [..] | None, "done": bool,
+    "rows": rows read so far};
+    ``stream``: table -> {"ts": .., "id": [..] | None, "max_id": ..}; ``recon_gen``: the last
+    reconciliation generation whose deletes this state covers. Tables are keyed by their configured name."""
+    return {
+        "version": 1,
+        "snapshot_done": snapshot_done,
+        "snapshot": {t: {"last_key": p.get("last_key"), "done": bool(p.get("done")), "rows": int(p.get("rows") or 0)}
+                     for t, p in (snapshot or {}).items()},
+        "stream": {t: {"ts": p.get("ts"), "id": p.get("id"), "max_id": p.get("max_id")} for t, p in
+                   (stream or {}).items()},
+        "recon_gen": recon_gen,
+    }
+
+
+def load_state(state: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A state as the runner hands it back, with every part present (empty for None)."""
+    state = state or {}
+    return make_state(snapshot_done=bool(state.get("snapshot_done")), snapshot=state.get("snapshot"),
+                      stream=state.get("stream"), recon_gen=int(state.get("recon_gen") or 0))

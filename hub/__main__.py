@@ -1,0 +1,5 @@
+"""`python -m hub` is the `crmhub` command."""
+
+from hub.cli import main
+
+main()
