@@ -20,7 +20,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from connectors.codecs import compile_layout, iter_records, parse_copybook
-from tests import encoders as enc
+from connectors.codecs import encode as enc
 
 COPYBOOK = """\
        01  CUSTOMER-MASTER.

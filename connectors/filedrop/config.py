@@ -105,6 +105,15 @@ class Feed(ConfigModel):
     def _known_codec(cls, value: str) -> str:
         return check_codec(value)
 
+    @field_validator("csv", mode="after")
+    @classmethod
+    def _csv_columns_known(cls, value: CsvOptions, info: ValidationInfo) -> CsvOptions:
+        # The table (and its Avro schema) is described at start, before any file arrived.
+        if info.data.get("format", "csv") == "csv" and value.columns is None:
+            raise PydanticCustomError("missing", "csv.columns: field required for format 'csv' (the table is "
+                                                 "described before the first file arrives)")
+        return value
+
     @field_validator("layout", "copybook", mode="after")
     @classmethod
     def _record_description(cls, value: Path | None, info: ValidationInfo) -> Path | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from connectors.codecs import Field, Group, Layout, parse_copybook, snake_name
+from connectors.codecs.encode import binary_size, fixed_line
 from schemas.errors import ConfigError
-from tests.encoders import binary_size, fixed_line
 
 # A customer master as it might come from an IBM i shop: fixed format, sequence numbers in columns 1-6,
 # program id in columns 73-80, comments with '*' in column 7.

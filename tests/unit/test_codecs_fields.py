@@ -18,9 +18,9 @@ from connectors.codecs import (
     register_codepage,
     resolve_codepage,
 )
+from connectors.codecs import encode as enc
 from connectors.codecs.fields import EBCDIC_CODEPAGES
 from schemas.errors import ConfigError, SkippableError
-from tests import encoders as enc
 
 OVERPUNCH = "{ABCDEFGHI}JKLMNOPQR"
 

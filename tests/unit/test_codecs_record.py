@@ -15,9 +15,9 @@ from connectors.codecs import (
     iter_records,
     parse_copybook,
 )
+from connectors.codecs import encode as enc
 from connectors.codecs.record import _evaluate
 from schemas.errors import ConfigError, SkippableError
-from tests import encoders as enc
 from tests.unit.test_codecs_copybook import CUSTOMER_MASTER
 
 

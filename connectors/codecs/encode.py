@@ -1,4 +1,4 @@
-"""Small encoders that build legacy record images for tests (and the EBCDIC benchmark).
+"""Encoders that build legacy record images: for tests, the EBCDIC benchmark and the demo's export files.
 
 They are written from the format definitions (IBM COBOL data representation), independently of the decoders
 in ``connectors.codecs``: packed decimal by nibble arithmetic, zoned decimal by zone/digit bytes, binary with
