@@ -37,23 +37,15 @@ def wait_for_signal() -> None:
 
 @app.command("demo")
 def demo(config: ConfigOpt = None,
-         serve: Annotated[bool, typer.Option("--serve", help="keep the registry up until Ctrl-C")] = False) -> None:
-    """Start the local Kafka and the registry, produce a sample change event, read it back decoded."""
-    from hub.demo import run_demo
+         serve: Annotated[bool, typer.Option("--serve", help="keep the hub running until Ctrl-C")] = False) -> None:
+    """Start Kafka, the registry and the hub on legacy stand-ins; change them and show the change events."""
+    from hub.demo import run_capture_demo
 
     console = Console()
     cfg = _config(config)
-    trip = run_demo(cfg, console)
-    console.print("Stop the broker with: crmhub kafka down" + (f" -c {config}" if config else ""))
-    if serve:
-        from hub.wiring import kafka_settings, serve_registry
-
-        served = serve_registry(cfg, kafka_settings(cfg))
-        console.print(f"Registry serving at {served.url if served else cfg.registry.effective_url()}; Ctrl-C stops")
-        wait_for_signal()
-        if served:
-            served.stop()
-    raise typer.Exit(0 if trip.received == trip.sent else 1)
+    events = run_capture_demo(cfg, console, keep_running=wait_for_signal if serve else None)
+    console.print("Kafka keeps running; stop it with: crmhub kafka down" + (f" -c {config}" if config else ""))
+    raise typer.Exit(0 if events else 1)
 
 
 @registry_app.command("serve")

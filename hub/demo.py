@@ -1,8 +1,13 @@
 """`crmhub demo`: the most complete thing that exists, on the embedded defaults, saying what it does.
 
-Today: the local Kafka broker and crmhub's schema registry come up, a sample change event (an IBM i
-customer whose credit is frozen) is produced as Avro in the Confluent wire format, read back from Kafka,
-decoded through the registry and printed.
+Today (capture): the local Kafka broker comes up; the demo creates legacy stand-ins (an IBM i-shaped
+customer master and order header in SQLite, an EBCDIC export drop folder); the hub runs with crmhub's schema
+registry, the SQL connector and the file-drop connector; the initial snapshot lands in Kafka; then the demo
+changes the sources (a credit freeze, a new order, a new export with a changed and a vanished customer)
+and prints each change event as read back from Kafka and decoded through the registry, with the time from
+the source change to the event being in Kafka.
+
+``produce_and_read_back`` is the foundation check: one event produced and read back through the registry.
 """
 
 from __future__ import annotations
@@ -10,9 +15,11 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -145,3 +152,164 @@ def run_demo(cfg: HubConfig, console: Console, *, start_broker: bool = True) -> 
     finally:
         if served is not None:
             served.stop()
+
+
+# --- capture demo ---------------------------------------------------------------------------------------
+
+DEMO_TOPICS = ("src.ibmi.custmast", "src.ibmi.ordhdr", "src.exports.custexp")
+
+
+@dataclass
+class Decoded:
+    topic: str
+    offset: int
+    kafka_ts_ms: int
+    event: ChangeEvent
+
+
+class TopicReader:
+    """Reads topics from the beginning and decodes each change event through the registry."""
+
+    def __init__(self, settings: KafkaSettings, serde: AvroSerde, topics: tuple[str, ...]) -> None:
+        self.serde = serde
+        self.topics = topics
+        self.consumer = Consumer(settings, group_id=None)
+        self.consumer.assign_topics(topics)
+        self._renames: dict[int, dict[str, str]] = {}
+
+    def _renames_for(self, value: bytes) -> dict[str, str]:
+        sid = int.from_bytes(value[1:5], "big")
+        if sid not in self._renames:
+            self._renames[sid] = renames_from_schema(json.loads(self.serde.client.get_by_id(sid)))
+        return self._renames[sid]
+
+    def read_until(self, done: Callable[[list[Decoded]], bool], timeout_s: float = 60.0) -> list[Decoded]:
+        out: list[Decoded] = []
+        deadline = time.monotonic() + timeout_s
+        while not done(out) and time.monotonic() < deadline:
+            for m in self.consumer.poll(300):
+                if m.value is None or m.key is None:
+                    continue
+                ev = from_avro(_as_map(self.serde.deserialize(m.key)), _as_map(self.serde.deserialize(m.value)),
+                               self._renames_for(m.value))
+                out.append(Decoded(m.topic, m.offset, m.timestamp_ms, ev))
+        return out
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+def describe_event(d: Decoded) -> str:
+    ev = d.event
+    key = ", ".join(f"{k}={v}" for k, v in ev.key.items())
+    if ev.op.value == "u" and ev.before and ev.after:
+        changed = [f"{k}: {ev.before.get(k)!r} -> {v!r}" for k, v in ev.after.items() if ev.before.get(k) != v]
+        what = "; ".join(changed) or "(no visible change)"
+    elif ev.after is not None:
+        what = ", ".join(f"{k}={v}" for k, v in list(ev.after.items())[:5])
+    else:
+        what = "deleted"
+    return f"{d.topic:<22} op={ev.op.value} {key:<14} {what}"
+
+
+def demo_paths(cfg: HubConfig) -> tuple[Path, Path]:
+    """The SQLite file of connector ``ibmi`` and the drop folder of connector ``exports``, from the config."""
+    from connectors.filedrop.config import FileDropConnector
+    from connectors.sql.config import SqlConnectorConfig
+    from schemas.errors import ConfigError
+
+    db = next((Path(c.url.removeprefix("sqlite:///")) for c in cfg.connectors
+               if isinstance(c, SqlConnectorConfig) and c.name == "ibmi" and c.url.startswith("sqlite:///")), None)
+    drop = next((c.path for c in cfg.connectors if isinstance(c, FileDropConnector) and c.name == "exports"), None)
+    if db is None or drop is None:
+        raise ConfigError("the demo needs connectors 'ibmi' (sql, sqlite:///...) and 'exports' (filedrop), "
+                          "as in config/demo.yaml")
+    return db.resolve(), drop.resolve()
+
+
+def run_capture_demo(cfg: HubConfig, console: Console, *, start_broker: bool = True,
+                     keep_running: Callable[[], None] | None = None) -> list[Decoded]:
+    """Seed the legacy stand-ins, run the hub, change the sources and show the change events."""
+    from hub import demo_sources as src
+    from hub.runtime.hub import Hub
+
+    if start_broker:
+        broker = local_broker(cfg)
+        started = broker.up()
+        console.print(f"[bold]Kafka[/] {'started' if started else 'already running'} on {broker.bootstrap} "
+                      f"(single node, KRaft; log {broker.log_file})")
+    db, drop = demo_paths(cfg)
+    _fresh_start(cfg, db, drop)
+    src.seed_legacy_db(db)
+    src.drop_export(drop, "CUSTEXP.20261122.BIN", [
+        src.export_record(104711, "MUELLER GMBH", Decimal("1830.55"), 0, ["+49 89 1234567"]),
+        src.export_record(104712, "DUPONT SARL", Decimal("-120.00"), 12, ["+33 1 44556677", "+33 6 1122334"]),
+        src.export_record(104713, "ROSSI SPA", Decimal("9400.10"), 45, []),
+    ])
+    console.print(f"[bold]Legacy stand-ins[/] {db} (CUSTMAST, ORDHDR) and EBCDIC drop folder {drop}")
+    hub = Hub(cfg)
+    hub.start()
+    reader = TopicReader(hub.settings, avro_serde(cfg, hub.registry), DEMO_TOPICS)
+    try:
+        console.print(f"[bold]Hub[/] running: registry {hub.registry.url if hub.registry else '-'}, admin API "
+                      f"{hub.admin.url if hub.admin else '-'}, connectors {', '.join(hub.runners)}")
+        events = reader.read_until(lambda out: len(out) >= 10)
+        console.print(f"[bold]Initial snapshot[/]: {len(events)} events (op r)")
+        for d in events:
+            console.print("  " + describe_event(d), highlight=False, markup=False)
+        changes = _make_changes(src, db, drop, console)
+        more = reader.read_until(lambda out: len(out) >= 5)
+        console.print(f"[bold]Changes captured[/]: {len(more)} events")
+        for d in more:
+            console.print("  " + describe_event(d), highlight=False, markup=False)
+        freeze = next((d for d in more if d.topic == DEMO_TOPICS[0] and d.event.after
+                       and d.event.after.get("CRSTAT") == "F"), None)
+        if freeze is not None:
+            console.print(f"Credit freeze of 104711: source change -> event in Kafka in "
+                          f"{freeze.kafka_ts_ms - changes['freeze_ms']} ms")
+        if keep_running is not None:
+            console.print("The hub keeps running; try `crmhub connectors list -c config/demo.yaml`. Ctrl-C stops.")
+            keep_running()
+        return events + more
+    finally:
+        reader.close()
+        hub.stop()
+
+
+def _fresh_start(cfg: HubConfig, db: Path, drop: Path) -> None:
+    """Each run starts from new sources: the previous run's database, drop folder, connector state, topics
+    and positions are removed (only those the demo config names)."""
+    import shutil
+
+    from hub.kafka.clients import Admin
+
+    db.unlink(missing_ok=True)
+    shutil.rmtree(drop, ignore_errors=True)
+    for conf in cfg.connectors:
+        state_dir = getattr(conf, "state_dir", None)
+        if state_dir is not None:
+            shutil.rmtree(Path(state_dir) / conf.name if conf.kind == "filedrop" else Path(state_dir),
+                          ignore_errors=True)
+    admin = Admin(kafka_settings(cfg))
+    try:
+        existing = set(admin.list_topics())
+        stale = [t for t in (*DEMO_TOPICS, cfg.offsets.topic, "dlq.ibmi", "dlq.exports") if t in existing]
+        if stale:
+            admin.delete_topics(stale)
+            time.sleep(1.0)
+    finally:
+        admin.close()
+
+
+def _make_changes(src: Any, db: Path, drop: Path, console: Console) -> dict[str, int]:
+    freeze_ms = int(time.time() * 1000)
+    src.freeze_credit(db, 104711)
+    src.new_order(db, 500003, 104712, "310.00")
+    src.drop_export(drop, "CUSTEXP.20261123.BIN", [
+        src.export_record(104711, "MUELLER GMBH", Decimal("1830.55"), 0, ["+49 89 1234567"]),
+        src.export_record(104712, "DUPONT SARL", Decimal("-480.00"), 19, ["+33 1 44556677", "+33 6 1122334"]),
+        src.export_record(104715, "JANSSEN BV", Decimal("0.00"), 0, ["+31 20 5550101"]),
+    ])
+    console.print("[bold]Changed the sources[/]: CUSTMAST 104711 credit A -> F (frozen), ORDHDR new order 500003, "
+                  "new export (104712 balance changed, 104713 gone, 104715 new)")
+    return {"freeze_ms": freeze_ms}

@@ -145,6 +145,13 @@ class Consumer:
         if from_beginning:
             self._consumer.seek_to_beginning(*tps)
 
+    def assign_topics(self, topics: Sequence[str], *, from_beginning: bool = True) -> None:
+        """Read every partition of several topics (no group), from the beginning by default."""
+        tps = [TopicPartition(t, p) for t in topics for p in sorted(self._partitions(t))]
+        self._consumer.assign(tps)
+        if from_beginning:
+            self._consumer.seek_to_beginning(*tps)
+
     def _partitions(self, topic: str) -> set[int]:
         parts = self._consumer.partitions_for_topic(topic)
         return set(parts or {0})
