@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,7 @@ from connectors.sql.state import load_state, make_state
 from connectors.sql.values import ValueProblem, commit_ts_ms, comparable, is_deleted, normalise_row
 from schemas.columns import TableMeta
 from schemas.envelope import ChangeEvent, Op, SourceInfo
-from schemas.errors import SkippableError
+from schemas.errors import CrmhubError, RetriableError, SkippableError
 from schemas.sqlstate import classify
 
 log = structlog.get_logger(__name__)
@@ -143,6 +144,42 @@ class SqlConnector(Connector):
             self._tables = self._reflect()
         return [t for t in self._tables if t.label not in self._disabled and t.meta.name not in self._disabled]
 
+    def _chunk_query(self, t: SourceTable, *, after_key: Sequence[Any] | None, limit: int) -> sa.Select[Any]:
+        return keyset_query(t.ref, t.meta.key, after_key, limit, self.dialect)
+
+    def _fetch_current(self, t: SourceTable, query: Callable[[SourceTable], sa.Select[Any]],
+                       what: str) -> tuple[SourceTable, list[dict[str, Any]]]:
+        """Rows read with the table's current columns: if the query failed or returned rows while the columns
+        changed (a column dropped or added at the source), describe the table again and read again."""
+        for _ in range(3):
+            try:
+                rows = self._fetch(query(t), what)
+            except CrmhubError:
+                if not self._altered(t):
+                    raise
+                t = self._table(t.label)
+                continue
+            if rows and self._altered(t):
+                t = self._table(t.label)
+                continue
+            return t, rows
+        raise RetriableError(f"{self.name}: the columns of {t.label} keep changing; reading again later")
+
+    def _altered(self, t: SourceTable) -> bool:
+        """Did the table's columns change since it was described? Checked after each fetch that returned rows,
+        so a row is never emitted without a column added before it was read (the caller reads again)."""
+        with self._db(f"checking the columns of {t.label}"):
+            names = [c["name"] for c in sa.inspect(self._get_engine()).get_columns(
+                t.cfg.table_name, schema=t.cfg.schema_name)]
+        if names == [c.name for c in t.meta.columns]:
+            return False
+        log.info("sql.columns_changed", connector=self.name, table=t.label, columns=names)
+        self._tables = self._reflect()
+        return True
+
+    def _table(self, label: str) -> SourceTable:
+        return next(t for t in self._resolved() if t.label == label)
+
     def _reflect(self) -> list[SourceTable]:
         with self._db("reading the catalog"):
             return reflect_tables(self._get_engine(), self.config)
@@ -182,8 +219,8 @@ class SqlConnector(Connector):
         head = self._head(t) if not progress["done"] else None
         while not progress["done"]:
             after_key = decode_all(progress["last_key"], t.meta.key_columns, self.dialect)
-            stmt = keyset_query(t.ref, t.meta.key, after_key, size + 1, self.dialect)
-            rows = self._fetch(stmt, f"snapshot of {t.label}")
+            t, rows = self._fetch_current(t, partial(self._chunk_query, after_key=after_key, limit=size + 1),
+                                          f"snapshot of {t.label}")
             more = len(rows) > size
             rows = rows[:size]
             last_key = [encode_value(rows[-1][k]) for k in t.meta.key] if rows else progress["last_key"]
@@ -250,12 +287,15 @@ class SqlConnector(Connector):
         upper = None
         if t.ts is not None:
             upper = bind_upper(now - timedelta(milliseconds=t.cfg.safety_delay_ms), t.ts, self.dialect)
-        stmt = incremental_query(
-            t.ref, ts_column=t.ts.name if t.ts else None, id_columns=[c.name for c in t.ids],
-            after_ts=decode_value(pos["ts"], t.ts, self.dialect) if t.ts else None,
-            after_ids=decode_all(pos["id"], t.ids, self.dialect), upper_ts=upper,
-            limit=self.config.batch_size, dialect=self.dialect)
-        rows = self._fetch(stmt, f"polling {t.label}")
+
+        def query(tt: SourceTable) -> sa.Select[Any]:
+            return incremental_query(
+                tt.ref, ts_column=tt.ts.name if tt.ts else None, id_columns=[c.name for c in tt.ids],
+                after_ts=decode_value(pos["ts"], tt.ts, self.dialect) if tt.ts else None,
+                after_ids=decode_all(pos["id"], tt.ids, self.dialect), upper_ts=upper,
+                limit=self.config.batch_size, dialect=self.dialect)
+
+        t, rows = self._fetch_current(t, query, f"polling {t.label}")
         if not rows:
             return None
         events, dead = self._events(t, rows, now, snapshot=False, max_id=pos["max_id"])

@@ -298,6 +298,7 @@ class ConnectorRunner:
         """Re-describe the tables: additive changes get a new schema version; others stop that table."""
         self._schemas_checked_at = time.monotonic()
         stopped = len(self.status.stopped_tables)
+        evolved = False
         assert self.connector is not None
         for table in self.connector.describe():
             route = self.routes.get((table.schema, table.name))
@@ -318,10 +319,11 @@ class ConnectorRunner:
                 self._stop_table(table.name, f"{change.describe()}; the registry refused the new schema: {exc}")
                 continue
             self.routes[(table.schema, table.name)] = new
+            evolved = True
             log.info("connector.schema_evolved", connector=self.name, change=change.describe())
-        if len(self.status.stopped_tables) > stopped:
-            # The batch in hand may hold rows of a stopped table: read again from the saved position,
-            # without that table, rather than produce them with the wrong schema or skip them.
+        if evolved or len(self.status.stopped_tables) > stopped:
+            # The batch in hand may hold rows read with the old columns, or rows of a stopped table: read
+            # again from the saved position with a fresh connector rather than produce them wrongly or skip.
             raise Restart()
 
     def _stop_table(self, table: str, reason: str) -> None:
