@@ -11,6 +11,7 @@ import pytest
 
 from hub.kafka.clients import Admin, KafkaSettings
 from hub.kafka.local import LocalKafka, free_port
+from hub.registry.server import RegistryService, run_registry
 
 pytest_plugins = ["tests.sqlservers"]
 
@@ -46,3 +47,11 @@ def topic(kafka_settings: KafkaSettings) -> str:
     admin.ensure_topic(name)
     admin.close()
     return name
+
+
+@pytest.fixture(scope="module")
+def registry(kafka_settings: KafkaSettings) -> Iterator[RegistryService]:
+    """crmhub's schema registry on a free port, over a fresh `_schemas` topic, for one test module."""
+    service = run_registry(kafka_settings, topic=f"_schemas-{uuid.uuid4().hex[:8]}", port=free_port())
+    yield service
+    service.stop()

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 import uuid
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,10 +12,10 @@ import pytest
 
 from connectors.codecs.encode import packed, text, zoned
 from hub.config import validate_config_text
-from hub.kafka.clients import Consumer, KafkaSettings, Message
 from hub.kafka.local import LocalKafka, free_port
 from hub.registry.client import RegistryClient
 from hub.runtime.hub import Hub
+from tests.kafka.helpers import read_all, wait_for
 
 pytestmark = pytest.mark.kafka
 
@@ -31,25 +29,6 @@ COPYBOOK = """\
 
 def record(no: int, name: str, balance: str) -> bytes:
     return zoned(no, 5, signed=False) + text(name, 10) + packed(Decimal(balance), 7, 2)
-
-
-def read(settings: KafkaSettings, topic: str, count: int, timeout: float = 60.0) -> list[Message]:
-    consumer = Consumer(settings, group_id=None)
-    consumer.assign(topic)
-    out: list[Message] = []
-    deadline = time.monotonic() + timeout
-    while len(out) < count and time.monotonic() < deadline:
-        out.extend(consumer.poll(300))
-    consumer.close()
-    return out
-
-
-def wait_for(cond: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.1)
 
 
 def hub_config(broker: LocalKafka, connectors: str) -> str:
@@ -92,11 +71,11 @@ def test_malformed_ebcdic_record_goes_to_dlq_and_the_rest_flows(kafka_broker: Lo
         wait_for(lambda: runner.status.events == 3 and runner.status.dead == 1)
     finally:
         hub.stop()
-    dead = read(hub.settings, f"dlq.{name}", 1)
+    dead = read_all(hub.settings, f"dlq.{name}", 1)
     body = json.loads(dead[0].value or b"{}")
     assert body["record"]["file"] == "CUST.BIN" and body["record"]["record"] == 3
     assert "CUST.BIN record 3" in body["reason"] and "balance" in body["reason"].lower()
-    assert len(read(hub.settings, f"src.{name}.cust", 3)) == 3
+    assert len(read_all(hub.settings, f"src.{name}.cust", 3)) == 3
     archived = list((drop / "archive").iterdir())
     assert len(archived) == 1 and len(archived[0].name.split(".")[1]) == 64  # CUST.<sha256>.BIN
 

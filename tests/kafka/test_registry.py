@@ -34,13 +34,6 @@ V2 = record(ID, EMAIL_DEFAULT)
 V3_NO_DEFAULT = record(ID, EMAIL)
 
 
-@pytest.fixture(scope="module")
-def registry(kafka_settings: KafkaSettings) -> Iterator[RegistryService]:
-    service = run_registry(kafka_settings, topic=f"_schemas-{uuid.uuid4().hex[:8]}", port=free_port())
-    yield service
-    service.stop()
-
-
 @pytest.fixture()
 def http(registry: RegistryService) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=registry.url, headers={"Content-Type": MEDIA_TYPE, "Accept": MEDIA_TYPE}) as c:

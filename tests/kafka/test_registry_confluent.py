@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -14,10 +13,9 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from hub.kafka.clients import Consumer, KafkaSettings, Producer, Record
-from hub.kafka.local import free_port
 from hub.registry.client import RegistryClient
 from hub.registry.serde import AvroSerde
-from hub.registry.server import RegistryService, run_registry
+from hub.registry.server import RegistryService
 
 pytestmark = pytest.mark.kafka
 
@@ -35,13 +33,6 @@ ROWS = [
     {"number": "INV-2", "amount": Decimal("-0.07"), "customer": None, "status": "PAID"},
     {"number": "INV-3", "amount": Decimal("9999999999.99"), "customer": 2**40, "status": "OPEN"},
 ]
-
-
-@pytest.fixture(scope="module")
-def registry(kafka_settings: KafkaSettings) -> Iterator[RegistryService]:
-    service = run_registry(kafka_settings, topic=f"_schemas-{uuid.uuid4().hex[:8]}", port=free_port())
-    yield service
-    service.stop()
 
 
 @pytest.fixture()

@@ -9,24 +9,23 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from connectors.base import Batch, Connector, SnapshotProgress, State
-from hub.kafka.clients import Consumer, KafkaSettings, Producer
-from hub.kafka.local import free_port
+from hub.kafka.clients import KafkaSettings, Producer
 from hub.registry.client import RegistryClient
 from hub.registry.serde import AvroSerde
-from hub.registry.server import RegistryService, create_app, serve_in_thread
-from hub.registry.store import SchemaStore
+from hub.registry.server import RegistryService
 from hub.runtime.offsets import OffsetStore
 from hub.runtime.runner import ConnectorRunner, ConnectorState
 from schemas.avro_gen import renames_from_schema
 from schemas.columns import Column, ColumnType, TableMeta
 from schemas.envelope import ChangeEvent, Op, SourceInfo, from_avro
+from tests.kafka.helpers import read_all, wait_for
 
 pytestmark = pytest.mark.kafka
 
@@ -77,15 +76,6 @@ class ListSource(Connector):
         self.disabled[table] = reason
 
 
-@pytest.fixture(scope="module")
-def registry(kafka_settings: KafkaSettings) -> Iterator[RegistryService]:
-    store = SchemaStore.on_kafka(kafka_settings, f"_schemas_{uuid.uuid4().hex[:6]}")
-    store.start()
-    service = RegistryService(store, serve_in_thread(create_app(store), "127.0.0.1", free_port()))
-    yield service
-    service.stop()
-
-
 def make_runner(settings: KafkaSettings, registry: RegistryService, source: ListSource,
                 **kwargs: Any) -> tuple[ConnectorRunner, OffsetStore]:
     producer = Producer(settings)
@@ -93,26 +83,6 @@ def make_runner(settings: KafkaSettings, registry: RegistryService, source: List
     serde = AvroSerde(RegistryClient(registry.url))
     runner = ConnectorRunner(lambda: source, source.name, settings, producer, serde, offsets, **kwargs)
     return runner, offsets
-
-
-def wait_for(cond: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
-
-
-def read_all(settings: KafkaSettings, topic: str, expect: int, timeout: float = 30.0) -> list[Any]:
-    consumer = Consumer(settings, group_id=None)
-    consumer.assign(topic)
-    out: list[Any] = []
-    deadline = time.monotonic() + timeout
-    while len(out) < expect and time.monotonic() < deadline:
-        out.extend(consumer.poll(300))
-    consumer.close()
-    return out
 
 
 def rows(n: int, table: str = "T1", start: int = 0) -> list[dict[str, Any]]:
