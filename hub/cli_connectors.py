@@ -132,15 +132,17 @@ def snapshot(name: NameArg, config: ConfigOpt = None, url: UrlOpt = None,
              wait: Annotated[bool, typer.Option("--wait/--no-wait", help="show progress until done")] = True,
              timeout: float = 3600.0) -> None:
     """Snapshot every table again, then stream; shows a progress bar per table."""
+    runs = _call(config, url, "GET", f"/connectors/{name}/status")["runs"]
     _call(config, url, "POST", f"/connectors/{name}/snapshot")
     typer.echo(f"{name}: snapshot requested")
     if wait:
-        follow_snapshot(lambda: _call(config, url, "GET", f"/connectors/{name}/status"), timeout)
+        follow_snapshot(lambda: _call(config, url, "GET", f"/connectors/{name}/status"), runs, timeout)
 
 
-def follow_snapshot(fetch: Any, timeout: float) -> None:
-    """Progress bars fed by the status endpoint until every table with a known total is done."""
+def follow_snapshot(fetch: Any, runs_before: int, timeout: float) -> None:
+    """Progress bars fed by the status endpoint until the restarted connector streams after its snapshot."""
     deadline = time.monotonic() + timeout
+    snap: dict[str, Any] = {}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   disable=not sys.stderr.isatty(), console=Console(stderr=True)) as progress:
         tasks: dict[str, Any] = {}
@@ -154,7 +156,11 @@ def follow_snapshot(fetch: Any, timeout: float) -> None:
             if st["state"] == "FAILED":
                 typer.echo(f"error: {st['last_error']}", err=True)
                 raise typer.Exit(1)
-            if snap and all(p["total"] is not None and p["done"] >= p["total"] for p in snap.values()):
+            if st["runs"] > runs_before and st["snapshot_done"] and st["state"] == "RUNNING":
                 break
             time.sleep(0.5)
-    typer.echo("snapshot done: " + ", ".join(f"{t} {p['done']} rows" for t, p in snap.items()))
+        else:
+            typer.echo("error: the snapshot did not finish in time", err=True)
+            raise typer.Exit(1)
+    rows = ", ".join(f"{t} {p['done']} rows" for t, p in snap.items()) or "nothing to read (files are the feed)"
+    typer.echo(f"snapshot done: {rows}")

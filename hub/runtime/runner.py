@@ -66,6 +66,8 @@ class RunnerStatus:
     source_head: dict[str, str] = field(default_factory=dict)
     snapshot: dict[str, dict[str, int | None]] = field(default_factory=dict)
     stopped_tables: dict[str, str] = field(default_factory=dict)
+    snapshot_done: bool = False  # the connector finished its snapshot (or had none) and streams
+    runs: int = 0  # how often the connector was (re)started from its saved position
 
 
 class Restart(Exception):
@@ -189,7 +191,10 @@ class ConnectorRunner:
         state = self.offsets.load(self.name) or {}
         self.status.state = ConnectorState.RUNNING
         self.status.last_error = None
+        self.status.snapshot_done = False
+        self.status.runs += 1
         state = self._drain(connector.snapshot(state), state)
+        self.status.snapshot_done = True
         self._drain(connector.changes(state), state)
 
     def _apply_pending(self) -> None:

@@ -147,6 +147,9 @@ def test_kill_dash_9_mid_batch_loses_nothing(own_broker: LocalKafka, tmp_path: P
         assert "orders_src" in out and "PAUSED" in out
         subprocess.run([sys.executable, "-m", "hub", "connectors", "resume", "orders_src", *url], check=True,
                        capture_output=True)
+        snap = subprocess.run([sys.executable, "-m", "hub", "connectors", "snapshot", "orders_src", *url],
+                              capture_output=True, text=True, timeout=120)
+        assert snap.returncode == 0 and "snapshot done: orders 7500 rows" in snap.stdout, snap.stderr
         missing = subprocess.run([sys.executable, "-m", "hub", "connectors", "status", "nope", *url],
                                  capture_output=True, text=True)
         assert missing.returncode == 1 and "nope" in missing.stderr
