@@ -118,6 +118,19 @@ def register_codepage(name: str, decoding_table: str) -> None:
     codecs.register(lambda wanted: info if wanted.replace("-", "_") == key.replace("-", "_") else None)
 
 
+# IBM-1047 (Latin-1 Open Systems, z/OS USS) is IBM-037 with four pairs of code points exchanged: ¬/^, [/Ý,
+# ]/¨ and NEL/LF (1047 puts LF at X'15'). Python ships cp037 but not cp1047, so it is built from cp037 here.
+_CP1047_SWAPS = ((0x5F, 0xB0), (0xAD, 0xBA), (0xBD, 0xBB), (0x15, 0x25))
+
+
+def cp1047_table() -> str:
+    """The 256-character decoding table of IBM-1047, derived from Python's cp037."""
+    table = list(bytes(range(256)).decode("cp037"))
+    for a, b in _CP1047_SWAPS:
+        table[a], table[b] = table[b], table[a]
+    return "".join(table)
+
+
 def is_total_codec(codec: str) -> bool:
     """True when every byte value decodes, so a whole record (binary fields included) can be decoded at once."""
     try:
@@ -308,3 +321,7 @@ def _reason(exc: Exception, default: str) -> str:
     if isinstance(exc, KeyError):
         return f"{default}: invalid sign position character {exc.args[0]!r}"
     return str(exc) or default
+
+
+if not _has_codec("cp1047"):
+    register_codepage("cp1047", cp1047_table())

@@ -273,3 +273,16 @@ def test_register_codepage() -> None:
     assert decode_text(bytes([0xC1, 0x7C]), "crmhub-test-cp") == "A\u257c"
     with pytest.raises(ConfigError):
         register_codepage("short", "abc")
+
+
+def test_cp1047_differs_from_cp037_exactly_where_ibm_documents() -> None:
+    from connectors.codecs.fields import resolve_codepage
+
+    assert resolve_codepage(1047) == "cp1047"
+    both = "Hello, World 0123 {} @#$"
+    assert both.encode("cp1047") == both.encode("cp037")  # invariant characters agree
+    assert "[]^¬".encode("cp1047") == bytes([0xAD, 0xBD, 0x5F, 0xB0])
+    assert "[]^¬".encode("cp037") == bytes([0xBA, 0xBB, 0xB0, 0x5F])
+    assert bytes([0x15]).decode("cp1047") == "\n" and bytes([0x25]).decode("cp037") == "\n"
+    assert sum(a != b for a, b in zip(bytes(range(256)).decode("cp037"), bytes(range(256)).decode("cp1047"),
+                                      strict=True)) == 8
