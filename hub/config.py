@@ -36,6 +36,7 @@ from hub.config_parse import (
     parse_yaml,
     problem_text,
 )
+from pipelines.unify.config import UnifyConfig
 from schemas.errors import ConfigError
 from schemas.secrets import is_secret_key
 from schemas.settings import (
@@ -136,6 +137,26 @@ class AdminConfig(ConfigModel):
     port: Port = 8083
 
 
+class StoreConfig(ConfigModel):
+    """The golden-record store: SQLite by default, PostgreSQL when several unify workers share it."""
+
+    _masked_fields = frozenset({"url"})
+    url: Annotated[str, Field(min_length=1)] = "sqlite:///.crmhub/store.db"
+
+
+class PipelinesConfig(ConfigModel):
+    """Canonicalize (mappings, data quality) and unify (identity, survivorship, alerts)."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")] = "canon"  # dead letters go to dlq.<name>
+    mappings: list[Path] = Field(default_factory=list)  # mapping files, folders or globs
+    alerts: OptPath = None  # alert rules file
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    unify: UnifyConfig = Field(default_factory=UnifyConfig)
+    batch_size: Annotated[int, Field(ge=1, le=10000)] = 500
+    poll_interval_ms: Annotated[int, Field(ge=10)] = 100
+    timer_interval_s: Annotated[float, Field(gt=0)] = 5.0
+
+
 # --- connectors -----------------------------------------------------------------------------------------
 
 
@@ -154,6 +175,7 @@ class HubConfig(ConfigModel):
     connectors: list[ConnectorConfig] = Field(default_factory=list)
     gateway: GatewayConfig = Field(default_factory=GatewayConfig)
     admin: AdminConfig = Field(default_factory=AdminConfig)
+    pipelines: PipelinesConfig | None = None
 
     @classmethod
     def _cross_check(cls, data: Mapping[str, Any]) -> list[InitErrorDetails]:

@@ -26,6 +26,7 @@ from rich.console import Console
 
 from hub.config import HubConfig
 from hub.kafka.clients import Admin, Consumer, KafkaSettings, Message, Producer, Record
+from hub.registry.decode import ChangeDecoder
 from hub.registry.serde import AvroSerde
 from hub.registry.server import RegistryService
 from hub.wiring import avro_serde, kafka_settings, local_broker, serve_registry
@@ -175,13 +176,7 @@ class TopicReader:
         self.topics = topics
         self.consumer = Consumer(settings, group_id=None)
         self.consumer.assign_topics(topics)
-        self._renames: dict[int, dict[str, str]] = {}
-
-    def _renames_for(self, value: bytes) -> dict[str, str]:
-        sid = int.from_bytes(value[1:5], "big")
-        if sid not in self._renames:
-            self._renames[sid] = renames_from_schema(json.loads(self.serde.client.get_by_id(sid)))
-        return self._renames[sid]
+        self.decoder = ChangeDecoder(serde)
 
     def read_until(self, done: Callable[[list[Decoded]], bool], timeout_s: float = 60.0) -> list[Decoded]:
         out: list[Decoded] = []
@@ -190,8 +185,7 @@ class TopicReader:
             for m in self.consumer.poll(300):
                 if m.value is None or m.key is None:
                     continue
-                ev = from_avro(_as_map(self.serde.deserialize(m.key)), _as_map(self.serde.deserialize(m.value)),
-                               self._renames_for(m.value))
+                ev = self.decoder.decode(m.key, m.value)
                 out.append(Decoded(m.topic, m.offset, m.timestamp_ms, ev))
         return out
 

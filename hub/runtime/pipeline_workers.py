@@ -1,0 +1,227 @@
+"""The pipeline loops on Kafka: canonicalize (``src.*`` → ``canon.*`` / ``dlq.<pipeline>``) and unify
+(``canon.*`` → store → ``customer.unified`` / ``customer.changes`` / ``customer.alerts``).
+
+Both are consumer-group members with manual commits: a polled batch is processed, its outputs produced and
+every acknowledgement checked, and only then are the consumer offsets committed, so a crash repeats at most
+the batch in flight (the unify step then skips events whose version it already applied). A broker outage is
+retried with exponential backoff (tenacity, here only); the consumer is re-created, so processing resumes from
+the last committed offsets.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from tenacity import Retrying, retry_if_exception_type, stop_never, wait_exponential
+
+from hub.kafka.clients import Consumer, KafkaSettings, Message, Producer, Record
+from hub.metrics import CANON_EVENTS, DQ_RESULTS, PIPELINE_ERRORS, UNIFY_EVENTS
+from hub.registry.decode import ChangeDecoder
+from hub.registry.serde import AvroSerde
+from pipelines.canonicalize import CanonResult, canonicalize, rule_counts
+from pipelines.mapping import MappingSet
+from pipelines.unify.engine import OutRecord, Unifier
+from schemas.canonical import ENTITIES, KEY_SCHEMA, CanonicalEvent, event_schema
+from schemas.errors import CrmhubError, RetriableError, SkippableError
+from schemas.secrets import mask_text
+from schemas.unified import KEY_SCHEMA as GOLDEN_KEY_SCHEMA
+from schemas.unified import SCHEMAS, to_avro_datum
+
+log = structlog.get_logger(__name__)
+CANON_TOPICS = tuple(f"canon.{e}" for e in ENTITIES)
+
+
+@dataclass
+class WorkerStatus:
+    state: str = "STARTING"
+    batches: int = 0
+    messages: int = 0
+    last_error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _Loop:
+    """A consumer-group loop with backoff; subclasses implement :meth:`handle`."""
+
+    name = "pipeline"
+
+    def __init__(self, settings: KafkaSettings, group_id: str, topics: Sequence[str], *, batch_size: int = 500,
+                 poll_ms: int = 200, max_backoff_s: float = 30.0) -> None:
+        self.settings = settings
+        self.group_id = group_id
+        self.topics = list(topics)
+        self.batch_size = batch_size
+        self.poll_ms = poll_ms
+        self.max_backoff_s = max_backoff_s
+        self.status = WorkerStatus()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def handle(self, messages: list[Message]) -> None:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def idle(self) -> None:
+        """Called after every poll (also an empty one)."""
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name=f"crmhub-{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run(self) -> None:
+        retrying = Retrying(retry=retry_if_exception_type(RetriableError), stop=stop_never, reraise=True,
+                            wait=wait_exponential(multiplier=0.5, min=0.5, max=self.max_backoff_s),
+                            before_sleep=self._before_sleep)
+        try:
+            retrying(self._consume)
+            self.status.state = "STOPPED"
+        except Exception as exc:
+            self.status.state = "FAILED"
+            self.status.last_error = mask_text(f"{type(exc).__name__}: {exc}")
+            PIPELINE_ERRORS.labels(self.name).inc()
+            log.error("pipeline.failed", pipeline=self.name, error=self.status.last_error)
+
+    def _before_sleep(self, rs: Any) -> None:
+        exc = rs.outcome.exception() if rs.outcome else None
+        self.status.state = "RETRYING"
+        self.status.last_error = mask_text(str(exc))
+        PIPELINE_ERRORS.labels(self.name).inc()
+        log.warning("pipeline.retrying", pipeline=self.name, error=self.status.last_error)
+
+    def _consume(self) -> None:
+        consumer = Consumer(self.settings, self.group_id, self.topics, max_poll_records=self.batch_size)
+        try:
+            self.status.state = "RUNNING"
+            while not self._stop.is_set():
+                messages = consumer.poll(self.poll_ms, max_records=self.batch_size)
+                if messages:
+                    self.handle(messages)
+                    consumer.commit()
+                    self.status.batches += 1
+                    self.status.messages += len(messages)
+                self.idle()
+        finally:
+            consumer.close()
+
+
+class CanonWorker(_Loop):
+    """``src.*`` change events → mapping, transforms, data-quality rules → ``canon.<entity>`` or the DLQ."""
+
+    name = "canonicalize"
+
+    def __init__(self, settings: KafkaSettings, producer: Producer, serde: AvroSerde, mappings: MappingSet,
+                 topics: Sequence[str], *, pipeline: str = "canon", group_id: str = "crmhub-canonicalize",
+                 **kw: Any) -> None:
+        super().__init__(settings, group_id, topics, **kw)
+        self.producer = producer
+        self.serde = serde
+        self.mappings = mappings
+        self.pipeline = pipeline
+        self.decoder = ChangeDecoder(serde)
+
+    @property
+    def dlq_topic(self) -> str:
+        return f"dlq.{self.pipeline}"
+
+    def handle(self, messages: list[Message]) -> None:
+        now = int(time.time() * 1000)
+        records: list[Record] = []
+        for m in messages:
+            if m.value is None or m.key is None:
+                continue
+            try:
+                event = self.decoder.decode(m.key, m.value)
+            except SkippableError as exc:
+                records.append(undecodable_record(self.dlq_topic, m, exc.reason))
+                continue
+            result = canonicalize(self.mappings, event, topic=m.topic, partition=m.partition, offset=m.offset,
+                                  now_ms=now)
+            records.extend(self.records_for(result))
+        self.producer.send_batch(records)
+
+    def records_for(self, result: CanonResult) -> list[Record]:
+        out = [canon_record(self.serde, ev) for ev in result.events]
+        for ev in result.events:
+            CANON_EVENTS.labels(ev.entity, ev.source).inc()
+        for rejected in result.rejected:
+            body = rejected.to_json()
+            value = json.dumps(body, default=str, sort_keys=True).encode()
+            out.append(Record(self.dlq_topic, f"{rejected.source}/{rejected.source_key}".encode(), value,
+                              (("crmhub.reason", rejected.reason.encode()[:500]),)))
+        for (source, table, rule, level), n in rule_counts(result).items():
+            DQ_RESULTS.labels(self.pipeline, source, table, rule, level).inc(n)
+        return out
+
+
+def canon_record(serde: AvroSerde, ev: CanonicalEvent) -> Record:
+    topic = f"canon.{ev.entity}"
+    return Record(topic, serde.serialize(topic, KEY_SCHEMA, ev.kafka_key, is_key=True),
+                  serde.serialize(topic, event_schema(ev.entity), ev.to_avro()))
+
+
+def undecodable_record(dlq_topic: str, m: Message, reason: str) -> Record:
+    body = {"reason": reason, "rule": "decode", "topic": m.topic, "partition": m.partition, "offset": m.offset,
+            "value_hex": (m.value or b"").hex(), "ts_ms": int(time.time() * 1000)}
+    return Record(dlq_topic, m.key, json.dumps(body, sort_keys=True).encode(), (("crmhub.reason", reason.encode()),))
+
+
+def make_publisher(serde: AvroSerde, producer: Producer) -> Callable[[Sequence[OutRecord]], None]:
+    """The unify step's ``publish``: JSON-form outputs → Avro records → produced, every ack checked."""
+    def publish(outputs: Sequence[OutRecord]) -> None:
+        records = []
+        for topic, key, value in outputs:
+            k = None if key is None else serde.serialize(topic, GOLDEN_KEY_SCHEMA, key, is_key=True)
+            v = None if value is None else serde.serialize(topic, SCHEMAS[topic](), to_avro_datum(topic, value))
+            records.append(Record(topic, k, v))
+        producer.send_batch(records)
+    return publish
+
+
+class UnifyWorker(_Loop):
+    """``canon.*`` → identity resolution + survivorship in the store → golden records, changes, alerts."""
+
+    name = "unify"
+
+    def __init__(self, settings: KafkaSettings, producer: Producer, serde: AvroSerde, unifier: Unifier, *,
+                 group_id: str = "crmhub-unify", timer_interval_s: float = 5.0, **kw: Any) -> None:
+        super().__init__(settings, group_id, CANON_TOPICS, **kw)
+        self.serde = serde
+        self.unifier = unifier
+        self.publish = make_publisher(serde, producer)
+        self.timer_interval_s = timer_interval_s
+        self._next_timers = 0.0
+
+    def handle(self, messages: list[Message]) -> None:
+        events: list[CanonicalEvent] = []
+        for m in messages:
+            if m.value is None:
+                continue
+            datum = self.serde.deserialize(m.value)
+            if isinstance(datum, dict):
+                events.append(CanonicalEvent.from_avro(datum))
+        stats = self.unifier.process(events, self.publish)
+        UNIFY_EVENTS.labels("applied").inc(stats.applied)
+        UNIFY_EVENTS.labels("skipped").inc(stats.skipped)
+        self.status.extra = {"golden_changed": self.status.extra.get("golden_changed", 0) + stats.golden_changed}
+
+    def idle(self) -> None:
+        now = time.monotonic()
+        if now < self._next_timers:
+            return
+        self._next_timers = now + self.timer_interval_s
+        try:
+            with self.unifier.store.exclusive():
+                self.unifier.fire_timers()
+                self.unifier.flush(self.publish)
+        except CrmhubError:
+            raise

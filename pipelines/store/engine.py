@@ -1,0 +1,99 @@
+"""Opening the store and running one writer at a time.
+
+``Store(url)`` creates the tables if needed. ``store.exclusive()`` is the critical section of a unify worker:
+on PostgreSQL a session-level advisory lock, so several workers (processes, machines) in one consumer group
+take turns applying a batch and publishing its outbox, and the outputs of one golden record reach Kafka in
+version order; on SQLite a process-wide lock plus ``BEGIN IMMEDIATE`` transactions (SQLite serialises writers
+across processes itself). ``store.tx()`` is one transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, event, text
+from sqlalchemy.engine import Engine
+
+from pipelines.store.tables import metadata
+
+_ADVISORY_KEY = 0x63726D68  # "crmh"
+_SQLITE_LOCKS: dict[str, threading.RLock] = {}
+_SQLITE_LOCKS_GUARD = threading.Lock()
+
+
+def _sqlite_lock(url: str) -> threading.RLock:
+    with _SQLITE_LOCKS_GUARD:
+        return _SQLITE_LOCKS.setdefault(url, threading.RLock())
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Store:
+    """The golden-record store at ``url`` (an SQLAlchemy URL)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _make_engine(url)
+        self.is_sqlite = url.startswith("sqlite")
+        self._local = threading.local()
+        metadata.create_all(self.engine)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the store's writer lock (re-entrant within a thread)."""
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            self._local.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.depth -= 1
+            return
+        if self.is_sqlite:
+            lock = _sqlite_lock(self.url)
+            with lock:
+                self._local.depth = 1
+                try:
+                    yield
+                finally:
+                    self._local.depth = 0
+            return
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _ADVISORY_KEY})
+            conn.commit()
+            self._local.depth = 1
+            try:
+                yield
+            finally:
+                self._local.depth = 0
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ADVISORY_KEY})
+                conn.commit()
+
+    @contextmanager
+    def tx(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()

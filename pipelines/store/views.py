@@ -1,0 +1,192 @@
+"""Golden records, credit, orders, inventory and the outbox: reads and writes over one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from pipelines.store.tables import counter, credit, golden, inventory, orders, outbox, source_record
+
+
+@dataclass(slots=True)
+class GoldenRow:
+    golden_id: str
+    seq: int
+    status: str
+    merged_into: str | None
+    data: dict[str, Any] | None
+    lineage: dict[str, Any]
+    members: list[dict[str, Any]]
+    version: int
+    created_ms: int
+    updated_ms: int
+
+
+def get_golden(conn: Connection, golden_ids: Collection[str]) -> dict[str, GoldenRow]:
+    if not golden_ids:
+        return {}
+    q = select(golden).where(golden.c.golden_id.in_(list(golden_ids)))
+    return {r.golden_id: GoldenRow(**r._mapping) for r in conn.execute(q)}
+
+
+def resolve_golden_id(conn: Connection, golden_id: str) -> GoldenRow | None:
+    """The golden record, following ``merged_into`` to the survivor."""
+    seen: set[str] = set()
+    current = golden_id
+    while current not in seen:
+        seen.add(current)
+        row = get_golden(conn, [current]).get(current)
+        if row is None or row.merged_into is None:
+            return row
+        current = row.merged_into
+    return None
+
+
+def new_golden_id(conn: Connection) -> tuple[str, int]:
+    value = conn.execute(select(counter.c.value).where(counter.c.name == "golden")).scalar()
+    if value is None:
+        conn.execute(insert(counter).values(name="golden", value=1))
+        seq = 1
+    else:
+        seq = int(value) + 1
+        conn.execute(update(counter).where(counter.c.name == "golden").values(value=seq))
+    return f"G{seq:09d}", seq
+
+
+def save_golden(conn: Connection, row: GoldenRow, *, is_new: bool) -> None:
+    values = {k: getattr(row, k) for k in GoldenRow.__slots__}
+    if is_new:
+        conn.execute(insert(golden).values(**values))
+    else:
+        conn.execute(update(golden).where(golden.c.golden_id == row.golden_id).values(**values))
+
+
+def count_golden(conn: Connection, status: str = "active") -> int:
+    return int(conn.execute(select(func.count()).select_from(golden).where(golden.c.status == status)).scalar() or 0)
+
+
+def iter_golden(conn: Connection, status: str = "active", batch: int = 1000) -> Iterable[GoldenRow]:
+    last = ""
+    while True:
+        q = (select(golden).where(golden.c.status == status, golden.c.golden_id > last)
+             .order_by(golden.c.golden_id).limit(batch))
+        rows = [GoldenRow(**r._mapping) for r in conn.execute(q)]
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].golden_id
+
+
+# --- credit, orders, inventory --------------------------------------------------------------------------------------
+
+def credit_for(conn: Connection, refs: Collection[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for source, key in refs:
+        r = conn.execute(select(credit).where(credit.c.source == source, credit.c.customer_key == key)).first()
+        if r is not None:
+            out[(source, key)] = dict(r._mapping)
+    return out
+
+
+def save_credit(conn: Connection, source: str, key: str, table: str, data: Mapping[str, Any] | None,
+                version: str, source_ts_ms: int) -> bool:
+    """Store (or with ``data`` None, remove) one customer's credit; False if the stored version is newer."""
+    row = conn.execute(select(credit.c.version).where(credit.c.source == source, credit.c.customer_key == key)).first()
+    if row is not None and row.version >= version:
+        return False
+    conn.execute(delete(credit).where(credit.c.source == source, credit.c.customer_key == key))
+    if data is not None:
+        conn.execute(insert(credit).values(source=source, customer_key=key, table_name=table, data=dict(data),
+                                           version=version, source_ts_ms=source_ts_ms))
+    return True
+
+
+def _versioned_upsert(conn: Connection, table: Any, where: Mapping[str, Any], version: str,
+                      values: Mapping[str, Any]) -> bool:
+    cond = [table.c[k] == v for k, v in where.items()]
+    row = conn.execute(select(table.c.version).where(*cond)).first()
+    if row is not None and row.version >= version:
+        return False
+    if row is None:
+        conn.execute(insert(table).values(**where, **values, version=version))
+    else:
+        conn.execute(update(table).where(*cond).values(**values, version=version))
+    return True
+
+
+def save_order(conn: Connection, source: str, key: str, data: Mapping[str, Any] | None, version: str,
+               open_statuses: Collection[str], previous: Mapping[str, Any] | None = None) -> bool:
+    body = data if data is not None else previous
+    if body is None:
+        body = {"order_number": key, "customer_key": "", "status": "DELETED"}
+    values = {"order_number": str(body["order_number"]),
+              "customer_source": body.get("customer_source") or source,
+              "customer_key": str(body.get("customer_key") or ""), "status": str(body.get("status")),
+              "is_open": data is not None and str(body.get("status")) in open_statuses,
+              "data": dict(body), "deleted": data is None}
+    return _versioned_upsert(conn, orders, {"source": source, "source_key": key}, version, values)
+
+
+def orders_for(conn: Connection, refs: Collection[tuple[str, str]], only_open: bool = True) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for source, key in refs:
+        q = select(orders).where(orders.c.customer_source == source, orders.c.customer_key == key,
+                                 orders.c.deleted.is_(False))
+        if only_open:
+            q = q.where(orders.c.is_open.is_(True))
+        out.extend(dict(r._mapping) for r in conn.execute(q))
+    return out
+
+
+def save_inventory(conn: Connection, source: str, key: str, data: Mapping[str, Any] | None, version: str) -> bool:
+    if data is None:
+        row = conn.execute(select(inventory.c.item, inventory.c.warehouse, inventory.c.version).where(
+            inventory.c.source == source, inventory.c.source_key == key)).first()
+        if row is None or row.version >= version:
+            return False
+        conn.execute(update(inventory).where(inventory.c.item == row.item, inventory.c.warehouse == row.warehouse)
+                     .values(deleted=True, version=version))
+        return True
+    where = {"item": str(data["item"]), "warehouse": str(data["warehouse"])}
+    values = {"source": source, "source_key": key, "data": dict(data), "deleted": False}
+    return _versioned_upsert(conn, inventory, where, version, values)
+
+
+def inventory_for(conn: Connection, items: Collection[str]) -> list[dict[str, Any]]:
+    if not items:
+        return []
+    q = select(inventory).where(inventory.c.item.in_(list(items)), inventory.c.deleted.is_(False))
+    return [dict(r._mapping) for r in conn.execute(q.order_by(inventory.c.item, inventory.c.warehouse))]
+
+
+def golden_of_refs(conn: Connection, refs: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    out: dict[tuple[str, str], str] = {}
+    for source, key in refs:
+        g = conn.execute(select(source_record.c.golden_id).where(
+            source_record.c.source == source, source_record.c.source_key == key)).scalar()
+        if g:
+            out[(source, key)] = g
+    return out
+
+
+# --- outbox -----------------------------------------------------------------------------------------------------------
+
+def add_outbox(conn: Connection, records: Iterable[tuple[str, str | None, Any]]) -> int:
+    rows = [{"topic": t, "key": k, "value": None if v is None else json.dumps(v, sort_keys=True, default=str)}
+            for t, k, v in records]
+    if rows:
+        conn.execute(insert(outbox), rows)
+    return len(rows)
+
+
+def read_outbox(conn: Connection, limit: int = 5000) -> list[tuple[int, str, str | None, Any]]:
+    q = select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value).order_by(outbox.c.id).limit(limit)
+    return [(i, t, k, None if v is None else json.loads(v)) for i, t, k, v in conn.execute(q)]
+
+
+def delete_outbox(conn: Connection, up_to_id: int) -> None:
+    conn.execute(delete(outbox).where(outbox.c.id <= up_to_id))

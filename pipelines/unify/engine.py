@@ -1,0 +1,298 @@
+"""The unify step: canonical events in, golden records, field-level changes and alerts out.
+
+:class:`Unifier` applies a batch of canonical events in one store transaction and writes what must be
+published (``customer.unified``, ``customer.changes``, ``customer.alerts``) to the store's outbox in that same
+transaction; :meth:`Unifier.flush` hands the outbox to a ``publish`` callable (the hub's Kafka producer) and
+deletes it once that returned, i.e. once Kafka acknowledged. :meth:`Unifier.process` does both under the
+store's writer lock, so outputs of one golden record are published in version order even with several
+workers. Events carry versions from source positions; a version not newer than the stored one is skipped,
+so replaying a topic leaves store and topics unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from pipelines.identity import features
+from pipelines.store import records as rec
+from pipelines.store import views
+from pipelines.store.engine import Store
+from pipelines.survivorship import Member, diff, survive
+from pipelines.unify.config import UnifyConfig
+from pipelines.unify.resolver import Reclustered, record_block_keys, resolve
+from schemas.canonical import DELETE, CanonicalEvent, to_json
+from schemas.unified import ALERTS_TOPIC, CHANGES_TOPIC, UNIFIED_TOPIC
+
+OutRecord = tuple[str, str | None, Any]
+"""(topic, key, JSON-form value or None for a tombstone)."""
+Publish = Callable[[Sequence[OutRecord]], None]
+CREDIT_FIELDS = {"status": "credit_status", "limit": "credit_limit", "reason": "credit_reason"}
+
+
+@dataclass
+class ApplyStats:
+    applied: int = 0
+    skipped: int = 0
+    golden_changed: int = 0
+    merges: int = 0
+    splits: int = 0
+    alerts: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, other: ApplyStats) -> None:
+        for name in ("applied", "skipped", "golden_changed", "merges", "splits", "alerts"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class _Batch:
+    conn: Connection
+    out: list[OutRecord] = field(default_factory=list)
+    stats: ApplyStats = field(default_factory=ApplyStats)
+    changes: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # (change, golden)
+
+
+def _cause(event: CanonicalEvent) -> dict[str, Any]:
+    return {"source": event.source, "table": event.table, "source_key": event.source_key,
+            "version": event.version, "origin": event.origin}
+
+
+class Unifier:
+    def __init__(self, store: Store, cfg: UnifyConfig | None = None, *, alerts: Any | None = None,
+                 timers: Callable[[Connection], Any] | None = None, now_ms: Callable[[], int] | None = None) -> None:
+        self.store = store
+        self.cfg = cfg or UnifyConfig()
+        self.alerts = alerts
+        self.timers = timers
+        self.now_ms = now_ms or (lambda: int(time.time() * 1000))
+
+    # --- the loop's entry points -----------------------------------------------------------------------------------
+
+    def process(self, events: Sequence[CanonicalEvent], publish: Publish) -> ApplyStats:
+        """Publish any outbox left by a crash, apply ``events``, publish their outputs (under the writer lock)."""
+        with self.store.exclusive():
+            self.flush(publish)
+            stats = self.apply(events)
+            self.flush(publish)
+        return stats
+
+    def apply(self, events: Sequence[CanonicalEvent]) -> ApplyStats:
+        with self.store.tx() as conn:
+            batch = _Batch(conn)
+            for event in events:
+                self._apply_one(batch, event)
+            self._alerts_for_changes(batch)
+            views.add_outbox(conn, batch.out)
+        return batch.stats
+
+    def flush(self, publish: Publish, chunk: int = 5000) -> int:
+        """Publish the outbox in order; each chunk is deleted only after ``publish`` returned."""
+        total = 0
+        while True:
+            with self.store.tx() as conn:
+                rows = views.read_outbox(conn, chunk)
+            if not rows:
+                return total
+            publish([(t, k, v) for _i, t, k, v in rows])
+            with self.store.tx() as conn:
+                views.delete_outbox(conn, rows[-1][0])
+            total += len(rows)
+
+    def run_in_batch(self, work: Callable[[Connection], tuple[Reclustered, dict[str, Any]]]) -> ApplyStats:
+        """Run ``work`` (a steward action) in one transaction and rebuild the golden records it touched."""
+        with self.store.exclusive(), self.store.tx() as conn:
+            batch = _Batch(conn)
+            result, cause = work(conn)
+            self._rebuild(batch, result, cause)
+            self._alerts_for_changes(batch)
+            views.add_outbox(conn, batch.out)
+        return batch.stats
+
+    # --- one event -----------------------------------------------------------------------------------------------------
+
+    def _apply_one(self, batch: _Batch, event: CanonicalEvent) -> None:
+        handler = {"customer": self._customer, "credit": self._credit, "order": self._order,
+                   "inventory": self._inventory}.get(event.entity)
+        applied = handler(batch, event) if handler else True
+        if not applied:
+            batch.stats.skipped += 1
+            return
+        batch.stats.applied += 1
+        if self.alerts is not None:
+            self._alerts_for_event(batch, event)
+
+    def _customer(self, batch: _Batch, event: CanonicalEvent) -> bool:
+        conn = batch.conn
+        row = rec.get_record(conn, event.source, event.source_key)
+        if row is not None and row.version >= event.version:
+            return False
+        deleted = event.op == DELETE or event.data is None
+        data = None if deleted else to_json(event.data)
+        feats = None
+        if data is not None:
+            feats = dict(features(event.data or {}, event.source, event.source_key))
+        rid = rec.save_record(conn, row, source=event.source, key=event.source_key, table=event.table, data=data,
+                              features=feats, version=event.version, source_ts_ms=event.source_ts_ms,
+                              deleted=deleted)
+        ref = f"{event.source}/{event.source_key}"
+        rec.replace_block_keys(conn, rid, [] if feats is None else record_block_keys(feats, ref))
+        saved = rec.get_records(conn, [rid])[rid]
+        result = resolve(conn, saved, self.cfg.match, self.now_ms)
+        self._rebuild(batch, result, _cause(event))
+        return True
+
+    def _credit(self, batch: _Batch, event: CanonicalEvent) -> bool:
+        body = event.data
+        if body is None:  # a delete without a before image: the credit row is keyed by the source key
+            source, key = event.source, event.source_key
+        else:
+            source, key = body.get("customer_source") or event.source, str(body["customer_key"])
+        data = None if event.op == DELETE else to_json(body)
+        if not views.save_credit(batch.conn, source, key, event.table, data, event.version, event.source_ts_ms):
+            return False
+        gid = views.golden_of_refs(batch.conn, [(source, key)]).get((source, key))
+        if gid:
+            self._rebuild(batch, Reclustered(touched={gid}), _cause(event))
+        return True
+
+    def _order(self, batch: _Batch, event: CanonicalEvent) -> bool:
+        data = None if event.op == DELETE else to_json(event.data)
+        previous = to_json(event.data) if event.data is not None else None
+        return views.save_order(batch.conn, event.source, event.source_key, data, event.version,
+                                self.cfg.open_order_statuses, previous)
+
+    def _inventory(self, batch: _Batch, event: CanonicalEvent) -> bool:
+        data = None if event.op == DELETE else to_json(event.data)
+        return views.save_inventory(batch.conn, event.source, event.source_key, data, event.version)
+
+    # --- golden records ------------------------------------------------------------------------------------------------
+
+    def _members(self, conn: Connection, rows: list[rec.SourceRow]) -> list[Member]:
+        credits = views.credit_for(conn, [(r.source, r.source_key) for r in rows])
+        out = []
+        for r in rows:
+            data = dict(r.data or {})
+            field_ts: dict[str, int] | None = None
+            credit = credits.get((r.source, r.source_key))
+            if credit is not None:
+                field_ts = {}
+                for src, dst in CREDIT_FIELDS.items():
+                    data[dst] = credit["data"].get(src)
+                    field_ts[dst] = credit["source_ts_ms"]
+            out.append(Member(r.source, r.source_key, r.table, r.source_ts_ms, r.id, data, field_ts))
+        return out
+
+    def _rebuild(self, batch: _Batch, result: Reclustered, cause: dict[str, Any]) -> None:
+        conn = batch.conn
+        now = self.now_ms()
+        merged_into = dict(result.merges)
+        related: dict[str, list[str]] = {}
+        kinds: dict[str, str] = {g: "retire" for g in result.retired}
+        for loser, survivor in result.merges:
+            related.setdefault(survivor, []).append(loser)
+            kinds[loser] = kinds[survivor] = "merge"
+        for origin, new in result.splits:
+            related.setdefault(origin, []).append(new)
+            related.setdefault(new, []).append(origin)
+            kinds.setdefault(origin, "split")
+            kinds.setdefault(new, "split")
+        stored = views.get_golden(conn, result.touched)
+        all_members = rec.members(conn, result.touched)
+        by_golden: dict[str, list[rec.SourceRow]] = {}
+        for m in all_members:
+            by_golden.setdefault(m.golden_id or "", []).append(m)
+        batch.stats.merges += len(result.merges)
+        batch.stats.splits += len(result.splits)
+        for gid in sorted(result.touched):
+            self._rebuild_one(batch, gid, stored.get(gid), by_golden.get(gid, []), merged_into.get(gid),
+                              related.get(gid, []), kinds.get(gid), cause, now)
+
+    def _rebuild_one(self, batch: _Batch, gid: str, old: views.GoldenRow | None, rows: list[rec.SourceRow],
+                     merged_into: str | None, related: list[str], kind: str | None, cause: dict[str, Any],
+                     now: int) -> None:
+        if rows:
+            data, lineage = survive(self._members(batch.conn, rows), self.cfg.survivorship)
+            status: str = "active"
+        else:
+            data, lineage = None, {}
+            status = "merged" if merged_into else "retired"
+        members = [{"source": r.source, "source_key": r.source_key, "table": r.table} for r in rows]
+        if old is not None and (old.data, old.lineage, old.members, old.status, old.merged_into) == (
+                data, lineage, members, status, merged_into):
+            return
+        kind = kind or ("create" if old is None or old.status != "active" else "update")
+        version = 1 if old is None else old.version + 1
+        seq = int(gid[1:]) if gid[1:].isdigit() else 0
+        row = views.GoldenRow(gid, seq, status, merged_into, data, lineage, members, version,
+                              old.created_ms if old else now, now)
+        views.save_golden(batch.conn, row, is_new=old is None)
+        batch.stats.golden_changed += 1
+        unified = {"golden_id": gid, "status": status, "merged_into": merged_into, "version": version,
+                   "updated_ms": now, "customer": data, "lineage": lineage, "members": members}
+        fields = [{"field": f, "old": _enc(o), "new": _enc(n)}
+                  for f, o, n in diff(old.data if old else None, data or {})]
+        change = {"golden_id": gid, "version": version, "ts_ms": now, "kind": kind, "fields": fields,
+                  "cause": cause, "related": sorted(related)}
+        batch.out.append((UNIFIED_TOPIC, gid, unified))
+        batch.out.append((CHANGES_TOPIC, gid, change))
+        batch.changes.append((change, data or {}))
+
+    # --- alerts ----------------------------------------------------------------------------------------------------------
+
+    def _alerts_for_event(self, batch: _Batch, event: CanonicalEvent) -> None:
+        assert self.alerts is not None
+        golden = None
+        ref = self._customer_ref(event)
+        if ref is not None:
+            gid = views.golden_of_refs(batch.conn, [ref]).get(ref)
+            row = views.get_golden(batch.conn, [gid]).get(gid) if gid else None
+            golden = None if row is None else {**(row.data or {}), "golden_id": gid}
+        outcome = self.alerts.on_canonical(event, golden)
+        if outcome.timers and self.timers is not None:
+            self.timers(batch.conn).apply(outcome.timers)
+        self._emit_alerts(batch, outcome.alerts)
+
+    @staticmethod
+    def _customer_ref(event: CanonicalEvent) -> tuple[str, str] | None:
+        if event.entity == "customer":
+            return (event.source, event.source_key)
+        data = event.data or {}
+        key = data.get("customer_key")
+        return None if not key else (data.get("customer_source") or event.source, str(key))
+
+    def _alerts_for_changes(self, batch: _Batch) -> None:
+        if self.alerts is None:
+            return
+        for change, golden in batch.changes:
+            self._emit_alerts(batch, self.alerts.on_change({**change, "golden": golden}))
+
+    def _emit_alerts(self, batch: _Batch, alerts: Sequence[Mapping[str, Any]]) -> None:
+        for alert in alerts:
+            batch.out.append((ALERTS_TOPIC, alert.get("golden_id") or alert["subject"], dict(alert)))
+            batch.stats.alerts += 1
+
+    def fire_timers(self, now_ms: int | None = None, limit: int = 1000) -> int:
+        """Fire due alert timers into the outbox; returns how many fired."""
+        if self.alerts is None or self.timers is None:
+            return 0
+        now = self.now_ms() if now_ms is None else now_ms
+        with self.store.tx() as conn:
+            store = self.timers(conn)
+            due = store.due(now, limit)
+            alerts = [self.alerts.fire(t, now) for t in due]
+            store.mark_fired(due)
+            batch = _Batch(conn)
+            self._emit_alerts(batch, alerts)
+            views.add_outbox(conn, batch.out)
+        return len(due)
+
+
+def _enc(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+

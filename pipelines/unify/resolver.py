@@ -1,0 +1,159 @@
+"""Incremental identity resolution: link one record to its candidates, then re-cluster what it touched.
+
+A golden record is a connected component of match links. When a record arrives, changes or goes away, its
+automatic links are recomputed (deterministic evidence first, then probabilistic scores over the candidates
+the blocking index gives; a score in the review band opens a review instead), and the components around it
+are recomputed. Golden ids are then handed out so they stay stable:
+
+- each old golden id goes to the new component holding most of its former members (ties: the older id);
+- a component without an old id gets a new one (a **split** off the id its members came from);
+- an old id that lost all its members to another component is **merged** into that component's id; one
+  whose members are all gone is **retired**.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from pipelines.identity import MatchConfig, block_keys, score
+from pipelines.store import records as rec
+from pipelines.store.views import new_golden_id
+
+
+@dataclass
+class Reclustered:
+    """Golden ids whose membership changed, and how."""
+
+    touched: set[str] = field(default_factory=set)
+    created: set[str] = field(default_factory=set)
+    merges: list[tuple[str, str]] = field(default_factory=list)  # (loser, survivor)
+    splits: list[tuple[str, str]] = field(default_factory=list)  # (from, new)
+    retired: list[str] = field(default_factory=list)
+
+
+def record_block_keys(features: dict[str, Any], ref: str) -> list[str]:
+    """The blocking keys of a record, plus its own reference and its cross-references (deterministic)."""
+    keys = [*block_keys(features), f"ref:{ref}"]
+    keys.extend(f"ref:{x}" for x in features.get("xrefs") or ())
+    return keys
+
+
+def link_record(conn: Connection, row: rec.SourceRow, cfg: MatchConfig, now_ms: int) -> list[str]:
+    """Recompute ``row``'s automatic links and reviews; returns notes (skipped over-large blocks)."""
+    rec.drop_links(conn, row.id, keep_manual=True)
+    rec.obsolete_reviews(conn, row.id)
+    if row.deleted or row.features is None:
+        rec.drop_links(conn, row.id, keep_manual=False)
+        return []
+    decisions = rec.manual_decisions(conn, row.ref)
+    keys = record_block_keys(row.features, row.ref)
+    found, skipped = rec.candidates(conn, keys, row.id, cfg.max_candidates)
+    others = rec.get_records(conn, found)
+    for other in others.values():
+        if other.deleted or other.features is None or decisions.get(other.ref) == "cannot":
+            continue
+        result = score(row.features, other.features, cfg)
+        detail = {"total": round(result.total, 3), "contributions": result.contributions,
+                  "deterministic": result.deterministic, "notes": result.notes}
+        if result.decision == "link":
+            kind = "deterministic" if result.deterministic else "probabilistic"
+            rec.add_link(conn, row.id, other.id, kind, result.total, detail)
+        elif result.decision == "review":
+            rec.open_review(conn, row.id, other.id, result.total, detail, now_ms)
+    must = [rec.split_ref(ref) for ref, kind in decisions.items() if kind == "must"]
+    for other in rec.records_by_refs(conn, must):
+        rec.add_link(conn, row.id, other.id, "manual", 1e9, {"manual": "must"})
+    return [f"block {k} skipped (too large)" for k in skipped]
+
+
+def _components(conn: Connection, seeds: Collection[int]) -> list[set[int]]:
+    seen: set[int] = set()
+    comps: list[set[int]] = []
+    for seed in seeds:
+        if seed in seen:
+            continue
+        comp = {seed}
+        frontier = {seed}
+        while frontier:
+            adjacent = rec.neighbours(conn, frontier)
+            frontier = {n for ns in adjacent.values() for n in ns} - comp
+            comp |= frontier
+        seen |= comp
+        comps.append(comp)
+    return comps
+
+
+def recluster(conn: Connection, seeds: Collection[int], old_goldens: Collection[str]) -> Reclustered:
+    """Recompute the components around ``seeds`` (live records) and the former ``old_goldens``."""
+    out = Reclustered()
+    involved = {g for g in old_goldens if g}
+    rows = rec.get_records(conn, seeds)
+    live = [i for i in seeds if i in rows and not rows[i].deleted]
+    comps = _components(conn, live)
+    rows.update(rec.get_records(conn, {i for c in comps for i in c} - rows.keys()))
+    involved |= {rows[i].golden_id for c in comps for i in c if rows[i].golden_id}
+    while True:  # every live member of every involved golden id must be in a component
+        covered = {i for c in comps for i in c}
+        missing = [m for m in rec.members(conn, involved) if m.id not in covered]
+        if not missing:
+            break
+        for m in missing:
+            rows[m.id] = m
+        new = _components(conn, [m.id for m in missing])
+        rows.update(rec.get_records(conn, {i for c in new for i in c} - rows.keys()))
+        involved |= {rows[i].golden_id for c in new for i in c if rows[i].golden_id}
+        comps.extend(new)
+    _assign(conn, comps, rows, sorted(involved), out)
+    return out
+
+
+def _assign(conn: Connection, comps: list[set[int]], rows: dict[int, rec.SourceRow], involved: list[str],
+            out: Reclustered) -> None:
+    overlap = [Counter(rows[i].golden_id for i in c if rows[i].golden_id) for c in comps]
+    pairs = sorted(((n, g, ci) for ci, cnt in enumerate(overlap) for g, n in cnt.items()),
+                   key=lambda p: (-p[0], p[1], p[2]))
+    assigned: dict[int, str] = {}
+    used: set[str] = set()
+    for _n, g, ci in pairs:
+        if ci not in assigned and g not in used:
+            assigned[ci] = g
+            used.add(g)
+    for ci, comp in enumerate(comps):
+        if ci not in assigned:
+            gid, _seq = new_golden_id(conn)
+            assigned[ci] = gid
+            out.created.add(gid)
+            origins = [g for g, _n in overlap[ci].most_common()]
+            if origins:
+                out.splits.append((origins[0], gid))
+        gid = assigned[ci]
+        changed = [i for i in comp if rows[i].golden_id != gid]
+        if changed:
+            rec.set_golden(conn, changed, gid)
+        out.touched.add(gid)
+    for g in involved:
+        if g in used:
+            continue
+        homes = [(cnt[g], assigned[ci]) for ci, cnt in enumerate(overlap) if cnt.get(g)]
+        if homes:
+            out.merges.append((g, max(homes)[1]))
+        else:
+            out.retired.append(g)
+        out.touched.add(g)
+    for g in involved:
+        out.touched.add(g)
+
+
+def resolve(conn: Connection, row: rec.SourceRow, cfg: MatchConfig, now: Callable[[], int]) -> Reclustered:
+    """Link ``row`` (already saved) and re-cluster around it."""
+    old = row.golden_id
+    link_record(conn, row, cfg, now())
+    if row.deleted:
+        rec.set_golden(conn, [row.id], None)
+        return recluster(conn, [], [old] if old else [])
+    return recluster(conn, [row.id], [old] if old else [])

@@ -1,0 +1,71 @@
+"""What a data steward does by hand: accept or reject a possible match, link two records, detach one.
+
+Decisions are stored as ``must``/``cannot`` pairs of record references, so they outlive later changes of
+the records: a record that changes is re-linked with the steward's decisions applied first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from pipelines.store import records as rec
+from pipelines.unify.engine import ApplyStats, Unifier
+from pipelines.unify.resolver import Reclustered, recluster, resolve
+from schemas.errors import ConfigError
+
+
+def _cause(action: str, ref: str, by: str) -> dict[str, Any]:
+    return {"source": "steward", "table": action, "source_key": ref, "version": "", "origin": f"steward:{by}"}
+
+
+def _record(conn: Connection, ref: str) -> rec.SourceRow:
+    source, key = rec.split_ref(ref)
+    row = rec.get_record(conn, source, key)
+    if row is None or row.deleted:
+        raise ConfigError(f"no live source record {ref!r}")
+    return row
+
+
+def link(unifier: Unifier, ref_a: str, ref_b: str, by: str) -> ApplyStats:
+    """Put two records in the same golden record, and keep them together."""
+    def work(conn: Connection) -> tuple[Reclustered, dict[str, Any]]:
+        a, _b = _record(conn, ref_a), _record(conn, ref_b)
+        rec.set_manual(conn, ref_a, ref_b, "must", by, unifier.now_ms())
+        return resolve(conn, a, unifier.cfg.match, unifier.now_ms), _cause("link", f"{ref_a}+{ref_b}", by)
+    return unifier.run_in_batch(work)
+
+
+def unlink(unifier: Unifier, ref: str, by: str) -> ApplyStats:
+    """Detach a record from its golden record: it must not link to any of the current other members."""
+    def work(conn: Connection) -> tuple[Reclustered, dict[str, Any]]:
+        row = _record(conn, ref)
+        for other in rec.members(conn, [row.golden_id] if row.golden_id else []):
+            if other.id != row.id:
+                rec.set_manual(conn, ref, other.ref, "cannot", by, unifier.now_ms())
+        rec.drop_links(conn, row.id, keep_manual=False)
+        old = row.golden_id
+        result = resolve(conn, row, unifier.cfg.match, unifier.now_ms)
+        if old:
+            more = recluster(conn, [], [old])
+            result.touched |= more.touched
+        return result, _cause("unlink", ref, by)
+    return unifier.run_in_batch(work)
+
+
+def decide(unifier: Unifier, review_id: int, accept: bool, by: str) -> ApplyStats:
+    """Accept (link) or reject (never link) a possible match from the review list."""
+    def work(conn: Connection) -> tuple[Reclustered, dict[str, Any]]:
+        item = rec.get_review(conn, review_id)
+        if item is None or item["status"] != "open":
+            raise ConfigError(f"review {review_id} is not open")
+        rows = rec.get_records(conn, [item["a"], item["b"]])
+        a, b = rows[item["a"]], rows[item["b"]]
+        rec.set_manual(conn, a.ref, b.ref, "must" if accept else "cannot", by, unifier.now_ms())
+        rec.decide_review(conn, review_id, "accepted" if accept else "rejected", by, unifier.now_ms())
+        cause = _cause("accept" if accept else "reject", f"{a.ref}+{b.ref}", by)
+        if not accept:
+            return Reclustered(), cause
+        return resolve(conn, a, unifier.cfg.match, unifier.now_ms), cause
+    return unifier.run_in_batch(work)
