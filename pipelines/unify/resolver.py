@@ -115,8 +115,9 @@ def recluster(conn: Connection, seeds: Collection[int], old_goldens: Collection[
 def _assign(conn: Connection, comps: list[set[int]], rows: dict[int, rec.SourceRow], involved: list[str],
             out: Reclustered) -> None:
     overlap = [Counter(rows[i].golden_id for i in c if rows[i].golden_id) for c in comps]
+    oldest = [min(c) for c in comps]  # ties go to the component holding the oldest record
     pairs = sorted(((n, g, ci) for ci, cnt in enumerate(overlap) for g, n in cnt.items()),
-                   key=lambda p: (-p[0], p[1], p[2]))
+                   key=lambda p: (-p[0], p[1], oldest[p[2]]))
     assigned: dict[int, str] = {}
     used: set[str] = set()
     for _n, g, ci in pairs:
