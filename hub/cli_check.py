@@ -27,6 +27,10 @@ def check(
         raise typer.Exit(EXIT_NO_FILE)
     try:
         cfg = load_config(config)
+        if cfg.pipelines is not None:
+            from hub.pipeline_setup import load_parts
+
+            load_parts(cfg)
     except ConfigError as exc:
         for problem in exc.problems:
             typer.echo(problem)

@@ -7,4 +7,5 @@ from hub import (
     cli_connectors,  # noqa: F401
     cli_kafka,  # noqa: F401
     cli_serve,  # noqa: F401
+    cli_unify,  # noqa: F401
 )

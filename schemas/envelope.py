@@ -205,5 +205,10 @@ def topic_for(table: TableMeta, prefix: str = "src", *, include_schema: bool = F
     """``<prefix>.<connector>.<table>`` in lower case (``<prefix>.<connector>.<schema>.<table>`` with
     ``include_schema``); characters Kafka does not allow in topic names become ``_``."""
     schema = [table.schema] if include_schema and table.schema else []
-    parts = [prefix, table.connector, *schema, table.name]
+    return table_topic(table.connector, table.name, prefix, *schema)
+
+
+def table_topic(connector: str, table: str, prefix: str = "src", *schema: str) -> str:
+    """The topic of a connector's table by names (what :func:`topic_for` gives for its ``TableMeta``)."""
+    parts = [prefix, connector, *schema, table]
     return ".".join(_TOPIC_INVALID.sub("_", p.lower()) for p in parts)

@@ -18,16 +18,19 @@ from connectors.filedrop.config import FileDropConnector
 from connectors.sql.config import SqlConnectorConfig
 from hub.config import HubConfig
 from hub.kafka.clients import KafkaSettings, Producer
+from hub.pipeline_setup import load_parts
 from hub.registry.server import RegistryService, ServerHandle
 from hub.runtime.offsets import OffsetStore
+from hub.runtime.pipeline_workers import CanonWorker, UnifyWorker, _Loop, ensure_pipeline_topics
 from hub.runtime.runner import ConnectorRunner
 from hub.wiring import avro_serde, kafka_settings, serve_registry
 from schemas.errors import ConfigError
+from schemas.secrets import mask_text
 from schemas.settings import ConnectorSettings
 
 log = structlog.get_logger(__name__)
 
-ROLES = ("registry", "connectors", "admin")
+ROLES = ("registry", "connectors", "pipelines", "admin")
 
 
 def connector_factory(conf: ConnectorSettings) -> Callable[[], Connector]:
@@ -51,6 +54,7 @@ class Hub:
     runners: dict[str, ConnectorRunner] = field(default_factory=dict)
     registry: RegistryService | None = None
     admin: ServerHandle | None = None
+    workers: list[_Loop] = field(default_factory=list)
     _producer: Producer | None = None
 
     def __post_init__(self) -> None:
@@ -64,6 +68,8 @@ class Hub:
             self.registry = serve_registry(self.cfg, self.settings)
         if "connectors" in self.roles and self.cfg.connectors:
             self._start_connectors()
+        if "pipelines" in self.roles and self.cfg.pipelines is not None:
+            self._start_pipelines()
         if "admin" in self.roles:
             from hub.registry.server import serve_in_thread
             from hub.serving.admin import create_admin_app
@@ -71,12 +77,33 @@ class Hub:
             self.admin = serve_in_thread(create_admin_app(self), self.cfg.admin.host, self.cfg.admin.port)
             log.info("hub.admin_api", url=self.admin.url)
 
+    def producer(self) -> Producer:
+        if self._producer is None:
+            self._producer = Producer(self.settings)
+        return self._producer
+
+    def _start_pipelines(self) -> None:
+        parts = load_parts(self.cfg)
+        conf = parts.conf
+        topics = parts.source_topics()
+        ensure_pipeline_topics(self.cfg, self.settings, topics, conf.name)
+        serde = avro_serde(self.cfg, self.registry)
+        size, poll = conf.batch_size, conf.poll_interval_ms
+        self.workers = [
+            CanonWorker(self.settings, self.producer(), serde, parts.mappings, topics, pipeline=conf.name,
+                        batch_size=size, poll_ms=poll),
+            UnifyWorker(self.settings, self.producer(), serde, parts.unifier(), timer_interval_s=conf.timer_interval_s,
+                        batch_size=size, poll_ms=poll),
+        ]
+        for worker in self.workers:
+            worker.start()
+        log.info("hub.pipelines_started", source_topics=len(topics), store=mask_text(conf.store.url))
+
     def _start_connectors(self) -> None:
-        self._producer = Producer(self.settings)
-        offsets = OffsetStore(self.settings, self._producer, self.cfg.offsets.topic)
+        offsets = OffsetStore(self.settings, self.producer(), self.cfg.offsets.topic)
         for conf in self.cfg.connectors:
             runner = ConnectorRunner(
-                connector_factory(conf), conf.name, self.settings, self._producer, avro_serde(self.cfg, self.registry),
+                connector_factory(conf), conf.name, self.settings, self.producer(), avro_serde(self.cfg, self.registry),
                 offsets, on_schema_change=conf.on_schema_change, schema_check_interval_s=conf.schema_check_interval_s)
             self.runners[conf.name] = runner
             runner.start()
@@ -91,6 +118,8 @@ class Hub:
     def stop(self) -> None:
         for runner in self.runners.values():
             runner.stop()
+        for worker in self.workers:
+            worker.stop()
         if self._producer is not None:
             self._producer.close()
         if self.admin is not None:

@@ -18,20 +18,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from pipelines.canonicalize import CanonResult, canonicalize, rule_counts
+from pipelines.mapping import MappingSet
 from tenacity import Retrying, retry_if_exception_type, stop_never, wait_exponential
 
-from hub.kafka.clients import Consumer, KafkaSettings, Message, Producer, Record
+from hub.config import HubConfig
+from hub.kafka.clients import Admin, Consumer, KafkaSettings, Message, Producer, Record
 from hub.metrics import CANON_EVENTS, DQ_RESULTS, PIPELINE_ERRORS, UNIFY_EVENTS
 from hub.registry.decode import ChangeDecoder
 from hub.registry.serde import AvroSerde
-from pipelines.canonicalize import CanonResult, canonicalize, rule_counts
-from pipelines.mapping import MappingSet
 from pipelines.unify.engine import OutRecord, Unifier
 from schemas.canonical import ENTITIES, KEY_SCHEMA, CanonicalEvent, event_schema
 from schemas.errors import CrmhubError, RetriableError, SkippableError
 from schemas.secrets import mask_text
+from schemas.unified import ALERTS_TOPIC, CHANGES_TOPIC, SCHEMAS, UNIFIED_TOPIC, to_avro_datum
 from schemas.unified import KEY_SCHEMA as GOLDEN_KEY_SCHEMA
-from schemas.unified import SCHEMAS, to_avro_datum
 
 log = structlog.get_logger(__name__)
 CANON_TOPICS = tuple(f"canon.{e}" for e in ENTITIES)
@@ -175,16 +176,35 @@ def undecodable_record(dlq_topic: str, m: Message, reason: str) -> Record:
     return Record(dlq_topic, m.key, json.dumps(body, sort_keys=True).encode(), (("crmhub.reason", reason.encode()),))
 
 
+def output_record(serde: AvroSerde, topic: str, key: str | None, value: Any) -> Record:
+    """An outbox entry as a Kafka record: Avro for the customer topics, JSON for dead letters."""
+    if topic not in SCHEMAS:
+        body = None if value is None else json.dumps(value, default=str, sort_keys=True).encode()
+        reason = str(value.get("reason", "")) if isinstance(value, dict) else ""
+        return Record(topic, None if key is None else key.encode(), body, (("crmhub.reason", reason.encode()[:500]),))
+    k = None if key is None else serde.serialize(topic, GOLDEN_KEY_SCHEMA, key, is_key=True)
+    v = None if value is None else serde.serialize(topic, SCHEMAS[topic](), to_avro_datum(topic, value))
+    return Record(topic, k, v)
+
+
 def make_publisher(serde: AvroSerde, producer: Producer) -> Callable[[Sequence[OutRecord]], None]:
-    """The unify step's ``publish``: JSON-form outputs → Avro records → produced, every ack checked."""
+    """The unify step's ``publish``: outbox entries → Kafka records → produced, every ack checked."""
     def publish(outputs: Sequence[OutRecord]) -> None:
-        records = []
-        for topic, key, value in outputs:
-            k = None if key is None else serde.serialize(topic, GOLDEN_KEY_SCHEMA, key, is_key=True)
-            v = None if value is None else serde.serialize(topic, SCHEMAS[topic](), to_avro_datum(topic, value))
-            records.append(Record(topic, k, v))
-        producer.send_batch(records)
+        producer.send_batch([output_record(serde, t, k, v) for t, k, v in outputs])
     return publish
+
+
+def ensure_pipeline_topics(cfg: HubConfig, settings: KafkaSettings, source_topics: Sequence[str],
+                           pipeline: str) -> None:
+    """Create the topics the pipelines read and write (``customer.unified`` compacted) if missing."""
+    parts, rf = cfg.kafka.topic_defaults.partitions, cfg.kafka.topic_defaults.replication_factor
+    admin = Admin(settings)
+    try:
+        for topic in [*source_topics, *CANON_TOPICS, CHANGES_TOPIC, ALERTS_TOPIC, f"dlq.{pipeline}"]:
+            admin.ensure_topic(topic, parts, rf)
+        admin.ensure_compacted(UNIFIED_TOPIC, parts, rf)
+    finally:
+        admin.close()
 
 
 class UnifyWorker(_Loop):

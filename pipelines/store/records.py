@@ -109,8 +109,8 @@ def candidates(conn: Connection, keys: Sequence[str], exclude: int, max_block: i
     """Records sharing a block key with ``keys``; blocks larger than ``max_block`` are skipped (and named)."""
     if not keys:
         return set(), []
-    sizes = dict(conn.execute(select(block_key.c.key, func.count()).where(block_key.c.key.in_(list(keys)))
-                              .group_by(block_key.c.key)).all())
+    sizes: dict[str, int] = dict(conn.execute(select(block_key.c.key, func.count()).where(block_key.c.key.in_(list(keys)))
+                              .group_by(block_key.c.key)).tuples().all())
     usable = [k for k in keys if 0 < sizes.get(k, 0) <= max_block]
     skipped = [k for k in keys if sizes.get(k, 0) > max_block]
     if not usable:

@@ -247,13 +247,15 @@ class Unifier:
 
     def _alerts_for_event(self, batch: _Batch, event: CanonicalEvent) -> None:
         assert self.alerts is not None
-        golden = None
+        golden, gid = None, None
         ref = self._customer_ref(event)
         if ref is not None:
             gid = views.golden_of_refs(batch.conn, [ref]).get(ref)
             row = views.get_golden(batch.conn, [gid]).get(gid) if gid else None
-            golden = None if row is None else {**(row.data or {}), "golden_id": gid}
-        outcome = self.alerts.on_canonical(event, golden)
+            golden = None if row is None else row.data
+        self._outcome(batch, self.alerts.on_canonical(event, golden, gid))
+
+    def _outcome(self, batch: _Batch, outcome: Any) -> None:
         if outcome.timers and self.timers is not None:
             self.timers(batch.conn).apply(outcome.timers)
         self._emit_alerts(batch, outcome.alerts)
@@ -270,7 +272,7 @@ class Unifier:
         if self.alerts is None:
             return
         for change, golden in batch.changes:
-            self._emit_alerts(batch, self.alerts.on_change({**change, "golden": golden}))
+            self._outcome(batch, self.alerts.on_change({**change, "golden": golden}))
 
     def _emit_alerts(self, batch: _Batch, alerts: Sequence[Mapping[str, Any]]) -> None:
         for alert in alerts:

@@ -14,13 +14,13 @@ are recomputed. Golden ids are then handed out so they stay stable:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection
 
-from pipelines.identity import MatchConfig, block_keys, score
+from pipelines.identity import Features, MatchConfig, block_keys, score
 from pipelines.store import records as rec
 from pipelines.store.views import new_golden_id
 
@@ -38,7 +38,7 @@ class Reclustered:
 
 def record_block_keys(features: dict[str, Any], ref: str) -> list[str]:
     """The blocking keys of a record, plus its own reference and its cross-references (deterministic)."""
-    keys = [*block_keys(features), f"ref:{ref}"]
+    keys = [*block_keys(cast(Features, features)), f"ref:{ref}"]
     keys.extend(f"ref:{x}" for x in features.get("xrefs") or ())
     return keys
 
@@ -57,7 +57,7 @@ def link_record(conn: Connection, row: rec.SourceRow, cfg: MatchConfig, now_ms: 
     for other in others.values():
         if other.deleted or other.features is None or decisions.get(other.ref) == "cannot":
             continue
-        result = score(row.features, other.features, cfg)
+        result = score(cast(Features, row.features), cast(Features, other.features), cfg)
         detail = {"total": round(result.total, 3), "contributions": result.contributions,
                   "deterministic": result.deterministic, "notes": result.notes}
         if result.decision == "link":
@@ -96,7 +96,7 @@ def recluster(conn: Connection, seeds: Collection[int], old_goldens: Collection[
     live = [i for i in seeds if i in rows and not rows[i].deleted]
     comps = _components(conn, live)
     rows.update(rec.get_records(conn, {i for c in comps for i in c} - rows.keys()))
-    involved |= {rows[i].golden_id for c in comps for i in c if rows[i].golden_id}
+    involved |= _goldens(rows[i] for c in comps for i in c)
     while True:  # every live member of every involved golden id must be in a component
         covered = {i for c in comps for i in c}
         missing = [m for m in rec.members(conn, involved) if m.id not in covered]
@@ -106,15 +106,19 @@ def recluster(conn: Connection, seeds: Collection[int], old_goldens: Collection[
             rows[m.id] = m
         new = _components(conn, [m.id for m in missing])
         rows.update(rec.get_records(conn, {i for c in new for i in c} - rows.keys()))
-        involved |= {rows[i].golden_id for c in new for i in c if rows[i].golden_id}
+        involved |= _goldens(rows[i] for c in new for i in c)
         comps.extend(new)
     _assign(conn, comps, rows, sorted(involved), out)
     return out
 
 
+def _goldens(rows: Iterable[rec.SourceRow]) -> set[str]:
+    return {r.golden_id for r in rows if r.golden_id is not None}
+
+
 def _assign(conn: Connection, comps: list[set[int]], rows: dict[int, rec.SourceRow], involved: list[str],
             out: Reclustered) -> None:
-    overlap = [Counter(rows[i].golden_id for i in c if rows[i].golden_id) for c in comps]
+    overlap = [Counter(g for i in c if (g := rows[i].golden_id) is not None) for c in comps]
     oldest = [min(c) for c in comps]  # ties go to the component holding the oldest record
     pairs = sorted(((n, g, ci) for ci, cnt in enumerate(overlap) for g, n in cnt.items()),
                    key=lambda p: (-p[0], p[1], oldest[p[2]]))

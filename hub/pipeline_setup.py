@@ -1,0 +1,71 @@
+"""Building the pipelines a config describes: mappings, alert rules, the store and the unifier.
+
+Every file is read and checked up front; problems of the mapping files, the alert rules and the store are
+listed together in one ``ConfigError`` (``crmhub check`` prints them with the config's own problems).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from hub.config import HubConfig, PipelinesConfig
+from pipelines.alert_rules import load_alert_rules
+from pipelines.alerts import AlertEngine
+from pipelines.mapping import MappingSet, load_mappings
+from pipelines.store.engine import Store
+from pipelines.store.timers import SqlTimerStore
+from pipelines.unify.engine import Unifier
+from schemas.envelope import table_topic
+from schemas.errors import ConfigError
+
+DEFAULT_PIPELINES = PipelinesConfig()
+
+
+@dataclass
+class PipelineParts:
+    conf: PipelinesConfig
+    mappings: MappingSet
+    alerts: AlertEngine | None
+
+    def source_topics(self, prefix: str = "src") -> list[str]:
+        """The ``src.*`` topics some mapping reads."""
+        return sorted({table_topic(m.source, m.table, prefix) for m in self.mappings})
+
+    def unifier(self) -> Unifier:
+        return open_unifier(self.conf, self.alerts)
+
+
+def pipelines_conf(cfg: HubConfig) -> PipelinesConfig:
+    return cfg.pipelines or DEFAULT_PIPELINES
+
+
+def load_parts(cfg: HubConfig) -> PipelineParts:
+    """Mappings and alert rules of ``cfg``; one ``ConfigError`` with every problem of every file."""
+    conf = pipelines_conf(cfg)
+    problems: list[str] = []
+    mappings = None
+    alerts = None
+    try:
+        mappings = load_mappings([Path(p) for p in conf.mappings])
+    except ConfigError as exc:
+        problems += [f"pipelines.mappings: {p}" for p in exc.problems]
+    if conf.alerts is not None:
+        try:
+            alerts = AlertEngine(load_alert_rules(conf.alerts))
+        except ConfigError as exc:
+            problems += [f"pipelines.alerts: {p}" for p in exc.problems]
+    if problems or mappings is None:
+        raise ConfigError(problems)
+    return PipelineParts(conf, mappings, alerts)
+
+
+def open_store(conf: PipelinesConfig) -> Store:
+    url = conf.store.url
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return Store(url)
+
+
+def open_unifier(conf: PipelinesConfig, alerts: AlertEngine | None = None) -> Unifier:
+    return Unifier(open_store(conf), conf.unify, alerts=alerts, timers=SqlTimerStore)
