@@ -6,6 +6,7 @@ from hub import (
     cli_check,  # noqa: F401
     cli_connectors,  # noqa: F401
     cli_kafka,  # noqa: F401
+    cli_mapping,  # noqa: F401
     cli_serve,  # noqa: F401
     cli_unify,  # noqa: F401
 )

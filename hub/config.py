@@ -148,6 +148,7 @@ class PipelinesConfig(ConfigModel):
     """Canonicalize (mappings, data quality) and unify (identity, survivorship, alerts)."""
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")] = "canon"  # dead letters go to dlq.<name>
+    group_id_prefix: Annotated[str, Field(min_length=1)] = "crmhub"  # consumer groups <prefix>-canonicalize/-unify
     mappings: list[Path] = Field(default_factory=list)  # mapping files, folders or globs
     alerts: OptPath = None  # alert rules file
     store: StoreConfig = Field(default_factory=StoreConfig)

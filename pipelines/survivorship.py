@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from schemas.canonical import entity_fields
 from schemas.settings import ConfigModel
@@ -39,8 +39,15 @@ class SurvivorshipConfig(ConfigModel):
     default: RuleName = "most_recent"
     source_priority: list[str] = Field(default_factory=list)
     fields: dict[str, RuleName | FieldRule] = Field(default_factory=dict)
+    _rules: dict[str, FieldRule] = PrivateAttr(default_factory=dict)
 
     def rule_for(self, name: str) -> FieldRule:
+        rule = self._rules.get(name)
+        if rule is None:
+            rule = self._rules[name] = self._rule_for(name)
+        return rule
+
+    def _rule_for(self, name: str) -> FieldRule:
         given = self.fields.get(name)
         if isinstance(given, FieldRule):
             return given
@@ -142,11 +149,10 @@ def survive(members: Sequence[Member], cfg: SurvivorshipConfig) -> tuple[dict[st
             golden[field] = []
             continue
         rule = cfg.rule_for(field)
-        if rule.rule == "union" or field in LIST_FIELDS:
-            if rule.rule == "union":
-                golden[field], more = _union(field, members)
-                lineage.update(more)
-                continue
+        if rule.rule == "union":
+            golden[field], more = _union(field, members)
+            lineage.update(more)
+            continue
         winner = _pick(rule, cfg, field, members)
         if winner is None:
             golden[field] = [] if field in LIST_FIELDS else None

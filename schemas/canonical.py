@@ -69,15 +69,21 @@ def _inline(schema: Any, seen: set[str]) -> Any:
     return schema
 
 
+@cache
 def entity_schema(entity: str) -> dict[str, Any]:
-    """The self-contained Avro record schema of one canonical entity."""
+    """The self-contained Avro record schema of one canonical entity (shared: do not modify it)."""
     if entity not in ENTITIES:
         raise KeyError(f"unknown canonical entity {entity!r} (known: {', '.join(ENTITIES)})")
     return _inline(ENTITIES[entity], set())  # type: ignore[no-any-return]
 
 
+@cache
+def _entity_fields(entity: str) -> tuple[str, ...]:
+    return tuple(f["name"] for f in entity_schema(entity)["fields"])
+
+
 def entity_fields(entity: str) -> list[str]:
-    return [f["name"] for f in entity_schema(entity)["fields"]]
+    return list(_entity_fields(entity))
 
 
 @cache

@@ -91,9 +91,9 @@ class Hub:
         size, poll = conf.batch_size, conf.poll_interval_ms
         self.workers = [
             CanonWorker(self.settings, self.producer(), serde, parts.mappings, topics, pipeline=conf.name,
-                        batch_size=size, poll_ms=poll),
+                        group_id=f"{conf.group_id_prefix}-canonicalize", batch_size=size, poll_ms=poll),
             UnifyWorker(self.settings, self.producer(), serde, parts.unifier(), timer_interval_s=conf.timer_interval_s,
-                        batch_size=size, poll_ms=poll),
+                        group_id=f"{conf.group_id_prefix}-unify", batch_size=size, poll_ms=poll),
         ]
         for worker in self.workers:
             worker.start()

@@ -213,8 +213,9 @@ class UnifyWorker(_Loop):
     name = "unify"
 
     def __init__(self, settings: KafkaSettings, producer: Producer, serde: AvroSerde, unifier: Unifier, *,
-                 group_id: str = "crmhub-unify", timer_interval_s: float = 5.0, **kw: Any) -> None:
-        super().__init__(settings, group_id, CANON_TOPICS, **kw)
+                 group_id: str = "crmhub-unify", timer_interval_s: float = 5.0,
+                 topics: Sequence[str] = CANON_TOPICS, **kw: Any) -> None:
+        super().__init__(settings, group_id, topics, **kw)
         self.serde = serde
         self.unifier = unifier
         self.publish = make_publisher(serde, producer)

@@ -10,9 +10,10 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, delete, insert, or_, select, update
 
-from pipelines.store.tables import block_key, manual_pair, match_link, review, source_record
+from pipelines.store.raw import in_params, jdump, jload, raw
+from pipelines.store.tables import manual_pair, match_link, review
 
 
 @dataclass(slots=True)
@@ -33,13 +34,12 @@ class SourceRow:
         return f"{self.source}/{self.source_key}"
 
 
-_COLS = (source_record.c.id, source_record.c.source, source_record.c.source_key, source_record.c.table_name,
-         source_record.c.golden_id, source_record.c.data, source_record.c.features, source_record.c.version,
-         source_record.c.source_ts_ms, source_record.c.deleted)
+_SELECT = ("SELECT id, source, source_key, table_name, golden_id, data, features, version, source_ts_ms, deleted "
+           "FROM source_record ")
 
 
 def _row(r: Any) -> SourceRow:
-    return SourceRow(*r)
+    return SourceRow(r[0], r[1], r[2], r[3], r[4], jload(r[5]), jload(r[6]), r[7], r[8], bool(r[9]))
 
 
 def split_ref(ref: str) -> tuple[str, str]:
@@ -50,8 +50,7 @@ def split_ref(ref: str) -> tuple[str, str]:
 
 
 def get_record(conn: Connection, source: str, key: str) -> SourceRow | None:
-    r = conn.execute(select(*_COLS).where(source_record.c.source == source,
-                                          source_record.c.source_key == key)).first()
+    r = raw(conn).one(_SELECT + "WHERE source = :s AND source_key = :k", {"s": source, "k": key})
     return None if r is None else _row(r)
 
 
@@ -59,63 +58,89 @@ def get_records(conn: Connection, ids: Collection[int]) -> dict[int, SourceRow]:
     out: dict[int, SourceRow] = {}
     ids = list(ids)
     for i in range(0, len(ids), 500):
-        for r in conn.execute(select(*_COLS).where(source_record.c.id.in_(ids[i:i + 500]))):
+        marks, params = in_params("i", ids[i:i + 500])
+        for r in raw(conn).rows(_SELECT + f"WHERE id IN ({marks})", params):
             out[r[0]] = _row(r)
     return out
 
 
+def features_of(conn: Connection, ids: Collection[int]) -> list[tuple[int, str, dict[str, Any]]]:
+    """``(id, ref, features)`` of the live records among ``ids`` (what scoring needs, nothing more)."""
+    out = []
+    ids = list(ids)
+    for i in range(0, len(ids), 500):
+        marks, params = in_params("i", ids[i:i + 500])
+        q = f"SELECT id, source, source_key, features FROM source_record WHERE id IN ({marks}) AND deleted = :f"
+        for r in raw(conn).rows(q, {**params, "f": False}):
+            if r[3] is not None:
+                out.append((r[0], f"{r[1]}/{r[2]}", jload(r[3])))
+    return out
+
+
 def records_by_refs(conn: Connection, refs: Iterable[tuple[str, str]]) -> list[SourceRow]:
-    pairs = list(refs)
-    if not pairs:
-        return []
-    cond = or_(*(and_(source_record.c.source == s, source_record.c.source_key == k) for s, k in pairs))
-    return [_row(r) for r in conn.execute(select(*_COLS).where(cond, source_record.c.deleted.is_(False)))]
+    out = []
+    for source, key in refs:
+        row = get_record(conn, source, key)
+        if row is not None and not row.deleted:
+            out.append(row)
+    return out
 
 
 def members(conn: Connection, golden_ids: Collection[str]) -> list[SourceRow]:
     if not golden_ids:
         return []
-    q = select(*_COLS).where(source_record.c.golden_id.in_(list(golden_ids)), source_record.c.deleted.is_(False))
-    return [_row(r) for r in conn.execute(q.order_by(source_record.c.id))]
+    marks, params = in_params("g", list(golden_ids))
+    rows = raw(conn).rows(_SELECT + f"WHERE golden_id IN ({marks}) AND deleted = :f ORDER BY id",
+                          {**params, "f": False})
+    return [_row(r) for r in rows]
 
 
 def save_record(conn: Connection, row: SourceRow | None, *, source: str, key: str, table: str,
                 data: Mapping[str, Any] | None, features: Mapping[str, Any] | None, version: str,
                 source_ts_ms: int, deleted: bool) -> int:
-    values = {"table_name": table, "data": data, "features": features, "version": version,
-              "source_ts_ms": source_ts_ms, "deleted": deleted}
+    values = {"t": table, "d": jdump(data), "f": jdump(features), "v": version, "ts": source_ts_ms, "del": deleted}
     if row is None:
-        res = conn.execute(insert(source_record).values(source=source, source_key=key, golden_id=None, **values))
-        return int(res.inserted_primary_key[0])  # type: ignore[index]
-    conn.execute(update(source_record).where(source_record.c.id == row.id).values(**values))
+        r = raw(conn).one("INSERT INTO source_record (source, source_key, table_name, golden_id, data, features, "
+                          "version, source_ts_ms, deleted) VALUES (:s, :k, :t, NULL, :d, :f, :v, :ts, :del) "
+                          "RETURNING id", {"s": source, "k": key, **values})
+        assert r is not None
+        return int(r[0])
+    raw(conn).run("UPDATE source_record SET table_name = :t, data = :d, features = :f, version = :v, "
+                  "source_ts_ms = :ts, deleted = :del WHERE id = :id", {**values, "id": row.id})
     return row.id
 
 
 def set_golden(conn: Connection, record_ids: Collection[int], golden_id: str | None) -> None:
     ids = list(record_ids)
     for i in range(0, len(ids), 500):
-        conn.execute(update(source_record).where(source_record.c.id.in_(ids[i:i + 500])).values(golden_id=golden_id))
+        marks, params = in_params("i", ids[i:i + 500])
+        raw(conn).run(f"UPDATE source_record SET golden_id = :g WHERE id IN ({marks})", {**params, "g": golden_id})
 
 
 # --- blocking index ---------------------------------------------------------------------------------------------
 
-def replace_block_keys(conn: Connection, record_id: int, keys: Sequence[str]) -> None:
-    conn.execute(delete(block_key).where(block_key.c.record_id == record_id))
-    if keys:
-        conn.execute(insert(block_key), [{"key": k, "record_id": record_id} for k in dict.fromkeys(keys)])
+def replace_block_keys(conn: Connection, record_id: int, keys: Sequence[str], *, fresh: bool = False) -> None:
+    """Set the record's blocking keys (``fresh``: it is new and has none yet)."""
+    db = raw(conn)
+    if not fresh:
+        db.run("DELETE FROM block_key WHERE record_id = :r", {"r": record_id})
+    db.many("INSERT INTO block_key (key, record_id) VALUES (:k, :r)",
+            [{"k": k, "r": record_id} for k in dict.fromkeys(keys)])
 
 
 def candidates(conn: Connection, keys: Sequence[str], exclude: int, max_block: int) -> tuple[set[int], list[str]]:
     """Records sharing a block key with ``keys``; blocks larger than ``max_block`` are skipped (and named)."""
     if not keys:
         return set(), []
-    sizes: dict[str, int] = dict(conn.execute(select(block_key.c.key, func.count()).where(block_key.c.key.in_(list(keys)))
-                              .group_by(block_key.c.key)).tuples().all())
+    db = raw(conn)
+    marks, params = in_params("k", list(dict.fromkeys(keys)))
+    sizes = dict(db.rows(f"SELECT key, COUNT(*) FROM block_key WHERE key IN ({marks}) GROUP BY key", params))
     usable = [k for k in keys if 0 < sizes.get(k, 0) <= max_block]
     skipped = [k for k in keys if sizes.get(k, 0) > max_block]
     if not usable:
         return set(), skipped
-    found = {r[0] for r in conn.execute(select(block_key.c.record_id).where(block_key.c.key.in_(usable)).distinct())}
+    marks, params = in_params("k", usable)
+    found = {r[0] for r in db.rows(f"SELECT DISTINCT record_id FROM block_key WHERE key IN ({marks})", params)}
     found.discard(exclude)
     return found, skipped
 
@@ -127,25 +152,28 @@ def _pair(a: int, b: int) -> tuple[int, int]:
 
 
 def drop_links(conn: Connection, record_id: int, *, keep_manual: bool = True) -> None:
-    cond = or_(match_link.c.a == record_id, match_link.c.b == record_id)
-    if keep_manual:
-        cond = and_(cond, match_link.c.kind != "manual")
-    conn.execute(delete(match_link).where(cond))
+    extra = " AND kind <> 'manual'" if keep_manual else ""
+    raw(conn).run(f"DELETE FROM match_link WHERE (a = :r OR b = :r){extra}", {"r": record_id})
 
 
-def add_link(conn: Connection, a: int, b: int, kind: str, score: float, detail: Mapping[str, Any]) -> None:
+def add_link(conn: Connection, a: int, b: int, kind: str, score: float, detail: Mapping[str, Any], *,
+             fresh: bool = False) -> None:
+    """Link two records (replacing their link; ``fresh``: there is none)."""
     lo, hi = _pair(a, b)
-    conn.execute(delete(match_link).where(match_link.c.a == lo, match_link.c.b == hi))
-    conn.execute(insert(match_link).values(a=lo, b=hi, kind=kind, score=score, detail=dict(detail)))
+    db = raw(conn)
+    if not fresh:
+        db.run("DELETE FROM match_link WHERE a = :a AND b = :b", {"a": lo, "b": hi})
+    db.run("INSERT INTO match_link (a, b, kind, score, detail) VALUES (:a, :b, :k, :s, :d)",
+           {"a": lo, "b": hi, "k": kind, "s": score, "d": jdump(dict(detail))})
 
 
 def neighbours(conn: Connection, ids: Collection[int]) -> dict[int, set[int]]:
     ids = list(ids)
     out: dict[int, set[int]] = {i: set() for i in ids}
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        q = select(match_link.c.a, match_link.c.b).where(or_(match_link.c.a.in_(chunk), match_link.c.b.in_(chunk)))
-        for a, b in conn.execute(q):
+    for i in range(0, len(ids), 400):
+        marks, params = in_params("i", ids[i:i + 400])
+        q = f"SELECT a, b FROM match_link WHERE a IN ({marks}) UNION SELECT a, b FROM match_link WHERE b IN ({marks})"
+        for a, b in raw(conn).rows(q, params):
             out.setdefault(a, set()).add(b)
             out.setdefault(b, set()).add(a)
     return out
@@ -158,6 +186,10 @@ def links_of(conn: Connection, record_ids: Collection[int]) -> list[dict[str, An
 
 
 # --- steward decisions and reviews ----------------------------------------------------------------------------------
+
+def any_manual(conn: Connection) -> bool:
+    return raw(conn).one("SELECT a_ref FROM manual_pair LIMIT 1") is not None
+
 
 def manual_decisions(conn: Connection, ref: str) -> dict[str, str]:
     """``{other_ref: "must"|"cannot"}`` for one record."""
@@ -184,8 +216,8 @@ def open_review(conn: Connection, a: int, b: int, score: float, detail: Mapping[
 
 
 def obsolete_reviews(conn: Connection, record_id: int) -> None:
-    conn.execute(update(review).where(or_(review.c.a == record_id, review.c.b == record_id),
-                                      review.c.status == "open").values(status="obsolete"))
+    raw(conn).run("UPDATE review SET status = 'obsolete' WHERE (a = :r OR b = :r) AND status = 'open'",
+                  {"r": record_id})
 
 
 def list_reviews(conn: Connection, status: str = "open", limit: int = 100) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from pipelines.alerts import PENDING, FIRED, Timer, TimerOp, merge_timer
+from pipelines.alerts import FIRED, PENDING, Timer, TimerOp, merge_timer
 from pipelines.store.tables import timer
 
 

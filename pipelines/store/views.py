@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from pipelines.store.tables import counter, credit, golden, inventory, orders, outbox, source_record
+from pipelines.store.raw import in_params, jdump, jload, raw
+from pipelines.store.tables import credit, golden, inventory, orders, outbox
 
 
 @dataclass(slots=True)
@@ -26,11 +27,19 @@ class GoldenRow:
     updated_ms: int
 
 
+_GOLDEN = ("SELECT golden_id, seq, status, merged_into, data, lineage, members, version, created_ms, updated_ms "
+           "FROM golden ")
+
+
+def _golden(r: Any) -> GoldenRow:
+    return GoldenRow(r[0], r[1], r[2], r[3], jload(r[4]), jload(r[5]) or {}, jload(r[6]) or [], r[7], r[8], r[9])
+
+
 def get_golden(conn: Connection, golden_ids: Collection[str]) -> dict[str, GoldenRow]:
     if not golden_ids:
         return {}
-    q = select(golden).where(golden.c.golden_id.in_(list(golden_ids)))
-    return {r.golden_id: GoldenRow(**r._mapping) for r in conn.execute(q)}
+    marks, params = in_params("g", list(golden_ids))
+    return {r[0]: _golden(r) for r in raw(conn).rows(_GOLDEN + f"WHERE golden_id IN ({marks})", params)}
 
 
 def resolve_golden_id(conn: Connection, golden_id: str) -> GoldenRow | None:
@@ -47,22 +56,27 @@ def resolve_golden_id(conn: Connection, golden_id: str) -> GoldenRow | None:
 
 
 def new_golden_id(conn: Connection) -> tuple[str, int]:
-    value = conn.execute(select(counter.c.value).where(counter.c.name == "golden")).scalar()
-    if value is None:
-        conn.execute(insert(counter).values(name="golden", value=1))
+    db = raw(conn)
+    row = db.one("SELECT value FROM counter WHERE name = 'golden'")
+    if row is None:
+        db.run("INSERT INTO counter (name, value) VALUES ('golden', 1)")
         seq = 1
     else:
-        seq = int(value) + 1
-        conn.execute(update(counter).where(counter.c.name == "golden").values(value=seq))
+        seq = int(row[0]) + 1
+        db.run("UPDATE counter SET value = :v WHERE name = 'golden'", {"v": seq})
     return f"G{seq:09d}", seq
 
 
 def save_golden(conn: Connection, row: GoldenRow, *, is_new: bool) -> None:
-    values = {k: getattr(row, k) for k in GoldenRow.__slots__}
+    values = {"g": row.golden_id, "seq": row.seq, "st": row.status, "m": row.merged_into, "d": jdump(row.data),
+              "l": jdump(row.lineage), "mem": jdump(row.members), "v": row.version, "c": row.created_ms,
+              "u": row.updated_ms}
     if is_new:
-        conn.execute(insert(golden).values(**values))
+        raw(conn).run("INSERT INTO golden (golden_id, seq, status, merged_into, data, lineage, members, version, "
+                      "created_ms, updated_ms) VALUES (:g, :seq, :st, :m, :d, :l, :mem, :v, :c, :u)", values)
     else:
-        conn.execute(update(golden).where(golden.c.golden_id == row.golden_id).values(**values))
+        raw(conn).run("UPDATE golden SET seq = :seq, status = :st, merged_into = :m, data = :d, lineage = :l, "
+                      "members = :mem, version = :v, created_ms = :c, updated_ms = :u WHERE golden_id = :g", values)
 
 
 def count_golden(conn: Connection, status: str = "active") -> int:
@@ -85,10 +99,15 @@ def iter_golden(conn: Connection, status: str = "active", batch: int = 1000) -> 
 
 def credit_for(conn: Connection, refs: Collection[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
     out: dict[tuple[str, str], dict[str, Any]] = {}
+    db = raw(conn)
+    if db.one("SELECT source FROM credit LIMIT 1") is None:
+        return out
     for source, key in refs:
-        r = conn.execute(select(credit).where(credit.c.source == source, credit.c.customer_key == key)).first()
+        r = db.one("SELECT table_name, data, version, source_ts_ms FROM credit WHERE source = :s AND customer_key = :k",
+                   {"s": source, "k": key})
         if r is not None:
-            out[(source, key)] = dict(r._mapping)
+            out[(source, key)] = {"source": source, "customer_key": key, "table_name": r[0], "data": jload(r[1]),
+                                  "version": r[2], "source_ts_ms": r[3]}
     return out
 
 
@@ -166,10 +185,10 @@ def inventory_for(conn: Connection, items: Collection[str]) -> list[dict[str, An
 def golden_of_refs(conn: Connection, refs: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
     out: dict[tuple[str, str], str] = {}
     for source, key in refs:
-        g = conn.execute(select(source_record.c.golden_id).where(
-            source_record.c.source == source, source_record.c.source_key == key)).scalar()
-        if g:
-            out[(source, key)] = g
+        r = raw(conn).one("SELECT golden_id FROM source_record WHERE source = :s AND source_key = :k",
+                          {"s": source, "k": key})
+        if r is not None and r[0]:
+            out[(source, key)] = r[0]
     return out
 
 

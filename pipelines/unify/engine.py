@@ -114,7 +114,7 @@ class Unifier:
             views.add_outbox(conn, batch.out)
         return batch.stats
 
-    # --- one event -----------------------------------------------------------------------------------------------------
+    # --- one event -----
 
     def _apply_one(self, batch: _Batch, event: CanonicalEvent) -> None:
         handler = {"customer": self._customer, "credit": self._credit, "order": self._order,
@@ -141,9 +141,10 @@ class Unifier:
                               features=feats, version=event.version, source_ts_ms=event.source_ts_ms,
                               deleted=deleted)
         ref = f"{event.source}/{event.source_key}"
-        rec.replace_block_keys(conn, rid, [] if feats is None else record_block_keys(feats, ref))
-        saved = rec.get_records(conn, [rid])[rid]
-        result = resolve(conn, saved, self.cfg.match, self.now_ms)
+        rec.replace_block_keys(conn, rid, [] if feats is None else record_block_keys(feats, ref), fresh=row is None)
+        saved = rec.SourceRow(rid, event.source, event.source_key, event.table, row.golden_id if row else None,
+                              data, feats, event.version, event.source_ts_ms, deleted)
+        result = resolve(conn, saved, self.cfg.match, self.now_ms, fresh=row is None)
         self._rebuild(batch, result, _cause(event))
         return True
 
@@ -171,7 +172,7 @@ class Unifier:
         data = None if event.op == DELETE else to_json(event.data)
         return views.save_inventory(batch.conn, event.source, event.source_key, data, event.version)
 
-    # --- golden records ------------------------------------------------------------------------------------------------
+    # --- golden records -----
 
     def _members(self, conn: Connection, rows: list[rec.SourceRow]) -> list[Member]:
         credits = views.credit_for(conn, [(r.source, r.source_key) for r in rows])
@@ -243,7 +244,7 @@ class Unifier:
         batch.out.append((CHANGES_TOPIC, gid, change))
         batch.changes.append((change, data or {}))
 
-    # --- alerts ----------------------------------------------------------------------------------------------------------
+    # --- alerts -----
 
     def _alerts_for_event(self, batch: _Batch, event: CanonicalEvent) -> None:
         assert self.alerts is not None

@@ -43,30 +43,33 @@ def record_block_keys(features: dict[str, Any], ref: str) -> list[str]:
     return keys
 
 
-def link_record(conn: Connection, row: rec.SourceRow, cfg: MatchConfig, now_ms: int) -> list[str]:
-    """Recompute ``row``'s automatic links and reviews; returns notes (skipped over-large blocks)."""
-    rec.drop_links(conn, row.id, keep_manual=True)
-    rec.obsolete_reviews(conn, row.id)
+def link_record(conn: Connection, row: rec.SourceRow, cfg: MatchConfig, now_ms: int, *,
+                fresh: bool = False) -> list[str]:
+    """Recompute ``row``'s automatic links and reviews (``fresh``: a new record, it has none yet); returns
+    notes (skipped over-large blocks)."""
+    if not fresh:
+        rec.drop_links(conn, row.id, keep_manual=True)
+        rec.obsolete_reviews(conn, row.id)
     if row.deleted or row.features is None:
         rec.drop_links(conn, row.id, keep_manual=False)
         return []
-    decisions = rec.manual_decisions(conn, row.ref)
+    decisions = rec.manual_decisions(conn, row.ref) if rec.any_manual(conn) else {}
     keys = record_block_keys(row.features, row.ref)
     found, skipped = rec.candidates(conn, keys, row.id, cfg.max_candidates)
-    others = rec.get_records(conn, found)
-    for other in others.values():
-        if other.deleted or other.features is None or decisions.get(other.ref) == "cannot":
+    mine = cast(Features, row.features)
+    for other_id, other_ref, other_features in rec.features_of(conn, found):
+        if decisions.get(other_ref) == "cannot":
             continue
-        result = score(cast(Features, row.features), cast(Features, other.features), cfg)
+        result = score(mine, cast(Features, other_features), cfg)
         detail = {"total": round(result.total, 3), "contributions": result.contributions,
                   "deterministic": result.deterministic, "notes": result.notes}
         if result.decision == "link":
             kind = "deterministic" if result.deterministic else "probabilistic"
-            rec.add_link(conn, row.id, other.id, kind, result.total, detail)
+            rec.add_link(conn, row.id, other_id, kind, result.total, detail, fresh=fresh)
         elif result.decision == "review":
-            rec.open_review(conn, row.id, other.id, result.total, detail, now_ms)
+            rec.open_review(conn, row.id, other_id, result.total, detail, now_ms)
     must = [rec.split_ref(ref) for ref, kind in decisions.items() if kind == "must"]
-    for other in rec.records_by_refs(conn, must):
+    for other in rec.records_by_refs(conn, must) if must else ():
         rec.add_link(conn, row.id, other.id, "manual", 1e9, {"manual": "must"})
     return [f"block {k} skipped (too large)" for k in skipped]
 
@@ -154,10 +157,11 @@ def _assign(conn: Connection, comps: list[set[int]], rows: dict[int, rec.SourceR
         out.touched.add(g)
 
 
-def resolve(conn: Connection, row: rec.SourceRow, cfg: MatchConfig, now: Callable[[], int]) -> Reclustered:
-    """Link ``row`` (already saved) and re-cluster around it."""
+def resolve(conn: Connection, row: rec.SourceRow, cfg: MatchConfig, now: Callable[[], int], *,
+            fresh: bool = False) -> Reclustered:
+    """Link ``row`` (already saved; ``fresh`` if it is new) and re-cluster around it."""
     old = row.golden_id
-    link_record(conn, row, cfg, now())
+    link_record(conn, row, cfg, now(), fresh=fresh)
     if row.deleted:
         rec.set_golden(conn, [row.id], None)
         return recluster(conn, [], [old] if old else [])

@@ -1,0 +1,144 @@
+"""The golden-record store on a real PostgreSQL: the unify rules hold, and two unify workers in one consumer
+group share one store without corrupting a record."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from hub.kafka.clients import Admin, KafkaSettings, Producer
+from hub.kafka.local import LocalKafka
+from hub.registry.client import RegistryClient
+from hub.registry.serde import AvroSerde
+from hub.registry.server import RegistryService
+from hub.runtime.pipeline_workers import UnifyWorker, canon_record
+from pipelines.store import records as rec
+from pipelines.store import views
+from pipelines.store.engine import Store
+from pipelines.store.tables import source_record
+from pipelines.unify.engine import OutRecord, Unifier
+from schemas.unified import UNIFIED_TOPIC
+from tests.kafka.helpers import wait_for
+from tests.unify_helpers import event, golden_of, person
+
+pytestmark = pytest.mark.pg
+
+
+@pytest.fixture
+def pg_store_url(pg_url: str) -> Iterator[str]:
+    name = f"crmhub_store_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_merge_and_split_on_postgresql(pg_store_url: str) -> None:
+    store = Store(pg_store_url)
+    unifier = Unifier(store, now_ms=lambda: 1)
+    a = person("Anna", "Berg", "1990-03-04", "anna@a.example")
+    b = person("Anne", "Bergmann", "1990-04-03", "ab@b.example")
+    bridge = {**person("Anna", "Berg", "1990-03-04"),
+              "xrefs": [{"source": "ibmi", "key": "10"}, {"source": "oracle", "key": "B1"}]}
+    unifier.apply([event("ibmi", "10", a, 100), event("oracle", "B1", b, 110)])
+    assert golden_of(store, "ibmi", "10") != golden_of(store, "oracle", "B1")
+    assert unifier.apply([event("helpdesk", "H9", bridge, 120)]).merges == 1
+    assert golden_of(store, "ibmi", "10") == golden_of(store, "oracle", "B1")
+    assert unifier.apply([event("helpdesk", "H9", None, 130)]).splits == 1
+    assert golden_of(store, "ibmi", "10") != golden_of(store, "oracle", "B1")
+    store.dispose()
+
+
+def _entities(n: int) -> list[list[tuple[str, str, dict[str, object]]]]:
+    """``n`` people, each in two or three sources, with small differences between the copies."""
+    out = []
+    for i in range(n):
+        base = person(f"Given{i}", f"Family{i % 7}x{i}", f"19{50 + i % 40}-0{1 + i % 9}-1{i % 9}",
+                      f"p{i}@example.com")
+        copies = [("ibmi", f"{i}", base), ("oracle", f"O{i}", {**base, "given_name": f"Givne{i}"})]
+        if i % 3 == 0:
+            copies.append(("crm", f"C{i}", {**base, "emails": [], "phones": [{"number": f"+4366{i:07d}"}],
+                                             "xrefs": [{"source": "ibmi", "key": f"{i}"}]}))
+        out.append(copies)
+    return out
+
+
+def _check_consistent(store: Store) -> dict[tuple[str, str], str]:
+    """Every live record points at an active golden record that lists it, and nothing else does."""
+    with store.tx() as conn:
+        rows = conn.execute(sa.select(source_record.c.source, source_record.c.source_key,
+                                      source_record.c.golden_id).where(
+            source_record.c.deleted.is_(False))).all()
+        goldens = {g.golden_id: g for g in views.iter_golden(conn)}
+    owner = {(s, k): g for s, k, g in rows}
+    listed: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for gid, g in goldens.items():
+        listed[gid] = {(m["source"], m["source_key"]) for m in g.members}
+    for ref, gid in owner.items():
+        assert gid in goldens, f"{ref} points at {gid}, which is not an active golden record"
+        assert ref in listed[gid]
+    assert sum(len(v) for v in listed.values()) == len(owner)
+    return owner
+
+
+@pytest.mark.kafka
+def test_two_unify_workers_in_one_group_share_the_store(pg_store_url: str, kafka_broker: LocalKafka,
+                                                         kafka_settings: KafkaSettings, registry: RegistryService) -> None:
+    serde = AvroSerde(RegistryClient(registry.url))
+    tag = uuid.uuid4().hex[:6]
+    topic = f"canon.customer.t{tag}"
+    admin = Admin(kafka_settings)
+    admin.ensure_topic(topic, partitions=2)
+    admin.close()
+    entities = _entities(120)
+    events = [event(s, k, d, 1000 + i) for i, copies in enumerate(entities) for s, k, d in copies]
+    producer = Producer(kafka_settings)
+    records = []
+    for ev in events:
+        r = canon_record(serde, ev)
+        records.append(type(r)(topic, r.key, r.value, partition=hash(ev.kafka_key) % 2))
+    producer.send_batch(records)
+
+    published: list[OutRecord] = []
+    lock = threading.Lock()
+
+    def publish(out: list[OutRecord]) -> None:
+        with lock:
+            published.extend(out)
+
+    workers = []
+    for _ in range(2):
+        unifier = Unifier(Store(pg_store_url))
+        worker = UnifyWorker(kafka_settings, producer, serde, unifier, group_id=f"unify-{tag}", topics=[topic],
+                             batch_size=25, poll_ms=100)
+        worker.publish = publish  # type: ignore[method-assign,assignment]
+        workers.append(worker)
+        worker.start()
+    try:
+        wait_for(lambda: sum(w.status.messages for w in workers) >= len(events), timeout=120)
+    finally:
+        for w in workers:
+            w.stop()
+    producer.close()
+    assert all(w.status.messages > 0 for w in workers), "both workers must have had partitions"
+    store = workers[0].unifier.store
+    owner = _check_consistent(store)
+    # each person is one golden record, exactly as a single worker would resolve them
+    for copies in entities:
+        assert len({owner[(s, k)] for s, k, _d in copies}) == 1
+    assert len(set(owner.values())) == len(entities)
+    # outputs of one golden record were published in version order
+    versions: dict[str, list[int]] = defaultdict(list)
+    for t, key, value in published:
+        if t == UNIFIED_TOPIC and key is not None:
+            versions[key].append(int(value["version"]))
+    assert versions and all(v == sorted(v) and len(v) == len(set(v)) for v in versions.values())
