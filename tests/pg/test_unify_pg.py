@@ -17,7 +17,6 @@ from hub.registry.client import RegistryClient
 from hub.registry.serde import AvroSerde
 from hub.registry.server import RegistryService
 from hub.runtime.pipeline_workers import UnifyWorker, canon_record
-from pipelines.store import records as rec
 from pipelines.store import views
 from pipelines.store.engine import Store
 from pipelines.store.tables import source_record
@@ -31,14 +30,15 @@ pytestmark = pytest.mark.pg
 
 @pytest.fixture
 def pg_store_url(pg_url: str) -> Iterator[str]:
+    """A fresh schema of the test server, as the store's URL (``search_path`` set to it)."""
     name = f"crmhub_store_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    yield url
+        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+    url = sa.engine.make_url(pg_url).update_query_dict({"options": f"-csearch_path={name}"})
+    yield url.render_as_string(hide_password=False)
     with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
     admin.dispose()
 
 
@@ -91,8 +91,8 @@ def _check_consistent(store: Store) -> dict[tuple[str, str], str]:
 
 
 @pytest.mark.kafka
-def test_two_unify_workers_in_one_group_share_the_store(pg_store_url: str, kafka_broker: LocalKafka,
-                                                         kafka_settings: KafkaSettings, registry: RegistryService) -> None:
+def test_two_unify_workers_in_one_group_share_the_store(
+        pg_store_url: str, kafka_broker: LocalKafka, kafka_settings: KafkaSettings, registry: RegistryService) -> None:
     serde = AvroSerde(RegistryClient(registry.url))
     tag = uuid.uuid4().hex[:6]
     topic = f"canon.customer.t{tag}"
