@@ -25,15 +25,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.identity_data import generate  # noqa: E402
-from pipelines.identity import features, pairwise_prf  # noqa: E402
-from pipelines.store import records as rec  # noqa: E402
-from pipelines.store import views  # noqa: E402
-from pipelines.store.engine import Store  # noqa: E402
-from pipelines.store.tables import source_record  # noqa: E402
-from pipelines.unify.engine import Unifier  # noqa: E402
-from pipelines.unify.resolver import record_block_keys  # noqa: E402
-from schemas.canonical import UPSERT, CanonicalEvent, coerce, make_version, to_json  # noqa: E402
+from bench.identity_data import generate
+from pipelines.identity import features, pairwise_prf
+from pipelines.store import records as rec
+from pipelines.store import views
+from pipelines.store.engine import Store
+from pipelines.store.tables import source_record
+from pipelines.unify.engine import Unifier
+from pipelines.unify.resolver import record_block_keys
+from schemas.canonical import UPSERT, CanonicalEvent, coerce, make_version, to_json
 
 
 def events_for(rows: list[tuple[str, str, dict[str, object], str]], start_ts: int) -> list[CanonicalEvent]:

@@ -17,8 +17,9 @@ import typer
 
 from hub.cli import app
 from pipelines.canonicalize import CanonResult, Rejected, canonicalize, json_safe
-from pipelines.mapping import MappingSet, TableMapping, load_mappings, parse_yaml
+from pipelines.mapping import MappingSet, TableMapping, load_mappings
 from pipelines.transforms import TRANSFORMS
+from pipelines.yaml_text import parse_yaml
 from schemas.canonical import CanonicalEvent
 from schemas.envelope import ChangeEvent, Op, SourceInfo
 from schemas.errors import ConfigError, SkippableError

@@ -1,4 +1,4 @@
-"""Alert rules (``config/alerts.yaml``): the config models, their checks, durations and message templates.
+"""Alert rules (``config/rules/alerts.yaml``): the config models, their checks, durations and message templates.
 
 Two kinds of rule, told apart by whether they have a ``start:``:
 

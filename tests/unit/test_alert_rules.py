@@ -19,7 +19,7 @@ from pipelines.alert_rules import (
 )
 from schemas.errors import ConfigError
 
-CONFIG = Path(__file__).resolve().parents[2] / "config" / "alerts.yaml"
+CONFIG = Path(__file__).resolve().parents[2] / "config" / "rules" / "alerts.yaml"
 
 
 def _problems(text: str) -> list[str]:

@@ -26,7 +26,7 @@ from pipelines.alerts import (
 )
 from schemas.canonical import CanonicalEvent, make_version
 
-CONFIG = Path(__file__).resolve().parents[2] / "config" / "alerts.yaml"
+CONFIG = Path(__file__).resolve().parents[2] / "config" / "rules" / "alerts.yaml"
 T0 = 1_714_000_000_000
 HOUR = 3_600_000
 DAY = 24 * HOUR

@@ -1,0 +1,210 @@
+"""One change event -> canonical events (``canon.<entity>``) and rejections (dead-letter topic). Pure.
+
+For each target of the event's table mapping: an insert, update or snapshot read maps the ``after`` row
+(transforms, then :func:`schemas.canonical.coerce`, then the DQ rules) into an upsert; a delete becomes a delete
+event whose ``data`` is the mapped ``before`` row when there is one (no rules: the record is going away). A
+failing transform rejects the target's record with rule ``transform:<name>``, a schema problem with
+``schema``, a missing key with ``key``, an error-level rule with its own name; warning-level rules ride on the
+event. Targets are independent: one may be rejected while another is published. An update after which a
+target's ``when`` no longer holds (but held before) deletes that target's record.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from pipelines.mapping import FieldFailure, MappingSet, TableMapping, TargetMapping
+from pipelines.quality import ERROR, WARNING, RuleOutcome, evaluate
+from schemas.canonical import DELETE, UPSERT, CanonicalEvent, Warning_, coerce, make_version, source_key
+from schemas.envelope import ChangeEvent, Op, Row
+
+REASON_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A source record one target could not publish, with everything a dead-letter consumer needs."""
+
+    source: str
+    table: str
+    source_key: str
+    entity: str
+    rule: str
+    field: str | None
+    level: str
+    reason: str
+    values: dict[str, Any]
+    original: ChangeEvent
+
+    def to_json(self) -> dict[str, Any]:
+        e = self.original
+        src = e.source
+        return {
+            "source": self.source, "table": self.table, "source_key": self.source_key, "entity": self.entity,
+            "rule": self.rule, "field": self.field, "level": self.level, "reason": self.reason,
+            "values": json_safe(self.values),
+            "original": {
+                "op": e.op.value, "key": json_safe(e.key), "before": json_safe(e.before),
+                "after": json_safe(e.after), "ts_ms": e.ts_ms,
+                "source": {"connector": src.connector, "name": src.name, "db": src.db, "schema": src.schema,
+                           "table": src.table, "ts_ms": src.ts_ms, "snapshot": src.snapshot,
+                           "position": dict(src.position), "tx_id": src.tx_id},
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CanonResult:
+    events: list[CanonicalEvent] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def json_safe(value: Any) -> Any:
+    """A value in JSON-safe form: decimals, dates and times as ISO text, bytes as base64, others as text."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime, time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    event: ChangeEvent
+    version: str
+    origin: str
+    now_ms: int
+
+    def emit(self, target: TargetMapping, key: str, op: str, data: dict[str, Any] | None,
+             warnings: tuple[Warning_, ...] = ()) -> CanonicalEvent:
+        src = self.event.source
+        return CanonicalEvent(entity=target.entity, source=src.name, table=src.table, source_key=key, op=op,
+                              version=self.version, source_ts_ms=src.ts_ms, ts_ms=self.now_ms,
+                              origin=self.origin, data=data, warnings=warnings)
+
+    def reject(self, target: TargetMapping, key: str, rule: str, fld: str | None, reason: str,
+               values: dict[str, Any]) -> Rejected:
+        src = self.event.source
+        return Rejected(source=src.name, table=src.table, source_key=key, entity=target.entity, rule=rule,
+                        field=fld, level=ERROR, reason=reason[:REASON_LIMIT], values=values, original=self.event)
+
+
+def _key(mapping: TableMapping, event: ChangeEvent) -> str | None:
+    """The source key (``mapping.key`` columns of the row, else the event key); None when it is blank."""
+    if mapping.key is None:
+        parts: Mapping[str, Any] = event.key
+    else:
+        row = event.before if event.op is Op.DELETE else event.after
+        merged = {**event.key, **(row or {})}
+        parts = {c: merged.get(c) for c in mapping.key}
+    if not parts or all(v is None or not str(v).strip() for v in parts.values()):
+        return None
+    return source_key(parts)
+
+
+def _failure_rejection(ctx: _Context, target: TargetMapping, key: str, failures: list[FieldFailure]) -> Rejected:
+    first = failures[0]
+    values = {(f.column or f.field): f.value for f in failures}
+    reason = "; ".join(f"{f.field}: {f.transform}: {f.message}" for f in failures)
+    return ctx.reject(target, key, f"transform:{first.transform}", first.field, reason, values)
+
+
+def _schema_rejection(ctx: _Context, target: TargetMapping, key: str, record: Mapping[str, Any],
+                      problems: list[str]) -> Rejected:
+    first = problems[0].split(":", 1)[0]
+    values: dict[str, Any] = {}
+    for problem in problems:
+        path = problem.split(":", 1)[0]
+        top = path.split("[", 1)[0].split(".", 1)[0]
+        values[path] = record.get(top)
+    return ctx.reject(target, key, "schema", first, "; ".join(problems), values)
+
+
+def _rule_rejection(ctx: _Context, target: TargetMapping, key: str, errors: list[RuleOutcome]) -> Rejected:
+    values: dict[str, Any] = {}
+    for outcome in errors:
+        values.update(outcome.values)
+    reason = "; ".join(f"{o.rule}: {o.message}" for o in errors)
+    return ctx.reject(target, key, errors[0].rule, errors[0].field, reason, values)
+
+
+def _upsert(ctx: _Context, target: TargetMapping, key: str | None, row: Row, out: CanonResult) -> None:
+    if key is None:
+        out.rejected.append(ctx.reject(target, "", "key", None, "the source record has no key", {}))
+        return
+    record, failures = target.apply(row)
+    if failures:
+        out.rejected.append(_failure_rejection(ctx, target, key, failures))
+        return
+    data, problems = coerce(target.entity, record)
+    if problems:
+        out.rejected.append(_schema_rejection(ctx, target, key, record, problems))
+        return
+    outcomes = evaluate(target.rules, data, row)
+    errors = [o for o in outcomes if o.level == ERROR]
+    if errors:
+        out.rejected.append(_rule_rejection(ctx, target, key, errors))
+        return
+    warnings = tuple(Warning_(o.rule, o.field, o.message) for o in outcomes if o.level == WARNING)
+    out.events.append(ctx.emit(target, key, UPSERT, data, warnings))
+
+
+def _delete(ctx: _Context, target: TargetMapping, key: str | None, before: Row | None, out: CanonResult) -> None:
+    if key is None:
+        out.rejected.append(ctx.reject(target, "", "key", None, "the deleted record has no key", {}))
+        return
+    data: dict[str, Any] | None = None
+    if before is not None:
+        record, failures = target.apply(before)
+        if not failures:
+            coerced, problems = coerce(target.entity, record)
+            data = None if problems else coerced
+    out.events.append(ctx.emit(target, key, DELETE, data))
+
+
+def canonicalize(mappings: MappingSet, event: ChangeEvent, *, partition: int, offset: int, topic: str,
+                 now_ms: int) -> CanonResult:
+    """The canonical events and rejections of one change event (empty when its table has no mapping)."""
+    out = CanonResult()
+    tables = mappings.for_table(event.source.name, event.source.table)
+    if not tables:
+        return out
+    ctx = _Context(event, make_version(event.source.ts_ms, partition, offset), f"{topic}/{partition}/{offset}",
+                   now_ms)
+    for mapping in tables:
+        key = _key(mapping, event)
+        for target in mapping.targets:
+            if event.op is Op.DELETE:
+                if event.before is None or target.applies(event.before):
+                    _delete(ctx, target, key, event.before, out)
+            elif event.after is not None and target.applies(event.after):
+                _upsert(ctx, target, key, event.after, out)
+            elif event.before is not None and key is not None and target.applies(event.before):
+                _delete(ctx, target, key, event.before, out)  # no longer matches the target's `when`
+    return out
+
+
+def rule_counts(results: CanonResult | Iterable[CanonResult]) -> Counter[tuple[str, str, str, str]]:
+    """How often each rule fired: ``(source, table, rule, level)`` -> count (rejections and warnings)."""
+    counts: Counter[tuple[str, str, str, str]] = Counter()
+    for result in [results] if isinstance(results, CanonResult) else results:
+        for rejected in result.rejected:
+            counts[(rejected.source, rejected.table, rejected.rule, rejected.level)] += 1
+        for event in result.events:
+            for warning in event.warnings:
+                counts[(event.source, event.table, warning.rule, WARNING)] += 1
+    return counts

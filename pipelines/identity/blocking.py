@@ -1,0 +1,75 @@
+"""Blocking keys: which stored records are worth scoring against a new one.
+
+Two records become a candidate pair when they share at least one key. The keys are chosen so that a true
+pair shares one even when a few fields are mistyped, missing, swapped or outdated (a typo in the family name
+still leaves the e-mail, phone, date-of-birth and address keys; a move still leaves the name keys), while each
+block stays small on a store of 100k customers: no key is built from one weak field alone (no "country",
+no "birth year"). A key whose block grows past ``MatchConfig.max_candidates`` is skipped by the caller.
+
+Keys are short strings, prefixed by their kind: ``e:`` e-mail, ``p:`` phone, ``n:`` national id, ``t:`` tax
+id, ``x:`` source record, ``gf:`` phonetic given + family (order-independent, so swapped names share it),
+``ny:`` phonetic name part + birth year, ``pf:`` postal code + phonetic family name, ``dp:`` birth date +
+postal code, ``a:`` postal code + street + house number, ``ac:`` the same with the city, ``o:`` country + phonetic org tokens, ``op:``
+postal code + phonetic first org token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from pipelines.identity.features import ORGANISATION, Features
+
+MAX_KEY = 40
+
+
+def _short(text: str) -> str:
+    if len(text) <= MAX_KEY:
+        return text
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()
+
+
+def _person_keys(f: Features, postals: list[str], keys: list[str]) -> None:
+    sg, sf, dob = f["sx_given"], f["sx_family"], f["dob"]
+    if sg and sf:
+        keys.append("gf:" + "".join(sorted((sg, sf))))
+    if dob:
+        for code in {sg, sf} - {""}:
+            keys.append(f"ny:{code}{dob[:4]}")
+    for code in postals:
+        if sf:
+            keys.append(f"pf:{code}|{sf}")
+        if dob:
+            keys.append(f"dp:{dob}|{code}")
+
+
+def _org_keys(f: Features, postals: list[str], keys: list[str]) -> None:
+    codes = f["sx_org"]
+    if codes:
+        keys.append(f"o:{f['country']}|{''.join(codes[:2])}")
+        keys.extend(f"op:{code}|{codes[0]}" for code in postals)
+
+
+def block_keys(f: Features) -> list[str]:
+    """The blocking keys of one record, without duplicates, in a stable order."""
+    keys = [f"e:{_short(e)}" for e in f["emails"]]
+    keys.extend(f"p:{p}" for p in f["phones"])
+    if f["nid"]:
+        keys.append(f"n:{_short(f['nid'])}")
+    if f["tax"]:
+        keys.append(f"t:{_short(f['tax'])}")
+    if f["ref"]:
+        keys.append(f"x:{_short(f['ref'])}")
+    keys.extend(f"x:{_short(x)}" for x in f["xrefs"])
+    postals = sorted({a[1] for a in f["addrs"] if a[1]})
+    if f["kind"] == ORGANISATION:
+        _org_keys(f, postals, keys)
+    else:
+        _person_keys(f, postals, keys)
+    for line, code, city, number in f["addrs"]:
+        street = "".join(t for t in line.split() if t.isalpha())[:6]
+        if street and number:
+            if code:
+                keys.append(f"a:{code}|{street}|{number[:8]}")
+            if city:  # also when the postal code is there: the other record may lack it
+                keys.append(f"ac:{city[:12]}|{street}|{number[:8]}")
+    return list(dict.fromkeys(keys))

@@ -1,0 +1,322 @@
+"""Data-quality rules over a canonical record: required, pattern, range, allowed and cross-field checks.
+
+Rules are declared per mapping target and refer to canonical field names, also inside lists
+(``addresses[0].country``, or ``phones[*].number`` for every element). Only ``required`` looks at missing
+values: the others pass a null (so a rule says what a value must look like *when it is there*). A ``check``
+rule is an expression (:mod:`pipelines.expr`) that sees the canonical fields by name and the source row as
+``src``; it fails when the result is false or null. Each rule has a ``level`` (``error`` rejects the record,
+``warning`` rides along on the canonical event) and a ``name`` (default ``<rule>:<field>``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import Field, field_validator
+
+from pipelines.expr import Expr, ExprEvalError, compile_expr
+from pipelines.problems import did_you_mean, join, validate
+from pipelines.transforms import text_of
+from schemas.canonical import entity_schema
+from schemas.settings import ConfigModel
+
+Level = Literal["error", "warning"]
+ERROR: Final = "error"
+WARNING: Final = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOutcome:
+    """One rule that did not pass: its name, the field, the level, why, and the values involved."""
+
+    rule: str
+    field: str | None
+    level: str
+    message: str
+    values: dict[str, Any] = dc_field(default_factory=dict)
+
+
+# --- the shape of an entity ----------------------------------------------------------------------------------
+
+@cache
+def entity_layout(entity: str) -> dict[str, tuple[str, ...] | None]:
+    """Field name -> the field names of its list elements (``addresses`` -> ``type, line1...``), or None."""
+    layout: dict[str, tuple[str, ...] | None] = {}
+    for f in entity_schema(entity)["fields"]:
+        kind = f["type"]
+        items = kind.get("items") if isinstance(kind, dict) and kind.get("type") == "array" else None
+        if isinstance(items, dict) and items.get("type") == "record":
+            layout[f["name"]] = tuple(x["name"] for x in items["fields"])
+        else:
+            layout[f["name"]] = None
+    return layout
+
+
+_PATH = re.compile(r"^([A-Za-z_]\w*)(?:\[(\d+|\*)\](?:\.([A-Za-z_]\w*))?)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPath:
+    top: str
+    index: int | None = None  # None: the top field itself; -1: every element
+    sub: str | None = None
+
+    def resolve(self, record: Mapping[str, Any]) -> list[tuple[str, Any]]:
+        """``(concrete path, value)`` pairs; a missing element resolves to ``None``."""
+        value = record.get(self.top)
+        if self.index is None:
+            return [(self.top, value)]
+        items = value if isinstance(value, list) else []
+        positions = range(len(items)) if self.index == -1 else [self.index]
+        out: list[tuple[str, Any]] = []
+        for i in positions:
+            item = items[i] if i < len(items) else None
+            here = f"{self.top}[{i}]"
+            if self.sub is None:
+                out.append((here, item))
+            else:
+                out.append((f"{here}.{self.sub}", item.get(self.sub) if isinstance(item, Mapping) else None))
+        return out
+
+
+def parse_path(text: str, entity: str) -> FieldPath:
+    """A rule's field path checked against the entity; ``ValueError`` says what is wrong."""
+    match = _PATH.match(text)
+    if not match:
+        raise ValueError(f"bad field path '{text}' (expected name, name[0].sub or name[*].sub)")
+    top, index, sub = match.groups()
+    layout = entity_layout(entity)
+    if top not in layout:
+        raise ValueError(did_you_mean(top, layout, f"{entity} field"))
+    if index is None:
+        return FieldPath(top)
+    elements = layout[top]
+    if elements is None:
+        raise ValueError(f"'{top}' is not a list of records")
+    if sub is not None and sub not in elements:
+        raise ValueError(did_you_mean(sub, elements, f"{top} field"))
+    return FieldPath(top, -1 if index == "*" else int(index), sub)
+
+
+# --- rule configuration --------------------------------------------------------------------------------------
+
+class _RuleConfig(ConfigModel):
+    rule: str
+    name: Annotated[str, Field(min_length=1)] | None = None
+    level: Level = ERROR
+    message: str | None = None
+
+
+class RequiredConfig(_RuleConfig):
+    field: str
+
+
+class PatternConfig(_RuleConfig):
+    field: str
+    regex: str
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"bad regular expression: {exc}") from None
+        return value
+
+
+class RangeConfig(_RuleConfig):
+    field: str
+    min: Decimal | date | str | None = None
+    max: Decimal | date | str | None = None
+
+
+class AllowedConfig(_RuleConfig):
+    field: str
+    values: Annotated[list[Any], Field(min_length=1)]
+
+
+class CheckConfig(_RuleConfig):
+    expr: str
+    field: str | None = None
+
+
+RULE_KINDS: dict[str, type[_RuleConfig]] = {
+    "required": RequiredConfig, "pattern": PatternConfig, "range": RangeConfig, "allowed": AllowedConfig,
+    "check": CheckConfig,
+}
+
+
+# --- compiled rules ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One compiled rule; :meth:`evaluate` returns the outcomes of the values that fail it."""
+
+    kind: str
+    name: str
+    level: str
+    path: FieldPath | None
+    message: str | None = None
+    regex: re.Pattern[str] | None = None
+    low: Any = None
+    high: Any = None
+    allowed: tuple[Any, ...] = ()
+    expr: Expr | None = None
+
+    @property
+    def field(self) -> str | None:
+        if self.path is None:
+            return None
+        p = self.path
+        return p.top if p.index is None else f"{p.top}[{'*' if p.index == -1 else p.index}]" + (
+            f".{p.sub}" if p.sub else "")
+
+    def evaluate(self, record: Mapping[str, Any], scope: Mapping[str, Any]) -> list[RuleOutcome]:
+        if self.expr is not None:
+            return self._check(scope)
+        assert self.path is not None
+        out: list[RuleOutcome] = []
+        for where, value in self.path.resolve(record):
+            problem = self._problem(value)
+            if problem:
+                out.append(RuleOutcome(self.name, where, self.level, self.message or f"{where} {problem}",
+                                       {where: value}))
+        return out
+
+    def _problem(self, value: Any) -> str | None:
+        if self.kind == "required":
+            empty = value is None or (isinstance(value, (str, list)) and not (value.strip() if isinstance(
+                value, str) else value))
+            return "is required" if empty else None
+        if value is None:
+            return None
+        if self.kind == "pattern":
+            assert self.regex is not None
+            text = text_of(value)
+            return None if self.regex.search(text) else f"{text!r} does not match {self.regex.pattern}"
+        if self.kind == "allowed":
+            return None if value in self.allowed else f"{value!r} is not one of {', '.join(map(str, self.allowed))}"
+        return _out_of_range(value, self.low, self.high)
+
+    def _check(self, scope: Mapping[str, Any]) -> list[RuleOutcome]:
+        assert self.expr is not None
+        values = {n: scope.get(n) for n in sorted(self.expr.names) if n != "src"}
+        try:
+            ok = self.expr(scope)
+        except ExprEvalError as exc:
+            return [RuleOutcome(self.name, self.field, self.level, f"cannot evaluate {self.expr.text}: {exc}", values)]
+        if ok:
+            return []
+        return [RuleOutcome(self.name, self.field, self.level, self.message or f"check failed: {self.expr.text}",
+                            values)]
+
+
+def _out_of_range(value: Any, low: Any, high: Any) -> str | None:
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = Decimal(str(value))
+    try:
+        if low is not None and value < low:
+            return f"{text_of(value)} is below {text_of(low)}"
+        if high is not None and value > high:
+            return f"{text_of(value)} is above {text_of(high)}"
+    except TypeError:
+        return f"{value!r} cannot be compared with {text_of(low if low is not None else high)}"
+    return None
+
+
+def _bound(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def build_rule(raw: Any, entity: str, where: str, problems: list[str]) -> Rule | None:
+    """One rule from its config mapping, checked against ``entity``; problems appended under ``where``."""
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: a rule is a mapping like {{rule: required, field: name}}")
+        return None
+    kind = raw.get("rule")
+    model = RULE_KINDS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        message = did_you_mean(str(kind), RULE_KINDS, "rule") if kind is not None else "field required"
+        problems.append(f"{join(where, 'rule')}: {message}")
+        return None
+    cfg = validate(model, raw, where, problems)
+    if cfg is None:
+        return None
+    return _compile(cfg, entity, where, problems)
+
+
+def _compile(cfg: _RuleConfig, entity: str, where: str, problems: list[str]) -> Rule | None:
+    path_text: str | None = getattr(cfg, "field", None)
+    path: FieldPath | None = None
+    if path_text is not None:
+        try:
+            path = parse_path(path_text, entity)
+        except ValueError as exc:
+            problems.append(f"{join(where, 'field')}: {exc}")
+            return None
+    name = cfg.name or (f"{cfg.rule}:{path_text}" if path_text else cfg.rule)
+    common: dict[str, Any] = {"kind": cfg.rule, "name": name, "level": cfg.level, "path": path,
+                              "message": cfg.message}
+    if isinstance(cfg, PatternConfig):
+        return Rule(**common, regex=re.compile(cfg.regex))
+    if isinstance(cfg, RangeConfig):
+        if cfg.min is None and cfg.max is None:
+            problems.append(f"{where}: a range rule needs min, max or both")
+            return None
+        return Rule(**common, low=_bound(cfg.min), high=_bound(cfg.max))
+    if isinstance(cfg, AllowedConfig):
+        return Rule(**common, allowed=tuple(cfg.values))
+    if isinstance(cfg, CheckConfig):
+        return _check_rule(cfg, common, entity, where, problems)
+    return Rule(**common)
+
+
+def _check_rule(cfg: CheckConfig, common: dict[str, Any], entity: str, where: str,
+                problems: list[str]) -> Rule | None:
+    try:
+        expr = compile_expr(cfg.expr)
+    except ValueError as exc:
+        problems.append(f"{join(where, 'expr')}: {exc}")
+        return None
+    known = set(entity_layout(entity)) | {"src"}
+    unknown = sorted(expr.names - known)
+    for name in unknown:
+        problems.append(f"{join(where, 'expr')}: {did_you_mean(name, known, 'name')}")
+    return None if unknown else Rule(**common, expr=expr)
+
+
+def build_rules(raw: Any, entity: str, where: str, problems: list[str]) -> tuple[Rule, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        problems.append(f"{where}: expected a list of rules")
+        return ()
+    rules = [build_rule(r, entity, join(where, i), problems) for i, r in enumerate(raw)]
+    return tuple(r for r in rules if r is not None)
+
+
+def evaluate(rules: Sequence[Rule], record: Mapping[str, Any], src: Mapping[str, Any] | None = None,
+             ) -> list[RuleOutcome]:
+    """Every outcome of ``rules`` over a canonical ``record`` (``src``: the source row, for ``check``)."""
+    if not rules:
+        return []
+    scope: Mapping[str, Any] = {**record, "src": dict(src or {})}
+    out: list[RuleOutcome] = []
+    for rule in rules:
+        out.extend(rule.evaluate(record, scope))
+    return out
