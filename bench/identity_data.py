@@ -361,9 +361,14 @@ def _street_line(e: Entity, address: dict[str, str], rng: random.Random, noise: 
 
 
 def _dob(dob: date, rng: random.Random) -> date:
-    if dob.day <= 12 and dob.day != dob.month and rng.random() < 0.5:
+    """A keying error: day and month swapped, or one digit of the year or day mistyped."""
+    if dob.day <= 12 and dob.day != dob.month and rng.random() < 0.4:
         return date(dob.year, dob.day, dob.month)
-    return date(dob.year + rng.choice((-10, -1, 1, 10)), dob.month, min(dob.day, 28))
+    if rng.random() < 0.5:
+        year = str(dob.year)
+        return date(int(year[:3] + rng.choice([d for d in "0123456789" if d != year[3]])), dob.month, min(dob.day, 28))
+    day = str(dob.day).zfill(2)
+    return date(dob.year, dob.month, max(1, min(28, int(day[0] + rng.choice([d for d in "0123456789" if d != day[1]])))))
 
 
 def _names(e: Entity, rng: random.Random, noise: Noise) -> tuple[str, str, str | None]:

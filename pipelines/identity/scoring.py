@@ -100,8 +100,8 @@ def dob_level(a: str, b: str) -> str:
     same = (ay == by) + (am == bm) + (ad == bd)
     if same == 2:
         x, y = (ay, by) if ay != by else (am, bm) if am != bm else (ad, bd)
-        if sum(c != d for c, d in zip(x, y, strict=True)) == 1:
-            return "partial"  # one mistyped digit
+        if sum(c != d for c, d in zip(x, y, strict=True)) == 1 or (x is ay and abs(int(ay) - int(by)) == 1):
+            return "partial"  # one mistyped digit, or the year off by one (1949 / 1950)
     return "disagree"
 
 
@@ -134,8 +134,8 @@ def org_level(a: str, b: str) -> str:
         return ""
     if a == b:
         return "exact"
-    if fuzz.token_sort_ratio(a, b, score_cutoff=FUZZY_ORG):
-        return "fuzzy"
+    if fuzz.ratio(a, b, score_cutoff=FUZZY_ORG) or fuzz.token_sort_ratio(a, b, score_cutoff=FUZZY_ORG):
+        return "fuzzy"  # a typo, or the same words in another order
     ta, tb = set(a.split()), set(b.split())
     return "partial" if ta <= tb or tb <= ta else "disagree"
 

@@ -224,8 +224,11 @@ class Unifier:
             data, lineage = None, {}
             status = "merged" if merged_into else "retired"
         members = [{"source": r.source, "source_key": r.source_key, "table": r.table} for r in rows]
-        if old is not None and (old.data, old.lineage, old.members, old.status, old.merged_into) == (
-                data, lineage, members, status, merged_into):
+        if old is not None and (old.data, old.members, old.status, old.merged_into) == (
+                data, members, status, merged_into):
+            if old.lineage != lineage:  # only the times of the same values moved: no new version, no output
+                old.lineage = lineage
+                views.save_golden(batch.conn, old, is_new=False)
             return
         kind = kind or ("create" if old is None or old.status != "active" else "update")
         version = 1 if old is None else old.version + 1
