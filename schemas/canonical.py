@@ -187,7 +187,7 @@ def _record(schema: Mapping[str, Any], data: Any, path: str, problems: list[str]
     for f in schema["fields"]:
         name = f["name"]
         here = f"{path}{name}"
-        if name not in data or data[name] is None and "default" in f and f["default"] is not None:
+        if name not in data or (data[name] is None and "default" in f and f["default"] is not None):
             if "default" not in f:
                 problems.append(f"{here}: required")
                 continue

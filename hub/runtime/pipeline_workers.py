@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from pipelines.canonicalize import CanonResult, canonicalize, rule_counts
-from pipelines.mapping import MappingSet
 from tenacity import Retrying, retry_if_exception_type, stop_never, wait_exponential
 
 from hub.config import HubConfig
@@ -27,6 +25,8 @@ from hub.kafka.clients import Admin, Consumer, KafkaSettings, Message, Producer,
 from hub.metrics import CANON_EVENTS, DQ_RESULTS, PIPELINE_ERRORS, UNIFY_EVENTS
 from hub.registry.decode import ChangeDecoder
 from hub.registry.serde import AvroSerde
+from pipelines.canonicalize import CanonResult, canonicalize, rule_counts
+from pipelines.mapping import MappingSet
 from pipelines.unify.engine import OutRecord, Unifier
 from schemas.canonical import ENTITIES, KEY_SCHEMA, CanonicalEvent, event_schema
 from schemas.errors import CrmhubError, RetriableError, SkippableError
