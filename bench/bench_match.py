@@ -16,12 +16,12 @@ import argparse
 import sys
 import time
 import timeit
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.identity_data import Noise, generate
+from bench.identity_data import HARD, Noise, generate
 from pipelines.identity import Features, MatchConfig, MatchScore, block_keys, explain, features, pairwise_prf, score
 
 
@@ -83,6 +83,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--link", type=float, default=None, help="override the link threshold")
     parser.add_argument("--review", type=float, default=None, help="override the review threshold")
+    parser.add_argument("--noise", choices=("default", "hard"), default="default", help="noise preset of the data")
     parser.add_argument("--show", type=int, default=0, help="print this many wrong and missed links")
     args = parser.parse_args()
     overrides = {k: v for k, v in (("link", args.link), ("review", args.review)) if v is not None}
@@ -90,15 +91,10 @@ def main() -> None:
     calibration = min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
     print(f"machine calibration: sum(range(1000)) takes {calibration:.1f} us in this Python {sys.version.split()[0]}")
 
-    rows = generate(args.entities, args.seed)
+    noise = HARD if args.noise == "hard" else Noise()
+    rows = generate(args.entities, args.seed, noise)
     truth = [entity for *_, entity in rows]
-    xrefs = sum(bool(rec.get("xrefs")) for _, _, rec, _ in rows)
-    by_source: dict[str, int] = defaultdict(int)
-    for source, *_ in rows:
-        by_source[source] += 1
-    sources = ", ".join(f"{s} {n:,}" for s, n in sorted(by_source.items()))
-    print(f"{len(rows):,} records of {args.entities:,} entities (seed {args.seed}; {sources}); "
-          f"{xrefs} records ({xrefs / len(rows):.1%}) carry an xref (Noise.xref = {Noise().xref:.0%} of oracle rows)")
+    describe(rows, args, noise)
 
     start = time.perf_counter()
     feats: list[Features] = [features(rec, source, key) for source, key, rec, _ in rows]
@@ -120,6 +116,7 @@ def main() -> None:
     predicted = {str(i): str(clusters.find(i)) for i in range(len(rows))}
     prf = pairwise_prf(predicted, {str(i): e for i, e in enumerate(truth)})
     report(rows, truth, pairs, results, per_record, skipped, cfg)
+    print(f"true pairs sharing nothing but names (no matcher should link them directly): {names_only(feats, truth)}")
     print(f"\npairwise precision {prf.precision:.4f}  recall {prf.recall:.4f}  F1 {prf.f1:.4f}  "
           f"(tp {prf.true_pos:,}, fp {prf.false_pos:,}, fn {prf.false_neg:,}; link >= {cfg.link}, "
           f"review >= {cfg.review})")
@@ -133,6 +130,38 @@ def main() -> None:
         show_errors(pairs, results, truth, args.show)
 
 
+def describe(rows: list[tuple[str, str, dict[str, object], str]], args: argparse.Namespace, noise: Noise) -> None:
+    xrefs = sum(bool(rec.get("xrefs")) for _, _, rec, _ in rows)
+    by_source: dict[str, int] = defaultdict(int)
+    for source, *_ in rows:
+        by_source[source] += 1
+    sources = ", ".join(f"{s} {n:,}" for s, n in sorted(by_source.items()))
+    print(f"{len(rows):,} records of {args.entities:,} entities (seed {args.seed}, noise {args.noise}; {sources})")
+    print(f"xrefs (deterministic links) on {xrefs} records = {xrefs / len(rows):.1%} (Noise.xref {noise.xref:.0%} "
+          f"of oracle rows); entity ids are used for grading only")
+    rates = ("household", "moved", "moved_contact", "typo_given", "typo_family", "swapped", "nickname",
+             "initial_only", "dob_typo")
+    print("noise: " + ", ".join(f"{name} {getattr(noise, name):.0%}" for name in rates))
+
+
+def names_only(feats: list[Features], truth: list[str]) -> int:
+    """True pairs whose records share nothing but names: no birth date on both, no common e-mail, phone or id,
+    addresses apart. No matcher should link them on their own (only through a third record)."""
+    members: dict[str, list[int]] = defaultdict(list)
+    for i, entity in enumerate(truth):
+        members[entity].append(i)
+    count = 0
+    for records in members.values():
+        for n, i in enumerate(records):
+            for j in records[n + 1:]:
+                a, b = feats[i], feats[j]
+                shared = (a["dob"] and b["dob"]) or set(a["emails"]) & set(b["emails"]) or \
+                    set(a["phones"]) & set(b["phones"]) or (a["nid"] and b["nid"]) or (a["tax"] and b["tax"]) or \
+                    {x[0] for x in a["addrs"]} & {x[0] for x in b["addrs"]} or a["xrefs"] or b["xrefs"]
+                count += not shared
+    return count
+
+
 def report(rows: list[tuple[str, str, dict[str, object], str]], truth: list[str], pairs: list[tuple[int, int]],
            results: list[MatchScore], per_record: list[int], skipped: int, cfg: MatchConfig) -> None:
     members: dict[str, int] = defaultdict(int)
@@ -142,13 +171,15 @@ def report(rows: list[tuple[str, str, dict[str, object], str]], truth: list[str]
     found = sum(truth[i] == truth[j] for i, j in pairs)
     reviews = [(i, j) for (i, j), r in zip(pairs, results, strict=True) if r.decision == "review"]
     review_true = sum(truth[i] == truth[j] for i, j in reviews)
-    deterministic = sum(r.deterministic is not None for r in results)
+    reasons = Counter((r.deterministic or "").split(" ")[0] for r in results if r.deterministic)
+    deterministic = ", ".join(f"{why} {n}" for why, n in sorted(reasons.items())) or "none"
     print(f"candidate pairs {len(pairs):,}: {len(pairs) / len(rows):.2f} per record on average, max "
           f"{max(per_record)}; keys skipped as blocks > {cfg.max_candidates}: {skipped}")
     print(f"blocking pair completeness {found / max(true_pairs, 1):.4f} ({found:,} of {true_pairs:,} true pairs "
           f"share a key)")
-    print(f"decisions: link {sum(r.decision == 'link' for r in results):,} (deterministic {deterministic}), "
-          f"review {len(reviews):,} ({review_true} of them true pairs), new {sum(r.decision == 'new' for r in results):,}")
+    links, new = sum(r.decision == "link" for r in results), sum(r.decision == "new" for r in results)
+    print(f"decisions: link {links:,} (deterministic: {deterministic}), review {len(reviews):,} ({review_true} of "
+          f"them true pairs), new {new:,}")
 
 
 if __name__ == "__main__":

@@ -90,21 +90,19 @@ NICKNAMES: dict[str, list[str]] = {
     "Matthew": ["Matt"], "Katharina": ["Kathi"], "Susanne": ["Susi"], "Jennifer": ["Jenny"], "David": ["Dave"],
     "Francesco": ["Franco"], "Alessandro": ["Sandro"], "Gabriele": ["Gabi"], "Wolfgang": ["Wolf"], "Luigi": ["Gigi"],
 }
-CITIES: dict[str, list[tuple[str, str]]] = {
-    "DE": [("Berlin", "10"), ("Hamburg", "22"), ("München", "80"), ("Köln", "50"), ("Frankfurt am Main", "60"),
-           ("Stuttgart", "70"), ("Düsseldorf", "40"), ("Leipzig", "04"), ("Dortmund", "44"), ("Essen", "45"),
-           ("Bremen", "28"), ("Dresden", "01"), ("Hannover", "30"), ("Nürnberg", "90"), ("Duisburg", "47"),
-           ("Wuppertal", "42"), ("Bielefeld", "33"), ("Bonn", "53"), ("Münster", "48"), ("Mannheim", "68"),
-           ("Karlsruhe", "76"), ("Augsburg", "86"), ("Wiesbaden", "65"), ("Freiburg", "79"), ("Kiel", "24")],
-    "FR": [("Paris", "75"), ("Lyon", "69"), ("Marseille", "13"), ("Toulouse", "31"), ("Nice", "06"),
-           ("Nantes", "44"), ("Strasbourg", "67"), ("Montpellier", "34"), ("Bordeaux", "33"), ("Lille", "59"),
-           ("Rennes", "35"), ("Reims", "51")],
-    "IT": [("Roma", "00"), ("Milano", "20"), ("Napoli", "80"), ("Torino", "10"), ("Palermo", "90"),
-           ("Genova", "16"), ("Bologna", "40"), ("Firenze", "50"), ("Bari", "70"), ("Verona", "37"),
-           ("Venezia", "30"), ("Padova", "35")],
-    "GB": [("London", "SW1A"), ("London", "E1"), ("London", "N1"), ("London", "W2"), ("London", "SE1"),
-           ("Manchester", "M1"), ("Birmingham", "B1"), ("Leeds", "LS1"), ("Glasgow", "G1"), ("Bristol", "BS1"),
-           ("Liverpool", "L1"), ("Edinburgh", "EH1"), ("Sheffield", "S1"), ("Cardiff", "CF1")],
+CITIES: dict[str, list[tuple[str, str]]] = {  # city and the start of its postal codes
+    country: [(c.replace("_", " "), code) for c, code in (item.split(":") for item in text.split())]
+    for country, text in {
+        "DE": "Berlin:10 Hamburg:22 München:80 Köln:50 Frankfurt_am_Main:60 Stuttgart:70 Düsseldorf:40 Leipzig:04 "
+              "Dortmund:44 Essen:45 Bremen:28 Dresden:01 Hannover:30 Nürnberg:90 Duisburg:47 Wuppertal:42 "
+              "Bielefeld:33 Bonn:53 Münster:48 Mannheim:68 Karlsruhe:76 Augsburg:86 Wiesbaden:65 Freiburg:79 Kiel:24",
+        "FR": "Paris:75 Lyon:69 Marseille:13 Toulouse:31 Nice:06 Nantes:44 Strasbourg:67 Montpellier:34 Bordeaux:33 "
+              "Lille:59 Rennes:35 Reims:51",
+        "IT": "Roma:00 Milano:20 Napoli:80 Torino:10 Palermo:90 Genova:16 Bologna:40 Firenze:50 Bari:70 Verona:37 "
+              "Venezia:30 Padova:35",
+        "GB": "London:SW1A London:E1 London:N1 London:W2 London:SE1 Manchester:M1 Birmingham:B1 Leeds:LS1 Glasgow:G1 "
+              "Bristol:BS1 Liverpool:L1 Edinburgh:EH1 Sheffield:S1 Cardiff:CF1",
+    }.items()
 }
 STREETS: dict[str, list[str]] = {
     "DE": _w("Hauptstraße Bahnhofstraße Gartenstraße Schulstraße Dorfstraße Lindenstraße Bergstraße Kirchstraße "
@@ -195,6 +193,12 @@ class Noise:
     })
 
 
+HARD = Noise(household=0.2, household_email=0.1, household_same_given=0.05, moved=0.12, moved_contact=0.5,
+             typo_given=0.06, typo_family=0.08, typo_street=0.08, typo_org=0.08, typo_email=0.02, swapped=0.04,
+             initial_only=0.03, dob_typo=0.04, missing_postal=0.06)
+"""About twice the default noise: more households, moves without contact details, typos."""
+
+
 @dataclass(frozen=True)
 class Entity:
     eid: str
@@ -238,7 +242,7 @@ def _address(rng: random.Random, country: str) -> dict[str, str]:
 def _phone(rng: random.Random, country: str, mobile: bool) -> str:
     """A national significant number of 9 to 11 digits."""
     spec = PHONE[country]
-    prefix = rng.choice(spec["mobile"] if mobile else spec["landline"])
+    prefix: str = rng.choice(spec["mobile"] if mobile else spec["landline"])
     return prefix + _digits(rng, rng.randint(*spec["length"]) - len(prefix))
 
 
@@ -361,14 +365,17 @@ def _street_line(e: Entity, address: dict[str, str], rng: random.Random, noise: 
 
 
 def _dob(dob: date, rng: random.Random) -> date:
-    """A keying error: day and month swapped, or one digit of the year or day mistyped."""
+    """A keying error: day and month swapped, or one digit of the year or of the day mistyped."""
     if dob.day <= 12 and dob.day != dob.month and rng.random() < 0.4:
         return date(dob.year, dob.day, dob.month)
-    if rng.random() < 0.5:
-        year = str(dob.year)
-        return date(int(year[:3] + rng.choice([d for d in "0123456789" if d != year[3]])), dob.month, min(dob.day, 28))
-    day = str(dob.day).zfill(2)
-    return date(dob.year, dob.month, max(1, min(28, int(day[0] + rng.choice([d for d in "0123456789" if d != day[1]])))))
+    text = dob.isoformat()
+    for _ in range(20):
+        i = rng.choice((2, 3, 8, 9))  # decade, year, day digits
+        try:
+            return date.fromisoformat(text[:i] + rng.choice([d for d in "0123456789" if d != text[i]]) + text[i + 1:])
+        except ValueError:
+            continue
+    return dob
 
 
 def _names(e: Entity, rng: random.Random, noise: Noise) -> tuple[str, str, str | None]:
@@ -427,7 +434,7 @@ def _contacts(e: Entity, source: str, rng: random.Random, noise: Noise, landline
     if e.mobile and rng.random() < has["mobile"]:
         phones.append({"type": "mobile", "number": phone_text(e.mobile, e.country, rng)})
     emails = []
-    if rng.random() < has["email"] or e.kind == "organisation" and rng.random() < 0.5:
+    if rng.random() < has["email"] or (e.kind == "organisation" and rng.random() < 0.5):
         email = e.email if rng.random() >= noise.typo_email else typo(e.email, rng)
         email = email.upper() if rng.random() < 0.1 else email.capitalize() if rng.random() < 0.2 else email
         emails.append({"type": "main", "address": rng.choice((email, f" {email}"))})

@@ -7,10 +7,10 @@ block stays small on a store of 100k customers: no key is built from one weak fi
 no "birth year"). A key whose block grows past ``MatchConfig.max_candidates`` is skipped by the caller.
 
 Keys are short strings, prefixed by their kind: ``e:`` e-mail, ``p:`` phone, ``n:`` national id, ``t:`` tax
-id, ``x:`` source record, ``gf:`` phonetic given + family (order-independent, so swapped names share it),
-``ny:`` phonetic name part + birth year, ``pf:`` postal code + phonetic family name, ``dp:`` birth date +
-postal code, ``a:`` postal code + street + house number, ``ac:`` the same with the city, ``o:`` country + phonetic org tokens, ``op:``
-postal code + phonetic first org token.
+id, ``x:`` source record, ``gf:`` given (nicknames mapped) + family name, order-independent so swapped names
+share it, ``ny:`` phonetic given or family name + birth year and month, ``pf:`` postal code + phonetic family
+name, ``dp:`` birth date + postal code, ``a:`` postal code + street + house number, ``ac:`` the same with the
+city, ``o:`` country + phonetic org tokens, ``op:`` postal code + phonetic first org token.
 """
 
 from __future__ import annotations
@@ -30,11 +30,12 @@ def _short(text: str) -> str:
 
 def _person_keys(f: Features, postals: list[str], keys: list[str]) -> None:
     sg, sf, dob = f["sx_given"], f["sx_family"], f["dob"]
-    if sg and sf:
-        keys.append("gf:" + "".join(sorted((sg, sf))))
+    given, family = f["gcanon"], f["family"].split(" ", 1)[0]
+    if given and family:
+        keys.append("gf:" + _short("|".join(sorted((given, family)))))
     if dob:
         for code in {sg, sf} - {""}:
-            keys.append(f"ny:{code}{dob[:4]}")
+            keys.append(f"ny:{code}{dob[:7]}")
     for code in postals:
         if sf:
             keys.append(f"pf:{code}|{sf}")

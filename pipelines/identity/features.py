@@ -17,7 +17,7 @@ from typing import Any, TypedDict
 
 import jellyfish
 
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
 PERSON = "person"
 ORGANISATION = "organisation"
 
@@ -50,9 +50,11 @@ class Features(TypedDict):
 # --- text normalisation -----------------------------------------------------------------------------------
 
 _FOLD = str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "æ": "ae", "Æ": "AE",
-                       "œ": "oe", "Œ": "OE", "ß": "ss", "þ": "th", "ı": "i", "'": "", "’": "", ".": ""})
+                       "œ": "oe", "Œ": "OE", "ß": "ss", "þ": "th", "\u0131": "i", "'": "", "\u2019": "", ".": ""})
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _NON_ALNUM_UPPER = re.compile(r"[^0-9A-Z]+")
+_NON_DIGITS = re.compile(r"\D+")
+_DIGRAPHS = re.compile(r"([aou])e")  # German umlauts spelled out (MUELLER): folded like the umlaut itself
 
 TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "herr", "frau", "hr", "fr", "m", "mme", "mlle",
                     "sig", "sigra", "dott", "ing", "dipl", "mag", "sr", "sra", "dhr", "mevr"})
@@ -82,21 +84,36 @@ STREET_WORDS: dict[str, str] = {
     "street": "st", "st": "st", "strasse": "str", "str": "str", "road": "rd", "rd": "rd", "avenue": "ave",
     "av": "ave", "ave": "ave", "boulevard": "bd", "blvd": "bd", "bd": "bd", "lane": "ln", "ln": "ln",
     "drive": "dr", "dr": "dr", "place": "pl", "pl": "pl", "platz": "pl", "square": "sq", "sq": "sq",
-    "court": "ct", "ct": "ct", "gasse": "g", "weg": "weg", "allee": "al", "piazza": "pza", "pza": "pza", "pzza": "pza", "corso": "cso", "cso": "cso",
+    "court": "ct", "ct": "ct", "gasse": "g", "weg": "weg", "allee": "al", "piazza": "pza", "pza": "pza",
+    "pzza": "pza", "corso": "cso", "cso": "cso",
     "viale": "vle", "vle": "vle", "via": "via", "rue": "rue", "route": "rte", "rte": "rte", "chemin": "ch",
     "ch": "ch", "straat": "str", "laan": "ln", "plein": "pl", "calle": "c", "c": "c", "north": "n", "south": "s",
     "east": "e", "west": "w", "saint": "st", "sankt": "st",
 }
-_STREET_SUFFIXES = (("strasse", "str"), ("straat", "str"), ("platz", "pl"), ("gasse", "g"), ("allee", "al"))
+_STREET_SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("strasse", "str"), ("straat", "str"), ("platz", "pl"), ("gasse", "g"), ("allee", "al"))
 
 
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
-    """Case-folded ASCII letters and digits, every other run of characters one space (dots just dropped)."""
+    """Case-folded ASCII letters and digits, every other run of characters one space (dots just dropped);
+    ae/oe/ue read as a/o/u, so MUELLER and Müller fold alike."""
     text = text.translate(_FOLD)
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return _NON_ALNUM.sub(" ", text.lower()).strip()
+    return _DIGRAPHS.sub(r"\1", _NON_ALNUM.sub(" ", text.lower())).strip()
+
+
+# the word tables in the form fold() gives their words; NICKNAMES_OF: canonical form -> its short forms
+TITLES = frozenset(fold(t) for t in TITLES)
+LEGAL_FORMS = frozenset(fold(t) for t in LEGAL_FORMS)
+NICKNAMES = {fold(k): fold(v) for k, v in NICKNAMES.items()}
+NICKNAMES_OF: dict[str, tuple[str, ...]] = {
+    canonical: tuple(short for short, full in NICKNAMES.items() if full == canonical)
+    for canonical in set(NICKNAMES.values())
+}
+STREET_WORDS = {fold(k): fold(v) for k, v in STREET_WORDS.items()}
+_STREET_SUFFIXES = tuple((fold(k), fold(v)) for k, v in _STREET_SUFFIXES)
 
 
 def _tokens(text: Any) -> list[str]:
@@ -110,12 +127,22 @@ def _drop(tokens: list[str], words: frozenset[str]) -> list[str]:
 
 def person_name(text: Any) -> str:
     """A person's name part normalised: folded, titles dropped (``"Dr. Hans-Peter"`` -> ``"hans peter"``)."""
+    return _person_name(text) if isinstance(text, str) else ""
+
+
+@lru_cache(maxsize=65536)
+def _person_name(text: str) -> str:
     return " ".join(_drop(_tokens(text), TITLES))
 
 
 def org_name(text: Any) -> str:
     """An organisation name without legal forms and joining words (``"Müller Bau GmbH & Co. KG"`` ->
     ``"muller bau"``)."""
+    return _org_name(text) if isinstance(text, str) else ""
+
+
+@lru_cache(maxsize=65536)
+def _org_name(text: str) -> str:
     return " ".join(_drop(_tokens(text), LEGAL_FORMS))
 
 
@@ -128,6 +155,11 @@ def phonetic(token: str) -> str:
 def street(text: Any) -> str:
     """An address line normalised: folded, street words abbreviated (``"Hauptstraße 12"`` -> ``"hauptstr 12"``,
     ``"12 Baker Street"`` -> ``"12 baker st"``)."""
+    return _street(text) if isinstance(text, str) else ""
+
+
+@lru_cache(maxsize=65536)
+def _street(text: str) -> str:
     out: list[str] = []
     for token in _tokens(text):
         short = STREET_WORDS.get(token)
@@ -140,9 +172,10 @@ def street(text: Any) -> str:
     return " ".join(out)
 
 
+@lru_cache(maxsize=65536)
 def house_number(line: str) -> str:
     """The tokens of a normalised address line that hold digits (``"hauptstr 12 a"`` -> ``"12"``)."""
-    return " ".join(t for t in line.split() if not t.isalpha())
+    return " ".join([t for t in line.split() if not t.isalpha()])
 
 
 def postal(text: Any) -> str:
@@ -159,7 +192,7 @@ def postal(text: Any) -> str:
 
 def phone_digits(text: Any, keep: int = 9) -> str:
     """The last ``keep`` digits of a phone number ("" when it has fewer than 6 digits)."""
-    digits = "".join(c for c in str(text) if c.isdigit()) if text else ""
+    digits = _NON_DIGITS.sub("", text) if isinstance(text, str) else ""
     return digits[-keep:] if len(digits) >= 6 else ""
 
 
@@ -169,7 +202,7 @@ def identifier(text: Any, *, drop_country: bool = False) -> str:
     if not isinstance(text, str):
         return ""
     ident = _NON_ALNUM_UPPER.sub("", text.upper())
-    if drop_country and len(ident) > 4 and ident[:2].isalpha() and ident[2:].isdigit():
+    if drop_country and len(ident) >= 8 and ident[:2].isalpha() and ident[2:].isdigit():
         ident = ident[2:]
     return ident
 
@@ -191,7 +224,9 @@ def iso_date(value: Any) -> str:
 
 def _items(customer: Mapping[str, Any], name: str) -> Iterable[Mapping[str, Any]]:
     value = customer.get(name)
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, (list, tuple)) else []
+    if not value or not isinstance(value, (list, tuple)):
+        return ()
+    return [v for v in value if type(v) is dict or isinstance(v, Mapping)]
 
 
 def _addresses(customer: Mapping[str, Any]) -> tuple[list[list[str]], str]:
@@ -234,7 +269,8 @@ def features(customer: Mapping[str, Any], source: str | None = None, key: str | 
     return Features(
         v=FEATURES_VERSION, kind=kind, given=given, given1=given1, gcanon=NICKNAMES.get(given1, given1),
         family=family, org=org, tokens=org_tokens if kind == ORGANISATION else (given + " " + family).split(),
-        sx_given=phonetic(NICKNAMES.get(given1, given1)), sx_family=phonetic(family1), sx_org=[phonetic(t) for t in org_tokens[:3]],
+        sx_given=phonetic(NICKNAMES.get(given1, given1)), sx_family=phonetic(family1),
+        sx_org=[phonetic(t) for t in org_tokens[:3]],
         dob=iso_date(customer.get("birth_date")), emails=emails, phones=phones, addrs=addrs, country=country,
         nid=identifier(customer.get("national_id")), tax=identifier(customer.get("tax_id"), drop_country=True),
         ref=f"{source}/{key}" if source and key is not None else "", xrefs=xrefs,

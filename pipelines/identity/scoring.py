@@ -1,4 +1,4 @@
-"""Pairwise comparison of two customers' :class:`Features` (Fellegi–Sunter style).
+"""Pairwise comparison of two customers' :class:`Features` (Fellegi-Sunter style).
 
 Each field is compared to one agreement level (exact, fuzzy, ..., disagree; a missing side gives nothing) and
 the level's log2 likelihood weight from :class:`MatchConfig` is added to the total. Person names are compared
@@ -17,12 +17,11 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from pipelines.identity.config import MatchConfig
-from pipelines.identity.features import NICKNAMES, Features
+from pipelines.identity.features import NICKNAMES, NICKNAMES_OF, Features
 
 Decision = Literal["link", "review", "new"]
-FUZZY_NAME = 0.92  # Jaro-Winkler from which two different name spellings count as a typo
-FUZZY_STREET = 0.9
-FUZZY_ORG = 90.0  # rapidfuzz token_sort_ratio
+FUZZY_STREET = 0.9  # Jaro-Winkler of two street lines (same house number, same area) that count as one
+FUZZY_ORG = 90.0  # rapidfuzz ratio / token_sort_ratio of two organisation names that count as one
 _jw = JaroWinkler.similarity
 _osa = OSA.distance
 
@@ -48,28 +47,54 @@ def given_level(g: str, g1: str, gc: str, h: str, h1: str, hc: str) -> str:
         return "nickname"
     if len(g1) == 1 or len(h1) == 1:
         return "initial" if g1[0] == h1[0] else "disagree"
-    if f" {h1} " in f" {g} " or f" {g1} " in f" {h} ":
-        return "fuzzy"  # a second given name used as the first
-    if similar(g1, h1) and not gendered(g1, h1):
+    if (" " in g or " " in h) and _shared_token(g, h):
+        return "fuzzy"  # a second given name used as the first, or in both
+    if gendered(g1, h1):
+        return "disagree"
+    if similar(g1, h1):
         return "fuzzy"
-    if (gc != g1 or hc != h1) and not gendered(g1, h1) and (similar(gc, hc) or similar(gc, h1) or similar(g1, hc)):
-        return "nickname"  # a nickname against a mistyped full name (mike / michale)
+    if _similar_nickname(g1, gc, h1, hc):
+        return "nickname"
     return "disagree"
 
 
+def _shared_token(g: str, h: str) -> bool:
+    return any(len(t) > 2 for t in set(g.split()).intersection(h.split()))
+
+
+def _similar_nickname(g1: str, gc: str, h1: str, hc: str) -> bool:
+    """A mistyped nickname or full name: mike / michale, mkie / michael, mat / matthew."""
+    if gendered(gc, hc):
+        return False
+    if (gc != g1 or hc != h1) and (similar(gc, hc) or similar(gc, h1) or similar(g1, hc)):
+        return True
+    return any(similar(g1, nick) for nick in NICKNAMES_OF.get(hc, ())) or \
+        any(similar(h1, nick) for nick in NICKNAMES_OF.get(gc, ()))
+
+
 def similar(x: str, y: str) -> bool:
-    """A likely typo: one edit (adjacent transposition included) in names of 4+ letters, two in names of 7+,
-    or Jaro-Winkler >= FUZZY_NAME."""
+    """A likely typo: one edit (adjacent transposition included) in names of 4+ letters (a dropped, added or
+    swapped letter for 3), two in names of 7+. (Jaro-Winkler was tried and dropped: it rates sibling names
+    like martine/marie as close as typos.)"""
     shorter = min(len(x), len(y))
-    edits = 2 if shorter >= 7 else 1 if shorter >= 4 else 0
-    return bool(edits and _osa(x, y, score_cutoff=edits) <= edits) or _jw(x, y, score_cutoff=FUZZY_NAME) > 0
+    edits = 2 if shorter >= 7 else 1 if shorter >= 4 or (shorter == 3 and (len(x) != len(y) or _anagram(x, y))) else 0
+    return bool(edits) and _osa(x, y, score_cutoff=edits) <= edits
+
+
+def _anagram(x: str, y: str) -> bool:
+    return sorted(x) == sorted(y)
 
 
 _MALE_ENDINGS = ("", "o", "i", "e", "s", "us", "as")
+_FEMALE_SUFFIXES = ("a", "e", "ie", "ine", "ina", "le", "ne", "ette")
 
 
 def gendered(x: str, y: str) -> bool:
-    """The male and female form of one name (giovanni/giovanna, jan/jana, andreas/andrea): two people."""
+    """The male and female form of one name: two people, not a typo (giovanni/giovanna, andreas/andrea,
+    jan/jana, stefan/stefanie, michel/michelle)."""
+    short, long = (x, y) if len(x) <= len(y) else (y, x)
+    if len(short) >= 3 and long.startswith(short) and long[len(short):] in _FEMALE_SUFFIXES:
+        return True
     if x.endswith("a") == y.endswith("a"):
         return False
     female, other = (x, y) if x.endswith("a") else (y, x)
@@ -90,19 +115,24 @@ def family_level(f: str, h: str) -> str:
 
 
 def dob_level(a: str, b: str) -> str:
+    """Birth dates (ISO): equal, ``partial`` for a keying error (day and month swapped, one mistyped digit,
+    the year off by one), else disagree."""
     if not a or not b:
         return ""
     if a == b:
         return "exact"
     ay, am, ad, by, bm, bd = a[:4], a[5:7], a[8:10], b[:4], b[5:7], b[8:10]
     if ay == by and am == bd and ad == bm:
-        return "partial"  # day and month swapped
-    same = (ay == by) + (am == bm) + (ad == bd)
-    if same == 2:
-        x, y = (ay, by) if ay != by else (am, bm) if am != bm else (ad, bd)
-        if sum(c != d for c, d in zip(x, y, strict=True)) == 1 or (x is ay and abs(int(ay) - int(by)) == 1):
-            return "partial"  # one mistyped digit, or the year off by one (1949 / 1950)
+        return "partial"
+    if am == bm and ad == bd:
+        return "partial" if _one_digit(ay, by) or abs(int(ay) - int(by)) == 1 else "disagree"
+    if ay == by and (am == bm or ad == bd):
+        return "partial" if _one_digit(am, bm) or _one_digit(ad, bd) else "disagree"
     return "disagree"
+
+
+def _one_digit(x: str, y: str) -> bool:
+    return sum(c != d for c, d in zip(x, y, strict=True)) == 1
 
 
 def overlap_level(a: list[str], b: list[str]) -> str:
@@ -122,11 +152,16 @@ def address_level(a: list[list[str]], b: list[list[str]]) -> str:
                 continue
             if la and la == lb:
                 return "exact"
-            if la and lb and na == nb and _jw(la, lb, score_cutoff=FUZZY_STREET):
+            if la and lb and na == nb and similar_street(la, lb):
                 best = "fuzzy"
             elif best == "disagree":
                 best = "area"
     return best
+
+
+def similar_street(a: str, b: str) -> bool:
+    """Street lines with one house number that differ by a typo or an unknown abbreviation."""
+    return _jw(a, b, score_cutoff=FUZZY_STREET) > 0 or fuzz.token_set_ratio(a, b, score_cutoff=FUZZY_ORG) > 0
 
 
 def org_level(a: str, b: str) -> str:
@@ -173,22 +208,47 @@ def _deterministic(a: Features, b: Features, contrib: dict[str, float], w: dict[
     return reason
 
 
+def _names_as_given(x: str, y: str) -> str:
+    x1, y1 = x.split(" ", 1)[0], y.split(" ", 1)[0]
+    return given_level(x, x1, NICKNAMES.get(x1, x1), y, y1, NICKNAMES.get(y1, y1))
+
+
+def _crosswise(a: Features, b: Features, w: dict[str, float]) -> tuple[str, str, float]:
+    """Given and family levels reading one record's names swapped. Which crosswise pair holds the given names
+    is unknown: when one pair is equal and the other not, the unequal one is read as given names (nicknames,
+    initials and male/female forms live there); otherwise the better reading counts, a disagreeing pair taken
+    for the given names (so the household cap applies)."""
+    one, two = (a["given"], b["family"]), (a["family"], b["given"])
+    if (one[0] == one[1]) != (two[0] == two[1]):
+        readings = [(two, one) if one[0] == one[1] else (one, two)]
+    else:
+        readings = [(one, two), (two, one)]
+    options = []
+    for given_pair, family_pair in readings:
+        g, f = _names_as_given(*given_pair), family_level(*family_pair)
+        total = (w[f"given.{g}"] if g else 0.0) + (w[f"family.{f}"] if f else 0.0)
+        options.append((f != "disagree", total, g, f))
+    _, total, g, f = max(options)
+    return g, f, total
+
+
+def _may_cross(a: Features, b: Features) -> bool:
+    """Cheap test whether a swapped reading could agree anywhere (same initial or sound crosswise)."""
+    ag, af, bg, bf = a["given1"][:1], a["family"][:1], b["given1"][:1], b["family"][:1]
+    return bool((ag and ag == bf) or (af and af == bg) or (a["sx_given"] and a["sx_given"] == b["sx_family"])
+                or (a["sx_family"] and a["sx_family"] == b["sx_given"]))
+
+
 def _person_names(a: Features, b: Features, contrib: dict[str, float], w: dict[str, float],
                   notes: list[str]) -> None:
     g = given_level(a["given"], a["given1"], a["gcanon"], b["given"], b["given1"], b["gcanon"])
     f = family_level(a["family"], b["family"])
-    if g == "exact" and f == "exact":
-        _add(contrib, w, "given", g)
-        _add(contrib, w, "family", f)
-        return
-    direct = (w[f"given.{g}"] if g else 0.0) + (w[f"family.{f}"] if f else 0.0)
-    af1 = a["family"].split(" ", 1)[0]  # read a swapped: its family field holds the given name and v.v.
-    sg = given_level(a["family"], af1, NICKNAMES.get(af1, af1), b["given"], b["given1"], b["gcanon"])
-    sf = family_level(a["given"], b["family"])
-    swapped = (w[f"given.{sg}"] if sg else 0.0) + (w[f"family.{sf}"] if sf else 0.0)
-    if swapped > direct:
-        g, f = sg, sf
-        notes.append("given and family names swapped")
+    if (g == "disagree" or f == "disagree") and _may_cross(a, b):
+        direct = (w[f"given.{g}"] if g else 0.0) + (w[f"family.{f}"] if f else 0.0)
+        sg, sf, swapped = _crosswise(a, b, w)
+        if swapped > direct:
+            g, f = sg, sf
+            notes.append("given and family names swapped")
     _add(contrib, w, "given", g)
     _add(contrib, w, "family", f)
 
@@ -210,7 +270,7 @@ def _decide(total: float, deterministic: str | None, cfg: MatchConfig) -> Decisi
 
 def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
     """How likely ``a`` and ``b`` describe the same customer, field by field, and what to do about it."""
-    w = cfg.table()
+    w = cfg.table
     contrib: dict[str, float] = {}
     notes: list[str] = []
     deterministic = _deterministic(a, b, contrib, w, notes)

@@ -1,0 +1,174 @@
+"""Pairwise scoring: levels, swapped names, households, deterministic ids, decisions and the config."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from pipelines.identity import Features, MatchConfig, explain, features, score
+from pipelines.identity.scoring import dob_level, family_level, given_level, org_level
+
+CFG = MatchConfig()
+HOME = {"line1": "Hauptstraße 12", "postal_code": "80331", "city": "München", "country": "DE"}
+
+
+def person(given: str | None, family: str | None, dob: date | None = None, *, address: dict[str, str] | None = None,
+           phone: str | None = None, email: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {"kind": "person", "given_name": given, "family_name": family, "birth_date": dob,
+            "addresses": [address] if address else [], "phones": [{"number": phone}] if phone else [],
+            "emails": [{"address": email}] if email else [], **extra}
+
+
+def f(record: dict[str, Any], source: str | None = None, key: str | None = None) -> Features:
+    return features(record, source, key)
+
+
+def test_same_person_in_two_formats_links() -> None:
+    a = f(person("Hans", "Müller", date(1970, 3, 4), address=HOME, phone="+49 89 1234567"))
+    b = f(person("HANS", "MUELLER", date(1970, 3, 4), phone="089/1234567",
+                 address={"line1": "HAUPTSTR. 12", "postal_code": "80331", "city": "MUENCHEN", "country": "DE"}))
+    result = score(a, b, CFG)
+    assert result.decision == "link"
+    assert result.deterministic is None
+    assert {"given.exact", "family.exact", "dob.exact", "phone.agree", "address.exact"} <= set(result.contributions)
+
+
+def test_swapped_given_and_family_names_score_high_and_say_so() -> None:
+    a = f(person("Anna", "Schmidt", date(1980, 5, 6), address=HOME))
+    b = f(person("Schmidt", "Anna", date(1980, 5, 6), address=HOME))
+    result = score(a, b, CFG)
+    assert result.decision == "link"
+    assert result.contributions["given.exact"] > 0 and result.contributions["family.exact"] > 0
+    assert any("swapped" in note for note in result.notes)
+    assert result.total == score(a, a, CFG).total  # as strong as reading the names the right way round
+
+
+def test_typo_in_the_family_name_still_links() -> None:
+    a = f(person("Claudia", "Zimmermann", date(1952, 9, 16), address=HOME))
+    b = f(person("Claudia", "Zimermann", date(1952, 9, 16), address=HOME))
+    result = score(a, b, CFG)
+    assert "family.fuzzy" in result.contributions
+    assert result.decision == "link"
+
+
+def test_shared_family_address_with_different_given_name_and_dob_is_not_a_link() -> None:
+    home = {"address": HOME, "phone": "089 1234567", "email": "familie.mueller@web.de"}
+    father = f(person("Thomas", "Müller", date(1961, 2, 3), **home))
+    daughter = f(person("Julia", "Müller", date(1993, 7, 8), **home))
+    result = score(father, daughter, CFG)
+    assert result.decision == "new"
+    assert result.total < CFG.review
+    assert "household.cap" in result.contributions
+    no_dob = score(f(person("Thomas", "Müller", **home)), f(person("Julia", "Müller", **home)), CFG)
+    assert no_dob.decision != "link"  # the given name alone keeps them apart
+
+
+def test_same_name_same_address_but_different_birth_dates_is_not_a_link() -> None:
+    senior = f(person("Peter", "Schmidt", date(1950, 1, 1), address=HOME, phone="089 1234567"))
+    junior = f(person("Peter", "Schmidt", date(1982, 6, 30), address=HOME, phone="089 1234567"))
+    assert score(senior, junior, CFG).decision != "link"
+
+
+def test_male_and_female_forms_of_a_name_are_different_people() -> None:
+    assert given_level("giovanni", "giovanni", "giovanni", "giovanna", "giovanna", "giovanna") == "disagree"
+    assert given_level("andreas", "andreas", "andrew", "andrea", "andrea", "andrea") == "disagree"
+    assert given_level("brigitte", "brigitte", "brigitte", "brggitte", "brggitte", "brggitte") == "fuzzy"
+
+
+def test_nicknames_and_initials() -> None:
+    bill, william = f(person("Bill", "Smith")), f(person("William", "Smith"))
+    assert given_level(bill["given"], bill["given1"], bill["gcanon"],
+                       william["given"], william["given1"], william["gcanon"]) == "nickname"
+    assert given_level("j", "j", "j", "james", "james", "james") == "initial"
+    assert given_level("hans peter", "hans", "johannes", "peter", "peter", "peter") == "fuzzy"
+
+
+def test_family_and_dob_levels() -> None:
+    assert family_level("meyer schulz", "meyer") == "fuzzy"
+    assert family_level("muller", "schmidt") == "disagree"
+    assert family_level("", "schmidt") == ""
+    assert dob_level("1970-03-04", "1970-04-03") == "partial"  # day and month swapped
+    assert dob_level("1949-12-25", "1950-12-25") == "partial"
+    assert dob_level("1970-03-04", "1975-08-21") == "disagree"
+    assert dob_level("", "1975-08-21") == ""
+
+
+def test_organisations_match_without_legal_forms() -> None:
+    a = f({"kind": "organisation", "org_name": "Müller Bau GmbH", "addresses": [HOME],
+           "phones": [{"number": "0891111111"}]})
+    b = f({"kind": "organisation", "org_name": "MUELLER BAU G.M.B.H.", "addresses": [HOME]})
+    assert score(a, b, CFG).decision == "link"
+    assert org_level("muller bau", "muller transporte") == "disagree"
+    assert org_level("muller mztallbau", "muller metallbau") == "fuzzy"
+
+
+def test_person_and_organisation_never_link_on_names() -> None:
+    a = f(person("Anna", "Rossi", address=HOME))
+    b = f({"kind": "organisation", "org_name": "Anna Rossi", "addresses": [HOME]})
+    result = score(a, b, CFG)
+    assert result.decision == "new" and "kind.disagree" in result.contributions
+
+
+def test_shared_xref_is_a_deterministic_link() -> None:
+    a = f(person("Anna", "Rossi"), "ibmi", "0042")
+    b = f(person("Maria", "Bianchi", xrefs=[{"source": "ibmi", "key": "0042"}]), "oracle", "C-9")
+    for x, y in ((a, b), (b, a)):
+        result = score(x, y, CFG)
+        assert result.decision == "link"
+        assert result.deterministic == "xref ibmi/0042"
+    third = f(person("A", "R", xrefs=[{"source": "ibmi", "key": "0042"}]), "sqlserver", "7")
+    assert score(b, third, CFG).deterministic == "xref ibmi/0042"  # both point at the same record
+
+
+def test_equal_national_or_tax_id_is_a_deterministic_link() -> None:
+    a = f(person("Anna", "Rossi", national_id="RSSNNA80A41H501U"))
+    b = f(person("A.", "Rossi-Bianchi", national_id="rssnna80a41h501u"))
+    assert score(a, b, CFG).deterministic == "national_id"
+    org_a = f({"kind": "organisation", "org_name": "Acme Ltd", "tax_id": "GB123456789"})
+    org_b = f({"kind": "organisation", "org_name": "Totally Different", "tax_id": "123 456 789"})
+    assert score(org_a, org_b, CFG).decision == "link"
+
+
+def test_conflicting_national_ids_keep_look_alikes_apart() -> None:
+    details = {"address": HOME, "phone": "089 1234567"}
+    a = f(person("Anna", "Rossi", date(1980, 1, 2), national_id="111", **details))
+    b = f(person("Anna", "Rossi", date(1980, 1, 2), national_id="222", **details))
+    result = score(a, b, CFG)
+    assert result.contributions["national_id.conflict"] < -20
+    assert result.decision == "new"
+    assert result.deterministic is None
+    assert score(a, f(person("Anna", "Rossi", date(1980, 1, 2), **details)), CFG).decision == "link"
+
+
+def test_explain_lists_every_contribution_and_note() -> None:
+    a = f(person("Anna", "Schmidt", date(1980, 5, 6), address=HOME))
+    b = f(person("Schmidt", "Anna", date(1980, 5, 6), address=HOME))
+    result = score(a, b, CFG)
+    text = explain(result)
+    assert text.splitlines()[0].startswith("link (total +")
+    for name in result.contributions:
+        assert name in text
+    assert "note: given and family names swapped" in text
+
+
+def test_weight_overrides_and_thresholds_change_the_decision() -> None:
+    a = f(person("Anna", "Rossi", address=HOME))
+    b = f(person("Anna", "Rossi", address=HOME))
+    assert score(a, b, CFG).decision == "link"
+    strict = MatchConfig(link=20, review=15)
+    assert score(a, b, strict).decision == "new"
+    heavy = MatchConfig(weights={"address.exact": 12.0})
+    assert score(a, b, heavy).total == score(a, b, CFG).total + 12.0 - CFG.weight("address.exact")
+
+
+def test_config_rejects_bad_thresholds_and_unknown_weights() -> None:
+    with pytest.raises(ValidationError, match="review threshold must be below"):
+        MatchConfig(link=5, review=6)
+    with pytest.raises(ValidationError, match=r"did you mean 'dob\.exact'"):
+        MatchConfig(weights={"dob.exat": 1.0})
+    with pytest.raises(ValidationError, match="did you mean 'max_candidates'"):
+        MatchConfig.model_validate({"max_candidate": 10})
+    assert CFG.review < CFG.link
