@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic_core import ErrorDetails
 
+from pipelines.yaml_text import mapping_noting_duplicates
 from schemas.errors import ConfigError
 
 Loc = tuple[str | int, ...]
@@ -145,21 +146,7 @@ class _Loader(yaml.SafeLoader):
     duplicates: list[str]
 
 
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if not isinstance(key, str | int | float | bool):
-            continue  # unhashable keys: construct_mapping reports them
-        if key in seen:
-            mark = key_node.start_mark
-            loader.duplicates.append(f"line {mark.line + 1}, column {mark.column + 1}: duplicate key '{key}'")
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping_noting_duplicates)
 
 
 def parse_yaml(text: str, source_name: str) -> Any:

@@ -24,6 +24,7 @@ from pydantic import Field, field_validator
 from pipelines.expr import Expr, ExprEvalError, compile_expr
 from pipelines.problems import did_you_mean, join, validate
 from pipelines.transforms import text_of
+from pipelines.transforms_values import check_regex
 from schemas.canonical import entity_schema
 from schemas.settings import ConfigModel
 
@@ -122,14 +123,7 @@ class PatternConfig(_RuleConfig):
     field: str
     regex: str
 
-    @field_validator("regex")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"bad regular expression: {exc}") from None
-        return value
+    _compiles = field_validator("regex")(classmethod(lambda cls, value: check_regex(value)))
 
 
 class RangeConfig(_RuleConfig):

@@ -25,7 +25,7 @@ from pipelines import transforms_values as values
 from pipelines.names import name_case, split_name
 from pipelines.problems import did_you_mean, join, validate
 from pipelines.transforms_contact import country_code, email_address, phone_e164
-from pipelines.transforms_values import Bad, blank, text_of
+from pipelines.transforms_values import Bad, blank, check_regex, text_of
 from schemas.settings import ConfigModel
 
 __all__ = ["TRANSFORMS", "Bad", "Chain", "TransformError", "build_chain", "build_transform", "text_of"]
@@ -90,14 +90,7 @@ class RegexReplaceParams(ConfigModel):
     repl: str = ""
     ignore_case: bool = False
 
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"bad regular expression: {exc}") from None
-        return value
+    _compiles = field_validator("pattern")(classmethod(lambda cls, value: check_regex(value)))
 
 
 class LengthParams(ConfigModel):

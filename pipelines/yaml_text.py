@@ -28,21 +28,23 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[
                               list("-+0123456789"))
 
 
-def _mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
+def mapping_noting_duplicates(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
+    """A YAML mapping constructor that records duplicate keys in ``loader.duplicates`` (a list of str)."""
     loader.flatten_mapping(node)
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
-        if not isinstance(key, (str, int, float, bool)):
+        if not isinstance(key, str | int | float | bool):
             continue  # unhashable keys: construct_mapping reports them
         if key in seen:
             mark = key_node.start_mark
             loader.duplicates.append(f"line {mark.line + 1}, column {mark.column + 1}: duplicate key '{key}'")
         seen.add(key)
-    return loader.construct_mapping(node)
+    mapping: dict[Any, Any] = loader.construct_mapping(node)
+    return mapping
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping_noting_duplicates)
 
 
 def _decimal(loader: _Loader, node: yaml.ScalarNode) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +48,7 @@ class WorkerStatus:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class _Loop:
+class _Loop(ABC):
     """A consumer-group loop with backoff; subclasses implement :meth:`handle`."""
 
     name = "pipeline"
@@ -64,10 +65,11 @@ class _Loop:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @abstractmethod
     def handle(self, messages: list[Message]) -> None:
-        raise NotImplementedError  # pragma: no cover - abstract
+        """Process one polled batch; return only when its outputs are acknowledged."""
 
-    def idle(self) -> None:
+    def idle(self) -> None:  # noqa: B027 - optional hook
         """Called after every poll (also an empty one)."""
 
     def start(self) -> None:

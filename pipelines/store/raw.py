@@ -75,4 +75,4 @@ def raw(conn: Connection) -> Raw:
     runner = conn.info.get("crmhub.raw")
     if runner is None:
         runner = conn.info["crmhub.raw"] = Raw(conn)
-    return runner  # type: ignore[no-any-return]
+    return runner  # type: ignore[no-any-return,unused-ignore]
