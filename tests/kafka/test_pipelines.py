@@ -134,13 +134,18 @@ def test_source_change_flows_to_golden_record_changes_and_alerts(kafka_broker: L
         hub.stop()
 
     # replay: new consumer groups read every src and canon event again; the store skips them all
-    hub = Hub(validate_config_text(_config(kafka_broker, tmp_path, source, f"g2{tag}", port, tag)),
+    # (a fresh registry port: the first one may still be held; the schemas come from the same _schemas topic)
+    hub = Hub(validate_config_text(_config(kafka_broker, tmp_path, source, f"g2{tag}", free_port(), tag)),
               frozenset({"registry", "pipelines"}))
     hub.start()
     try:
         unify = hub.workers[1]
         canon = hub.workers[0]
-        wait_for(lambda: canon.status.messages >= 7 and unify.status.messages >= 12, 60)
+        def replayed() -> bool:
+            for w in (canon, unify):
+                assert w.status.state != "FAILED", f"{w.name} failed: {w.status.last_error}"
+            return canon.status.messages >= 7 and unify.status.messages >= 12
+        wait_for(replayed, 90)
         wait_for(lambda: canon.status.batches > 0 and unify.status.state == "RUNNING", 10)
         out.poll()
         out.poll()
