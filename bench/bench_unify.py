@@ -15,7 +15,9 @@ Usage: ``.venv/bin/python bench/bench_unify.py [--entities 6000] [--preload 1000
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import pstats
 import random
 import sqlite3
 import sys
@@ -92,7 +94,7 @@ def preload(store: Store, rows: list[tuple[str, str, dict[str, object], str]]) -
                                                         1, 1, 1), is_new=True)
 
 
-def incremental(n_preload: int, n_new: int, seed: int, batch: int, folder: Path) -> None:
+def incremental(n_preload: int, n_new: int, seed: int, batch: int, folder: Path, profile: bool = False) -> None:
     rows = generate(n_preload, seed)  # about 1.6 records per customer: take one source's records
     rng = random.Random(seed)
     first = [r for r in rows if r[0] == "ibmi"]
@@ -108,11 +110,16 @@ def incremental(n_preload: int, n_new: int, seed: int, batch: int, folder: Path)
     print(f"incremental: preloaded {len(base):,} golden records in {time.perf_counter() - started:.1f} s")
     unifier = Unifier(store)
     events = events_for(new_rows, 1_800_000_000_000)
+    profiler = cProfile.Profile() if profile else None
     started = time.perf_counter()
-    merges = 0
+    if profiler:
+        profiler.enable()
     for i in range(0, len(events), batch):
-        merges += unifier.apply(events[i:i + batch]).golden_changed
+        unifier.apply(events[i:i + batch])
     elapsed = time.perf_counter() - started
+    if profiler:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
     raw = sqlite3.connect(folder / "raw.db")
     raw.execute("CREATE TABLE r (source TEXT, key TEXT, data TEXT, PRIMARY KEY (source, key))")
     raw_started = time.perf_counter()
@@ -136,12 +143,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip", choices=["quality", "incremental"], action="append", default=[])
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the incremental part")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if "quality" not in args.skip:
             quality(args.entities, args.seed, args.batch, Path(tmp))
         if "incremental" not in args.skip:
-            incremental(args.preload, args.incremental, args.seed + 1, args.batch, Path(tmp))
+            incremental(args.preload, args.incremental, args.seed + 1, args.batch, Path(tmp), args.profile)
 
 
 if __name__ == "__main__":

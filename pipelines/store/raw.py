@@ -10,12 +10,12 @@ string (SQLite) or an already decoded value (PostgreSQL ``json``).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 
 _PARAM = re.compile(r"(?<!:):([A-Za-z_][A-Za-z0-9_]*)")
@@ -26,12 +26,18 @@ def _pyformat(sql: str) -> str:
     return _PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
-def jdump(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"), default=str)
+_SORTED = orjson.OPT_NON_STR_KEYS | orjson.OPT_SORT_KEYS
+
+
+def jdump(value: Any, *, sort: bool = False) -> str | None:
+    """Compact JSON text (``sort``: with sorted keys, for values compared as text); unknown types as ``str``."""
+    if value is None:
+        return None
+    return orjson.dumps(value, default=str, option=_SORTED if sort else orjson.OPT_NON_STR_KEYS).decode()
 
 
 def jload(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str | bytes) else value
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
 def in_params(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -195,16 +194,14 @@ def golden_of_refs(conn: Connection, refs: Collection[tuple[str, str]]) -> dict[
 # --- outbox -----------------------------------------------------------------------------------------------------------
 
 def add_outbox(conn: Connection, records: Iterable[tuple[str, str | None, Any]]) -> int:
-    rows = [{"topic": t, "key": k, "value": None if v is None else json.dumps(v, sort_keys=True, default=str)}
-            for t, k, v in records]
-    if rows:
-        conn.execute(insert(outbox), rows)
+    rows = [{"t": t, "k": k, "v": jdump(v)} for t, k, v in records]
+    raw(conn).many("INSERT INTO outbox (topic, key, value) VALUES (:t, :k, :v)", rows)
     return len(rows)
 
 
 def read_outbox(conn: Connection, limit: int = 5000) -> list[tuple[int, str, str | None, Any]]:
     q = select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value).order_by(outbox.c.id).limit(limit)
-    return [(i, t, k, None if v is None else json.loads(v)) for i, t, k, v in conn.execute(q)]
+    return [(i, t, k, jload(v)) for i, t, k, v in conn.execute(q)]
 
 
 def delete_outbox(conn: Connection, up_to_id: int) -> None:

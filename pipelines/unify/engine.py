@@ -11,7 +11,6 @@ so replaying a topic leaves store and topics unchanged.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from pipelines.identity import features
 from pipelines.store import records as rec
 from pipelines.store import views
 from pipelines.store.engine import Store
+from pipelines.store.raw import jdump
 from pipelines.survivorship import Member, diff, survive
 from pipelines.unify.config import UnifyConfig
 from pipelines.unify.resolver import Reclustered, record_block_keys, resolve
@@ -300,5 +300,5 @@ class Unifier:
 
 
 def _enc(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+    return jdump(value, sort=True)
 

@@ -20,7 +20,7 @@ from hub.registry.client import RegistryClient
 from hub.registry.serde import AvroSerde
 from hub.runtime.hub import Hub
 from schemas.unified import ALERTS_TOPIC, CHANGES_TOPIC, UNIFIED_TOPIC
-from tests.kafka.helpers import wait_for
+from tests.kafka.helpers import thread_stacks, wait_for
 
 pytestmark = pytest.mark.kafka
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,7 +145,7 @@ def test_source_change_flows_to_golden_record_changes_and_alerts(kafka_broker: L
             for w in (canon, unify):
                 assert w.status.state != "FAILED", f"{w.name} failed: {w.status.last_error}"
             return canon.status.messages >= 7 and unify.status.messages >= 12
-        wait_for(replayed, 90)
+        wait_for(replayed, 90, lambda: f"{ {w.name: w.status for w in (canon, unify)} }\n{thread_stacks()}")
         wait_for(lambda: canon.status.batches > 0 and unify.status.state == "RUNNING", 10)
         out.poll()
         out.poll()
