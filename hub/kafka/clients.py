@@ -131,6 +131,7 @@ class Consumer:
             "max_poll_records": 1000,
             **overrides,
         }
+        self._group_id = group_id
         try:
             self._consumer = KafkaConsumer(**config)
         except Exception as exc:
@@ -173,6 +174,26 @@ class Consumer:
 
     def position(self, topic: str, partition: int) -> int:
         return int(self._consumer.position(TopicPartition(topic, partition)))
+
+    def stalled(self, timeout_ms: int = 10_000) -> bool:
+        """For a caller whose polls stayed empty a while: True if the client lost its group coordinator, or
+        holds partitions with records it has not fetched. Either means a wedged client, which a new consumer
+        fixes; a quiet topic, or a member left without partitions in a large group, is not stalled."""
+        try:
+            coordinator = getattr(self._consumer, "_coordinator", None)  # kafka-python keeps no public flag
+            if self._group_id is not None and coordinator is not None and coordinator.coordinator_unknown():
+                return True
+            tps = list(self._consumer.assignment())
+            if not tps:
+                return False
+            ends = self._consumer.end_offsets(tps, timeout_ms=timeout_ms)
+            for tp in tps:
+                pos = self._consumer.position(tp, timeout_ms=timeout_ms)
+                if pos is None or pos < ends[tp]:
+                    return True
+            return False
+        except Exception as exc:
+            raise broker_error(exc, "checking whether the consumer is stalled") from exc
 
     def seek(self, topic: str, partition: int, offset: int) -> None:
         self._consumer.seek(TopicPartition(topic, partition), offset)

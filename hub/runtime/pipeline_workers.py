@@ -54,13 +54,14 @@ class _Loop(ABC):
     name = "pipeline"
 
     def __init__(self, settings: KafkaSettings, group_id: str, topics: Sequence[str], *, batch_size: int = 500,
-                 poll_ms: int = 200, max_backoff_s: float = 30.0) -> None:
+                 poll_ms: int = 200, max_backoff_s: float = 30.0, stall_s: float = 30.0) -> None:
         self.settings = settings
         self.group_id = group_id
         self.topics = list(topics)
         self.batch_size = batch_size
         self.poll_ms = poll_ms
         self.max_backoff_s = max_backoff_s
+        self.stall_s = stall_s
         self.status = WorkerStatus()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -101,8 +102,12 @@ class _Loop(ABC):
         PIPELINE_ERRORS.labels(self.name).inc()
         log.warning("pipeline.retrying", pipeline=self.name, error=self.status.last_error)
 
+    def new_consumer(self) -> Consumer:
+        return Consumer(self.settings, self.group_id, self.topics, max_poll_records=self.batch_size)
+
     def _consume(self) -> None:
-        consumer = Consumer(self.settings, self.group_id, self.topics, max_poll_records=self.batch_size)
+        consumer = self.new_consumer()
+        quiet_since = time.monotonic()
         try:
             self.status.state = "RUNNING"
             while not self._stop.is_set():
@@ -112,6 +117,12 @@ class _Loop(ABC):
                     consumer.commit()
                     self.status.batches += 1
                     self.status.messages += len(messages)
+                    quiet_since = time.monotonic()
+                elif time.monotonic() - quiet_since > self.stall_s:
+                    if consumer.stalled():  # a wedged client: the retry opens a new consumer
+                        raise RetriableError(f"no records for {self.stall_s:.0f} s although the consumer lost its "
+                                             "group coordinator or is behind; reconnecting")
+                    quiet_since = time.monotonic()
                 self.idle()
         finally:
             consumer.close()

@@ -53,6 +53,22 @@ def test_manual_commit_resumes_after_last_commit(kafka_settings: KafkaSettings, 
     assert rest == [str(i).encode() for i in range(4, 10)]
 
 
+def test_stalled_means_records_left_unread_not_a_quiet_topic(kafka_settings: KafkaSettings, topic: str) -> None:
+    Producer(kafka_settings).send_batch(Record(topic, None, str(i).encode()) for i in range(6))
+    consumer = Consumer(kafka_settings, group_id=f"g-{uuid.uuid4().hex[:6]}", topics=[topic], max_poll_records=2)
+    try:
+        got: list[bytes] = []
+        while not got:
+            got = [m.value or b"" for m in consumer.poll(1000)]
+        assert got == [b"0", b"1"]
+        assert consumer.stalled()  # assigned, and four records it has not handed out
+        while len(got) < 6:
+            got.extend(m.value or b"" for m in consumer.poll(1000))
+        assert not consumer.stalled()  # caught up on a quiet topic
+    finally:
+        consumer.close()
+
+
 def test_compacted_topic_has_compaction_config(kafka_settings: KafkaSettings) -> None:
     admin = Admin(kafka_settings)
     name = f"c.{uuid.uuid4().hex[:8]}"

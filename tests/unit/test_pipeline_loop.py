@@ -1,0 +1,77 @@
+"""The pipeline loop's consumer handling: commit after a handled batch, and a new consumer when one stalls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.kafka.clients import Consumer, KafkaSettings, Message
+from hub.runtime.pipeline_workers import _Loop
+
+
+class FakeConsumer:
+    """Answers polls from a script; ``stalled`` says what the stall check will find."""
+
+    def __init__(self, batches: list[list[Message]], stalled: bool) -> None:
+        self.batches = batches
+        self.is_stalled = stalled
+        self.commits = 0
+        self.stall_checks = 0
+        self.closed = False
+
+    def poll(self, timeout_ms: int = 500, max_records: int | None = None) -> list[Message]:
+        return self.batches.pop(0) if self.batches else []
+
+    def commit(self) -> None:
+        self.commits += 1
+
+    def stalled(self) -> bool:
+        self.stall_checks += 1
+        return self.is_stalled
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _msg(offset: int) -> Message:
+    return Message("canon.customer", 0, offset, b"k", b"v", 0, ())
+
+
+class Recorder(_Loop):
+    def __init__(self, consumers: list[FakeConsumer], stop_after: int, **kw: Any) -> None:
+        super().__init__(KafkaSettings(bootstrap_servers="unused:9092"), "g", ["canon.customer"], poll_ms=1,
+                         max_backoff_s=0.5, **kw)
+        self.consumers = consumers
+        self.made: list[FakeConsumer] = []
+        self.handled: list[int] = []
+        self.stop_after = stop_after
+
+    def new_consumer(self) -> Consumer:
+        consumer = self.consumers.pop(0)
+        self.made.append(consumer)
+        return consumer  # type: ignore[return-value]
+
+    def handle(self, messages: list[Message]) -> None:
+        self.handled.extend(m.offset for m in messages)
+        if len(self.handled) >= self.stop_after:
+            self._stop.set()
+
+
+def test_a_stalled_consumer_is_replaced_and_the_new_one_reads_on() -> None:
+    wedged = FakeConsumer([], stalled=True)
+    fresh = FakeConsumer([[_msg(0), _msg(1)]], stalled=False)
+    loop = Recorder([wedged, fresh], stop_after=2, stall_s=0.01)
+    loop.run()
+    assert loop.made == [wedged, fresh]
+    assert wedged.closed and wedged.stall_checks == 1 and wedged.commits == 0
+    assert loop.handled == [0, 1] and fresh.commits == 1
+    assert loop.status.state == "STOPPED" and loop.status.messages == 2
+    assert "reconnecting" in (loop.status.last_error or "")
+
+
+def test_a_quiet_consumer_that_is_not_stalled_is_kept() -> None:
+    quiet = FakeConsumer([[], [], [], [], [_msg(7)]], stalled=False)
+    loop = Recorder([quiet], stop_after=1, stall_s=0.0)
+    loop.run()
+    assert loop.made == [quiet]
+    assert quiet.stall_checks >= 4 and loop.handled == [7]
+    assert loop.status.last_error is None
