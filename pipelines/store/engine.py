@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine import Engine
 
+from pipelines.store.raw import forget_all
 from pipelines.store.tables import metadata
 
 _ADVISORY_KEY = 0x63726D68  # "crmh"
@@ -39,6 +40,8 @@ def _make_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: the blocking index of 100k records stays hot
+            cur.execute("PRAGMA wal_autocheckpoint=10000")  # checkpoint every ~40 MB of WAL, not every batch
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -93,6 +96,7 @@ class Store:
     @contextmanager
     def tx(self) -> Iterator[Connection]:
         with self.engine.begin() as conn:
+            forget_all(conn)
             yield conn
 
     def dispose(self) -> None:

@@ -11,7 +11,7 @@ string (SQLite) or an already decoded value (PostgreSQL ``json``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -82,3 +82,24 @@ def raw(conn: Connection) -> Raw:
     if runner is None:
         runner = conn.info["crmhub.raw"] = Raw(conn)
     return runner  # type: ignore[no-any-return,unused-ignore]
+
+
+_MEMO = "crmhub.memo"
+
+
+def memo(conn: Connection, name: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per transaction (see :func:`forget_all`); for questions like "any credit rows yet?"
+    that every record of a batch would otherwise ask again. Writers call :func:`forget` for their name."""
+    cache = conn.info.setdefault(_MEMO, {})
+    if name not in cache:
+        cache[name] = compute()
+    return cache[name]
+
+
+def forget(conn: Connection, name: str) -> None:
+    conn.info.get(_MEMO, {}).pop(name, None)
+
+
+def forget_all(conn: Connection) -> None:
+    """At the start of a transaction: what other writers did since is visible again."""
+    conn.info.pop(_MEMO, None)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, or_, select, update
 
-from pipelines.store.raw import in_params, jdump, jload, raw
+from pipelines.store.raw import forget, in_params, jdump, jload, memo, raw
 from pipelines.store.tables import manual_pair, match_link, review
 
 
@@ -132,17 +132,32 @@ def candidates(conn: Connection, keys: Sequence[str], exclude: int, max_block: i
     """Records sharing a block key with ``keys``; blocks larger than ``max_block`` are skipped (and named)."""
     if not keys:
         return set(), []
-    db = raw(conn)
     marks, params = in_params("k", list(dict.fromkeys(keys)))
-    sizes = dict(db.rows(f"SELECT key, COUNT(*) FROM block_key WHERE key IN ({marks}) GROUP BY key", params))
-    usable = [k for k in keys if 0 < sizes.get(k, 0) <= max_block]
-    skipped = [k for k in keys if sizes.get(k, 0) > max_block]
-    if not usable:
-        return set(), skipped
-    marks, params = in_params("k", usable)
-    found = {r[0] for r in db.rows(f"SELECT DISTINCT record_id FROM block_key WHERE key IN ({marks})", params)}
+    q = (f"SELECT s.key, b.record_id FROM (SELECT key, COUNT(*) AS n FROM block_key WHERE key IN ({marks}) "
+         "GROUP BY key) s LEFT JOIN block_key b ON b.key = s.key AND s.n <= :cap")
+    found: set[int] = set()
+    skipped: list[str] = []
+    for key, record_id in raw(conn).rows(q, {**params, "cap": max_block}):
+        if record_id is None:
+            skipped.append(key)
+        else:
+            found.add(record_id)
     found.discard(exclude)
     return found, skipped
+
+
+def existing_refs(conn: Connection, refs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of ``refs`` have a source record (for a batch: the others need no lookup)."""
+    by_source: dict[str, list[str]] = {}
+    for source, key in refs:
+        by_source.setdefault(source, []).append(key)
+    out: set[tuple[str, str]] = set()
+    for source, keys in by_source.items():
+        for i in range(0, len(keys), 500):
+            marks, params = in_params("k", keys[i:i + 500])
+            q = f"SELECT source_key FROM source_record WHERE source = :s AND source_key IN ({marks})"
+            out.update((source, r[0]) for r in raw(conn).rows(q, {**params, "s": source}))
+    return out
 
 
 # --- links --------------------------------------------------------------------------------------------------------
@@ -188,7 +203,7 @@ def links_of(conn: Connection, record_ids: Collection[int]) -> list[dict[str, An
 # --- steward decisions and reviews ----------------------------------------------------------------------------------
 
 def any_manual(conn: Connection) -> bool:
-    return raw(conn).one("SELECT a_ref FROM manual_pair LIMIT 1") is not None
+    return bool(memo(conn, "manual", lambda: raw(conn).one("SELECT a_ref FROM manual_pair LIMIT 1") is not None))
 
 
 def manual_decisions(conn: Connection, ref: str) -> dict[str, str]:
@@ -200,6 +215,7 @@ def manual_decisions(conn: Connection, ref: str) -> dict[str, str]:
 
 def set_manual(conn: Connection, ref_a: str, ref_b: str, kind: str, by: str, ts_ms: int) -> None:
     a, b = sorted((ref_a, ref_b))
+    forget(conn, "manual")
     conn.execute(delete(manual_pair).where(manual_pair.c.a_ref == a, manual_pair.c.b_ref == b))
     conn.execute(insert(manual_pair).values(a_ref=a, b_ref=b, kind=kind, by=by, ts_ms=ts_ms))
 

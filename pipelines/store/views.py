@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from pipelines.store.raw import in_params, jdump, jload, raw
+from pipelines.store.raw import forget, in_params, jdump, jload, memo, raw
 from pipelines.store.tables import credit, golden, inventory, orders, outbox
 
 
@@ -99,7 +99,7 @@ def iter_golden(conn: Connection, status: str = "active", batch: int = 1000) -> 
 def credit_for(conn: Connection, refs: Collection[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
     out: dict[tuple[str, str], dict[str, Any]] = {}
     db = raw(conn)
-    if db.one("SELECT source FROM credit LIMIT 1") is None:
+    if not memo(conn, "credit", lambda: db.one("SELECT source FROM credit LIMIT 1") is not None):
         return out
     for source, key in refs:
         r = db.one("SELECT table_name, data, version, source_ts_ms FROM credit WHERE source = :s AND customer_key = :k",
@@ -116,6 +116,7 @@ def save_credit(conn: Connection, source: str, key: str, table: str, data: Mappi
     row = conn.execute(select(credit.c.version).where(credit.c.source == source, credit.c.customer_key == key)).first()
     if row is not None and row.version >= version:
         return False
+    forget(conn, "credit")
     conn.execute(delete(credit).where(credit.c.source == source, credit.c.customer_key == key))
     if data is not None:
         conn.execute(insert(credit).values(source=source, customer_key=key, table_name=table, data=dict(data),

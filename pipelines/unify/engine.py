@@ -56,6 +56,7 @@ class _Batch:
     out: list[OutRecord] = field(default_factory=list)
     stats: ApplyStats = field(default_factory=ApplyStats)
     changes: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # (change, golden)
+    absent: set[tuple[str, str]] = field(default_factory=set)  # customer refs known not to be stored yet
 
 
 def _cause(event: CanonicalEvent) -> dict[str, Any]:
@@ -85,6 +86,8 @@ class Unifier:
     def apply(self, events: Sequence[CanonicalEvent]) -> ApplyStats:
         with self.store.tx() as conn:
             batch = _Batch(conn)
+            refs = {(e.source, e.source_key) for e in events if e.entity == "customer"}
+            batch.absent = refs - rec.existing_refs(conn, refs)
             for event in events:
                 self._apply_one(batch, event)
             self._alerts_for_changes(batch)
@@ -129,7 +132,11 @@ class Unifier:
 
     def _customer(self, batch: _Batch, event: CanonicalEvent) -> bool:
         conn = batch.conn
-        row = rec.get_record(conn, event.source, event.source_key)
+        if (event.source, event.source_key) in batch.absent:
+            batch.absent.discard((event.source, event.source_key))  # stored below: later events look it up
+            row = None
+        else:
+            row = rec.get_record(conn, event.source, event.source_key)
         if row is not None and row.version >= event.version:
             return False
         deleted = event.op == DELETE or event.data is None
@@ -204,10 +211,11 @@ class Unifier:
             kinds.setdefault(origin, "split")
             kinds.setdefault(new, "split")
         stored = views.get_golden(conn, result.touched)
-        all_members = rec.members(conn, result.touched)
-        by_golden: dict[str, list[rec.SourceRow]] = {}
-        for m in all_members:
-            by_golden.setdefault(m.golden_id or "", []).append(m)
+        by_golden = result.members
+        if by_golden is None:
+            by_golden = {}
+            for m in rec.members(conn, result.touched):
+                by_golden.setdefault(m.golden_id or "", []).append(m)
         batch.stats.merges += len(result.merges)
         batch.stats.splits += len(result.splits)
         for gid in sorted(result.touched):

@@ -34,6 +34,7 @@ class Reclustered:
     merges: list[tuple[str, str]] = field(default_factory=list)  # (loser, survivor)
     splits: list[tuple[str, str]] = field(default_factory=list)  # (from, new)
     retired: list[str] = field(default_factory=list)
+    members: dict[str, list[rec.SourceRow]] | None = None  # live members of each touched id, when known
 
 
 def record_block_keys(features: dict[str, Any], ref: str) -> list[str]:
@@ -91,11 +92,14 @@ def _components(conn: Connection, seeds: Collection[int]) -> list[set[int]]:
     return comps
 
 
-def recluster(conn: Connection, seeds: Collection[int], old_goldens: Collection[str]) -> Reclustered:
-    """Recompute the components around ``seeds`` (live records) and the former ``old_goldens``."""
+def recluster(conn: Connection, seeds: Collection[int], old_goldens: Collection[str],
+              known: Iterable[rec.SourceRow] = ()) -> Reclustered:
+    """Recompute the components around ``seeds`` (live records; ``known``: rows of some already read) and
+    the former ``old_goldens``."""
     out = Reclustered()
     involved = {g for g in old_goldens if g}
-    rows = rec.get_records(conn, seeds)
+    rows = {r.id: r for r in known if r.id in seeds}
+    rows.update(rec.get_records(conn, set(seeds) - rows.keys()))
     live = [i for i in seeds if i in rows and not rows[i].deleted]
     comps = _components(conn, live)
     rows.update(rec.get_records(conn, {i for c in comps for i in c} - rows.keys()))
@@ -143,7 +147,12 @@ def _assign(conn: Connection, comps: list[set[int]], rows: dict[int, rec.SourceR
         changed = [i for i in comp if rows[i].golden_id != gid]
         if changed:
             rec.set_golden(conn, changed, gid)
+            for i in changed:
+                rows[i].golden_id = gid
         out.touched.add(gid)
+    out.members = {g: [] for g in involved}
+    for ci, comp in enumerate(comps):
+        out.members[assigned[ci]] = sorted((rows[i] for i in comp), key=lambda r: r.id)
     for g in involved:
         if g in used:
             continue
@@ -165,4 +174,4 @@ def resolve(conn: Connection, row: rec.SourceRow, cfg: MatchConfig, now: Callabl
     if row.deleted:
         rec.set_golden(conn, [row.id], None)
         return recluster(conn, [], [old] if old else [])
-    return recluster(conn, [row.id], [old] if old else [])
+    return recluster(conn, [row.id], [old] if old else [], known=[row])
