@@ -151,6 +151,28 @@ timer = Table(
     Column("state", String(10), nullable=False),  # pending | fired | cancelled
 )
 
+change_log = Table(  # what customer.changes carried, queryable by golden id (the gateway's history)
+    "change_log", metadata,
+    Column("golden_id", String(40), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("ts_ms", BigInteger, nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("body", Text, nullable=False),  # the change record as JSON
+)
+
+alert_log = Table(  # what customer.alerts carried, queryable by golden id and by agent
+    "alert_log", metadata,
+    Column("alert_id", String(200), primary_key=True),
+    Column("golden_id", String(40)),
+    Column("agent", String(100)),
+    Column("rule", String(100), nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("ts_ms", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_alert_log_golden", "golden_id"),
+    Index("ix_alert_log_agent", "agent"),
+)
+
 outbox = Table(
     "outbox", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

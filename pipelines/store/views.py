@@ -192,6 +192,48 @@ def golden_of_refs(conn: Connection, refs: Collection[tuple[str, str]]) -> dict[
     return out
 
 
+# --- history and alerts (what the output topics carried, for the gateway) ------------------------------------------
+
+def log_changes(conn: Connection, changes: Iterable[Mapping[str, Any]]) -> None:
+    raw(conn).many("INSERT INTO change_log (golden_id, version, ts_ms, kind, body) VALUES (:g, :v, :ts, :k, :b)",
+                   [{"g": c["golden_id"], "v": c["version"], "ts": c["ts_ms"], "k": c["kind"], "b": jdump(c)}
+                    for c in changes])
+
+
+def history(conn: Connection, golden_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    """The newest ``limit`` changes of one golden record, newest first."""
+    rows = raw(conn).rows("SELECT body FROM change_log WHERE golden_id = :g ORDER BY version DESC LIMIT :n",
+                          {"g": golden_id, "n": limit})
+    return [jload(r[0]) for r in rows]
+
+
+def log_alerts(conn: Connection, alerts: Iterable[Mapping[str, Any]]) -> None:
+    """Keep alerts by id (a re-fired alert with the same id replaces the stored one)."""
+    db = raw(conn)
+    for a in alerts:
+        db.run("DELETE FROM alert_log WHERE alert_id = :i", {"i": a["alert_id"]})
+        db.run("INSERT INTO alert_log (alert_id, golden_id, agent, rule, severity, ts_ms, body) "
+               "VALUES (:i, :g, :a, :r, :s, :ts, :b)",
+               {"i": a["alert_id"], "g": a.get("golden_id"), "a": a.get("agent"), "r": a["rule"],
+                "s": a["severity"], "ts": a["ts_ms"], "b": jdump(dict(a))})
+
+
+def alerts_for(conn: Connection, *, golden_ids: Collection[str] = (), agent: str | None = None,
+               limit: int = 100) -> list[dict[str, Any]]:
+    """Alerts of some golden records and/or of one agent, newest first."""
+    where, params = [], {"n": limit}
+    if golden_ids:
+        marks, gp = in_params("g", list(golden_ids))
+        where.append(f"golden_id IN ({marks})")
+        params.update(gp)
+    if agent is not None:
+        where.append("agent = :a")
+        params["a"] = agent
+    cond = " OR ".join(where) if where else "1 = 1"
+    rows = raw(conn).rows(f"SELECT body FROM alert_log WHERE {cond} ORDER BY ts_ms DESC, alert_id LIMIT :n", params)
+    return [jload(r[0]) for r in rows]
+
+
 # --- outbox -----------------------------------------------------------------------------------------------------------
 
 def add_outbox(conn: Connection, records: Iterable[tuple[str, str | None, Any]]) -> int:

@@ -91,8 +91,15 @@ class Unifier:
             for event in events:
                 self._apply_one(batch, event)
             self._alerts_for_changes(batch)
-            views.add_outbox(conn, batch.out)
+            self._save_outputs(batch)
         return batch.stats
+
+    @staticmethod
+    def _save_outputs(batch: _Batch) -> None:
+        """The outbox, plus the history and alert logs the gateway reads."""
+        views.log_changes(batch.conn, [v for t, _k, v in batch.out if t == CHANGES_TOPIC])
+        views.log_alerts(batch.conn, [v for t, _k, v in batch.out if t == ALERTS_TOPIC])
+        views.add_outbox(batch.conn, batch.out)
 
     def flush(self, publish: Publish, chunk: int = 5000) -> int:
         """Publish the outbox in order; each chunk is deleted only after ``publish`` returned."""
@@ -114,7 +121,7 @@ class Unifier:
             result, cause = work(conn)
             self._rebuild(batch, result, cause)
             self._alerts_for_changes(batch)
-            views.add_outbox(conn, batch.out)
+            self._save_outputs(batch)
         return batch.stats
 
     # --- one event -----
@@ -303,7 +310,7 @@ class Unifier:
             store.mark_fired(due)
             batch = _Batch(conn)
             self._emit_alerts(batch, alerts)
-            views.add_outbox(conn, batch.out)
+            self._save_outputs(batch)
         return len(due)
 
 

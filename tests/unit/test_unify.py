@@ -171,3 +171,26 @@ def test_orders_and_inventory_are_versioned(unifier: Unifier, store: Store) -> N
     with store.tx() as conn:
         assert views.orders_for(conn, [("ibmi", "1")]) == []
         assert len(views.orders_for(conn, [("ibmi", "1")], only_open=False)) == 1
+
+
+def test_history_and_alerts_are_kept_for_the_gateway(store: Store) -> None:
+    from pipelines.alert_rules import load_alert_rules
+    from pipelines.alerts import AlertEngine
+    from pipelines.store.timers import SqlTimerStore
+
+    rules = Path(__file__).resolve().parents[2] / "config" / "rules" / "alerts.yaml"
+    unifier = Unifier(store, alerts=AlertEngine(load_alert_rules(rules)), timers=SqlTimerStore, now_ms=lambda: 5_000)
+    unifier.apply([event("ibmi", "1", {**JOHN_IBMI, "credit_status": "OK", "owning_agent": "AGT07"}, 100)])
+    unifier.apply([event("ibmi", "1", {**JOHN_IBMI, "credit_status": "FROZEN", "owning_agent": "AGT07"}, 200)])
+    unifier.apply([event("ibmi", "2", MARY, 300)])
+    gid = golden_of(store, "ibmi", "1") or ""
+    with store.tx() as conn:
+        history = views.history(conn, gid)
+        by_golden = views.alerts_for(conn, golden_ids=[gid])
+        by_agent = views.alerts_for(conn, agent="AGT07")
+        nobody = views.alerts_for(conn, agent="AGT99")
+    assert [(h["version"], h["kind"]) for h in history] == [(2, "update"), (1, "create")]
+    assert {f["field"]: f["new"] for f in history[0]["fields"]}["credit_status"] == '"FROZEN"'
+    published = [v for t, _k, v in drain(unifier) if t == CHANGES_TOPIC and v["golden_id"] == gid]
+    assert sorted(published, key=lambda c: -c["version"]) == history  # the log holds what the topic carried
+    assert [a["rule"] for a in by_golden] == ["credit-frozen"] and by_agent == by_golden and nobody == []
