@@ -221,7 +221,8 @@ def log_alerts(conn: Connection, alerts: Iterable[Mapping[str, Any]]) -> None:
 def alerts_for(conn: Connection, *, golden_ids: Collection[str] = (), agent: str | None = None,
                limit: int = 100) -> list[dict[str, Any]]:
     """Alerts of some golden records and/or of one agent, newest first."""
-    where, params = [], {"n": limit}
+    where: list[str] = []
+    params: dict[str, Any] = {"n": limit}
     if golden_ids:
         marks, gp = in_params("g", list(golden_ids))
         where.append(f"golden_id IN ({marks})")
