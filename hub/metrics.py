@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
 DQ_RESULTS = Counter("crmhub_dq_results_total", "Data-quality rule failures by pipeline, source, table, rule and "
                      "level (error = rejected to the DLQ, warning = annotated)",
@@ -11,3 +11,6 @@ CANON_EVENTS = Counter("crmhub_canonical_events_total", "Canonical events produc
 UNIFY_EVENTS = Counter("crmhub_unify_events_total", "Canonical events applied or skipped (already applied)",
                        ["outcome"])
 PIPELINE_ERRORS = Counter("crmhub_pipeline_errors_total", "Pipeline loop failures and retries", ["pipeline"])
+FRESHNESS = Histogram("crmhub_freshness_seconds", "End-to-end freshness: source commit time of a change to its "
+                      "outputs (golden record, changes, alerts) acknowledged by Kafka, per source",
+                      ["source"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600))

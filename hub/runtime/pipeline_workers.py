@@ -23,7 +23,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_never, wait_exponen
 
 from hub.config import HubConfig
 from hub.kafka.clients import Admin, Consumer, KafkaSettings, Message, Producer, Record
-from hub.metrics import CANON_EVENTS, DQ_RESULTS, PIPELINE_ERRORS, UNIFY_EVENTS
+from hub.metrics import CANON_EVENTS, DQ_RESULTS, FRESHNESS, PIPELINE_ERRORS, UNIFY_EVENTS
 from hub.registry.decode import ChangeDecoder
 from hub.registry.serde import AvroSerde
 from pipelines.canonicalize import CanonResult, canonicalize, rule_counts
@@ -244,6 +244,9 @@ class UnifyWorker(_Loop):
             if isinstance(datum, dict):
                 events.append(CanonicalEvent.from_avro(datum))
         stats = self.unifier.process(events, self.publish)
+        published_ms = time.time() * 1000  # process() returns once Kafka acknowledged the outputs
+        for source, source_ts_ms in stats.source_times:
+            FRESHNESS.labels(source).observe(max(0.0, (published_ms - source_ts_ms) / 1000))
         UNIFY_EVENTS.labels("applied").inc(stats.applied)
         UNIFY_EVENTS.labels("skipped").inc(stats.skipped)
         self.status.extra = {"golden_changed": self.status.extra.get("golden_changed", 0) + stats.golden_changed}

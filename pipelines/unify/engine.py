@@ -44,6 +44,7 @@ class ApplyStats:
     splits: int = 0
     alerts: int = 0
     notes: list[str] = field(default_factory=list)
+    source_times: list[tuple[str, int]] = field(default_factory=list)  # (source, source_ts_ms) of applied events
 
     def add(self, other: ApplyStats) -> None:
         for name in ("applied", "skipped", "golden_changed", "merges", "splits", "alerts"):
@@ -134,6 +135,7 @@ class Unifier:
             batch.stats.skipped += 1
             return
         batch.stats.applied += 1
+        batch.stats.source_times.append((event.source, event.source_ts_ms))
         if self.alerts is not None:
             self._alerts_for_event(batch, event)
 

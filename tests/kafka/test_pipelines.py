@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from hub.config import validate_config_text
 from hub.demo_sources import freeze_credit, seed_legacy_db
