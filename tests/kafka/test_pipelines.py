@@ -131,6 +131,10 @@ def test_source_change_flows_to_golden_record_changes_and_alerts(kafka_broker: L
         assert dead["source_key"] == "104799" and "code" in dead["rule"]
         assert dead["original"]["after"]["CRSTAT"] == "X"
         counts = {t: len(v) for t, v in out.seen.items()}
+        # freshness (source commit → outputs acknowledged) was observed for every applied event of this source
+        fresh = REGISTRY.get_sample_value("crmhub_freshness_seconds_count", {"source": source}) or 0
+        assert fresh >= 8  # 5 customers + their credit, the freeze; the orders
+        assert (REGISTRY.get_sample_value("crmhub_freshness_seconds_sum", {"source": source}) or 0) > 0
     finally:
         hub.stop()
 
