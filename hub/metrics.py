@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 DQ_RESULTS = Counter("crmhub_dq_results_total", "Data-quality rule failures by pipeline, source, table, rule and "
                      "level (error = rejected to the DLQ, warning = annotated)",
@@ -14,3 +14,8 @@ PIPELINE_ERRORS = Counter("crmhub_pipeline_errors_total", "Pipeline loop failure
 FRESHNESS = Histogram("crmhub_freshness_seconds", "End-to-end freshness: source commit time of a change to its "
                       "outputs (golden record, changes, alerts) acknowledged by Kafka, per source",
                       ["source"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600))
+SOURCE_LAG = Histogram("crmhub_source_lag_seconds", "Source lag per delivered batch: the source's newest change "
+                       "time minus the newest captured one", ["connector"],
+                       buckets=(0, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800, 3600, 86400))
+SOURCE_LAG_NOW = Gauge("crmhub_source_lag_current_seconds", "Latest source lag in seconds", ["connector", "table"])
+SOURCE_LAG_ROWS = Gauge("crmhub_source_lag_rows", "Latest source lag in rows (numeric ids)", ["connector", "table"])

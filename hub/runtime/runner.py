@@ -21,9 +21,11 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_nev
 
 from connectors.base import Batch, Connector, DeadRow, State
 from hub.kafka.clients import Admin, KafkaSettings, Producer, Record
+from hub.metrics import SOURCE_LAG, SOURCE_LAG_NOW, SOURCE_LAG_ROWS
 from hub.registry.client import SchemaIncompatibleError
 from hub.registry.serde import AvroSerde
 from hub.runtime.offsets import OffsetStore
+from hub.runtime.source_lag import source_lag
 from schemas.avro_gen import field_renames, key_schema, value_schema
 from schemas.columns import TableMeta
 from schemas.envelope import ChangeEvent, to_avro, topic_for
@@ -248,11 +250,24 @@ class ConnectorRunner:
         self.status.last_saved_at = time.time()
         if batch.source_head:
             self.status.source_head = dict(batch.source_head)
+            self._observe_lag(batch)
         if batch.progress is not None:
             p = batch.progress
             self.status.snapshot[p.table] = {"done": p.done, "total": p.total}
         if self.on_batch is not None:
             self.on_batch(batch)
+
+    def _observe_lag(self, batch: Batch) -> None:
+        assert batch.source_head is not None
+        captured = batch.events[-1].source.position if batch.events else None
+        lag = source_lag(batch.source_head, captured)
+        if lag is None:
+            return
+        if lag.seconds is not None:
+            SOURCE_LAG.labels(self.name).observe(lag.seconds)
+            SOURCE_LAG_NOW.labels(self.name, lag.table).set(lag.seconds)
+        if lag.rows is not None:
+            SOURCE_LAG_ROWS.labels(self.name, lag.table).set(lag.rows)
 
     def _record(self, event: ChangeEvent) -> Record | DeadRow:
         route = self.routes.get((event.source.schema, event.source.table))

@@ -135,6 +135,9 @@ def test_source_change_flows_to_golden_record_changes_and_alerts(kafka_broker: L
         fresh = REGISTRY.get_sample_value("crmhub_freshness_seconds_count", {"source": source}) or 0
         assert fresh >= 8  # 5 customers + their credit, the freeze; the orders
         assert (REGISTRY.get_sample_value("crmhub_freshness_seconds_sum", {"source": source}) or 0) > 0
+        # source lag was observed per delivered batch, and the connector ended caught up
+        assert (REGISTRY.get_sample_value("crmhub_source_lag_seconds_count", {"connector": source}) or 0) >= 2
+        assert REGISTRY.get_sample_value("crmhub_source_lag_rows", {"connector": source, "table": "ORDHDR"}) == 0
     finally:
         hub.stop()
 
