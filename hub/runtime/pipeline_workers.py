@@ -27,6 +27,7 @@ from hub.metrics import CANON_EVENTS, DQ_RESULTS, FRESHNESS, PIPELINE_ERRORS, UN
 from hub.registry.decode import ChangeDecoder
 from hub.registry.serde import AvroSerde
 from pipelines.canonicalize import CanonResult, canonicalize, rule_counts
+from pipelines.dq_stats import DqStats
 from pipelines.mapping import MappingSet
 from pipelines.unify.engine import OutRecord, Unifier
 from schemas.canonical import ENTITIES, KEY_SCHEMA, CanonicalEvent, event_schema
@@ -142,6 +143,7 @@ class CanonWorker(_Loop):
         self.mappings = mappings
         self.pipeline = pipeline
         self.decoder = ChangeDecoder(serde)
+        self.dq = DqStats()  # rule failures over time with samples, for the dashboard
 
     @property
     def dlq_topic(self) -> str:
@@ -174,6 +176,7 @@ class CanonWorker(_Loop):
                               (("crmhub.reason", rejected.reason.encode()[:500]),)))
         for (source, table, rule, level), n in rule_counts(result).items():
             DQ_RESULTS.labels(self.pipeline, source, table, rule, level).inc(n)
+        self.dq.add(result, int(time.time() * 1000))
         return out
 
 
