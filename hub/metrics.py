@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
 DQ_RESULTS = Counter("crmhub_dq_results_total", "Data-quality rule failures by pipeline, source, table, rule and "
                      "level (error = rejected to the DLQ, warning = annotated)",
@@ -19,3 +19,35 @@ SOURCE_LAG = Histogram("crmhub_source_lag_seconds", "Source lag per delivered ba
                        buckets=(0, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800, 3600, 86400))
 SOURCE_LAG_NOW = Gauge("crmhub_source_lag_current_seconds", "Latest source lag in seconds", ["connector", "table"])
 SOURCE_LAG_ROWS = Gauge("crmhub_source_lag_rows", "Latest source lag in rows (numeric ids)", ["connector", "table"])
+
+
+def bucket_quantile(buckets: list[tuple[float, float]], q: float) -> float | None:
+    """Prometheus' ``histogram_quantile`` for one series: ``buckets`` are (upper bound, cumulative count)
+    sorted by bound, the last one +Inf; linear interpolation inside the bucket; None without observations."""
+    if not buckets or buckets[-1][1] <= 0:
+        return None
+    rank = q * buckets[-1][1]
+    lower_bound, lower_count = 0.0, 0.0
+    for bound, count in buckets:
+        if count >= rank:
+            if bound == float("inf"):
+                return lower_bound  # in the open-ended bucket: the highest finite bound, as Prometheus does
+            if count == lower_count:
+                return bound
+            return lower_bound + (bound - lower_bound) * (rank - lower_count) / (count - lower_count)
+        lower_bound, lower_count = bound, count
+    return lower_bound
+
+
+def histogram_quantiles(name: str, labels: dict[str, str], qs: tuple[float, ...] = (0.5, 0.99),
+                        registry: CollectorRegistry = REGISTRY) -> dict[float, float | None]:
+    """Quantiles of one labelled series of a histogram in ``registry`` (e.g. freshness per source)."""
+    buckets: list[tuple[float, float]] = []
+    for metric in registry.collect():
+        if metric.name != name:
+            continue
+        for s in metric.samples:
+            if s.name == f"{name}_bucket" and all(s.labels.get(k) == v for k, v in labels.items()):
+                buckets.append((float(s.labels["le"]), s.value))
+    buckets.sort()
+    return {q: bucket_quantile(buckets, q) for q in qs}
