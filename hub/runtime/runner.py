@@ -66,6 +66,7 @@ class RunnerStatus:
     retries: int = 0
     last_saved_at: float | None = None
     source_head: dict[str, str] = field(default_factory=dict)
+    source_lag: dict[str, dict[str, float | int | None]] = field(default_factory=dict)  # table -> seconds, rows
     snapshot: dict[str, dict[str, int | None]] = field(default_factory=dict)
     stopped_tables: dict[str, str] = field(default_factory=dict)
     snapshot_done: bool = False  # the connector finished its snapshot (or had none) and streams
@@ -263,6 +264,7 @@ class ConnectorRunner:
         lag = source_lag(batch.source_head, captured)
         if lag is None:
             return
+        self.status.source_lag[lag.table] = {"seconds": lag.seconds, "rows": lag.rows}
         if lag.seconds is not None:
             SOURCE_LAG.labels(self.name).observe(lag.seconds)
             SOURCE_LAG_NOW.labels(self.name, lag.table).set(lag.seconds)
