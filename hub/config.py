@@ -15,6 +15,7 @@ To add a connector kind: write a ``ConnectorSettings`` subclass with ``kind: Lit
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -24,9 +25,10 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
-from pydantic_core import InitErrorDetails
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from connectors.filedrop.config import FileDropConnector
 from connectors.sql.config import SqlConnectorConfig
@@ -36,6 +38,7 @@ from hub.config_parse import (
     parse_yaml,
     problem_text,
 )
+from hub.gateway.settings import DEFAULT_ROLES, GatewayRole
 from pipelines.unify.config import UnifyConfig
 from schemas.errors import ConfigError
 from schemas.secrets import is_secret_key
@@ -125,9 +128,49 @@ class OffsetsConfig(ConfigModel):
     topic: TopicName = "crmhub.offsets"
 
 
+class StreamConfig(ConfigModel):
+    """The gateway's live stream (``GET /stream``, ``hub/gateway/stream.py``): topics streamed, keep-alive
+    comment interval, longest single Kafka poll."""
+
+    changes_topic: TopicName = "customer.changes"
+    alerts_topic: TopicName = "customer.alerts"
+    heartbeat_s: Annotated[float, Field(gt=0)] = 10.0
+    poll_ms: Annotated[int, Field(ge=10, le=10_000)] = 500
+    retry_ms: Annotated[int, Field(ge=0)] = 3000  # the SSE ``retry:`` hint sent to clients
+    max_connections: Annotated[int, Field(ge=1)] = 100  # more open streams answer 503; each polls in a thread
+
+
+class WebhookConfig(ConfigModel):
+    """Webhook subscriptions (``hub/gateway/webhooks.py``): kept in ``subscriptions_file`` (JSON, mode 0600);
+    the delivery worker reads the streamed topics with its own consumer group and dead-letters to
+    ``dlq_topic`` after ``max_attempts`` failed attempts (exponential backoff between them)."""
+
+    enabled: bool = True
+    subscriptions_file: Path = Path(".crmhub/webhooks.json")
+    group_id: Annotated[str, Field(min_length=1)] = "crmhub-webhooks"
+    dlq_topic: TopicName = "dlq.webhooks"
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 5
+    backoff_initial_s: Annotated[float, Field(ge=0)] = 1.0
+    backoff_max_s: Annotated[float, Field(ge=0)] = 60.0
+    timeout_s: Annotated[float, Field(gt=0)] = 10.0
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 4  # subscriptions delivered in parallel (each in order)
+    start_from: Literal["latest", "earliest"] = "latest"  # where a new consumer group starts
+
+
 class GatewayConfig(ConfigModel):
+    """The HTTP gateway (``hub/gateway``): ``tokens_file`` holds API token hashes (``crmhub token create``);
+    ``roles`` adds roles or overrides built-in ones by name (``hub/gateway/settings.py``)."""
+
     host: str = "127.0.0.1"
     port: Port = 8080
+    tokens_file: Path = Path(".crmhub/tokens.yaml")
+    roles: dict[str, GatewayRole] = Field(default_factory=dict)
+    stream: StreamConfig = Field(default_factory=StreamConfig)
+    webhooks: WebhookConfig = Field(default_factory=WebhookConfig)
+
+    def effective_roles(self) -> dict[str, GatewayRole]:
+        """The built-in roles, overridden and extended by ``roles``."""
+        return {**DEFAULT_ROLES, **self.roles}
 
 
 class AdminConfig(ConfigModel):
@@ -158,6 +201,63 @@ class PipelinesConfig(ConfigModel):
     timer_interval_s: Annotated[float, Field(gt=0)] = 5.0
 
 
+class LagLevels(ConfigModel):
+    """Warn / critical thresholds of one lag measure (``>=`` raises); leave one out for no alert at it."""
+
+    warn: Annotated[float, Field(ge=0)] | None = None
+    critical: Annotated[float, Field(ge=0)] | None = None
+
+    @field_validator("critical", mode="after")
+    @classmethod
+    def _not_below_warn(cls, value: float | None, info: ValidationInfo) -> float | None:
+        warn = info.data.get("warn")
+        if value is not None and warn is not None and value < warn:
+            raise PydanticCustomError("threshold_order", "must not be below warn")
+        return value
+
+
+LagStatusName = Literal["WARN", "REWIND", "STALL", "STOP"]
+Severity = Literal["warning", "critical"]
+_STATUS_SEVERITY: dict[LagStatusName, Severity] = {"REWIND": "warning", "STALL": "critical", "STOP": "critical"}
+
+
+class LagThresholds(ConfigModel):
+    """When the lag monitor raises alerts: per partition on messages and seconds, per group on status."""
+
+    lag_messages: LagLevels = Field(default_factory=LagLevels)
+    lag_seconds: LagLevels = Field(default_factory=lambda: LagLevels(warn=60, critical=300))
+    status: dict[LagStatusName, Severity] = Field(default_factory=lambda: dict(_STATUS_SEVERITY))
+
+
+class LagGroups(ConfigModel):
+    """Consumer groups to watch: regular expressions matched against the whole group id."""
+
+    include: list[str] = Field(default_factory=lambda: [".*"])
+    exclude: list[str] = Field(default_factory=list)
+
+    @field_validator("include", "exclude", mode="after")
+    @classmethod
+    def _regexes(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise PydanticCustomError("regex", "not a regular expression ({err})", {"err": str(exc)}) from None
+        return value
+
+
+class LagConfig(ConfigModel):
+    """The lag monitor over every consumer group (`crmhub lag`, `GET /lag`, `/metrics`)."""
+
+    enabled: bool = True  # sample in the background while `crmhub run` runs the admin role
+    interval_s: Annotated[float, Field(gt=0)] = 10.0
+    window: Annotated[int, Field(ge=2, le=1000)] = 10  # samples per partition evaluated (Burrow's default: 10)
+    lookup_points: Annotated[int, Field(ge=2, le=10000)] = 60  # (end offset, time) points kept for lag seconds
+    alert_history: Annotated[int, Field(ge=1)] = 200
+    groups: LagGroups = Field(default_factory=LagGroups)
+    thresholds: LagThresholds = Field(default_factory=LagThresholds)
+
+
 # --- connectors -----------------------------------------------------------------------------------------
 
 
@@ -177,6 +277,7 @@ class HubConfig(ConfigModel):
     gateway: GatewayConfig = Field(default_factory=GatewayConfig)
     admin: AdminConfig = Field(default_factory=AdminConfig)
     pipelines: PipelinesConfig | None = None
+    lag: LagConfig = Field(default_factory=LagConfig)
 
     @classmethod
     def _cross_check(cls, data: Mapping[str, Any]) -> list[InitErrorDetails]:

@@ -250,6 +250,60 @@ class Admin:
         offsets = self._admin.list_group_offsets(group_id).get(group_id, {})
         return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
 
+    def groups_offsets(self, group_ids: Sequence[str]) -> dict[str, dict[tuple[str, int], int]]:
+        """Committed offsets of several groups in one request per coordinator (no commit: left out)."""
+        if not group_ids:
+            return {}
+        try:
+            result = self._admin.list_group_offsets(list(group_ids))
+        except Exception as exc:
+            raise broker_error(exc, "fetching committed offsets") from exc
+        return {g: {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+                for g, offsets in result.items()}
+
+    def group_assignments(self, group_ids: Sequence[str]) -> dict[str, tuple[str, set[tuple[str, int]]]]:
+        """Each group's state (Stable, Empty, ...) and the partitions assigned to its members."""
+        if not group_ids:
+            return {}
+        try:
+            described = self._admin.describe_groups(list(group_ids))
+        except Exception as exc:
+            raise broker_error(exc, "describing consumer groups") from exc
+        out: dict[str, tuple[str, set[tuple[str, int]]]] = {}
+        for group_id, info in described.items():
+            assigned: set[tuple[str, int]] = set()
+            for member in info.get("members") or ():
+                assignment = member.get("member_assignment")
+                for item in (assignment.get("assigned_partitions") or ()) if isinstance(assignment, dict) else ():
+                    assigned.update((item["topic"], p) for p in item["partitions"])
+            out[group_id] = (str(info.get("group_state") or ""), assigned)
+        return out
+
+    def topic_partitions(self, topics: Sequence[str]) -> dict[str, list[int]]:
+        """The partition numbers of each existing topic (topics that do not exist are left out)."""
+        if not topics:
+            return {}
+        try:
+            described = self._admin.describe_topics(list(topics))
+        except Exception as exc:
+            raise broker_error(exc, "describing topics") from exc
+        return {t["name"]: sorted(p["partition_index"] for p in t["partitions"])
+                for t in described if not t.get("error_code")}
+
+    def end_offsets(self, tps: Iterable[tuple[str, int]], *, earliest: bool = False) -> dict[tuple[str, int], int]:
+        """The end (next to be written) offset of each partition, or the earliest one still on the log."""
+        from kafka.admin import OffsetSpec
+
+        spec = OffsetSpec.EARLIEST if earliest else OffsetSpec.LATEST
+        specs = {TopicPartition(t, p): spec for t, p in tps}
+        if not specs:
+            return {}
+        try:
+            result = self._admin.list_partition_offsets(specs)
+        except Exception as exc:
+            raise broker_error(exc, "listing partition offsets") from exc
+        return {(tp.topic, tp.partition): int(ot.offset) for tp, ot in result.items()}
+
     def delete_topics(self, names: Sequence[str]) -> None:
         self._admin.delete_topics(list(names))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -28,9 +29,13 @@ from schemas.errors import ConfigError
 from schemas.secrets import mask_text
 from schemas.settings import ConnectorSettings
 
+if TYPE_CHECKING:
+    from hub.gateway.app import GatewayService
+    from hub.lag.collector import LagCollector
+
 log = structlog.get_logger(__name__)
 
-ROLES = ("registry", "connectors", "pipelines", "admin")
+ROLES = ("registry", "connectors", "pipelines", "admin", "gateway")
 
 
 def connector_factory(conf: ConnectorSettings) -> Callable[[], Connector]:
@@ -54,7 +59,9 @@ class Hub:
     runners: dict[str, ConnectorRunner] = field(default_factory=dict)
     registry: RegistryService | None = None
     admin: ServerHandle | None = None
+    gateway: GatewayService | None = None
     workers: list[_Loop] = field(default_factory=list)
+    lag: LagCollector | None = None
     _producer: Producer | None = None
 
     def __post_init__(self) -> None:
@@ -74,8 +81,19 @@ class Hub:
             from hub.registry.server import serve_in_thread
             from hub.serving.admin import create_admin_app
 
+            if self.cfg.lag.enabled:  # the lag monitor runs beside the admin API that serves it
+                from hub.lag.collector import LagCollector
+
+                self.lag = LagCollector(self.settings, self.cfg.lag)
+                self.lag.start()
             self.admin = serve_in_thread(create_admin_app(self), self.cfg.admin.host, self.cfg.admin.port)
             log.info("hub.admin_api", url=self.admin.url)
+        if "gateway" in self.roles and self.cfg.pipelines is not None:  # it reads the pipelines' store
+            from hub.gateway.app import serve_gateway
+
+            self.gateway = serve_gateway(self.cfg)
+            log.info("hub.gateway", url=self.gateway.url, docs=f"{self.gateway.url}/docs",
+                     access_file=str(self.cfg.gateway.tokens_file))
 
     def producer(self) -> Producer:
         if self._producer is None:
@@ -122,8 +140,12 @@ class Hub:
             worker.stop()
         if self._producer is not None:
             self._producer.close()
+        if self.gateway is not None:
+            self.gateway.stop()
         if self.admin is not None:
             self.admin.stop()
+        if self.lag is not None:
+            self.lag.stop()
         if self.registry is not None:
             self.registry.stop()
 

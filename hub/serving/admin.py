@@ -2,6 +2,8 @@
 
 GET /connectors, GET /connectors/{name}/status, PUT .../pause, PUT .../resume, POST .../restart,
 POST .../snapshot, DELETE .../offsets (reset: snapshot again from scratch), GET .../offsets.
+Ops: GET /lag (every watched consumer group, its partitions and statuses), GET /lag/alerts (open alerts and
+the recent history), GET /metrics (Prometheus, the default registry).
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, HTTPException
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 if TYPE_CHECKING:
     from hub.runtime.hub import Hub
@@ -78,5 +81,25 @@ def create_admin_app(hub: Hub) -> FastAPI:
     def offsets(name: str) -> dict[str, Any]:
         runner = find(name)
         return {"name": name, "offsets": runner.offsets.load(name)}
+
+    @app.get("/lag")
+    def lag() -> dict[str, Any]:
+        collector = hub.lag
+        if collector is None:
+            raise HTTPException(404, {"error_code": 404, "message": "the lag monitor is off (lag.enabled)"})
+        snapshot = collector.snapshot
+        return snapshot.as_dict() if snapshot is not None else {"ts": None, "groups": []}
+
+    @app.get("/lag/alerts")
+    def lag_alerts() -> dict[str, Any]:
+        collector = hub.lag
+        if collector is None:
+            raise HTTPException(404, {"error_code": 404, "message": "the lag monitor is off (lag.enabled)"})
+        return {"open": [a.as_dict() for a in collector.alerts.open_alerts()],
+                "history": [a.as_dict() for a in collector.alerts.history()]}
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -30,7 +30,7 @@ def _sqlite_lock(url: str) -> threading.RLock:
         return _SQLITE_LOCKS.setdefault(url, threading.RLock())
 
 
-def _make_engine(url: str) -> Engine:
+def _make_engine(url: str, *, writer: bool = True) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
 
@@ -46,7 +46,7 @@ def _make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -59,6 +59,7 @@ class Store:
         self.url = url
         self.engine = _make_engine(url)
         self.is_sqlite = url.startswith("sqlite")
+        self._reader = _make_engine(url, writer=False) if self.is_sqlite else self.engine
         self._local = threading.local()
         metadata.create_all(self.engine)
 
@@ -99,5 +100,15 @@ class Store:
             forget_all(conn)
             yield conn
 
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction: on SQLite a deferred one on its own connections, so readers (the gateway)
+        never wait for the writer's lock (WAL gives them the last committed state)."""
+        with self._reader.begin() as conn:
+            forget_all(conn)
+            yield conn
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._reader is not self.engine:
+            self._reader.dispose()

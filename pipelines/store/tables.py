@@ -173,6 +173,19 @@ alert_log = Table(  # what customer.alerts carried, queryable by golden id and b
     Index("ix_alert_log_agent", "agent"),
 )
 
+audit_log = Table(  # the gateway's audit trail: who (token name, role) asked what, when, with which outcome
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ts_ms", BigInteger, nullable=False, index=True),
+    Column("token_name", String(100), nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("method", String(10), nullable=False),
+    Column("path", String(500), nullable=False),
+    Column("query", Text),
+    Column("status", Integer, nullable=False),
+    Column("golden_ids", JSON),
+)
+
 outbox = Table(
     "outbox", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

@@ -42,6 +42,7 @@ def _config(broker: LocalKafka, tmp: Path, source: str, group: str, registry_por
 kafka: {{bootstrap_servers: "{broker.bootstrap}"}}
 registry: {{serve: {{port: {registry_port}, topic: _schemas_{tag}}}}}
 admin: {{port: {free_port()}}}
+gateway: {{port: {free_port()}, tokens_file: {tmp / "tokens.yaml"}}}
 offsets: {{topic: offsets.{tag}}}
 connectors:
   - kind: sql

@@ -1,0 +1,92 @@
+"""`crmhub lag`: consumer-group lag in messages and seconds, with Burrow-style statuses, straight from Kafka.
+
+Without ``--watch`` it samples ``--samples`` times (default 2) ``--interval`` seconds apart, since a status
+needs at least two samples, and prints the last one. With ``--watch`` it keeps sampling and redraws.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from hub.cli import app
+from hub.config import HubConfig, load_config
+from hub.lag.model import LagSnapshot, Status
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="crmhub YAML config")]
+
+_STYLE = {Status.OK: "green", Status.WARN: "yellow", Status.REWIND: "magenta", Status.STALL: "red",
+          Status.STOP: "bold red"}
+
+
+def render(snapshot: LagSnapshot) -> Group:
+    """The partitions table, then one line per group with its status."""
+    table = Table(title="consumer lag")
+    for column in ("group", "topic", "partition", "end", "committed", "lag", "lag s", "status"):
+        right = column in ("partition", "end", "committed", "lag", "lag s")
+        table.add_column(column, justify="right" if right else "left", overflow="fold")
+    lines: list[Text] = []
+    for g in snapshot.groups:
+        for p in g.partitions:
+            table.add_row(g.group, p.topic, str(p.partition), str(p.end),
+                          "-" if p.committed is None else str(p.committed), str(p.lag), _secs(p.lag_seconds),
+                          Text(p.status.value, style=_STYLE[p.status]))
+        line = Text(f"group {g.group}: ")
+        line.append(g.status.value, style=_STYLE[g.status])
+        line.append(f" ({len(g.partitions)} partitions, state {g.state or '?'}, max lag {g.max_lag}, "
+                    f"sum lag {g.sum_lag}, max lag s {_secs(g.max_lag_seconds)})")
+        lines.append(line)
+    if not snapshot.groups:
+        lines.append(Text("no consumer groups"))
+    return Group(table, *lines)
+
+
+def _secs(value: float | None) -> str:
+    return "?" if value is None else f"{value:.1f}"
+
+
+@app.command("lag")
+def lag_command(
+    config: ConfigOpt = None,
+    group: Annotated[str | None, typer.Option("--group", "-g", help="only this consumer group")] = None,
+    watch: Annotated[bool, typer.Option("--watch", help="keep sampling and redraw (Ctrl-C stops)")] = False,
+    interval: Annotated[float, typer.Option("--interval", min=0.05, help="seconds between samples")] = 1.0,
+    samples: Annotated[int, typer.Option("--samples", min=1, help="samples taken without --watch")] = 2,
+) -> None:
+    """Lag of every consumer group (end, committed, lag, lag seconds, status per partition and group)."""
+    from hub.lag.collector import LagCollector
+    from hub.logsetup import configure_logging
+    from hub.wiring import kafka_settings
+
+    cfg = load_config(config) if config else HubConfig()
+    configure_logging(cfg.logging.level, cfg.logging.format, cfg.logging.file)  # alerts are logged to stderr
+    lag_cfg = cfg.lag
+    if group is not None:
+        groups = lag_cfg.groups.model_copy(update={"include": [re.escape(group)], "exclude": []})
+        lag_cfg = lag_cfg.model_copy(update={"groups": groups})
+    collector = LagCollector(kafka_settings(cfg, client_id=f"{cfg.kafka.client_id}-lag"), lag_cfg)
+    console = Console()
+    try:
+        if not watch:
+            snapshot = collector.sample()
+            for _ in range(samples - 1):
+                time.sleep(interval)
+                snapshot = collector.sample()
+            console.print(render(snapshot))
+            return
+        with Live(render(collector.sample()), console=console, auto_refresh=False) as live:
+            while True:
+                time.sleep(interval)
+                live.update(render(collector.sample()), refresh=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        collector.close()

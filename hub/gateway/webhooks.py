@@ -1,0 +1,449 @@
+"""Webhooks: subscriptions (``POST/GET/DELETE /webhooks``) and the delivery worker.
+
+A subscription has a target ``url``, a ``secret`` and a ``filter`` (:class:`hub.gateway.stream.EventFilter`,
+the stream's filter as JSON: ``{"kinds": ["change"], "golden_ids": [...], "agents": [...], "rules": [...],
+"severities": [...], "fields": [...]}``). Subscriptions live in one JSON file (``gateway.webhooks.
+subscriptions_file``, written atomically with mode 0600 since it holds the secrets); the worker re-reads it
+when it changes, so the API and the worker may run in different processes. The secret is returned once, by
+``POST`` (generated when not given), never by ``GET``.
+
+Delivery: ``POST <url>`` with the JSON body ``{"id", "subscription", "kind", "topic", "partition", "offset",
+"timestamp_ms", "key", "record"}`` and the headers
+
+- ``X-Crmhub-Timestamp``: Unix seconds when this attempt was signed;
+- ``X-Crmhub-Signature``: ``sha256=`` + hex HMAC-SHA256 with the subscription's secret (UTF-8) as key over
+  ``<timestamp> + "." + <raw body bytes>``;
+- ``X-Crmhub-Event-Id`` (``<topic>-<partition>-<offset>``, the same on every retry: deduplicate on it) and
+  ``X-Crmhub-Subscription``.
+
+Receivers recompute the HMAC over the raw body, compare in constant time and reject timestamps more than
+5 minutes away from their clock (:func:`verify_signature`). A 2xx answer is a delivery; connection errors,
+timeouts, 5xx and 429 are retried with exponential backoff (``backoff_initial_s`` doubling up to
+``backoff_max_s``); after ``max_attempts`` attempts, or at once for another status, the event goes to
+``dlq.webhooks`` as JSON ``{"subscription_id", "url", "reason", "attempts", "event_id", "event"}`` and the
+worker moves on. Offsets are committed after every matching subscription got each event of the batch or its
+dead letter: delivery is at least once (a crash mid-batch delivers the batch again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import structlog
+from fastapi import APIRouter, Depends, HTTPException, Response
+from pydantic import BaseModel, ConfigDict, Field
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from hub.config import WebhookConfig
+from hub.gateway.policy import FieldPolicy
+from hub.gateway.settings import GatewayRole
+from hub.gateway.stream import EventFilter, Kind, StreamEvent, decode_message, matches
+from hub.kafka.clients import Admin, Consumer, KafkaSettings, Message, Producer, Record
+from hub.registry.serde import AvroSerde
+from schemas.errors import SkippableError
+
+log = structlog.get_logger(__name__)
+
+SIGNATURE_HEADER = "X-Crmhub-Signature"
+TIMESTAMP_HEADER = "X-Crmhub-Timestamp"
+EVENT_HEADER = "X-Crmhub-Event-Id"
+SUBSCRIPTION_HEADER = "X-Crmhub-Subscription"
+TOLERANCE_S = 300
+
+
+# --- signing -------------------------------------------------------------------------------------------
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """``sha256=<hex>`` of HMAC-SHA256(secret, ``<timestamp>.<body>``)."""
+    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def signed_headers(secret: str, body: bytes, now: float | None = None) -> dict[str, str]:
+    ts = int(time.time() if now is None else now)
+    return {TIMESTAMP_HEADER: str(ts), SIGNATURE_HEADER: sign(secret, ts, body), "Content-Type": "application/json"}
+
+
+class SignatureError(ValueError):
+    """A delivery whose signature does not verify; the message says why."""
+
+
+def verify_signature(secret: str, body: bytes, timestamp: str | None, signature: str | None, *,
+                     now: float | None = None, tolerance_s: int = TOLERANCE_S) -> None:
+    """For receivers: raise :class:`SignatureError` unless ``signature`` is the one of ``body`` at ``timestamp``
+    and ``timestamp`` is within ``tolerance_s`` of ``now`` (stops replays of old deliveries)."""
+    if not timestamp or not signature:
+        raise SignatureError("missing timestamp or signature header")
+    try:
+        ts = int(timestamp)
+    except ValueError:
+        raise SignatureError(f"timestamp {timestamp[:20]!r} is not Unix seconds") from None
+    if abs((time.time() if now is None else now) - ts) > tolerance_s:
+        raise SignatureError(f"timestamp {ts} is more than {tolerance_s} s away from now")
+    if not hmac.compare_digest(sign(secret, ts, body), signature.strip()):
+        raise SignatureError("signature does not match the body")
+
+
+# --- subscriptions ---------------------------------------------------------------------------------------
+
+
+class SubscriptionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)]
+    secret: Annotated[str | None, Field(min_length=16, max_length=512)] = None
+    filter: EventFilter = Field(default_factory=EventFilter)
+    description: Annotated[str, Field(max_length=500)] = ""
+
+
+class Subscription(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: str
+    url: str
+    secret: str
+    filter: EventFilter = Field(default_factory=EventFilter)
+    description: str = ""
+    role: str | None = None  # the creator's role, for redaction of what is delivered
+    created_ms: int = 0
+
+    def public(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"secret"})
+
+
+class WebhookStore:
+    """Subscriptions in a JSON file (a list of objects), re-read when the file changes; thread-safe."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._subs: dict[str, Subscription] = {}
+        self._stamp: tuple[int, int] | None = None
+
+    def _reload(self) -> None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            self._subs, self._stamp = {}, None
+            return
+        stamp = (st.st_mtime_ns, st.st_size)
+        if stamp != self._stamp:
+            items = json.loads(self.path.read_text(encoding="utf-8") or "[]")
+            self._subs = {s.id: s for s in (Subscription.model_validate(i) for i in items)}
+            self._stamp = stamp
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump([s.model_dump(mode="json") for s in self._subs.values()], f, indent=1)
+        os.replace(tmp, self.path)
+        st = self.path.stat()
+        self._stamp = (st.st_mtime_ns, st.st_size)
+
+    def list(self) -> list[Subscription]:
+        with self._lock:
+            self._reload()
+            return list(self._subs.values())
+
+    def add(self, new: SubscriptionIn, role: str | None = None) -> Subscription:
+        sub = Subscription(id=uuid.uuid4().hex[:16], url=new.url, secret=new.secret or secrets.token_urlsafe(32),
+                           filter=new.filter, description=new.description, role=role,
+                           created_ms=int(time.time() * 1000))
+        with self._lock:
+            self._reload()
+            self._subs[sub.id] = sub
+            self._save()
+        return sub
+
+    def delete(self, sub_id: str) -> bool:
+        with self._lock:
+            self._reload()
+            if self._subs.pop(sub_id, None) is None:
+                return False
+            self._save()
+            return True
+
+
+def _no_auth() -> None:
+    return None
+
+
+def _role_attr(principal: Any) -> str | None:
+    role = getattr(principal, "role", None)
+    return role if isinstance(role, str) else None
+
+
+def webhooks_router(store: WebhookStore, auth_dependency: Callable[..., Any] | None = None, *,
+                    role_of: Callable[[Any], str | None] | None = _role_attr) -> APIRouter:
+    """``POST /webhooks`` (201, the subscription with its secret), ``GET /webhooks``, ``GET /webhooks/{id}``,
+    ``DELETE /webhooks/{id}`` (204; 404 if unknown). ``auth_dependency`` (e.g. ``require("webhooks")``)
+    guards every route; ``role_of(principal)`` (default: ``principal.role``) is stored with the subscription
+    and names the field policy its deliveries get (see :func:`role_redactor`)."""
+    router = APIRouter(tags=["webhooks"])
+
+    auth = auth_dependency or _no_auth
+
+    @router.post("/webhooks", status_code=201)
+    def create(body: SubscriptionIn, principal: Any = Depends(auth)) -> dict[str, Any]:
+        sub = store.add(body, role_of(principal) if role_of else None)
+        return {**sub.public(), "secret": sub.secret}
+
+    @router.get("/webhooks", dependencies=[Depends(auth)])
+    def list_all() -> list[dict[str, Any]]:
+        return [s.public() for s in store.list()]
+
+    @router.get("/webhooks/{sub_id}", dependencies=[Depends(auth)])
+    def get_one(sub_id: str) -> dict[str, Any]:
+        sub = next((s for s in store.list() if s.id == sub_id), None)
+        if sub is None:
+            raise HTTPException(404, f"no webhook subscription {sub_id!r}")
+        return sub.public()
+
+    @router.delete("/webhooks/{sub_id}", status_code=204, dependencies=[Depends(auth)])
+    def delete(sub_id: str) -> Response:
+        if not store.delete(sub_id):
+            raise HTTPException(404, f"no webhook subscription {sub_id!r}")
+        return Response(status_code=204)
+
+    return router
+
+
+# --- delivery --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    subscription_id: str | None
+    url: str | None
+    reason: str
+    attempts: int
+    event_id: str
+    event: dict[str, Any]
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), separators=(",", ":"), default=str).encode()
+
+
+class DeliveryFailed(Exception):
+    def __init__(self, reason: str, attempts: int) -> None:
+        super().__init__(reason)
+        self.reason, self.attempts = reason, attempts
+
+
+class WorkerStopping(Exception):
+    """Raised inside a backoff wait when the worker is stopped: the batch is not committed."""
+
+
+class _Retryable(Exception):
+    pass
+
+
+def event_id(event: StreamEvent) -> str:
+    return f"{event.topic}-{event.partition}-{event.offset}"
+
+
+Redactor = Callable[[str | None, Kind, dict[str, Any]], dict[str, Any]]
+
+
+def role_redactor(roles: Mapping[str, GatewayRole]) -> Redactor:
+    """Applies the field policy of a subscription's role (``gateway.effective_roles()``); a subscription
+    without a role gets records unchanged, one whose role is no longer configured gets nothing (dead letter)."""
+    def redact(role: str | None, kind: Kind, record: dict[str, Any]) -> dict[str, Any]:
+        if role is None:
+            return record
+        if role not in roles:
+            raise ValueError(f"role {role!r} of the subscription is not configured")
+        policy = FieldPolicy.of(roles[role])
+        return policy.change(record) if kind == "change" else policy.alert(record)
+    return redact
+
+
+class Dispatcher:
+    """Delivers events to the matching subscriptions, retrying, and dead-letters what cannot be delivered."""
+
+    def __init__(self, store: WebhookStore, config: WebhookConfig, dead_letter: Callable[[DeadLetter], None], *,
+                 client: httpx.Client | None = None, redact: Redactor | None = None) -> None:
+        self.store, self.config, self.redact = store, config, redact
+        self._dead_letter = dead_letter
+        self.client = client or httpx.Client(timeout=config.timeout_s)
+        self.stopping = threading.Event()
+        self.stats = {"delivered": 0, "dead_lettered": 0, "retries": 0}
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(config.concurrency, thread_name_prefix="crmhub-webhook")
+
+    def _sleep(self, seconds: float) -> None:
+        if self.stopping.wait(seconds):
+            raise WorkerStopping()
+
+    def _count(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self.stats[name] += n
+
+    def deliver(self, sub: Subscription, payload: bytes, ev_id: str) -> int:
+        """POST ``payload`` to ``sub`` until accepted; the attempts used, or ``DeliveryFailed``."""
+        attempts = 0
+
+        def attempt() -> None:
+            nonlocal attempts
+            attempts += 1
+            headers = {**signed_headers(sub.secret, payload), EVENT_HEADER: ev_id, SUBSCRIPTION_HEADER: sub.id}
+            resp = self.client.post(sub.url, content=payload, headers=headers)
+            if resp.status_code >= 500 or resp.status_code == 429:
+                raise _Retryable(f"HTTP {resp.status_code} from {sub.url}")
+            if not 200 <= resp.status_code < 300:
+                raise DeliveryFailed(f"HTTP {resp.status_code} from {sub.url} (not retried)", attempts)
+
+        retrying = Retrying(stop=stop_after_attempt(self.config.max_attempts), reraise=True, sleep=self._sleep,
+                            wait=wait_exponential(multiplier=self.config.backoff_initial_s,
+                                                  max=self.config.backoff_max_s),
+                            retry=retry_if_exception_type((httpx.TransportError, _Retryable)))
+        try:
+            retrying(attempt)
+        except (httpx.TransportError, _Retryable) as exc:
+            reason = str(exc) if isinstance(exc, _Retryable) else f"{type(exc).__name__}: {exc} ({sub.url})"
+            raise DeliveryFailed(f"{reason}; gave up after {attempts} attempts", attempts) from exc
+        finally:
+            self._count("retries", max(0, attempts - 1))
+        return attempts
+
+    def dead_letter(self, letter: DeadLetter) -> None:
+        with self._lock:
+            self._dead_letter(letter)
+            self.stats["dead_lettered"] += 1
+        log.warning("webhook.dead_letter", subscription=letter.subscription_id, reason=letter.reason)
+
+    def _deliver_all(self, sub: Subscription, events: Sequence[StreamEvent]) -> None:
+        for event in events:
+            if not matches(sub.filter, event.kind, event.record):  # then again after redaction
+                continue
+            body = {"id": event_id(event), "subscription": sub.id, **event.body()}
+            try:
+                record = self.redact(sub.role, event.kind, event.record) if self.redact else event.record
+            except ValueError as exc:
+                self.dead_letter(DeadLetter(sub.id, sub.url, str(exc), 0, event_id(event), body))
+                continue
+            if not matches(sub.filter, event.kind, record):
+                continue
+            body["record"] = record
+            payload = json.dumps(body, separators=(",", ":"), default=str).encode()
+            try:
+                self.deliver(sub, payload, event_id(event))
+                self._count("delivered")
+            except DeliveryFailed as exc:
+                self.dead_letter(DeadLetter(sub.id, sub.url, exc.reason, exc.attempts, event_id(event), body))
+
+    def dispatch(self, events: Sequence[StreamEvent]) -> None:
+        """Every event to every matching subscription (each subscription in order, several in parallel);
+        returns when each was delivered or dead-lettered. Raises if a dead letter could not be written."""
+        futures = [self._pool.submit(self._deliver_all, sub, events) for sub in self.store.list()]
+        errors = [f.exception() for f in futures]
+        for error in errors:
+            if error is not None:
+                raise error
+
+    def close(self) -> None:
+        self.stopping.set()
+        self._pool.shutdown(wait=True)
+        self.client.close()
+
+
+def kafka_dead_letter(producer: Producer, topic: str = "dlq.webhooks") -> Callable[[DeadLetter], None]:
+    """A dead-letter callable producing to ``topic`` (key: the subscription id), waiting for the ack."""
+    def send(letter: DeadLetter) -> None:
+        key = (letter.subscription_id or "").encode() or None
+        producer.send(Record(topic, key, letter.to_json(), headers=(("reason", letter.reason.encode()[:1000]),)))
+    return send
+
+
+class WebhookWorker:
+    """Consumes the changes and alerts topics in consumer group ``config.group_id`` and dispatches each batch,
+    committing after it; on an error the consumer is rebuilt (re-reading from the last commit)."""
+
+    def __init__(self, settings: KafkaSettings, serde: AvroSerde, dispatcher: Dispatcher, config: WebhookConfig,
+                 *, changes_topic: str = "customer.changes", alerts_topic: str = "customer.alerts",
+                 poll_ms: int = 500, retry_s: float = 5.0) -> None:
+        self.settings, self.serde, self.dispatcher, self.config = settings, serde, dispatcher, config
+        self.kinds: dict[str, Kind] = {changes_topic: "change", alerts_topic: "alert"}
+        self.poll_ms, self.retry_s = poll_ms, retry_s
+        self.commits = 0
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="crmhub-webhooks", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self.dispatcher.stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.dispatcher.close()
+
+    def _consumer(self) -> Consumer:
+        return Consumer(self.settings, self.config.group_id, topics=list(self.kinds),
+                        auto_offset_reset=self.config.start_from, client_id=f"{self.settings.client_id}-webhooks")
+
+    def _ensure_dlq(self) -> None:
+        admin = Admin(self.settings)  # topics are not auto-created: make the dead-letter topic like runners do
+        try:
+            admin.ensure_topic(self.config.dlq_topic)
+        finally:
+            admin.close()
+
+    def _run(self) -> None:
+        consumer: Consumer | None = None
+        while not self._stop.is_set():
+            try:
+                if consumer is None:
+                    self._ensure_dlq()
+                    consumer = self._consumer()
+                messages = consumer.poll(self.poll_ms, max_records=500)
+                if messages:
+                    self.process(messages)
+                    consumer.commit()
+                    self.commits += 1
+            except WorkerStopping:
+                break
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.error("webhook.worker_error", error=self.last_error)
+                if consumer is not None:
+                    consumer.close()
+                    consumer = None
+                self._stop.wait(self.retry_s)
+        if consumer is not None:
+            consumer.close()
+
+    def process(self, messages: Sequence[Message]) -> None:
+        """Decode a batch (undecodable records are dead-lettered) and dispatch it."""
+        events: list[StreamEvent] = []
+        for msg in messages:
+            try:
+                event = decode_message(msg, self.kinds[msg.topic], self.serde)
+            except SkippableError as exc:
+                ev_id = f"{msg.topic}-{msg.partition}-{msg.offset}"
+                self.dispatcher.dead_letter(DeadLetter(None, None, f"undecodable: {exc}", 0, ev_id,
+                                                       {"topic": msg.topic, "partition": msg.partition,
+                                                        "offset": msg.offset}))
+                continue
+            if event is not None:
+                events.append(event)
+        if events:
+            self.dispatcher.dispatch(events)

@@ -1,0 +1,1 @@
+"""The lag monitor: consumer-group lag in messages and seconds, Burrow-style statuses, alerts, metrics."""

@@ -1,0 +1,175 @@
+"""The lag monitor against the real broker: lag per partition, STALL/STOP once commits stop, gauges, API, CLI."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client import REGISTRY
+from typer.testing import CliRunner
+
+from hub import cli_commands  # noqa: F401  (registers the commands)
+from hub.cli import app
+from hub.config import validate_config_text
+from hub.kafka.clients import Admin, Consumer, KafkaSettings, Producer, Record
+from hub.kafka.local import LocalKafka, free_port
+from hub.lag.collector import LagCollector
+from hub.lag.model import Status
+from hub.registry.server import serve_in_thread
+from hub.runtime.hub import Hub
+from hub.serving.admin import create_admin_app
+from tests.kafka.helpers import wait_for
+
+pytestmark = pytest.mark.kafka
+
+
+def _topic(settings: KafkaSettings, partitions: int) -> str:
+    name = f"lag.{uuid.uuid4().hex[:10]}"
+    admin = Admin(settings)
+    admin.ensure_topic(name, partitions=partitions)
+    admin.close()
+    return name
+
+
+def _produce(settings: KafkaSettings, topic: str, per_partition: dict[int, int]) -> None:
+    producer = Producer(settings)
+    producer.send_batch(Record(topic, None, b"x", partition=p) for p, n in per_partition.items() for _ in range(n))
+    producer.close()
+
+
+def _commit(settings: KafkaSettings, group: str, topic: str, offsets: dict[int, int]) -> None:
+    """Commit exactly ``offsets`` for ``group`` (seek, then commit the positions)."""
+    consumer = Consumer(settings, group_id=group)
+    consumer.assign(topic, sorted(offsets), from_beginning=False)
+    for partition, offset in offsets.items():
+        consumer.seek(topic, partition, offset)
+    consumer.commit()
+    consumer.close()
+
+
+def _gauge(name: str, **labels: Any) -> float | None:
+    return REGISTRY.get_sample_value(name, {k: str(v) for k, v in labels.items()})
+
+
+def test_lag_per_partition_then_stall_and_stop_when_commits_stop(kafka_settings: KafkaSettings) -> None:
+    topic, idle_topic = _topic(kafka_settings, 3), _topic(kafka_settings, 1)
+    group, idle_group = f"lag-{uuid.uuid4().hex[:6]}", f"lag-idle-{uuid.uuid4().hex[:6]}"
+    _produce(kafka_settings, topic, {0: 10, 1: 10, 2: 5})
+    _produce(kafka_settings, idle_topic, {0: 4})
+    _commit(kafka_settings, group, topic, {0: 4, 1: 7})  # partition 2: no commit
+    _commit(kafka_settings, idle_group, idle_topic, {0: 4})  # caught up, and nothing new arrives
+    cfg = validate_config_text(
+        f"lag: {{window: 3, groups: {{include: ['{re.escape(group)}', '{re.escape(idle_group)}']}}, "
+        "thresholds: {lag_messages: {warn: 5, critical: 100}}}").lag
+    collector = LagCollector(kafka_settings, cfg)
+    try:
+        first = collector.sample()
+        assert [g.group for g in first.groups] == sorted([group, idle_group])
+        busy = first.group(group)
+        assert busy is not None
+        rows = [(p.topic, p.partition, p.end, p.committed, p.lag) for p in busy.partitions]
+        assert rows == [(topic, 0, 10, 4, 6), (topic, 1, 10, 7, 3), (topic, 2, 5, None, 5)]
+        assert busy.status is Status.OK  # one sample: not enough to judge
+        assert _gauge("kafka_consumergroup_group_lag", group=group, topic=topic, partition=0) == 6
+        assert _gauge("kafka_consumergroup_group_offset", group=group, topic=topic, partition=2) == -1
+
+        statuses = []
+        for _ in range(3):  # the producer goes on, the consumer commits nothing more
+            _produce(kafka_settings, topic, {0: 5, 1: 5, 2: 5})
+            snap = collector.sample()
+            busy = snap.group(group)
+            assert busy is not None
+            statuses.append(busy.status)
+        assert statuses[0] is Status.STALL  # the committed offsets stand still while the lag grows
+        assert statuses[-1] is Status.STOP  # no commit for longer than the window
+        assert [(p.lag, p.status) for p in busy.partitions] == [
+            (21, Status.STOP), (18, Status.STOP), (20, Status.STALL)]  # no commit: STALL, never STOP
+        p0 = busy.partitions[0]
+        assert p0.lag_seconds is not None and p0.lag_seconds >= snap.ts - first.ts  # behind since before sample 1
+
+        idle = snap.group(idle_group)
+        assert idle is not None and idle.status is Status.OK
+        assert [(p.lag, p.lag_seconds, p.status) for p in idle.partitions] == [(0, 0.0, Status.OK)]
+
+        assert _gauge("kafka_consumergroup_group_lag", group=group, topic=topic, partition=0) == 21
+        assert _gauge("kafka_consumergroup_group_offset", group=group, topic=topic, partition=1) == 7
+        assert _gauge("kafka_partition_latest_offset", topic=topic, partition=2) == 20
+        assert _gauge("kafka_consumergroup_group_max_lag", group=group) == 21
+        assert _gauge("kafka_consumergroup_group_sum_lag", group=group) == 59
+        assert _gauge("kafka_consumergroup_group_lag_seconds", group=group, topic=topic, partition=0) == \
+            pytest.approx(p0.lag_seconds)
+        assert _gauge("crmhub_consumergroup_status", group=group) == Status.STOP.code
+        assert _gauge("crmhub_consumergroup_status", group=idle_group) == Status.OK.code
+
+        alerts = {(a.group, a.partition, a.measure, a.severity) for a in collector.alerts.open_alerts()}
+        assert alerts == {(group, 0, "lag_messages", "warning"), (group, 1, "lag_messages", "warning"),
+                          (group, 2, "lag_messages", "warning"), (group, None, "status", "critical")}
+
+        fake_hub: Any = SimpleNamespace(lag=collector, roles=frozenset(), runners={})
+        api = serve_in_thread(create_admin_app(fake_hub))
+        try:
+            body = httpx.get(f"{api.url}/lag").json()
+            open_alerts = httpx.get(f"{api.url}/lag/alerts").json()["open"]
+            metrics = httpx.get(f"{api.url}/metrics").text
+        finally:
+            api.stop()
+        [busy_json] = [g for g in body["groups"] if g["group"] == group]
+        assert busy_json["status"] == "STOP" and busy_json["max_lag"] == 21
+        assert [p["committed"] for p in busy_json["partitions"]] == [4, 7, None]
+        assert {a["measure"] for a in open_alerts} == {"lag_messages", "status"}
+        assert f'kafka_consumergroup_group_max_lag{{group="{group}"}} 21.0' in metrics
+    finally:
+        collector.close()
+
+
+def test_crmhub_lag_prints_partitions_and_group_status(kafka_broker: LocalKafka, kafka_settings: KafkaSettings,
+                                                       tmp_path: Path) -> None:
+    topic = _topic(kafka_settings, 2)
+    group = f"lag-cli-{uuid.uuid4().hex[:6]}"
+    _produce(kafka_settings, topic, {0: 8, 1: 3})
+    _commit(kafka_settings, group, topic, {0: 5, 1: 3})
+    config = tmp_path / "hub.yaml"
+    config.write_text(f"kafka: {{bootstrap_servers: '{kafka_broker.bootstrap}'}}\n")
+    result = CliRunner().invoke(app, ["lag", "-c", str(config), "--group", group, "--interval", "0.2"],
+                                env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    rows = [line.split("│")[1:-1] for line in result.output.splitlines() if group in line and "│" in line]
+    cells = [[c.strip() for c in row] for row in rows]
+    assert cells == [[group, topic, "0", "8", "5", "3", "?", "STALL"],  # idle topic: no slope for lag seconds
+                     [group, topic, "1", "3", "3", "0", "0.0", "OK"]]
+    assert f"group {group}: STALL (2 partitions" in result.output
+    assert "max lag 3, sum lag 3" in result.output
+
+
+def test_running_hub_samples_in_the_background_and_serves_lag(kafka_broker: LocalKafka,
+                                                               kafka_settings: KafkaSettings) -> None:
+    topic = _topic(kafka_settings, 1)
+    group = f"lag-hub-{uuid.uuid4().hex[:6]}"
+    _produce(kafka_settings, topic, {0: 6})
+    _commit(kafka_settings, group, topic, {0: 2})
+    cfg = validate_config_text(
+        f"kafka: {{bootstrap_servers: '{kafka_broker.bootstrap}'}}\nadmin: {{port: {free_port()}}}\n"
+        f"lag: {{interval_s: 0.2, window: 3, groups: {{include: ['{re.escape(group)}']}}}}\n")
+    hub = Hub(cfg, frozenset({"admin"}))
+    hub.start()
+    try:
+        assert hub.admin is not None and hub.lag is not None
+        url = hub.admin.url
+
+        def group_status() -> str | None:
+            groups = httpx.get(f"{url}/lag").json()["groups"]
+            return groups[0]["status"] if groups else None
+
+        wait_for(lambda: group_status() == "STOP", timeout=30, state=group_status)  # keeps sampling by itself
+        [partition] = httpx.get(f"{url}/lag").json()["groups"][0]["partitions"]
+        assert (partition["end"], partition["committed"], partition["lag"]) == (6, 2, 4)
+        alerts = httpx.get(f"{url}/lag/alerts").json()
+        assert [(a["measure"], a["severity"]) for a in alerts["open"]] == [("status", "critical")]
+    finally:
+        hub.stop()
+    assert hub.lag._thread is None  # stopped with the hub
