@@ -40,6 +40,7 @@ from hub.gateway.audit import AuditMiddleware, read_audit
 from hub.gateway.auth import GatewayContext, Principal, gateway_context, record_golden_ids, require
 from hub.gateway.search import search
 from hub.gateway.tokens import TokenRegistry
+from hub.gateway.ui import mount_pages
 from hub.pipeline_setup import open_store, pipelines_conf
 from hub.registry.server import ServerHandle, serve_in_thread
 from pipelines.store import views
@@ -236,6 +237,7 @@ def create_gateway_app(cfg: HubConfig, store: Store, extra_routers: Iterable[API
     app.include_router(other_router())
     for router in extra_routers:
         app.include_router(router)
+    mount_pages(app)
     return app
 
 

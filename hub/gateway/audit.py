@@ -25,6 +25,11 @@ from pipelines.store.tables import audit_log
 log = structlog.get_logger(__name__)
 
 
+def strip_token(query: str) -> str:
+    """The query string without an ``access_token`` parameter (a secret, never stored)."""
+    return "&".join(p for p in query.split("&") if p and not p.startswith("access_token="))
+
+
 def write_audit(conn: Connection, *, token_name: str, role: str, method: str, path: str, query: str | None,
                 status: int, golden_ids: list[str], ts_ms: int | None = None) -> None:
     conn.execute(insert(audit_log).values(
@@ -76,7 +81,7 @@ class AuditMiddleware:
         principal = state.get("principal")
         if principal is None:
             return
-        query = scope.get("query_string", b"").decode("latin-1")
+        query = strip_token(scope.get("query_string", b"").decode("latin-1"))
         ids = list(state.get("golden_ids") or [])
 
         def write() -> None:

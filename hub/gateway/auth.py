@@ -66,11 +66,16 @@ def _unauthorized(message: str) -> HTTPException:
 
 def authenticate(request: Request,
                  credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
-    """The caller of ``request`` (401 without a known bearer token); kept on ``request.state.principal``."""
-    if credentials is None or not credentials.credentials:
+    """The caller of ``request`` (401 without a known bearer token); kept on ``request.state.principal``.
+    ``GET /stream`` also takes ``?access_token=``: a browser's EventSource cannot send headers (the audit log
+    and request logs never keep it)."""
+    token = credentials.credentials if credentials is not None else None
+    if not token and request.url.path == "/stream":
+        token = request.query_params.get("access_token")
+    if not token:
         raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
     ctx = gateway_context(request)
-    entry = ctx.tokens.lookup(credentials.credentials)
+    entry = ctx.tokens.lookup(token)
     if entry is None:
         log.info("gateway.unknown_token", path=request.url.path)
         raise _unauthorized("unknown or revoked token")

@@ -56,7 +56,7 @@ def ops_snapshot(hub: Any) -> dict[str, Any]:
             dq = stats.summary()
             rejected = sum(r["total"] for r in dq if r["level"] == "error")
     collector = getattr(hub, "lag", None)
-    snap = collector.snapshot() if collector is not None else None
+    snap = collector.snapshot if collector is not None else None
     lag = snap.as_dict() if snap is not None else None
     return {"connectors": connectors, "pipelines": workers, "freshness": freshness(),
             "dlq": {"connector_dead_rows": sum(c["dead"] for c in connectors), "rejected_by_rules": rejected},

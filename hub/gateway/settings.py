@@ -26,7 +26,8 @@ from pydantic import Field
 
 from schemas.settings import ConfigModel
 
-Group = Literal["customers", "search", "history", "orders", "inventory", "alerts", "stream", "webhooks", "audit"]
+Group = Literal["customers", "search", "history", "orders", "inventory", "alerts", "stream", "webhooks", "audit",
+                "ops"]
 GROUPS: tuple[Group, ...] = get_args(Group)
 FieldName = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")]
 

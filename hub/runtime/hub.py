@@ -31,6 +31,7 @@ from schemas.settings import ConnectorSettings
 
 if TYPE_CHECKING:
     from hub.gateway.app import GatewayService
+    from hub.gateway.webhooks import WebhookWorker
     from hub.lag.collector import LagCollector
 
 log = structlog.get_logger(__name__)
@@ -60,6 +61,7 @@ class Hub:
     registry: RegistryService | None = None
     admin: ServerHandle | None = None
     gateway: GatewayService | None = None
+    webhooks: WebhookWorker | None = None
     workers: list[_Loop] = field(default_factory=list)
     lag: LagCollector | None = None
     _producer: Producer | None = None
@@ -90,8 +92,13 @@ class Hub:
             log.info("hub.admin_api", url=self.admin.url)
         if "gateway" in self.roles and self.cfg.pipelines is not None:  # it reads the pipelines' store
             from hub.gateway.app import serve_gateway
+            from hub.gateway.wiring import gateway_extras
 
-            self.gateway = serve_gateway(self.cfg)
+            extras = gateway_extras(self)
+            self.gateway = serve_gateway(self.cfg, extras.routers)
+            self.webhooks = extras.worker
+            if self.webhooks is not None:
+                self.webhooks.start()
             log.info("hub.gateway", url=self.gateway.url, docs=f"{self.gateway.url}/docs",
                      access_file=str(self.cfg.gateway.tokens_file))
 
@@ -138,6 +145,8 @@ class Hub:
             runner.stop()
         for worker in self.workers:
             worker.stop()
+        if self.webhooks is not None:
+            self.webhooks.stop()
         if self._producer is not None:
             self._producer.close()
         if self.gateway is not None:

@@ -5,6 +5,7 @@ beginning leaves the store and the output topics unchanged."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import uuid
 from pathlib import Path
@@ -32,17 +33,19 @@ def _mappings(folder: Path, source: str) -> Path:
     folder.mkdir()
     for name in ("ibmi.CUSTMAST.yaml", "ibmi.ORDHDR.yaml"):
         text = (ROOT / "config" / "mappings" / name).read_text()
-        (folder / name).write_text(text.replace("source: ibmi", f"source: {source}")
-                                   .replace("customer_source: ibmi", f"customer_source: {source}"))
+        text = re.sub(r"^source: ibmi$", f"source: {source}", text, flags=re.M)
+        (folder / name).write_text(re.sub(r"customer_source: ibmi$", f"customer_source: {source}", text, flags=re.M))
     return folder
 
 
-def _config(broker: LocalKafka, tmp: Path, source: str, group: str, registry_port: int, tag: str) -> str:
+def _config(broker: LocalKafka, tmp: Path, source: str, group: str, registry_port: int, tag: str,
+            gateway_port: int | None = None) -> str:
     return f"""
 kafka: {{bootstrap_servers: "{broker.bootstrap}"}}
 registry: {{serve: {{port: {registry_port}, topic: _schemas_{tag}}}}}
 admin: {{port: {free_port()}}}
-gateway: {{port: {free_port()}, tokens_file: {tmp / "tokens.yaml"}}}
+gateway: {{port: {gateway_port or free_port()}, tokens_file: {tmp / "tokens.yaml"},
+          webhooks: {{subscriptions_file: {tmp / "webhooks.json"}}}}}
 offsets: {{topic: offsets.{tag}}}
 connectors:
   - kind: sql

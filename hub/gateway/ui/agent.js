@@ -37,22 +37,28 @@ async function search(ev) {
   } catch (e) { list.append(el("li", { className: "error" }, e.message)); }
 }
 
+function show(v) {  // lists of addresses, phones, e-mails: their non-empty parts, one entry per line
+  if (!Array.isArray(v)) return text(v);
+  return v.map(x => typeof x === "object" && x !== null
+    ? Object.entries(x).filter(([k, y]) => y !== null && y !== "" && k !== "type").map(([, y]) => y).join(", ")
+    : text(x)).join("\n");
+}
+
 function renderFields(rec) {
-  const body = document.querySelector("#fields tbody");
-  body.replaceChildren();
   const data = rec.data || {}, lineage = rec.lineage || {};
+  const rows = [];
   for (const f of FIELDS) {
     if (!(f in data) || data[f] === null || (Array.isArray(data[f]) && !data[f].length)) continue;
-    const src = lineage[f] || {};
+    const src = lineage[f] || lineage[f + "[0]"] || {};
     const from = src.source ? src.source + "/" + (src.source_key || "") : "";
-    body.append(el("tr", { dataset: { field: f } }, el("td", {}, f), el("td", { className: "value" }, text(data[f])),
+    rows.push(el("tr", { dataset: { field: f } }, el("td", {}, f), el("td", { className: "value" }, show(data[f])),
       el("td", { className: "src" }, from)));
   }
+  document.querySelector("#fields tbody").replaceChildren(...rows);  // one swap: concurrent renders never mix
 }
 
 async function renderOrders(gid) {
-  const body = document.querySelector("#orders tbody");
-  body.replaceChildren();
+  const rows = [];
   const res = await get("/customers/" + gid + "/orders?open=true");
   for (const o of res.orders) {
     const d = o.data || {};
@@ -65,26 +71,26 @@ async function renderOrders(gid) {
       } catch (e) { stock = "no stock data"; }
       lines.append(el("div", { className: "line" }, line.item + " × " + text(line.quantity) + " (" + stock + ")"));
     }
-    body.append(el("tr", { className: "order" }, el("td", {}, o.order_number), el("td", {}, o.status),
+    rows.push(el("tr", { className: "order" }, el("td", {}, o.order_number), el("td", {}, o.status),
       el("td", { className: "num" }, text(d.total_amount)), lines));
   }
+  document.querySelector("#orders tbody").replaceChildren(...rows);
 }
 
 async function renderAlerts(gid) {
-  const list = document.getElementById("alerts");
-  list.replaceChildren();
   const res = await get("/customers/" + gid + "/alerts");
-  for (const a of res.alerts) list.append(el("li", { className: "alert" }, a.severity + " · " + a.message));
+  document.getElementById("alerts").replaceChildren(
+    ...res.alerts.map(a => el("li", { className: "alert" }, a.severity + " · " + a.message)));
 }
 
 function listen(gid) {
   if (stream) stream.close();
-  const url = "/stream?kind=alerts&kind=changes&golden_id=" + encodeURIComponent(gid) + "&access_token=" +
+  const url = "/stream?kind=both&golden_id=" + encodeURIComponent(gid) + "&access_token=" +
     encodeURIComponent(token());
   stream = new EventSource(url);
   const onEvent = async (msg) => {
-    const body = JSON.parse(msg.data);
-    if (body.rule === "credit-frozen" || (body.fields || []).some(f => f.field === "credit_status")) {
+    const rec = JSON.parse(msg.data).record || {};
+    if (rec.rule === "credit-frozen" || (rec.fields || []).some(f => f.field === "credit_status")) {
       await open(gid, false);
     }
   };

@@ -11,7 +11,9 @@ const crmhub = (() => {
   function text(v) { return v === null || v === undefined ? "" : (typeof v === "object" ? JSON.stringify(v) : String(v)); }
   function el(tag, props = {}, ...children) {
     const e = document.createElement(tag);
-    Object.assign(e, props);
+    const { dataset, ...rest } = props;
+    Object.assign(e, rest);
+    Object.assign(e.dataset, dataset || {});
     for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(text(c)));
     return e;
   }

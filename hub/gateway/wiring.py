@@ -1,0 +1,46 @@
+"""What the running hub mounts into the gateway besides its REST routes: the live stream, webhook
+subscriptions (and their delivery worker), the operations summary and the pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter
+
+from hub.gateway.auth import require
+from hub.gateway.ops import ops_router, ops_snapshot
+from hub.gateway.stream import stream_router
+from hub.gateway.webhooks import (
+    Dispatcher,
+    WebhookStore,
+    WebhookWorker,
+    kafka_dead_letter,
+    role_redactor,
+    webhooks_router,
+)
+from hub.wiring import avro_serde
+
+
+@dataclass
+class GatewayExtras:
+    routers: list[APIRouter] = field(default_factory=list)
+    worker: WebhookWorker | None = None
+
+
+def gateway_extras(hub: Any) -> GatewayExtras:
+    """Routers for ``/stream``, ``/webhooks`` and ``/ops/summary`` of ``hub`` (a running Hub), each behind
+    the gateway's permission check, and the webhook delivery worker (not started) when webhooks are enabled."""
+    cfg = hub.cfg
+    serde = avro_serde(cfg, hub.registry)
+    stream, hooks = cfg.gateway.stream, cfg.gateway.webhooks
+    subscriptions = WebhookStore(hooks.subscriptions_file)
+    out = GatewayExtras([stream_router(hub.settings, serde, require("stream"), config=stream),
+                         webhooks_router(subscriptions, require("webhooks")),
+                         ops_router(lambda: ops_snapshot(hub), [require("ops")])])
+    if hooks.enabled:
+        dispatcher = Dispatcher(subscriptions, hooks, kafka_dead_letter(hub.producer(), hooks.dlq_topic),
+                                redact=role_redactor(cfg.gateway.effective_roles()))
+        out.worker = WebhookWorker(hub.settings, serde, dispatcher, hooks, changes_topic=stream.changes_topic,
+                                   alerts_topic=stream.alerts_topic)
+    return out
