@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,7 @@ from hub.registry.client import RegistryClient
 from hub.registry.serde import AvroSerde
 from hub.registry.server import RegistryService, ServerHandle, serve_in_thread
 from schemas.unified import KEY_SCHEMA, changes_schema
+from tests.http_receiver import Receiver, serve_receiver
 from tests.kafka.helpers import read_all, wait_for
 
 pytestmark = pytest.mark.kafka
@@ -197,34 +196,10 @@ def test_an_id_older_than_retained_gets_a_reset_event(env: Env, stream: Stream) 
 # --- webhooks --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Receiver:
-    url: str = ""
-    status: int = 200
-    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-
-
 @pytest.fixture()
 def receiver() -> Iterator[Receiver]:
-    rec = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            rec.requests.append(({k.lower(): v for k, v in self.headers.items()},
-                                 self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(rec.status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    rec.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield rec
-    server.shutdown()
-    server.server_close()
+    with serve_receiver() as rec:
+        yield rec
 
 
 def test_webhook_worker_delivers_signed_dead_letters_and_commits(env: Env, receiver: Receiver,

@@ -6,10 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +31,7 @@ from hub.gateway.webhooks import (
     verify_signature,
     webhooks_router,
 )
+from tests.http_receiver import Receiver, serve_receiver
 
 SECRET = "s3cret-s3cret-s3cret"
 
@@ -92,36 +90,10 @@ def test_filter_matching(flt: EventFilter, change: bool, alert: bool) -> None:
 # --- a real HTTP receiver --------------------------------------------------------------------------------
 
 
-@dataclass
-class Receiver:
-    url: str
-    script: list[int]  # status codes to answer, in order; the last one repeats
-    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-
-
 @pytest.fixture()
 def receiver() -> Iterator[Receiver]:
-    rec = Receiver("", [200])
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            rec.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            status = rec.script[min(len(rec.requests), len(rec.script)) - 1]
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    rec.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield rec
-    server.shutdown()
-    server.server_close()
+    with serve_receiver() as rec:
+        yield rec
 
 
 def event(offset: int = 7, record: dict[str, Any] | None = None) -> StreamEvent:
