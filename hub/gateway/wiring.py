@@ -11,13 +11,12 @@ from fastapi import APIRouter
 from hub.gateway.auth import require
 from hub.gateway.ops import ops_router, ops_snapshot
 from hub.gateway.stream import stream_router
+from hub.gateway.subscriptions import WebhookStore, webhooks_router
 from hub.gateway.webhooks import (
     Dispatcher,
-    WebhookStore,
     WebhookWorker,
     kafka_dead_letter,
     role_redactor,
-    webhooks_router,
 )
 from hub.wiring import avro_serde
 

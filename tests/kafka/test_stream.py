@@ -18,10 +18,9 @@ from kafka import KafkaAdminClient, TopicPartition
 from hub.config import StreamConfig, WebhookConfig
 from hub.gateway.positions import decode_id, encode_id
 from hub.gateway.stream import stream_router
+from hub.gateway.subscriptions import SubscriptionIn, WebhookStore
 from hub.gateway.webhooks import (
     Dispatcher,
-    SubscriptionIn,
-    WebhookStore,
     WebhookWorker,
     kafka_dead_letter,
     verify_signature,

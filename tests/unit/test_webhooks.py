@@ -17,19 +17,17 @@ from fastapi.testclient import TestClient
 from hub.config import WebhookConfig
 from hub.gateway.settings import GatewayRole
 from hub.gateway.stream import EventFilter, StreamEvent, matches
+from hub.gateway.subscriptions import SubscriptionIn, WebhookStore, webhooks_router
 from hub.gateway.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     DeadLetter,
     Dispatcher,
     SignatureError,
-    SubscriptionIn,
-    WebhookStore,
     role_redactor,
     sign,
     signed_headers,
     verify_signature,
-    webhooks_router,
 )
 from tests.http_receiver import Receiver, serve_receiver
 
