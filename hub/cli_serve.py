@@ -37,14 +37,26 @@ def wait_for_signal() -> None:
 
 @app.command("demo")
 def demo(config: ConfigOpt = None,
-         serve: Annotated[bool, typer.Option("--serve", help="keep the hub running until Ctrl-C")] = False) -> None:
+         serve: Annotated[bool, typer.Option("--serve", help="keep the hub running until Ctrl-C")] = False,
+         scenario: Annotated[str | None, typer.Option(
+             "--scenario", help="run a scripted story instead and exit: credit-freeze (IBM i credit freeze -> "
+                                "agent's live stream, with measured times)")] = None,
+         timeout: Annotated[float, typer.Option("--timeout", help="seconds a scenario waits for each step")] = 60.0,
+         ) -> None:
     """Start Kafka, the registry and the hub on legacy stand-ins; change them and show the change events."""
     from hub.demo import run_capture_demo
 
     console = Console()
     cfg = _config(config)
+    stop_hint = "Kafka keeps running; stop it with: crmhub kafka down" + (f" -c {config}" if config else "")
+    if scenario is not None:
+        from hub.demo_scenario import run_scenario
+
+        code = run_scenario(scenario, cfg, console, timeout_s=timeout)
+        console.print(stop_hint)
+        raise typer.Exit(code)
     events = run_capture_demo(cfg, console, keep_running=wait_for_signal if serve else None)
-    console.print("Kafka keeps running; stop it with: crmhub kafka down" + (f" -c {config}" if config else ""))
+    console.print(stop_hint)
     raise typer.Exit(0 if events else 1)
 
 

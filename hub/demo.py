@@ -1,11 +1,14 @@
 """`crmhub demo`: the most complete thing that exists, on the embedded defaults, saying what it does.
 
-Today (capture): the local Kafka broker comes up; the demo creates legacy stand-ins (an IBM i-shaped
+Capture: the local Kafka broker comes up; the demo creates legacy stand-ins (an IBM i-shaped
 customer master and order header in SQLite, an EBCDIC export drop folder); the hub runs with crmhub's schema
 registry, the SQL connector and the file-drop connector; the initial snapshot lands in Kafka; then the demo
 changes the sources (a credit freeze, a new order, a new export with a changed and a vanished customer)
 and prints each change event as read back from Kafka and decoded through the registry, with the time from
-the source change to the event being in Kafka.
+the source change to the event being in Kafka. With ``pipelines:`` in the config (config/demo.yaml has it)
+the hub also unifies golden records, raises alerts and serves the gateway and pages; the demo creates (or
+reuses) an agent and an admin token and prints the pages' URLs. ``hub/demo_scenario.py`` scripts stories on
+top of it (``--scenario credit-freeze``).
 
 ``produce_and_read_back`` is the foundation check: one event produced and read back through the registry.
 """
@@ -221,9 +224,61 @@ def demo_paths(cfg: HubConfig) -> tuple[Path, Path]:
     return db.resolve(), drop.resolve()
 
 
-def run_capture_demo(cfg: HubConfig, console: Console, *, start_broker: bool = True,
-                     keep_running: Callable[[], None] | None = None) -> list[Decoded]:
-    """Seed the legacy stand-ins, run the hub, change the sources and show the change events."""
+@dataclass
+class DemoTokens:
+    agent: str
+    admin: str
+
+
+DEMO_TOKEN_NAMES = {"agent": "demo-agent", "admin": "demo-admin"}
+
+
+def demo_tokens(cfg: HubConfig) -> DemoTokens:
+    """The demo's agent and admin tokens: reused while ``gateway.tokens_file`` still holds them, else (re)created
+    with ``create_token``. The tokens in clear are kept in ``demo-tokens.json`` next to the tokens file (mode
+    0600), so the printed page URLs stay valid from one run to the next."""
+    import os
+
+    from hub.gateway.tokens import create_token, hash_token, read_tokens, revoke_token
+
+    path = cfg.gateway.tokens_file
+    keep = path.parent / "demo-tokens.json"
+    try:
+        saved = json.loads(keep.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        saved = {}
+    entries = {e.name: e for e in read_tokens(path)}
+    roles = set(cfg.gateway.effective_roles())
+    out: dict[str, str] = {}
+    for role, name in DEMO_TOKEN_NAMES.items():
+        token = saved.get(role) if isinstance(saved, dict) else None
+        entry = entries.get(name)
+        if isinstance(token, str) and entry is not None and entry.role == role and entry.sha256 == hash_token(token):
+            out[role] = token
+            continue
+        revoke_token(path, name)
+        out[role] = create_token(path, name, role, roles)
+    keep.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(keep, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(out, fh)
+    return DemoTokens(agent=out["agent"], admin=out["admin"])
+
+
+@dataclass
+class DemoHub:
+    """A running demo hub on freshly seeded stand-ins; ``base_url`` and ``tokens`` when the gateway runs."""
+
+    hub: Any
+    db: Path
+    drop: Path
+    base_url: str | None
+    tokens: DemoTokens | None
+
+
+def start_demo_hub(cfg: HubConfig, console: Console, *, start_broker: bool = True) -> DemoHub:
+    """Start the broker (optionally), re-seed the legacy stand-ins, create or reuse the demo's API tokens, start
+    the hub and say what runs where (with the pages' URLs when the config has ``pipelines:``)."""
     from hub import demo_sources as src
     from hub.runtime.hub import Hub
 
@@ -241,12 +296,40 @@ def run_capture_demo(cfg: HubConfig, console: Console, *, start_broker: bool = T
         src.export_record(104713, "ROSSI SPA", Decimal("9400.10"), 45, []),
     ])
     console.print(f"[bold]Legacy stand-ins[/] {db} (CUSTMAST, ORDHDR) and EBCDIC drop folder {drop}")
+    tokens = demo_tokens(cfg) if cfg.pipelines is not None else None
     hub = Hub(cfg)
     hub.start()
-    reader = TopicReader(hub.settings, avro_serde(cfg, hub.registry), DEMO_TOPICS)
+    console.print(f"[bold]Hub[/] running: registry {hub.registry.url if hub.registry else '-'}, admin API "
+                  f"{hub.admin.url if hub.admin else '-'}, connectors {', '.join(hub.runners)}")
+    base = hub.gateway.url if hub.gateway is not None else None
+    if cfg.pipelines is not None:
+        console.print(f"[bold]Pipelines[/] canonicalize + unify (store {cfg.pipelines.store.url}, alerts "
+                      f"{cfg.pipelines.alerts or '-'}): golden records in customer.unified, customer.changes, "
+                      "customer.alerts")
+    if base is not None and tokens is not None:
+        console.print(f"[bold]Gateway[/] {base}  (API docs {base}/docs; tokens demo-agent / demo-admin in "
+                      f"{cfg.gateway.tokens_file})")
+        console.print(f"  agent console : {base}/ui/agent.html#token={tokens.agent}", highlight=False,
+                      markup=False, soft_wrap=True)
+        console.print(f"  ops dashboard : {base}/ui/ops.html#token={tokens.admin}", highlight=False,
+                      markup=False, soft_wrap=True)
+        console.print(f"  API docs      : {base}/docs", highlight=False, markup=False, soft_wrap=True)
+    return DemoHub(hub, db, drop, base, tokens)
+
+
+def run_capture_demo(cfg: HubConfig, console: Console, *, start_broker: bool = True,
+                     keep_running: Callable[[], None] | None = None) -> list[Decoded]:
+    """Seed the legacy stand-ins, run the hub, change the sources and show the change events."""
+    from hub import demo_sources as src
+
+    demo = start_demo_hub(cfg, console, start_broker=start_broker)
+    hub, db, drop = demo.hub, demo.db, demo.drop
     try:
-        console.print(f"[bold]Hub[/] running: registry {hub.registry.url if hub.registry else '-'}, admin API "
-                      f"{hub.admin.url if hub.admin else '-'}, connectors {', '.join(hub.runners)}")
+        reader = TopicReader(hub.settings, avro_serde(cfg, hub.registry), DEMO_TOPICS)
+    except BaseException:
+        hub.stop()
+        raise
+    try:
         events = reader.read_until(lambda out: len(out) >= 10)
         console.print(f"[bold]Initial snapshot[/]: {len(events)} events (op r)")
         for d in events:
@@ -293,6 +376,44 @@ def _fresh_start(cfg: HubConfig, db: Path, drop: Path) -> None:
             time.sleep(1.0)
     finally:
         admin.close()
+    if cfg.pipelines is not None:
+        url = cfg.pipelines.store.url
+        if url.startswith("sqlite:///"):
+            store = Path(url.removeprefix("sqlite:///"))
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{store}{suffix}").unlink(missing_ok=True)
+        prefix = cfg.pipelines.group_id_prefix
+        admin = Admin(kafka_settings(cfg))
+        try:  # committed offsets survive the deletion of their topics: the recreated src.* would be skipped
+            admin.delete_groups([f"{prefix}-canonicalize", f"{prefix}-unify"])
+        finally:
+            admin.close()
+        _skip_past_canon(cfg, f"{prefix}-unify")
+
+
+def _skip_past_canon(cfg: HubConfig, group_id: str) -> None:
+    """The store starts empty, so its unify group starts at the end of ``canon.*``: canonical records of
+    earlier runs (or of other hubs on the same broker) are not unified again."""
+    from hub.kafka.clients import Admin, Consumer
+    from hub.runtime.pipeline_workers import CANON_TOPICS
+
+    settings = kafka_settings(cfg)
+    admin = Admin(settings)
+    try:
+        topics = [t for t in CANON_TOPICS if t in set(admin.list_topics())]
+    finally:
+        admin.close()
+    if not topics:
+        return
+    consumer = Consumer(settings, group_id=group_id)
+    try:
+        consumer.assign_topics(topics, from_beginning=False)
+        for topic in topics:
+            for partition, end in consumer.end_offsets(topic).items():
+                consumer.seek(topic, partition, end)
+        consumer.commit()
+    finally:
+        consumer.close()
 
 
 def _make_changes(src: Any, db: Path, drop: Path, console: Console) -> dict[str, int]:

@@ -246,6 +246,20 @@ class Admin:
     def list_groups(self) -> list[str]:
         return sorted(g["group_id"] for g in self._admin.list_groups())
 
+    def delete_groups(self, group_ids: Sequence[str]) -> None:
+        """Delete consumer groups and their committed offsets (groups that do not exist are skipped; a group
+        with active members cannot be deleted and raises)."""
+        ids = [g for g in group_ids if g in set(self.list_groups())]
+        if not ids:
+            return
+        try:
+            results = self._admin.delete_groups(ids)
+        except Exception as exc:
+            raise broker_error(exc, "deleting consumer groups") from exc
+        failed = [f"{g}: {err}" for g, err in dict(results).items() if err != "OK"]
+        if failed:
+            raise broker_error(RuntimeError("; ".join(failed)), "deleting consumer groups")
+
     def group_offsets(self, group_id: str) -> dict[tuple[str, int], int]:
         offsets = self._admin.list_group_offsets(group_id).get(group_id, {})
         return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}

@@ -118,7 +118,7 @@ class Hub:
             CanonWorker(self.settings, self.producer(), serde, parts.mappings, topics, pipeline=conf.name,
                         group_id=f"{conf.group_id_prefix}-canonicalize", batch_size=size, poll_ms=poll),
             UnifyWorker(self.settings, self.producer(), serde, parts.unifier(), timer_interval_s=conf.timer_interval_s,
-                        group_id=f"{conf.group_id_prefix}-unify", batch_size=size, poll_ms=poll),
+                        group_id=f"{conf.group_id_prefix}-unify", batch_size=size, poll_ms=poll, pipeline=conf.name),
         ]
         for worker in self.workers:
             worker.start()

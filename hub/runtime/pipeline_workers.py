@@ -230,22 +230,31 @@ class UnifyWorker(_Loop):
 
     def __init__(self, settings: KafkaSettings, producer: Producer, serde: AvroSerde, unifier: Unifier, *,
                  group_id: str = "crmhub-unify", timer_interval_s: float = 5.0,
-                 topics: Sequence[str] = CANON_TOPICS, **kw: Any) -> None:
+                 topics: Sequence[str] = CANON_TOPICS, pipeline: str = "canon", **kw: Any) -> None:
         super().__init__(settings, group_id, topics, **kw)
         self.serde = serde
         self.unifier = unifier
+        self.producer = producer
+        self.dlq_topic = f"dlq.{pipeline}"
         self.publish = make_publisher(serde, producer)
         self.timer_interval_s = timer_interval_s
         self._next_timers = 0.0
 
     def handle(self, messages: list[Message]) -> None:
         events: list[CanonicalEvent] = []
+        dead: list[Record] = []
         for m in messages:
             if m.value is None:
                 continue
-            datum = self.serde.deserialize(m.value)
+            try:
+                datum = self.serde.deserialize(m.value)
+            except SkippableError as exc:  # not ours to read (unknown schema id, bad bytes): dead letter, go on
+                dead.append(undecodable_record(self.dlq_topic, m, exc.reason))
+                continue
             if isinstance(datum, dict):
                 events.append(CanonicalEvent.from_avro(datum))
+        if dead:
+            self.producer.send_batch(dead)
         stats = self.unifier.process(events, self.publish)
         published_ms = time.time() * 1000  # process() returns once Kafka acknowledged the outputs
         for source, source_ts_ms in stats.source_times:

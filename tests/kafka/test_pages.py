@@ -40,13 +40,13 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
-def test_agent_console_and_ops_dashboard(kafka_broker: LocalKafka, tmp_path: Path, browser: Browser) -> None:
+def test_agent_console_and_ops_dashboard(hub_broker: LocalKafka, tmp_path: Path, browser: Browser) -> None:
     tag = uuid.uuid4().hex[:6]
     source = f"ibmi{tag}"
     seed_legacy_db(tmp_path / "legacy.db")
     _mappings(tmp_path / "mappings", source)
     port = free_port()
-    cfg = validate_config_text(_config(kafka_broker, tmp_path, source, f"gp{tag}", free_port(), tag, port))
+    cfg = validate_config_text(_config(hub_broker, tmp_path, source, f"gp{tag}", free_port(), tag, port))
     known = set(cfg.gateway.effective_roles())
     agent = create_token(cfg.gateway.tokens_file, "agent-console", "agent", known)
     admin = create_token(cfg.gateway.tokens_file, "ops-dashboard", "admin", known)

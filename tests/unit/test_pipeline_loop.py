@@ -75,3 +75,35 @@ def test_a_quiet_consumer_that_is_not_stalled_is_kept() -> None:
     assert loop.made == [quiet]
     assert quiet.stall_checks >= 4 and loop.handled == [7]
     assert loop.status.last_error is None
+
+
+def test_unify_worker_dead_letters_what_it_cannot_decode(tmp_path: Any) -> None:
+    import json
+
+    from hub.runtime.pipeline_workers import UnifyWorker
+    from pipelines.store.engine import Store
+    from pipelines.unify.engine import Unifier
+    from schemas.errors import SkippableError
+
+    class Serde:
+        def deserialize(self, value: bytes) -> Any:
+            raise SkippableError("unknown writer schema id 9: Schema 9 not found.")
+
+    class Producer:
+        def __init__(self) -> None:
+            self.sent: list[Any] = []
+
+        def send_batch(self, records: Any) -> list[Any]:
+            self.sent.extend(records)
+            return []
+
+    producer = Producer()
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    worker = UnifyWorker(KafkaSettings(bootstrap_servers="unused:9092"), producer, Serde(),  # type: ignore[arg-type]
+                         Unifier(store), pipeline="crm")
+    worker.handle([_msg(3)])
+    [dead] = producer.sent
+    body = json.loads(dead.value)
+    assert dead.topic == "dlq.crm" and (body["topic"], body["offset"]) == ("canon.customer", 3)
+    assert "Schema 9 not found" in body["reason"] and body["value_hex"] == b"v".hex()
+    store.dispose()
