@@ -82,7 +82,7 @@ def _agent_console(page: Page, base: str, token: str, tmp: Path, source: str) ->
     expect(page.locator("#orders tr.order")).to_have_count(1)
     expect(page.locator("#orders tr.order td").first).to_have_text("500001")
     expect(page.locator("#banner")).to_be_hidden()
-    time.sleep(1.0)  # let the page's stream subscribe before the change
+    expect(page.locator("body[data-live]")).to_have_count(1, timeout=15_000)  # the page's stream is open
     frozen_at = time.monotonic()
     freeze_credit(tmp / "legacy.db", 104711)
     expect(page.locator("#banner")).to_be_visible(timeout=60_000)

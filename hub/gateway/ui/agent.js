@@ -88,6 +88,9 @@ function listen(gid) {
   const url = "/stream?kind=both&golden_id=" + encodeURIComponent(gid) + "&access_token=" +
     encodeURIComponent(token());
   stream = new EventSource(url);
+  delete document.body.dataset.live;
+  // the gateway fixes the stream's start position before it answers: from here on nothing is missed
+  stream.onopen = () => { document.body.dataset.live = gid; };
   const onEvent = async (msg) => {
     const rec = JSON.parse(msg.data).record || {};
     if (rec.rule === "credit-frozen" || (rec.fields || []).some(f => f.field === "credit_status")) {
