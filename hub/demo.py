@@ -346,11 +346,33 @@ def run_capture_demo(cfg: HubConfig, console: Console, *, start_broker: bool = T
                           f"{freeze.kafka_ts_ms - changes['freeze_ms']} ms")
         if keep_running is not None:
             console.print("The hub keeps running; try `crmhub connectors list -c config/demo.yaml`. Ctrl-C stops.")
-            keep_running()
+            _keep_running_with_summary(hub, console, keep_running)
         return events + more
     finally:
         reader.close()
         hub.stop()
+
+
+def _keep_running_with_summary(hub: Any, console: Console, keep_running: Callable[[], None],
+                               every_s: float = 5.0) -> None:
+    """Run ``keep_running`` (blocks until Ctrl-C) while a thread prints the live summary every ``every_s``."""
+    import threading
+
+    from hub.demo_summary import print_summaries
+    from hub.gateway.ops import ops_snapshot
+
+    def emit(line: str) -> None:
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+    stop = threading.Event()
+    thread = threading.Thread(target=print_summaries, name="demo-summary", daemon=True,
+                              args=(lambda: ops_snapshot(hub), emit, stop, every_s))
+    thread.start()
+    try:
+        keep_running()
+    finally:
+        stop.set()
+        thread.join(timeout=every_s)
 
 
 def _fresh_start(cfg: HubConfig, db: Path, drop: Path) -> None:
