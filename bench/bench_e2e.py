@@ -1,0 +1,235 @@
+"""End-to-end latency: source commit → unified record published, with a generator making ``--rate`` changes/s.
+
+A local Kafka broker (KRaft, this repo's jars) and the whole hub (registry, the SQL connector on an IBM i-shaped
+SQLite ``CUSTMAST`` in timestamp mode, canonicalize and unify into an SQLite store) run in this process. A
+generator updates ``--customers`` customers' credit limits at ``--rate`` changes/s for ``--seconds`` (each row
+written with its change timestamp, committed in small transactions); a consumer reads ``customer.unified`` and
+takes, per received golden record, ``now - lineage.credit_limit.ts_ms`` (the source change time of the value it
+carries): source commit → unified record published and delivered. The baseline in the same run is the raw
+client: kafka-python producing timestamped records at the same rate and a consumer reading them back.
+
+Targets (issue 5): p50 under 250 ms and p99 under 1 s at 1,000 changes/s.
+
+Usage: ``.venv/bin/python bench/bench_e2e.py [--rate 1000] [--seconds 20] [--customers 2000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from hub.config import validate_config_text
+from hub.kafka.clients import Admin, Consumer, KafkaSettings, Producer, Record
+from hub.kafka.local import LocalKafka, free_port
+from hub.logsetup import configure_logging
+from hub.registry.client import RegistryClient
+from hub.registry.serde import AvroSerde
+from hub.runtime.hub import Hub
+from schemas.errors import SkippableError
+from schemas.unified import UNIFIED_TOPIC
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def now_text() -> str:
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+
+def seed(db: Path, n: int) -> None:
+    with sqlite3.connect(db) as c:
+        c.execute("""CREATE TABLE CUSTMAST (CUSNO NUMERIC(7,0) NOT NULL PRIMARY KEY, CUSNAM CHAR(30) NOT NULL,
+                     CRSTAT CHAR(1) NOT NULL, CRLIMIT DECIMAL(11,2) NOT NULL, CNTRY CHAR(2) NOT NULL,
+                     AGENT CHAR(5), CHGTS TIMESTAMP NOT NULL)""")
+        c.execute("CREATE INDEX CUSTMAST_CHGTS ON CUSTMAST (CHGTS)")
+        c.executemany("INSERT INTO CUSTMAST VALUES (?, ?, 'A', ?, 'DE', 'AGT07', ?)",
+                      [(200000 + i, f"CUSTOMER {i} GMBH".ljust(30), "1000.00", now_text()) for i in range(n)])
+
+
+def generate(db: Path, n: int, rate: float, seconds: float, stop: threading.Event) -> tuple[int, float]:
+    """Update credit limits at ``rate`` changes/s in transactions of ~20 ms; returns (changes made, seconds)."""
+    made, tick = 0, 0.02
+    per_tick = max(1, round(rate * tick))
+    start = time.perf_counter()
+    with sqlite3.connect(db, timeout=30) as c:
+        while not stop.is_set() and time.perf_counter() - start < seconds:
+            due = start + made / rate
+            if due > time.perf_counter():
+                time.sleep(due - time.perf_counter())
+            rows = [(f"{1000 + (made + k) % 90000}.00", now_text(), 200000 + (made + k) % n) for k in range(per_tick)]
+            c.executemany("UPDATE CUSTMAST SET CRLIMIT = ?, CHGTS = ? WHERE CUSNO = ?", rows)
+            c.commit()
+            made += per_tick
+    return made, time.perf_counter() - start
+
+
+def config(broker: LocalKafka, tmp: Path) -> str:
+    maps = tmp / "mappings"
+    maps.mkdir()
+    (maps / "ibmi.CUSTMAST.yaml").write_text((ROOT / "config" / "mappings" / "ibmi.CUSTMAST.yaml").read_text())
+    return f"""
+kafka: {{bootstrap_servers: "{broker.bootstrap}"}}
+registry: {{serve: {{port: {free_port()}}}}}
+admin: {{port: {free_port()}}}
+lag: {{enabled: false}}
+connectors:
+  - kind: sql
+    name: ibmi
+    url: sqlite:///{tmp / "legacy.db"}
+    poll_interval_ms: 20
+    state_dir: {tmp / "state"}
+    tables:
+      - {{name: CUSTMAST, mode: timestamp, timestamp_column: CHGTS, key_columns: [CUSNO], safety_delay_ms: 50,
+         trim_char: true}}
+pipelines:
+  mappings: [{maps}]
+  store: {{url: "sqlite:///{tmp / "store.db"}"}}
+  poll_interval_ms: 20
+"""
+
+
+def percentiles(values: list[float]) -> str:
+    if not values:
+        return "no samples"
+    s = sorted(values)
+    p = {q: s[min(len(s) - 1, int(q * len(s)))] for q in (0.5, 0.9, 0.99)}
+    return f"n={len(s):,}  p50 {p[0.5]:7.1f} ms  p90 {p[0.9]:7.1f} ms  p99 {p[0.99]:7.1f} ms  max {s[-1]:7.1f} ms"
+
+
+def measure_hub(cfg_text: str, tmp: Path, args: argparse.Namespace) -> tuple[list[float], int, float]:
+    cfg = validate_config_text(cfg_text)
+    hub = Hub(cfg, frozenset({"registry", "connectors", "pipelines"}))
+    hub.start()
+    settings = KafkaSettings(bootstrap_servers=cfg.kafka.bootstrap_servers)
+    assert cfg.registry.serve is not None
+    serde = AvroSerde(RegistryClient(f"http://127.0.0.1:{cfg.registry.serve.port}"))
+    latencies: list[float] = []
+    try:
+        consumer = Consumer(settings, group_id=None)
+        deadline = time.monotonic() + 120  # the snapshot first: every customer's golden record
+        seen: set[str] = set()
+        while len(seen) < args.customers and time.monotonic() < deadline:
+            for m in _poll_unified(consumer, serde):
+                seen.add(m["golden_id"])
+        print(f"  snapshot: {len(seen):,} golden records")
+        stop = threading.Event()
+        made: list[tuple[int, float]] = []
+        gen = threading.Thread(target=lambda: made.append(generate(tmp / "legacy.db", args.customers, args.rate,
+                                                                   args.seconds, stop)))
+        gen.start()
+        tail_until = time.monotonic() + args.seconds + 30
+        while time.monotonic() < tail_until:
+            for value in _poll_unified(consumer, serde):
+                ts = value["lineage"].get("credit_limit", {}).get("ts_ms")
+                if ts and ts > 0:
+                    latencies.append(time.time() * 1000 - ts)
+            if not gen.is_alive() and len(latencies) >= (made[0][0] if made else 0):
+                break
+        gen.join()
+        consumer.close()
+        return latencies, made[0][0], made[0][1]
+    finally:
+        hub.stop()
+
+
+_assigned: set[int] = set()
+
+
+def _poll_unified(consumer: Consumer, serde: AvroSerde) -> list[dict[str, Any]]:
+    if id(consumer) not in _assigned:
+        consumer.assign(UNIFIED_TOPIC)
+        _assigned.add(id(consumer))
+    out = []
+    for m in consumer.poll(100):
+        if m.value is None:
+            continue
+        try:
+            value = serde.deserialize(m.value)
+        except SkippableError:
+            continue
+        if isinstance(value, dict):
+            out.append(value)
+    return out
+
+
+def measure_raw(settings: KafkaSettings, rate: float, seconds: float) -> list[float]:
+    """The raw client in the same run: timestamped records produced at ``rate``/s, read back."""
+    topic = f"bench.raw.{int(time.time())}"
+    admin = Admin(settings)
+    admin.ensure_topic(topic, 1, 1)
+    admin.close()
+    producer = Producer(settings)
+    producer.send(Record(topic, None, b"{}"))
+    consumer = Consumer(settings, group_id=None)
+    consumer.assign(topic, from_beginning=False)
+    consumer.poll(200)
+    stop = threading.Event()
+    latencies: list[float] = []
+
+    def produce() -> None:
+        start, n = time.perf_counter(), 0
+        while time.perf_counter() - start < seconds:
+            due = start + n / rate
+            if due > time.perf_counter():
+                time.sleep(due - time.perf_counter())
+            batch = [Record(topic, None, json.dumps({"ts": time.time() * 1000}).encode()) for _ in range(20)]
+            producer.send_batch(batch)
+            n += 20
+        stop.set()
+
+    t = threading.Thread(target=produce)
+    t.start()
+    idle_until = None
+    while True:
+        msgs = consumer.poll(100)
+        now = time.time() * 1000
+        latencies.extend(now - json.loads(m.value or b"{}").get("ts", now) for m in msgs)
+        if stop.is_set():
+            idle_until = idle_until or time.monotonic() + 2
+            if time.monotonic() > idle_until:
+                break
+    t.join()
+    producer.close()
+    consumer.close()
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--customers", type=int, default=2000)
+    args = parser.parse_args()
+    configure_logging("warning")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        broker = LocalKafka(data_dir=tmp / "kafka", port=free_port(), controller_port=free_port())
+        broker.up(timeout=120)
+        try:
+            seed(tmp / "legacy.db", args.customers)
+            print(f"{args.rate:.0f} changes/s for {args.seconds:.0f} s over {args.customers:,} customers")
+            latencies, made, elapsed = measure_hub(config(broker, tmp), tmp, args)
+            print(f"  hub, source commit -> unified record received: {percentiles(latencies)}  "
+                  f"({made:,} changes made, {made / elapsed:,.0f}/s achieved)")
+            raw = measure_raw(KafkaSettings(bootstrap_servers=broker.bootstrap), args.rate, args.seconds)
+            print(f"  raw kafka-python produce -> consume:           {percentiles(raw)}")
+            if latencies:
+                s = sorted(latencies)
+                p50, p99 = s[len(s) // 2], s[min(len(s) - 1, int(0.99 * len(s)))]
+                met = p50 < 250 and p99 < 1000 and args.rate >= 1000
+                print(f"  target p50 < 250 ms and p99 < 1 s at 1,000 changes/s: {'met' if met else 'not met'}")
+        finally:
+            broker.down()
+
+
+if __name__ == "__main__":
+    main()
