@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,7 @@ def measure_hub(cfg_text: str, tmp: Path, args: argparse.Namespace) -> tuple[lis
         print(f"  snapshot: {len(seen):,} golden records")
         stop = threading.Event()
         made: list[tuple[int, float]] = []
+        started_ms = time.time() * 1000
         gen = threading.Thread(target=lambda: made.append(generate(tmp / "legacy.db", args.customers, args.rate,
                                                                    args.seconds, stop)))
         gen.start()
@@ -136,9 +138,33 @@ def measure_hub(cfg_text: str, tmp: Path, args: argparse.Namespace) -> tuple[lis
                 break
         gen.join()
         consumer.close()
+        stages(settings, serde, started_ms)
         return latencies, made[0][0], made[0][1]
     finally:
         hub.stop()
+
+
+def stages(settings: KafkaSettings, serde: AvroSerde, since_ms: float) -> None:
+    """Where the time goes: per topic on the way, Kafka's record time (when it was produced) minus the source
+    commit time the record carries, for the changes of the measured run."""
+    hops: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
+        ("src.ibmi.custmast", lambda v: v["source"]["ts_ms"]), ("canon.customer", lambda v: v["source_ts_ms"]),
+        (UNIFIED_TOPIC, lambda v: v["lineage"].get("credit_limit", {}).get("ts_ms", 0))]
+    for topic, source_ts in hops:
+        consumer = Consumer(settings, group_id=None)
+        consumer.assign(topic)
+        delays: list[float] = []
+        while batch := consumer.poll(1000):
+            for m in batch:
+                try:
+                    value = serde.deserialize(m.value) if m.value else None
+                except SkippableError:
+                    continue
+                ts = source_ts(value) if isinstance(value, dict) else 0
+                if ts and ts >= since_ms:
+                    delays.append(m.timestamp_ms - ts)
+        consumer.close()
+        print(f"    produced to {topic:<22} {percentiles(delays)}")
 
 
 _assigned: set[int] = set()

@@ -111,7 +111,7 @@ class SqlConnector(Connector):
     def _db_time(self) -> datetime:
         if self._db_now_override is not None:
             return self._db_now_override()
-        value = self._fetch(now_query(), "reading the current time")[0]["now"]
+        value = self._fetch(now_query(self.dialect), "reading the current time")[0]["now"]
         return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
     def _key_store(self) -> KeyStore | None:

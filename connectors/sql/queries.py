@@ -139,8 +139,14 @@ def last_at_query(table: sa.Table, ts_column: str, id_columns: Sequence[str], ts
     return limit_rows(stmt.order_by(*(c.desc() for c in ids)), 1, dialect)
 
 
-def now_query() -> Select[Any]:
-    """The database's current time (``FROM DUAL`` / ``SYSIBM.SYSDUMMY1`` added by the dialect)."""
+def now_query(dialect: str = "") -> Select[Any]:
+    """The database's current time (``FROM DUAL`` / ``SYSIBM.SYSDUMMY1`` added by the dialect), with
+    sub-second precision: SQLite's and MariaDB's ``CURRENT_TIMESTAMP`` have whole seconds only, which would
+    hold every change back until the next second."""
+    if dialect == "sqlite":
+        return sa.select(sa.func.strftime("%Y-%m-%d %H:%M:%f", "now").label("now"))
+    if dialect in ("mysql", "mariadb"):
+        return sa.select(sa.literal_column("CURRENT_TIMESTAMP(6)").label("now"))
     return sa.select(sa.func.current_timestamp().label("now"))
 
 

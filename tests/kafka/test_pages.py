@@ -99,7 +99,7 @@ def _agent_console(page: Page, base: str, token: str, tmp: Path, source: str) ->
 def _ops_dashboard(page: Page, base: str, token: str, tmp: Path, source: str) -> None:
     with sqlite3.connect(tmp / "legacy.db") as db:  # a row the mapping rejects: the data-quality view shows it
         db.execute("INSERT INTO CUSTMAST VALUES (104799, 'BAD STATUS AG', 'X', '10.00', 'DE', 'AGT01', "
-                   "datetime('now'))")
+                   "strftime('%Y-%m-%d %H:%M:%f', 'now'))")  # the precision of the other changes
     page.goto(f"{base}/ui/ops.html#token={token}")
     row = page.locator(f'#connectors tr[data-name="{source}"]')
     expect(row.locator("td").nth(1)).to_have_text("RUNNING", timeout=15_000)

@@ -133,7 +133,7 @@ def test_source_change_flows_to_golden_record_changes_and_alerts(hub_broker: Loc
         # a row the mapping cannot take goes to the DLQ with the rule and the original row
         with sqlite3.connect(tmp_path / "legacy.db") as db:
             db.execute("INSERT INTO CUSTMAST VALUES (104799, 'BAD STATUS AG', 'X', '10.00', 'DE', 'AGT01', "
-                       "datetime('now'))")
+                       "strftime('%Y-%m-%d %H:%M:%f', 'now'))")  # the precision of the other changes
         out.until(lambda: out.seen["dlq.canon"])
         dead = out.seen["dlq.canon"][0]
         assert dead["source_key"] == "104799" and "code" in dead["rule"]

@@ -87,12 +87,25 @@ def test_keyset_head_last_and_now_queries_compile(name: str) -> None:
     assert "max(" in head.lower() and head.lower().count("max(") == 2
     last, last_params = compiled(last_at_query(TABLE, "CHANGED", ["CUST#"], TS, d.name), d)
     assert "DESC" in last and last_params["ts"] == TS
-    now, _ = compiled(now_query(), d)
-    assert "CURRENT_TIMESTAMP" in now
+    now, _ = compiled(now_query(d.name), d)
+    if d.name == "sqlite":
+        assert "strftime" in now and "%f" in str(now_query(d.name).compile(dialect=d).params)
+    elif d.name in ("mysql", "mariadb"):
+        assert "CURRENT_TIMESTAMP(6)" in now
+    else:
+        assert "CURRENT_TIMESTAMP" in now
     if d.name == "oracle":
         assert now.endswith("FROM DUAL")
     if d.name == "ibm_db_sa":
         assert now.endswith("FROM SYSIBM.SYSDUMMY1")
+
+
+def test_sqlite_now_has_sub_second_precision() -> None:
+    engine = sa.create_engine("sqlite://")
+    with engine.connect() as conn:
+        now = conn.execute(now_query("sqlite")).scalar_one()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}", now), now
+    assert datetime.fromisoformat(now)  # what the connector parses
 
 
 def test_mode_shapes() -> None:
