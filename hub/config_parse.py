@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic_core import ErrorDetails
 
-from pipelines.yaml_text import mapping_noting_duplicates
+from pipelines.yaml_text import load_reporting, mapping_noting_duplicates
 from schemas.errors import ConfigError
 
 Loc = tuple[str | int, ...]
@@ -151,20 +151,7 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping_
 
 def parse_yaml(text: str, source_name: str) -> Any:
     """Safe-load ``text`` (empty -> ``{}``); syntax errors and duplicate keys raise ``ConfigError``."""
-    loader = _Loader(text)
-    loader.duplicates = []
-    try:
-        data = loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ConfigError(
-            [f"{source_name}: {where}YAML syntax error: {exc.problem or exc.context}"]
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{source_name}: YAML error: {type(exc).__name__}"]) from None
-    finally:
-        loader.dispose()
-    if loader.duplicates:
-        raise ConfigError([f"{source_name}: {d}" for d in loader.duplicates])
+    data, problems = load_reporting(_Loader, text, source_name)
+    if problems:
+        raise ConfigError(problems)
     return {} if data is None else data

@@ -61,8 +61,14 @@ _Loader.add_constructor("tag:yaml.org,2002:float", _decimal)
 
 def parse_yaml(text: str, name: str) -> tuple[Any, list[str]]:
     """Parsed YAML (code-table friendly, see the module doc) and its problems (syntax, duplicate keys)."""
-    loader = _Loader(text)
-    loader.duplicates = []
+    return load_reporting(_Loader, text, name)
+
+
+def load_reporting(loader_class: type[yaml.SafeLoader], text: str, name: str) -> tuple[Any, list[str]]:
+    """``text`` loaded with ``loader_class`` (whose constructors note duplicate keys in ``duplicates``), and
+    its problems named after ``name``: a syntax error with its position, or every duplicate key."""
+    loader = loader_class(text)
+    loader.duplicates = []  # type: ignore[attr-defined]
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
@@ -73,4 +79,4 @@ def parse_yaml(text: str, name: str) -> tuple[Any, list[str]]:
         return None, [f"{name}: YAML error: {type(exc).__name__}"]
     finally:
         loader.dispose()
-    return data, [f"{name}: {d}" for d in loader.duplicates]
+    return data, [f"{name}: {d}" for d in loader.duplicates]  # type: ignore[attr-defined]

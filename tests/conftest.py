@@ -26,7 +26,11 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafk
         host, port = external.rsplit(":", 1)
         yield LocalKafka(data_dir=Path("/nonexistent"), host=host, port=int(port))
         return
-    broker = LocalKafka(data_dir=tmp_path_factory.mktemp("kafka"), port=free_port(), controller_port=free_port())
+    yield from _local_broker(tmp_path_factory.mktemp("kafka"))
+
+
+def _local_broker(data_dir: Path) -> Iterator[LocalKafka]:
+    broker = LocalKafka(data_dir=data_dir, port=free_port(), controller_port=free_port())
     broker.up(timeout=120)
     try:
         yield broker
@@ -42,12 +46,7 @@ def hub_broker(tmp_path_factory: pytest.TempPathFactory, kafka_broker: LocalKafk
     if os.environ.get("CRMHUB_TEST_BOOTSTRAP"):
         yield kafka_broker
         return
-    broker = LocalKafka(data_dir=tmp_path_factory.mktemp("hubkafka"), port=free_port(), controller_port=free_port())
-    broker.up(timeout=120)
-    try:
-        yield broker
-    finally:
-        broker.down()
+    yield from _local_broker(tmp_path_factory.mktemp("hubkafka"))
 
 
 @pytest.fixture(scope="session")
