@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Real PostgreSQL and MariaDB servers for the SQL connector's tests, on fixed non-default ports so they never
-# clash with system services. Idempotent and non-interactive.
+# clash with system services. The ports sit below Linux's ephemeral range (32768-60999): a port in that range
+# can be taken at any moment as the local end of some client's connection (a CI run lost PostgreSQL's old
+# port 55432 to one of the test brokers' clients). Idempotent and non-interactive.
 #
 #   scripts/services.sh start   initialise (first time) and start both; create the test database and user
 #   scripts/services.sh stop    stop both (data kept under $CRMHUB_SERVICES_DIR)
@@ -13,8 +15,8 @@
 set -euo pipefail
 
 DIR="${CRMHUB_SERVICES_DIR:-/tmp/crmhub-services}"
-PG_PORT="${CRMHUB_PG_PORT:-55432}"
-MARIADB_PORT="${CRMHUB_MARIADB_PORT:-53306}"
+PG_PORT="${CRMHUB_PG_PORT:-25432}"
+MARIADB_PORT="${CRMHUB_MARIADB_PORT:-23306}"
 DB_NAME="crmhub_test"
 DB_USER="crmhub"
 DB_PASSWORD="crmhub-test-pw"
@@ -42,6 +44,25 @@ owner_of() {  # the account a server runs as
   if [ "$(id -u)" -eq 0 ]; then echo "$1"; else id -un; fi
 }
 
+port_holder() {  # port_holder PORT : who listens on or holds 127.0.0.1:PORT, empty when it is free
+  python3 - "$1" <<'PY' 2>/dev/null || true
+import socket, sys
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError as e:
+    print(e.strerror)
+PY
+}
+
+check_port() {  # check_port NAME PORT : fail with a clear message when PORT is taken by something else
+  local held; held="$(port_holder "$2")"
+  [ -z "$held" ] && return 0
+  echo "services: $1 cannot start: 127.0.0.1:$2 is taken ($held). Set CRMHUB_${1^^}_PORT to a free port." >&2
+  command -v ss >/dev/null 2>&1 && ss -tanp "( sport = :$2 )" >&2 || true
+  return 1
+}
+
 pg_running() {
   local bin; bin="$(pg_bin)" || return 1
   [ -f "$PG_DATA/PG_VERSION" ] && as_user postgres "$bin/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1
@@ -59,6 +80,7 @@ pg_start() {
     rm -f "$pwfile"
   fi
   if ! pg_running; then
+    check_port pg "$PG_PORT" || return 1
     as_user postgres "$bin/pg_ctl" -D "$PG_DATA" -l "$DIR/pg/server.log" -w -t 60 \
       -o "-p $PG_PORT -k $PG_SOCK -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off" start >/dev/null
   fi
@@ -97,6 +119,7 @@ my_start() {
       --skip-test-db >"$DIR/mariadb/install.log" 2>&1
   fi
   if ! my_running; then
+    check_port mariadb "$MARIADB_PORT" || return 1
     rm -f "$MY_SOCK"
     setsid "$server" --no-defaults --datadir="$MY_DATA" --port="$MARIADB_PORT" --bind-address=127.0.0.1 \
       --socket="$MY_SOCK" --pid-file="$DIR/mariadb/mariadb.pid" --log-error="$DIR/mariadb/server.log" \
