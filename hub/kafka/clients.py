@@ -9,6 +9,7 @@ Broker errors become ``RetriableError`` or ``FatalError`` (schemas/errors.py) he
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,6 +119,23 @@ class Producer:
         self._producer.close(timeout=timeout)
 
 
+def heartbeat_silence(coordinator: Any, now: float) -> float | None:
+    """Seconds a stable group member has gone without a heartbeat answer, when that is longer than three
+    heartbeat intervals (at least 10 s, at most the session timeout); None otherwise or when the client does not
+    expose what this reads (kafka-python's coordinator internals)."""
+    beat = getattr(coordinator, "heartbeat", None)
+    stable = getattr(coordinator, "stable", None)
+    if beat is None or stable is None or not stable():
+        return None
+    try:
+        interval_s = beat.config["heartbeat_interval_ms"] / 1000
+        session_s = beat.config["session_timeout_ms"] / 1000
+        silent = now - max(beat.last_receive, beat.last_reset)
+    except (AttributeError, KeyError, TypeError):
+        return None
+    return silent if silent > min(session_s, max(10.0, 3 * interval_s)) else None
+
+
 class Consumer:
     """Consumer with manual commits: call ``commit()`` after the polled batch is processed."""
 
@@ -175,25 +193,45 @@ class Consumer:
     def position(self, topic: str, partition: int) -> int:
         return int(self._consumer.position(TopicPartition(topic, partition)))
 
-    def stalled(self, timeout_ms: int = 10_000) -> bool:
-        """For a caller whose polls stayed empty a while: True if the client lost its group coordinator, or
-        holds partitions with records it has not fetched. Either means a wedged client, which a new consumer
-        fixes; a quiet topic, or a member left without partitions in a large group, is not stalled."""
+    def stall_reason(self, timeout_ms: int = 10_000) -> str | None:
+        """For a caller whose polls stayed empty a while: why the client is wedged, or None. Wedged means it
+        lost its group coordinator, its group session went without a heartbeat answer while it believes it is
+        a stable member (kafka-python 3.0 can leave heartbeats disabled after a quick double rebalance: the
+        broker then expires the member and the client never learns), or it holds partitions with records it
+        has not fetched. A new consumer fixes each; a quiet topic, or a member left without partitions in a
+        large group, is not stalled."""
         try:
             coordinator = getattr(self._consumer, "_coordinator", None)  # kafka-python keeps no public flag
-            if self._group_id is not None and coordinator is not None and coordinator.coordinator_unknown():
-                return True
+            if self._group_id is not None and coordinator is not None:
+                if coordinator.coordinator_unknown():
+                    return "lost its group coordinator"
+                silent = heartbeat_silence(coordinator, time.monotonic())
+                if silent is not None:
+                    return f"had no heartbeat answer for {silent:.0f} s as a stable group member"
             tps = list(self._consumer.assignment())
             if not tps:
-                return False
+                return None
             ends = self._consumer.end_offsets(tps, timeout_ms=timeout_ms)
             for tp in tps:
                 pos = self._consumer.position(tp, timeout_ms=timeout_ms)
                 if pos is None or pos < ends[tp]:
-                    return True
-            return False
+                    return f"has records it did not fetch on {tp.topic}[{tp.partition}] ({pos} of {ends[tp]})"
+            return None
         except Exception as exc:
             raise broker_error(exc, "checking whether the consumer is stalled") from exc
+
+    def describe(self) -> str:
+        """One line on the client's group membership and assignment, for a worker's status when it is quiet."""
+        coordinator = getattr(self._consumer, "_coordinator", None)
+        beat = getattr(coordinator, "heartbeat", None)
+        parts = [f"state={getattr(getattr(coordinator, 'state', None), 'name', '?')}"]
+        try:
+            parts.append(f"assigned={len(self._consumer.assignment())}")
+            if beat is not None:
+                parts.append(f"heartbeat_answer_s_ago={time.monotonic() - max(beat.last_receive, beat.last_reset):.1f}")
+        except Exception as exc:  # a description must never fail the loop
+            parts.append(f"error={type(exc).__name__}")
+        return " ".join(parts)
 
     def seek(self, topic: str, partition: int, offset: int) -> None:
         self._consumer.seek(TopicPartition(topic, partition), offset)

@@ -55,7 +55,7 @@ class _Loop(ABC):
     name = "pipeline"
 
     def __init__(self, settings: KafkaSettings, group_id: str, topics: Sequence[str], *, batch_size: int = 500,
-                 poll_ms: int = 200, max_backoff_s: float = 30.0, stall_s: float = 30.0) -> None:
+                 poll_ms: int = 200, max_backoff_s: float = 30.0, stall_s: float = 15.0) -> None:
         self.settings = settings
         self.group_id = group_id
         self.topics = list(topics)
@@ -120,9 +120,11 @@ class _Loop(ABC):
                     self.status.messages += len(messages)
                     quiet_since = time.monotonic()
                 elif time.monotonic() - quiet_since > self.stall_s:
-                    if consumer.stalled():  # a wedged client: the retry opens a new consumer
-                        raise RetriableError(f"no records for {self.stall_s:.0f} s although the consumer lost its "
-                                             "group coordinator or is behind; reconnecting")
+                    self.status.extra["consumer"] = consumer.describe()
+                    reason = consumer.stall_reason()
+                    if reason:  # a wedged client: the retry opens a new consumer
+                        raise RetriableError(f"no records for {self.stall_s:.0f} s although the consumer {reason}; "
+                                             "reconnecting")
                     quiet_since = time.monotonic()
                 self.idle()
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -61,10 +62,10 @@ def test_stalled_means_records_left_unread_not_a_quiet_topic(kafka_settings: Kaf
         while not got:
             got = [m.value or b"" for m in consumer.poll(1000)]
         assert got == [b"0", b"1"]
-        assert consumer.stalled()  # assigned, and four records it has not handed out
+        assert "did not fetch" in (consumer.stall_reason() or "")  # assigned, four records not handed out
         while len(got) < 6:
             got.extend(m.value or b"" for m in consumer.poll(1000))
-        assert not consumer.stalled()  # caught up on a quiet topic
+        assert consumer.stall_reason() is None  # caught up on a quiet topic
     finally:
         consumer.close()
 
@@ -90,3 +91,25 @@ def test_unreachable_broker_is_retriable(kafka_broker: LocalKafka) -> None:
             request_timeout_ms=2000,
             delivery_timeout_ms=3000,
         )
+
+
+def test_a_member_whose_heartbeats_stopped_is_stalled(kafka_settings: KafkaSettings, topic: str) -> None:
+    """The wedge seen in CI: kafka-python believes it is a stable member but sends no heartbeats any more, so
+    the broker expires it and nothing is fetched. Reproduced by disabling the client's heartbeat loop."""
+    Producer(kafka_settings).send_batch([Record(topic, None, b"x")])
+    consumer = Consumer(kafka_settings, group_id=f"g-{uuid.uuid4().hex[:6]}", topics=[topic],
+                        session_timeout_ms=6000, heartbeat_interval_ms=1000)
+    try:
+        while not consumer.poll(1000):
+            pass
+        assert consumer.stall_reason() is None  # caught up, heartbeating
+        consumer._consumer._coordinator._disable_heartbeat()  # noqa: SLF001 - the library's own switch
+        deadline = time.monotonic() + 20
+        reason = None
+        while reason is None and time.monotonic() < deadline:
+            consumer.poll(500)
+            reason = consumer.stall_reason()
+        assert reason is not None and "no heartbeat answer" in reason
+    finally:
+        consumer.close()
+

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.kafka.clients import Consumer, KafkaSettings, Message
+from hub.kafka.clients import Consumer, KafkaSettings, Message, heartbeat_silence
 from hub.runtime.pipeline_workers import _Loop
 
 
@@ -24,9 +24,12 @@ class FakeConsumer:
     def commit(self) -> None:
         self.commits += 1
 
-    def stalled(self) -> bool:
+    def describe(self) -> str:
+        return "state=STABLE assigned=1"
+
+    def stall_reason(self) -> str | None:
         self.stall_checks += 1
-        return self.is_stalled
+        return "had no heartbeat answer for 12 s as a stable group member" if self.is_stalled else None
 
     def close(self) -> None:
         self.closed = True
@@ -65,6 +68,7 @@ def test_a_stalled_consumer_is_replaced_and_the_new_one_reads_on() -> None:
     assert wedged.closed and wedged.stall_checks == 1 and wedged.commits == 0
     assert loop.handled == [0, 1] and fresh.commits == 1
     assert loop.status.state == "STOPPED" and loop.status.messages == 2
+    assert "no heartbeat answer for 12 s" in (loop.status.last_error or "")
     assert "reconnecting" in (loop.status.last_error or "")
 
 
@@ -107,3 +111,24 @@ def test_unify_worker_dead_letters_what_it_cannot_decode(tmp_path: Any) -> None:
     assert dead.topic == "dlq.crm" and (body["topic"], body["offset"]) == ("canon.customer", 3)
     assert "Schema 9 not found" in body["reason"] and body["value_hex"] == b"v".hex()
     store.dispose()
+
+
+def test_heartbeat_silence_counts_only_for_a_stable_member() -> None:
+    class Beat:
+        config = {"heartbeat_interval_ms": 3000, "session_timeout_ms": 45000}
+        last_receive = 100.0
+        last_reset = 90.0
+
+    class Coordinator:
+        heartbeat = Beat()
+        is_stable = True
+
+        def stable(self) -> bool:
+            return self.is_stable
+
+    c = Coordinator()
+    assert heartbeat_silence(c, 109.0) is None  # within 10 s (3 intervals = 9 s, at least 10)
+    assert heartbeat_silence(c, 111.0) == 11.0
+    c.is_stable = False
+    assert heartbeat_silence(c, 200.0) is None  # rebalancing or unjoined: not a heartbeat matter
+    assert heartbeat_silence(object(), 200.0) is None  # a client without these internals
