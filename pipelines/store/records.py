@@ -128,20 +128,27 @@ def replace_block_keys(conn: Connection, record_id: int, keys: Sequence[str], *,
             [{"k": k, "r": record_id} for k in dict.fromkeys(keys)])
 
 
+def blocks(conn: Connection, keys: Collection[str], max_block: int) -> tuple[dict[str, set[int]], list[str]]:
+    """The records in each block of ``keys``; blocks larger than ``max_block`` are skipped (and named)."""
+    members: dict[str, set[int]] = {}
+    skipped: list[str] = []
+    keys = list(dict.fromkeys(keys))
+    for i in range(0, len(keys), 500):
+        marks, params = in_params("k", keys[i:i + 500])
+        q = (f"SELECT s.key, b.record_id FROM (SELECT key, COUNT(*) AS n FROM block_key WHERE key IN ({marks}) "
+             "GROUP BY key) s LEFT JOIN block_key b ON b.key = s.key AND s.n <= :cap")
+        for key, record_id in raw(conn).rows(q, {**params, "cap": max_block}):
+            if record_id is None:
+                skipped.append(key)
+            else:
+                members.setdefault(key, set()).add(record_id)
+    return members, skipped
+
+
 def candidates(conn: Connection, keys: Sequence[str], exclude: int, max_block: int) -> tuple[set[int], list[str]]:
     """Records sharing a block key with ``keys``; blocks larger than ``max_block`` are skipped (and named)."""
-    if not keys:
-        return set(), []
-    marks, params = in_params("k", list(dict.fromkeys(keys)))
-    q = (f"SELECT s.key, b.record_id FROM (SELECT key, COUNT(*) AS n FROM block_key WHERE key IN ({marks}) "
-         "GROUP BY key) s LEFT JOIN block_key b ON b.key = s.key AND s.n <= :cap")
-    found: set[int] = set()
-    skipped: list[str] = []
-    for key, record_id in raw(conn).rows(q, {**params, "cap": max_block}):
-        if record_id is None:
-            skipped.append(key)
-        else:
-            found.add(record_id)
+    members, skipped = blocks(conn, keys, max_block)
+    found = set().union(*members.values()) if members else set()
     found.discard(exclude)
     return found, skipped
 
@@ -166,20 +173,34 @@ def _pair(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a < b else (b, a)
 
 
-def drop_links(conn: Connection, record_id: int, *, keep_manual: bool = True) -> None:
+def drop_links(conn: Connection, record_ids: Collection[int], *, keep_manual: bool = True) -> None:
     extra = " AND kind <> 'manual'" if keep_manual else ""
-    raw(conn).run(f"DELETE FROM match_link WHERE (a = :r OR b = :r){extra}", {"r": record_id})
+    ids = list(record_ids)
+    for i in range(0, len(ids), 400):
+        marks, params = in_params("i", ids[i:i + 400])
+        raw(conn).run(f"DELETE FROM match_link WHERE (a IN ({marks}) OR b IN ({marks})){extra}", params)
+
+
+Link = tuple[int, int, str, float, Mapping[str, Any]]
+"""(record a, record b, kind, score, detail)."""
+
+
+def add_links(conn: Connection, links: Sequence[Link], *, fresh: Collection[int] = ()) -> None:
+    """Link pairs of records, replacing their link unless an end is ``fresh`` (new: it has none yet)."""
+    rows = [{"a": lo, "b": hi, "k": kind, "s": score, "d": jdump(dict(detail))}
+            for a, b, kind, score, detail in links for lo, hi in (_pair(a, b),)]
+    db = raw(conn)
+    stale = [{"a": r["a"], "b": r["b"]} for r in rows if r["a"] not in fresh and r["b"] not in fresh]
+    if stale:
+        db.many("DELETE FROM match_link WHERE a = :a AND b = :b", stale)
+    if rows:
+        db.many("INSERT INTO match_link (a, b, kind, score, detail) VALUES (:a, :b, :k, :s, :d)", rows)
 
 
 def add_link(conn: Connection, a: int, b: int, kind: str, score: float, detail: Mapping[str, Any], *,
              fresh: bool = False) -> None:
     """Link two records (replacing their link; ``fresh``: there is none)."""
-    lo, hi = _pair(a, b)
-    db = raw(conn)
-    if not fresh:
-        db.run("DELETE FROM match_link WHERE a = :a AND b = :b", {"a": lo, "b": hi})
-    db.run("INSERT INTO match_link (a, b, kind, score, detail) VALUES (:a, :b, :k, :s, :d)",
-           {"a": lo, "b": hi, "k": kind, "s": score, "d": jdump(dict(detail))})
+    add_links(conn, [(a, b, kind, score, detail)], fresh=(a,) if fresh else ())
 
 
 def neighbours(conn: Connection, ids: Collection[int]) -> dict[int, set[int]]:
@@ -231,9 +252,12 @@ def open_review(conn: Connection, a: int, b: int, score: float, detail: Mapping[
                      .values(score=score, detail=dict(detail), status="open"))
 
 
-def obsolete_reviews(conn: Connection, record_id: int) -> None:
-    raw(conn).run("UPDATE review SET status = 'obsolete' WHERE (a = :r OR b = :r) AND status = 'open'",
-                  {"r": record_id})
+def obsolete_reviews(conn: Connection, record_ids: Collection[int]) -> None:
+    ids = list(record_ids)
+    for i in range(0, len(ids), 400):
+        marks, params = in_params("i", ids[i:i + 400])
+        raw(conn).run(f"UPDATE review SET status = 'obsolete' WHERE (a IN ({marks}) OR b IN ({marks})) "
+                      "AND status = 'open'", params)
 
 
 def list_reviews(conn: Connection, status: str = "open", limit: int = 100) -> list[dict[str, Any]]:

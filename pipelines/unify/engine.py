@@ -25,7 +25,7 @@ from pipelines.store.engine import Store
 from pipelines.store.raw import jdump
 from pipelines.survivorship import Member, diff, survive
 from pipelines.unify.config import UnifyConfig
-from pipelines.unify.resolver import Reclustered, record_block_keys, resolve
+from pipelines.unify.resolver import Reclustered, record_block_keys, resolve_many
 from schemas.canonical import DELETE, CanonicalEvent, to_json
 from schemas.unified import ALERTS_TOPIC, CHANGES_TOPIC, UNIFIED_TOPIC
 
@@ -58,6 +58,19 @@ class _Batch:
     stats: ApplyStats = field(default_factory=ApplyStats)
     changes: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # (change, golden)
     absent: set[tuple[str, str]] = field(default_factory=set)  # customer refs known not to be stored yet
+    # resolution is settled once per batch: the saved customer records, which of them are new, the golden id
+    # each had before the batch, the credit refs whose golden record must be rebuilt, and the cause of each
+    # (the last event per entity and ref, in event order), and the applied events for the alert rules
+    pending: dict[tuple[str, str], rec.SourceRow] = field(default_factory=dict)
+    fresh: set[int] = field(default_factory=set)
+    old_golden: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    causes: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    applied: list[CanonicalEvent] = field(default_factory=list)
+
+    def caused(self, entity: str, ref: tuple[str, str], event: CanonicalEvent) -> None:
+        key = (entity, *ref)
+        self.causes.pop(key, None)  # re-inserted: the dict's order is the order of each key's last event
+        self.causes[key] = _cause(event)
 
 
 def _cause(event: CanonicalEvent) -> dict[str, Any]:
@@ -91,6 +104,8 @@ class Unifier:
             batch.absent = refs - rec.existing_refs(conn, refs)
             for event in events:
                 self._apply_one(batch, event)
+            self._settle(batch)
+            self._alerts_for_events(batch)
             self._alerts_for_changes(batch)
             self._save_outputs(batch)
         return batch.stats
@@ -136,15 +151,16 @@ class Unifier:
             return
         batch.stats.applied += 1
         batch.stats.source_times.append((event.source, event.source_ts_ms))
-        if self.alerts is not None:
-            self._alerts_for_event(batch, event)
+        batch.applied.append(event)
 
     def _customer(self, batch: _Batch, event: CanonicalEvent) -> bool:
+        """Save the record and its blocking keys; linking and golden records wait for :meth:`_settle`."""
         conn = batch.conn
-        if (event.source, event.source_key) in batch.absent:
-            batch.absent.discard((event.source, event.source_key))  # stored below: later events look it up
-            row = None
-        else:
+        ref = (event.source, event.source_key)
+        row = batch.pending.get(ref)
+        if row is None and ref in batch.absent:
+            batch.absent.discard(ref)  # stored below: later events find it in ``pending``
+        elif row is None:
             row = rec.get_record(conn, event.source, event.source_key)
         if row is not None and row.version >= event.version:
             return False
@@ -156,12 +172,15 @@ class Unifier:
         rid = rec.save_record(conn, row, source=event.source, key=event.source_key, table=event.table, data=data,
                               features=feats, version=event.version, source_ts_ms=event.source_ts_ms,
                               deleted=deleted)
-        ref = f"{event.source}/{event.source_key}"
-        rec.replace_block_keys(conn, rid, [] if feats is None else record_block_keys(feats, ref), fresh=row is None)
-        saved = rec.SourceRow(rid, event.source, event.source_key, event.table, row.golden_id if row else None,
-                              data, feats, event.version, event.source_ts_ms, deleted)
-        result = resolve(conn, saved, self.cfg.match, self.now_ms, fresh=row is None)
-        self._rebuild(batch, result, _cause(event))
+        rec.replace_block_keys(conn, rid, [] if feats is None else record_block_keys(feats, f"{ref[0]}/{ref[1]}"),
+                               fresh=row is None)
+        golden = row.golden_id if row else None
+        batch.pending[ref] = rec.SourceRow(rid, event.source, event.source_key, event.table, golden, data, feats,
+                                           event.version, event.source_ts_ms, deleted)
+        if row is None:
+            batch.fresh.add(rid)
+        batch.old_golden.setdefault(ref, golden)
+        batch.caused("customer", ref, event)
         return True
 
     def _credit(self, batch: _Batch, event: CanonicalEvent) -> bool:
@@ -173,11 +192,32 @@ class Unifier:
         data = None if event.op == DELETE else to_json(body)
         if not views.save_credit(batch.conn, source, key, event.table, data, event.version, event.source_ts_ms):
             return False
-        gid = views.golden_of_refs(batch.conn, [(source, key)]).get((source, key))
-        if gid:
-            self._rebuild(batch, Reclustered(touched={gid}), _cause(event))
+        batch.caused("credit", (source, key), event)
         return True
 
+    def _settle(self, batch: _Batch) -> None:
+        """Resolve the batch's customer records together (one linking pass, one re-clustering) and rebuild
+        every golden record the batch touched once, with the cause of the last event that touched it."""
+        conn = batch.conn
+        rows = list(batch.pending.values())
+        result = Reclustered()
+        if rows:
+            old = {g for g in batch.old_golden.values() if g}
+            result = resolve_many(conn, rows, old, self.cfg.match, self.now_ms, fresh=batch.fresh)
+        credit_refs = [(s, k) for entity, s, k in batch.causes if entity == "credit"]
+        credit_golden = views.golden_of_refs(conn, credit_refs) if credit_refs else {}
+        causes: dict[str, dict[str, Any]] = {}
+        for (entity, source, key), cause in batch.causes.items():
+            ref = (source, key)
+            if entity == "credit":
+                gids = [credit_golden.get(ref)]
+            else:
+                gids = [batch.old_golden.get(ref), batch.pending[ref].golden_id]
+            for gid in filter(None, gids):
+                causes[gid] = cause
+                result.touched.add(gid)
+        if result.touched:
+            self._rebuild(batch, result, next(reversed(batch.causes.values())), causes)
     def _order(self, batch: _Batch, event: CanonicalEvent) -> bool:
         data = None if event.op == DELETE else to_json(event.data)
         previous = to_json(event.data) if event.data is not None else None
@@ -190,8 +230,8 @@ class Unifier:
 
     # --- golden records -----
 
-    def _members(self, conn: Connection, rows: list[rec.SourceRow]) -> list[Member]:
-        credits = views.credit_for(conn, [(r.source, r.source_key) for r in rows])
+    @staticmethod
+    def _members(rows: list[rec.SourceRow], credits: Mapping[tuple[str, str], dict[str, Any]]) -> list[Member]:
         out = []
         for r in rows:
             data = dict(r.data or {})
@@ -205,7 +245,9 @@ class Unifier:
             out.append(Member(r.source, r.source_key, r.table, r.source_ts_ms, r.id, data, field_ts))
         return out
 
-    def _rebuild(self, batch: _Batch, result: Reclustered, cause: dict[str, Any]) -> None:
+    def _rebuild(self, batch: _Batch, result: Reclustered, cause: dict[str, Any],
+                 causes: Mapping[str, dict[str, Any]] | None = None) -> None:
+        """Rebuild the golden records ``result`` touched; ``causes`` per golden id, else ``cause``."""
         conn = batch.conn
         now = self.now_ms()
         merged_into = dict(result.merges)
@@ -220,22 +262,23 @@ class Unifier:
             kinds.setdefault(origin, "split")
             kinds.setdefault(new, "split")
         stored = views.get_golden(conn, result.touched)
-        by_golden = result.members
-        if by_golden is None:
-            by_golden = {}
-            for m in rec.members(conn, result.touched):
-                by_golden.setdefault(m.golden_id or "", []).append(m)
+        by_golden = dict(result.members or {})
+        unread = [g for g in result.touched if g not in by_golden]
+        for m in rec.members(conn, unread) if unread else ():
+            by_golden.setdefault(m.golden_id or "", []).append(m)
+        credits = views.credit_for(conn, [(r.source, r.source_key) for rows in by_golden.values() for r in rows])
         batch.stats.merges += len(result.merges)
         batch.stats.splits += len(result.splits)
+        causes = causes or {}
         for gid in sorted(result.touched):
             self._rebuild_one(batch, gid, stored.get(gid), by_golden.get(gid, []), merged_into.get(gid),
-                              related.get(gid, []), kinds.get(gid), cause, now)
+                              related.get(gid, []), kinds.get(gid), causes.get(gid, cause), now, credits)
 
     def _rebuild_one(self, batch: _Batch, gid: str, old: views.GoldenRow | None, rows: list[rec.SourceRow],
                      merged_into: str | None, related: list[str], kind: str | None, cause: dict[str, Any],
-                     now: int) -> None:
+                     now: int, credits: Mapping[tuple[str, str], dict[str, Any]]) -> None:
         if rows:
-            data, lineage = survive(self._members(batch.conn, rows), self.cfg.survivorship)
+            data, lineage = survive(self._members(rows, credits), self.cfg.survivorship)
             status: str = "active"
         else:
             data, lineage = None, {}
@@ -266,15 +309,18 @@ class Unifier:
 
     # --- alerts -----
 
-    def _alerts_for_event(self, batch: _Batch, event: CanonicalEvent) -> None:
-        assert self.alerts is not None
-        golden, gid = None, None
-        ref = self._customer_ref(event)
-        if ref is not None:
-            gid = views.golden_of_refs(batch.conn, [ref]).get(ref)
-            row = views.get_golden(batch.conn, [gid]).get(gid) if gid else None
-            golden = None if row is None else row.data
-        self._outcome(batch, self.alerts.on_canonical(event, golden, gid))
+    def _alerts_for_events(self, batch: _Batch) -> None:
+        """The canonical-event rules, for each applied event with its customer's settled golden record."""
+        if self.alerts is None or not batch.applied:
+            return
+        refs = {ref for e in batch.applied if (ref := self._customer_ref(e)) is not None}
+        gids = views.golden_of_refs(batch.conn, refs) if refs else {}
+        goldens = views.get_golden(batch.conn, set(gids.values())) if gids else {}
+        for event in batch.applied:
+            ref = self._customer_ref(event)
+            gid = gids.get(ref) if ref is not None else None
+            row = goldens.get(gid) if gid else None
+            self._outcome(batch, self.alerts.on_canonical(event, None if row is None else row.data, gid))
 
     def _outcome(self, batch: _Batch, outcome: Any) -> None:
         if outcome.timers and self.timers is not None:

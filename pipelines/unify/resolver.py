@@ -14,7 +14,7 @@ are recomputed. Golden ids are then handed out so they stay stable:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -44,50 +44,82 @@ def record_block_keys(features: dict[str, Any], ref: str) -> list[str]:
     return keys
 
 
-def link_record(conn: Connection, row: rec.SourceRow, cfg: MatchConfig, now_ms: int, *,
-                fresh: bool = False) -> list[str]:
-    """Recompute ``row``'s automatic links and reviews (``fresh``: a new record, it has none yet); returns
-    notes (skipped over-large blocks)."""
-    if not fresh:
-        rec.drop_links(conn, row.id, keep_manual=True)
-        rec.obsolete_reviews(conn, row.id)
-    if row.deleted or row.features is None:
-        rec.drop_links(conn, row.id, keep_manual=False)
-        return []
-    decisions = rec.manual_decisions(conn, row.ref) if rec.any_manual(conn) else {}
-    keys = record_block_keys(row.features, row.ref)
-    found, skipped = rec.candidates(conn, keys, row.id, cfg.max_candidates)
-    mine = cast(Features, row.features)
-    for other_id, other_ref, other_features in rec.features_of(conn, found):
-        if decisions.get(other_ref) == "cannot":
-            continue
-        result = score(mine, cast(Features, other_features), cfg)
-        detail = {"total": round(result.total, 3), "contributions": result.contributions,
-                  "deterministic": result.deterministic, "notes": result.notes}
-        if result.decision == "link":
-            kind = "deterministic" if result.deterministic else "probabilistic"
-            rec.add_link(conn, row.id, other_id, kind, result.total, detail, fresh=fresh)
-        elif result.decision == "review":
-            rec.open_review(conn, row.id, other_id, result.total, detail, now_ms)
-    must = [rec.split_ref(ref) for ref, kind in decisions.items() if kind == "must"]
-    for other in rec.records_by_refs(conn, must) if must else ():
-        rec.add_link(conn, row.id, other.id, "manual", 1e9, {"manual": "must"})
-    return [f"block {k} skipped (too large)" for k in skipped]
+def link_records(conn: Connection, rows: Sequence[rec.SourceRow], cfg: MatchConfig, now_ms: int, *,
+                 fresh: Collection[int] = ()) -> list[str]:
+    """Recompute the automatic links and reviews of ``rows`` together (``fresh``: ids of new records, they
+    have none yet): one blocking query, one features read, each pair scored once. Returns notes (skipped
+    over-large blocks)."""
+    stale = [r.id for r in rows if r.id not in fresh]
+    rec.drop_links(conn, stale, keep_manual=True)
+    rec.obsolete_reviews(conn, stale)
+    rec.drop_links(conn, [r.id for r in rows if r.deleted or r.features is None], keep_manual=False)
+    live = [r for r in rows if not r.deleted and r.features is not None]
+    keys = {r.id: record_block_keys(cast(dict[str, Any], r.features), r.ref) for r in live}
+    members, skipped = rec.blocks(conn, {k for ks in keys.values() for k in ks}, cfg.max_candidates)
+    found = {r.id: set().union(*(members.get(k, ()) for k in keys[r.id])) - {r.id} for r in live}
+    others = {i: (ref, f) for i, ref, f in rec.features_of(conn, {i for c in found.values() for i in c})}
+    manual = rec.any_manual(conn)
+    links: list[rec.Link] = []
+    scored: set[tuple[int, int]] = set()
+    for row in live:
+        decisions = rec.manual_decisions(conn, row.ref) if manual else {}
+        mine = cast(Features, row.features)
+        for other_id in sorted(found[row.id]):
+            pair = (min(row.id, other_id), max(row.id, other_id))
+            if pair in scored or other_id not in others:
+                continue
+            scored.add(pair)
+            other_ref, other_features = others[other_id]
+            if decisions.get(other_ref) == "cannot":
+                continue
+            result = score(mine, cast(Features, other_features), cfg)
+            detail = {"total": round(result.total, 3), "contributions": result.contributions,
+                      "deterministic": result.deterministic, "notes": result.notes}
+            if result.decision == "link":
+                kind = "deterministic" if result.deterministic else "probabilistic"
+                links.append((row.id, other_id, kind, result.total, detail))
+            elif result.decision == "review":
+                rec.open_review(conn, row.id, other_id, result.total, detail, now_ms)
+        must = [rec.split_ref(ref) for ref, kind in decisions.items() if kind == "must"]
+        links.extend((row.id, other.id, "manual", 1e9, {"manual": "must"})
+                     for other in (rec.records_by_refs(conn, must) if must else ()))
+    rec.add_links(conn, _last_per_pair(links), fresh=set(fresh))
+    return [f"block {k} skipped (too large)" for k in dict.fromkeys(skipped)]
+
+
+def _last_per_pair(links: list[rec.Link]) -> list[rec.Link]:
+    """One link per pair (a steward's must-link of a pair also scored wins, as it was written last)."""
+    out: dict[tuple[int, int], rec.Link] = {}
+    for link in links:
+        out[(min(link[0], link[1]), max(link[0], link[1]))] = link
+    return list(out.values())
 
 
 def _components(conn: Connection, seeds: Collection[int]) -> list[set[int]]:
-    seen: set[int] = set()
+    """The connected components around ``seeds``: the link graph is read breadth-first for all seeds at once
+    (one query per step), then split into components in memory."""
+    adjacent: dict[int, set[int]] = {}
+    seen = set(seeds)
+    frontier = set(seeds)
+    while frontier:
+        found = rec.neighbours(conn, frontier)
+        for node, ns in found.items():
+            adjacent.setdefault(node, set()).update(ns)
+        frontier = {n for ns in found.values() for n in ns} - seen
+        seen |= frontier
+    done: set[int] = set()
     comps: list[set[int]] = []
     for seed in seeds:
-        if seed in seen:
+        if seed in done:
             continue
         comp = {seed}
-        frontier = {seed}
-        while frontier:
-            adjacent = rec.neighbours(conn, frontier)
-            frontier = {n for ns in adjacent.values() for n in ns} - comp
-            comp |= frontier
-        seen |= comp
+        stack = [seed]
+        while stack:
+            for n in adjacent.get(stack.pop(), ()):
+                if n not in comp:
+                    comp.add(n)
+                    stack.append(n)
+        done |= comp
         comps.append(comp)
     return comps
 
@@ -166,12 +198,19 @@ def _assign(conn: Connection, comps: list[set[int]], rows: dict[int, rec.SourceR
         out.touched.add(g)
 
 
+def resolve_many(conn: Connection, rows: Sequence[rec.SourceRow], old_goldens: Collection[str], cfg: MatchConfig,
+                 now: Callable[[], int], *, fresh: Collection[int] = ()) -> Reclustered:
+    """Link ``rows`` (already saved; ``fresh``: ids of the new ones) and re-cluster around them and the golden
+    ids they belonged to (``old_goldens``)."""
+    link_records(conn, rows, cfg, now(), fresh=fresh)
+    gone = [r.id for r in rows if r.deleted]
+    if gone:
+        rec.set_golden(conn, gone, None)
+    return recluster(conn, [r.id for r in rows if not r.deleted], old_goldens, known=rows)
+
+
 def resolve(conn: Connection, row: rec.SourceRow, cfg: MatchConfig, now: Callable[[], int], *,
             fresh: bool = False) -> Reclustered:
     """Link ``row`` (already saved; ``fresh`` if it is new) and re-cluster around it."""
-    old = row.golden_id
-    link_record(conn, row, cfg, now(), fresh=fresh)
-    if row.deleted:
-        rec.set_golden(conn, [row.id], None)
-        return recluster(conn, [], [old] if old else [])
-    return recluster(conn, [row.id], [old] if old else [], known=[row])
+    return resolve_many(conn, [row], [row.golden_id] if row.golden_id else [], cfg, now,
+                        fresh=[row.id] if fresh else [])

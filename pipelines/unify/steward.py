@@ -44,7 +44,7 @@ def unlink(unifier: Unifier, ref: str, by: str) -> ApplyStats:
         for other in rec.members(conn, [row.golden_id] if row.golden_id else []):
             if other.id != row.id:
                 rec.set_manual(conn, ref, other.ref, "cannot", by, unifier.now_ms())
-        rec.drop_links(conn, row.id, keep_manual=False)
+        rec.drop_links(conn, [row.id], keep_manual=False)
         old = row.golden_id
         result = resolve(conn, row, unifier.cfg.match, unifier.now_ms)
         if old:

@@ -46,8 +46,33 @@ def test_same_person_in_two_sources_gets_one_golden_record_with_lineage(unifier:
     assert row.data is not None and row.data["given_name"] == "Jon"  # most recent by default
     assert row.lineage["given_name"]["source"] == "oracle"
     assert row.lineage["phones[0]"]["source"] == "ibmi"
-    topics = [t for t, _k, _v in drain(unifier)]
-    assert topics.count(UNIFIED_TOPIC) == topics.count(CHANGES_TOPIC) == 3  # john created, john updated, mary
+    out = drain(unifier)
+    topics = [t for t, _k, _v in out]
+    # one version per golden record per batch: john (both sources) and mary are created, nothing in between
+    assert topics.count(UNIFIED_TOPIC) == topics.count(CHANGES_TOPIC) == 2
+    john = next(v for t, k, v in out if t == CHANGES_TOPIC and k == gid)
+    assert (john["kind"], john["version"]) == ("create", 1)
+    assert (john["cause"]["source"], john["cause"]["source_key"]) == ("oracle", "A7")  # the batch's last event
+
+
+def test_events_in_separate_batches_each_make_a_version(unifier: Unifier, store: Store) -> None:
+    unifier.apply([event("ibmi", "1", JOHN_IBMI, 100)])
+    unifier.apply([event("oracle", "A7", JOHN_ORACLE, 200)])
+    gid = golden_of(store, "ibmi", "1")
+    changes = [v for t, k, v in drain(unifier) if t == CHANGES_TOPIC and k == gid]
+    assert [(c["kind"], c["version"]) for c in changes] == [("create", 1), ("update", 2)]
+
+
+def test_a_customer_and_its_credit_in_one_batch_make_one_version(unifier: Unifier, store: Store) -> None:
+    credit = {"customer_key": "1", "status": "FROZEN", "limit": "0"}
+    unifier.apply([event("ibmi", "1", JOHN_IBMI, 100), event("ibmi", "C1", credit, 110, entity="credit"),
+                   event("ibmi", "1", {**JOHN_IBMI, "given_name": "Johnny"}, 120)])
+    row = golden_row(store, golden_of(store, "ibmi", "1") or "")
+    assert row.data is not None and (row.data["given_name"], row.data["credit_status"]) == ("Johnny", "FROZEN")
+    changes = [v for t, _k, v in drain(unifier) if t == CHANGES_TOPIC]
+    assert len(changes) == 1
+    assert changes[0]["cause"]["source_key"] == "1"  # the last event touching it (the credit's key is C1)
+    assert {f["field"] for f in changes[0]["fields"]} >= {"given_name", "credit_status"}
 
 
 def test_replaying_the_same_events_changes_nothing(unifier: Unifier, store: Store) -> None:
