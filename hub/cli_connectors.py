@@ -36,12 +36,14 @@ def run(config: ConfigOpt = None,
     """Run the hub: every configured role in this process, or only the ones named."""
     from hub.cli_serve import wait_for_signal
     from hub.logsetup import configure_logging
+    from hub.runtime.gctune import tune_gc
     from hub.runtime.hub import Hub, parse_roles
 
     cfg = _cfg(config)
     configure_logging(cfg.logging.level, cfg.logging.format, cfg.logging.file)
     hub = Hub(cfg, parse_roles(only))
     hub.start()
+    tune_gc()
     console = Console(stderr=True)
     console.print(f"crmhub running roles {', '.join(sorted(hub.roles))}; "
                   f"{len(hub.runners)} connector(s); admin API {hub.admin.url if hub.admin else 'off'}")

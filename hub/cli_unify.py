@@ -43,10 +43,12 @@ def load_command(config: ConfigOpt,
                  publish: Annotated[bool, typer.Option(help="publish the outputs to Kafka now")] = False) -> None:
     """Initial load: snapshot every configured source through the pipelines into the golden-record store."""
     from hub.loader import load
+    from hub.runtime.gctune import tune_gc
 
     cfg = _cfg(config)
     parts = load_parts(cfg)
     unifier = parts.unifier()
+    tune_gc()
     console = Console(stderr=True)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
                   disable=not sys.stderr.isatty()) as bar:

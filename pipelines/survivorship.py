@@ -140,15 +140,25 @@ def _union(field: str, members: Sequence[Member]) -> tuple[list[Any], dict[str, 
     return items, lineage
 
 
-def survive(members: Sequence[Member], cfg: SurvivorshipConfig) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The golden customer (JSON form) and its lineage from ``members`` (at least one)."""
+Plan = tuple[tuple[str, "FieldRule | None"], ...]
+"""Each customer field with its rule (None: not survived), in field order."""
+
+
+def survival_plan(cfg: SurvivorshipConfig) -> Plan:
+    """The rules of every field, looked up once (a pydantic attribute read per field and record adds up)."""
+    return tuple((f, None if f in NOT_SURVIVED else cfg.rule_for(f)) for f in entity_fields("customer"))
+
+
+def survive(members: Sequence[Member], cfg: SurvivorshipConfig,
+            plan: Plan | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The golden customer (JSON form) and its lineage from ``members`` (at least one); ``plan``: the
+    :func:`survival_plan` of ``cfg`` when the caller keeps it."""
     golden: dict[str, Any] = {}
     lineage: dict[str, Any] = {}
-    for field in entity_fields("customer"):
-        if field in NOT_SURVIVED:
+    for field, rule in plan or survival_plan(cfg):
+        if rule is None:
             golden[field] = []
             continue
-        rule = cfg.rule_for(field)
         if rule.rule == "union":
             golden[field], more = _union(field, members)
             lineage.update(more)

@@ -23,7 +23,7 @@ from pipelines.store import records as rec
 from pipelines.store import views
 from pipelines.store.engine import Store
 from pipelines.store.raw import jdump
-from pipelines.survivorship import Member, diff, survive
+from pipelines.survivorship import Member, diff, survival_plan, survive
 from pipelines.unify.config import UnifyConfig
 from pipelines.unify.resolver import Reclustered, record_block_keys, resolve_many
 from schemas.canonical import DELETE, CanonicalEvent, to_json
@@ -86,6 +86,7 @@ class Unifier:
         self.alerts = alerts
         self.timers = timers
         self.now_ms = now_ms or (lambda: int(time.time() * 1000))
+        self._plan = survival_plan(self.cfg.survivorship)
 
     # --- the loop's entry points -----------------------------------------------------------------------------------
 
@@ -278,7 +279,7 @@ class Unifier:
                      merged_into: str | None, related: list[str], kind: str | None, cause: dict[str, Any],
                      now: int, credits: Mapping[tuple[str, str], dict[str, Any]]) -> None:
         if rows:
-            data, lineage = survive(self._members(rows, credits), self.cfg.survivorship)
+            data, lineage = survive(self._members(rows, credits), self.cfg.survivorship, self._plan)
             status: str = "active"
         else:
             data, lineage = None, {}
