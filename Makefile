@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-SYSTEM_PACKAGES ?= postgresql mariadb-server chromium
+SYSTEM_PACKAGES ?= postgresql mariadb-server chromium unixodbc
 PYTEST_ARGS ?=
 
 .PHONY: setup system demo test test-unit lint typecheck bench kafka-up kafka-down clean
