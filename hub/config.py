@@ -30,7 +30,9 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from connectors.db2_asn.config import Db2AsnConfig
 from connectors.filedrop.config import FileDropConnector
+from connectors.mssql_cdc.config import MssqlCdcConfig
 from connectors.sql.config import SqlConnectorConfig
 from hub.config_parse import (
     Interpolator,
@@ -261,8 +263,10 @@ class LagConfig(ConfigModel):
 # --- connectors -----------------------------------------------------------------------------------------
 
 
-ConnectorConfig = Annotated[SqlConnectorConfig | FileDropConnector, Field(discriminator="kind")]
-_CONNECTOR_MODELS: tuple[type[ConnectorSettings], ...] = (SqlConnectorConfig, FileDropConnector)
+ConnectorConfig = Annotated[SqlConnectorConfig | FileDropConnector | MssqlCdcConfig | Db2AsnConfig,
+                            Field(discriminator="kind")]
+_CONNECTOR_MODELS: tuple[type[ConnectorSettings], ...] = (
+    SqlConnectorConfig, FileDropConnector, MssqlCdcConfig, Db2AsnConfig)
 CONNECTOR_KINDS: tuple[str, ...] = tuple(get_args(m.model_fields["kind"].annotation)[0] for m in _CONNECTOR_MODELS)
 
 

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 import structlog
 
 from connectors.base import Connector
+from connectors.db2_asn.config import Db2AsnConfig
 from connectors.filedrop.config import FileDropConnector
+from connectors.mssql_cdc.config import MssqlCdcConfig
 from connectors.sql.config import SqlConnectorConfig
 from hub.config import HubConfig
 from hub.kafka.clients import KafkaSettings, Producer
@@ -49,6 +51,14 @@ def connector_factory(conf: ConnectorSettings) -> Callable[[], Connector]:
         from connectors.filedrop.connector import FileDropSource
 
         return lambda: FileDropSource(conf)
+    if isinstance(conf, MssqlCdcConfig):
+        from connectors.mssql_cdc.connector import MssqlCdcConnector
+
+        return lambda: MssqlCdcConnector(conf)
+    if isinstance(conf, Db2AsnConfig):
+        from connectors.db2_asn.connector import Db2AsnConnector
+
+        return lambda: Db2AsnConnector(conf)
     raise ConfigError(f"connectors: {conf.name} has no connector implementation")
 
 

@@ -117,10 +117,12 @@ def test_shipped_configs_validate(path: Path) -> None:
     assert isinstance(config, HubConfig)
 
 
-def test_shipped_example_covers_both_connector_kinds() -> None:
+def test_shipped_examples_cover_every_connector_kind() -> None:
     config = load_config(CONFIG_DIR / "crmhub.example.yaml", env={})
     assert {type(c) for c in config.connectors} == {SqlConnectorConfig, FileDropConnector}
-    assert set(CONNECTOR_KINDS) == {"sql", "filedrop"}
+    logbased = load_config(CONFIG_DIR / "logcapture.example.yaml", env={})
+    shown = {c.kind for c in config.connectors} | {c.kind for c in logbased.connectors}
+    assert shown == set(CONNECTOR_KINDS)
 
 
 def test_mode_dependent_columns_and_discriminator_paths() -> None:
