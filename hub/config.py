@@ -32,6 +32,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from connectors.db2_asn.config import Db2AsnConfig
 from connectors.filedrop.config import FileDropConnector
+from connectors.ibmi_journal.config import IbmiJournalConfig
 from connectors.mssql_cdc.config import MssqlCdcConfig
 from connectors.sql.config import SqlConnectorConfig
 from hub.config_parse import (
@@ -263,10 +264,10 @@ class LagConfig(ConfigModel):
 # --- connectors -----------------------------------------------------------------------------------------
 
 
-ConnectorConfig = Annotated[SqlConnectorConfig | FileDropConnector | MssqlCdcConfig | Db2AsnConfig,
+ConnectorConfig = Annotated[SqlConnectorConfig | FileDropConnector | IbmiJournalConfig | MssqlCdcConfig | Db2AsnConfig,
                             Field(discriminator="kind")]
 _CONNECTOR_MODELS: tuple[type[ConnectorSettings], ...] = (
-    SqlConnectorConfig, FileDropConnector, MssqlCdcConfig, Db2AsnConfig)
+    SqlConnectorConfig, FileDropConnector, IbmiJournalConfig, MssqlCdcConfig, Db2AsnConfig)
 CONNECTOR_KINDS: tuple[str, ...] = tuple(get_args(m.model_fields["kind"].annotation)[0] for m in _CONNECTOR_MODELS)
 
 

@@ -17,6 +17,7 @@ import structlog
 from connectors.base import Connector
 from connectors.db2_asn.config import Db2AsnConfig
 from connectors.filedrop.config import FileDropConnector
+from connectors.ibmi_journal.config import IbmiJournalConfig
 from connectors.mssql_cdc.config import MssqlCdcConfig
 from connectors.sql.config import SqlConnectorConfig
 from hub.config import HubConfig
@@ -51,6 +52,10 @@ def connector_factory(conf: ConnectorSettings) -> Callable[[], Connector]:
         from connectors.filedrop.connector import FileDropSource
 
         return lambda: FileDropSource(conf)
+    if isinstance(conf, IbmiJournalConfig):
+        from connectors.ibmi_journal.connector import IbmiJournalConnector
+
+        return lambda: IbmiJournalConnector(conf)
     if isinstance(conf, MssqlCdcConfig):
         from connectors.mssql_cdc.connector import MssqlCdcConnector
 

@@ -9,6 +9,15 @@ from hub.runtime.hub import connector_factory
 from schemas.errors import ConfigError
 
 CASES = {
+    "ibmi-journal": ("""
+  - kind: ibmi-journal
+    name: ibmi
+    dsn: "DRIVER={IBM i Access ODBC Driver};SYSTEM=as400;UID=CRMHUB"
+    password: s3cret
+    journal_library: JRNLIB
+    journal_name: CRMJRN
+    tables: [{name: CRMLIB.CUSTMAST}]
+""", "IbmiJournalConnector"),
     "mssql-cdc": ("""
   - kind: mssql-cdc
     name: helpdesk

@@ -1,0 +1,35 @@
+"""The journal connector's JSON-safe state.
+
+``position``: where reading resumes (inclusive): the first entry of the oldest open commit cycle, else the
+last entry read. ``emitted``: the sequence of the last unit emitted (a ``CM`` entry or a change outside
+commitment control); units at or below it are skipped on resume. ``snapshot``: per table the last key read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def make_state(*, snapshot_done: bool = False, snapshot: Mapping[str, Mapping[str, Any]] | None = None,
+               position: Mapping[str, Any] | None = None, emitted: int | None = None) -> dict[str, Any]:
+    """``position`` = {"receiver_library", "receiver", "sequence"}; tables keyed by their configured name."""
+    return {
+        "version": 1,
+        "snapshot_done": snapshot_done,
+        "snapshot": {t: {"last_key": p.get("last_key"), "done": bool(p.get("done")), "rows": int(p.get("rows") or 0)}
+                     for t, p in (snapshot or {}).items()},
+        "position": None if position is None else {"receiver_library": str(position["receiver_library"]),
+                                                   "receiver": str(position["receiver"]),
+                                                   "sequence": int(position["sequence"])},
+        "emitted": None if emitted is None else int(emitted),
+    }
+
+
+def load_state(state: Mapping[str, Any] | None) -> dict[str, Any]:
+    state = state or {}
+    return make_state(snapshot_done=bool(state.get("snapshot_done")), snapshot=state.get("snapshot"),
+                      position=state.get("position"), emitted=state.get("emitted"))
+
+
+__all__ = ["load_state", "make_state"]
