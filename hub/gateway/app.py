@@ -23,11 +23,13 @@ errors are ``{"error": ..., "message": ...}``. Field policies of the caller's ro
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Annotated, Any
 
+import anyio
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -37,7 +39,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.config import HubConfig
 from hub.gateway.audit import AuditMiddleware, read_audit
+from hub.gateway.audit_writer import AuditWriter
 from hub.gateway.auth import GatewayContext, Principal, gateway_context, record_golden_ids, require
+from hub.gateway.reads import StoreReads
 from hub.gateway.search import search
 from hub.gateway.tokens import TokenRegistry
 from hub.gateway.ui import mount_pages
@@ -80,14 +84,17 @@ def customer_router() -> APIRouter:
     router = APIRouter()
 
     @router.get("/customers/by-source/{source}/{source_key:path}", tags=["customers"])
-    def by_source(source: str, source_key: str, request: Request, response: Response,
-                  principal: Principal = Depends(require("customers"))) -> dict[str, Any]:
+    async def by_source(source: str, source_key: str, request: Request, response: Response,
+                        principal: Principal = Depends(require("customers"))) -> dict[str, Any]:
         """The golden record a source record (``source`` + its key there) belongs to."""
-        with gateway_context(request).store.read() as conn:
+
+        def find(conn: Connection) -> views.GoldenRow:
             gid = views.golden_of_refs(conn, [(source, source_key)]).get((source, source_key))
             if gid is None:
                 raise HTTPException(404, f"no source record '{source}/{source_key}'")
-            row = _resolve(conn, gid)
+            return _resolve(conn, gid)
+
+        row = await gateway_context(request).lookup(find)
         record_golden_ids(request, [row.golden_id])
         response.headers["Content-Location"] = f"/customers/{row.golden_id}"
         return _golden_body(row, principal, row.golden_id)
@@ -103,7 +110,7 @@ def customer_router() -> APIRouter:
         if not (name or phone or email):
             raise HTTPException(422, "give at least one of name, phone, email")
         ctx = gateway_context(request)
-        with ctx.store.read() as conn:
+        with ctx.read() as conn:
             try:
                 hits = search(conn, name, phone, email, ctx.match, limit)
             except ValueError as exc:
@@ -114,11 +121,10 @@ def customer_router() -> APIRouter:
             for h in hits]}
 
     @router.get("/customers/{golden_id}", tags=["customers"])
-    def customer(golden_id: GoldenId, request: Request, response: Response,
-                 principal: Principal = Depends(require("customers"))) -> dict[str, Any]:
+    async def customer(golden_id: GoldenId, request: Request, response: Response,
+                       principal: Principal = Depends(require("customers"))) -> dict[str, Any]:
         """The golden record; a merged id answers with its survivor (``merged_from`` = the id asked for)."""
-        with gateway_context(request).store.read() as conn:
-            row = _resolve(conn, golden_id)
+        row = await gateway_context(request).lookup(lambda conn: _resolve(conn, golden_id))
         record_golden_ids(request, [row.golden_id])
         _located(response, row, golden_id)
         return _golden_body(row, principal, golden_id)
@@ -127,7 +133,7 @@ def customer_router() -> APIRouter:
     def history(golden_id: GoldenId, request: Request, response: Response, limit: Limit = 100,
                 principal: Principal = Depends(require("history"))) -> dict[str, Any]:
         """The record's changes (``customer.changes``), newest first; old/new values are JSON text."""
-        with gateway_context(request).store.read() as conn:
+        with gateway_context(request).read() as conn:
             row = _resolve(conn, golden_id)
             changes = views.history(conn, row.golden_id, limit)
         record_golden_ids(request, [row.golden_id])
@@ -140,7 +146,7 @@ def customer_router() -> APIRouter:
                open: Annotated[bool, Query(description="only open orders")] = True,
                principal: Principal = Depends(require("orders"))) -> dict[str, Any]:
         """Orders of every source record of the golden record."""
-        with gateway_context(request).store.read() as conn:
+        with gateway_context(request).read() as conn:
             row = _resolve(conn, golden_id)
             found = views.orders_for(conn, _member_refs(row), only_open=open)
         record_golden_ids(request, [row.golden_id])
@@ -152,7 +158,7 @@ def customer_router() -> APIRouter:
     def customer_alerts(golden_id: GoldenId, request: Request, response: Response, limit: Limit = 100,
                         principal: Principal = Depends(require("alerts"))) -> dict[str, Any]:
         """Alerts of the golden record (and of the id asked for, when it was merged), newest first."""
-        with gateway_context(request).store.read() as conn:
+        with gateway_context(request).read() as conn:
             row = _resolve(conn, golden_id)
             found = views.alerts_for(conn, golden_ids=sorted({golden_id, row.golden_id}), limit=limit)
         record_golden_ids(request, [row.golden_id])
@@ -170,7 +176,7 @@ def other_router() -> APIRouter:
                   warehouse: Annotated[str | None, Query(max_length=100)] = None,
                   _: Principal = Depends(require("inventory"))) -> dict[str, Any]:
         """Stock of an item per warehouse (or in one warehouse)."""
-        with gateway_context(request).store.read() as conn:
+        with gateway_context(request).read() as conn:
             rows = views.inventory_for(conn, [item])
         rows = [r for r in rows if warehouse is None or r["warehouse"] == warehouse]
         if not rows:
@@ -183,7 +189,7 @@ def other_router() -> APIRouter:
                agent: Annotated[str | None, Query(max_length=100)] = None, limit: Limit = 100,
                principal: Principal = Depends(require("alerts"))) -> dict[str, Any]:
         """Alerts of a golden record and/or of an agent (either matches), newest first; neither: all."""
-        with gateway_context(request).store.read() as conn:
+        with gateway_context(request).read() as conn:
             found = views.alerts_for(conn, golden_ids=[golden_id] if golden_id else (), agent=agent, limit=limit)
         record_golden_ids(request, [str(a["golden_id"]) for a in found if a.get("golden_id")])
         return {"count": len(found), "alerts": [principal.policy.alert(a) for a in found]}
@@ -192,7 +198,10 @@ def other_router() -> APIRouter:
     def audit(request: Request, limit: Limit = 100, token: Annotated[str | None, Query(max_length=100)] = None,
               _: Principal = Depends(require("audit"))) -> dict[str, Any]:
         """The audit log, newest first (optionally of one token name)."""
-        with gateway_context(request).store.read() as conn:
+        ctx = gateway_context(request)
+        if ctx.audit is not None and not ctx.audit.flush(timeout=5.0):
+            log.warning("gateway.audit_flush_slow", pending=ctx.audit.pending)  # answer with what is written
+        with ctx.read() as conn:
             rows = read_audit(conn, limit=limit, token_name=token)
         return {"count": len(rows), "entries": rows}
 
@@ -215,16 +224,28 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(422, "; ".join(problems), problems=problems)
 
 
-def create_gateway_app(cfg: HubConfig, store: Store, extra_routers: Iterable[APIRouter] = ()) -> FastAPI:
+def create_gateway_app(cfg: HubConfig, store: Store, extra_routers: Iterable[APIRouter] = (), *,
+                       audit: AuditWriter | None = None) -> FastAPI:
     """The gateway app over ``store``; ``extra_routers`` (live stream, webhooks) are mounted with the same auth
-    (their routes use ``require(group)``) and the same audit log."""
+    (their routes use ``require(group)``) and the same audit log. The app's lifespan ends with
+    :func:`close_gateway_app` (writes the queued audit rows); call it where the server runs without one.
+    ``audit``: the audit writer to use (default: one over ``store`` with the defaults of ``audit_writer.py``)."""
     conf = pipelines_conf(cfg)
-    app = FastAPI(title="crmhub gateway", version="1",
+    audit = AuditWriter(store) if audit is None else audit
+    reads = StoreReads(store)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await anyio.to_thread.run_sync(close_gateway_app, app)
+
+    app = FastAPI(title="crmhub gateway", version="1", lifespan=lifespan,
                   description="Golden customer records for CRM front ends. Authorization: Bearer <token>.")
     app.state.gateway = GatewayContext(store, TokenRegistry(cfg.gateway.tokens_file), cfg.gateway.effective_roles(),
-                                       conf.unify.match)
+                                       conf.unify.match, audit, reads)
+    app.state.audit = audit
     _install_error_handlers(app)
-    app.add_middleware(AuditMiddleware, store=lambda: store)
+    app.add_middleware(AuditMiddleware, writer=lambda: audit)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, Any]:
@@ -241,12 +262,22 @@ def create_gateway_app(cfg: HubConfig, store: Store, extra_routers: Iterable[API
     return app
 
 
+def close_gateway_app(app: FastAPI) -> None:
+    """Write the queued audit rows and close the read connections of a gateway app (idempotent)."""
+    ctx: GatewayContext = app.state.gateway
+    if ctx.audit is not None and not ctx.audit.close():
+        log.error("gateway.audit_not_flushed", lost=ctx.audit.lost, pending=ctx.audit.pending)
+    if ctx.reads is not None:
+        ctx.reads.close()
+
+
 @dataclass
 class GatewayService:
     """The gateway served in a thread, with the store it opened."""
 
     http: ServerHandle
     store: Store
+    app: FastAPI | None = None
 
     @property
     def url(self) -> str:
@@ -254,6 +285,8 @@ class GatewayService:
 
     def stop(self) -> None:
         self.http.stop()
+        if self.app is not None:
+            close_gateway_app(self.app)  # the server runs without lifespan events
         self.store.dispose()
 
 
@@ -263,4 +296,4 @@ def serve_gateway(cfg: HubConfig, extra_routers: Iterable[APIRouter] = (), *,
     store = open_store(pipelines_conf(cfg))
     app = create_gateway_app(cfg, store, extra_routers)
     http = serve_in_thread(app, cfg.gateway.host, cfg.gateway.port if port is None else port)
-    return GatewayService(http, store)
+    return GatewayService(http, store, app)

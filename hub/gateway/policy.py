@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from hub.gateway.settings import GatewayRole
@@ -34,6 +35,7 @@ def mask_scalar(value: Any) -> Any:
     return MASK + text[-4:] if len(text) > 4 else MASK
 
 
+@lru_cache(maxsize=4096)  # field names and lineage keys: a small set, asked for on every response
 def field_root(name: str) -> str:
     match = _ROOT.match(name)
     return match.group(0) if match else name
@@ -55,6 +57,8 @@ class FieldPolicy:
         return {k: (mask_scalar(v) if k in self.masked else v) for k, v in data.items() if k not in self.hidden}
 
     def lineage(self, lineage: Mapping[str, Any]) -> dict[str, Any]:
+        if not self.hidden:
+            return dict(lineage)
         return {k: v for k, v in lineage.items() if field_root(k) not in self.hidden}
 
     def _json_masked(self, text: str | None) -> str | None:

@@ -103,7 +103,7 @@ def test_a_member_whose_heartbeats_stopped_is_stalled(kafka_settings: KafkaSetti
         while not consumer.poll(1000):
             pass
         assert consumer.stall_reason() is None  # caught up, heartbeating
-        consumer._consumer._coordinator._disable_heartbeat()  # noqa: SLF001 - the library's own switch
+        consumer._consumer._coordinator._disable_heartbeat()  # the library's own switch
         deadline = time.monotonic() + 20
         reason = None
         while reason is None and time.monotonic() < deadline:
