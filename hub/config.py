@@ -34,6 +34,7 @@ from connectors.db2_asn.config import Db2AsnConfig
 from connectors.filedrop.config import FileDropConnector
 from connectors.ibmi_journal.config import IbmiJournalConfig
 from connectors.mssql_cdc.config import MssqlCdcConfig
+from connectors.oracle_logminer.config import OracleLogminerConfig
 from connectors.sql.config import SqlConnectorConfig
 from hub.config_parse import (
     Interpolator,
@@ -264,10 +265,10 @@ class LagConfig(ConfigModel):
 # --- connectors -----------------------------------------------------------------------------------------
 
 
-ConnectorConfig = Annotated[SqlConnectorConfig | FileDropConnector | IbmiJournalConfig | MssqlCdcConfig | Db2AsnConfig,
-                            Field(discriminator="kind")]
+ConnectorConfig = Annotated[SqlConnectorConfig | FileDropConnector | IbmiJournalConfig | OracleLogminerConfig
+                            | MssqlCdcConfig | Db2AsnConfig, Field(discriminator="kind")]
 _CONNECTOR_MODELS: tuple[type[ConnectorSettings], ...] = (
-    SqlConnectorConfig, FileDropConnector, IbmiJournalConfig, MssqlCdcConfig, Db2AsnConfig)
+    SqlConnectorConfig, FileDropConnector, IbmiJournalConfig, OracleLogminerConfig, MssqlCdcConfig, Db2AsnConfig)
 CONNECTOR_KINDS: tuple[str, ...] = tuple(get_args(m.model_fields["kind"].annotation)[0] for m in _CONNECTOR_MODELS)
 
 

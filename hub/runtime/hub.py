@@ -19,6 +19,7 @@ from connectors.db2_asn.config import Db2AsnConfig
 from connectors.filedrop.config import FileDropConnector
 from connectors.ibmi_journal.config import IbmiJournalConfig
 from connectors.mssql_cdc.config import MssqlCdcConfig
+from connectors.oracle_logminer.config import OracleLogminerConfig
 from connectors.sql.config import SqlConnectorConfig
 from hub.config import HubConfig
 from hub.kafka.clients import KafkaSettings, Producer
@@ -56,6 +57,10 @@ def connector_factory(conf: ConnectorSettings) -> Callable[[], Connector]:
         from connectors.ibmi_journal.connector import IbmiJournalConnector
 
         return lambda: IbmiJournalConnector(conf)
+    if isinstance(conf, OracleLogminerConfig):
+        from connectors.oracle_logminer.connector import OracleLogminerConnector
+
+        return lambda: OracleLogminerConnector(conf)
     if isinstance(conf, MssqlCdcConfig):
         from connectors.mssql_cdc.connector import MssqlCdcConnector
 

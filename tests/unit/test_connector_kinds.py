@@ -9,6 +9,14 @@ from hub.runtime.hub import connector_factory
 from schemas.errors import ConfigError
 
 CASES = {
+    "oracle-logminer": ("""
+  - kind: oracle-logminer
+    name: ar
+    dsn: orahost:1521/FINPDB
+    user: CRMHUB
+    password: s3cret
+    tables: [{name: AR.AR_CUSTOMERS}]
+""", "OracleLogminerConnector"),
     "ibmi-journal": ("""
   - kind: ibmi-journal
     name: ibmi

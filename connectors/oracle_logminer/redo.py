@@ -1,0 +1,314 @@
+"""Pure, fast parsing of LogMiner's SQL_REDO for one DML row (a hand-written scanner over the string).
+
+What LogMiner writes (lower-case keywords, quoted upper-case identifiers, one space around ``=``)::
+
+    insert into "OWNER"."TABLE"("C1","C2") values ('a''b',NULL);
+    update "OWNER"."TABLE" set "C1" = 'x', "C2" = NULL where "C1" = 'y' and "C2" IS NULL and ROWID = 'AAA...';
+    delete from "OWNER"."TABLE" where "C1" = '1' and "C2" = TO_DATE('2020-01-02 03:04:05', 'YYYY-MM-DD HH24:MI:SS');
+
+Values: quoted strings (a quote doubled inside), ``NULL`` (``= NULL`` or ``IS NULL`` in a where clause), bare
+numbers (``-1.5E-3``; LogMiner writes NUMBER columns as quoted text ``'12.5'``, both are taken),
+``TO_DATE``, ``TO_TIMESTAMP``, ``TO_TIMESTAMP_TZ``, ``HEXTORAW``, ``UNISTR``, ``EMPTY_CLOB()``,
+``EMPTY_BLOB()`` (decoded by :mod:`.literals`), and ``Unsupported Type`` (None). Quoted strings stay
+``str`` and bare numbers become ``Decimal``: the column's type decides the final value (:mod:`.events`).
+
+:func:`parse_redo` returns a :class:`Redo`: ``before`` from the where clause (update, delete), ``after``
+from the values (insert) or the set clause merged over ``before`` (update); ``ROWID = '...'`` goes to
+``rowid``, not into the images. The trailing ``;`` is optional (``NO_SQL_DELIMITER``). Keywords are also
+accepted in upper case and with other spacing (a slower path), so a hand-written statement parses too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from connectors.oracle_logminer.literals import (
+    LiteralError,
+    hextoraw,
+    to_date,
+    to_timestamp,
+    to_timestamp_tz,
+    unistr,
+)
+
+__all__ = ["Redo", "RedoParseError", "parse_redo"]
+
+
+class RedoParseError(ValueError):
+    """SQL_REDO that is not a DML statement of the expected shape (the row goes to the DLQ)."""
+
+
+@dataclass(slots=True)
+class Redo:
+    """One parsed DML: ``op`` is ``c``, ``u`` or ``d`` (not frozen: a frozen dataclass costs 4x to build)."""
+
+    op: str
+    owner: str
+    table: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    rowid: str | None = None
+
+
+_VALUE_ALTS = (
+    r"'([^']*(?:''[^']*)*)'"  # +1 quoted string, quotes doubled
+    r"|(NULL)\b"  # +2
+    r"|([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"  # +3 bare number
+    r"|TO_DATE\('([^']*)', '([^']*)'\)"  # +4 text, +5 format (the common form, decoded without a call)
+    r"|TO_TIMESTAMP\('([^']*)'\)"  # +6
+    r"|([A-Za-z_][A-Za-z_0-9]*)\s*\("  # +7 any other function call
+    r"|(Unsupported Type)"  # +8
+)
+_VALUE = re.compile(_VALUE_ALTS)
+# a where/set term in one match: name, then IS NULL (group 2) or "= value" (groups 3-10)
+_TERM = re.compile(r'"([^"]*)" (?:(IS NULL)|= (?:' + _VALUE_ALTS + "))")
+_SPACE = re.compile(r"\s*")
+_COLUMNS = re.compile(r'\(\s*((?:"[^"]*"\s*,\s*)*"[^"]*")\s*\)')
+_NAME = re.compile(r'"([^"]*)"')
+_fromiso = datetime.fromisoformat
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "TO_DATE": to_date,
+    "TO_TIMESTAMP": to_timestamp,
+    "TO_TIMESTAMP_TZ": to_timestamp_tz,
+    "HEXTORAW": hextoraw,
+    "UNISTR": unistr,
+    "EMPTY_CLOB": lambda: "",
+    "EMPTY_BLOB": lambda: b"",
+    "TO_DSINTERVAL": lambda text: text,
+    "TO_YMINTERVAL": lambda text: text,
+}
+
+
+def parse_redo(sql: str) -> Redo:
+    """The statement's operation, table and row images; ``RedoParseError`` if it is not such a DML."""
+    head = sql[:12].lower()
+    try:
+        if head.startswith("insert into "):
+            return _insert(sql, 12)
+        if head.startswith("update "):
+            return _update(sql, 7)
+        if head.startswith("delete from "):
+            return _delete(sql, 12)
+    except (IndexError, LiteralError) as exc:
+        raise RedoParseError(f"{exc} in {sql[:80]!r}") from None
+    raise RedoParseError(f"not an insert, update or delete: {sql[:40]!r}")
+
+
+def _fail(sql: str, pos: int, expected: str) -> RedoParseError:
+    return RedoParseError(f"expected {expected} at {pos}: ...{sql[pos:pos + 30]!r}")
+
+
+def _expect(sql: str, pos: int, token: str) -> int:
+    """Position after ``token`` at ``pos`` (fast exact match, else whitespace- and case-insensitive)."""
+    if sql.startswith(token, pos):
+        return pos + len(token)
+    pos = _SPACE.match(sql, pos).end()  # type: ignore[union-attr]
+    word = token.strip()
+    if sql[pos:pos + len(word)].lower() != word.lower():
+        raise _fail(sql, pos, repr(word))
+    return _SPACE.match(sql, pos + len(word)).end() if token.endswith(" ") else pos + len(word)  # type: ignore[union-attr]
+
+
+def _ident(sql: str, pos: int) -> tuple[str, int]:
+    if sql[pos] != '"':
+        raise _fail(sql, pos, "a quoted name")
+    end = sql.index('"', pos + 1)
+    return sql[pos + 1:end], end + 1
+
+
+def _table(sql: str, pos: int) -> tuple[str, str, int]:
+    owner, pos = _ident(sql, pos)
+    if sql[pos] != ".":
+        raise _fail(sql, pos, "'.'")
+    table, pos = _ident(sql, pos + 1)
+    return owner, table, pos
+
+
+def _value(sql: str, pos: int) -> tuple[Any, int]:
+    m = _VALUE.match(sql, pos)
+    if m is None:
+        raise _fail(sql, pos, "a value")
+    return _decoded(sql, m, 0)
+
+
+def _decoded(sql: str, m: re.Match[str], base: int) -> tuple[Any, int]:
+    """The value matched by the ``_VALUE_ALTS`` groups of ``m`` (numbered from ``base`` + 1)."""
+    kind = (m.lastindex or 0) - base
+    if kind == 1:
+        text = m.group(base + 1)
+        return (text.replace("''", "'") if "''" in text else text), m.end()
+    if kind == 5 or kind == 6:
+        text = m.group(base + 4) if kind == 5 else m.group(base + 6)
+        if len(text) == 19 or (len(text) > 20 and text[19] == "." and text[-1] != "."):
+            try:  # the session's NLS format: C-speed parse
+                return _fromiso(text), m.end()
+            except ValueError:
+                pass
+        if kind == 5:
+            return to_date(text, m.group(base + 5)), m.end()
+        return to_timestamp(text), m.end()
+    if kind == 3:
+        try:
+            return Decimal(m.group(base + 3)), m.end()
+        except InvalidOperation:
+            raise _fail(sql, m.start(), "a number") from None
+    if kind == 7:
+        return _call(sql, m.group(base + 7).upper(), m.end())
+    return None, m.end()  # NULL, Unsupported Type
+
+
+def _call(sql: str, name: str, pos: int) -> tuple[Any, int]:
+    func = _FUNCTIONS.get(name)
+    if func is None:
+        raise RedoParseError(f"unsupported function {name} at {pos}")
+    args: list[Any] = []
+    while True:
+        pos = _SPACE.match(sql, pos).end()  # type: ignore[union-attr]
+        if sql[pos] == ")":
+            break
+        arg, pos = _value(sql, pos)
+        args.append(arg)
+        pos = _SPACE.match(sql, pos).end()  # type: ignore[union-attr]
+        if sql[pos] == ",":
+            pos += 1
+        elif sql[pos] != ")":
+            raise _fail(sql, pos, "',' or ')'")
+    try:
+        return func(*args), pos + 1
+    except TypeError:
+        raise RedoParseError(f"{name} with {len(args)} argument(s)") from None
+
+
+def _at_end(sql: str, pos: int) -> bool:
+    rest = sql[pos:pos + 2]
+    return rest in ("", ";") or not sql[pos:].strip(" ;\n\r\t")
+
+
+def _insert(sql: str, pos: int) -> Redo:
+    owner, table, pos = _table(sql, pos)
+    m = _COLUMNS.match(sql, pos) or _COLUMNS.match(sql, _SPACE.match(sql, pos).end())  # type: ignore[union-attr]
+    if m is None:
+        raise _fail(sql, pos, "a column list")
+    names = _NAME.findall(m.group(1))
+    pos = m.end() - 1
+    pos = _expect(sql, pos + 1, " values (")
+    after: dict[str, Any] = {}
+    match = _VALUE.match
+    for i, name in enumerate(names):
+        m = match(sql, pos)
+        if m is None:
+            raise _fail(sql, pos, "a value")
+        kind = m.lastindex
+        if kind == 1:
+            text = m.group(1)
+            after[name] = text.replace("''", "'") if "''" in text else text
+            pos = m.end()
+        elif kind == 2:
+            after[name] = None
+            pos = m.end()
+        else:
+            after[name], pos = _decoded(sql, m, 0)
+        sep = sql[pos]
+        if sep == ",":
+            pos += 1
+            if sql[pos] == " ":
+                pos = _SPACE.match(sql, pos).end()  # type: ignore[union-attr]
+        elif sep != ")":
+            pos = _SPACE.match(sql, pos).end()  # type: ignore[union-attr]
+            if sql[pos] == ",":
+                pos = _SPACE.match(sql, pos + 1).end()  # type: ignore[union-attr]
+            elif sql[pos] != ")":
+                raise _fail(sql, pos, "',' or ')'")
+        if (sql[pos] == ")") != (i == len(names) - 1):
+            raise RedoParseError(f"{len(names)} columns but another number of values in {sql[:60]!r}")
+    if not _at_end(sql, pos + 1):
+        raise _fail(sql, pos + 1, "the end of the statement")
+    return Redo("c", owner, table, None, after)
+
+
+def _update(sql: str, pos: int) -> Redo:
+    owner, table, pos = _table(sql, pos)
+    pos = _expect(sql, pos, " set ")
+    changed: dict[str, Any] = {}
+    while True:
+        name, changed[name], pos = _term(sql, pos)
+        if sql.startswith(", ", pos):
+            pos += 2
+            continue
+        if sql.startswith(",", pos):
+            pos = _SPACE.match(sql, pos + 1).end()  # type: ignore[union-attr]
+            continue
+        break
+    before: dict[str, Any] = {}
+    rowid = None
+    if not _at_end(sql, pos):
+        pos = _expect(sql, pos, " where ")
+        rowid, pos = _where(sql, pos, before)
+    return Redo("u", owner, table, before, {**before, **changed}, rowid)
+
+
+def _delete(sql: str, pos: int) -> Redo:
+    owner, table, pos = _table(sql, pos)
+    before: dict[str, Any] = {}
+    rowid = None
+    if not _at_end(sql, pos):
+        pos = _expect(sql, pos, " where ")
+        rowid, pos = _where(sql, pos, before)
+    return Redo("d", owner, table, before, None, rowid)
+
+
+def _term(sql: str, pos: int) -> tuple[str, Any, int]:
+    """``"C" = value`` or ``"C" IS NULL`` at ``pos``: name, value, end (fast path, else spacing-tolerant)."""
+    m = _TERM.match(sql, pos)
+    if m is not None:
+        value, end = _decoded(sql, m, 2)
+        return m.group(1), value, end
+    name, pos = _ident(sql, pos)
+    pos = _SPACE.match(sql, pos).end()  # type: ignore[union-attr]
+    if sql[pos:pos + 7].upper() == "IS NULL":
+        return name, None, pos + 7
+    value, pos = _value(sql, _expect(sql, pos, "= "))
+    return name, value, pos
+
+
+def _where(sql: str, pos: int, into: dict[str, Any]) -> tuple[str | None, int]:
+    """Fill ``into`` from ``"C" = v and "D" IS NULL and ROWID = '...'``; the rowid and the end position."""
+    rowid = None
+    match = _TERM.match
+    while True:
+        m = match(sql, pos)
+        if m is not None:  # the hot path, inlined: plain strings and NULLs need no call
+            kind = m.lastindex
+            if kind == 3:
+                name, text = m.group(1, 3)
+                into[name] = text if "''" not in text else text.replace("''", "'")
+                pos = m.end()
+            elif kind == 2 or kind == 4:
+                into[m.group(1)] = None
+                pos = m.end()
+            elif kind == 7 and len(m.group(6)) == 19:  # TO_DATE in the session's format: no call
+                try:
+                    into[m.group(1)] = _fromiso(m.group(6))
+                    pos = m.end()
+                except ValueError:
+                    into[m.group(1)], pos = _decoded(sql, m, 2)
+            else:
+                into[m.group(1)], pos = _decoded(sql, m, 2)
+        elif sql[pos:pos + 5].upper() == "ROWID":
+            value, pos = _value(sql, _expect(sql, pos + 5, " = "))
+            rowid = None if value is None else str(value)
+        elif sql[pos] == '"':
+            name, into[name], pos = _term(sql, pos)
+        else:
+            raise _fail(sql, pos, "a column condition")
+        if sql[pos:pos + 5] == " and ":
+            pos += 5
+            continue
+        if _at_end(sql, pos):
+            return rowid, pos
+        pos = _expect(sql, pos, " and ")
