@@ -19,9 +19,10 @@ runner hands it, which the runner saved only after Kafka acknowledged every even
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from schemas.columns import TableMeta
@@ -95,3 +96,33 @@ class Connector(ABC):
 
         raise FatalError(f"{self.name}: table {table} must stop ({reason}), and this connector cannot stop one "
                          "table alone")
+
+
+def snapshot_batches(batches: Iterable[Batch], state: State, finish: Callable[[State], None]) -> Iterator[Batch]:
+    """The snapshot's ``batches`` as the runner should get them: a batch with neither events nor dead rows only
+    moves the state on, and the last one is held back until the end, when its last event is marked
+    ``snapshot="last"`` (as Debezium marks the end of a snapshot) and it carries the final state: a copy of the
+    last batch's state (``state`` when there was none) after ``finish`` marked it done."""
+    pending: Batch | None = None
+    st = state
+    for batch in batches:
+        st = batch.state
+        if batch.events or batch.dead:
+            if pending is not None:
+                yield pending
+            pending = batch
+    final = copy.deepcopy(st)
+    finish(final)
+    if pending is None:
+        yield Batch([], final)
+        return
+    if pending.events:
+        last = pending.events[-1]
+        pending.events[-1] = replace(last, source=replace(last.source, snapshot="last"))
+    pending.state = final
+    yield pending
+
+
+def mark_snapshot_done(state: State) -> None:
+    """The ``finish`` of :func:`snapshot_batches` for connectors whose state has a ``snapshot_done`` flag."""
+    state["snapshot_done"] = True

@@ -22,12 +22,12 @@ import copy
 import time
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import structlog
 
-from connectors.base import Batch, Connector, DeadRow, SnapshotProgress, State
+from connectors.base import Batch, Connector, DeadRow, SnapshotProgress, State, mark_snapshot_done, snapshot_batches
 from connectors.changetables.pairing import Change, PairRule, RawChange, complete_prefix, pair_changes
 from connectors.changetables.position import Position, load_state, stream_entry, to_hex
 from connectors.sql.queries import encode_value
@@ -149,24 +149,13 @@ class ChangeTableConnector(Connector):
                 st["stream"][t.label] = stream_entry(Position(head), self._initial_source(t, head))
                 if self.loop.snapshot == "never":
                     st["snapshot"][t.label] = {"last_key": None, "done": True, "rows": 0}
-        pending: Batch | None = None
-        for t in tables:
-            for batch in self._snapshot_table(t, st):
-                st = batch.state
-                if batch.events or batch.dead:
-                    if pending is not None:
-                        yield pending
-                    pending = batch
-        final = copy.deepcopy(st)
-        final["snapshot_done"] = True
-        if pending is None:
-            yield Batch([], final)
-            return
-        if pending.events:
-            last = pending.events[-1]
-            pending.events[-1] = replace(last, source=replace(last.source, snapshot="last"))
-        pending.state = final
-        yield pending
+        def tables_in_turn(st: State) -> Iterator[Batch]:
+            for t in tables:
+                for batch in self._snapshot_table(t, st):
+                    st = batch.state
+                    yield batch
+
+        yield from snapshot_batches(tables_in_turn(st), st, mark_snapshot_done)
 
     def _snapshot_table(self, t: Captured, st: State) -> Iterator[Batch]:
         progress = dict(st["snapshot"].get(t.label) or {"last_key": None, "done": False, "rows": 0})

@@ -22,7 +22,7 @@ import copy
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from datetime import time as dtime
 from decimal import Decimal
@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from connectors.base import Batch, Connector, DeadRow, SnapshotProgress, State
+from connectors.base import Batch, Connector, DeadRow, SnapshotProgress, State, mark_snapshot_done, snapshot_batches
 from connectors.ibmi_journal import db
 from connectors.ibmi_journal.config import IbmiJournalConfig, IbmiTableConfig
 from connectors.ibmi_journal.entries import (
@@ -195,24 +195,13 @@ class IbmiJournalConnector(Connector):
             st["snapshot_done"] = True
             yield Batch([], st)
             return
-        pending: Batch | None = None
-        for t in tables:
-            for batch in self._snapshot_table(t, st):
-                st = batch.state
-                if batch.events or batch.dead:
-                    if pending is not None:
-                        yield pending
-                    pending = batch
-        final = copy.deepcopy(st)
-        final["snapshot_done"] = True
-        if pending is None:
-            yield Batch([], final)
-            return
-        if pending.events:
-            last = pending.events[-1]
-            pending.events[-1] = replace(last, source=replace(last.source, snapshot="last"))
-        pending.state = final
-        yield pending
+        def tables_in_turn(st: State) -> Iterator[Batch]:
+            for t in tables:
+                for batch in self._snapshot_table(t, st):
+                    st = batch.state
+                    yield batch
+
+        yield from snapshot_batches(tables_in_turn(st), st, mark_snapshot_done)
 
     def _snapshot_table(self, t: JournaledTable, st: State) -> Iterator[Batch]:
         size = self.config.batch_size

@@ -22,7 +22,7 @@ from typing import Any
 
 import structlog
 
-from connectors.base import Batch, Connector, DeadRow, SnapshotProgress, State
+from connectors.base import Batch, Connector, DeadRow, SnapshotProgress, State, mark_snapshot_done, snapshot_batches
 from connectors.oracle_logminer import sql as q
 from connectors.oracle_logminer.catalog import table_from_catalog
 from connectors.oracle_logminer.config import OracleLogminerConfig
@@ -125,26 +125,15 @@ class OracleLogminerConnector(Connector):
             oldest = self._miner.oldest_open_scn()
             st["snapshot_scn"] = scn
             st["stream"] = make_position(min(scn, oldest) if oldest is not None else scn, scn, None)
-        pending: Batch | None = None
-        for t in self.config.tables:
-            meta = self._meta(t.owner, t.table)
-            assert meta is not None
-            for batch in self._snapshot_table(meta, st):
-                st = batch.state
-                if pending is not None:
-                    yield pending
-                pending = batch
-        final = copy.deepcopy(st)
-        final["snapshot_done"] = True
-        if pending is None:
-            yield Batch([], final)
-            return
-        if pending.events:
-            last = pending.events[-1]
-            pending.events[-1] = ChangeEvent(last.key, last.before, last.after, last.op,
-                                             _with(last.source, snapshot="last"), last.ts_ms)
-        pending.state = final
-        yield pending
+        def tables_in_turn(st: State) -> Iterator[Batch]:
+            for t in self.config.tables:
+                meta = self._meta(t.owner, t.table)
+                assert meta is not None
+                for batch in self._snapshot_table(meta, st):
+                    st = batch.state
+                    yield batch
+
+        yield from snapshot_batches(tables_in_turn(st), st, mark_snapshot_done)
 
     def _snapshot_table(self, meta: TableMeta, st: State) -> Iterator[Batch]:
         label = f"{meta.schema}.{meta.name}"
@@ -279,8 +268,3 @@ class _Pending:
         self.events, self.dead = [], []
         return batch
 
-
-def _with(source: SourceInfo, *, snapshot: str) -> SourceInfo:
-    return SourceInfo(connector=source.connector, name=source.name, db=source.db, schema=source.schema,
-                      table=source.table, ts_ms=source.ts_ms, snapshot=snapshot, position=source.position,
-                      tx_id=source.tx_id)

@@ -31,7 +31,6 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -40,7 +39,7 @@ from typing import Any
 import sqlalchemy as sa
 import structlog
 
-from connectors.base import Batch, Connector, DeadRow, SnapshotProgress, State
+from connectors.base import Batch, Connector, DeadRow, SnapshotProgress, State, snapshot_batches
 from connectors.sql.catalog import SourceTable, reflect_tables
 from connectors.sql.config import SqlConnectorConfig, create_engine
 from connectors.sql.keystore import KeyStore
@@ -194,24 +193,17 @@ class SqlConnector(Connector):
         for t in tables:
             if t.label not in st["stream"]:
                 st["stream"][t.label] = self._start_position(t, now)
-        pending: Batch | None = None
-        for t in tables:
-            for batch in self._snapshot_table(t, st, now):
-                st = batch.state
-                if batch.events or batch.dead:
-                    if pending is not None:
-                        yield pending
-                    pending = batch
-        final = copy.deepcopy(st)
-        final["snapshot_done"] = all((final["snapshot"].get(c.name) or {}).get("done") for c in self.config.tables)
-        if pending is None:
-            yield Batch([], final)
-            return
-        if pending.events:
-            last = pending.events[-1]
-            pending.events[-1] = replace(last, source=replace(last.source, snapshot="last"))
-        pending.state = final
-        yield pending
+
+        def tables_in_turn(st: State) -> Iterator[Batch]:
+            for t in tables:
+                for batch in self._snapshot_table(t, st, now):
+                    st = batch.state
+                    yield batch
+
+        def finish(final: State) -> None:
+            final["snapshot_done"] = all((final["snapshot"].get(c.name) or {}).get("done") for c in self.config.tables)
+
+        yield from snapshot_batches(tables_in_turn(st), st, finish)
 
     def _snapshot_table(self, t: SourceTable, st: State, now: datetime) -> Iterator[Batch]:
         size = self.config.batch_size
