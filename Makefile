@@ -6,6 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SYSTEM_PACKAGES ?= postgresql mariadb-server chromium unixodbc
 PYTEST_ARGS ?=
+DEMO_RATE ?= 20
 
 .PHONY: setup system demo test test-unit lint typecheck bench kafka-up kafka-down clean
 
@@ -26,7 +27,7 @@ $(STAMP): pyproject.toml
 	mkdir -p .crmhub && touch $@
 
 demo: setup
-	$(BIN)/crmhub demo -c config/demo.yaml
+	$(BIN)/crmhub demo -c config/demo.yaml --generate $(DEMO_RATE)
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)

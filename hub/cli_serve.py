@@ -42,12 +42,16 @@ def demo(config: ConfigOpt = None,
              "--scenario", help="run a scripted story instead and exit: credit-freeze (IBM i credit freeze -> "
                                 "agent's live stream, with measured times)")] = None,
          timeout: Annotated[float, typer.Option("--timeout", help="seconds a scenario waits for each step")] = 60.0,
+         generate: Annotated[float, typer.Option("--generate", metavar="RATE", help="keep running (as --serve) "
+                                                 "with RATE realistic source changes a second")] = 0.0,
          ) -> None:
     """Start Kafka, the registry and the hub on legacy stand-ins; change them and show the change events."""
     from hub.demo import run_capture_demo
+    from hub.runtime.gctune import tune_gc
 
     console = Console()
     cfg = _config(config)
+    tune_gc()
     stop_hint = "Kafka keeps running; stop it with: crmhub kafka down" + (f" -c {config}" if config else "")
     if scenario is not None:
         from hub.demo_scenario import run_scenario
@@ -55,7 +59,8 @@ def demo(config: ConfigOpt = None,
         code = run_scenario(scenario, cfg, console, timeout_s=timeout)
         console.print(stop_hint)
         raise typer.Exit(code)
-    events = run_capture_demo(cfg, console, keep_running=wait_for_signal if serve else None)
+    events = run_capture_demo(cfg, console, keep_running=wait_for_signal if serve or generate > 0 else None,
+                              generate=generate)
     console.print(stop_hint)
     raise typer.Exit(0 if events else 1)
 

@@ -148,7 +148,9 @@ def credit_freeze(demo: DemoHub, console: Console, timeout_s: float = 60.0) -> i
         return 1
     base, tokens = demo.base_url, demo.tokens
     console.print(f"[bold]Scenario credit-freeze[/]: waiting for the golden record of {SOURCE} customer {CUSTOMER}")
-    rec = _wait_golden(base, tokens.admin, timeout_s)
+    # every stand-in holding the customer is unified first: a later merge would move it to another golden id
+    sources = {SOURCE, "exports"} | {name for name, path in (("ar", demo.ar), ("helpdesk", demo.helpdesk)) if path}
+    rec = _wait_golden(base, tokens.admin, timeout_s, sources)
     if rec is None:
         console.print(f"[red]FAILED[/]: no golden record for {SOURCE}/{CUSTOMER} within {timeout_s:.0f} s "
                       f"(GET {base}/customers/by-source/{SOURCE}/{CUSTOMER})")
@@ -194,7 +196,8 @@ def credit_freeze(demo: DemoHub, console: Console, timeout_s: float = 60.0) -> i
     return 0
 
 
-def _wait_golden(base: str, admin_token: str, timeout_s: float) -> dict[str, Any] | None:
+def _wait_golden(base: str, admin_token: str, timeout_s: float, sources: set[str]) -> dict[str, Any] | None:
+    """The golden record of the scenario's customer once it has a credit status and members from ``sources``."""
     url = f"{base}/customers/by-source/{SOURCE}/{CUSTOMER}"
     deadline = time.monotonic() + timeout_s
     with httpx.Client(timeout=10.0, headers={"Authorization": f"Bearer {admin_token}"}) as client:
@@ -205,7 +208,8 @@ def _wait_golden(base: str, admin_token: str, timeout_s: float) -> dict[str, Any
                 r = None
             if r is not None and r.status_code == 200:
                 body = r.json()
-                if isinstance(body, dict) and (body.get("data") or {}).get("credit_status"):
+                members = {m.get("source") for m in body.get("members") or ()} if isinstance(body, dict) else set()
+                if isinstance(body, dict) and (body.get("data") or {}).get("credit_status") and sources <= members:
                     return body
             time.sleep(0.2)
     return None
