@@ -78,9 +78,11 @@ def main() -> None:
     t_raw = best(raw, images, nulls, args.repeat)
     t_dec = best(crmhub, images, nulls, args.repeat)
     n = args.entries
-    print(f"record image: {decoder.length} bytes, 20 columns (7 packed, 6 zoned, 7 CCSID 37 CHAR), {n} entries")
-    print(f"raw bytes.decode('cp037'):     {n / t_raw:12,.0f} images/s")
-    print(f"crmhub TableDecoder.decode:   {n / t_dec:12,.0f} entries/s  (target >= 100,000)")
+    kinds = f"{KINDS.count('DECIMAL')} packed, {KINDS.count('NUMERIC')} zoned, {KINDS.count('CHAR')} CCSID 37 CHAR"
+    print(f"record image: {decoder.length} bytes, {len(KINDS)} columns ({kinds}), {n} entries")
+    print(f"raw bytes.decode('cp037'):     {n / t_raw:12,.0f} images/s   ({t_raw * 1e6 / n:5.2f} us/image)")
+    print(f"crmhub TableDecoder.decode:   {n / t_dec:12,.0f} entries/s  ({t_dec * 1e6 / n:5.2f} us/entry)"
+          "  (target >= 100,000)")
     print(f"ratio crmhub / raw decode:     {t_raw / t_dec:12.3f}")
 
 

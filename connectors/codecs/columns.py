@@ -108,8 +108,11 @@ class Step:
     unpack: Callable[[Buffer, int], tuple[Any, ...]] | None = None
     lenient: bool = False
     null_index: int | None = None
-    inline: Literal["", "zoned", "packed"] = ""  # the fast path may inline the common case of these kinds
+    inline: Literal["", "zoned", "packed"] = ""  # the generated fast path converts these kinds inline
     scale: int = 0
+    signed: bool = True
+    sign_leading: bool = False
+    struct_code: str = ""  # binary/float: the field's ``struct`` format code, without the byte order
 
     def decode(self, record: Buffer) -> object:
         return self.slow(record[self.offset : self.offset + self.length])
@@ -142,13 +145,24 @@ def build_step(
     if kind == "packed":
         packed = packed_decoder(column.scale, column.signed)
         return Step(
-            source="hex", fn=packed, slow=lambda raw: packed(raw.hex()), inline="packed", scale=column.scale, **common
+            source="hex",
+            fn=packed,
+            slow=lambda raw: packed(raw.hex()),
+            inline="packed",
+            scale=column.scale,
+            signed=column.signed,
+            **common,
         )
     if kind in ("binary", "float"):
         shape = binary_struct(column.length, column.signed) if kind == "binary" else float_struct(column.length)
         post = binary_scaler(column.scale) if kind == "binary" else None
         return Step(
-            source="struct", fn=post, slow=_struct_slow(shape.unpack_from, post), unpack=shape.unpack_from, **common
+            source="struct",
+            fn=post,
+            slow=_struct_slow(shape.unpack_from, post),
+            unpack=shape.unpack_from,
+            struct_code=shape.format[1:],
+            **common,
         )
     return _text_step(column, kind, codec, context, common)
 
@@ -175,7 +189,15 @@ def _text_step(column: Column, kind: str, codec: str, context: CodecContext, com
         fn = None if text_fn is _rstrip else text_fn
         inline: Literal["", "zoned"] = "zoned" if kind == "zoned" and not column.sign_separate else ""
         return Step(
-            source="text", fn=fn, slow=slow, trim=text_fn is _rstrip, inline=inline, scale=column.scale, **common
+            source="text",
+            fn=fn,
+            slow=slow,
+            trim=text_fn is _rstrip,
+            inline=inline,
+            scale=column.scale,
+            signed=column.signed,
+            sign_leading=column.sign_leading,
+            **common,
         )
     raw_fn = _compose(decode, text_fn)
     return Step(source="raw", fn=raw_fn, slow=raw_fn, **common)

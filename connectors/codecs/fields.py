@@ -46,7 +46,7 @@ BINARY_CCSID = 65535
 # Packed sign nibbles: C and F are IBM's preferred plus signs, D minus; A/E (plus) and B (minus) are the
 # alternate signs IBM hardware accepts as well. The hex string of a field is lower case.
 PACKED_POSITIVE = frozenset("cfae")
-_PACKED_NEGATIVE = frozenset("db")
+PACKED_NEGATIVE = frozenset("db")
 
 
 class FieldDecodeError(SkippableError):
@@ -161,7 +161,7 @@ def packed_decoder(scale: int = 0, signed: bool = True) -> Callable[[str], Numbe
     """Core packed-decimal (COMP-3) decoder over the field's lower-case hex string."""
     number = _make_number(scale)
     positive = PACKED_POSITIVE
-    negative = _PACKED_NEGATIVE if signed else frozenset()
+    negative = PACKED_NEGATIVE if signed else frozenset()
 
     def decode(hexed: str) -> Number:
         digits = hexed[:-1]

@@ -13,12 +13,10 @@ out, and so is every item named in ``omit`` (COBOL or snake_case name). Both sid
 since only one view is valid for a given record, fields under a REDEFINES (either side) decode to ``None``
 instead of rejecting the record when their bytes are invalid. Omit the view you do not want.
 
-Speed: the decoder is compiled once into a single Python function (its source is kept in
-``RecordDecoder.source``) that decodes the whole record's text at once (``bytes.translate`` to Latin-1 for
-code pages within Latin-1 such as cp037/cp273/cp500, about twice as fast as the codec; the charmap table
-otherwise) and its packed fields with one ``hex()``, then only slices: text fields are ``t[a:b].rstrip(' ')``;
-all-digit zoned and plus-signed packed values are converted inline (``int``/``Decimal`` of the digits), other
-signs through one closure call; binary and float fields are one precompiled ``struct`` call.
+Speed: the decoder is compiled once into a single Python function (``connectors.codecs.generate``; its source
+is kept in ``RecordDecoder.source``) that converts the record's text with one ``bytes.translate`` (or charmap
+decode), its packed fields with one ``hex()`` and its binary fields with one ``struct`` call, then only slices:
+text fields are ``t[a:b].rstrip(' ')``, zoned and packed values of either sign are converted inline.
 When that fast path meets a bad field, a field-by-field pass finds it and raises ``FieldDecodeError`` (a
 ``SkippableError``) with the field, offset and hex of the bad bytes; the caller sends the record to the
 dead-letter topic and goes on.
@@ -26,42 +24,15 @@ dead-letter topic and goes on.
 
 from __future__ import annotations
 
-import codecs
-import struct
-from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import Protocol
+from collections.abc import Collection, Iterator, Sequence
 
-from connectors.codecs.columns import CodecContext, Column, Source, Step, build_step, codec_context
-from connectors.codecs.fields import PACKED_POSITIVE, Buffer, FieldDecodeError
+from connectors.codecs.columns import CodecContext, Column, Step, build_step, codec_context
+from connectors.codecs.fields import Buffer, FieldDecodeError
+from connectors.codecs.generate import DECODE_ERRORS, DecodeFunction, DictNode, Leaf, ListNode, Node, generate, leaves
 from connectors.codecs.layout import Field, Group, Layout
 from schemas.errors import ConfigError, SkippableError
 
 Record = dict[str, object]
-_DECODE_ERRORS = (ValueError, KeyError, IndexError, struct.error, ArithmeticError)
-
-
-@dataclass(frozen=True, slots=True)
-class _Leaf:
-    step: Step
-
-
-@dataclass(frozen=True, slots=True)
-class _List:
-    items: tuple[_Node, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Dict:
-    entries: tuple[tuple[str, _Node], ...]
-
-
-_Node = _Leaf | _List | _Dict
-
-
-class _DecodeFunction(Protocol):
-    def __call__(self, record: Buffer, nulls: Sequence[bool] | None = None, /) -> Record: ...
 
 
 class RecordDecoder:
@@ -73,23 +44,23 @@ class RecordDecoder:
     raises ``SkippableError`` (``FieldDecodeError`` naming the bad field).
     """
 
-    decode: _DecodeFunction
+    decode: DecodeFunction
 
     def __init__(
-        self, root: _Dict, length: int, context: CodecContext, *, null_keys: Sequence[tuple[int, str]] = ()
+        self, root: DictNode, length: int, context: CodecContext, *, null_keys: Sequence[tuple[int, str]] = ()
     ) -> None:
         self.length = length
         self.codec = context.codec
         self._root = root
         self._null_keys = tuple(null_keys)
-        self.source, self.decode = _generate(
+        self.source, self.decode = generate(
             root, context, length, self._fallback, self._apply_nulls if null_keys else None
         )
 
     @property
     def steps(self) -> tuple[Step, ...]:
         """Every elementary value decoded, in output order."""
-        return tuple(_leaves(self._root))
+        return tuple(leaves(self._root))
 
     def _fallback(self, record: Buffer, nulls: Sequence[bool] | None) -> Record:
         """Field by field: names the first bad field, tolerates bad bytes in null-flagged columns."""
@@ -131,7 +102,7 @@ def compile_layout(
     context = codec_context(codepage, trim)
     wanted_out = {name.upper() for name in omit} | {name.lower() for name in omit}
     builder = _LayoutBuilder(context, wanted_out)
-    root = _Dict(builder.resolve(builder.members(layout.root, 0, "", (), False), layout.root.name))
+    root = DictNode(builder.resolve(builder.members(layout.root, 0, "", (), False), layout.root.name))
     return RecordDecoder(root, layout.length, context)
 
 
@@ -139,7 +110,7 @@ def compile_columns(columns: Sequence[Column], codepage: str | int = "cp037", *,
     """Compile a generic column list (offsets from the start of the record image) into a flat decoder."""
     context = codec_context(codepage, trim)
     problems: list[str] = []
-    entries: list[tuple[str, _Node]] = []
+    entries: list[tuple[str, Node]] = []
     null_keys: list[tuple[int, str]] = []
     seen: set[str] = set()
     for index, column in enumerate(columns):
@@ -148,7 +119,7 @@ def compile_columns(columns: Sequence[Column], codepage: str | int = "cp037", *,
         seen.add(column.name)
         try:
             step = build_step(column, context, label=column.name, null_index=index if column.nullable else None)
-            entries.append((column.name, _Leaf(step)))
+            entries.append((column.name, Leaf(step)))
         except ConfigError as exc:
             problems.extend(f"columns[{index}] ({column.name}): {p}" for p in exc.problems)
         if column.nullable:
@@ -156,10 +127,10 @@ def compile_columns(columns: Sequence[Column], codepage: str | int = "cp037", *,
     if problems:
         raise ConfigError(problems)
     length = max((c.offset + c.length for c in columns), default=0)
-    return RecordDecoder(_Dict(tuple(entries)), length, context, null_keys=null_keys)
+    return RecordDecoder(DictNode(tuple(entries)), length, context, null_keys=null_keys)
 
 
-_Member = tuple[str, str, _Node]  # (key, key qualified by its groups, node)
+_Member = tuple[str, str, Node]  # (key, key qualified by its groups, node)
 
 
 class _LayoutBuilder:
@@ -181,7 +152,7 @@ class _LayoutBuilder:
                 out.append((child.name, qualified, self.field(child, shift, path + child.name, soft)))
             elif child.occurs > 1:
                 items = tuple(
-                    _Dict(
+                    DictNode(
                         self.resolve(
                             self.members(child, shift + i * child.length, f"{path}{child.name}[{i}].", (), soft),
                             child.cobol_name,
@@ -189,14 +160,14 @@ class _LayoutBuilder:
                     )
                     for i in range(child.occurs)
                 )
-                out.append((child.name, qualified, _List(items)))
+                out.append((child.name, qualified, ListNode(items)))
             else:
                 inner = qual if child.is_filler else (*qual, child.name)
                 out.extend(self.members(child, shift, path, inner, soft))
         return out
 
-    def field(self, item: Field, shift: int, path: str, lenient: bool) -> _Node:
-        def leaf(offset: int, label: str) -> _Leaf:
+    def field(self, item: Field, shift: int, path: str, lenient: bool) -> Node:
+        def leaf(offset: int, label: str) -> Leaf:
             column = Column(
                 item.name,
                 item.kind,
@@ -208,14 +179,14 @@ class _LayoutBuilder:
                 sign_leading=item.sign_leading,
                 sign_separate=item.sign_separate,
             )
-            return _Leaf(build_step(column, self.context, label=f"{item.cobol_name} ({label})", lenient=lenient))
+            return Leaf(build_step(column, self.context, label=f"{item.cobol_name} ({label})", lenient=lenient))
 
         if item.occurs == 1:
             return leaf(item.offset + shift, path)
-        return _List(tuple(leaf(item.offset + shift + i * item.length, f"{path}[{i}]") for i in range(item.occurs)))
+        return ListNode(tuple(leaf(item.offset + shift + i * item.length, f"{path}[{i}]") for i in range(item.occurs)))
 
     @staticmethod
-    def resolve(members: list[_Member], where: str) -> tuple[tuple[str, _Node], ...]:
+    def resolve(members: list[_Member], where: str) -> tuple[tuple[str, Node], ...]:
         counts: dict[str, int] = {}
         for key, _, _ in members:
             counts[key] = counts.get(key, 0) + 1
@@ -230,105 +201,21 @@ class _LayoutBuilder:
         return entries
 
 
-# ----------------------------------------------------------------------------------------- fast and slow path
+# ----------------------------------------------------------------------------------------------- slow path
 
 
-def _generate(
-    root: _Dict,
-    context: CodecContext,
-    length: int,
-    fallback: Callable[..., Record],
-    nulls: Callable[..., Record] | None,
-) -> tuple[str, _DecodeFunction]:
-    """Generate the decoding function: one dict display over slices of the record's text and hex."""
-    namespace: dict[str, object] = {"_ERRORS": _DECODE_ERRORS, "_fallback": fallback, "_nulls": nulls}
-    needs: set[Source] = set()
-    body = _expression(root, namespace, needs)
-    lines = [
-        "def decode(d, nulls=None):",
-        "    if type(d) is not bytes:",
-        "        d = bytes(d)",
-        f"    if len(d) < {length}:",
-        "        return _fallback(d, nulls)",
-        "    try:",
-    ]
-    if "text" in needs:
-        if context.translate is not None:  # code page within Latin-1: translate bytes, then a trivial decode
-            namespace["_T"] = context.translate
-            lines.append("        t = d.translate(_T).decode('latin-1')")
-        else:
-            namespace["_charmap"], namespace["_T"] = codecs.charmap_decode, context.table
-            lines.append("        t = _charmap(d, 'strict', _T)[0]")
-    if "hex" in needs:
-        lines.append("        h = d.hex()")
-    lines += [f"        v = {body}", "    except _ERRORS:", "        return _fallback(d, nulls)"]
-    if nulls is not None:
-        lines += ["    if nulls is not None:", "        return _nulls(v, nulls)"]
-    lines.append("    return v")
-    source = "\n".join(lines) + "\n"
-    # The source is generated here: keys are repr() strings, everything else is numbers and our own names.
-    exec(compile(source, f"<crmhub record decoder {context.codec}>", "exec"), namespace)
-    return source, namespace["decode"]  # type: ignore[return-value]
-
-
-def _expression(node: _Node, namespace: dict[str, object], needs: set[Source]) -> str:
-    if isinstance(node, _Dict):
-        inner = ", ".join(f"{key!r}: {_expression(value, namespace, needs)}" for key, value in node.entries)
-        return "{" + inner + "}"
-    if isinstance(node, _List):
-        return "[" + ", ".join(_expression(item, namespace, needs) for item in node.items) + "]"
-    step = node.step
-    ref = f"_s{sum(1 for name in namespace if name.startswith('_s'))}"
-    if step.lenient:
-        namespace[ref] = step.lenient_decode
-        return f"{ref}(d)"
-    needs.add(step.source)
-    start, end = step.offset, step.offset + step.length
-    if step.source == "text":
-        argument = f"t[{start}:{end}]"
-    elif step.source == "hex":
-        argument = f"h[{2 * start}:{2 * end}]"
-    elif step.source == "struct":
-        namespace[ref + "u"] = step.unpack
-        argument = f"{ref}u(d, {start})[0]"
-    else:
-        argument = f"d[{start}:{end}]"
-    if step.fn is None:
-        return argument + (".rstrip(' ')" if step.trim else "")
-    namespace[ref] = step.fn
-    return _inlined(step, ref, argument, namespace) or f"{ref}({argument})"
-
-
-def _inlined(step: Step, ref: str, argument: str, namespace: dict[str, object]) -> str:
-    """The common case written out (all-digit zoned, plus-signed packed), the step's function otherwise.
-
-    Saves a Python call per numeric field; ``_v`` is a local of the generated function.
-    """
-    if not step.inline:
-        return ""
-    namespace["_D"] = Decimal
-    namespace["_PLUS"] = PACKED_POSITIVE
-    convert = "int(_v)" if step.scale == 0 else f"_D(_v + 'E-{step.scale}')"
-    if step.inline == "zoned":
-        return f"({convert} if (_v := {argument}).isdecimal() else {ref}(_v))"
-    last = 2 * (step.offset + step.length) - 1
-    return (
-        f"({convert} if (_v := h[{2 * step.offset}:{last}]).isdecimal() and h[{last}] in _PLUS else {ref}({argument}))"
-    )
-
-
-def _evaluate(node: _Node, record: Buffer, nulls: Sequence[bool] | None) -> object:
+def _evaluate(node: Node, record: Buffer, nulls: Sequence[bool] | None) -> object:
     """Field-by-field decoding: slower, but names the first bad field (and tolerates null-flagged ones)."""
-    if isinstance(node, _Dict):
+    if isinstance(node, DictNode):
         return {key: _evaluate(value, record, nulls) for key, value in node.entries}
-    if isinstance(node, _List):
+    if isinstance(node, ListNode):
         return [_evaluate(item, record, nulls) for item in node.items]
     step = node.step
     if step.lenient:
         return step.lenient_decode(record)
     try:
         return step.decode(record)
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         index = step.null_index
         if nulls is not None and index is not None and index < len(nulls) and nulls[index]:
             return None
@@ -340,14 +227,6 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, KeyError):
         return f"invalid sign or digit character {exc.args[0]!r}"
     return str(exc) or type(exc).__name__
-
-
-def _leaves(node: _Node) -> Iterator[Step]:
-    if isinstance(node, _Leaf):
-        yield node.step
-    else:
-        for child in node.entries if isinstance(node, _Dict) else ((None, item) for item in node.items):
-            yield from _leaves(child[1])
 
 
 __all__ = ["Column", "RecordDecoder", "compile_columns", "compile_layout", "iter_records"]

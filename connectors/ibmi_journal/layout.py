@@ -133,9 +133,18 @@ class TableDecoder:
         self._decoder: RecordDecoder = compile_columns([s.codec for s in slots], self.record_codec, trim=trim_char)
         self._post = tuple((s.meta.name, s.post) for s in slots if s.post is not None)
         self._count = len(slots)
+        self._fast = self._decoder.decode
 
     def decode(self, data: bytes | bytearray | memoryview | str, nulls: object = None) -> Record:
         """One record image -> ``{column: value}``; ``SkippableError`` (naming the field) when it is bad."""
+        # The common entry first: bytes, indicators as text with no null column (parse_null_map -> None).
+        if type(data) is bytes and not self._post and (
+            nulls is None or (type(nulls) is str and "1" not in nulls and "9" not in nulls)
+        ):
+            return self._fast(data)
+        return self._decode(data, nulls)
+
+    def _decode(self, data: bytes | bytearray | memoryview | str, nulls: object) -> Record:
         if isinstance(data, str):  # HEX(ENTRY_DATA) or a driver returning the BLOB as hex text
             data = bytes.fromhex(data)
         flags = parse_null_map(nulls)
