@@ -22,7 +22,7 @@ from pipelines.identity import features
 from pipelines.store import records as rec
 from pipelines.store import views
 from pipelines.store.engine import Store
-from pipelines.store.raw import jdump
+from pipelines.store.raw import jdump, jload
 from pipelines.survivorship import Member, diff, survival_plan, survive
 from pipelines.unify.config import UnifyConfig
 from pipelines.unify.resolver import Reclustered, record_block_keys, resolve_many
@@ -62,6 +62,7 @@ class _Batch:
     # each had before the batch, the credit refs whose golden record must be rebuilt, and the cause of each
     # (the last event per entity and ref, in event order), and the applied events for the alert rules
     pending: dict[tuple[str, str], rec.SourceRow] = field(default_factory=dict)
+    relink: set[tuple[str, str]] = field(default_factory=set)  # refs whose identity features changed
     fresh: set[int] = field(default_factory=set)
     old_golden: dict[tuple[str, str], str | None] = field(default_factory=dict)
     causes: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
@@ -169,12 +170,16 @@ class Unifier:
         data = None if deleted else to_json(event.data)
         feats = None
         if data is not None:
-            feats = dict(features(event.data or {}, event.source, event.source_key))
+            feats = jload(jdump(dict(features(event.data or {}, event.source, event.source_key))))  # as stored
         rid = rec.save_record(conn, row, source=event.source, key=event.source_key, table=event.table, data=data,
                               features=feats, version=event.version, source_ts_ms=event.source_ts_ms,
                               deleted=deleted)
-        rec.replace_block_keys(conn, rid, [] if feats is None else record_block_keys(feats, f"{ref[0]}/{ref[1]}"),
-                               fresh=row is None)
+        # a change that leaves the identity features as they were (a credit limit, a status) keeps the record's
+        # blocking keys and links: only its golden record is rebuilt
+        if row is None or row.deleted or deleted or feats != row.features:
+            rec.replace_block_keys(conn, rid, [] if feats is None else record_block_keys(feats, f"{ref[0]}/{ref[1]}"),
+                                   fresh=row is None)
+            batch.relink.add(ref)
         golden = row.golden_id if row else None
         batch.pending[ref] = rec.SourceRow(rid, event.source, event.source_key, event.table, golden, data, feats,
                                            event.version, event.source_ts_ms, deleted)
@@ -200,10 +205,10 @@ class Unifier:
         """Resolve the batch's customer records together (one linking pass, one re-clustering) and rebuild
         every golden record the batch touched once, with the cause of the last event that touched it."""
         conn = batch.conn
-        rows = list(batch.pending.values())
+        rows = [row for ref, row in batch.pending.items() if ref in batch.relink]  # in event order
         result = Reclustered()
         if rows:
-            old = {g for g in batch.old_golden.values() if g}
+            old = {g for ref in batch.relink if (g := batch.old_golden.get(ref))}
             result = resolve_many(conn, rows, old, self.cfg.match, self.now_ms, fresh=batch.fresh)
         credit_refs = [(s, k) for entity, s, k in batch.causes if entity == "credit"]
         credit_golden = views.golden_of_refs(conn, credit_refs) if credit_refs else {}

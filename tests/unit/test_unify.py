@@ -219,3 +219,24 @@ def test_history_and_alerts_are_kept_for_the_gateway(store: Store) -> None:
     published = [v for t, _k, v in drain(unifier) if t == CHANGES_TOPIC and v["golden_id"] == gid]
     assert sorted(published, key=lambda c: -c["version"]) == history  # the log holds what the topic carried
     assert [a["rule"] for a in by_golden] == ["credit-frozen"] and by_agent == by_golden and nobody == []
+
+
+def _block_rowids(store: Store, source: str, key: str) -> list[int]:
+    with store.tx() as conn:
+        return [r[0] for r in conn.exec_driver_sql(
+            "SELECT b.rowid FROM block_key b JOIN source_record s ON s.id = b.record_id "
+            "WHERE s.source = ? AND s.source_key = ? ORDER BY b.rowid", (source, key))]
+
+
+def test_a_change_outside_the_identity_features_keeps_keys_and_links(unifier: Unifier, store: Store) -> None:
+    unifier.apply([event("ibmi", "1", JOHN_IBMI, 100), event("oracle", "A7", JOHN_ORACLE, 200)])
+    gid = golden_of(store, "ibmi", "1")
+    keys = _block_rowids(store, "ibmi", "1")
+    unifier.apply([event("ibmi", "1", {**JOHN_IBMI, "credit_status": "FROZEN"}, 300)])
+    assert _block_rowids(store, "ibmi", "1") == keys  # not re-indexed, not re-linked
+    row = golden_row(store, gid or "")
+    assert row.data is not None and row.data["credit_status"] == "FROZEN" and row.version == 2
+    assert golden_of(store, "oracle", "A7") == gid  # the link to the Oracle record still holds
+    unifier.apply([event("ibmi", "1", {**JOHN_IBMI, "emails": [{"address": "js@other.example"}]}, 400)])
+    assert _block_rowids(store, "ibmi", "1") != keys  # an identity feature changed: linked again
+    assert golden_of(store, "ibmi", "1") == golden_of(store, "oracle", "A7") == gid
