@@ -6,10 +6,10 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from pipelines.store.raw import forget, in_params, jdump, jload, memo, raw
-from pipelines.store.tables import credit, golden, inventory, orders, outbox
+from pipelines.store.tables import golden, inventory, orders, outbox
 
 
 @dataclass(slots=True)
@@ -113,27 +113,40 @@ def credit_for(conn: Connection, refs: Collection[tuple[str, str]]) -> dict[tupl
 def save_credit(conn: Connection, source: str, key: str, table: str, data: Mapping[str, Any] | None,
                 version: str, source_ts_ms: int) -> bool:
     """Store (or with ``data`` None, remove) one customer's credit; False if the stored version is newer."""
-    row = conn.execute(select(credit.c.version).where(credit.c.source == source, credit.c.customer_key == key)).first()
-    if row is not None and row.version >= version:
+    db = raw(conn)
+    where = {"s": source, "k": key}
+    row = db.one("SELECT version FROM credit WHERE source = :s AND customer_key = :k", where)
+    if row is not None and row[0] >= version:
         return False
     forget(conn, "credit")
-    conn.execute(delete(credit).where(credit.c.source == source, credit.c.customer_key == key))
+    if row is not None:
+        db.run("DELETE FROM credit WHERE source = :s AND customer_key = :k", where)
     if data is not None:
-        conn.execute(insert(credit).values(source=source, customer_key=key, table_name=table, data=dict(data),
-                                           version=version, source_ts_ms=source_ts_ms))
+        db.run("INSERT INTO credit (source, customer_key, table_name, data, version, source_ts_ms) "
+               "VALUES (:s, :k, :t, :d, :v, :ts)", {**where, "t": table, "d": jdump(dict(data)), "v": version,
+                                                   "ts": source_ts_ms})
     return True
 
 
 def _versioned_upsert(conn: Connection, table: Any, where: Mapping[str, Any], version: str,
                       values: Mapping[str, Any]) -> bool:
-    cond = [table.c[k] == v for k, v in where.items()]
-    row = conn.execute(select(table.c.version).where(*cond)).first()
-    if row is not None and row.version >= version:
+    """Insert or update the row of ``table`` at ``where`` unless its stored version is newer (plain SQL on the
+    hot path; column names come from this module, values are parameters, JSON columns go as text)."""
+    db = raw(conn)
+    cond = " AND ".join(f"{c} = :w_{c}" for c in where)
+    params = {f"w_{c}": v for c, v in where.items()}
+    row = db.one(f"SELECT version FROM {table.name} WHERE {cond}", params)
+    if row is not None and row[0] >= version:
         return False
+    cols = {**values, "version": version}
+    params.update({f"v_{c}": jdump(v) if isinstance(v, dict) else v for c, v in cols.items()})
     if row is None:
-        conn.execute(insert(table).values(**where, **values, version=version))
+        names = [*where, *cols]
+        marks = [f":w_{c}" for c in where] + [f":v_{c}" for c in cols]
+        db.run(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(marks)})", params)
     else:
-        conn.execute(update(table).where(*cond).values(**values, version=version))
+        sets = ", ".join(f"{c} = :v_{c}" for c in cols)
+        db.run(f"UPDATE {table.name} SET {sets} WHERE {cond}", params)
     return True
 
 
