@@ -6,18 +6,16 @@ UID=crmhub;``); the password goes in ``password`` and is added as ``PWD=`` at co
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
-from schemas.settings import ConfigModel, ConnectorSettings, OptSecret, duplicate_names, upper_text
+from connectors.changetables.settings import DsnConnectorSettings
+from schemas.settings import ConfigModel, OptSecret, upper_text
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9_#@$]{1,128}$")]
-_PWD = re.compile(r"(?i)(^|;)\s*PWD\s*=")
 
 
 class Db2TableConfig(ConfigModel):
@@ -36,7 +34,7 @@ class Db2TableConfig(ConfigModel):
         return self.name.split(".", 1)[1]
 
 
-class Db2AsnConfig(ConnectorSettings):
+class Db2AsnConfig(DsnConnectorSettings):
     """A connector reading the CD tables Db2's ASN Capture program fills.
 
     ``asn_schema``: the Capture control tables' schema (``ASN``; ``ASNCDC`` for Debezium's set-up).
@@ -74,19 +72,6 @@ class Db2AsnConfig(ConnectorSettings):
         if "DATABASE" not in keys and "DSN" not in keys:
             raise PydanticCustomError("dsn", "needs DATABASE=name (with HOSTNAME, PORT, PROTOCOL=TCPIP) or DSN=alias")
         return value
-
-    @field_validator("password", mode="after")
-    @classmethod
-    def _one_password(cls, value: Any, info: ValidationInfo) -> Any:
-        dsn = info.data.get("dsn")
-        if value is not None and isinstance(dsn, str) and _PWD.search(dsn):
-            raise PydanticCustomError("password", "the password is given twice (PWD= in dsn and password): "
-                                                  "keep it in password only")
-        return value
-
-    @classmethod
-    def _cross_check(cls, data: Mapping[str, Any]) -> list[InitErrorDetails]:
-        return duplicate_names(data, "tables", "table")
 
 
 def connection_string(config: Db2AsnConfig) -> str:

@@ -7,17 +7,15 @@ added as ``PWD={...}`` at connect time, never logged. Every problem is reported 
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
-from schemas.settings import ConfigModel, ConnectorSettings, OptSecret, duplicate_names
+from connectors.changetables.settings import DsnConnectorSettings
+from schemas.settings import ConfigModel, OptSecret
 
 NonEmpty = Annotated[str, Field(min_length=1)]
-_PWD = re.compile(r"(?i)(^|;)\s*PWD\s*=")
 
 
 class MssqlTableConfig(ConfigModel):
@@ -37,7 +35,7 @@ class MssqlTableConfig(ConfigModel):
         return self.name.split(".", 1)[1]
 
 
-class MssqlCdcConfig(ConnectorSettings):
+class MssqlCdcConfig(DsnConnectorSettings):
     """A connector reading SQL Server's CDC change tables of one database.
 
     ``read_from``: ``function`` reads ``cdc.fn_cdc_get_all_changes_<instance>(from, to, N'all update old')``;
@@ -69,19 +67,6 @@ class MssqlCdcConfig(ConnectorSettings):
         if not keys & {"DRIVER", "DSN"}:
             raise PydanticCustomError("dsn", "needs DRIVER={ODBC Driver 18 for SQL Server} or DSN=name")
         return value
-
-    @field_validator("password", mode="after")
-    @classmethod
-    def _one_password(cls, value: Any, info: ValidationInfo) -> Any:
-        dsn = info.data.get("dsn")
-        if value is not None and isinstance(dsn, str) and _PWD.search(dsn):
-            raise PydanticCustomError("password", "the password is given twice (PWD= in dsn and password): "
-                                                  "keep it in password only")
-        return value
-
-    @classmethod
-    def _cross_check(cls, data: Mapping[str, Any]) -> list[InitErrorDetails]:
-        return duplicate_names(data, "tables", "table")
 
 
 def connection_string(config: MssqlCdcConfig) -> str:

@@ -60,3 +60,12 @@ def test_unknown_kind_lists_the_known_ones() -> None:
         validate_config_text("connectors:\n  - kind: mainframe-tape\n    name: x\n")
     for kind in CASES:
         assert kind in str(err.value)
+
+
+@pytest.mark.parametrize("kind", ["mssql-cdc", "db2-asn"])
+def test_a_password_in_the_dsn_and_in_password_is_refused_at_its_path(kind: str) -> None:
+    text = CASES[kind][0].replace('UID=crmhub"', 'UID=crmhub;PWD=hunter2"')
+    with pytest.raises(ConfigError) as err:
+        validate_config_text("connectors:" + text)
+    assert "connectors[0].password" in str(err.value) and "given twice" in str(err.value)
+    assert "hunter2" not in str(err.value) and "s3cret" not in str(err.value)
