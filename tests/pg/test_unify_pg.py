@@ -10,6 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
 
 from hub.kafka.clients import Admin, KafkaSettings, Producer
 from hub.kafka.local import LocalKafka
@@ -106,7 +108,6 @@ def test_two_unify_workers_in_one_group_share_the_store(
     for ev in events:
         r = canon_record(serde, ev)
         records.append(type(r)(topic, r.key, r.value, partition=hash(ev.kafka_key) % 2))
-    producer.send_batch(records)
 
     published: list[OutRecord] = []
     lock = threading.Lock()
@@ -124,6 +125,9 @@ def test_two_unify_workers_in_one_group_share_the_store(
         workers.append(worker)
         worker.start()
     try:
+        # the events go out once both workers hold a partition: a fast first worker would read them all alone
+        wait_for(lambda: _members_with_partitions(kafka_settings, f"unify-{tag}") == 2, timeout=60)
+        producer.send_batch(records)
         wait_for(lambda: sum(w.status.messages for w in workers) >= len(events), timeout=120)
     finally:
         for w in workers:
@@ -142,3 +146,22 @@ def test_two_unify_workers_in_one_group_share_the_store(
         if t == UNIFIED_TOPIC and key is not None:
             versions[key].append(int(value["version"]))
     assert versions and all(v == sorted(v) and len(v) == len(set(v)) for v in versions.values())
+
+
+def _members_with_partitions(settings: KafkaSettings, group_id: str) -> int:
+    """How many members of a stable group hold at least one partition."""
+    admin = KafkaAdminClient(**settings.common())
+    try:
+        info = admin.describe_groups([group_id])[group_id]
+    except KafkaError:  # the group's coordinator is not known yet
+        return 0
+    finally:
+        admin.close()
+    if str(info.get("group_state")) != "Stable":
+        return 0
+    holding = 0
+    for member in info.get("members") or ():
+        assignment = member.get("member_assignment")
+        if isinstance(assignment, dict) and any(a["partitions"] for a in assignment.get("assigned_partitions") or ()):
+            holding += 1
+    return holding
