@@ -81,6 +81,9 @@ pg_start() {
   fi
   if ! pg_running; then
     check_port pg "$PG_PORT" || return 1
+    # a server killed with its machine (a CI run ends so) leaves postmaster.pid behind; pg_ctl just said no
+    # server runs on this data directory, and a reused PID in that file would make postgres refuse to start
+    rm -f "$PG_DATA/postmaster.pid"
     as_user postgres "$bin/pg_ctl" -D "$PG_DATA" -l "$DIR/pg/server.log" -w -t 60 \
       -o "-p $PG_PORT -k $PG_SOCK -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off" start >/dev/null
   fi
