@@ -7,33 +7,17 @@ are classified by SQLSTATE (:func:`schemas.sqlstate.classify`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import Any, Protocol
+from typing import Any
 
+from connectors.dbapi import ConnectionFactory, DbConnection, DbCursor
 from schemas.errors import CrmhubError
 from schemas.sqlstate import classify
 
 __all__ = ["ConnectionFactory", "DbConnection", "DbCursor", "Session"]
 
 
-class DbCursor(Protocol):
-    description: Sequence[Sequence[Any]] | None
-
-    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any: ...
-
-    def fetchall(self) -> Sequence[Sequence[Any]]: ...
-
-    def close(self) -> None: ...
-
-
-class DbConnection(Protocol):
-    def cursor(self) -> DbCursor: ...
-
-    def close(self) -> None: ...
-
-
-ConnectionFactory = Callable[[], DbConnection]
 
 
 class Session:

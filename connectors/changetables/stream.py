@@ -149,6 +149,7 @@ class ChangeTableConnector(Connector):
                 st["stream"][t.label] = stream_entry(Position(head), self._initial_source(t, head))
                 if self.loop.snapshot == "never":
                     st["snapshot"][t.label] = {"last_key": None, "done": True, "rows": 0}
+
         def tables_in_turn(st: State) -> Iterator[Batch]:
             for t in tables:
                 for batch in self._snapshot_table(t, st):

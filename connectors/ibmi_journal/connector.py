@@ -195,6 +195,7 @@ class IbmiJournalConnector(Connector):
             st["snapshot_done"] = True
             yield Batch([], st)
             return
+
         def tables_in_turn(st: State) -> Iterator[Batch]:
             for t in tables:
                 for batch in self._snapshot_table(t, st):

@@ -7,28 +7,14 @@ the server does. Only ``cursor()``, ``execute(sql, params)``, ``description``, `
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol
+from collections.abc import Iterator, Sequence
+from typing import Any
 
+from connectors.dbapi import ConnectionFactory
+from connectors.dbapi import DbConnection as Connection
+from connectors.dbapi import DbCursor as Cursor
 from connectors.ibmi_journal.config import IbmiJournalConfig
 from schemas.errors import ConfigError
-
-
-class Cursor(Protocol):
-    description: Any
-
-    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any: ...
-    def fetchmany(self, size: int = ..., /) -> Sequence[Sequence[Any]]: ...
-    def fetchall(self) -> Sequence[Sequence[Any]]: ...
-    def close(self) -> None: ...
-
-
-class Connection(Protocol):
-    def cursor(self) -> Any: ...
-    def close(self) -> None: ...
-
-
-ConnectionFactory = Callable[[], Connection]
 
 
 def _with_password(dsn: str, config: IbmiJournalConfig) -> str:

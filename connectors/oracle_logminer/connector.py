@@ -125,6 +125,7 @@ class OracleLogminerConnector(Connector):
             oldest = self._miner.oldest_open_scn()
             st["snapshot_scn"] = scn
             st["stream"] = make_position(min(scn, oldest) if oldest is not None else scn, scn, None)
+
         def tables_in_turn(st: State) -> Iterator[Batch]:
             for t in self.config.tables:
                 meta = self._meta(t.owner, t.table)

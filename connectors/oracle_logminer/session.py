@@ -7,11 +7,14 @@ dates are ISO-like). :class:`LogMiner` runs one session per SCN window (see :mod
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
+from connectors.dbapi import ConnectionFactory
+from connectors.dbapi import DbConnection as Connection
+from connectors.dbapi import DbCursor as Cursor
 from connectors.oracle_logminer import sql as q
 from schemas.errors import ConfigError, FatalError
 from schemas.sqlstate import classify
@@ -21,22 +24,6 @@ __all__ = ["ConnectionFactory", "LogMiner", "Row", "pick_log_files", "rows_of"]
 Row = dict[str, Any]
 
 
-class Cursor(Protocol):
-    description: Any
-    arraysize: int
-
-    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Any: ...
-    def fetchmany(self, size: int = ...) -> Sequence[Sequence[Any]]: ...
-    def fetchall(self) -> Sequence[Sequence[Any]]: ...
-    def close(self) -> None: ...
-
-
-class Connection(Protocol):
-    def cursor(self) -> Cursor: ...
-    def close(self) -> None: ...
-
-
-ConnectionFactory = Callable[[], Connection]
 
 
 def oracledb_factory(dsn: str, user: str, password: str | None) -> ConnectionFactory:
