@@ -80,6 +80,19 @@ def _handler(handler: logging.Handler, fmt: str, colors: bool) -> logging.Handle
 NOISY_LIBRARIES = ("kafka", "httpx", "httpcore", "uvicorn.access")
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a line is emitted, not the stream it was at set-up: a CLI
+    runner or a test harness that swaps stderr and later closes its stand-in must not silence the log."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(
     level: str | int = "INFO",
     fmt: Literal["console", "json"] | str = "console",
@@ -96,8 +109,7 @@ def configure_logging(
     for old in [h for h in root.handlers if getattr(h, _MARK, False)]:
         root.removeHandler(old)
         old.close()
-    stream = sys.stderr
-    root.addHandler(_handler(logging.StreamHandler(stream), fmt, colors=stream.isatty()))
+    root.addHandler(_handler(_StderrHandler(), fmt, colors=sys.stderr.isatty()))
     if file is not None:
         path = Path(file)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@ group share one store without corrupting a record."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from collections import defaultdict
@@ -125,15 +126,21 @@ def test_two_unify_workers_in_one_group_share_the_store(
         workers.append(worker)
         worker.start()
     try:
-        # the events go out once both workers hold a partition: a fast first worker would read them all alone
-        wait_for(lambda: _members_with_partitions(kafka_settings, f"unify-{tag}") == 2, timeout=60)
-        producer.send_batch(records)
-        wait_for(lambda: sum(w.status.messages for w in workers) >= len(events), timeout=120)
+        # the events go out in waves, each once both workers hold a partition: a fast first worker would read
+        # them all alone, and a worker that reconnects (the watchdog's cure for a wedged client) leaves its
+        # partition to the other for a while
+        for wave in (records[0::3], records[1::3], records[2::3]):
+            wait_for(lambda: _members_with_partitions(kafka_settings, f"unify-{tag}") == 2, timeout=60)
+            target = sum(w.status.messages for w in workers) + len(wave)
+            producer.send_batch(wave)
+            wait_for(functools.partial(_consumed, workers, target), timeout=120,
+                     state=lambda: [w.status for w in workers])
     finally:
         for w in workers:
             w.stop()
     producer.close()
-    assert all(w.status.messages > 0 for w in workers), "both workers must have had partitions"
+    assert all(w.status.messages > 0 for w in workers), \
+        f"both workers must have had partitions: {[w.status for w in workers]}"
     store = workers[0].unifier.store
     owner = _check_consistent(store)
     # each person is one golden record, exactly as a single worker would resolve them
@@ -146,6 +153,10 @@ def test_two_unify_workers_in_one_group_share_the_store(
         if t == UNIFIED_TOPIC and key is not None:
             versions[key].append(int(value["version"]))
     assert versions and all(v == sorted(v) and len(v) == len(set(v)) for v in versions.values())
+
+
+def _consumed(workers: list[UnifyWorker], target: int) -> bool:
+    return sum(w.status.messages for w in workers) >= target
 
 
 def _members_with_partitions(settings: KafkaSettings, group_id: str) -> int:

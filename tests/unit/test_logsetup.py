@@ -177,3 +177,18 @@ def test_bad_level_or_format_rejected() -> None:
         configure_logging(level="LOUD")
     with pytest.raises(ValueError, match="log format"):
         configure_logging(fmt="xml")
+
+
+def test_the_console_handler_follows_stderr_when_it_is_swapped_and_closed(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+    first = io.StringIO()
+    monkeypatch.setattr("sys.stderr", first)
+    configure_logging("INFO", "json")
+    structlog.get_logger("t").info("into the first stream")
+    assert "into the first stream" in first.getvalue()
+    first.close()  # e.g. a CLI runner's stand-in, closed once its command returned
+    second = io.StringIO()
+    monkeypatch.setattr("sys.stderr", second)
+    structlog.get_logger("t").info("into the second stream")
+    assert json.loads(second.getvalue().strip())["event"] == "into the second stream"
