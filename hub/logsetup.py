@@ -84,7 +84,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever ``sys.stderr`` is when a line is emitted, not the stream it was at set-up: a CLI
     runner or a test harness that swaps stderr and later closes its stand-in must not silence the log."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 
