@@ -9,7 +9,7 @@ from pipelines.identity.blocking import block_keys
 from pipelines.identity.config import DEFAULT_WEIGHTS, MatchConfig
 from pipelines.identity.features import FEATURES_VERSION, Features, features
 from pipelines.identity.metrics import PRF, pairwise_prf
-from pipelines.identity.scoring import Decision, MatchScore, explain, score
+from pipelines.identity.scoring import Decision, MatchScore, cannot_reach, explain, score
 
 __all__ = [
     "DEFAULT_WEIGHTS",
@@ -20,6 +20,7 @@ __all__ = [
     "MatchConfig",
     "MatchScore",
     "block_keys",
+    "cannot_reach",
     "explain",
     "features",
     "pairwise_prf",

@@ -92,6 +92,12 @@ class MatchConfig(ConfigModel):
         """Every effective weight by name (computed once; do not modify)."""
         return {**DEFAULT_WEIGHTS, **self.weights}
 
+    @cached_property
+    def best_names(self) -> float:
+        """The most a pair's given and family names can add (the best level of each, or nothing)."""
+        table = self.table
+        return sum(max(0.0, *(v for k, v in table.items() if k.startswith(f"{name}."))) for name in ("given", "family"))
+
     def weight(self, name: str) -> float:
         """The effective weight of ``<field>.<level>`` (the override, else the default)."""
         return self.table[name]

@@ -292,6 +292,33 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
     return MatchScore(total, _decide(total, deterministic, cfg), contrib, deterministic, notes)
 
 
+def cannot_reach(a: Features, b: Features, cfg: MatchConfig) -> bool:
+    """True when two persons' total stays below the review threshold whatever their names say and nothing
+    links them deterministically: the decision would be "new", so the caller may skip :func:`score`. The names
+    (the costliest comparison) count with their best weights; every other field as :func:`score` counts it,
+    except the household cap, which can only lower a total."""
+    if a["kind"] != "person" or b["kind"] != "person":
+        return False
+    if (a["ref"] and a["ref"] in b["xrefs"]) or (b["ref"] and b["ref"] in a["xrefs"]) or (
+            a["xrefs"] and b["xrefs"] and not set(a["xrefs"]).isdisjoint(b["xrefs"])):
+        return False
+    w = cfg.table
+    total = cfg.best_names
+    for name, x, y in (("national_id", a["nid"], b["nid"]), ("tax_id", a["tax"], b["tax"])):
+        if x and y:
+            if x == y:
+                return False  # may be a deterministic link
+            total += w[f"{name}.conflict"]
+    for name, level in (("dob", dob_level(a["dob"], b["dob"])), ("email", overlap_level(a["emails"], b["emails"])),
+                        ("phone", overlap_level(a["phones"], b["phones"])),
+                        ("address", address_level(a["addrs"], b["addrs"]))):
+        if level:
+            total += w[f"{name}.{level}"]
+    if a["country"] and b["country"] and a["country"] != b["country"]:
+        total += w["country.disagree"]
+    return total < cfg.review
+
+
 def explain(result: MatchScore) -> str:
     """One line for the decision, one per contribution (strongest first), one per note."""
     head = f"{result.decision} (total {result.total:+.2f}"

@@ -54,6 +54,20 @@ def _make_engine(url: str, *, writer: bool = True) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+#: Index changes for stores made by an earlier release (``create_all`` only adds what a new table needs).
+_UPGRADES = (
+    # the blocking index became covering (key, record_id): blocking reads no table rows (about twice as fast)
+    "CREATE INDEX IF NOT EXISTS ix_block_key_key_record ON block_key (key, record_id)",
+    "DROP INDEX IF EXISTS ix_block_key_key",
+)
+
+
+def _upgrade(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for sql in _UPGRADES:
+            conn.exec_driver_sql(sql)
+
+
 class Store:
     """The golden-record store at ``url`` (an SQLAlchemy URL)."""
 
@@ -66,6 +80,7 @@ class Store:
         self._checkpointer: WalCheckpointer | None = None
         self._checkpointer_guard = threading.Lock()
         metadata.create_all(self.engine)
+        _upgrade(self.engine)
 
     def _start_checkpointer(self) -> None:
         """On an SQLite file, the first write transaction starts the WAL checkpointer (readers never do)."""

@@ -121,11 +121,19 @@ def set_golden(conn: Connection, record_ids: Collection[int], golden_id: str | N
 
 def replace_block_keys(conn: Connection, record_id: int, keys: Sequence[str], *, fresh: bool = False) -> None:
     """Set the record's blocking keys (``fresh``: it is new and has none yet)."""
+    replace_block_keys_many(conn, {record_id: keys}, fresh=[record_id] if fresh else [])
+
+
+def replace_block_keys_many(conn: Connection, keys: Mapping[int, Sequence[str]], *,
+                            fresh: Collection[int] = ()) -> None:
+    """Set the blocking keys of several records in two statements (``fresh``: ids of new ones, with none)."""
     db = raw(conn)
-    if not fresh:
-        db.run("DELETE FROM block_key WHERE record_id = :r", {"r": record_id})
-    db.many("INSERT INTO block_key (key, record_id) VALUES (:k, :r)",
-            [{"k": k, "r": record_id} for k in dict.fromkeys(keys)])
+    stale = [{"r": r} for r in keys if r not in fresh]
+    if stale:
+        db.many("DELETE FROM block_key WHERE record_id = :r", stale)
+    rows = [{"k": k, "r": r} for r, ks in keys.items() for k in dict.fromkeys(ks)]
+    if rows:
+        db.many("INSERT INTO block_key (key, record_id) VALUES (:k, :r)", rows)
 
 
 def blocks(conn: Connection, keys: Collection[str], max_block: int) -> tuple[dict[str, set[int]], list[str]]:

@@ -51,7 +51,7 @@ block_key = Table(
     "block_key", metadata,
     Column("key", String(200), nullable=False),
     Column("record_id", Integer, nullable=False),
-    Index("ix_block_key_key", "key"),
+    Index("ix_block_key_key_record", "key", "record_id"),  # covering: a block's members come from the index
     Index("ix_block_key_record", "record_id"),
 )
 

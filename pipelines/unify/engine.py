@@ -63,6 +63,7 @@ class _Batch:
     # (the last event per entity and ref, in event order), and the applied events for the alert rules
     pending: dict[tuple[str, str], rec.SourceRow] = field(default_factory=dict)
     relink: set[tuple[str, str]] = field(default_factory=set)  # refs whose identity features changed
+    keys: dict[int, list[str]] = field(default_factory=dict)  # their new blocking keys, by record id
     fresh: set[int] = field(default_factory=set)
     old_golden: dict[tuple[str, str], str | None] = field(default_factory=dict)
     causes: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
@@ -175,10 +176,9 @@ class Unifier:
                               features=feats, version=event.version, source_ts_ms=event.source_ts_ms,
                               deleted=deleted)
         # a change that leaves the identity features as they were (a credit limit, a status) keeps the record's
-        # blocking keys and links: only its golden record is rebuilt
+        # blocking keys and links: only its golden record is rebuilt; the keys are written at settling
         if row is None or row.deleted or deleted or feats != row.features:
-            rec.replace_block_keys(conn, rid, [] if feats is None else record_block_keys(feats, f"{ref[0]}/{ref[1]}"),
-                                   fresh=row is None)
+            batch.keys[rid] = [] if feats is None else record_block_keys(feats, f"{ref[0]}/{ref[1]}")
             batch.relink.add(ref)
         golden = row.golden_id if row else None
         batch.pending[ref] = rec.SourceRow(rid, event.source, event.source_key, event.table, golden, data, feats,
@@ -207,9 +207,10 @@ class Unifier:
         conn = batch.conn
         rows = [row for ref, row in batch.pending.items() if ref in batch.relink]  # in event order
         result = Reclustered()
+        rec.replace_block_keys_many(conn, batch.keys, fresh=batch.fresh)
         if rows:
             old = {g for ref in batch.relink if (g := batch.old_golden.get(ref))}
-            result = resolve_many(conn, rows, old, self.cfg.match, self.now_ms, fresh=batch.fresh)
+            result = resolve_many(conn, rows, old, self.cfg.match, self.now_ms, fresh=batch.fresh, keys=batch.keys)
         credit_refs = [(s, k) for entity, s, k in batch.causes if entity == "credit"]
         credit_golden = views.golden_of_refs(conn, credit_refs) if credit_refs else {}
         causes: dict[str, dict[str, Any]] = {}
@@ -224,6 +225,7 @@ class Unifier:
                 result.touched.add(gid)
         if result.touched:
             self._rebuild(batch, result, next(reversed(batch.causes.values())), causes)
+
     def _order(self, batch: _Batch, event: CanonicalEvent) -> bool:
         data = None if event.op == DELETE else to_json(event.data)
         previous = to_json(event.data) if event.data is not None else None

@@ -14,13 +14,13 @@ are recomputed. Golden ids are then handed out so they stay stable:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Connection
 
-from pipelines.identity import Features, MatchConfig, block_keys, score
+from pipelines.identity import Features, MatchConfig, MatchScore, block_keys, cannot_reach, score
 from pipelines.store import records as rec
 from pipelines.store.views import new_golden_id
 
@@ -45,25 +45,28 @@ def record_block_keys(features: dict[str, Any], ref: str) -> list[str]:
 
 
 def link_records(conn: Connection, rows: Sequence[rec.SourceRow], cfg: MatchConfig, now_ms: int, *,
-                 fresh: Collection[int] = ()) -> list[str]:
+                 fresh: Collection[int] = (), keys: Mapping[int, list[str]] | None = None) -> list[str]:
     """Recompute the automatic links and reviews of ``rows`` together (``fresh``: ids of new records, they
-    have none yet): one blocking query, one features read, each pair scored once. Returns notes (skipped
-    over-large blocks)."""
+    have none yet; ``keys``: blocking keys of some, when the caller has them): one blocking query, one features
+    read, each pair scored once. Returns notes (skipped over-large blocks)."""
     stale = [r.id for r in rows if r.id not in fresh]
     rec.drop_links(conn, stale, keep_manual=True)
     rec.obsolete_reviews(conn, stale)
     rec.drop_links(conn, [r.id for r in rows if r.deleted or r.features is None], keep_manual=False)
     live = [r for r in rows if not r.deleted and r.features is not None]
-    keys = {r.id: record_block_keys(cast(dict[str, Any], r.features), r.ref) for r in live}
-    members, skipped = rec.blocks(conn, {k for ks in keys.values() for k in ks}, cfg.max_candidates)
-    found = {r.id: set().union(*(members.get(k, ()) for k in keys[r.id])) - {r.id} for r in live}
-    others = {i: (ref, f) for i, ref, f in rec.features_of(conn, {i for c in found.values() for i in c})}
+    known = keys or {}
+    mine = {r.id: known[r.id] if r.id in known else record_block_keys(cast(dict[str, Any], r.features), r.ref)
+            for r in live}
+    members, skipped = rec.blocks(conn, {k for ks in mine.values() for k in ks}, cfg.max_candidates)
+    found = {r.id: set().union(*(members.get(k, ()) for k in mine[r.id])) - {r.id} for r in live}
+    wanted = {i for c in found.values() for i in c}
+    others = {i: (ref, cast(Features, f)) for i, ref, f in rec.features_of(conn, wanted)}
     manual = rec.any_manual(conn)
     links: list[rec.Link] = []
     scored: set[tuple[int, int]] = set()
     for row in live:
         decisions = rec.manual_decisions(conn, row.ref) if manual else {}
-        mine = cast(Features, row.features)
+        features = cast(Features, row.features)
         for other_id in sorted(found[row.id]):
             pair = (min(row.id, other_id), max(row.id, other_id))
             if pair in scored or other_id not in others:
@@ -72,19 +75,25 @@ def link_records(conn: Connection, rows: Sequence[rec.SourceRow], cfg: MatchConf
             other_ref, other_features = others[other_id]
             if decisions.get(other_ref) == "cannot":
                 continue
-            result = score(mine, cast(Features, other_features), cfg)
-            detail = {"total": round(result.total, 3), "contributions": result.contributions,
-                      "deterministic": result.deterministic, "notes": result.notes}
+            if cannot_reach(features, other_features, cfg):  # a "new": no need for the names or an explanation
+                continue
+            result = score(features, other_features, cfg)
             if result.decision == "link":
                 kind = "deterministic" if result.deterministic else "probabilistic"
-                links.append((row.id, other_id, kind, result.total, detail))
+                links.append((row.id, other_id, kind, result.total, _detail(result)))
             elif result.decision == "review":
-                rec.open_review(conn, row.id, other_id, result.total, detail, now_ms)
+                rec.open_review(conn, row.id, other_id, result.total, _detail(result), now_ms)
         must = [rec.split_ref(ref) for ref, kind in decisions.items() if kind == "must"]
         links.extend((row.id, other.id, "manual", 1e9, {"manual": "must"})
                      for other in (rec.records_by_refs(conn, must) if must else ()))
     rec.add_links(conn, _last_per_pair(links), fresh=set(fresh))
     return [f"block {k} skipped (too large)" for k in dict.fromkeys(skipped)]
+
+
+def _detail(result: MatchScore) -> dict[str, Any]:
+    """What a link or review keeps of its score (the explanation)."""
+    return {"total": round(result.total, 3), "contributions": result.contributions,
+            "deterministic": result.deterministic, "notes": result.notes}
 
 
 def _last_per_pair(links: list[rec.Link]) -> list[rec.Link]:
@@ -199,10 +208,11 @@ def _assign(conn: Connection, comps: list[set[int]], rows: dict[int, rec.SourceR
 
 
 def resolve_many(conn: Connection, rows: Sequence[rec.SourceRow], old_goldens: Collection[str], cfg: MatchConfig,
-                 now: Callable[[], int], *, fresh: Collection[int] = ()) -> Reclustered:
-    """Link ``rows`` (already saved; ``fresh``: ids of the new ones) and re-cluster around them and the golden
-    ids they belonged to (``old_goldens``)."""
-    link_records(conn, rows, cfg, now(), fresh=fresh)
+                 now: Callable[[], int], *, fresh: Collection[int] = (),
+                 keys: Mapping[int, list[str]] | None = None) -> Reclustered:
+    """Link ``rows`` (already saved, with their blocking keys; ``fresh``: ids of the new ones; ``keys``: those
+    keys, when known) and re-cluster around them and the golden ids they belonged to (``old_goldens``)."""
+    link_records(conn, rows, cfg, now(), fresh=fresh, keys=keys)
     gone = [r.id for r in rows if r.deleted]
     if gone:
         rec.set_golden(conn, gone, None)

@@ -172,3 +172,46 @@ def test_config_rejects_bad_thresholds_and_unknown_weights() -> None:
     with pytest.raises(ValidationError, match="did you mean 'max_candidates'"):
         MatchConfig.model_validate({"max_candidate": 10})
     assert CFG.review < CFG.link
+
+
+def _block_pairs(n: int, seed: int) -> list[tuple[Features, Features, bool]]:
+    """Pairs of generated records sharing a blocking key (what the resolver scores), with the truth."""
+    from bench.identity_data import generate
+    from pipelines.identity import block_keys
+    rows = generate(n, seed)
+    feats = [features(d, s, k) for s, k, d, _e in rows]  # type: ignore[arg-type]
+    blocks: dict[str, list[int]] = {}
+    for i, ft in enumerate(feats):
+        for key in block_keys(ft):
+            blocks.setdefault(key, []).append(i)
+    pairs = {(i, j) for members in blocks.values() if len(members) <= 200
+             for x, i in enumerate(members) for j in members[x + 1:]}
+    return [(feats[i], feats[j], rows[i][3] == rows[j][3]) for i, j in sorted(pairs)]
+
+
+@pytest.mark.parametrize(("weights", "share"), [({}, 0.15),
+                                               ({"given.exact": 9.0, "family.fuzzy": 8.0, "dob.disagree": -2.0}, 0.0)])
+def test_cannot_reach_only_rejects_pairs_that_score_below_review(weights: dict[str, float], share: float) -> None:
+    from pipelines.identity import cannot_reach
+    cfg = MatchConfig(weights=weights)
+    pairs = _block_pairs(1500, 11)
+    rejected = 0
+    for a, b, _same in pairs:
+        if cannot_reach(a, b, cfg):
+            rejected += 1
+            result = score(a, b, cfg)
+            assert result.decision == "new" and result.total < cfg.review, explain(result)
+    # with the default weights it must also earn its keep: many blocked pairs are strangers whose birth dates
+    # or contacts disagree (on this small sample most pairs in a block are the same customer)
+    assert rejected >= len(pairs) * share and (rejected > 0 or share == 0), (rejected, len(pairs))
+
+
+def test_cannot_reach_keeps_deterministic_and_other_kinds() -> None:
+    from pipelines.identity import cannot_reach
+    a = f({**person("Hans", "Müller", date(1970, 3, 4)), "xrefs": [{"source": "crm", "key": "7"}]}, "ibmi", "1")
+    b = f(person("Maria", "Berger", date(1991, 5, 6)), "crm", "7")
+    assert not cannot_reach(a, b, CFG) and score(a, b, CFG).decision == "link"
+    stranger = f(person("Maria", "Berger", date(1991, 5, 6)), "crm", "8")
+    assert cannot_reach(a, stranger, CFG)
+    org = f({"kind": "organisation", "organisation_name": "Müller GmbH"}, "crm", "9")
+    assert not cannot_reach(a, org, CFG)
