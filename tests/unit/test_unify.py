@@ -240,3 +240,19 @@ def test_a_change_outside_the_identity_features_keeps_keys_and_links(unifier: Un
     unifier.apply([event("ibmi", "1", {**JOHN_IBMI, "emails": [{"address": "js@other.example"}]}, 400)])
     assert _block_rowids(store, "ibmi", "1") != keys  # an identity feature changed: linked again
     assert golden_of(store, "ibmi", "1") == golden_of(store, "oracle", "A7") == gid
+
+
+def test_a_store_made_with_the_old_blocking_index_gets_the_covering_one(tmp_path: Path) -> None:
+    import sqlite3
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    Store(url).dispose()
+    db = sqlite3.connect(tmp_path / "old.db")  # as an earlier release left it: the index on key alone
+    db.executescript("DROP INDEX ix_block_key_key_record; CREATE INDEX ix_block_key_key ON block_key (key);")
+    db.close()
+    Store(url).dispose()
+    db = sqlite3.connect(tmp_path / "old.db")
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'block_key'")}
+    plan = " ".join(str(r) for r in db.execute("EXPLAIN QUERY PLAN SELECT record_id FROM block_key WHERE key = 'x'"))
+    db.close()
+    assert "ix_block_key_key" not in names and "ix_block_key_key_record" in names
+    assert "COVERING INDEX ix_block_key_key_record" in plan
