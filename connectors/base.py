@@ -23,10 +23,12 @@ import copy
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from schemas.columns import TableMeta
 from schemas.envelope import ChangeEvent
+
+T = TypeVar("T")
 
 State = dict[str, Any]
 """A connector's JSON-safe position (snapshot progress + streaming position)."""
@@ -96,6 +98,15 @@ class Connector(ABC):
 
         raise FatalError(f"{self.name}: table {table} must stop ({reason}), and this connector cannot stop one "
                          "table alone")
+
+
+def tables_in_turn(tables: Iterable[T], snapshot_table: Callable[[T, State], Iterator[Batch]],
+                   state: State) -> Iterator[Batch]:
+    """Each table's snapshot batches in turn, each table starting from the state the previous one left."""
+    for table in tables:
+        for batch in snapshot_table(table, state):
+            state = batch.state
+            yield batch
 
 
 def snapshot_batches(batches: Iterable[Batch], state: State, finish: Callable[[State], None]) -> Iterator[Batch]:

@@ -3,7 +3,7 @@ fake connections of the tests), so each reader takes a connection factory instea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 
@@ -23,3 +23,14 @@ class DbConnection(Protocol):
 
 
 ConnectionFactory = Callable[[], DbConnection]
+
+
+def fetch_dicts(cursor: DbCursor, size: int) -> Iterator[dict[str, Any]]:
+    """The executed cursor's rows as dicts keyed by its column names (upper-cased), fetched ``size`` at a time."""
+    names = [str(d[0]).upper() for d in cursor.description or ()]
+    while True:
+        chunk = cursor.fetchmany(size)
+        if not chunk:
+            return
+        for values in chunk:
+            yield dict(zip(names, values, strict=False))

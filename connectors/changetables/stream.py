@@ -27,7 +27,17 @@ from typing import Any, Literal
 
 import structlog
 
-from connectors.base import Batch, Connector, DeadRow, SnapshotProgress, State, mark_snapshot_done, snapshot_batches
+from connectors.base import (
+    Batch,
+    Connector,
+    DeadRow,
+    SnapshotProgress,
+    State,
+    mark_snapshot_done,
+    snapshot_batches,
+    tables_in_turn,
+)
+from connectors.changetables.dbapi import ConnectionFactory, Session
 from connectors.changetables.pairing import Change, PairRule, RawChange, complete_prefix, pair_changes
 from connectors.changetables.position import Position, load_state, stream_entry, to_hex
 from connectors.sql.queries import encode_value
@@ -73,6 +83,12 @@ class LoopSettings:
     on_changes_gone: OnGone = "fail"
     snapshot: Literal["initial", "never"] = "initial"
 
+    @classmethod
+    def of(cls, config: Any) -> LoopSettings:
+        """The loop settings of a change-table connector's config (it has every one of them)."""
+        return cls(config.batch_size, config.poll_interval_ms, config.heartbeat_interval_ms, config.on_changes_gone,
+                   config.snapshot)
+
 
 def _json_safe(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: bytes(v).hex() if isinstance(v, bytes | bytearray | memoryview) else v for k, v in row.items()}
@@ -81,14 +97,18 @@ def _json_safe(row: Mapping[str, Any]) -> dict[str, Any]:
 class ChangeTableConnector(Connector):
     """Base of the change-table connectors; see the module docstring. Subclasses give the SQL."""
 
-    def __init__(self, name: str, loop: LoopSettings, *, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, name: str, loop: LoopSettings, connect: ConnectionFactory, *,
+                 clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__(name)
         self.loop = loop
+        self._db = Session(connect, f"connector {name}")
         self._clock = clock
         self._sleep = sleep
         self._disabled: dict[str, str] = {}
         self._tables: list[Captured] | None = None
+
+    def close(self) -> None:
+        self._db.close()
 
     # -- what a subclass provides ----------------------------------------------------------------------
     @abstractmethod
@@ -150,13 +170,7 @@ class ChangeTableConnector(Connector):
                 if self.loop.snapshot == "never":
                     st["snapshot"][t.label] = {"last_key": None, "done": True, "rows": 0}
 
-        def tables_in_turn(st: State) -> Iterator[Batch]:
-            for t in tables:
-                for batch in self._snapshot_table(t, st):
-                    st = batch.state
-                    yield batch
-
-        yield from snapshot_batches(tables_in_turn(st), st, mark_snapshot_done)
+        yield from snapshot_batches(tables_in_turn(tables, self._snapshot_table, st), st, mark_snapshot_done)
 
     def _snapshot_table(self, t: Captured, st: State) -> Iterator[Batch]:
         progress = dict(st["snapshot"].get(t.label) or {"last_key": None, "done": False, "rows": 0})

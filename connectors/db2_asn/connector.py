@@ -23,7 +23,7 @@ from typing import Any
 
 import structlog
 
-from connectors.changetables.dbapi import ConnectionFactory, Session
+from connectors.changetables.dbapi import ConnectionFactory
 from connectors.changetables.pairing import PairRule, same_key_pair
 from connectors.changetables.position import Position, to_hex
 from connectors.changetables.sql import keyset_select, snapshot_params
@@ -56,20 +56,14 @@ class Db2AsnConnector(ChangeTableConnector):
 
     def __init__(self, config: Db2AsnConfig, *, connect: ConnectionFactory | None = None,
                  clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> None:
-        loop = LoopSettings(config.batch_size, config.poll_interval_ms, config.heartbeat_interval_ms,
-                            config.on_changes_gone, config.snapshot)
-        super().__init__(config.name, loop, clock=clock, sleep=sleep)
-        self.config = config
         if connect is None:
             from connectors.db2_asn.driver import ibm_db_factory
 
             connect = ibm_db_factory(config)
-        self._db = Session(connect, f"connector {config.name}")
+        super().__init__(config.name, LoopSettings.of(config), connect, clock=clock, sleep=sleep)
+        self.config = config
         self._cds: dict[str, _Cd] = {}
         self._registrations: list[dict[str, Any]] = []
-
-    def close(self) -> None:
-        self._db.close()
 
     # -- catalog -----------------------------------------------------------------------------------------
     def _register(self) -> list[dict[str, Any]]:

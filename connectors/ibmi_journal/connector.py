@@ -31,7 +31,16 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from connectors.base import Batch, Connector, DeadRow, SnapshotProgress, State, mark_snapshot_done, snapshot_batches
+from connectors.base import (
+    Batch,
+    Connector,
+    DeadRow,
+    SnapshotProgress,
+    State,
+    mark_snapshot_done,
+    snapshot_batches,
+    tables_in_turn,
+)
 from connectors.ibmi_journal import db
 from connectors.ibmi_journal.config import IbmiJournalConfig, IbmiTableConfig
 from connectors.ibmi_journal.entries import (
@@ -196,13 +205,7 @@ class IbmiJournalConnector(Connector):
             yield Batch([], st)
             return
 
-        def tables_in_turn(st: State) -> Iterator[Batch]:
-            for t in tables:
-                for batch in self._snapshot_table(t, st):
-                    st = batch.state
-                    yield batch
-
-        yield from snapshot_batches(tables_in_turn(st), st, mark_snapshot_done)
+        yield from snapshot_batches(tables_in_turn(tables, self._snapshot_table, st), st, mark_snapshot_done)
 
     def _snapshot_table(self, t: JournaledTable, st: State) -> Iterator[Batch]:
         size = self.config.batch_size

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from connectors.dbapi import ConnectionFactory
+from connectors.dbapi import ConnectionFactory, fetch_dicts
 from connectors.dbapi import DbConnection as Connection
 from connectors.dbapi import DbCursor as Cursor
 from connectors.ibmi_journal.config import IbmiJournalConfig
@@ -43,13 +43,7 @@ def default_factory(config: IbmiJournalConfig) -> ConnectionFactory:
 def rows(cursor: Cursor, sql: str, params: Sequence[Any], *, size: int = 1000) -> Iterator[dict[str, Any]]:
     """Run ``sql`` and yield each row as {COLUMN: value} (names upper-cased)."""
     cursor.execute(sql, list(params))
-    names = [str(d[0]).upper() for d in cursor.description or ()]
-    while True:
-        chunk = cursor.fetchmany(size)
-        if not chunk:
-            return
-        for row in chunk:
-            yield dict(zip(names, row, strict=False))
+    return fetch_dicts(cursor, size)
 
 
 __all__ = ["Connection", "ConnectionFactory", "Cursor", "default_factory", "rows"]

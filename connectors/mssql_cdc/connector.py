@@ -23,7 +23,7 @@ from typing import Any
 
 import structlog
 
-from connectors.changetables.dbapi import ConnectionFactory, Session
+from connectors.changetables.dbapi import ConnectionFactory
 from connectors.changetables.pairing import PairRule, same_seq_pair
 from connectors.changetables.position import Position, to_hex
 from connectors.changetables.sql import keyset_select, snapshot_params
@@ -57,20 +57,14 @@ class MssqlCdcConnector(ChangeTableConnector):
 
     def __init__(self, config: MssqlCdcConfig, *, connect: ConnectionFactory | None = None,
                  clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> None:
-        loop = LoopSettings(config.batch_size, config.poll_interval_ms, config.heartbeat_interval_ms,
-                            config.on_changes_gone, config.snapshot)
-        super().__init__(config.name, loop, clock=clock, sleep=sleep)
-        self.config = config
         if connect is None:
             from connectors.mssql_cdc.driver import pyodbc_factory
 
             connect = pyodbc_factory(config)
-        self._db = Session(connect, f"connector {config.name}")
+        super().__init__(config.name, LoopSettings.of(config), connect, clock=clock, sleep=sleep)
+        self.config = config
         self._instances: dict[str, list[cat.CaptureInstance]] = {}
         self._cfg: dict[str, MssqlTableConfig] = {t.name: t for t in config.tables}
-
-    def close(self) -> None:
-        self._db.close()
 
     # -- catalog -----------------------------------------------------------------------------------------
     def _resolve(self) -> list[Captured]:

@@ -12,7 +12,7 @@ from contextlib import contextmanager, suppress
 from decimal import Decimal
 from typing import Any
 
-from connectors.dbapi import ConnectionFactory
+from connectors.dbapi import ConnectionFactory, fetch_dicts
 from connectors.dbapi import DbConnection as Connection
 from connectors.dbapi import DbCursor as Cursor
 from connectors.oracle_logminer import sql as q
@@ -55,13 +55,7 @@ def oracledb_factory(dsn: str, user: str, password: str | None) -> ConnectionFac
 
 def rows_of(cursor: Cursor, size: int) -> Iterator[Row]:
     """The cursor's rows as dicts keyed by the column names it describes, fetched ``size`` at a time."""
-    names = [d[0].upper() for d in cursor.description]
-    while True:
-        chunk = cursor.fetchmany(size)
-        if not chunk:
-            return
-        for values in chunk:
-            yield dict(zip(names, values, strict=True))
+    return fetch_dicts(cursor, size)
 
 
 def pick_log_files(rows: Sequence[Mapping[str, Any]], start_scn: int) -> list[str]:
