@@ -17,7 +17,7 @@ from __future__ import annotations
 import codecs
 import struct
 from collections.abc import Callable, Mapping
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
 
 from schemas.errors import ConfigError, SkippableError
 
@@ -47,6 +47,30 @@ BINARY_CCSID = 65535
 # alternate signs IBM hardware accepts as well. The hex string of a field is lower case.
 PACKED_POSITIVE = frozenset("cfae")
 PACKED_NEGATIVE = frozenset("db")
+#: Exact conversion of digit strings whatever the thread's decimal context: no rounding, and a malformed
+#: string raises ``InvalidOperation`` (an ``ArithmeticError``) instead of becoming NaN.
+EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation])
+
+
+def packed_signs(signed: bool = True) -> dict[str, str]:
+    """Sign nibble (lower-case hex) -> the prefix that gives the field's digits their sign."""
+    signs = dict.fromkeys(PACKED_POSITIVE, "")
+    if signed:
+        signs.update(dict.fromkeys(PACKED_NEGATIVE, "-"))
+    return signs
+
+
+def ebcdic_digits(codec: str) -> bool:
+    """True when bytes F0-F9 are the digits 0-9 (EBCDIC), so a zoned field's digit is its low nibble."""
+    return bytes(range(0xF0, 0xFA)).decode(codec, "replace") == "0123456789"
+
+
+def zone_signs(length: int, *, signed: bool = True, leading: bool = False) -> dict[str, str]:
+    """EBCDIC zoned field: its zone nibbles as hex text -> sign prefix. Zone F everywhere but the sign
+    position, which is F or C (plus) or D (minus), exactly the overpunch bytes ``overpunch_table`` accepts."""
+    others = "f" * (length - 1)
+    signs = {"f": "", "c": "", **({"d": "-"} if signed else {})}
+    return {(zone + others if leading else others + zone): prefix for zone, prefix in signs.items()}
 
 
 class FieldDecodeError(SkippableError):
@@ -185,7 +209,7 @@ def overpunch_table(codec: str) -> dict[str, tuple[str, bool]]:
     to ASCII text) and ``p-y`` for negative (sign nibble 7, as ASCII COBOL compilers write it).
     """
     table: dict[str, tuple[str, bool]] = {}
-    if bytes(range(0xF0, 0xFA)).decode(codec, "replace") == "0123456789":
+    if ebcdic_digits(codec):
         for digit in range(10):
             for zone, negative in ((0xF0, False), (0xC0, False), (0xD0, True)):
                 table[bytes([zone | digit]).decode(codec, "replace")] = (str(digit), negative)

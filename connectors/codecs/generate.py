@@ -11,11 +11,16 @@ Per record, the function makes at most three whole-record conversions, each one 
 - ``b``: every binary/float field at once through one ``struct.Struct`` (when there are two or more).
 
 Every slice the fields need is then taken by one ``operator.itemgetter`` call per string, into locals (text
-fields also right-trimmed in C: ``map(str.rstrip, pieces, (' ',) * n)``); zoned and packed values are converted
-inline for every valid sign (plus and minus, zoned overpunch included), so a field costs no Python call; anything odd
-(bad digit or sign, negative zero, an unsigned field with a minus sign) goes through the step's own function,
-which returns the same value or raises, and a raise sends the record to the field-by-field fallback that
-names the bad field.
+fields also right-trimmed in C: ``map(str.rstrip, pieces, (' ',) * n)``).
+
+Packed values, and zoned values of an EBCDIC record, come from the hex: a packed field is its digit nibbles
+and its sign nibble, a zoned field its digit nibbles (``h[a+1:b:2]``) and its zone nibbles (``h[a:b:2]``).
+One dict lookup turns the sign nibble (or the whole zone string) into ``''`` or ``'-'``, and ``int()`` or an
+exact ``Decimal`` conversion (``fields.EXACT``, which traps malformed text whatever the thread's context) reads
+the signed digits; hex letters in a digit position fail that conversion. Zoned fields of an ASCII record are
+converted from the text, by overpunch character. Anything odd (an unknown sign or zone, a bad digit, an
+unsigned field with a minus sign) raises, and the record goes to the field-by-field fallback, which names the
+bad field or gives the same values; negative zero becomes zero.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from operator import itemgetter
 from typing import Protocol
 
 from connectors.codecs.columns import CodecContext, Step
-from connectors.codecs.fields import PACKED_NEGATIVE, PACKED_POSITIVE, Buffer, overpunch_table
+from connectors.codecs.fields import EXACT, Buffer, ebcdic_digits, overpunch_table, packed_signs, zone_signs
 
 Record = dict[str, object]
 #: Converting this many bytes more than needed is cheaper than slicing them off first.
@@ -108,22 +113,22 @@ class _Pulls:
 
     def __init__(self, source: str, prefix: str, strip: bool = False) -> None:
         self.source, self.prefix, self.strip = source, prefix, strip
-        self.names: dict[tuple[int, int], str] = {}
+        self.names: dict[tuple[int, int, int], str] = {}
 
-    def __call__(self, start: int, end: int) -> str:
-        """The local holding ``source[start:end]`` (a single character when ``end`` is ``start + 1``)."""
-        return self.names.setdefault((start, end), f"{self.prefix}{len(self.names)}")
+    def __call__(self, start: int, end: int, step: int = 1) -> str:
+        """The local holding ``source[start:end:step]`` (a single character when ``end`` is ``start + 1``)."""
+        return self.names.setdefault((start, end, step), f"{self.prefix}{len(self.names)}")
 
     def lines(self, namespace: dict[str, object]) -> list[str]:
         if not self.names:
             return []
-        keys = [slice(a, b) if b > a + 1 else a for a, b in self.names]
+        keys = [slice(a, b, None if c == 1 else c) if b > a + 1 else a for a, b, c in self.names]
         targets = ", ".join(self.names.values())
         getter = f"_G{self.prefix}"
         namespace[getter] = itemgetter(*keys)
         if len(keys) == 1:
-            (start, end), name = next(iter(self.names.items()))
-            piece = f"{self.source}[{start}:{end}]"
+            (start, end, step), name = next(iter(self.names.items()))
+            piece = f"{self.source}[{start}:{end}{'' if step == 1 else f':{step}'}]"
             return [f"{name} = {piece}.rstrip(' ')" if self.strip else f"{name} = {piece}"]
         if self.strip:  # right-trimmed text: str.rstrip(piece, ' ') for every piece, in C
             namespace["_rstrip"], namespace["_SP"] = str.rstrip, (" ",) * len(keys)
@@ -137,21 +142,21 @@ class _Builder:
     def __init__(self, context: CodecContext, steps: Sequence[Step], length: int) -> None:
         self.context = context
         self.length = length
-        self.namespace: dict[str, object] = {"_D": Decimal}
+        self.namespace: dict[str, object] = {"_D": Decimal, "_cd": EXACT.create_decimal}
         self.count = 0
+        self.bound: dict[object, str] = {}
+        self.zoned_hex = ebcdic_digits(context.codec)  # EBCDIC zoned fields are read from the hex
         fast = [s for s in steps if not s.lenient]
-        text = [s for s in fast if s.source == "text"]
-        packed = [s for s in fast if s.source == "hex"]
+        text = [s for s in fast if s.source == "text" and not (self.zoned_hex and s.inline == "zoned")]
+        hexed = [s for s in fast if s.source == "hex" or (self.zoned_hex and s.inline == "zoned")]
         self.text = self.part(_span(text)) if text else None  # (expression, offset in the record)
-        self.hex = self.part(_span(packed)) if packed else None
+        self.hex = self.part(_span(hexed)) if hexed else None
         self.trimmed, self.texts, self.hexes = _Pulls("t", "_a", strip=True), _Pulls("t", "_t"), _Pulls("h", "_h")
         self.structs = _merged_structs([s for s in fast if s.source == "struct"])
         if any(s.inline == "zoned" for s in text):
             table = overpunch_table(context.codec)
             self.namespace["_OVD"] = {char: digit for char, (digit, _) in table.items()}
             self.namespace["_OVN"] = frozenset(char for char, (_, negative) in table.items() if negative)
-        if packed:
-            self.namespace["_PLUS"], self.namespace["_MINUS"] = PACKED_POSITIVE, PACKED_NEGATIVE
 
     def part(self, span: tuple[int, int]) -> tuple[str, int]:
         """The record, or the part of it holding ``span`` when that is much shorter; and its offset."""
@@ -193,10 +198,18 @@ class _Builder:
         self.namespace[name] = value
         return name
 
+    def constant(self, key: object, make: Callable[[], object]) -> str:
+        """One name per distinct constant (a sign table, a zero) however many fields use it."""
+        if key not in self.bound:
+            self.bound[key] = self.bind(make())
+        return self.bound[key]
+
     def leaf(self, step: Step) -> str:
         if step.lenient:
             return f"{self.bind(step.lenient_decode)}(d)"
         start, end = step.offset, step.offset + step.length
+        if step.inline == "zoned" and self.zoned_hex:
+            return self.zoned_from_hex(step)
         if step.source == "text":
             assert self.text is not None
             start, end = start - self.text[1], end - self.text[1]
@@ -248,27 +261,31 @@ class _Builder:
             f"if (_w := {digits}).isdecimal() else {slow})"
         )
 
+    def signed_number(self, prefix: str, digits: str, scale: int) -> str:
+        """``int``/exact ``Decimal`` of ``prefix + digits``; a (negative) zero Decimal becomes +0 of the scale."""
+        if scale == 0:
+            return f"int({prefix} + {digits})"
+        zero = self.constant(("zero", scale), lambda: Decimal(f"0E-{scale}"))
+        return f"(_cd({prefix} + {digits} + 'E-{scale}') or {zero})"
+
     def packed(self, step: Step) -> str:
-        """Digit nibbles and sign nibble of the hex. For scale 0, ``int()`` itself rejects the hex letters a-f
-        of a bad digit nibble (ValueError -> fallback); Decimal digits are checked with ``isdecimal``."""
+        """Digit nibbles and sign nibble of the hex; an unknown sign is a KeyError (-> fallback)."""
         assert self.hex is not None
         first = 2 * (step.offset - self.hex[1])
         last = first + 2 * step.length - 1
         digits, sign = self.hexes(first, last), self.hexes(last, last + 1)
-        slow = f"{self.bind(step.fn)}({digits} + {sign})"
-        if step.scale == 0:
-            positive = f"int({digits})"
-            if not step.signed:
-                return f"({positive} if {sign} in _PLUS else {slow})"
-            return f"({positive} if {sign} in _PLUS else -int({digits}) if {sign} in _MINUS else {slow})"
-        positive = self.number(digits, step.scale)
-        if not step.signed:
-            return f"({positive} if {sign} in _PLUS and {digits}.isdecimal() else {slow})"
-        return (
-            f"({positive} if {sign} in _PLUS and {digits}.isdecimal() "
-            f"else {self.negative(digits, step, slow)} if {sign} in _MINUS and {digits}.isdecimal() "
-            f"else {slow})"
-        )
+        signs = self.constant(("packed", step.signed), lambda: packed_signs(step.signed))
+        return self.signed_number(f"{signs}[{sign}]", digits, step.scale)
+
+    def zoned_from_hex(self, step: Step) -> str:
+        """EBCDIC zoned: the low nibbles are the digits, the zone nibbles as a whole give the sign."""
+        assert self.hex is not None
+        first = 2 * (step.offset - self.hex[1])
+        last = first + 2 * step.length
+        zones, digits = self.hexes(first, last, 2), self.hexes(first + 1, last, 2)
+        key = ("zoned", step.length, step.signed, step.sign_leading)
+        signs = self.constant(key, lambda: zone_signs(step.length, signed=step.signed, leading=step.sign_leading))
+        return self.signed_number(f"{signs}[{zones}]", digits, step.scale)
 
 
 def _merged_structs(steps: Sequence[Step]) -> tuple[Callable[[Buffer], tuple[object, ...]], dict[int, int]] | None:

@@ -15,8 +15,9 @@ instead of rejecting the record when their bytes are invalid. Omit the view you 
 
 Speed: the decoder is compiled once into a single Python function (``connectors.codecs.generate``; its source
 is kept in ``RecordDecoder.source``) that converts the record's text with one ``bytes.translate`` (or charmap
-decode), its packed fields with one ``hex()`` and its binary fields with one ``struct`` call, then only slices:
-text fields are ``t[a:b].rstrip(' ')``, zoned and packed values of either sign are converted inline.
+decode), its packed and EBCDIC zoned fields with one ``hex()`` and its binary fields with one ``struct`` call,
+then only slices: text fields are ``t[a:b].rstrip(' ')``; a packed value is its digit nibbles signed by one
+dict lookup of its sign nibble, a zoned value its digit nibbles signed by one lookup of its zone nibbles.
 When that fast path meets a bad field, a field-by-field pass finds it and raises ``FieldDecodeError`` (a
 ``SkippableError``) with the field, offset and hex of the bad bytes; the caller sends the record to the
 dead-letter topic and goes on.

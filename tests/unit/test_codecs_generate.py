@@ -8,6 +8,7 @@ compare with ``_evaluate`` (the field-by-field path, built on the public primiti
 
 from __future__ import annotations
 
+import decimal
 import random
 from decimal import Decimal
 
@@ -151,6 +152,24 @@ def test_bad_numbers_are_rejected_with_the_field_by_field_reason(raw: bytes, col
     assert info.value.field == column.name and info.value.offset == 0
 
 
+def test_a_thread_context_that_does_not_trap_cannot_let_bad_digits_through() -> None:
+    """Decimal('1a') is NaN, not an error, under a context without the InvalidOperation trap; the fast path
+    converts with its own exact context, so a hex letter in a digit position still rejects the record."""
+    columns = [Column("P", "packed", 0, 3, 5, 2), Column("Z", "zoned", 3, 3, 3, 1)]
+    decoder = compile_columns(columns)
+    bad_packed = enc.packed_from_nibbles([0, 1, 0xA, 3, 4, 0xC]) + enc.zoned(Decimal("1.5"), 3, 1)
+    bad_zoned = enc.packed(Decimal("1.5"), 5, 2) + b"\xf1\xfa\xf3"
+    with decimal.localcontext() as ctx:
+        ctx.traps[decimal.InvalidOperation] = False
+        ctx.prec = 3  # and no rounding either: 9 digits stay 9 digits
+        with pytest.raises(FieldDecodeError, match="digit nibble"):
+            decoder.decode(bad_packed)
+        with pytest.raises(FieldDecodeError, match="zoned decimal digit"):
+            decoder.decode(bad_zoned)
+        wide = compile_columns([Column("W", "packed", 0, 5, 9, 2)])
+        assert wide.decode(enc.packed(Decimal("-1234567.89"), 9, 2)) == {"W": Decimal("-1234567.89")}
+
+
 def test_null_flagged_columns_tolerate_bad_bytes_and_flags_win() -> None:
     columns = [Column("A", "packed", 0, 2, 3, 0, nullable=True), Column("B", "zoned", 2, 2, 2, 0, nullable=True)]
     decoder = compile_columns(columns)
@@ -179,13 +198,14 @@ def test_merged_struct_and_overlapping_binaries() -> None:
 
 
 def test_spans_far_into_a_long_record() -> None:
-    """Text and packed fields far apart: the converted spans start inside the record."""
+    """Text and packed fields far apart: the converted spans start inside the record (an EBCDIC zoned field is
+    read from the hex, so the hex span reaches it)."""
     columns = [Column("P", "packed", 100, 3, 5, 2), Column("T", "text", 300, 4), Column("Z", "zoned", 304, 2, 2, 0)]
     record = bytearray(b"\x00" * 400)
     record[100:103] = enc.packed(Decimal("-123.45"), 5, 2)
     record[300:306] = enc.text("XY", 4) + enc.zoned(-5, 2)
     decoder = compile_columns(columns)
-    assert "d[100:103].hex()" in decoder.source and "d[300:306].translate" in decoder.source
+    assert "d[100:306].hex()" in decoder.source and "d[300:304].translate" in decoder.source
     assert decoder.decode(bytes(record)) == {"P": Decimal("-123.45"), "T": "XY", "Z": -5}
 
 
