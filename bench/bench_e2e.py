@@ -8,24 +8,31 @@ takes, per received golden record, ``now - lineage.credit_limit.ts_ms`` (the sou
 carries): source commit → unified record published and delivered. The baseline in the same run is the raw
 client: kafka-python producing timestamped records at the same rate and a consumer reading them back.
 
+With ``--processes`` the hub runs as ``crmhub run`` processes instead, one per ``--only`` role group
+(default ``registry,connectors,canonicalize`` and ``unify``), as an operator spreads the stages over cores.
+
 Targets (issue 5): p50 under 250 ms and p99 under 1 s at 1,000 changes/s.
 
-Usage: ``.venv/bin/python bench/bench_e2e.py [--rate 1000] [--seconds 20] [--customers 2000]``
+Usage: ``.venv/bin/python bench/bench_e2e.py [--rate 1000] [--seconds 20] [--customers 2000] [--processes]``
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -82,6 +89,7 @@ kafka: {{bootstrap_servers: "{broker.bootstrap}"}}
 registry: {{serve: {{port: {free_port()}}}}}
 admin: {{port: {free_port()}}}
 lag: {{enabled: false}}
+logging: {{level: warning}}
 connectors:
   - kind: sql
     name: ibmi
@@ -106,16 +114,58 @@ def percentiles(values: list[float]) -> str:
     return f"n={len(s):,}  p50 {p[0.5]:7.1f} ms  p90 {p[0.9]:7.1f} ms  p99 {p[0.99]:7.1f} ms  max {s[-1]:7.1f} ms"
 
 
+@contextlib.contextmanager
+def running_hub(cfg_text: str, tmp: Path, groups: list[str]) -> Iterator[None]:
+    """The hub's roles in this process (no ``groups``), or one ``crmhub run --only`` process per group."""
+    cfg = validate_config_text(cfg_text)
+    if not groups:
+        hub = Hub(cfg, frozenset({"registry", "connectors", "pipelines"}))
+        hub.start()
+        try:
+            yield
+        finally:
+            hub.stop()
+        return
+    path = tmp / "crmhub.yaml"
+    path.write_text(cfg_text)
+    assert cfg.registry.serve is not None
+    registry = f"http://127.0.0.1:{cfg.registry.serve.port}/subjects"
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        for group in groups:
+            procs.append(subprocess.Popen([sys.executable, "-m", "hub", "run", "-c", str(path), "--only", group],
+                                          cwd=ROOT, stdin=subprocess.DEVNULL))
+            if "registry" in group:  # the others read schemas from it
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    with contextlib.suppress(httpx.HTTPError):
+                        if httpx.get(registry, timeout=1).status_code == 200:
+                            break
+                    time.sleep(0.2)
+        yield
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 def measure_hub(cfg_text: str, tmp: Path, args: argparse.Namespace) -> tuple[list[float], int, float]:
     cfg = validate_config_text(cfg_text)
-    hub = Hub(cfg, frozenset({"registry", "connectors", "pipelines"}))
-    hub.start()
+    with running_hub(cfg_text, tmp, args.processes or []):
+        return _measure(cfg, tmp, args)
+
+
+def _measure(cfg: Any, tmp: Path, args: argparse.Namespace) -> tuple[list[float], int, float]:
     settings = KafkaSettings(bootstrap_servers=cfg.kafka.bootstrap_servers)
     assert cfg.registry.serve is not None
     serde = AvroSerde(RegistryClient(f"http://127.0.0.1:{cfg.registry.serve.port}"))
     latencies: list[float] = []
+    consumer = Consumer(settings, group_id=None)
     try:
-        consumer = Consumer(settings, group_id=None)
         deadline = time.monotonic() + 120  # the snapshot first: every customer's golden record
         seen: set[str] = set()
         while len(seen) < args.customers and time.monotonic() < deadline:
@@ -137,11 +187,10 @@ def measure_hub(cfg_text: str, tmp: Path, args: argparse.Namespace) -> tuple[lis
             if not gen.is_alive() and len(latencies) >= (made[0][0] if made else 0):
                 break
         gen.join()
-        consumer.close()
         stages(settings, serde, started_ms)
         return latencies, made[0][0], made[0][1]
     finally:
-        hub.stop()
+        consumer.close()
 
 
 def stages(settings: KafkaSettings, serde: AvroSerde, since_ms: float) -> None:
@@ -234,7 +283,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--customers", type=int, default=2000)
+    parser.add_argument("--processes", nargs="*", metavar="ROLES",
+                        help="run the hub as one `crmhub run --only ROLES` process per argument "
+                             "(no argument: registry,connectors,canonicalize and unify)")
     args = parser.parse_args()
+    if args.processes == []:
+        args.processes = ["registry,connectors,canonicalize", "unify"]
     configure_logging("warning")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)

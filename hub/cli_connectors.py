@@ -31,7 +31,8 @@ def _cfg(path: Path | None) -> HubConfig:
 
 @app.command("run")
 def run(config: ConfigOpt = None,
-        only: Annotated[list[str] | None, typer.Option("--only", help="roles: registry, connectors, admin")] = None,
+        only: Annotated[list[str] | None, typer.Option(
+            "--only", help="roles: registry, connectors, pipelines (or canonicalize, unify), admin, gateway")] = None,
         ) -> None:
     """Run the hub: every configured role in this process, or only the ones named."""
     from hub.cli_serve import wait_for_signal

@@ -176,24 +176,48 @@ def coerce(entity: str, data: Mapping[str, Any]) -> tuple[Record, list[str]]:
     return out, problems
 
 
+@dataclass(frozen=True, slots=True)
+class _Fields:
+    """A record schema's fields, read once: names, and per field (name, type, has a default, the default,
+    whether the default is mutable and must be copied)."""
+
+    names: frozenset[str]
+    fields: tuple[tuple[str, Any, bool, Any, bool], ...]
+
+
+_FIELDS: dict[int, tuple[Mapping[str, Any], _Fields]] = {}  # by id(schema); keeps the schema alive
+_MISSING = object()
+
+
+def _fields(schema: Mapping[str, Any]) -> _Fields:
+    hit = _FIELDS.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    plan = _Fields(frozenset(f["name"] for f in schema["fields"]),
+                   tuple((f["name"], f["type"], "default" in f, f.get("default"),
+                          isinstance(f.get("default"), (list, dict))) for f in schema["fields"]))
+    _FIELDS[id(schema)] = (schema, plan)
+    return plan
+
+
 def _record(schema: Mapping[str, Any], data: Any, path: str, problems: list[str]) -> Record:
     if not isinstance(data, Mapping):
         problems.append(f"{path or '.'}: expected a record, got {type(data).__name__}")
         return {}
-    names = {f["name"] for f in schema["fields"]}
-    for extra in sorted(set(data) - names):
-        problems.append(f"{path}{extra}: not a field of {schema['name']}")
+    plan = _fields(schema)
+    if not plan.names.issuperset(data):
+        for extra in sorted(set(data) - plan.names):
+            problems.append(f"{path}{extra}: not a field of {schema['name']}")
     out: Record = {}
-    for f in schema["fields"]:
-        name = f["name"]
-        here = f"{path}{name}"
-        if name not in data or (data[name] is None and "default" in f and f["default"] is not None):
-            if "default" not in f:
-                problems.append(f"{here}: required")
+    for name, kind, has_default, default, mutable in plan.fields:
+        value = data.get(name, _MISSING)
+        if value is _MISSING or (value is None and has_default and default is not None):
+            if not has_default:
+                problems.append(f"{path}{name}: required")
                 continue
-            out[name] = copy.deepcopy(f["default"])
+            out[name] = copy.deepcopy(default) if mutable else default
             continue
-        out[name] = _value(f["type"], data[name], here, problems)
+        out[name] = _value(kind, value, path + name, problems)
     return out
 
 
@@ -204,7 +228,8 @@ def _value(schema: Any, value: Any, path: str, problems: list[str]) -> Any:
                 return None
             problems.append(f"{path}: required")
             return None
-        return _value(next(s for s in schema if s != "null"), value, path, problems)
+        branch = schema[1] if len(schema) == 2 and schema[0] == "null" else next(s for s in schema if s != "null")
+        return _value(branch, value, path, problems)
     if value is None:
         problems.append(f"{path}: required")
         return None

