@@ -155,6 +155,7 @@ def survive(members: Sequence[Member], cfg: SurvivorshipConfig,
     :func:`survival_plan` of ``cfg`` when the caller keeps it."""
     golden: dict[str, Any] = {}
     lineage: dict[str, Any] = {}
+    single = members[0] if len(members) == 1 else None  # most golden records: every rule picks that member
     for field, rule in plan or survival_plan(cfg):
         if rule is None:
             golden[field] = []
@@ -163,7 +164,10 @@ def survive(members: Sequence[Member], cfg: SurvivorshipConfig,
             golden[field], more = _union(field, members)
             lineage.update(more)
             continue
-        winner = _pick(rule, cfg, field, members)
+        if single is not None:
+            winner = single if _present(single.data.get(field)) else None
+        else:
+            winner = _pick(rule, cfg, field, members)
         if winner is None:
             golden[field] = [] if field in LIST_FIELDS else None
             continue

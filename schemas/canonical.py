@@ -299,12 +299,15 @@ def _date(value: Any, path: str, problems: list[str]) -> date | None:
 
 # --- JSON form (store, exports, HTTP) --------------------------------------------------------------------------
 
+_JSON_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
 def to_json(value: Any) -> Any:
     """A canonical value in JSON-safe form: decimals and dates as strings, recursively."""
     if isinstance(value, Mapping):
-        return {k: to_json(v) for k, v in value.items()}
+        return {k: v if type(v) in _JSON_AS_IS else to_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [to_json(v) for v in value]
+        return [v if type(v) in _JSON_AS_IS else to_json(v) for v in value]
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, (date, datetime)):
