@@ -16,6 +16,7 @@ from pydantic import BeforeValidator, Field, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from connectors.ibmi_journal.ccsids import codec_for_ccsid
+from connectors.ibmi_journal.datetimes import normalise_format
 from schemas.errors import ConfigError
 from schemas.settings import ConfigModel, ConnectorSettings, OptSecret, TopicName, duplicate_names, upper_text
 
@@ -33,17 +34,22 @@ def _check_ccsid(value: int) -> int:
 
 
 Ccsid = Annotated[int, Field(ge=1, le=65535)]
+#: A DDS date field's DATFMT, with or without its ``*`` (``*MDY``, ``jul``).
+DateFormat = Annotated[Literal["ISO", "JIS", "USA", "EUR", "MDY", "DMY", "YMD", "JUL"],
+                       BeforeValidator(lambda v: normalise_format(v) if isinstance(v, str) else v)]
 
 
 class IbmiTableConfig(ConfigModel):
     """One captured file: ``LIBRARY.FILE`` (system names or SQL names; matched against ``QSYS2.SYSCOLUMNS``).
 
     ``key_columns`` replaces the primary key (for DDS files without one). ``ccsid`` maps a column to the CCSID
-    its bytes really are in (a CCSID 65535 column holding text, or a mistagged one)."""
+    its bytes really are in (a CCSID 65535 column holding text, or a mistagged one). ``date_format`` maps a
+    DDS date field to its ``DATFMT`` when that is not ``*ISO`` (see ``connectors.ibmi_journal.datetimes``)."""
 
     name: Annotated[str, BeforeValidator(upper_text), Field(pattern=r"^[^\s.]{1,128}\.[^\s.]{1,128}$")]
     key_columns: Annotated[list[NonEmpty], Field(min_length=1)] | None = None
     ccsid: dict[str, Ccsid] = Field(default_factory=dict)
+    date_format: dict[str, DateFormat] = Field(default_factory=dict)
     topic: TopicName | None = None
 
     @field_validator("ccsid", mode="after")

@@ -154,7 +154,7 @@ class IbmiJournalConnector(Connector):
         schema, table = str(first["TABLE_SCHEMA"]).strip(), str(first["TABLE_NAME"]).strip()
         decoder = TableDecoder([CatalogColumn.from_row(r) for r in rows], ccsid_overrides=cfg.ccsid,
                                binary_ccsid=self.config.binary_ccsid, trim_char=self.config.trim_char,
-                               where=f"{where}.")
+                               where=f"{where}.", date_formats=cfg.date_format)
         names = [c.name for c in decoder.columns]
         if cfg.key_columns:
             missing = [k for k in cfg.key_columns if k.upper() not in names]

@@ -14,8 +14,8 @@ DECIMAL(p,s)            p // 2 + 1                  packed decimal
 NUMERIC(p,s)            p                           zoned decimal
 SMALLINT/INTEGER/BIGINT 2 / 4 / 8                   big-endian binary (a scale gives a Decimal)
 FLOAT(4|8)/REAL/DOUBLE  4 / 8                       IEEE big-endian
-DATE / TIME             10 / 8                      ISO text as stored (yyyy-mm-dd, hh.mm.ss; USA,
-                                                    EUR, JIS forms too); other lengths kept as text
+DATE                    10 (DDS: 8 or 6)            text in the field's DATFMT (``datetimes``)
+TIME                    8                           text in the field's TIMFMT
 TIMESTMP(p)             19 (p = 0) or 20 + p        yyyy-mm-dd-hh.mm.ss.ffffff (micros kept)
 BINARY(n)/VARBIN(n)     n / 2 + n                   bytes
 =====================  ==========================  =============================================
@@ -30,12 +30,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from typing import Any
 
 from connectors.codecs import Column as CodecColumn
 from connectors.codecs import RecordDecoder, compile_columns
 from connectors.ibmi_journal.ccsids import BINARY_CCSID, codec_for_ccsid
+from connectors.ibmi_journal.datetimes import date_parser, parse_date, parse_time, parse_timestamp
 from schemas.columns import Column, ColumnType
 from schemas.errors import ConfigError, SkippableError
 
@@ -109,8 +109,11 @@ class TableDecoder:
     """A file's record image compiled once: ``decode(entry_data, null_indicators) -> row dict``."""
 
     def __init__(self, columns: Sequence[CatalogColumn], *, ccsid_overrides: Mapping[str, int] | None = None,
-                 binary_ccsid: int | None = None, trim_char: bool = True, where: str = "") -> None:
+                 binary_ccsid: int | None = None, trim_char: bool = True, where: str = "",
+                 date_formats: Mapping[str, str] | None = None) -> None:
+        """``date_formats``: a DDS date field's ``DATFMT`` by column (``MDY``, ``*JUL`` ...; default ISO)."""
         overrides = {k.upper(): v for k, v in (ccsid_overrides or {}).items()}
+        formats = {k.upper(): v for k, v in (date_formats or {}).items()}
         record_ccsid = _record_ccsid(columns, overrides)
         self.record_codec = codec_for_ccsid(record_ccsid)
         slots: list[_Slot] = []
@@ -118,7 +121,8 @@ class TableDecoder:
         offset = 0
         for col in sorted(columns, key=lambda c: c.ordinal):
             try:
-                slot = _slot(col, offset, overrides.get(col.name.upper()), binary_ccsid, trim_char)
+                slot = _slot(col, offset, overrides.get(col.name.upper()), binary_ccsid, trim_char,
+                             formats.get(col.name.upper(), "ISO"))
             except ConfigError as exc:
                 problems.extend(f"{where}column {col.name}: {p}" for p in exc.problems)
                 continue
@@ -126,6 +130,8 @@ class TableDecoder:
             offset += slot.codec.length
         unknown = sorted(set(overrides) - {c.name.upper() for c in columns})
         problems.extend(f"{where}ccsid.{name}: no such column" for name in unknown)
+        dates = {c.name.upper() for c in columns if _ALIASES.get(c.data_type, c.data_type) == "DATE"}
+        problems.extend(f"{where}date_format.{name}: no such DATE column" for name in sorted(set(formats) - dates))
         if problems:
             raise ConfigError(problems)
         self.length = offset
@@ -175,7 +181,8 @@ def _record_ccsid(columns: Sequence[CatalogColumn], overrides: Mapping[str, int]
     return 37
 
 
-def _slot(col: CatalogColumn, offset: int, override: int | None, binary_ccsid: int | None, trim: bool) -> _Slot:
+def _slot(col: CatalogColumn, offset: int, override: int | None, binary_ccsid: int | None, trim: bool,
+          date_format: str = "ISO") -> _Slot:
     kind = _ALIASES.get(col.data_type, col.data_type)
     if kind in _UNSUPPORTED:
         raise ConfigError(f"{col.data_type} is not decoded from journal entries (not built)")
@@ -222,7 +229,11 @@ def _slot(col: CatalogColumn, offset: int, override: int | None, binary_ccsid: i
         size = 4 if kind == "REAL" or (kind == "FLOAT" and n == 4) else 8
         return mk("float", size, ColumnType.FLOAT32 if size == 4 else ColumnType.FLOAT64)
     if kind == "DATE":
-        return mk("text", 10, ColumnType.DATE, post=parse_date)
+        try:
+            size, parse = date_parser(date_format)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        return mk("text", size, ColumnType.DATE, post=parse)
     if kind == "TIME":
         return mk("text", 8, ColumnType.TIME, post=parse_time)
     if kind == "TIMESTAMP":
@@ -243,36 +254,6 @@ def _varbinary(raw: bytes) -> bytes:
     if count > len(raw) - 2:
         raise ValueError(f"varbinary length {count} exceeds the column's {len(raw) - 2}")
     return raw[2 : 2 + count]
-
-
-def parse_date(text: str) -> date:
-    """A DATE as the record image stores it: ISO/JIS ``yyyy-mm-dd``, USA ``mm/dd/yyyy``, EUR ``dd.mm.yyyy``."""
-    if len(text) == 10 and text[4] == "-" and text[7] == "-":
-        return date(int(text[0:4]), int(text[5:7]), int(text[8:10]))
-    if len(text) == 10 and text[2] == "/" and text[5] == "/":
-        return date(int(text[6:10]), int(text[0:2]), int(text[3:5]))
-    if len(text) == 10 and text[2] == "." and text[5] == ".":
-        return date(int(text[6:10]), int(text[3:5]), int(text[0:2]))
-    raise ValueError("not a date in ISO, USA, EUR or JIS form")
-
-
-def parse_time(text: str) -> time:
-    """A TIME as stored: ISO/EUR ``hh.mm.ss``, JIS ``hh:mm:ss``, USA ``hh:mm AM``."""
-    if len(text) == 8 and text[2] in ".:" and text[5] in ".:":
-        return time(int(text[0:2]), int(text[3:5]), int(text[6:8]))
-    if len(text) == 8 and text[2] == ":" and text[6:8] in ("AM", "PM"):
-        hour = int(text[0:2]) % 12 + (12 if text[6:8] == "PM" else 0)
-        return time(hour, int(text[3:5]))
-    raise ValueError("not a time in ISO, EUR, JIS or USA form")
-
-
-def parse_timestamp(text: str) -> datetime:
-    """``yyyy-mm-dd-hh.mm.ss[.f...]`` -> naive datetime (fractions past microseconds are cut)."""
-    if len(text) < 19 or text[4] != "-" or text[10] not in "- " or text[13] not in ".:":
-        raise ValueError("not a timestamp (yyyy-mm-dd-hh.mm.ss.ffffff)")
-    micros = int((text[20:26] if len(text) > 20 else "0").ljust(6, "0"))
-    return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]),
-                    int(text[17:19]), micros)
 
 
 __all__ = ["CatalogColumn", "TableDecoder", "parse_date", "parse_null_map", "parse_time", "parse_timestamp"]

@@ -22,7 +22,7 @@ from connectors.ibmi_journal import IbmiJournalConfig, IbmiJournalConnector
 from connectors.ibmi_journal.entries import Position, Receiver, resolve_start
 from connectors.ibmi_journal.queries import DISPLAY_JOURNAL_SQL
 from connectors.ibmi_journal.state import make_state
-from schemas.errors import FatalError
+from schemas.errors import ConfigError, FatalError
 
 JOURNAL_COLUMNS = re.findall(r"J\.(\w+)", DISPLAY_JOURNAL_SQL.split("FROM")[0])
 SYSCOLUMNS = [  # CUSTMAST: CUSNO DECIMAL(7,0) PK, NAME CHAR(12) CCSID 37, CITY VARCHAR(20) null, BAL NUMERIC(9,2)
@@ -357,3 +357,14 @@ def test_config_reports_every_bad_field_with_its_path() -> None:
             "tables.0.ccsid", "tables.2.name"} <= locs
     ok = config(password="s3cret")
     assert "s3cret" not in repr(ok) and ok.tables[0].library == "CRMLIB" and ok.journal_library == "JRNLIB"
+
+
+def test_date_format_settings_are_normalised_checked_at_their_path_and_reach_the_decoder() -> None:
+    assert config(tables=[{"name": "crmlib.custmast", "date_format": {"SHIPPED": "*mdy"}}]).tables[0].date_format == {
+        "SHIPPED": "MDY"}
+    with pytest.raises(ValidationError) as info:
+        config(tables=[{"name": "crmlib.custmast", "date_format": {"SHIPPED": "YYMMDD"}}])
+    assert [".".join(map(str, e["loc"])) for e in info.value.errors()] == ["tables.0.date_format.SHIPPED"]
+    conn = connector(FakeIbmi(), tables=[{"name": "crmlib.custmast", "date_format": {"BAL": "JUL"}}])
+    with pytest.raises(ConfigError, match=r"ibmi\.tables\[0\]\.date_format\.BAL: no such DATE column"):
+        conn.describe()

@@ -151,3 +151,48 @@ def test_unsupported_types_and_ccsids_are_config_errors_listing_every_column() -
     text = "\n".join(info.value.problems)
     assert "column L: CLOB" in text and "column G: GRAPHIC CCSID 16684" in text and "CCSID 1025" in text
     assert "t[0].ccsid.NOPE: no such column" in text
+
+
+DDS_DATES = [
+    ("MDY", "06/21/90", date(1990, 6, 21)), ("*MDY", "12-31-39", date(2039, 12, 31)),
+    ("DMY", "21.06.40", date(1940, 6, 21)), ("dmy", "01,02,00", date(2000, 2, 1)),
+    ("YMD", "90 06 21", date(1990, 6, 21)), ("JUL", "90/172", date(1990, 6, 21)),
+    ("*JUL", "00-366", date(2000, 12, 31)), ("USA", "06/21/1990", date(1990, 6, 21)),
+]
+
+
+@pytest.mark.parametrize(("fmt", "text", "expected"), DDS_DATES)
+def test_dds_date_formats_have_their_own_length_and_the_next_field_stays_aligned(fmt: str, text: str,
+                                                                                expected: date) -> None:
+    """A DDS date field is stored in its DATFMT (8 bytes for MDY/DMY/YMD, 6 for JUL, 10 for the rest); the
+    packed field after it must still decode, which it only does when the date's length is right."""
+    rows = [col("ID", 1, "DECIMAL", 5, 0), col("SHIPPED", 2, "DATE", 4), col("QTY", 3, "DECIMAL", 5, 0)]
+    decoder = TableDecoder([CatalogColumn.from_row(r) for r in rows], date_formats={"shipped": fmt})
+    image = encode.packed(4711, 5) + ebcdic_chars(text) + encode.packed(-12, 5)
+    assert decoder.length == 3 + len(text) + 3
+    assert decoder.decode(image) == {"ID": 4711, "SHIPPED": expected, "QTY": -12}
+
+
+@pytest.mark.parametrize(("fmt", "text"), [("MDY", "13/01/90"), ("MDY", "06/21-90"), ("JUL", "90/000"),
+                                           ("JUL", "91/366"), ("YMD", "9a/01/01"), ("DMY", "1 /01/01")])
+def test_bad_dds_dates_are_skippable_naming_the_column(fmt: str, text: str) -> None:
+    rows = [col("SHIPPED", 1, "DATE", 4)]
+    decoder = TableDecoder([CatalogColumn.from_row(r) for r in rows], date_formats={"SHIPPED": fmt})
+    with pytest.raises(SkippableError, match="column SHIPPED"):
+        decoder.decode(ebcdic_chars(text))
+
+
+def test_time_formats_and_separators() -> None:
+    rows = [col(f"T{i}", i, "TIME", 3) for i in range(1, 6)]
+    image = ebcdic_chars("14.05.02" + "14:05:02" + "14,05,02" + "14 05 02" + "12:15 AM")
+    assert TableDecoder([CatalogColumn.from_row(r) for r in rows]).decode(image) == {
+        "T1": time(14, 5, 2), "T2": time(14, 5, 2), "T3": time(14, 5, 2), "T4": time(14, 5, 2), "T5": time(0, 15)}
+
+
+def test_date_formats_for_unknown_or_non_date_columns_and_unknown_formats_are_config_errors() -> None:
+    rows = [CatalogColumn.from_row(r) for r in (col("ID", 1, "DECIMAL", 5, 0), col("SHIPPED", 2, "DATE", 4))]
+    with pytest.raises(ConfigError) as info:
+        TableDecoder(rows, date_formats={"ID": "MDY", "GONE": "MDY"}, where="t.")
+    assert info.value.problems == ["t.date_format.GONE: no such DATE column", "t.date_format.ID: no such DATE column"]
+    with pytest.raises(ConfigError, match=r"t\.column SHIPPED: unknown date format 'YYMMDD'"):
+        TableDecoder(rows, date_formats={"SHIPPED": "YYMMDD"}, where="t.")
