@@ -150,12 +150,16 @@ def test_source_change_flows_to_golden_record_changes_and_alerts(hub_broker: Loc
         hub.stop()
 
     # replay: new consumer groups read every src and canon event again; the store skips them all
-    # (a fresh registry port: the first one may still be held; the schemas come from the same _schemas topic)
-    hub = Hub(validate_config_text(_config(hub_broker, tmp_path, source, f"g2{tag}", free_port(), tag)),
-              frozenset({"registry", "pipelines"}))
+    # (a fresh registry port: the first one may still be held; the schemas come from the same _schemas topic).
+    # The two stages now run as separate hubs (`--only registry,canonicalize` and `--only unify`).
+    replay_cfg = validate_config_text(_config(hub_broker, tmp_path, source, f"g2{tag}", free_port(), tag))
+    hub = Hub(replay_cfg, frozenset({"registry", "canonicalize"}))
     hub.start()
+    unify_hub = Hub(replay_cfg, frozenset({"unify"}))
+    unify_hub.start()
     try:
-        unify = hub.workers[1]
+        assert [w.name for w in hub.workers] == ["canonicalize"] and [w.name for w in unify_hub.workers] == ["unify"]
+        unify = unify_hub.workers[0]
         canon = hub.workers[0]
         def replayed() -> bool:
             for w in (canon, unify):
@@ -166,6 +170,7 @@ def test_source_change_flows_to_golden_record_changes_and_alerts(hub_broker: Loc
         out.poll()
         out.poll()
     finally:
+        unify_hub.stop()
         hub.stop()
     replayed = {t: len(v) for t, v in out.seen.items()}
     assert replayed[UNIFIED_TOPIC] == counts[UNIFIED_TOPIC]
