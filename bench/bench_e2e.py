@@ -80,7 +80,7 @@ def generate(db: Path, n: int, rate: float, seconds: float, stop: threading.Even
     return made, time.perf_counter() - start
 
 
-def config(broker: LocalKafka, tmp: Path) -> str:
+def config(broker: LocalKafka, tmp: Path, log_level: str = "warning") -> str:
     maps = tmp / "mappings"
     maps.mkdir()
     (maps / "ibmi.CUSTMAST.yaml").write_text((ROOT / "config" / "mappings" / "ibmi.CUSTMAST.yaml").read_text())
@@ -89,7 +89,7 @@ kafka: {{bootstrap_servers: "{broker.bootstrap}"}}
 registry: {{serve: {{port: {free_port()}}}}}
 admin: {{port: {free_port()}}}
 lag: {{enabled: false}}
-logging: {{level: warning}}
+logging: {{level: "{log_level}"}}
 connectors:
   - kind: sql
     name: ibmi
@@ -283,6 +283,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--customers", type=int, default=2000)
+    parser.add_argument("--log-level", default="warning", help="the hub's log level (e.g. info)")
     parser.add_argument("--processes", nargs="*", metavar="ROLES",
                         help="run the hub as one `crmhub run --only ROLES` process per argument "
                              "(no argument: registry,connectors,canonicalize and unify)")
@@ -297,7 +298,7 @@ def main() -> None:
         try:
             seed(tmp / "legacy.db", args.customers)
             print(f"{args.rate:.0f} changes/s for {args.seconds:.0f} s over {args.customers:,} customers")
-            latencies, made, elapsed = measure_hub(config(broker, tmp), tmp, args)
+            latencies, made, elapsed = measure_hub(config(broker, tmp, args.log_level), tmp, args)
             print(f"  hub, source commit -> unified record received: {percentiles(latencies)}  "
                   f"({made:,} changes made, {made / elapsed:,.0f}/s achieved)")
             raw = measure_raw(KafkaSettings(bootstrap_servers=broker.bootstrap), args.rate, args.seconds)

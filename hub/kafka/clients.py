@@ -136,6 +136,13 @@ def heartbeat_silence(coordinator: Any, now: float) -> float | None:
     return silent if silent > min(session_s, max(10.0, 3 * interval_s)) else None
 
 
+#: How often a consumer refreshes its metadata at the latest (kafka-python's default is 5 minutes). The group
+#: leader assigns partitions from its own metadata: a client that joins before it has seen a topic's partitions
+#: (a topic another process created a moment ago) assigns none of them until a refresh shows them, and then
+#: rebalances. Seen with the unify process started beside the one that created the canonical topics.
+METADATA_MAX_AGE_MS = 30_000
+
+
 class Consumer:
     """Consumer with manual commits: call ``commit()`` after the polled batch is processed."""
 
@@ -147,6 +154,7 @@ class Consumer:
             "enable_auto_commit": False,
             "auto_offset_reset": "earliest",
             "max_poll_records": 1000,
+            "metadata_max_age_ms": METADATA_MAX_AGE_MS,
             **overrides,
         }
         self._group_id = group_id
