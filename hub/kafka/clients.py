@@ -119,13 +119,22 @@ class Producer:
         self._producer.close(timeout=timeout)
 
 
-def heartbeat_silence(coordinator: Any, now: float) -> float | None:
-    """Seconds a stable group member has gone without a heartbeat answer, when that is longer than three
-    heartbeat intervals (at least 10 s, at most the session timeout); None otherwise or when the client does not
-    expose what this reads (kafka-python's coordinator internals)."""
+#: A member that holds no partitions and has had no heartbeat answer this long, stable or not, is taken for a
+#: group join that will not complete (seen after a join that raced the client's first metadata: the rejoin that
+#: follows never finished and the broker expired the member). A join waiting for slow members can last long
+#: too, so this is well above the stable-member limit; with no partitions, a new consumer loses nothing.
+JOIN_STUCK_S = 60.0
+
+
+def heartbeat_silence(coordinator: Any, now: float, *, stable_only: bool = True,
+                      at_least: float | None = None) -> float | None:
+    """Seconds a group member has gone without a heartbeat answer, when that is longer than three heartbeat
+    intervals (at least 10 s, at most the session timeout) or than ``at_least``; None otherwise or when the
+    client does not expose what this reads (kafka-python's coordinator internals). ``stable_only``: count only
+    for a member that believes it is stable (a rebalancing member does not heartbeat)."""
     beat = getattr(coordinator, "heartbeat", None)
     stable = getattr(coordinator, "stable", None)
-    if beat is None or stable is None or not stable():
+    if beat is None or stable is None or (stable_only and not stable()):
         return None
     try:
         interval_s = beat.config["heartbeat_interval_ms"] / 1000
@@ -133,7 +142,8 @@ def heartbeat_silence(coordinator: Any, now: float) -> float | None:
         silent = now - max(beat.last_receive, beat.last_reset)
     except (AttributeError, KeyError, TypeError):
         return None
-    return silent if silent > min(session_s, max(10.0, 3 * interval_s)) else None
+    limit = min(session_s, max(10.0, 3 * interval_s)) if at_least is None else at_least
+    return silent if silent > limit else None
 
 
 #: How often a consumer refreshes its metadata at the latest (kafka-python's default is 5 minutes). The group
@@ -206,11 +216,13 @@ class Consumer:
         lost its group coordinator, its group session went without a heartbeat answer while it believes it is
         a stable member (kafka-python 3.0 can leave heartbeats disabled after a quick double rebalance: the
         broker then expires the member and the client never learns), or it holds partitions with records it
-        has not fetched. A new consumer fixes each; a quiet topic, or a member left without partitions in a
-        large group, is not stalled."""
+        has not fetched, or it holds no partitions and has had no heartbeat answer for ``JOIN_STUCK_S`` (a
+        group join that never completed). A new consumer fixes each; a quiet topic, or a member left without
+        partitions in a large group (it still heartbeats), is not stalled."""
         try:
-            coordinator = getattr(self._consumer, "_coordinator", None)  # kafka-python keeps no public flag
-            if self._group_id is not None and coordinator is not None:
+            coordinator: Any = getattr(self._consumer, "_coordinator", None)  # kafka-python keeps no public flag
+            in_group = self._group_id is not None and coordinator is not None
+            if in_group:
                 if coordinator.coordinator_unknown():
                     return "lost its group coordinator"
                 silent = heartbeat_silence(coordinator, time.monotonic())
@@ -218,6 +230,10 @@ class Consumer:
                     return f"had no heartbeat answer for {silent:.0f} s as a stable group member"
             tps = list(self._consumer.assignment())
             if not tps:
+                stuck = heartbeat_silence(coordinator, time.monotonic(), stable_only=False,
+                                          at_least=JOIN_STUCK_S) if in_group else None
+                if stuck is not None:
+                    return f"holds no partitions and had no heartbeat answer for {stuck:.0f} s (a stuck group join)"
                 return None
             ends = self._consumer.end_offsets(tps, timeout_ms=timeout_ms)
             for tp in tps:

@@ -131,4 +131,7 @@ def test_heartbeat_silence_counts_only_for_a_stable_member() -> None:
     assert heartbeat_silence(c, 111.0) == 11.0
     c.is_stable = False
     assert heartbeat_silence(c, 200.0) is None  # rebalancing or unjoined: not a heartbeat matter
+    # ... unless asked for any member, past a longer limit (a join that never completed)
+    assert heartbeat_silence(c, 150.0, stable_only=False, at_least=60.0) is None
+    assert heartbeat_silence(c, 200.0, stable_only=False, at_least=60.0) == 100.0
     assert heartbeat_silence(object(), 200.0) is None  # a client without these internals
