@@ -115,9 +115,8 @@ def percentiles(values: list[float]) -> str:
 
 
 @contextlib.contextmanager
-def running_hub(cfg_text: str, tmp: Path, groups: list[str]) -> Iterator[None]:
+def running_hub(cfg: Any, cfg_text: str, tmp: Path, groups: list[str]) -> Iterator[None]:
     """The hub's roles in this process (no ``groups``), or one ``crmhub run --only`` process per group."""
-    cfg = validate_config_text(cfg_text)
     if not groups:
         hub = Hub(cfg, frozenset({"registry", "connectors", "pipelines"}))
         hub.start()
@@ -155,7 +154,7 @@ def running_hub(cfg_text: str, tmp: Path, groups: list[str]) -> Iterator[None]:
 
 def measure_hub(cfg_text: str, tmp: Path, args: argparse.Namespace) -> tuple[list[float], int, float]:
     cfg = validate_config_text(cfg_text)
-    with running_hub(cfg_text, tmp, args.processes or []):
+    with running_hub(cfg, cfg_text, tmp, args.processes or []):
         return _measure(cfg, tmp, args)
 
 

@@ -207,9 +207,9 @@ class _Builder:
     def leaf(self, step: Step) -> str:
         if step.lenient:
             return f"{self.bind(step.lenient_decode)}(d)"
-        start, end = step.offset, step.offset + step.length
         if step.inline == "zoned" and self.zoned_hex:
             return self.zoned_from_hex(step)
+        start, end = step.offset, step.offset + step.length
         if step.source == "text":
             assert self.text is not None
             start, end = start - self.text[1], end - self.text[1]

@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from connectors.ibmi_journal.ccsids import codec_for_ccsid
-from connectors.ibmi_journal.datetimes import normalise_format
+from connectors.ibmi_journal.datetimes import DATE_FORMATS, normalise_format
 from schemas.errors import ConfigError
 from schemas.settings import ConfigModel, ConnectorSettings, OptSecret, TopicName, duplicate_names, upper_text
 
@@ -34,9 +34,17 @@ def _check_ccsid(value: int) -> int:
 
 
 Ccsid = Annotated[int, Field(ge=1, le=65535)]
+
+
+def _date_format(value: str) -> str:
+    name = normalise_format(value)
+    if name not in DATE_FORMATS:
+        raise PydanticCustomError("date_format", f"unknown date format {value!r} (one of {', '.join(DATE_FORMATS)})")
+    return name
+
+
 #: A DDS date field's DATFMT, with or without its ``*`` (``*MDY``, ``jul``).
-DateFormat = Annotated[Literal["ISO", "JIS", "USA", "EUR", "MDY", "DMY", "YMD", "JUL"],
-                       BeforeValidator(lambda v: normalise_format(v) if isinstance(v, str) else v)]
+DateFormat = Annotated[str, AfterValidator(_date_format)]
 
 
 class IbmiTableConfig(ConfigModel):

@@ -35,7 +35,7 @@ from typing import Any
 from connectors.codecs import Column as CodecColumn
 from connectors.codecs import RecordDecoder, compile_columns
 from connectors.ibmi_journal.ccsids import BINARY_CCSID, codec_for_ccsid
-from connectors.ibmi_journal.datetimes import date_parser, parse_date, parse_time, parse_timestamp
+from connectors.ibmi_journal.datetimes import date_parser, parse_time, parse_timestamp
 from schemas.columns import Column, ColumnType
 from schemas.errors import ConfigError, SkippableError
 
@@ -256,4 +256,4 @@ def _varbinary(raw: bytes) -> bytes:
     return raw[2 : 2 + count]
 
 
-__all__ = ["CatalogColumn", "TableDecoder", "parse_date", "parse_null_map", "parse_time", "parse_timestamp"]
+__all__ = ["CatalogColumn", "TableDecoder", "parse_null_map"]
