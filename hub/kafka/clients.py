@@ -14,12 +14,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from schemas.errors import FatalError, RetriableError
 
+log = structlog.get_logger(__name__)
 COMPACTED = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0", "segment.ms": "600000"}
 
 Header = tuple[str, bytes]
@@ -153,6 +155,11 @@ def heartbeat_silence(coordinator: Any, now: float, *, stable_only: bool = True,
 METADATA_MAX_AGE_MS = 30_000
 
 
+def _commit_answered(offsets: Any, response: Any) -> None:
+    if isinstance(response, Exception):
+        log.warning("kafka.commit_failed", error=f"{type(response).__name__}: {response}", partitions=len(offsets))
+
+
 class Consumer:
     """Consumer with manual commits: call ``commit()`` after the polled batch is processed."""
 
@@ -263,6 +270,15 @@ class Consumer:
     def commit(self) -> None:
         try:
             self._consumer.commit()
+        except Exception as exc:
+            raise broker_error(exc, "committing offsets") from exc
+
+    def commit_async(self) -> None:
+        """Commit the offsets consumed so far without waiting for the coordinator's answer (the next poll
+        handles it). A failed commit is logged; the next one covers the same partitions, so a failure can only
+        mean that a batch is read again after a restart, never that one is skipped."""
+        try:
+            self._consumer.commit_async(callback=_commit_answered)
         except Exception as exc:
             raise broker_error(exc, "committing offsets") from exc
 

@@ -14,7 +14,8 @@ class FakeConsumer:
     def __init__(self, batches: list[list[Message]], stalled: bool) -> None:
         self.batches = batches
         self.is_stalled = stalled
-        self.commits = 0
+        self.commits = 0  # synchronous ones
+        self.async_commits = 0
         self.stall_checks = 0
         self.closed = False
 
@@ -23,6 +24,9 @@ class FakeConsumer:
 
     def commit(self) -> None:
         self.commits += 1
+
+    def commit_async(self) -> None:
+        self.async_commits += 1
 
     def describe(self) -> str:
         return "state=STABLE assigned=1"
@@ -65,11 +69,26 @@ def test_a_stalled_consumer_is_replaced_and_the_new_one_reads_on() -> None:
     loop = Recorder([wedged, fresh], stop_after=2, stall_s=0.01)
     loop.run()
     assert loop.made == [wedged, fresh]
-    assert wedged.closed and wedged.stall_checks == 1 and wedged.commits == 0
-    assert loop.handled == [0, 1] and fresh.commits == 1
+    assert wedged.closed and wedged.stall_checks == 1 and wedged.commits == wedged.async_commits == 0
+    # the handled batch is committed without waiting; the clean stop then waits for a last commit
+    assert loop.handled == [0, 1] and fresh.async_commits == 1 and fresh.commits == 1 and fresh.closed
     assert loop.status.state == "STOPPED" and loop.status.messages == 2
     assert "no heartbeat answer for 12 s" in (loop.status.last_error or "")
     assert "reconnecting" in (loop.status.last_error or "")
+
+
+def test_a_batch_that_fails_is_not_committed() -> None:
+    class Failing(Recorder):
+        def handle(self, messages: list[Message]) -> None:
+            super().handle(messages)
+            if messages[0].offset == 1:
+                raise ValueError("a bug in the step")
+
+    consumer = FakeConsumer([[_msg(0)], [_msg(1)]], stalled=False)
+    loop = Failing([consumer], stop_after=99)
+    loop.run()
+    assert loop.handled == [0, 1] and loop.status.state == "FAILED"
+    assert consumer.async_commits == 1 and consumer.commits == 0 and consumer.closed  # only batch 0's
 
 
 def test_a_quiet_consumer_that_is_not_stalled_is_kept() -> None:
