@@ -251,9 +251,14 @@ def alerts_for(conn: Connection, *, golden_ids: Collection[str] = (), agent: str
 # --- outbox -----------------------------------------------------------------------------------------------------------
 
 def add_outbox(conn: Connection, records: Iterable[tuple[str, str | None, Any]]) -> int:
+    """Append to the outbox; returns the id of the last row written (0 when ``records`` is empty)."""
     rows = [{"t": t, "k": k, "v": jdump(v)} for t, k, v in records]
-    raw(conn).many("INSERT INTO outbox (topic, key, value) VALUES (:t, :k, :v)", rows)
-    return len(rows)
+    if not rows:
+        return 0
+    db = raw(conn)
+    db.many("INSERT INTO outbox (topic, key, value) VALUES (:t, :k, :v)", rows)
+    last = db.one("SELECT MAX(id) FROM outbox")
+    return int(last[0]) if last and last[0] is not None else 0
 
 
 def read_outbox(conn: Connection, limit: int = 5000) -> list[tuple[int, str, str | None, Any]]:

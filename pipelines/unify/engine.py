@@ -75,6 +75,14 @@ class _Batch:
         self.causes[key] = _cause(event)
 
 
+@dataclass(frozen=True)
+class _Written:
+    """What a batch wrote to the outbox: its records in order, and the id of the last (0: none)."""
+
+    out: list[OutRecord]
+    last_id: int
+
+
 def _cause(event: CanonicalEvent) -> dict[str, Any]:
     return {"source": event.source, "table": event.table, "source_key": event.source_key,
             "version": event.version, "origin": event.origin}
@@ -93,14 +101,25 @@ class Unifier:
     # --- the loop's entry points -----------------------------------------------------------------------------------
 
     def process(self, events: Sequence[CanonicalEvent], publish: Publish) -> ApplyStats:
-        """Publish any outbox left by a crash, apply ``events``, publish their outputs (under the writer lock)."""
+        """Publish any outbox left by a crash, apply ``events``, publish their outputs (under the writer lock).
+
+        The outputs are published from memory: under the lock, with the outbox flushed first, what the batch
+        wrote to the outbox is all it holds, so only deleting it has to wait for ``publish``; a crash before
+        that leaves it to the next flush, as before."""
         with self.store.exclusive():
             self.flush(publish)
-            stats = self.apply(events)
-            self.flush(publish)
+            stats, written = self._apply(events)
+            if written.out:
+                publish(written.out)
+                with self.store.tx() as conn:
+                    views.delete_outbox(conn, written.last_id)
         return stats
 
     def apply(self, events: Sequence[CanonicalEvent]) -> ApplyStats:
+        """Apply ``events`` in one transaction; their outputs wait in the outbox for :meth:`flush`."""
+        return self._apply(events)[0]
+
+    def _apply(self, events: Sequence[CanonicalEvent]) -> tuple[ApplyStats, _Written]:
         with self.store.tx() as conn:
             batch = _Batch(conn)
             refs = {(e.source, e.source_key) for e in events if e.entity == "customer"}
@@ -110,15 +129,16 @@ class Unifier:
             self._settle(batch)
             self._alerts_for_events(batch)
             self._alerts_for_changes(batch)
-            self._save_outputs(batch)
-        return batch.stats
+            written = self._save_outputs(batch)
+        return batch.stats, written
 
     @staticmethod
-    def _save_outputs(batch: _Batch) -> None:
+    def _save_outputs(batch: _Batch) -> _Written:
         """The outbox, plus the history and alert logs the gateway reads."""
         views.log_changes(batch.conn, [v for t, _k, v in batch.out if t == CHANGES_TOPIC])
         views.log_alerts(batch.conn, [v for t, _k, v in batch.out if t == ALERTS_TOPIC])
-        views.add_outbox(batch.conn, batch.out)
+        last_id = views.add_outbox(batch.conn, batch.out)
+        return _Written(batch.out, last_id)
 
     def flush(self, publish: Publish, chunk: int = 5000) -> int:
         """Publish the outbox in order; each chunk is deleted only after ``publish`` returned."""

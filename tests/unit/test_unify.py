@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -256,3 +257,59 @@ def test_a_store_made_with_the_old_blocking_index_gets_the_covering_one(tmp_path
     db.close()
     assert "ix_block_key_key" not in names and "ix_block_key_key_record" in names
     assert "COVERING INDEX ix_block_key_key_record" in plan
+
+
+def _story() -> list[list[Any]]:
+    """Batches that create, update, merge (a cross-referencing record), split (it is deleted) and raise alerts."""
+    a = person("Anna", "Berg", "1990-03-04", "anna@a.example")
+    b = person("Anne", "Bergmann", "1990-04-03", "ab@b.example", phones=[{"number": "+43660111222"}])
+    bridge = {**person("Anna", "Berg", "1990-03-04"),
+              "xrefs": [{"source": "ibmi", "key": "10"}, {"source": "oracle", "key": "B1"}]}
+    return [[event("ibmi", "10", {**a, "credit_status": "OK", "owning_agent": "AGT07"}, 100),
+             event("oracle", "B1", b, 110)],
+            [event("helpdesk", "H9", bridge, 120), event("ibmi", "10", {**a, "credit_status": "FROZEN",
+                                                                          "owning_agent": "AGT07"}, 125)],
+            [event("helpdesk", "H9", None, 130), event("ibmi", "7", MARY, 140)],
+            [event("ibmi", "7", {**MARY, "family_name": "Jones-Smith"}, 150)]]
+
+
+def _alerting_unifier(store: Store) -> Unifier:
+    from pipelines.alert_rules import load_alert_rules
+    from pipelines.alerts import AlertEngine
+    from pipelines.store.timers import SqlTimerStore
+
+    rules = Path(__file__).resolve().parents[2] / "config" / "rules" / "alerts.yaml"
+    return Unifier(store, alerts=AlertEngine(load_alert_rules(rules)), timers=SqlTimerStore, now_ms=lambda: 5_000)
+
+
+def test_process_publishes_what_the_outbox_holds_and_empties_it(tmp_path: Path) -> None:
+    from_memory, from_outbox = Store(f"sqlite:///{tmp_path / 'a.db'}"), Store(f"sqlite:///{tmp_path / 'b.db'}")
+    direct, replayed = _alerting_unifier(from_memory), _alerting_unifier(from_outbox)
+    published: list[Any] = []
+    read_back: list[Any] = []
+    for batch in _story():
+        direct.process(batch, published.extend)
+        replayed.apply(batch)
+        read_back.extend(drain(replayed))  # the outbox, as a restarted worker would publish it
+    kinds = {v["kind"] for t, _k, v in published if t == CHANGES_TOPIC}
+    assert {"create", "update", "merge", "split"} <= kinds
+    assert any(t == "customer.alerts" for t, _k, _v in published)
+    assert published == read_back
+    assert drain(direct) == []  # nothing left behind to be published twice
+    from_memory.dispose()
+    from_outbox.dispose()
+
+
+def test_outputs_stay_in_the_outbox_when_publishing_fails(store: Store) -> None:
+    unifier = _alerting_unifier(store)
+
+    def broker_down(records: Any) -> None:
+        raise RuntimeError("broker down")
+
+    batch = _story()[0]
+    with pytest.raises(RuntimeError):
+        unifier.process(batch, broker_down)
+    kept = drain(unifier)
+    assert {t for t, _k, _v in kept} == {UNIFIED_TOPIC, CHANGES_TOPIC}
+    assert sorted(k for t, k, _v in kept if t == UNIFIED_TOPIC) == sorted(
+        {golden_of(store, "ibmi", "10"), golden_of(store, "oracle", "B1")})
