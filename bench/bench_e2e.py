@@ -163,6 +163,7 @@ def _measure(cfg: Any, tmp: Path, args: argparse.Namespace) -> tuple[list[float]
     assert cfg.registry.serve is not None
     serde = AvroSerde(RegistryClient(f"http://127.0.0.1:{cfg.registry.serve.port}"))
     latencies: list[float] = []
+    received: list[float] = []  # when each latency was taken (monotonic s), for --timeline
     consumer = Consumer(settings, group_id=None)
     try:
         deadline = time.monotonic() + 120  # the snapshot first: every customer's golden record
@@ -183,13 +184,31 @@ def _measure(cfg: Any, tmp: Path, args: argparse.Namespace) -> tuple[list[float]
                 ts = value["lineage"].get("credit_limit", {}).get("ts_ms")
                 if ts and ts > 0:
                     latencies.append(time.time() * 1000 - ts)
+                    received.append(time.monotonic())
             if not gen.is_alive() and len(latencies) >= (made[0][0] if made else 0):
                 break
         gen.join()
+        if args.timeline:
+            timeline(received, latencies)
         stages(settings, serde, started_ms)
         return latencies, made[0][0], made[0][1]
     finally:
         consumer.close()
+
+
+def timeline(received: list[float], latencies: list[float], step_s: float = 2.0) -> None:
+    """p50 / max of the latencies received in each ``step_s`` window: a stall shows as one bad window."""
+    if not received:
+        return
+    t0 = received[0]
+    windows: dict[int, list[float]] = {}
+    for at, ms in zip(received, latencies, strict=True):
+        windows.setdefault(int((at - t0) // step_s), []).append(ms)
+    cells = []
+    for i in sorted(windows):
+        s = sorted(windows[i])
+        cells.append(f"{i * step_s:>4.0f}s {s[len(s) // 2]:5.0f}/{s[-1]:5.0f}")
+    print(f"  by {step_s:.0f} s window (p50/max ms): " + "  ".join(cells))
 
 
 def stages(settings: KafkaSettings, serde: AvroSerde, since_ms: float) -> None:
@@ -282,6 +301,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--customers", type=int, default=2000)
+    parser.add_argument("--timeline", action="store_true", help="also print p50/max per 2 s window")
     parser.add_argument("--log-level", default="warning", help="the hub's log level (e.g. info)")
     parser.add_argument("--processes", nargs="*", metavar="ROLES",
                         help="run the hub as one `crmhub run --only ROLES` process per argument "
