@@ -266,5 +266,7 @@ def read_outbox(conn: Connection, limit: int = 5000) -> list[tuple[int, str, str
     return [(i, t, k, jload(v)) for i, t, k, v in conn.execute(q)]
 
 
-def delete_outbox(conn: Connection, up_to_id: int) -> None:
-    conn.execute(delete(outbox).where(outbox.c.id <= up_to_id))
+def delete_outbox(conn: Connection, up_to_id: int, from_id: int | None = None) -> None:
+    """Delete the outbox rows up to ``up_to_id`` (only those from ``from_id`` on, if given)."""
+    where = outbox.c.id <= up_to_id
+    conn.execute(delete(outbox).where(where if from_id is None else where & (outbox.c.id >= from_id)))
