@@ -9,6 +9,7 @@ Broker errors become ``RetriableError`` or ``FatalError`` (schemas/errors.py) he
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -163,8 +164,8 @@ def _commit_answered(offsets: Any, response: Any) -> None:
 class Consumer:
     """Consumer with manual commits: call ``commit()`` after the polled batch is processed."""
 
-    def __init__(self, settings: KafkaSettings, group_id: str | None, topics: Sequence[str] = (),
-                 **overrides: Any) -> None:
+    def __init__(self, settings: KafkaSettings, group_id: str | None, topics: Sequence[str] = (), *,
+                 join_after_metadata: bool = False, **overrides: Any) -> None:
         config: dict[str, Any] = {
             **settings.common(),
             "group_id": group_id,
@@ -179,7 +180,13 @@ class Consumer:
             self._consumer = KafkaConsumer(**config)
         except Exception as exc:
             raise broker_error(exc, "creating the consumer") from exc
-        if topics:
+        if topics and join_after_metadata and group_id is not None:
+            # A pattern, not a list: before each group join kafka-python then waits for fresh metadata, so the
+            # member never joins before its client knows the topics' partitions (with a list it can, and is then
+            # assigned none of them until a later metadata refresh and rejoin; KAFKA-3949). A topic created
+            # after the subscription is only seen at the next refresh, so this is for topics that exist.
+            self._consumer.subscribe(pattern="^(?:" + "|".join(re.escape(t) for t in topics) + ")$")
+        elif topics:
             self._consumer.subscribe(list(topics))
 
     def assign(self, topic: str, partitions: Iterable[int] | None = None, *, from_beginning: bool = True) -> None:

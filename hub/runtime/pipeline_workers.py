@@ -105,7 +105,9 @@ class _Loop(ABC):
         log.warning("pipeline.retrying", pipeline=self.name, error=self.status.last_error)
 
     def new_consumer(self) -> Consumer:
-        return Consumer(self.settings, self.group_id, self.topics, max_poll_records=self.batch_size)
+        # the hub creates the topics before it starts the loops, so the group join can wait for their metadata
+        return Consumer(self.settings, self.group_id, self.topics, max_poll_records=self.batch_size,
+                        join_after_metadata=True)
 
     def _consume(self) -> None:
         consumer = self.new_consumer()
