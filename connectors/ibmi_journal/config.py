@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from connectors.ibmi_journal.ccsids import codec_for_ccsid
-from connectors.ibmi_journal.datetimes import DATE_FORMATS, normalise_format
+from connectors.ibmi_journal.datetimes import date_parser, normalise_format
 from schemas.errors import ConfigError
 from schemas.settings import ConfigModel, ConnectorSettings, OptSecret, TopicName, duplicate_names, upper_text
 
@@ -37,10 +37,11 @@ Ccsid = Annotated[int, Field(ge=1, le=65535)]
 
 
 def _date_format(value: str) -> str:
-    name = normalise_format(value)
-    if name not in DATE_FORMATS:
-        raise PydanticCustomError("date_format", f"unknown date format {value!r} (one of {', '.join(DATE_FORMATS)})")
-    return name
+    try:
+        date_parser(value)  # the one check of a format's name
+    except ValueError as exc:
+        raise PydanticCustomError("date_format", str(exc)) from None
+    return normalise_format(value)
 
 
 #: A DDS date field's DATFMT, with or without its ``*`` (``*MDY``, ``jul``).

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.kafka.clients import Consumer, KafkaSettings, Message, heartbeat_silence
+from hub.kafka.clients import Consumer, KafkaSettings, Message
+from hub.kafka.membership import heartbeat_silence
 from hub.runtime.pipeline_workers import _Loop
 
 
