@@ -44,6 +44,9 @@ def demo(config: ConfigOpt = None,
          timeout: Annotated[float, typer.Option("--timeout", help="seconds a scenario waits for each step")] = 60.0,
          generate: Annotated[float, typer.Option("--generate", metavar="RATE", help="keep running (as --serve) "
                                                  "with RATE realistic source changes a second")] = 0.0,
+         processes: Annotated[bool, typer.Option(
+             "--processes", help="run canonicalize, unify and the generator as processes of their own (what "
+                                 "1,000 changes/s needs; one Python process runs on one core)")] = False,
          ) -> None:
     """Start Kafka, the registry and the hub on legacy stand-ins; change them and show the change events."""
     from hub.demo import run_capture_demo
@@ -59,8 +62,10 @@ def demo(config: ConfigOpt = None,
         code = run_scenario(scenario, cfg, console, timeout_s=timeout)
         console.print(stop_hint)
         raise typer.Exit(code)
+    if processes and config is None:
+        raise typer.BadParameter("--processes needs --config (the stage processes read the same file)")
     events = run_capture_demo(cfg, console, keep_running=wait_for_signal if serve or generate > 0 else None,
-                              generate=generate)
+                              generate=generate, processes=config.resolve() if processes and config else None)
     console.print(stop_hint)
     raise typer.Exit(0 if events else 1)
 

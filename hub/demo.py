@@ -216,11 +216,12 @@ def snapshot_counts(cfg: HubConfig) -> dict[str, int]:
 
 def run_capture_demo(cfg: HubConfig, console: Console, *, start_broker: bool = True,
                      keep_running: Callable[[], None] | None = None, generate: float = 0.0,
-                     seed: int | None = None) -> list[Decoded]:
+                     seed: int | None = None, processes: Path | None = None) -> list[Decoded]:
     """Seed the legacy stand-ins, run the hub, change the sources and show the change events; with
     ``keep_running`` (blocks until Ctrl-C) keep the hub running with a live summary and, at ``generate``
-    changes a second, the change generator."""
-    demo = start_demo_hub(cfg, console, start_broker=start_broker)
+    changes a second, the change generator. ``processes``: the config file, for the pipeline stages and the
+    generator run as processes of their own (``hub/demo_stages.py``)."""
+    demo = start_demo_hub(cfg, console, start_broker=start_broker, processes=processes)
     hub = demo.hub
     paths = DemoPaths(demo.db, demo.drop, demo.ar, demo.helpdesk)
     try:

@@ -234,3 +234,41 @@ def run(generator: ChangeGenerator, rate: float, stop: threading.Event, *, secon
         wait = start + done / rate - time.monotonic()
         stop.wait(max(tick_s, wait) if wait > 0 else 0)
     return made
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The generator as a process of its own (``crmhub demo --processes``): ``python -m hub.demo_generator
+    --legacy DB [--ar DB] [--helpdesk DB] --rate R [--seed S]`` until SIGTERM / SIGINT; what it made is counted
+    in ``crmhub_demo_changes_total`` (with ``PROMETHEUS_MULTIPROC_DIR`` set, the demo reads it from there)."""
+    import argparse
+    import signal
+    import sys
+    from pathlib import Path
+
+    from hub.metrics import DEMO_CHANGE_ERRORS, DEMO_CHANGES
+
+    parser = argparse.ArgumentParser(prog="python -m hub.demo_generator", description=main.__doc__)
+    parser.add_argument("--legacy", type=Path, required=True)
+    parser.add_argument("--ar", type=Path)
+    parser.add_argument("--helpdesk", type=Path)
+    parser.add_argument("--rate", type=float, required=True)
+    parser.add_argument("--seed", type=int)
+    args = parser.parse_args(argv)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+
+    def failed(exc: BaseException) -> None:
+        DEMO_CHANGE_ERRORS.inc()
+        print(f"generator: a change failed ({type(exc).__name__}: {exc}); going on", file=sys.stderr, flush=True)
+
+    generator = ChangeGenerator(DemoSources(args.legacy, args.ar, args.helpdesk), seed=args.seed)
+    try:
+        run(generator, args.rate, stop, on_change=lambda c: DEMO_CHANGES.labels(c.kind).inc(), on_error=failed)
+    finally:
+        generator.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

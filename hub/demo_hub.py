@@ -188,10 +188,13 @@ class DemoHub:
     helpdesk: Path | None = None
 
 
-def start_demo_hub(cfg: HubConfig, console: Console, *, start_broker: bool = True) -> DemoHub:
+def start_demo_hub(cfg: HubConfig, console: Console, *, start_broker: bool = True,
+                   processes: Path | None = None) -> DemoHub:
     """Start the broker (optionally), re-seed the legacy stand-ins, create or reuse the demo's API tokens, start
-    the hub and say what runs where (with the pages' URLs when the config has ``pipelines:``)."""
-    from hub.runtime.hub import Hub
+    the hub and say what runs where (with the pages' URLs when the config has ``pipelines:``). With
+    ``processes`` (the config file's path) the pipeline stages run as ``crmhub run --only`` child processes
+    (``hub/demo_stages.py``), kept on the hub as ``hub.stages``."""
+    from hub.runtime.hub import PIPELINE_ROLES, ROLES, Hub
 
     if start_broker:
         broker = local_broker(cfg)
@@ -206,8 +209,14 @@ def start_demo_hub(cfg: HubConfig, console: Console, *, start_broker: bool = Tru
                   + (f", SQL Server helpdesk {paths.helpdesk} (Contacts, Tickets)" if paths.helpdesk else "")
                   + f" and EBCDIC drop folder {paths.drop}", highlight=False)
     tokens = demo_tokens(cfg) if cfg.pipelines is not None else None
-    hub = Hub(cfg)
+    split = processes is not None and cfg.pipelines is not None
+    hub = Hub(cfg, frozenset(ROLES) - PIPELINE_ROLES) if split else Hub(cfg)
     hub.start()
+    if split and processes is not None:
+        from hub.demo_stages import StageProcesses
+
+        hub.stages = StageProcesses(processes, paths.legacy.parent / "processes")
+        hub.stages.start_pipelines()
     console.print(f"[bold]Hub[/] running: registry {hub.registry.url if hub.registry else '-'}, admin API "
                   f"{hub.admin.url if hub.admin else '-'}, connectors {', '.join(hub.runners)}")
     base = hub.gateway.url if hub.gateway is not None else None
@@ -215,6 +224,9 @@ def start_demo_hub(cfg: HubConfig, console: Console, *, start_broker: bool = Tru
         console.print(f"[bold]Pipelines[/] canonicalize + unify (store {cfg.pipelines.store.url}, alerts "
                       f"{cfg.pipelines.alerts or '-'}): golden records in customer.unified, customer.changes, "
                       "customer.alerts")
+        if hub.stages is not None:
+            console.print("  each in a process of its own: " + ", ".join(
+                f"{s.name} (pid {s.proc.pid}, log {s.log})" for s in hub.stages.stages), highlight=False)
     if base is not None and tokens is not None:
         console.print(f"[bold]Gateway[/] {base}  (API docs {base}/docs; tokens demo-agent / demo-admin in "
                       f"{cfg.gateway.tokens_file})")

@@ -66,21 +66,21 @@ class GeneratorThread:
             self.generator.close()
 
 
-def generated_prefix(snapshot: Callable[[], dict[str, Any]], gen: GeneratorThread | None
+def generated_prefix(snapshot: Callable[[], dict[str, Any]], count: Callable[[], int] | None
                      ) -> tuple[Callable[[], dict[str, Any]], Callable[[str], str]]:
-    """A snapshot function that also notes the generator's count, and a formatter putting ``generated X/s`` in
-    front of a summary line (the rate between the last two snapshots)."""
+    """A snapshot function that also notes the generator's count (``count()``: changes made so far), and a
+    formatter putting ``generated X/s`` in front of a summary line (the rate between the last two snapshots)."""
     marks: list[tuple[float, int]] = []
 
     def snap() -> dict[str, Any]:
         doc = snapshot()
-        if gen is not None:
-            marks.append((time.monotonic(), gen.total()))
+        if count is not None:
+            marks.append((time.monotonic(), count()))
             del marks[:-2]
         return doc
 
     def fmt(line: str) -> str:
-        if gen is None or len(marks) < 2 or line.startswith("summary unavailable"):
+        if count is None or len(marks) < 2 or line.startswith("summary unavailable"):
             return line
         (t0, n0), (t1, n1) = marks
         return f"generated {(n1 - n0) / max(t1 - t0, 1e-9):.1f}/s · {line}"
@@ -128,10 +128,16 @@ def interval_snapshots(snapshot: Callable[[], dict[str, Any]], buckets: Callable
 def keep_running_live(hub: Any, paths: DemoPaths, console: Console, keep_running: Callable[[], None], *,
                       rate: float = 0.0, seed: int | None = None, every_s: float = 5.0) -> None:
     """Run ``keep_running`` (blocks until Ctrl-C) while the generator makes ``rate`` changes a second (none
-    when 0) and a thread prints the live summary every ``every_s``."""
+    when 0) and a thread prints the live summary every ``every_s``. When the hub runs its stages in processes
+    (``hub.stages``) the generator is a process too, and the summary reads their metrics (and says when one of
+    them exited)."""
     from hub.gateway.ops import ops_snapshot
 
+    stages = getattr(hub, "stages", None)
+
     def emit(line: str) -> None:
+        if stages is not None:
+            line += "".join(f" · {s.name} {s.state()}, see {s.log}" for s in stages.stages if s.proc.poll() is not None)
         console.print(fmt(line), highlight=False, markup=False, soft_wrap=True)
 
     def report(exc: BaseException) -> None:
@@ -140,12 +146,19 @@ def keep_running_live(hub: Any, paths: DemoPaths, console: Console, keep_running
                           markup=False)
 
     gen: GeneratorThread | None = None
-    if rate > 0:
+    count: Callable[[], int] | None = None
+    if rate > 0 and stages is not None:
+        stages.start_generator(paths.legacy, paths.ar, paths.helpdesk, rate, seed)
+        count = stages.generated
+    elif rate > 0:
         gen = GeneratorThread(paths, rate, seed, on_error=report).start()
+        count = gen.total
+    if rate > 0:
         console.print(f"[bold]Change generator[/] {rate:g} changes/s: credit freezes and releases, inventory "
                       "moves, orders with lines and shipments, new customers (typos in AR and the helpdesk), "
                       "contact changes, helpdesk tickets")
-    snap, fmt = generated_prefix(interval_snapshots(lambda: ops_snapshot(hub)), gen)
+    buckets = (lambda: freshness_buckets(stages.registry)) if stages is not None else freshness_buckets
+    snap, fmt = generated_prefix(interval_snapshots(lambda: ops_snapshot(hub), buckets), count)
     stop = threading.Event()
     thread = threading.Thread(target=print_summaries, name="demo-summary", daemon=True,
                               args=(snap, emit, stop, every_s))

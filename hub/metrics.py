@@ -10,6 +10,11 @@ DQ_RESULTS = Counter("crmhub_dq_results_total", "Data-quality rule failures by p
 CANON_EVENTS = Counter("crmhub_canonical_events_total", "Canonical events produced", ["entity", "source"])
 UNIFY_EVENTS = Counter("crmhub_unify_events_total", "Canonical events applied or skipped (already applied)",
                        ["outcome"])
+PIPELINE_MESSAGES = Counter("crmhub_pipeline_messages_total", "Kafka messages handled per pipeline stage",
+                            ["pipeline"])
+GOLDEN_CHANGES = Counter("crmhub_golden_changes_total", "Golden records created or changed by the unify stage")
+DEMO_CHANGES = Counter("crmhub_demo_changes_total", "Source changes made by the demo's change generator", ["kind"])
+DEMO_CHANGE_ERRORS = Counter("crmhub_demo_change_errors_total", "Changes the demo's generator failed to make")
 PIPELINE_ERRORS = Counter("crmhub_pipeline_errors_total", "Pipeline loop failures and retries", ["pipeline"])
 FRESHNESS = Histogram("crmhub_freshness_seconds", "End-to-end freshness: source commit time of a change to its "
                       "outputs (golden record, changes, alerts) acknowledged by Kafka, per source",

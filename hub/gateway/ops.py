@@ -13,35 +13,36 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from prometheus_client import REGISTRY
+from prometheus_client import REGISTRY, CollectorRegistry
 
 from hub.metrics import histogram_quantiles
 
 FRESHNESS_METRIC = "crmhub_freshness_seconds"
 
 
-def label_values(metric: str, label: str) -> list[str]:
-    """The values ``label`` takes among the samples of ``metric`` in the default registry."""
+def label_values(metric: str, label: str, registry: CollectorRegistry = REGISTRY) -> list[str]:
+    """The values ``label`` takes among the samples of ``metric`` in ``registry``."""
     seen: set[str] = set()
-    for family in REGISTRY.collect():
+    for family in registry.collect():
         if family.name == metric:
             seen.update(s.labels[label] for s in family.samples if label in s.labels)
     return sorted(seen)
 
 
-def freshness() -> dict[str, dict[str, float | None]]:
+def freshness(registry: CollectorRegistry = REGISTRY) -> dict[str, dict[str, float | None]]:
     """p50 / p99 / count of source commit → outputs acknowledged, per source."""
     out: dict[str, dict[str, float | None]] = {}
-    for source in label_values(FRESHNESS_METRIC, "source"):
-        q = histogram_quantiles(FRESHNESS_METRIC, {"source": source}, (0.5, 0.99))
-        count = REGISTRY.get_sample_value(f"{FRESHNESS_METRIC}_count", {"source": source})
+    for source in label_values(FRESHNESS_METRIC, "source", registry):
+        q = histogram_quantiles(FRESHNESS_METRIC, {"source": source}, (0.5, 0.99), registry)
+        count = registry.get_sample_value(f"{FRESHNESS_METRIC}_count", {"source": source})
         out[source] = {"p50_s": q[0.5], "p99_s": q[0.99], "count": count}
     return out
 
 
 def ops_snapshot(hub: Any) -> dict[str, Any]:
     """The dashboard's document for a running hub (any object with ``runners``, ``workers`` and optionally
-    ``lag``, the consumer-lag collector)."""
+    ``lag``, the consumer-lag collector, and ``stages``, pipeline stages in processes of their own:
+    :class:`hub.demo_stages.StageProcesses`)."""
     connectors = []
     for name, runner in sorted(hub.runners.items()):
         st = runner.status
@@ -55,10 +56,16 @@ def ops_snapshot(hub: Any) -> dict[str, Any]:
         if stats is not None:
             dq = stats.summary()
             rejected = sum(r["total"] for r in dq if r["level"] == "error")
+    fresh = freshness()
+    stages = getattr(hub, "stages", None)
+    if stages is not None:
+        workers += stages.statuses()
+        rejected += stages.rejected()
+        fresh.update(freshness(stages.registry))
     collector = getattr(hub, "lag", None)
     snap = collector.snapshot if collector is not None else None
     lag = snap.as_dict() if snap is not None else None
-    return {"connectors": connectors, "pipelines": workers, "freshness": freshness(),
+    return {"connectors": connectors, "pipelines": workers, "freshness": fresh,
             "dlq": {"connector_dead_rows": sum(c["dead"] for c in connectors), "rejected_by_rules": rejected},
             "lag": lag, "dq": dq}
 

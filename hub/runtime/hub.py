@@ -35,6 +35,7 @@ from schemas.secrets import mask_text
 from schemas.settings import ConnectorSettings
 
 if TYPE_CHECKING:
+    from hub.demo_stages import StageProcesses
     from hub.gateway.app import GatewayService
     from hub.gateway.webhooks import WebhookWorker
     from hub.lag.collector import LagCollector
@@ -86,6 +87,7 @@ class Hub:
     webhooks: WebhookWorker | None = None
     workers: list[_Loop] = field(default_factory=list)
     lag: LagCollector | None = None
+    stages: StageProcesses | None = None  # pipeline stages in child processes (``crmhub demo --processes``)
     _producer: Producer | None = None
 
     def __post_init__(self) -> None:
@@ -169,6 +171,8 @@ class Hub:
             raise KeyError(f"connector {name!r} is not running in this hub") from None
 
     def stop(self) -> None:
+        if self.stages is not None:  # they read what the connectors write and the registry serves
+            self.stages.stop()
         for runner in self.runners.values():
             runner.stop()
         for worker in self.workers:

@@ -24,7 +24,15 @@ from tenacity import Retrying, retry_if_exception_type, stop_never, wait_exponen
 
 from hub.config import HubConfig
 from hub.kafka.clients import Admin, Consumer, KafkaSettings, Message, Producer, Record
-from hub.metrics import CANON_EVENTS, DQ_RESULTS, FRESHNESS, PIPELINE_ERRORS, UNIFY_EVENTS
+from hub.metrics import (
+    CANON_EVENTS,
+    DQ_RESULTS,
+    FRESHNESS,
+    GOLDEN_CHANGES,
+    PIPELINE_ERRORS,
+    PIPELINE_MESSAGES,
+    UNIFY_EVENTS,
+)
 from hub.registry.decode import ChangeDecoder
 from hub.registry.serde import AvroSerde
 from pipelines.canonicalize import CanonResult, canonicalize, rule_counts
@@ -129,6 +137,7 @@ class _Loop(ABC):
                     consumer.commit_async()
                     self.status.batches += 1
                     self.status.messages += len(messages)
+                    PIPELINE_MESSAGES.labels(self.name).inc(len(messages))
                     quiet_since = time.monotonic()
                 elif time.monotonic() - quiet_since > self.stall_s:
                     self.status.extra["consumer"] = consumer.describe()
@@ -279,6 +288,7 @@ class UnifyWorker(_Loop):
             FRESHNESS.labels(source).observe(max(0.0, (published_ms - source_ts_ms) / 1000))
         UNIFY_EVENTS.labels("applied").inc(stats.applied)
         UNIFY_EVENTS.labels("skipped").inc(stats.skipped)
+        GOLDEN_CHANGES.inc(stats.golden_changed)
         self.status.extra = {"golden_changed": self.status.extra.get("golden_changed", 0) + stats.golden_changed}
 
     def idle(self) -> None:

@@ -250,14 +250,12 @@ def set_manual(conn: Connection, ref_a: str, ref_b: str, kind: str, by: str, ts_
 
 
 def open_review(conn: Connection, a: int, b: int, score: float, detail: Mapping[str, Any], now_ms: int) -> None:
+    """Open the review of a possible match, or re-open it with the new score; a decided one stays decided."""
     lo, hi = _pair(a, b)
-    existing = conn.execute(select(review.c.id, review.c.status).where(review.c.a == lo, review.c.b == hi)).first()
-    if existing is None:
-        conn.execute(insert(review).values(a=lo, b=hi, score=score, detail=dict(detail), status="open",
-                                           created_ms=now_ms))
-    elif existing.status in ("open", "obsolete"):
-        conn.execute(update(review).where(review.c.id == existing.id)
-                     .values(score=score, detail=dict(detail), status="open"))
+    raw(conn).run("INSERT INTO review (a, b, score, detail, status, created_ms) VALUES (:a, :b, :s, :d, 'open', :c) "
+                  "ON CONFLICT (a, b) DO UPDATE SET score = excluded.score, detail = excluded.detail, status = 'open' "
+                  "WHERE review.status IN ('open', 'obsolete')",
+                  {"a": lo, "b": hi, "s": score, "d": jdump(dict(detail)), "c": now_ms})
 
 
 def obsolete_reviews(conn: Connection, record_ids: Collection[int]) -> None:

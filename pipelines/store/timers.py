@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from pipelines.alerts import FIRED, PENDING, Timer, TimerOp, merge_timer
+from pipelines.store.raw import jdump, jload, raw
 from pipelines.store.tables import timer
+
+_COLUMNS = "timer_id, rule, subject, due_ms, payload, version, episode, state"
 
 
 def _timer(r: Any) -> Timer:
@@ -24,22 +27,25 @@ class SqlTimerStore:
         self.conn = conn
 
     def get(self, timer_id: str) -> Timer | None:
-        r = self.conn.execute(select(timer).where(timer.c.timer_id == timer_id)).first()
-        return None if r is None else _timer(r)
+        r = raw(self.conn).one(f"SELECT {_COLUMNS} FROM timer WHERE timer_id = :id", {"id": timer_id})
+        return None if r is None else Timer(r[0], r[1], r[2], int(r[3]), dict(jload(r[4])), r[5], r[6], r[7])
 
     def apply(self, ops: Sequence[TimerOp]) -> None:
+        """Each op merged with the stored timer (one small statement each way, on the driver's cursor: this
+        runs for every event an alert rule watches)."""
         for op in ops:
             current = self.get(op.timer_id)
             merged = merge_timer(current, op)
             if merged is None or merged == current:
                 continue
-            values = {"rule": merged.rule, "subject": merged.subject, "due_ms": merged.due_ms,
-                      "payload": merged.payload, "version": merged.version, "episode": merged.episode,
-                      "state": merged.state}
+            values = {"id": merged.timer_id, "r": merged.rule, "s": merged.subject, "due": merged.due_ms,
+                      "p": jdump(merged.payload), "v": merged.version, "e": merged.episode, "st": merged.state}
             if current is None:
-                self.conn.execute(insert(timer).values(timer_id=merged.timer_id, **values))
+                raw(self.conn).run(f"INSERT INTO timer ({_COLUMNS}) VALUES (:id, :r, :s, :due, :p, :v, :e, :st)",
+                                   values)
             else:
-                self.conn.execute(update(timer).where(timer.c.timer_id == merged.timer_id).values(**values))
+                raw(self.conn).run("UPDATE timer SET rule = :r, subject = :s, due_ms = :due, payload = :p, "
+                                   "version = :v, episode = :e, state = :st WHERE timer_id = :id", values)
 
     def due(self, now_ms: int, limit: int) -> list[Timer]:
         q = (select(timer).where(timer.c.state == PENDING, timer.c.due_ms <= now_ms)

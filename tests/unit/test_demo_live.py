@@ -23,7 +23,7 @@ def test_generator_thread_makes_changes_at_the_rate_and_the_summary_says_so(tmp_
         calls.append(1)
         return {}
 
-    snap, fmt = generated_prefix(snapshot, gen)
+    snap, fmt = generated_prefix(snapshot, gen.total)
     snap()
     assert fmt("events/s 1.0") == "events/s 1.0"  # one snapshot: no rate yet
     gen.start()

@@ -81,3 +81,25 @@ def test_link_and_unlink_by_hand(unifier: Unifier) -> None:
     assert [m["source_key"] for m in golden_row(store, gid or "").members] == ["1"]
     with pytest.raises(ConfigError, match="no live source record"):
         steward.link(unifier, "ibmi/1", "crm/nope", by="steward1")
+
+
+def test_open_review_reopens_with_the_new_score_but_leaves_a_decided_one_alone(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    with store.tx() as conn:
+        rec.open_review(conn, 9, 4, 0.61, {"why": "first"}, 100)
+        rec.open_review(conn, 4, 9, 0.72, {"why": "again"}, 200)  # same pair, other order
+        rec.open_review(conn, 5, 6, 0.65, {"why": "x"}, 100)
+    with store.tx() as conn:
+        reviews = {(r["a"], r["b"]): r for r in rec.list_reviews(conn)}
+        assert set(reviews) == {(4, 9), (5, 6)}
+        assert (reviews[(4, 9)]["score"], reviews[(4, 9)]["detail"], reviews[(4, 9)]["created_ms"]) == (
+            0.72, {"why": "again"}, 100)
+        rec.decide_review(conn, int(reviews[(5, 6)]["id"]), "rejected", "steward", 300)
+        rec.obsolete_reviews(conn, [4])
+    with store.tx() as conn:
+        rec.open_review(conn, 5, 6, 0.9, {"why": "later"}, 400)  # decided: stays rejected
+        rec.open_review(conn, 4, 9, 0.8, {"why": "back"}, 400)  # obsolete: open again
+        rejected = rec.list_reviews(conn, status="rejected")
+        assert [(r["a"], r["b"], r["score"], r["decided_by"]) for r in rejected] == [(5, 6, 0.65, "steward")]
+        assert [(r["a"], r["b"], r["score"]) for r in rec.list_reviews(conn)] == [(4, 9, 0.8)]
+    store.dispose()
