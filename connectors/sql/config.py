@@ -119,7 +119,9 @@ def create_engine(config: SqlConnectorConfig) -> sa.Engine:
         url = sa.engine.make_url(config.url)
         if config.password is not None:
             url = url.set(password=config.password.get_secret_value())
-        return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        # a pooled connection to a server can go stale (idle timeouts, failover): test it before each use; a
+        # SQLite file cannot, and the test was a statement per query
+        return sa.create_engine(url, pool_pre_ping=url.get_backend_name() != "sqlite", hide_parameters=True)
     except (ImportError, sa.exc.NoSuchModuleError, sa.exc.ArgumentError) as exc:
         backend = config.url.split("://", 1)[0]
         extra = next((e for word, e in _DRIVER_EXTRAS.items() if word in backend), None)

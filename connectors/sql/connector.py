@@ -372,8 +372,8 @@ class SqlConnector(Connector):
                 dead.append(DeadRow(t.label, exc.reason, dict(raw), position))
                 continue
             emitted[Op.DELETE if op is Op.DELETE else Op.READ].append(text)
-        if store is not None:
-            store.mark_seen(t.label, emitted[Op.READ])
+        if store is not None:  # keys already live stay as they are: only new (or deleted) ones are written
+            store.mark_seen(t.label, [text for text in emitted[Op.READ] if text not in known])
             store.mark_deleted(t.label, emitted[Op.DELETE], 0)
         return events, dead
 

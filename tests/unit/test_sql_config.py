@@ -84,3 +84,15 @@ def test_soft_delete_and_limits() -> None:
         "soft_delete": {"column": "deleted", "deleted_values": []}, "topic": "bad topic"}]))
     assert set(found) == {("batch_size",), ("tables", 0, "safety_delay_ms"),
                           ("tables", 0, "soft_delete", "deleted_values"), ("tables", 0, "topic")}
+
+
+@pytest.mark.parametrize(("url", "pinged"), [("sqlite:///x.db", False),
+                                             ("postgresql+psycopg2://crm@db.example/erp", True)])
+def test_pooled_connections_are_tested_before_use_except_on_a_sqlite_file(url: str, pinged: bool) -> None:
+    from connectors.sql.config import create_engine
+
+    engine = create_engine(SqlConnectorConfig.model_validate(connector(url=url)))
+    try:
+        assert engine.pool._pre_ping is pinged
+    finally:
+        engine.dispose()
