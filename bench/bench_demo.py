@@ -32,10 +32,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_e2e import measure_raw, percentiles  # noqa: E402
 from hub.config import load_config  # noqa: E402
+from hub.demo_summary import DASH  # noqa: E402
 from hub.kafka.clients import KafkaSettings  # noqa: E402
 
-LINE = re.compile(r"generated (?P<gen>[\d.]+)/s .*freshness p50 (?P<p50>[\d.]+|–)(?: ms)? p99 (?P<p99>[\d.]+|–)"
-                  r"(?: ms)? · max consumer lag (?P<lag>\S+)")
+LINE = re.compile(rf"generated (?P<gen>[\d.]+)/s .*freshness p50 (?P<p50>[\d.]+|{DASH})(?: ms)? "
+                  rf"p99 (?P<p99>[\d.]+|{DASH})(?: ms)? · max consumer lag (?P<lag>\S+)")
 
 
 def parse(line: str) -> dict[str, float | str] | None:
@@ -43,8 +44,10 @@ def parse(line: str) -> dict[str, float | str] | None:
     m = LINE.search(line)
     if m is None:
         return None
-    num = (lambda v: float("nan") if v == "–" else float(v))  # noqa: E731
-    return {"generated": float(m["gen"]), "p50": num(m["p50"]), "p99": num(m["p99"]), "lag": m["lag"]}
+    def ms(v: str) -> float:
+        return float("nan") if v == DASH else float(v)
+
+    return {"generated": float(m["gen"]), "p50": ms(m["p50"]), "p99": ms(m["p99"]), "lag": m["lag"]}
 
 
 def run_demo(config: Path, rate: float, seconds: float, warmup: float, processes: bool) -> list[tuple[float, str]]:
