@@ -17,7 +17,7 @@ import httpx
 import pytest
 from rich.console import Console
 
-from hub.config import HubConfig, validate_config_text
+from hub.config import HubConfig, load_config, validate_config_text
 from hub.demo import demo_tokens, run_capture_demo, run_demo, start_demo_hub
 from hub.demo_generator import ChangeGenerator, DemoSources
 from hub.demo_hub import DemoPaths
@@ -49,6 +49,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _demo_config(kafka_broker: LocalKafka, tmp_path: Path) -> HubConfig:
     """config/demo.yaml on the test broker: free ports, files under tmp_path, consumer groups of its own."""
+    return validate_config_text(_demo_config_text(kafka_broker, tmp_path), base_dir=ROOT)
+
+
+def _demo_config_text(kafka_broker: LocalKafka, tmp_path: Path) -> str:
     text = (ROOT / "config" / "demo.yaml").read_text()
     text = text.replace(".crmhub/", f"{tmp_path}/")
     text = text.replace("bootstrap_servers: 127.0.0.1:9092", f"bootstrap_servers: {kafka_broker.bootstrap}")
@@ -56,8 +60,7 @@ def _demo_config(kafka_broker: LocalKafka, tmp_path: Path) -> HubConfig:
         assert f"port: {port}\n" in text
         text = text.replace(f"port: {port}\n", f"port: {free_port()}\n")
     assert "group_id_prefix: crmhub-demo" in text
-    text = text.replace("group_id_prefix: crmhub-demo", f"group_id_prefix: demo-{uuid.uuid4().hex[:8]}")
-    return validate_config_text(text, base_dir=ROOT)
+    return text.replace("group_id_prefix: crmhub-demo", f"group_id_prefix: demo-{uuid.uuid4().hex[:8]}")
 
 
 @contextmanager
@@ -203,3 +206,36 @@ def test_demo_golden_records_merge_sources_and_orders_show_stock_while_the_gener
         assert after - before >= 150  # the generated changes were captured (one change may write several rows)
     finally:
         demo.hub.stop()
+
+
+def test_demo_with_processes_runs_the_stages_in_child_processes_and_reads_their_metrics(
+        hub_broker: LocalKafka, tmp_path: Path) -> None:
+    path = tmp_path / "demo.yaml"  # the stage processes read the same file
+    path.write_text(_demo_config_text(hub_broker, tmp_path).replace(" config/", f" {ROOT}/config/"))
+    cfg = load_config(path)
+    with _in_repo():
+        demo = start_demo_hub(cfg, Console(file=io.StringIO(), width=200), start_broker=False, processes=path)
+    stages = demo.hub.stages
+    try:
+        assert stages is not None and [s.name for s in stages.stages] == ["canonicalize", "unify"]
+        assert demo.hub.workers == []  # neither stage runs in this process
+        assert demo.base_url is not None and demo.tokens is not None
+        # the unify process writes the store the gateway of this process reads
+        _golden(demo.base_url, demo.tokens.admin, "ibmi", "104711", {"ibmi", "ar"})
+        stages.start_generator(demo.db, demo.ar, demo.helpdesk, 20.0, seed=5)
+
+        def measured() -> bool:
+            snap = ops_snapshot(demo.hub)
+            unify = next(p for p in snap["pipelines"] if p["name"] == "unify")
+            return (stages.generated() >= 40 and unify["extra"]["golden_changed"] > 0
+                    and (snap["freshness"].get("ibmi") or {}).get("count", 0) > 0)
+        wait_for(measured, 90)
+        snap = ops_snapshot(demo.hub)
+        by = {p["name"]: p for p in snap["pipelines"]}
+        assert by["canonicalize"]["state"] == by["unify"]["state"] == "RUNNING"
+        assert by["canonicalize"]["messages"] > 0 and by["unify"]["messages"] > 0
+        assert 0 < snap["freshness"]["ibmi"]["p50_s"] < 30
+    finally:
+        demo.hub.stop()
+    assert [(s.name, s.proc.returncode) for s in stages.stages] == [
+        ("canonicalize", 0), ("unify", 0), ("generator", 0)]  # each stopped by SIGTERM, cleanly
