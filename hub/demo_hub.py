@@ -209,13 +209,13 @@ def start_demo_hub(cfg: HubConfig, console: Console, *, start_broker: bool = Tru
                   + (f", SQL Server helpdesk {paths.helpdesk} (Contacts, Tickets)" if paths.helpdesk else "")
                   + f" and EBCDIC drop folder {paths.drop}", highlight=False)
     tokens = demo_tokens(cfg) if cfg.pipelines is not None else None
-    split = processes is not None and cfg.pipelines is not None
-    hub = Hub(cfg, frozenset(ROLES) - PIPELINE_ROLES) if split else Hub(cfg)
+    split = processes if cfg.pipelines is not None else None  # a config without pipelines has no stages
+    hub = Hub(cfg, frozenset(ROLES) - PIPELINE_ROLES) if split is not None else Hub(cfg)
     hub.start()
-    if split and processes is not None:
+    if split is not None:
         from hub.demo_stages import StageProcesses
 
-        hub.stages = StageProcesses(processes, paths.legacy.parent / "processes")
+        hub.stages = StageProcesses(split, paths.legacy.parent / "processes")
         hub.stages.start_pipelines()
     console.print(f"[bold]Hub[/] running: registry {hub.registry.url if hub.registry else '-'}, admin API "
                   f"{hub.admin.url if hub.admin else '-'}, connectors {', '.join(hub.runners)}")

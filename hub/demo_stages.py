@@ -103,14 +103,15 @@ class StageProcesses:
 
     # --- what they measured -----
 
-    def value(self, sample: str, **labels: str) -> float:
-        """The sum of the children's samples named ``sample`` whose labels include ``labels``."""
-        total = 0.0
-        for family in self.registry.collect():
-            for s in family.samples:
-                if s.name == sample and all(s.labels.get(k) == v for k, v in labels.items()):
-                    total += s.value
-        return total
+    def samples(self) -> list[Any]:
+        """Every sample the children wrote (one read of the metrics directory)."""
+        return [s for family in self.registry.collect() for s in family.samples]
+
+    def value(self, sample: str, samples: list[Any] | None = None, **labels: str) -> float:
+        """The sum of the children's samples named ``sample`` whose labels include ``labels`` (from ``samples``
+        when given, so one status reads the directory once)."""
+        return float(sum(s.value for s in (self.samples() if samples is None else samples)
+                         if s.name == sample and all(s.labels.get(k) == v for k, v in labels.items())))
 
     def generated(self) -> int:
         return int(self.value("crmhub_demo_changes_total"))
@@ -120,15 +121,14 @@ class StageProcesses:
 
     def statuses(self) -> list[dict[str, Any]]:
         """The pipeline stages as the ops snapshot lists its workers."""
+        samples = self.samples()
         out: list[dict[str, Any]] = []
-        for stage in self.stages:
-            if stage.name not in PIPELINE_STAGES:
-                continue
+        for stage in (s for s in self.stages if s.name in PIPELINE_STAGES):
             extra: dict[str, Any] = {"pid": stage.proc.pid, "log": str(stage.log)}
             if stage.name == "unify":
-                extra["golden_changed"] = int(self.value("crmhub_golden_changes_total"))
+                extra["golden_changed"] = int(self.value("crmhub_golden_changes_total", samples))
+            running = stage.proc.poll() is None
             out.append({"name": stage.name, "state": stage.state(),
-                        "messages": int(self.value("crmhub_pipeline_messages_total", pipeline=stage.name)),
-                        "batches": None, "last_error": None if stage.proc.poll() is None else f"see {stage.log}",
-                        "extra": extra})
+                        "messages": int(self.value("crmhub_pipeline_messages_total", samples, pipeline=stage.name)),
+                        "batches": None, "last_error": None if running else f"see {stage.log}", "extra": extra})
         return out
