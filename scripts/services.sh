@@ -48,6 +48,8 @@ port_holder() {  # port_holder PORT : who listens on or holds 127.0.0.1:PORT, em
   python3 - "$1" <<'PY' 2>/dev/null || true
 import socket, sys
 s = socket.socket()
+# as the servers bind: connections of a server stopped a moment ago (TIME-WAIT) do not make the port taken
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 except OSError as e:

@@ -10,8 +10,11 @@
   ``incrementing`` emits ``c``; ``timestamp+incrementing`` emits ``c`` for an id above the highest id ever
   emitted, else ``u``; ``timestamp`` cannot tell an insert from an update, so it emits ``u`` (before =
   null) unless the key store (``state_dir``) says the key was never emitted, then ``c``. A row whose
-  ``soft_delete`` column holds a deleted value is a ``d`` (before = that row). A quiet source yields an
-  empty batch (heartbeat) every ``heartbeat_interval_ms``; empty polls sleep ``poll_interval_ms``.
+  ``soft_delete`` column holds a deleted value is a ``d`` (before = that row). A timestamped row is emitted
+  when a poll first sees it; the saved position waits for the safety delay (:mod:`connectors.sql.ahead`).
+  Each round polls every table once and the next starts ``poll_interval_ms`` after it (at once when a
+  poll returned ``batch_size`` rows). A quiet source yields an empty batch (heartbeat) every
+  ``heartbeat_interval_ms``.
 - **reconciliation** (``reconcile_deletes_every_s``): the keys emitted are kept in a small SQLite file in
   ``state_dir`` (:mod:`connectors.sql.keystore`; too big for the state). Every interval the table's keys are
   scanned and a ``d`` (key only) is emitted for each emitted key that vanished. Deletes are marked with a
@@ -40,6 +43,7 @@ import sqlalchemy as sa
 import structlog
 
 from connectors.base import Batch, Connector, DeadRow, SnapshotProgress, State, snapshot_batches
+from connectors.sql.ahead import Window, read_ahead
 from connectors.sql.catalog import SourceTable, reflect_tables
 from connectors.sql.config import SqlConnectorConfig, create_engine
 from connectors.sql.keystore import KeyStore
@@ -85,6 +89,8 @@ class SqlConnector(Connector):
         self._tables: list[SourceTable] | None = None
         self._store: KeyStore | None = None
         self._disabled: dict[str, str] = {}
+        self._ahead: dict[str, Window] = {}  # per table: rows emitted before they were older than the delay
+        self._full = False  # a poll of this round returned batch_size rows
 
     # -- plumbing ----------------------------------------------------------------------------------------
     @property
@@ -243,26 +249,29 @@ class SqlConnector(Connector):
     # -- changes -----------------------------------------------------------------------------------------
     def changes(self, state: State) -> Iterator[Batch]:
         st = load_state(state)
+        self._ahead = {}  # from this state on, every row after its position is new
         store = self._key_store()
         if store is not None:
             store.restore(st["recon_gen"])
         last_yield = self._clock()
         last_recon = {t.label: self._clock() for t in self._resolved()}
         while True:
+            started = self._clock()
             now = self._db_time()
-            emitted = False
+            self._full = False
             for t in self._resolved():  # read each round: describe() may have refreshed or disabled tables
                 for batch in self._table_round(t, st, now, last_recon):
                     st = batch.state
-                    emitted = True
                     yield batch
                     last_yield = self._clock()
-            if emitted:
-                continue  # more may be waiting: poll again at once
+            if self._full:
+                continue  # a poll stopped at batch_size: more is waiting, poll again at once
             if self._clock() - last_yield >= self.config.heartbeat_interval_ms / 1000:
                 yield Batch([], copy.deepcopy(st), source_head={"db_now": now.isoformat()})
                 last_yield = self._clock()
-            self._sleep(self.config.poll_interval_ms / 1000)
+            # one round per interval, busy or not: a busy source gets batches of an interval's changes rather
+            # than a round trip to Kafka per row
+            self._sleep(max(0.0, self.config.poll_interval_ms / 1000 - (self._clock() - started)))
 
     def _table_round(self, t: SourceTable, st: State, now: datetime, last_recon: dict[str, float]) -> Iterator[Batch]:
         """One poll of ``t`` and, when due, its reconciliation (each from the state the one before left)."""
@@ -284,14 +293,20 @@ class SqlConnector(Connector):
             return incremental_query(
                 tt.ref, ts_column=tt.ts.name if tt.ts else None, id_columns=[c.name for c in tt.ids],
                 after_ts=decode_value(pos["ts"], tt.ts, self.dialect) if tt.ts else None,
-                after_ids=decode_all(pos["id"], tt.ids, self.dialect), upper_ts=upper,
+                after_ids=decode_all(pos["id"], tt.ids, self.dialect), safe_below=upper,
                 limit=self.config.batch_size, dialect=self.dialect)
 
         t, rows = self._fetch_current(t, query, f"polling {t.label}")
-        if not rows:
+        self._full = self._full or len(rows) >= self.config.batch_size
+        fresh, passed = rows, rows
+        if t.ts is not None:  # emitted when seen; the position passes only rows older than the delay
+            ahead = read_ahead(rows, self._ahead.get(t.label, {}), t.meta.key, t.ts.name,
+                               complete=len(rows) < self.config.batch_size)
+            self._ahead[t.label] = ahead.window
+            fresh, passed = ahead.emit, rows[:ahead.safe]
+        if not fresh and not passed:
             return None
-        events, dead = self._events(t, rows, now, snapshot=False, max_id=pos["max_id"])
-        last = rows[-1]
+        events, dead = self._events(t, fresh, now, snapshot=False, max_id=pos["max_id"])
         new_max = pos["max_id"]
         if t.inc is not None:
             ids = [r[t.inc.name] for r in rows if r[t.inc.name] is not None]
@@ -299,9 +314,11 @@ class SqlConnector(Connector):
             if new_max is None or (pos["max_id"] is not None and comparable(pos["max_id"]) > comparable(new_max)):
                 new_max = pos["max_id"]
         new_st = copy.deepcopy(st)
-        new_st["stream"][t.label] = {"ts": encode_value(last[t.ts.name]) if t.ts else None,
-                                     "id": [encode_value(last[c.name]) for c in t.ids],
-                                     "max_id": encode_value(new_max)}
+        new_st["stream"][t.label] = {**pos, "max_id": encode_value(new_max)}
+        if passed:
+            last = passed[-1]
+            new_st["stream"][t.label].update(ts=encode_value(last[t.ts.name]) if t.ts else None,
+                                             id=[encode_value(last[c.name]) for c in t.ids])
         return Batch(events, new_st, dead, self._head(t))
 
     def _maybe_reconcile(self, t: SourceTable, st: State, last: dict[str, float]) -> Batch | None:

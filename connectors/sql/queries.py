@@ -13,7 +13,10 @@ stream start recorded by a snapshot) is inclusive: ``ts >= :ts``.
 **Upper bound.** ``:upper`` is the database's own current time read once per poll (``SELECT
 CURRENT_TIMESTAMP``, one round trip per poll rather than an interval expression per dialect) minus the
 table's safety delay, computed in Python. A transaction that stamped its rows at T and commits within the
-delay is therefore still read: the high-water mark never passes a timestamp that could still appear.
+delay is therefore still read: the high-water mark never passes a timestamp that could still appear. The
+streaming poll reads past it (``safe_below``): the rows come back flagged ``crmhub_safe`` = 1 below the bound
+(the database compares, as the predicate would) and 0 above it, so they can be emitted at once while the
+saved position stops at the last safe row (:mod:`connectors.sql.ahead`).
 Caveats: the delay must exceed the longest transaction; the timestamp column must be written with the
 database's clock in the same zone as ``CURRENT_TIMESTAMP`` returns (SQLite returns UTC; PostgreSQL's
 timestamptz is made naive in the session's zone for a ``timestamp`` column); an application that stamps rows
@@ -45,6 +48,7 @@ from sqlalchemy.sql.elements import BindParameter
 from schemas.columns import Column, ColumnType
 
 JsonScalar = str | int | float | bool | None
+SAFE_FLAG = "crmhub_safe"  # the column ``safe_below`` adds: 1 below the bound, 0 at or above it
 _DB2_DIALECTS = frozenset({"ibm_db_sa", "db2", "ibm_db"})
 
 
@@ -80,14 +84,17 @@ def incremental_query(
     after_ts: Any = None,
     after_ids: Sequence[Any] | None = None,
     upper_ts: Any = None,
+    safe_below: Any = None,
     limit: int,
     dialect: str,
 ) -> Select[Any]:
-    """The next ``limit`` changed rows after the position (``after_ts``, ``after_ids``), below ``upper_ts``.
+    """The next ``limit`` changed rows after the position (``after_ts``, ``after_ids``), below ``upper_ts``
+    (or all of them, each flagged ``SAFE_FLAG`` = 1 when below ``safe_below``).
 
     ``ts_column`` None is mode ``incrementing``. With ``after_ts`` and no ``after_ids`` the lower bound is
     inclusive (``ts >= :ts``); with neither there is no lower bound."""
     ids = [table.c[c] for c in id_columns]
+    extra: list[ColumnElement[Any]] = []
     conds: list[ColumnElement[bool]] = []
     order: list[ColumnElement[Any]] = list(ids)
     if ts_column is None:
@@ -108,7 +115,11 @@ def incremental_query(
             conds.append(ts < sa.bindparam("upper", upper_ts))
         else:
             conds.append(ts.is_not(None))
-    stmt = sa.select(table).where(*conds).order_by(*order) if conds else sa.select(table).order_by(*order)
+        if safe_below is not None:
+            extra.append(sa.case((ts < sa.bindparam("safe", safe_below), 1), else_=0).label(SAFE_FLAG))
+    stmt = sa.select(table, *extra).order_by(*order)
+    if conds:
+        stmt = stmt.where(*conds)
     return limit_rows(stmt, limit, dialect)
 
 
