@@ -130,6 +130,9 @@ class LoggingConfig(ConfigModel):
 
 class OffsetsConfig(ConfigModel):
     topic: TopicName = "crmhub.offsets"
+    # how often a connector's position is saved at most (0: after every batch); a crash repeats what was
+    # delivered since, never skips it (Kafka Connect's offset.flush.interval.ms)
+    flush_interval_ms: Annotated[int, Field(ge=0)] = 1000
 
 
 class StreamConfig(ConfigModel):

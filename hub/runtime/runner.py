@@ -1,9 +1,11 @@
-"""Runs one connector: read a batch, produce, flush, check every ack, and only then save the position.
+"""Runs one connector: read a batch, produce, flush, check every ack, and only then save the position
+(after every batch, or at most every ``offsets.flush_interval_ms`` as Kafka Connect's
+``offset.flush.interval.ms``, and always at a stop or restart).
 
 This is the one place where transient failures are retried (exponential backoff with tenacity): a
 ``RetriableError`` from the source or the broker puts the connector in RETRYING, and after the backoff it
 resumes from the last *saved* position, so nothing is skipped (at-least-once; duplicates only for the
-batch that was in flight). Malformed rows go to ``dlq.<connector>`` with the reason.
+batches delivered since that save). Malformed rows go to ``dlq.<connector>`` with the reason.
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ class ConnectorRunner:
     def __init__(self, factory: Callable[[], Connector], name: str, settings: KafkaSettings, producer: Producer,
                  serde: AvroSerde, offsets: OffsetStore, *, topic_prefix: str = "src", max_backoff_s: float = 60.0,
                  on_schema_change: str = "stop", schema_check_interval_s: float = 30.0,
-                 on_batch: Callable[[Batch], None] | None = None) -> None:
+                 on_batch: Callable[[Batch], None] | None = None, flush_interval_s: float = 0.0) -> None:
         self.factory = factory
         self.connector: Connector | None = None
         self.name = name
@@ -103,6 +105,9 @@ class ConnectorRunner:
         self.on_schema_change = on_schema_change
         self.schema_check_interval_s = schema_check_interval_s
         self._schemas_checked_at = 0.0
+        self.flush_interval_s = flush_interval_s  # how often the position is saved at most (0: every batch)
+        self._unsaved: State | None = None
+        self._saved_at = 0.0
         self.status = RunnerStatus()
         self.routes: dict[tuple[str | None, str], TableRoute] = {}
         self._stop = threading.Event()
@@ -211,16 +216,21 @@ class ConnectorRunner:
             log.info("connector.position_reset", connector=self.name, action=action)
 
     def _drain(self, batches: Iterator[Batch], state: State) -> State:
-        for batch in batches:
-            if self._stop.is_set():
-                break
-            self._wait_if_paused()
-            if self._pending:
-                raise Restart()
-            if self._schema_check_due(batch):
-                self.check_schemas()
-            self._deliver(batch)
-            state = batch.state
+        try:
+            for batch in batches:
+                if self._stop.is_set():
+                    break
+                self._wait_if_paused()
+                if self._pending:
+                    raise Restart()
+                if self._schema_check_due(batch):
+                    self.check_schemas()
+                self._deliver(batch)
+                state = batch.state
+        except Restart:
+            self._save_position(None, force=True)  # delivered already: start again from there
+            raise
+        self._save_position(None, force=True)
         return state
 
     def _wait_if_paused(self) -> None:
@@ -244,11 +254,10 @@ class ConnectorRunner:
         good.extend(dlq_record(self.name, d) for d in dead)
         if good:
             self.producer.send_batch(good)  # raises unless every record is acknowledged
-        self.offsets.save(self.name, batch.state)
+        self._save_position(batch.state, force=bool(batch.progress))
         self.status.events += produced
         self.status.dead += len(dead)
         self.status.batches += 1
-        self.status.last_saved_at = time.time()
         if batch.source_head:
             self.status.source_head = dict(batch.source_head)
             self._observe_lag(batch)
@@ -257,6 +266,20 @@ class ConnectorRunner:
             self.status.snapshot[p.table] = {"done": p.done, "total": p.total}
         if self.on_batch is not None:
             self.on_batch(batch)
+
+    def _save_position(self, state: State | None, *, force: bool = False) -> None:
+        """Keep ``state`` (its events acknowledged) as the position to save, and save the one kept when
+        ``flush_interval_s`` has passed since the last save or ``force`` (a snapshot batch, a stop or a
+        restart). A crash loses only what was not saved: those events come again, none is skipped."""
+        if state is not None:
+            self._unsaved = state
+        now = time.monotonic()
+        if self._unsaved is None or not (force or now - self._saved_at >= self.flush_interval_s):
+            return
+        self.offsets.save(self.name, self._unsaved)
+        self._unsaved = None
+        self._saved_at = now
+        self.status.last_saved_at = time.time()
 
     def _observe_lag(self, batch: Batch) -> None:
         assert batch.source_head is not None

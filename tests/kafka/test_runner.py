@@ -116,6 +116,19 @@ def test_events_land_decodable_and_position_saved_after_acks(kafka_settings: Kaf
     assert len(read_all(kafka_settings, f"src.{name}.t1", 100)) == 100
 
 
+def test_position_saved_at_most_once_per_flush_interval_and_at_the_stop(kafka_settings: KafkaSettings,
+                                                                       registry: RegistryService) -> None:
+    name = f"c{uuid.uuid4().hex[:6]}"
+    source = ListSource(name, rows(95))
+    runner, offsets = make_runner(kafka_settings, registry, source, flush_interval_s=3600)
+    runner.start()
+    wait_for(lambda: runner.status.events == 95)
+    saved = offsets.load(name)
+    assert saved is not None and saved["next"] < 95  # the first batch was saved, the others wait
+    runner.stop()
+    assert offsets.load(name) == {"next": 95, "snapshot_done": True}  # the stop saved the last one
+
+
 def test_row_that_does_not_fit_goes_to_dlq_with_reason(kafka_settings: KafkaSettings,
                                                        registry: RegistryService) -> None:
     name = f"c{uuid.uuid4().hex[:6]}"
