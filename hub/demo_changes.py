@@ -71,6 +71,18 @@ class StandIns:
     def _ints(db: sqlite3.Connection | None, sql: str) -> list[int]:
         return sorted(int(r[0]) for r in db.execute(sql)) if db is not None else []
 
+    def _pick(self, db: sqlite3.Connection, table: str, key: str, where: str, keys: list[int]) -> int | None:
+        """A key of a ``table`` row matching ``where``: the first at or after a random one of ``keys``, else the
+        lowest (a seek on the key, where reading every matching row would grow with the table)."""
+        if not keys:
+            return None
+        start = self.rng.choice(keys)
+        for bound, args in ((f" AND {key} >= ?", (start,)), ("", ())):
+            row = db.execute(f"SELECT {key} FROM {table} WHERE {where}{bound} ORDER BY {key} LIMIT 1", args).fetchone()
+            if row is not None:
+                return int(row[0])
+        return None
+
     def close(self) -> None:
         for db in (self.ibmi, self.ar, self.hd):
             if db is not None:

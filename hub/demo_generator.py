@@ -87,19 +87,17 @@ class ChangeGenerator(CrmChanges):
         in_ar = self.ar is not None and self.rng.random() < 0.4
         if in_ar and self.ar is not None:
             held = "'Y'" if release else "'N'"
-            accounts = self._ints(self.ar, f"SELECT CUST_ACCOUNT_ID FROM AR_CUSTOMERS WHERE CREDIT_HOLD = {held}")
-            if accounts:
-                account = self.rng.choice(accounts)
+            account = self._pick(self.ar, "AR_CUSTOMERS", "CUST_ACCOUNT_ID", f"CREDIT_HOLD = {held}", self.accounts)
+            if account is not None:
                 hold = "N" if release else "Y"
                 self._tx(self.ar, lambda db, ts: db.execute(
                     "UPDATE AR_CUSTOMERS SET CREDIT_HOLD = ?, LAST_UPDATE_DATE = ? WHERE CUST_ACCOUNT_ID = ?",
                     (hold, ts, account)))
                 return Change(kind, "ar", "AR_CUSTOMERS", str(account), f"CREDIT_HOLD -> {hold}")
         blocked = "IN ('F', 'H')" if release else "= 'A'"
-        customers = self._ints(self.ibmi, f"SELECT CUSNO FROM CUSTMAST WHERE CRSTAT {blocked}")
-        if not customers:
+        cusno = self._pick(self.ibmi, "CUSTMAST", "CUSNO", f"CRSTAT {blocked}", self.customers)
+        if cusno is None:
             return self._credit_freeze(release=not release)
-        cusno = self.rng.choice(customers)
         status = "A" if release else self.rng.choice("FFH")
         self._tx(self.ibmi, lambda db, ts: db.execute("UPDATE CUSTMAST SET CRSTAT = ?, CHGTS = ? WHERE CUSNO = ?",
                                                       (status, ts, cusno)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from hub.registry.decode import ChangeDecoder
 from hub.registry.serde import AvroSerde
 from hub.wiring import kafka_settings, local_broker
 from schemas.envelope import ChangeEvent, table_topic
+from schemas.errors import FatalError
 
 
 @dataclass
@@ -202,6 +204,7 @@ def start_demo_hub(cfg: HubConfig, console: Console, *, start_broker: bool = Tru
         console.print(f"[bold]Kafka[/] {'started' if started else 'already running'} on {broker.bootstrap} "
                       f"(single node, KRaft; log {broker.log_file})")
     paths = demo_paths(cfg)
+    _refuse_if_running(cfg)
     _fresh_start(cfg, paths)
     seed_stand_ins(paths)
     console.print(f"[bold]Legacy stand-ins[/] IBM i {paths.legacy} (CUSTMAST, ORDHDR + ORDLIN as view ORDHDRV, "
@@ -235,6 +238,39 @@ def start_demo_hub(cfg: HubConfig, console: Console, *, start_broker: bool = Tru
                            ("API docs     ", f"{base}/docs")):
             console.print(f"  {label} : {url}", highlight=False, markup=False, soft_wrap=True)
     return DemoHub(hub, paths.legacy, paths.drop, base, tokens, paths.ar, paths.helpdesk)
+
+
+def _port_taken(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind: TIME-WAIT is free
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _refuse_if_running(cfg: HubConfig) -> None:
+    """Before anything is reset: a demo (or hub) still running on this config would lose its sources, topics
+    and store under it. Its ports and its pipelines' consumer groups tell."""
+    servers = (("schema registry", cfg.registry.serve.host, cfg.registry.serve.port, cfg.registry.serve.enabled),
+               ("admin API", cfg.admin.host, cfg.admin.port, True),
+               ("gateway", cfg.gateway.host, cfg.gateway.port, cfg.pipelines is not None))
+    problems = [f"{what} port {host}:{port} is in use" for what, host, port, wanted in servers
+                if wanted and _port_taken(host, port)]
+    if cfg.pipelines is not None:
+        prefix = cfg.pipelines.group_id_prefix
+        admin = Admin(kafka_settings(cfg))
+        try:
+            groups = admin.group_assignments([f"{prefix}-canonicalize", f"{prefix}-unify"])
+        finally:
+            admin.close()
+        problems += [f"consumer group {g} has members ({state})" for g, (state, _) in groups.items()
+                     if state not in ("", "Empty", "Dead")]
+    if problems:
+        raise FatalError("another demo or hub seems to run on this config; nothing was reset: " + "; ".join(problems)
+                         + ". Stop it first (the members of a process killed without stopping stay in their "
+                         "groups until the broker's session timeout, some seconds).")
 
 
 def _fresh_start(cfg: HubConfig, paths: DemoPaths) -> None:

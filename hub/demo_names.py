@@ -88,10 +88,10 @@ def company(rng: random.Random, taken: set[str] | frozenset[str] = frozenset()) 
         country = rng.choice(sorted(COUNTRIES))
         c = COUNTRIES[country]
         surname, trade, form = rng.choice(c.surnames), rng.choice(c.trades), rng.choice(c.forms)
-        name = f"{surname} {trade} {form}"
+        city, postal, area = rng.choice(c.cities)
+        name = f"{_stem(rng, c, surname, trade, city)} {form}"
         if ibmi_name(name) not in taken:
             break
-    city, postal, area = rng.choice(c.cities)
     digits = c.nsn - len(area)
     local = str(rng.randrange(2 * 10 ** (digits - 1), 10**digits))
     ascii_name = fold_accents(surname).lower().replace(" ", "")
@@ -101,6 +101,19 @@ def company(rng: random.Random, taken: set[str] | frozenset[str] = frozenset()) 
            "NL": f"NL{rng.randrange(10**8, 10**9)}B01"}[country]
     return Company(name, country, street(rng, country), city, postal, (c.cc, area, local), vat, domain,
                    c.currency)
+
+
+def _stem(rng: random.Random, c: Country, surname: str, trade: str, city: str) -> str:
+    """The name before the legal form: a founder's name and the trade, often with a partner, a first name or
+    the home town (some 18,000 names in all, so thousands of new customers do not share one)."""
+    roll = rng.random()
+    if roll < 0.3:
+        return f"{surname} {trade}"
+    if roll < 0.55:
+        return f"{surname} & {rng.choice([s for s in c.surnames if s != surname])} {trade}"
+    if roll < 0.75:
+        return f"{surname} {trade} {city}"
+    return f"{rng.choice(FIRST_NAMES)} {surname} {trade}"
 
 
 def street(rng: random.Random, country: str) -> str:

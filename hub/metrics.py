@@ -18,7 +18,9 @@ DEMO_CHANGE_ERRORS = Counter("crmhub_demo_change_errors_total", "Changes the dem
 PIPELINE_ERRORS = Counter("crmhub_pipeline_errors_total", "Pipeline loop failures and retries", ["pipeline"])
 FRESHNESS = Histogram("crmhub_freshness_seconds", "End-to-end freshness: source commit time of a change to its "
                       "outputs (golden record, changes, alerts) acknowledged by Kafka, per source",
-                      ["source"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600))
+                      ["source"], buckets=(0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2, 0.225, 0.25, 0.3, 0.35,
+                                           0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.5, 2.5, 5, 10, 30, 60, 300, 1800,
+                                           3600))
 SOURCE_LAG = Histogram("crmhub_source_lag_seconds", "Source lag per delivered batch: the source's newest change "
                        "time minus the newest captured one", ["connector"],
                        buckets=(0, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800, 3600, 86400))

@@ -123,11 +123,9 @@ class AlertEngine:
                 until = tuple(Matcher.build(rule.name, c, rule.key) for c in rule.until)
                 self._absence.append(_Absence(rule, Matcher.build(rule.name, rule.start, rule.key), until, names))
 
-    @property
-    def streams(self) -> frozenset[str]:
-        """The topics the rules read (``customer.changes``, ``canon.<entity>``): subscribe to these only."""
-        ons = {m.on for _, m in self._change} | {m.on for a in self._absence for m in (a.start, *a.until)}
-        return frozenset(ons)
+        # the topics the rules read (``customer.changes``, ``canon.<entity>``): subscribe to these only
+        self.streams = frozenset({m.on for _, m in self._change}
+                                 | {m.on for a in self._absence for m in (a.start, *a.until)})
 
     def on_change(self, change: Mapping[str, Any]) -> Outcome:
         return self.evaluate(change_input(change))

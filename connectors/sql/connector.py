@@ -231,8 +231,7 @@ class SqlConnector(Connector):
     def _start_position(self, t: SourceTable, now: datetime) -> dict[str, Any]:
         """Where streaming starts: after the newest row (exclusive) when it is older than the safety
         delay, else at db now - delay (inclusive: those rows may still be joined by late commits)."""
-        head = self._fetch(head_query(t.ref, t.ts.name if t.ts else None, t.inc.name if t.inc else None),
-                           f"reading the newest position of {t.label}")[0]
+        head = self._newest(t)
         max_id = encode_value(head["head_id"])
         if t.ts is None:
             return {"ts": None, "id": None if max_id is None else [max_id], "max_id": max_id}
@@ -418,8 +417,11 @@ class SqlConnector(Connector):
         return {"table": t.label, "ts": "" if ts is None else str(ts),
                 "id": str(ids[0]) if len(ids) == 1 else json.dumps(ids)}
 
+    def _newest(self, t: SourceTable) -> dict[str, Any]:
+        return self._fetch(head_query(t.ref, t.ts.name if t.ts else None, t.inc.name if t.inc else None,
+                                      self.dialect), f"reading the newest position of {t.label}")[0]
+
     def _head(self, t: SourceTable) -> dict[str, str]:
-        head = self._fetch(head_query(t.ref, t.ts.name if t.ts else None, t.inc.name if t.inc else None),
-                           f"reading the newest position of {t.label}")[0]
+        head = self._newest(t)
         found = {"ts": encode_value(head["head_ts"]), "id": encode_value(head["head_id"])}
         return {"table": t.label, **{k: str(v) for k, v in found.items() if v is not None}}

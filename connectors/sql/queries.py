@@ -135,11 +135,17 @@ def keyset_query(
     return limit_rows(stmt.order_by(*keys), limit, dialect)
 
 
-def head_query(table: sa.Table, ts_column: str | None, id_column: str | None) -> Select[Any]:
-    """``SELECT MAX(ts), MAX(id)`` (NULL for the part a mode lacks): the source's newest position."""
-    ts = sa.func.max(table.c[ts_column]) if ts_column else sa.null()
-    ident = sa.func.max(table.c[id_column]) if id_column else sa.null()
-    return sa.select(ts.label("head_ts"), ident.label("head_id")).select_from(table)
+def head_query(table: sa.Table, ts_column: str | None, id_column: str | None, dialect: str = "") -> Select[Any]:
+    """The source's newest position: the greatest ts and the greatest id (NULL for the part a mode lacks), each
+    as ``ORDER BY c DESC`` limited to one row, which an index answers at once, where ``MAX(c)`` over a view
+    (``ORDHDRV``: a header joined to its lines) may read every row of it."""
+    def newest(column: str | None) -> Any:
+        if column is None:
+            return sa.null()
+        c = table.c[column]
+        return limit_rows(sa.select(c).where(c.is_not(None)).order_by(c.desc()), 1, dialect).scalar_subquery()
+
+    return sa.select(newest(ts_column).label("head_ts"), newest(id_column).label("head_id"))
 
 
 def last_at_query(table: sa.Table, ts_column: str, id_columns: Sequence[str], ts_value: Any, dialect: str

@@ -341,12 +341,13 @@ class Unifier:
 
     def _alerts_for_events(self, batch: _Batch) -> None:
         """The canonical-event rules, for each applied event with its customer's settled golden record."""
-        if self.alerts is None or not batch.applied:
+        if self.alerts is None:
             return
-        refs = {ref for e in batch.applied if (ref := self._customer_ref(e)) is not None}
+        heard = [e for e in batch.applied if f"canon.{e.entity}" in self.alerts.streams]  # no rule, no work
+        refs = {ref for e in heard if (ref := self._customer_ref(e)) is not None}
         gids = views.golden_of_refs(batch.conn, refs) if refs else {}
         goldens = views.get_golden(batch.conn, set(gids.values())) if gids else {}
-        for event in batch.applied:
+        for event in heard:
             ref = self._customer_ref(event)
             gid = gids.get(ref) if ref is not None else None
             row = goldens.get(gid) if gid else None

@@ -186,6 +186,28 @@ def test_every_kind_is_drawn_and_the_same_seed_makes_the_same_changes(tmp_path: 
     assert {c.kind for c in runs[0]} == set(KINDS)
 
 
+def test_a_credit_change_finds_the_one_customer_in_the_other_state_wherever_it_is(
+        sources: DemoSources, gen: ChangeGenerator) -> None:
+    lowest = min(gen.customers)
+    db = sqlite3.connect(sources.legacy)
+    with db:
+        db.execute("UPDATE CUSTMAST SET CRSTAT = 'F'")
+        db.execute("UPDATE CUSTMAST SET CRSTAT = 'A' WHERE CUSNO = ?", (lowest,))
+    db.close()
+    # from any random start the seek finds it: at or after the start, else wrapping around to the lowest key
+    picks = {gen._pick(gen.ibmi, "CUSTMAST", "CUSNO", "CRSTAT = 'A'", gen.customers) for _ in range(20)}
+    assert picks == {lowest}
+    assert gen._pick(gen.ibmi, "CUSTMAST", "CUSNO", "CRSTAT = 'X'", gen.customers) is None
+
+
+def test_thousands_of_new_companies_do_not_share_a_name() -> None:
+    rng = random.Random(5)
+    taken: set[str] = set()
+    for _ in range(3000):  # 50 s of new customers at 1,000 changes/s
+        taken.add(names.ibmi_name(names.company(rng, taken).name))
+    assert len(taken) == 3000
+
+
 def test_typos_are_real_variants_of_the_name() -> None:
     rng = random.Random(3)
     linked = 0
