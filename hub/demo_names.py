@@ -89,13 +89,15 @@ def company(rng: random.Random, taken: set[str] | frozenset[str] = frozenset()) 
         c = COUNTRIES[country]
         surname, trade, form = rng.choice(c.surnames), rng.choice(c.trades), rng.choice(c.forms)
         city, postal, area = rng.choice(c.cities)
-        name = f"{_stem(rng, c, surname, trade, city)} {form}"
+        stem = _stem(rng, c, surname, trade, city)
+        name = f"{stem} {form}"
         if ibmi_name(name) not in taken:
             break
     digits = c.nsn - len(area)
     local = str(rng.randrange(2 * 10 ** (digits - 1), 10**digits))
-    ascii_name = fold_accents(surname).lower().replace(" ", "")
-    domain = f"{ascii_name}-{fold_accents(trade).lower().split()[0]}.{c.tld}"
+    # the company's own domain, from its whole name: two companies sharing a surname and a trade do not share
+    # their mail addresses
+    domain = "-".join(w for w in fold_accents(stem).lower().replace("&", " ").split() if w.isalnum()) + f".{c.tld}"
     vat = {"DE": f"DE{rng.randrange(10**8, 10**9)}", "FR": f"FR{rng.randrange(10, 99)}{rng.randrange(10**8, 10**9)}",
            "IT": f"IT{rng.randrange(10**10, 10**11)}", "GB": f"GB{rng.randrange(10**8, 10**9)}",
            "NL": f"NL{rng.randrange(10**8, 10**9)}B01"}[country]
