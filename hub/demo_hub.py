@@ -261,8 +261,9 @@ def _refuse_if_running(cfg: HubConfig) -> None:
     if cfg.pipelines is not None:
         prefix = cfg.pipelines.group_id_prefix
         admin = Admin(kafka_settings(cfg))
-        try:
-            groups = admin.group_assignments([f"{prefix}-canonicalize", f"{prefix}-unify"])
+        try:  # only groups the broker lists: a new broker has no group coordinator to describe them yet
+            listed = set(admin.list_groups())
+            groups = admin.group_assignments([g for g in (f"{prefix}-canonicalize", f"{prefix}-unify") if g in listed])
         finally:
             admin.close()
         problems += [f"consumer group {g} has members ({state})" for g, (state, _) in groups.items()
