@@ -12,14 +12,12 @@
   null) unless the key store (``state_dir``) says the key was never emitted, then ``c``. A row whose
   ``soft_delete`` column holds a deleted value is a ``d`` (before = that row). A timestamped row is emitted
   when a poll first sees it; the saved position waits for the safety delay (:mod:`connectors.sql.ahead`).
-  Each round polls every table once and the next starts ``poll_interval_ms`` after it (at once when a
-  poll returned ``batch_size`` rows). A quiet source yields an empty batch (heartbeat) every
-  ``heartbeat_interval_ms``.
-- **reconciliation** (``reconcile_deletes_every_s``): the keys emitted are kept in a small SQLite file in
-  ``state_dir`` (:mod:`connectors.sql.keystore`; too big for the state). Every interval the table's keys are
-  scanned and a ``d`` (key only) is emitted for each emitted key that vanished. Deletes are marked with a
-  generation number kept in the state; when the runner hands back an older state (crash before the ack), the
-  unacknowledged deletes are restored and emitted again by the next reconciliation.
+  A round polls every table; the next starts ``poll_interval_ms`` later (at once after a full batch). A
+  quiet source yields an empty batch (heartbeat) every ``heartbeat_interval_ms``.
+- **reconciliation** (``reconcile_deletes_every_s``, :mod:`connectors.sql.reconcile`): every interval the
+  table's keys are compared with those emitted (:mod:`connectors.sql.keystore`, in ``state_dir``) and a
+  key-only ``d`` goes out for each that vanished; a generation number in the state brings unacknowledged
+  deletes back when the runner hands back an older state (a crash before the ack).
 - Rows whose timestamp is NULL are read by the snapshot only; key and incrementing columns must be NOT NULL.
 - ``source.ts_ms`` is the row's age at the database (db now - row ts) taken from the hub's clock at poll
   time, so it is right whatever zone the naive timestamps are in; without a timestamp column, poll time.
@@ -54,14 +52,14 @@ from connectors.sql.queries import (
     encode_value,
     head_query,
     incremental_query,
-    key_from_text,
     key_text,
     keyset_query,
     last_at_query,
     now_query,
 )
+from connectors.sql.reconcile import delete_events, table_keys
 from connectors.sql.state import load_state, make_state
-from connectors.sql.values import ValueProblem, commit_ts_ms, comparable, is_deleted, normalise_row
+from connectors.sql.values import ValueProblem, commit_ts_ms, comparable, greatest, is_deleted, normalise_row
 from schemas.columns import TableMeta
 from schemas.envelope import ChangeEvent, Op, SourceInfo
 from schemas.errors import CrmhubError, RetriableError, SkippableError
@@ -306,12 +304,7 @@ class SqlConnector(Connector):
         if not fresh and not passed:
             return None
         events, dead = self._events(t, fresh, now, snapshot=False, max_id=pos["max_id"])
-        new_max = pos["max_id"]
-        if t.inc is not None:
-            ids = [r[t.inc.name] for r in rows if r[t.inc.name] is not None]
-            new_max = max(ids, key=comparable, default=None)
-            if new_max is None or (pos["max_id"] is not None and comparable(pos["max_id"]) > comparable(new_max)):
-                new_max = pos["max_id"]
+        new_max = pos["max_id"] if t.inc is None else greatest(pos["max_id"], (r[t.inc.name] for r in rows))
         new_st = copy.deepcopy(st)
         new_st["stream"][t.label] = {**pos, "max_id": encode_value(new_max)}
         if passed:
@@ -326,34 +319,17 @@ class SqlConnector(Connector):
         if every is None or store is None or self._clock() - last.setdefault(t.label, self._clock()) < every:
             return None
         last[t.label] = self._clock()
-        vanished = store.vanished(t.label, self._source_keys(t))
+        vanished = store.vanished(t.label, table_keys(t, self._fetch, self.config.batch_size, self.dialect))
         if not vanished:
             return None
         gen = int(st["recon_gen"]) + 1
         new_st = copy.deepcopy(st)
         new_st["recon_gen"] = gen
         poll_ms = int(self._clock() * 1000)
-        events = [ChangeEvent.create(key=key_from_text(k, t.meta.key_columns), before=None, after=None,
-                                     op=Op.DELETE, source=self._source(t, poll_ms, {"table": t.label}),
-                                     ts_ms=poll_ms) for k in vanished]
+        events = delete_events(t, vanished, self._source(t, poll_ms, {"table": t.label}), poll_ms)
         store.mark_deleted(t.label, vanished, gen)
         log.info("sql.reconciled", connector=self.name, table=t.label, deleted=len(vanished), generation=gen)
         return Batch(events, new_st, [], self._head(t))
-
-    def _source_keys(self, t: SourceTable) -> Iterator[str]:
-        after_key: list[Any] | None = None
-        while True:
-            stmt = keyset_query(t.ref, t.meta.key, after_key, self.config.batch_size, self.dialect,
-                                keys_only=True)
-            rows = self._fetch(stmt, f"scanning the keys of {t.label}")
-            for raw in rows:
-                try:
-                    yield key_text(normalise_row(raw, t.meta.key_columns, trim_char=t.cfg.trim_char), t.meta.key)
-                except ValueProblem:  # such a key was dead-lettered, never emitted: nothing to compare
-                    continue
-            if len(rows) < self.config.batch_size:
-                return
-            after_key = [rows[-1][k] for k in t.meta.key]
 
     # -- events ------------------------------------------------------------------------------------------
     def _events(self, t: SourceTable, rows: Sequence[Mapping[str, Any]], now: datetime, *, snapshot: bool,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
@@ -239,3 +239,11 @@ def commit_ts_ms(row: Mapping[str, Any], ts: Column | None, now: datetime, poll_
         now = now.replace(tzinfo=UTC)
     age = now - stamp
     return poll_ms - max(0, int(age.total_seconds() * 1000))
+
+
+def greatest(current: Any, values: Iterable[Any]) -> Any:
+    """The greatest of ``current`` and ``values`` by :func:`comparable`, Nones left out (None if all are)."""
+    found = max((v for v in values if v is not None), key=comparable, default=None)
+    if found is None or (current is not None and comparable(current) > comparable(found)):
+        return current
+    return found
