@@ -11,7 +11,8 @@ transaction is never held open waiting for the hub's threads: see the safety del
 The children write their Prometheus metrics into one directory (prometheus_client's multiprocess mode,
 ``PROMETHEUS_MULTIPROC_DIR``), which :attr:`StageProcesses.registry` reads: the demo's live summary and the
 ops dashboard take freshness, golden changes, messages, rejects and the generated changes from there. Their
-output goes to ``<run_dir>/<name>.log``. They run in sessions of their own, so Ctrl-C reaches the demo alone,
+output goes to ``<run_dir>/<name>.log``. The canonicalize stage writes its data-quality view (rule failures over
+time with samples) to ``<run_dir>/dq.json`` every 2 s (``CRMHUB_DQ_SUMMARY_FILE``), which the dashboard reads. They run in sessions of their own, so Ctrl-C reaches the demo alone,
 which stops the generator first, then the stages (each finishes its batch and commits), then its own hub.
 """
 
@@ -28,6 +29,9 @@ from typing import IO, Any
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
+
+from hub.runtime.pipeline_workers import DQ_FILE_ENV
+from pipelines.dq_stats import load_summary
 
 PIPELINE_STAGES = ("canonicalize", "unify")
 
@@ -56,11 +60,13 @@ class StageProcesses:
         self.registry = CollectorRegistry()
         MultiProcessCollector(self.registry, path=str(self.metrics_dir))  # type: ignore[no-untyped-call]
         self.stages: list[Stage] = []
+        self.dq_file = run_dir / "dq.json"  # canonicalize's data-quality summary (pipelines/dq_stats.py)
+        self.dq_file.unlink(missing_ok=True)
 
     def _spawn(self, name: str, argv: list[str]) -> Stage:
         log = self.run_dir / f"{name}.log"
         out = log.open("wb")
-        env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
+        env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir), DQ_FILE_ENV: str(self.dq_file)}
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                 start_new_session=True)
         stage = Stage(name, proc, log, out)
@@ -115,6 +121,10 @@ class StageProcesses:
 
     def generated(self) -> int:
         return int(self.value("crmhub_demo_changes_total"))
+
+    def dq(self) -> list[dict[str, Any]]:
+        """The data-quality view of the canonicalize stage, as it last wrote it (every 2 s)."""
+        return load_summary(self.dq_file)
 
     def rejected(self) -> int:
         return int(self.value("crmhub_dq_results_total", level="error"))

@@ -9,10 +9,13 @@ time and the samples, in memory (a restart starts a new series).
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pipelines.canonicalize import CanonResult
@@ -58,6 +61,22 @@ class DqStats:
                      "series": sorted(s.buckets.items()), "samples": list(s.samples)}
                     for k, s in self._series.items()]
         return sorted(rows, key=lambda r: (-r["total"], r["source"], r["table"], r["rule"]))
+
+
+def save_summary(stats: DqStats, path: Path) -> None:
+    """Write ``stats.summary()`` to ``path`` as JSON, atomically (a reader sees the old file or the new one):
+    how a canonicalize stage in a process of its own shows its data-quality view to the demo's gateway."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(stats.summary(), default=str))
+    os.replace(tmp, path)
+
+
+def load_summary(path: Path) -> list[dict[str, Any]]:
+    """What :func:`save_summary` wrote; empty when nothing was written yet."""
+    try:
+        return list(json.loads(path.read_text()))
+    except FileNotFoundError:
+        return []
 
 
 def _failures(results: Iterable[CanonResult]) -> Iterable[tuple[Key, dict[str, Any]]]:

@@ -61,6 +61,7 @@ def ops_snapshot(hub: Any) -> dict[str, Any]:
     if stages is not None:
         workers += stages.statuses()
         rejected += stages.rejected()
+        dq = dq or stages.dq()
         fresh.update(freshness(stages.registry))
     collector = getattr(hub, "lag", None)
     snap = collector.snapshot if collector is not None else None

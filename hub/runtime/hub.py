@@ -27,7 +27,7 @@ from hub.kafka.clients import KafkaSettings, Producer
 from hub.pipeline_setup import load_parts
 from hub.registry.server import RegistryService, ServerHandle
 from hub.runtime.offsets import OffsetStore
-from hub.runtime.pipeline_workers import CanonWorker, UnifyWorker, _Loop, ensure_pipeline_topics
+from hub.runtime.pipeline_workers import CanonWorker, UnifyWorker, _Loop, dq_summary_file, ensure_pipeline_topics
 from hub.runtime.runner import ConnectorRunner
 from hub.wiring import avro_serde, kafka_settings, serve_registry
 from schemas.errors import ConfigError
@@ -145,7 +145,7 @@ class Hub:
         if self.runs("canonicalize"):
             self.workers.append(CanonWorker(self.settings, self.producer(), serde, parts.mappings, topics,
                                             pipeline=conf.name, group_id=f"{conf.group_id_prefix}-canonicalize",
-                                            batch_size=size, poll_ms=poll))
+                                            batch_size=size, poll_ms=poll, dq_file=dq_summary_file()))
         if self.runs("unify"):
             self.workers.append(UnifyWorker(self.settings, self.producer(), serde, parts.unifier(),
                                             timer_interval_s=conf.timer_interval_s, pipeline=conf.name,

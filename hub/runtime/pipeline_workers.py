@@ -12,11 +12,13 @@ processing resumes from the last committed offsets.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -36,7 +38,7 @@ from hub.metrics import (
 from hub.registry.decode import ChangeDecoder
 from hub.registry.serde import AvroSerde
 from pipelines.canonicalize import CanonResult, canonicalize, rule_counts
-from pipelines.dq_stats import DqStats
+from pipelines.dq_stats import DqStats, save_summary
 from pipelines.mapping import MappingSet
 from pipelines.unify.engine import OutRecord, Unifier
 from schemas.canonical import ENTITIES, KEY_SCHEMA, CanonicalEvent, event_schema
@@ -52,6 +54,14 @@ CANON_TOPICS = tuple(f"canon.{e}" for e in ENTITIES)
 #: fetch to come back. Measured with ``bench/bench_e2e.py --processes`` at 1,000 changes/s, A/B in the same
 #: minutes: 500 ms gave windows with a max of 700-900 ms (p99 621-674 ms), 100 ms none (p99 362-404 ms).
 FETCH_MAX_WAIT_MS = 100
+DQ_SAVE_INTERVAL_S = 2.0  # how often a canonicalize stage with ``dq_file`` writes its data-quality summary
+DQ_FILE_ENV = "CRMHUB_DQ_SUMMARY_FILE"  # set by the demo for its stage processes (hub/demo_stages.py)
+
+
+def dq_summary_file() -> Path | None:
+    """Where a canonicalize stage writes its data-quality summary for a dashboard in another process, if set."""
+    value = os.environ.get(DQ_FILE_ENV)
+    return Path(value) if value else None
 
 
 @dataclass
@@ -163,7 +173,7 @@ class CanonWorker(_Loop):
 
     def __init__(self, settings: KafkaSettings, producer: Producer, serde: AvroSerde, mappings: MappingSet,
                  topics: Sequence[str], *, pipeline: str = "canon", group_id: str = "crmhub-canonicalize",
-                 **kw: Any) -> None:
+                 dq_file: Path | None = None, **kw: Any) -> None:
         super().__init__(settings, group_id, topics, **kw)
         self.producer = producer
         self.serde = serde
@@ -171,6 +181,13 @@ class CanonWorker(_Loop):
         self.pipeline = pipeline
         self.decoder = ChangeDecoder(serde)
         self.dq = DqStats()  # rule failures over time with samples, for the dashboard
+        self.dq_file = dq_file  # where the summary is written for a dashboard in another process, if anywhere
+        self._dq_saved = 0.0
+
+    def idle(self) -> None:
+        if self.dq_file is not None and time.monotonic() - self._dq_saved >= DQ_SAVE_INTERVAL_S:
+            self._dq_saved = time.monotonic()
+            save_summary(self.dq, self.dq_file)
 
     @property
     def dlq_topic(self) -> str:

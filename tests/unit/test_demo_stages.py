@@ -60,10 +60,14 @@ class _Stages:
     def rejected(self) -> int:
         return 2
 
+    def dq(self) -> list[dict[str, Any]]:
+        return [{"source": "helpdesk", "table": "Contacts", "rule": "phone", "level": "error", "total": 2}]
+
 
 def test_the_ops_snapshot_shows_stages_running_in_other_processes() -> None:
     snap = ops_snapshot(_Hub(_Stages()))
     assert snap["pipelines"] == [{"name": "unify", "state": "RUNNING", "messages": 7, "extra": {"golden_changed": 3}}]
     assert snap["dlq"]["rejected_by_rules"] == 2
+    assert snap["dq"] == _Stages().dq()  # the data-quality view of the canonicalize process
     ibmi = snap["freshness"]["ibmi"]
     assert ibmi["count"] == 4 and 0.1 < ibmi["p50_s"] <= 0.25 and 0.25 < ibmi["p99_s"] <= 0.5

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pipelines.dq_stats import DqStats
+import json
+from pathlib import Path
+
+from hub.runtime.pipeline_workers import CanonWorker
+from pipelines.dq_stats import DqStats, load_summary, save_summary
 from tests.unit.test_canonicalize import event, row, run
 
 
@@ -27,3 +31,22 @@ def test_old_buckets_are_dropped_but_totals_stay() -> None:
         stats.add(run(event("u", after=row(CRSTAT="Q"))), now_ms=t)
     [entry] = stats.summary()
     assert entry["total"] == 4 and entry["series"] == [(2_000, 1), (3_000, 1)]
+
+
+def test_the_summary_crosses_processes_through_a_file(tmp_path: Path) -> None:
+    stats = DqStats()
+    stats.add(run(event("u", after=row(CRSTAT="Q"))), now_ms=60_000)
+    path = tmp_path / "dq.json"
+    assert load_summary(path) == []  # nothing written yet
+    save_summary(stats, path)
+    assert load_summary(path) == json.loads(json.dumps(stats.summary()))
+    assert [p.name for p in tmp_path.iterdir()] == ["dq.json"]  # written through a temporary file, renamed
+
+
+def test_a_canonicalize_stage_with_a_dq_file_writes_its_summary_when_idle(tmp_path: Path) -> None:
+    path = tmp_path / "dq.json"
+    worker = CanonWorker(None, None, None, None, [], dq_file=path)  # type: ignore[arg-type]
+    worker.dq.add(run(event("u", after=row(CRSTAT="Q"))), now_ms=60_000)
+    worker.idle()
+    [entry] = load_summary(path)
+    assert (entry["source"], entry["rule"], entry["total"]) == ("ibmi", "transform:code", 1)
