@@ -14,8 +14,7 @@ Positions in ``substring`` are 1-based, as in SQL ``SUBSTR`` and RPG ``%SUBST``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -23,52 +22,21 @@ from pydantic import Field, field_validator
 
 from pipelines import transforms_values as values
 from pipelines.names import name_case, split_name
-from pipelines.problems import did_you_mean, join, validate
+from pipelines.transforms_registry import (
+    TRANSFORMS,
+    Chain,
+    Fn,
+    TransformError,
+    build_chain,
+    build_transform,
+    on_text,
+    register,
+)
 from pipelines.transforms_contact import country_code, email_address, phone_e164
 from pipelines.transforms_values import Bad, blank, check_regex, text_of
 from schemas.settings import ConfigModel
 
 __all__ = ["TRANSFORMS", "Bad", "Chain", "TransformError", "build_chain", "build_transform", "text_of"]
-
-Fn = Callable[[Any], Any]
-
-
-class TransformError(Exception):
-    """``transform`` could not handle ``value``."""
-
-    def __init__(self, transform: str, value: Any, message: str) -> None:
-        self.transform = transform
-        self.value = value
-        self.message = message
-        super().__init__(f"{transform}: {message}")
-
-
-@dataclass(frozen=True, slots=True)
-class _Spec:
-    factory: Callable[[Any], Fn]
-    params: type[ConfigModel] | None
-    scalar: str | None  # the parameter a non-mapping value stands for
-
-
-TRANSFORMS: dict[str, _Spec] = {}
-
-
-def _register(*names: str, params: type[ConfigModel] | None = None,
-              scalar: str | None = None) -> Callable[[Callable[[Any], Fn]], Callable[[Any], Fn]]:
-    def add(factory: Callable[[Any], Fn]) -> Callable[[Any], Fn]:
-        for name in names:
-            TRANSFORMS[name] = _Spec(factory, params, scalar)
-        return factory
-
-    return add
-
-
-def _on_text(fn: Callable[[str], Any]) -> Fn:
-    def run(value: Any) -> Any:
-        return None if value is None else fn(text_of(value))
-
-    return run
-
 
 # --- text ---------------------------------------------------------------------------------------------------
 
@@ -106,22 +74,22 @@ class SplitNameParams(ConfigModel):
     part: Literal["title", "given", "middle", "family"]
 
 
-@_register("trim", params=TrimParams, scalar="chars")
+@register("trim", params=TrimParams, scalar="chars")
 def _trim(p: TrimParams) -> Fn:
     return lambda v: v.strip(p.chars) if isinstance(v, str) else v
 
 
-@_register("upper")
+@register("upper")
 def _upper(_: None) -> Fn:
     return lambda v: v.upper() if isinstance(v, str) else v
 
 
-@_register("lower")
+@register("lower")
 def _lower(_: None) -> Fn:
     return lambda v: v.lower() if isinstance(v, str) else v
 
 
-@_register("title", params=TitleParams, scalar="force")
+@register("title", params=TitleParams, scalar="force")
 def _title(p: TitleParams) -> Fn:
     return lambda v: name_case(v, force=p.force) if isinstance(v, str) else v
 
@@ -129,40 +97,40 @@ def _title(p: TitleParams) -> Fn:
 _SPACES = re.compile(r"\s+")
 
 
-@_register("collapse_spaces")
+@register("collapse_spaces")
 def _collapse(_: None) -> Fn:
     return lambda v: _SPACES.sub(" ", v).strip() if isinstance(v, str) else v
 
 
-@_register("replace", params=ReplaceParams)
+@register("replace", params=ReplaceParams)
 def _replace(p: ReplaceParams) -> Fn:
-    return _on_text(lambda t: t.replace(p.old, p.new))
+    return on_text(lambda t: t.replace(p.old, p.new))
 
 
-@_register("regex_replace", params=RegexReplaceParams)
+@register("regex_replace", params=RegexReplaceParams)
 def _regex_replace(p: RegexReplaceParams) -> Fn:
     pattern = re.compile(p.pattern, re.IGNORECASE if p.ignore_case else 0)
-    return _on_text(lambda t: pattern.sub(p.repl, t))
+    return on_text(lambda t: pattern.sub(p.repl, t))
 
 
-@_register("left", params=LengthParams, scalar="length")
+@register("left", params=LengthParams, scalar="length")
 def _left(p: LengthParams) -> Fn:
-    return _on_text(lambda t: t[: p.length])
+    return on_text(lambda t: t[: p.length])
 
 
-@_register("right", params=LengthParams, scalar="length")
+@register("right", params=LengthParams, scalar="length")
 def _right(p: LengthParams) -> Fn:
-    return _on_text(lambda t: t[len(t) - p.length:] if p.length else "")
+    return on_text(lambda t: t[len(t) - p.length:] if p.length else "")
 
 
-@_register("substring", params=SubstringParams)
+@register("substring", params=SubstringParams)
 def _substring(p: SubstringParams) -> Fn:
     start = p.start - 1
     stop = None if p.length is None else start + p.length
-    return _on_text(lambda t: t[start:stop])
+    return on_text(lambda t: t[start:stop])
 
 
-@_register("split_name", params=SplitNameParams, scalar="part")
+@register("split_name", params=SplitNameParams, scalar="part")
 def _split(p: SplitNameParams) -> Fn:
     return lambda v: None if blank(v) else split_name(text_of(v)).part(p.part)
 
@@ -187,7 +155,7 @@ def _as_number(value: Any) -> Decimal | None:
         return None
 
 
-@_register("null_if", params=NullIfParams, scalar="values")
+@register("null_if", params=NullIfParams, scalar="values")
 def _null_if(p: NullIfParams) -> Fn:
     texts = {text_of(v).strip().casefold() for v in p.values if v is not None}
     numbers = {n for n in map(_as_number, p.values) if n is not None and not isinstance(n, bool)}
@@ -202,7 +170,7 @@ def _null_if(p: NullIfParams) -> Fn:
     return run
 
 
-@_register("default", params=DefaultParams, scalar="value")
+@register("default", params=DefaultParams, scalar="value")
 def _default(p: DefaultParams) -> Fn:
     return lambda v: p.value if blank(v) else v
 
@@ -218,22 +186,22 @@ class ScaleParams(ConfigModel):
     scale: Annotated[int, Field(ge=0, le=18)]
 
 
-@_register("number", "decimal", params=NumberParams)
+@register("number", "decimal", params=NumberParams)
 def _number(p: NumberParams) -> Fn:
     return lambda v: values.parse_number(v, p.decimal_sep, p.thousands_sep)
 
 
-@_register("int")
+@register("int")
 def _int(_: None) -> Fn:
     return values.whole
 
 
-@_register("implied_decimals", params=ScaleParams, scalar="scale")
+@register("implied_decimals", params=ScaleParams, scalar="scale")
 def _implied(p: ScaleParams) -> Fn:
     return lambda v: values.implied_decimals(v, p.scale)
 
 
-@_register("string")
+@register("string")
 def _string(_: None) -> Fn:
     return lambda v: None if v is None else text_of(v)
 
@@ -252,38 +220,38 @@ class JulianParams(YydddParams):
     format: Literal["cyyddd", "yyddd"] = "cyyddd"
 
 
-@_register("cyymmdd")
+@register("cyymmdd")
 def _cyymmdd(_: None) -> Fn:
     return values.cyymmdd
 
 
-@_register("yyyymmdd")
+@register("yyyymmdd")
 def _yyyymmdd(_: None) -> Fn:
     return values.yyyymmdd
 
 
-@_register("cyyddd")
+@register("cyyddd")
 def _cyyddd(_: None) -> Fn:
     return values.julian
 
 
-@_register("yyddd", params=YydddParams, scalar="pivot")
+@register("yyddd", params=YydddParams, scalar="pivot")
 def _yyddd(p: YydddParams) -> Fn:
     return lambda v: values.julian(v, "yyddd", p.pivot)
 
 
-@_register("julian", params=JulianParams, scalar="format")
+@register("julian", params=JulianParams, scalar="format")
 def _julian(p: JulianParams) -> Fn:
     return lambda v: values.julian(v, p.format, p.pivot)
 
 
-@_register("date", params=DateParams, scalar="format")
+@register("date", params=DateParams, scalar="format")
 def _date(p: DateParams) -> Fn:
     formats = (p.format,) if isinstance(p.format, str) else tuple(p.format)
     return lambda v: values.parse_date(v, formats)
 
 
-@_register("timestamp_ms")
+@register("timestamp_ms")
 def _timestamp_ms(_: None) -> Fn:
     return values.timestamp_ms
 
@@ -311,7 +279,14 @@ def _code_key(value: Any) -> str:
     return text_of(value).strip()
 
 
-@_register("code", params=CodeParams)
+def _code_shorthand(raw: Any) -> Any:
+    """``{code: {A: OK, F: FROZEN}}`` is ``{code: {map: {A: OK, F: FROZEN}}}``."""
+    if isinstance(raw, dict) and raw and not set(raw) & set(CodeParams.model_fields):
+        return {"map": raw}
+    return raw
+
+
+@register("code", params=CodeParams, shorthand=_code_shorthand)
 def _code(p: CodeParams) -> Fn:
     fold: Callable[[str], str] = str.upper if p.ignore_case else str
     table = {fold(_code_key(k)): v for k, v in p.map.items()}
@@ -333,96 +308,18 @@ def _code(p: CodeParams) -> Fn:
     return run
 
 
-@_register("phone", params=PhoneParams, scalar="default_region")
+@register("phone", params=PhoneParams, scalar="default_region")
 def _phone(p: PhoneParams) -> Fn:
     region = p.default_region.upper() if p.default_region else None
     return lambda v: None if blank(v) else phone_e164(text_of(v), region, p.check == "valid")
 
 
-@_register("email")
+@register("email")
 def _email(_: None) -> Fn:
     return lambda v: None if blank(v) else email_address(text_of(v))
 
 
-@_register("country", params=CountryParams)
+@register("country", params=CountryParams)
 def _country(p: CountryParams) -> Fn:
     aliases = {k.strip().upper(): v.strip().upper() for k, v in p.aliases.items()}
     return lambda v: None if blank(v) else country_code(text_of(v), aliases, p.output)
-
-
-# --- chains -----------------------------------------------------------------------------------------------------
-
-class Chain:
-    """Transforms compiled from a mapping field's ``transforms`` list, applied in order."""
-
-    __slots__ = ("_steps", "names")
-
-    def __init__(self, steps: Sequence[tuple[str, Fn]]) -> None:
-        self._steps = tuple(steps)
-        self.names = tuple(name for name, _ in steps)
-
-    def __bool__(self) -> bool:
-        return bool(self._steps)
-
-    def __call__(self, value: Any) -> Any:
-        for name, fn in self._steps:
-            try:
-                value = fn(value)
-            except (Bad, ArithmeticError, TypeError, ValueError) as exc:
-                raise TransformError(name, value, str(exc) or type(exc).__name__) from None
-        return value
-
-
-def _code_shorthand(raw: Any) -> Any:
-    """``{code: {A: OK, F: FROZEN}}`` is ``{code: {map: {A: OK, F: FROZEN}}}``."""
-    if isinstance(raw, dict) and raw and not set(raw) & set(CodeParams.model_fields):
-        return {"map": raw}
-    return raw
-
-
-def build_transform(spec: Any, where: str, problems: list[str]) -> tuple[str, Fn] | None:
-    """One transform from its config form (``name`` or ``{name: params}``); problems appended under ``where``."""
-    if isinstance(spec, str):
-        name, raw, given = spec, None, False
-    elif isinstance(spec, dict) and len(spec) == 1:
-        name, raw = next(iter(spec.items()))
-        given = True
-    else:
-        first = next(iter(spec), None) if isinstance(spec, dict) else None
-        if isinstance(first, str) and first in TRANSFORMS:
-            extra = ", ".join(str(k) for k in spec if k != first)
-            problems.append(f"{where}: parameters go inside the transform: {{{first}: {{..., {extra}: ...}}}}")
-        else:
-            problems.append(f"{where}: a transform is a name or a one-key mapping {{name: parameters}}")
-        return None
-    found = TRANSFORMS.get(str(name))
-    if found is None:
-        problems.append(f"{where}: {did_you_mean(str(name), TRANSFORMS, 'transform')}")
-        return None
-    if found.params is None:
-        if given and raw is not None:
-            problems.append(f"{where}: transform '{name}' takes no parameters")
-            return None
-        return str(name), found.factory(None)
-    raw = _code_shorthand(raw) if name == "code" else raw
-    if isinstance(raw, dict):
-        data: Any = raw
-    elif raw is None and not given:
-        data = {}
-    else:
-        data = {found.scalar: raw} if found.scalar else raw
-    params = validate(found.params, data, join(where, str(name)), problems)
-    return None if params is None else (str(name), found.factory(params))
-
-
-def build_chain(specs: Any, where: str, problems: list[str]) -> Chain:
-    """A :class:`Chain` from a ``transforms`` list (a single name is a list of one)."""
-    if specs is None:
-        return Chain(())
-    if isinstance(specs, (str, dict)):
-        specs = [specs]
-    if not isinstance(specs, list):
-        problems.append(f"{where}: expected a list of transforms")
-        return Chain(())
-    steps = [build_transform(s, join(where, i), problems) for i, s in enumerate(specs)]
-    return Chain([s for s in steps if s is not None])
