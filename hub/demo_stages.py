@@ -12,8 +12,9 @@ The children write their Prometheus metrics into one directory (prometheus_clien
 ``PROMETHEUS_MULTIPROC_DIR``), which :attr:`StageProcesses.registry` reads: the demo's live summary and the
 ops dashboard take freshness, golden changes, messages, rejects and the generated changes from there. Their
 output goes to ``<run_dir>/<name>.log``. The canonicalize stage writes its data-quality view (rule failures over
-time with samples) to ``<run_dir>/dq.json`` every 2 s (``CRMHUB_DQ_SUMMARY_FILE``), which the dashboard reads. They run in sessions of their own, so Ctrl-C reaches the demo alone,
-which stops the generator first, then the stages (each finishes its batch and commits), then its own hub.
+time with samples) to ``<run_dir>/dq.json`` every 2 s (``CRMHUB_DQ_SUMMARY_FILE``), which the dashboard reads.
+They run in sessions of their own, so Ctrl-C reaches the demo alone, which stops the generator first, then the
+stages (each finishes its batch and commits), then its own hub.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from pydantic import Field, field_validator
 
 from pipelines import transforms_values as values
 from pipelines.names import name_case, split_name
+from pipelines.transforms_contact import country_code, email_address, phone_e164
 from pipelines.transforms_registry import (
     TRANSFORMS,
     Chain,
@@ -32,7 +33,6 @@ from pipelines.transforms_registry import (
     on_text,
     register,
 )
-from pipelines.transforms_contact import country_code, email_address, phone_e164
 from pipelines.transforms_values import Bad, blank, check_regex, text_of
 from schemas.settings import ConfigModel
 
