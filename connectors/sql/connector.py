@@ -294,15 +294,15 @@ class SqlConnector(Connector):
                 limit=self.config.batch_size, dialect=self.dialect)
 
         t, rows = self._fetch_current(t, query, f"polling {t.label}")
-        self._full = self._full or len(rows) >= self.config.batch_size
         fresh, passed = rows, rows
         if t.ts is not None:  # emitted when seen; the position passes only rows older than the delay
             ahead = read_ahead(rows, self._ahead.get(t.label, {}), t.meta.key, t.ts.name,
                                complete=len(rows) < self.config.batch_size)
             self._ahead[t.label] = ahead.window
             fresh, passed = ahead.emit, rows[:ahead.safe]
-        if not fresh and not passed:
+        if not fresh and not passed:  # a full page of rows already emitted: more only once they are safe
             return None
+        self._full = self._full or len(rows) >= self.config.batch_size
         events, dead = self._events(t, fresh, now, snapshot=False, max_id=pos["max_id"])
         new_max = pos["max_id"] if t.inc is None else greatest(pos["max_id"], (r[t.inc.name] for r in rows))
         new_st = copy.deepcopy(st)

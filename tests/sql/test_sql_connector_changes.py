@@ -111,6 +111,21 @@ def test_a_row_changed_faster_than_the_safety_delay_is_emitted_at_each_change(sq
     assert events_of(batches) == [] and batches[-1].state["stream"][name]["id"] == [1]
 
 
+def test_more_rows_inside_the_delay_than_a_batch_come_once_each_when_safe(sql_db: SqlDb) -> None:
+    name = sql_db.table_name("burst")
+    table = create(sql_db, customers_table(name))
+    clock = {"now": T0 + timedelta(seconds=26)}
+    cfg = make_config(sql_db, name, safety_delay_ms=60_000, batch_size=10)  # every row is inside the delay
+    stream = connector(cfg, db_now=lambda: clock["now"]).changes({})
+    sql_db.execute(table.insert(), rows(25, start=1, ts=T0))
+    first = [e.key["id"] for e in events_of(collect(stream))]
+    assert first == list(range(1, 11))  # one page read ahead; the rest waits for the position to move
+    clock["now"] += timedelta(minutes=5)  # all of them safe now: the position passes the first page
+    rest = [e.key["id"] for e in events_of(collect(stream))]
+    stream.close()
+    assert first + rest == list(range(1, 26))  # each once, none lost
+
+
 def test_a_restart_emits_again_what_was_read_ahead_of_the_saved_position(sql_db: SqlDb) -> None:
     name = sql_db.table_name("restart")
     table = create(sql_db, customers_table(name))
