@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from hub.config import HubConfig
 from hub.kafka.clients import Admin, Consumer, KafkaSettings
@@ -27,7 +28,7 @@ from hub.registry.decode import ChangeDecoder
 from hub.registry.serde import AvroSerde
 from hub.wiring import kafka_settings, local_broker
 from schemas.envelope import ChangeEvent, table_topic
-from schemas.errors import FatalError
+from schemas.errors import FatalError, RetriableError
 
 
 @dataclass
@@ -250,6 +251,19 @@ def _port_taken(host: str, port: int) -> bool:
     return False
 
 
+def busy_groups(admin: Admin, group_ids: list[str], wait_s: float = 60.0) -> list[str]:
+    """A problem for each of ``group_ids`` that has members. Only groups the broker lists are described (a new
+    broker has no coordinator for the others), and a broker started a moment ago, still loading its group
+    coordinator, is waited for (up to ``wait_s``)."""
+    for attempt in Retrying(retry=retry_if_exception_type(RetriableError), stop=stop_after_delay(wait_s),
+                            wait=wait_fixed(0.5), reraise=True):
+        with attempt:
+            listed = set(admin.list_groups())
+            groups = admin.group_assignments([g for g in group_ids if g in listed])
+    return [f"consumer group {g} has members ({state})" for g, (state, _) in groups.items()
+            if state not in ("", "Empty", "Dead")]
+
+
 def _refuse_if_running(cfg: HubConfig) -> None:
     """Before anything is reset: a demo (or hub) still running on this config would lose its sources, topics
     and store under it. Its ports and its pipelines' consumer groups tell."""
@@ -261,13 +275,10 @@ def _refuse_if_running(cfg: HubConfig) -> None:
     if cfg.pipelines is not None:
         prefix = cfg.pipelines.group_id_prefix
         admin = Admin(kafka_settings(cfg))
-        try:  # only groups the broker lists: a new broker has no group coordinator to describe them yet
-            listed = set(admin.list_groups())
-            groups = admin.group_assignments([g for g in (f"{prefix}-canonicalize", f"{prefix}-unify") if g in listed])
+        try:
+            problems += busy_groups(admin, [f"{prefix}-canonicalize", f"{prefix}-unify"])
         finally:
             admin.close()
-        problems += [f"consumer group {g} has members ({state})" for g, (state, _) in groups.items()
-                     if state not in ("", "Empty", "Dead")]
     if problems:
         raise FatalError("another demo or hub seems to run on this config; nothing was reset: " + "; ".join(problems)
                          + ". Stop it first (the members of a process killed without stopping stay in their "

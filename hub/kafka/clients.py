@@ -303,7 +303,10 @@ class Admin:
         return sorted(self._admin.list_topics())
 
     def list_groups(self) -> list[str]:
-        return sorted(g["group_id"] for g in self._admin.list_groups())
+        try:
+            return sorted(g["group_id"] for g in self._admin.list_groups())
+        except Exception as exc:  # e.g. a broker started a moment ago still loading its group coordinator
+            raise broker_error(exc, "listing consumer groups") from exc
 
     def delete_groups(self, group_ids: Sequence[str]) -> None:
         """Delete consumer groups and their committed offsets (groups that do not exist are skipped; a group

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from hub.config import load_config
-from hub.demo_hub import _refuse_if_running
-from schemas.errors import FatalError
+from hub.demo_hub import _refuse_if_running, busy_groups
+from schemas.errors import FatalError, RetriableError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,3 +35,28 @@ def test_a_port_in_use_is_named_and_nothing_is_reset(tmp_path: Path) -> None:
             _refuse_if_running(cfg)
     assert f"admin API port 127.0.0.1:{cfg.admin.port} is in use" in str(err.value)
     assert "registry" not in str(err.value) and "nothing was reset" in str(err.value)
+
+
+class _LoadingBroker:
+    """An admin client of a broker started a moment ago: its group coordinator is still loading at first."""
+
+    def __init__(self, loading_answers: int) -> None:
+        self.loading = loading_answers
+
+    def list_groups(self) -> list[str]:
+        if self.loading:
+            self.loading -= 1
+            raise RetriableError("listing consumer groups: Kafka unreachable or busy (CoordinatorLoadInProgress)")
+        return ["demo-canonicalize", "other-group"]
+
+    def group_assignments(self, ids: list[str]) -> dict[str, tuple[str, set[tuple[str, int]]]]:
+        assert ids == ["demo-canonicalize"]  # a group the broker does not list is not described
+        return {"demo-canonicalize": ("Stable", {("src.ibmi.custmast", 0)})}
+
+
+def test_busy_groups_waits_for_a_loading_coordinator_and_names_groups_with_members() -> None:
+    broker = _LoadingBroker(loading_answers=2)
+    problems = busy_groups(broker, ["demo-canonicalize", "demo-unify"], wait_s=10)  # type: ignore[arg-type]
+    assert problems == ["consumer group demo-canonicalize has members (Stable)"] and broker.loading == 0
+    with pytest.raises(RetriableError):  # a coordinator that never loads: the error, once the wait is over
+        busy_groups(_LoadingBroker(loading_answers=1000), ["demo-unify"], wait_s=1)  # type: ignore[arg-type]
