@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from collections.abc import Iterator
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.samples import Sample
 
 DQ_RESULTS = Counter("crmhub_dq_results_total", "Data-quality rule failures by pipeline, source, table, rule and "
                      "level (error = rejected to the DLQ, warning = annotated)",
@@ -58,3 +62,40 @@ def histogram_quantiles(name: str, labels: dict[str, str], qs: tuple[float, ...]
                 buckets.append((float(s.labels["le"]), s.value))
     buckets.sort()
     return {q: bucket_quantile(buckets, q) for q in qs}
+
+
+class _Merged:
+    """The families of several registries as one: a family written by several processes (the demo's stages in
+    their own processes beside the demo's) is one family, and one series of it (name and labels) is summed,
+    as counters and histogram buckets add up; a gauge's last value wins, a ``_created`` time is the earliest."""
+
+    def __init__(self, registries: tuple[CollectorRegistry, ...]) -> None:
+        self.registries = registries
+
+    def collect(self) -> Iterator[Metric]:
+        families: dict[str, Metric] = {}
+        series: dict[str, dict[tuple[str, tuple[tuple[str, str], ...]], Sample]] = {}
+        for registry in self.registries:
+            for family in registry.collect():
+                if family.name not in families:
+                    families[family.name] = Metric(family.name, family.documentation, family.type, family.unit)
+                    series[family.name] = {}
+                found = series[family.name]
+                for sample in family.samples:
+                    key = (sample.name, tuple(sorted(sample.labels.items())))
+                    old = found.get(key)
+                    if old is not None and sample.name.endswith("_created"):
+                        sample = sample._replace(value=min(old.value, sample.value))
+                    elif old is not None and family.type != "gauge":
+                        sample = sample._replace(value=old.value + sample.value)
+                    found[key] = sample
+        for name, family in families.items():
+            family.samples = list(series[name].values())
+            yield family
+
+
+def merged_exposition(*registries: CollectorRegistry) -> bytes:
+    """The Prometheus text exposition of ``registries`` merged (:class:`_Merged`)."""
+    merged = CollectorRegistry(auto_describe=False)
+    merged.register(_Merged(registries))
+    return generate_latest(merged)

@@ -3,7 +3,8 @@
 GET /connectors, GET /connectors/{name}/status, PUT .../pause, PUT .../resume, POST .../restart,
 POST .../snapshot, DELETE .../offsets (reset: snapshot again from scratch), GET .../offsets.
 Ops: GET /lag (every watched consumer group, its partitions and statuses), GET /lag/alerts (open alerts and
-the recent history), GET /metrics (Prometheus, the default registry).
+the recent history), GET /metrics (Prometheus: the default registry, merged with the demo's stage processes
+when it has them).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+from hub.metrics import merged_exposition
 
 if TYPE_CHECKING:
     from hub.runtime.hub import Hub
@@ -100,6 +103,8 @@ def create_admin_app(hub: Hub) -> FastAPI:
 
     @app.get("/metrics")
     def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        stages = getattr(hub, "stages", None)  # the demo's stages in processes of their own: their series too
+        body = generate_latest() if stages is None else merged_exposition(REGISTRY, stages.registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -235,6 +235,11 @@ def test_demo_with_processes_runs_the_stages_in_child_processes_and_reads_their_
         assert by["canonicalize"]["state"] == by["unify"]["state"] == "RUNNING"
         assert by["canonicalize"]["messages"] > 0 and by["unify"]["messages"] > 0
         assert 0 < snap["freshness"]["ibmi"]["p50_s"] < 30
+        # the admin API's /metrics serves the stages' series too
+        assert demo.hub.admin is not None
+        metrics = httpx.get(f"{demo.hub.admin.url}/metrics", timeout=10).text
+        unify_messages = re.search(r'^crmhub_pipeline_messages_total\{pipeline="unify"\} (\S+)$', metrics, re.M)
+        assert unify_messages is not None and float(unify_messages[1]) > 0
         # the data-quality view comes from the canonicalize process's summary file
         wait_for(lambda: ops_snapshot(demo.hub)["dq"], 30)
         assert {r["source"] for r in ops_snapshot(demo.hub)["dq"]} <= {"ibmi", "ar", "helpdesk", "exports"}
