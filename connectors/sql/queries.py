@@ -135,7 +135,7 @@ def keyset_query(
     return limit_rows(stmt.order_by(*keys), limit, dialect)
 
 
-def head_query(table: sa.Table, ts_column: str | None, id_column: str | None, dialect: str = "") -> Select[Any]:
+def head_query(table: sa.Table, ts_column: str | None, id_column: str | None, dialect: str) -> Select[Any]:
     """The source's newest position: the greatest ts and the greatest id (NULL for the part a mode lacks), each
     as ``ORDER BY c DESC`` limited to one row, which an index answers at once, where ``MAX(c)`` over a view
     (``ORDHDRV``: a header joined to its lines) may read every row of it."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, update
 
 from pipelines.alerts import FIRED, PENDING, Timer, TimerOp, merge_timer
 from pipelines.store.raw import jdump, jload, raw
@@ -18,8 +18,9 @@ from pipelines.store.tables import timer
 _COLUMNS = "timer_id, rule, subject, due_ms, payload, version, episode, state"
 
 
-def _timer(r: Any) -> Timer:
-    return Timer(r.timer_id, r.rule, r.subject, r.due_ms, dict(r.payload), r.version, r.episode, r.state)
+def _timer(r: Sequence[Any]) -> Timer:
+    """A timer from a row of ``_COLUMNS`` as the driver returns it (the payload JSON as text or decoded)."""
+    return Timer(r[0], r[1], r[2], int(r[3]), dict(jload(r[4])), r[5], r[6], r[7])
 
 
 class SqlTimerStore:
@@ -28,7 +29,7 @@ class SqlTimerStore:
 
     def get(self, timer_id: str) -> Timer | None:
         r = raw(self.conn).one(f"SELECT {_COLUMNS} FROM timer WHERE timer_id = :id", {"id": timer_id})
-        return None if r is None else Timer(r[0], r[1], r[2], int(r[3]), dict(jload(r[4])), r[5], r[6], r[7])
+        return None if r is None else _timer(r)
 
     def apply(self, ops: Sequence[TimerOp]) -> None:
         """Each op merged with the stored timer (one small statement each way, on the driver's cursor: this
@@ -48,9 +49,9 @@ class SqlTimerStore:
                                    "version = :v, episode = :e, state = :st WHERE timer_id = :id", values)
 
     def due(self, now_ms: int, limit: int) -> list[Timer]:
-        q = (select(timer).where(timer.c.state == PENDING, timer.c.due_ms <= now_ms)
-             .order_by(timer.c.due_ms, timer.c.timer_id).limit(limit))
-        return [_timer(r) for r in self.conn.execute(q)]
+        rows = raw(self.conn).rows(f"SELECT {_COLUMNS} FROM timer WHERE state = :st AND due_ms <= :now "
+                                   "ORDER BY due_ms, timer_id LIMIT :n", {"st": PENDING, "now": now_ms, "n": limit})
+        return [_timer(r) for r in rows]
 
     def mark_fired(self, timers: Sequence[Timer]) -> None:
         for t in timers:
