@@ -20,9 +20,12 @@ import ast
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from decimal import Decimal
 from typing import Any
+
+from pipelines.expr_functions import FUNCTIONS, ExprEvalError, cached_regex
+
+__all__ = ["FUNCTIONS", "Expr", "ExprError", "ExprEvalError", "compile_expr", "referenced"]
 
 Values = Mapping[str, Any]
 Fn = Callable[[Values], Any]
@@ -34,122 +37,6 @@ MAX_NODES = 400
 class ExprError(ValueError):
     """The expression text is not valid (syntax or a construct outside the language)."""
 
-
-class ExprEvalError(ValueError):
-    """The expression could not be evaluated over these values (e.g. ``'a' - 1``, division by zero)."""
-
-
-# --- functions --------------------------------------------------------------------------------------------
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        exponent = value.as_tuple().exponent
-        return str(int(value)) if isinstance(exponent, int) and exponent >= 0 else str(value)
-    return value if isinstance(value, str) else str(value)
-
-
-def _str_fn(fn: Callable[[str], Any]) -> Callable[[Any], Any]:
-    def call(value: Any) -> Any:
-        text = _text(value)
-        return None if text is None else fn(text)
-
-    return call
-
-
-def _len(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, (str, list, tuple, dict)):
-        return len(value)
-    return len(str(value))
-
-
-def _concat(*parts: Any) -> str:
-    return "".join(t for t in map(_text, parts) if t is not None)
-
-
-def _coalesce(*values: Any) -> Any:
-    return next((v for v in values if v is not None), None)
-
-
-def _min(*values: Any) -> Any:
-    present = [v for v in values if v is not None]
-    return min(present) if present else None
-
-
-def _max(*values: Any) -> Any:
-    present = [v for v in values if v is not None]
-    return max(present) if present else None
-
-
-def _round(value: Any, digits: Any = 0) -> Any:
-    return None if value is None else round(value, int(digits))
-
-
-def _abs(value: Any) -> Any:
-    return None if value is None else abs(value)
-
-
-def _int(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = value.strip()
-        if not value:
-            return None
-    try:
-        number = Decimal(value) if isinstance(value, str) else value
-        return int(number)
-    except (InvalidOperation, ValueError, TypeError):
-        raise ExprEvalError(f"int(): not a number: {value!r}"[:200]) from None
-
-
-def _startswith(value: Any, prefix: Any) -> bool | None:
-    text = _text(value)
-    return None if text is None else text.startswith(_text(prefix) or "")
-
-
-def _endswith(value: Any, suffix: Any) -> bool | None:
-    text = _text(value)
-    return None if text is None else text.endswith(_text(suffix) or "")
-
-
-def _is_null(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-@lru_cache(maxsize=256)
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-def _matches(value: Any, pattern: Any) -> bool | None:
-    text = _text(value)
-    return None if text is None else _regex(str(pattern)).search(text) is not None
-
-
-#: name -> (function, minimum argument count, maximum argument count or None for any)
-FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int | None]] = {
-    "len": (_len, 1, 1),
-    "lower": (_str_fn(str.lower), 1, 1),
-    "upper": (_str_fn(str.upper), 1, 1),
-    "trim": (_str_fn(str.strip), 1, 1),
-    "concat": (_concat, 1, None),
-    "coalesce": (_coalesce, 1, None),
-    "abs": (_abs, 1, 1),
-    "min": (_min, 1, None),
-    "max": (_max, 1, None),
-    "round": (_round, 1, 2),
-    "int": (_int, 1, 1),
-    "str": (_text, 1, 1),
-    "startswith": (_startswith, 2, 2),
-    "endswith": (_endswith, 2, 2),
-    "matches": (_matches, 2, 2),
-    "is_null": (_is_null, 1, 1),
-}
 
 # --- operators ------------------------------------------------------------------------------------------
 
@@ -355,7 +242,7 @@ def _check_pattern(node: ast.expr) -> None:
     if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
         raise ExprError("matches() needs a constant regular expression as second argument")
     try:
-        _regex(node.value)
+        cached_regex(node.value)
     except re.error as exc:
         raise ExprError(f"matches(): bad regular expression {node.value!r}: {exc}") from None
 
