@@ -23,9 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
-from datetime import time as dtime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -62,7 +60,7 @@ from connectors.ibmi_journal.queries import (
     snapshot_params,
     snapshot_query,
 )
-from connectors.ibmi_journal.state import load_state, make_state
+from connectors.ibmi_journal.state import bind_key, json_key, load_state, make_state
 from connectors.ibmi_journal.txn import Assembler, Change, Unit
 from schemas.columns import ColumnType, TableMeta
 from schemas.envelope import ChangeEvent, Op, SourceInfo
@@ -215,11 +213,11 @@ class IbmiJournalConnector(Connector):
         while not progress["done"]:
             after = progress["last_key"] is not None and bool(t.meta.key)
             sql = snapshot_query(t.schema, t.table, names, t.meta.key, after=after, limit=size + 1)
-            params = snapshot_params(_bind_key(progress["last_key"], t.meta)) if after else []
+            params = snapshot_params(bind_key(progress["last_key"], t.meta)) if after else []
             rows = self._query(sql, params, f"snapshot of {t.label}")
             more = bool(t.meta.key) and len(rows) > size
             rows = rows[:size] if t.meta.key else rows
-            last_key = [_json_key(rows[-1][k]) for k in t.meta.key] if rows and t.meta.key else progress["last_key"]
+            last_key = [json_key(rows[-1][k]) for k in t.meta.key] if rows and t.meta.key else progress["last_key"]
             progress = {"last_key": last_key, "done": not more, "rows": int(progress["rows"]) + len(rows)}
             st = copy.deepcopy(st)
             st["snapshot"][t.label] = progress
@@ -370,31 +368,6 @@ def _raw(change: Change) -> dict[str, Any]:
             out[side] = {"entry_type": entry.type, "sequence": entry.sequence, "rrn": entry.rrn,
                          "entry_data_hex": data.hex() if isinstance(data, bytes) else data,
                          "null_value_indicators": str(entry.nulls) if entry.nulls is not None else None}
-    return out
-
-
-def _json_key(value: Any) -> Any:
-    """A key value as JSON keeps it (for the snapshot's last key); ``_bind_key`` turns it back."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, datetime | date | dtime):
-        return value.isoformat()
-    return value
-
-
-_FROM_JSON: dict[ColumnType, Callable[[Any], Any]] = {
-    ColumnType.DECIMAL: Decimal, ColumnType.BYTES: bytes.fromhex, ColumnType.TIMESTAMP: datetime.fromisoformat,
-    ColumnType.DATE: date.fromisoformat, ColumnType.TIME: dtime.fromisoformat}
-
-
-def _bind_key(last_key: Sequence[Any], meta: TableMeta) -> list[Any]:
-    """The saved last key as the driver binds it (the column's Python type)."""
-    out = []
-    for value, col in zip(last_key, meta.key_columns, strict=True):
-        convert = _FROM_JSON.get(col.type)
-        out.append(convert(value) if convert is not None and isinstance(value, str) else value)
     return out
 
 
