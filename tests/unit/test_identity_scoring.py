@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from pipelines.identity import Features, MatchConfig, explain, features, score
-from pipelines.identity.scoring import dob_level, family_level, given_level, org_level
+from pipelines.identity.compare import dob_level, family_level, given_level, org_level
 
 CFG = MatchConfig()
 HOME = {"line1": "Hauptstraße 12", "postal_code": "80331", "city": "München", "country": "DE"}
@@ -72,10 +72,31 @@ def test_same_name_same_address_but_different_birth_dates_is_not_a_link() -> Non
     assert score(senior, junior, CFG).decision != "link"
 
 
-def test_male_and_female_forms_of_a_name_are_different_people() -> None:
-    assert given_level("giovanni", "giovanni", "giovanni", "giovanna", "giovanna", "giovanna") == "disagree"
-    assert given_level("andreas", "andreas", "andrew", "andrea", "andrea", "andrea") == "disagree"
+def test_male_and_female_forms_of_a_name_are_their_own_level() -> None:
+    assert given_level("giovanni", "giovanni", "giovanni", "giovanna", "giovanna", "giovanna") == "gendered"
+    assert given_level("andreas", "andreas", "andrew", "andrea", "andrea", "andrea") == "gendered"
     assert given_level("brigitte", "brigitte", "brigitte", "brggitte", "brggitte", "brggitte") == "fuzzy"
+    assert CFG.weight("given.disagree") < CFG.weight("given.gendered") < 0
+
+
+def test_a_typo_that_looks_like_a_gender_form_does_not_split_a_customer() -> None:
+    details = {"address": HOME, "phone": "089 1234567"}
+    a = f(person("Talia", "Okafor", date(1984, 2, 9), **details))
+    b = f(person("Talis", "Okafor", date(1984, 2, 9), **details))
+    assert score(a, b, CFG).decision == "link"
+    spouse = f(person("Jana", "Okafor", date(1986, 11, 23), **details))
+    assert score(f(person("Jan", "Okafor", date(1984, 2, 9), **details)), spouse, CFG).decision == "new"
+
+
+def test_phonetic_spellings_are_their_own_level() -> None:
+    assert family_level("meyer", "maier") == "phonetic"
+    assert family_level("schmidt", "schmitt") == "fuzzy"  # one edit: a typo first
+    assert family_level("fischer", "fisher") == "fuzzy"
+    assert family_level("kathryn", "catherine") == "phonetic"
+    assert given_level("philipp", "philipp", "philipp", "filip", "filip", "filip") == "phonetic"
+    assert given_level("martine", "martine", "martine", "marie", "marie", "marie") == "disagree"
+    a = f(person("Karl", "Meyer", date(1961, 4, 1), address=HOME))
+    assert score(a, f(person("Carl", "Maier", date(1961, 4, 1), address=HOME)), CFG).decision == "link"
 
 
 def test_nicknames_and_initials() -> None:
@@ -90,8 +111,10 @@ def test_family_and_dob_levels() -> None:
     assert family_level("meyer schulz", "meyer") == "fuzzy"
     assert family_level("muller", "schmidt") == "disagree"
     assert family_level("", "schmidt") == ""
-    assert dob_level("1970-03-04", "1970-04-03") == "partial"  # day and month swapped
-    assert dob_level("1949-12-25", "1950-12-25") == "partial"
+    assert dob_level("1970-03-04", "1970-04-03") == "transposed"  # day and month swapped
+    assert dob_level("1949-12-25", "1950-12-25") == "year"
+    assert dob_level("1949-12-25", "1948-12-25") == "typo"  # one digit, which also makes it a year off
+    assert dob_level("1970-03-04", "1970-03-07") == "typo"
     assert dob_level("1970-03-04", "1975-08-21") == "disagree"
     assert dob_level("", "1975-08-21") == ""
 
@@ -132,15 +155,27 @@ def test_equal_national_or_tax_id_is_a_deterministic_link() -> None:
     assert score(org_a, org_b, CFG).decision == "link"
 
 
-def test_conflicting_national_ids_keep_look_alikes_apart() -> None:
+def test_a_conflicting_national_id_is_evidence_and_a_veto_only_when_authoritative() -> None:
     details = {"address": HOME, "phone": "089 1234567"}
-    a = f(person("Anna", "Rossi", date(1980, 1, 2), national_id="111", **details))
-    b = f(person("Anna", "Rossi", date(1980, 1, 2), national_id="222", **details))
+    a = f(person("Anna", "Rossi", date(1980, 1, 2), national_id="111111", **details))
+    b = f(person("Anna", "Rossi", date(1980, 1, 2), national_id="222222", **details))
     result = score(a, b, CFG)
-    assert result.contributions["national_id.conflict"] < -20
-    assert result.decision == "new"
-    assert result.deterministic is None
-    assert score(a, f(person("Anna", "Rossi", date(1980, 1, 2), **details)), CFG).decision == "link"
+    assert result.contributions["national_id.conflict"] < 0
+    assert result.decision == "link" and result.deterministic is None  # everything else agrees
+    assert "national_id conflict" in result.notes
+    strict = MatchConfig(authoritative=["national_id"])
+    vetoed = score(a, b, strict)
+    assert vetoed.decision == "new" and vetoed.contributions["national_id.conflict"] <= -100
+    stranger = f(person("Anna", "Rossi", date(1980, 1, 2), national_id="222222"))
+    assert score(f(person("Anna", "Rossi", date(1980, 1, 2), national_id="111111")), stranger, CFG).decision != "link"
+
+
+def test_a_mistyped_national_id_is_evidence_for_a_link() -> None:
+    a = f(person("Lena", "Vogel", date(1990, 7, 1), national_id="12345678901"))
+    b = f(person("Lena", "Vogl", date(1990, 7, 1), national_id="12345678910"))  # two digits swapped
+    result = score(a, b, CFG)
+    assert result.contributions["national_id.typo"] > 0
+    assert result.decision == "link"
 
 
 def test_explain_lists_every_contribution_and_note() -> None:
@@ -165,8 +200,11 @@ def test_weight_overrides_and_thresholds_change_the_decision() -> None:
 
 
 def test_config_rejects_bad_thresholds_and_unknown_weights() -> None:
-    with pytest.raises(ValidationError, match="review threshold must be below"):
+    with pytest.raises(ValidationError, match=r"review threshold \(6\) must be below the link threshold \(5\)"):
         MatchConfig(link=5, review=6)
+    with pytest.raises(ValidationError, match=r"review threshold \(8, the default\) must be below .* \(7\)") as err:
+        MatchConfig.model_validate({"link": 7})
+    assert err.value.errors()[0]["loc"] == ("link",)
     with pytest.raises(ValidationError, match=r"did you mean 'dob\.exact'"):
         MatchConfig(weights={"dob.exat": 1.0})
     with pytest.raises(ValidationError, match="did you mean 'max_candidates'"):

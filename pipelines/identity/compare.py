@@ -1,0 +1,248 @@
+"""Field comparators: each compares one field of two customers' :class:`Features` to a graded level.
+
+A level is a short name (``"exact"``, ``"fuzzy"``, ``"phonetic"``, ..., ``"disagree"``); ``""`` means the field
+cannot be compared (a side is missing), which is no evidence either way. The weight of each level lives in
+:class:`~pipelines.identity.config.MatchConfig` under ``<field>.<level>``. Every comparator is pure and cheap;
+the costlier ones (names, streets) try the exact and edit-distance cases first.
+
+The levels, best first:
+
+- given names: exact, nickname, fuzzy (a typo), phonetic (sounds alike), initial, gendered (the male and
+  female form of one name, e.g. giovanni/giovanna: usually two people, sometimes a typo), disagree;
+- family names: exact, fuzzy, phonetic, disagree;
+- birth dates: exact, transposed (day and month swapped), typo (one mistyped digit), year (one year off),
+  disagree;
+- ids (national, tax): exact, typo (one edit: a digit changed, added, dropped or two swapped), conflict;
+- e-mail: agree, fuzzy (one edit), disagree; phone: agree, fuzzy (one digit wrong or two swapped), disagree;
+- addresses: exact, fuzzy (street typo, same house number and area), area (same postal code or city), disagree;
+- organisation names: exact, fuzzy, partial (all words of one in the other), disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import jellyfish
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA, JaroWinkler
+
+from pipelines.identity.features import NICKNAMES, NICKNAMES_OF
+
+FUZZY_STREET = 0.9  # Jaro-Winkler of two street lines (same house number, same area) that count as one
+FUZZY_ORG = 90.0  # rapidfuzz ratio / token_sort_ratio of two organisation names that count as one
+_jw = JaroWinkler.similarity
+_osa = OSA.distance
+
+
+# --- names ------------------------------------------------------------------------------------------------------
+
+def given_level(g: str, g1: str, gc: str, h: str, h1: str, hc: str) -> str:
+    """Given names ``g`` (first ``g1``, nickname-canonical ``gc``) against ``h``/``h1``/``hc``."""
+    if not g1 or not h1:
+        return ""
+    if g1 == h1:
+        return "exact"
+    if gc == hc:
+        return "nickname"
+    if len(g1) == 1 or len(h1) == 1:
+        return "initial" if g1[0] == h1[0] else "disagree"
+    if (" " in g or " " in h) and _shared_token(g, h):
+        return "fuzzy"  # a second given name used as the first, or in both
+    if gendered(g1, h1):
+        return "gendered"
+    if similar(g1, h1):
+        return "fuzzy"
+    if _similar_nickname(g1, gc, h1, hc):
+        return "nickname"
+    if sounds_alike(g1, h1):
+        return "phonetic"
+    return "disagree"
+
+
+def _shared_token(g: str, h: str) -> bool:
+    return any(len(t) > 2 for t in set(g.split()).intersection(h.split()))
+
+
+def _similar_nickname(g1: str, gc: str, h1: str, hc: str) -> bool:
+    """A mistyped nickname or full name: mike / michale, mkie / michael, mat / matthew."""
+    if gendered(gc, hc):
+        return False
+    if (gc != g1 or hc != h1) and (similar(gc, hc) or similar(gc, h1) or similar(g1, hc)):
+        return True
+    return any(similar(g1, nick) for nick in NICKNAMES_OF.get(hc, ())) or \
+        any(similar(h1, nick) for nick in NICKNAMES_OF.get(gc, ()))
+
+
+def similar(x: str, y: str) -> bool:
+    """A likely typo: one edit (adjacent transposition included) in names of 4+ letters (a dropped, added or
+    swapped letter for 3), two in names of 7+. (Jaro-Winkler alone rates sibling names like martine/marie as
+    close as typos, so it is not used for names.)"""
+    shorter = min(len(x), len(y))
+    edits = 2 if shorter >= 7 else 1 if shorter >= 4 or (shorter == 3 and (len(x) != len(y) or _anagram(x, y))) else 0
+    return bool(edits) and _osa(x, y, score_cutoff=edits) <= edits
+
+
+def _anagram(x: str, y: str) -> bool:
+    return sorted(x) == sorted(y)
+
+
+_MALE_ENDINGS = ("", "o", "i", "e", "s", "us", "as")
+_FEMALE_SUFFIXES = ("a", "e", "ie", "ine", "ina", "le", "ne", "ette")
+
+
+def gendered(x: str, y: str) -> bool:
+    """The male and female form of one name (giovanni/giovanna, andreas/andrea, jan/jana, stefan/stefanie,
+    michel/michelle)."""
+    short, long = (x, y) if len(x) <= len(y) else (y, x)
+    if len(short) >= 3 and long.startswith(short) and long[len(short):] in _FEMALE_SUFFIXES:
+        return True
+    if x.endswith("a") == y.endswith("a"):
+        return False
+    female, other = (x, y) if x.endswith("a") else (y, x)
+    stem = female[:-1]
+    return other.startswith(stem) and other[len(stem):] in _MALE_ENDINGS
+
+
+_SOUND_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
+    (r"sch", "s"), (r"sh", "s"), (r"ph", "f"), (r"th", "t"), (r"dt", "t"), (r"ck", "k"), (r"tz", "z"),
+    (r"ch", "k"), (r"c(?=[aou]|$)", "k"), (r"qu", "kw"), (r"x", "ks"), (r"(?<=[aeiou])h", ""), (r"^h", ""),
+    (r"w", "v"), (r"(ei|ai|ay|ey)", "A"), (r"ie", "i"), (r"y", "i"), (r"(ee|ea)", "i"), (r"oo", "u"),
+    (r"A", "ai"), (r"(.)\1+", r"\1"), (r"(?<=.)[aeiou]+$", ""),
+))
+
+
+@lru_cache(maxsize=65536)
+def sound_key(name: str) -> str:
+    """A spelling-independent key of one folded name: the usual European spelling variants written one way
+    (meyer/maier, schmidt/schmitt, philipp/filip, fischer/fisher, kathryn/katherin)."""
+    key = name
+    for pattern, repl in _SOUND_RULES:
+        key = pattern.sub(repl, key)
+    return key
+
+
+@lru_cache(maxsize=65536)
+def _metaphone(name: str) -> str:
+    return jellyfish.metaphone(name) if name.isalpha() else name
+
+
+def sounds_alike(x: str, y: str) -> bool:
+    """Two different spellings of one name: equal sound keys, or equal metaphone codes of 3+ sounds."""
+    if len(x) < 3 or len(y) < 3:
+        return False
+    if sound_key(x) == sound_key(y):
+        return True
+    mx = _metaphone(x)
+    return len(mx) >= 3 and mx == _metaphone(y)
+
+
+def family_level(f: str, h: str) -> str:
+    if not f or not h:
+        return ""
+    if f == h:
+        return "exact"
+    if similar(f, h):
+        return "fuzzy"
+    if (" " in f or " " in h) and not set(f.split()).isdisjoint(h.split()):
+        return "fuzzy"  # double names: "meyer schulz" / "meyer"
+    if sounds_alike(f.split(" ", 1)[0], h.split(" ", 1)[0]):
+        return "phonetic"
+    return "disagree"
+
+
+def names_as_given(x: str, y: str) -> str:
+    """The given-name level of two name strings read as given names (for the swapped reading)."""
+    x1, y1 = x.split(" ", 1)[0], y.split(" ", 1)[0]
+    return given_level(x, x1, NICKNAMES.get(x1, x1), y, y1, NICKNAMES.get(y1, y1))
+
+
+def org_level(a: str, b: str) -> str:
+    if not a or not b:
+        return ""
+    if a == b:
+        return "exact"
+    if fuzz.ratio(a, b, score_cutoff=FUZZY_ORG) or fuzz.token_sort_ratio(a, b, score_cutoff=FUZZY_ORG):
+        return "fuzzy"  # a typo, or the same words in another order
+    ta, tb = set(a.split()), set(b.split())
+    return "partial" if ta <= tb or tb <= ta else "disagree"
+
+
+# --- dates and ids ------------------------------------------------------------------------------------------------
+
+def dob_level(a: str, b: str) -> str:
+    """Birth dates (ISO): equal, day and month swapped, one mistyped digit, the year off by one, or disagree."""
+    if not a or not b:
+        return ""
+    if a == b:
+        return "exact"
+    ay, am, ad, by, bm, bd = a[:4], a[5:7], a[8:10], b[:4], b[5:7], b[8:10]
+    if ay == by and am == bd and ad == bm:
+        return "transposed"
+    if _one_digit(a, b):
+        return "typo"
+    if am == bm and ad == bd and abs(int(ay) - int(by)) == 1:
+        return "year"
+    return "disagree"
+
+
+def _one_digit(x: str, y: str) -> bool:
+    return len(x) == len(y) and sum(c != d for c, d in zip(x, y, strict=True)) == 1
+
+
+def id_level(a: str, b: str) -> str:
+    """Two normalised ids: equal, one edit apart (a keying error in ids of 5+ characters), or in conflict."""
+    if not a or not b:
+        return ""
+    if a == b:
+        return "exact"
+    if min(len(a), len(b)) >= 5 and _osa(a, b, score_cutoff=1) <= 1:
+        return "typo"
+    return "conflict"
+
+
+# --- contact details -------------------------------------------------------------------------------------------
+
+def overlap_level(a: list[str], b: list[str]) -> str:
+    if not a or not b:
+        return ""
+    return "agree" if any(x in b for x in a) else "disagree"
+
+
+def email_level(a: list[str], b: list[str]) -> str:
+    """E-mail addresses: one shared, one a typo of the other (one edit), or none."""
+    level = overlap_level(a, b)
+    if level == "disagree" and any(_osa(x, y, score_cutoff=1) <= 1 for x in a for y in b):
+        return "fuzzy"
+    return level
+
+
+def phone_level(a: list[str], b: list[str]) -> str:
+    """Phone numbers (last digits): one shared, one with a wrong digit or two digits swapped, or none."""
+    level = overlap_level(a, b)
+    if level == "disagree" and any(len(x) == len(y) and _osa(x, y, score_cutoff=1) <= 1 for x in a for y in b):
+        return "fuzzy"
+    return level
+
+
+def address_level(a: list[list[str]], b: list[list[str]]) -> str:
+    """Best agreement over all address pairs: exact/fuzzy street line in the same area, area only, or none."""
+    if not a or not b:
+        return ""
+    best = "disagree"
+    for la, pa, ca, na in a:
+        for lb, pb, cb, nb in b:
+            if not ((pa and pa == pb) or (ca and ca == cb and not (pa and pb))):
+                continue
+            if la and la == lb:
+                return "exact"
+            if la and lb and na == nb and similar_street(la, lb):
+                best = "fuzzy"
+            elif best == "disagree":
+                best = "area"
+    return best
+
+
+def similar_street(a: str, b: str) -> bool:
+    """Street lines with one house number that differ by a typo or an unknown abbreviation."""
+    return _jw(a, b, score_cutoff=FUZZY_STREET) > 0 or fuzz.token_set_ratio(a, b, score_cutoff=FUZZY_ORG) > 0
