@@ -9,6 +9,7 @@ from hub import (
     cli_kafka,  # noqa: F401
     cli_lag,  # noqa: F401
     cli_mapping,  # noqa: F401
+    cli_match,  # noqa: F401
     cli_serve,  # noqa: F401
     cli_unify,  # noqa: F401
 )

@@ -31,6 +31,7 @@ from pipelines.identity.features import NICKNAMES, NICKNAMES_OF
 
 FUZZY_STREET = 0.9  # Jaro-Winkler of two street lines (same house number, same area) that count as one
 FUZZY_ORG = 90.0  # rapidfuzz ratio / token_sort_ratio of two organisation names that count as one
+_NUMBERING = re.compile(r"[\d._-]+")
 _jw = JaroWinkler.similarity
 _osa = OSA.distance
 
@@ -210,9 +211,12 @@ def overlap_level(a: list[str], b: list[str]) -> str:
 
 
 def email_level(a: list[str], b: list[str]) -> str:
-    """E-mail addresses: one shared, one a typo of the other (one edit), or none."""
+    """E-mail addresses: one shared, one a typo of the other (one edit), or none. Addresses that differ only
+    in digits or separators are not typos: that is how namesakes get addresses of their own (anna.rossi1 /
+    anna.rossi2, anna.rossi / annarossi)."""
     level = overlap_level(a, b)
-    if level == "disagree" and any(_osa(x, y, score_cutoff=1) <= 1 for x in a for y in b):
+    if level == "disagree" and any(_osa(x, y, score_cutoff=1) <= 1 and _NUMBERING.sub("", x) != _NUMBERING.sub("", y)
+                                   for x in a for y in b):
         return "fuzzy"
     return level
 

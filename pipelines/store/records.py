@@ -77,6 +77,12 @@ def features_of(conn: Connection, ids: Collection[int]) -> list[tuple[int, str, 
     return out
 
 
+def live_features(conn: Connection) -> list[tuple[int, str, dict[str, Any]]]:
+    """``(id, ref, features)`` of every live record, in id order (what training reads)."""
+    q = "SELECT id, source, source_key, features FROM source_record WHERE deleted = :f ORDER BY id"
+    return [(r[0], f"{r[1]}/{r[2]}", jload(r[3])) for r in raw(conn).rows(q, {"f": False}) if r[3] is not None]
+
+
 def records_by_refs(conn: Connection, refs: Iterable[tuple[str, str]]) -> list[SourceRow]:
     out = []
     for source, key in refs:

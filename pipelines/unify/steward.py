@@ -1,4 +1,5 @@
-"""What a data steward does by hand: accept or reject a possible match, link two records, detach one.
+"""What a data steward does by hand: accept or reject a possible match, link two records, detach one, and
+re-evaluate every automatic link under new match settings (a trained model).
 
 Decisions are stored as ``must``/``cannot`` pairs of record references, so they outlive later changes of
 the records: a record that changes is re-linked with the steward's decisions applied first.
@@ -6,13 +7,14 @@ the records: a record that changes is re-linked with the steward's decisions app
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection
 
 from pipelines.store import records as rec
 from pipelines.unify.engine import ApplyStats, Unifier
-from pipelines.unify.resolver import Reclustered, recluster, resolve
+from pipelines.unify.resolver import Reclustered, recluster, resolve, resolve_many
 from schemas.errors import ConfigError
 
 
@@ -69,3 +71,25 @@ def decide(unifier: Unifier, review_id: int, accept: bool, by: str) -> ApplyStat
             return Reclustered(), cause
         return resolve(conn, a, unifier.cfg.match, unifier.now_ms), cause
     return unifier.run_in_batch(work)
+
+
+def relink(unifier: Unifier, chunk: int = 500, progress: Callable[[int, int], None] | None = None) -> ApplyStats:
+    """Score every live record against its candidates again under the unifier's match settings (a new model):
+    automatic links and open reviews are recomputed, manual decisions kept, and the golden records that gain
+    or lose members are rebuilt and published (merges and splits); a golden id stays where its members stay.
+    Works in transactions of ``chunk`` records."""
+    with unifier.store.tx() as conn:
+        ids = [i for i, _ref, _f in rec.live_features(conn)]
+    total = ApplyStats()
+    for start in range(0, len(ids), chunk):
+        part = ids[start:start + chunk]
+
+        def work(conn: Connection, part: list[int] = part) -> tuple[Reclustered, dict[str, Any]]:
+            rows = list(rec.get_records(conn, part).values())
+            old = {r.golden_id for r in rows if r.golden_id}
+            result = resolve_many(conn, rows, old, unifier.cfg.match, unifier.now_ms)
+            return result, _cause("relink", f"{len(rows)} records", "relink")
+        total.add(unifier.run_in_batch(work))
+        if progress is not None:
+            progress(min(start + chunk, len(ids)), len(ids))
+    return total

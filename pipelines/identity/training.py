@@ -1,0 +1,299 @@
+"""Match weights estimated from the data itself, without labels (Fellegi-Sunter, as Splink and fastLink do).
+
+For every compared field and level (:mod:`pipelines.identity.compare`):
+
+- **u** (the chance that two records of *different* customers show that level) comes from random pairs of
+  records; for exact agreement on a single-valued field it is computed from the value frequencies instead
+  (``sum c(c-1) / n(n-1)``), which a sample of pairs would estimate poorly;
+- **m** (the chance that two records of the *same* customer show it) and the share of true pairs among the
+  blocked pairs come from expectation-maximisation over the pairs blocking proposes, u held fixed;
+- the weight of a level is ``log2(m / u)``; the link threshold is where a pair's posterior match probability
+  reaches one half, given the chance that two random records match; review starts 4 bits lower.
+
+Term frequencies of given and family names are kept so that exact agreement on a common name weighs less
+than on a rare one. Everything here is pure: the caller reads the features and writes the model.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipelines.identity.blocking import block_keys
+from pipelines.identity.compare import id_level
+from pipelines.identity.config import DEFAULT_WEIGHTS, MatchConfig
+from pipelines.identity.features import Features
+from pipelines.identity.model import TF_FIELDS, MatchModel, TermFrequencies
+from pipelines.identity.scoring import score
+
+TRAINED_FIELDS = ("given", "family", "org", "dob", "email", "phone", "address", "national_id", "tax_id")
+LEVELS: dict[str, list[str]] = {f: [k.split(".", 1)[1] for k in DEFAULT_WEIGHTS if k.split(".", 1)[0] == f]
+                                for f in TRAINED_FIELDS}
+_SINGLE_VALUED = {"given": "given1", "family": "family", "org": "org", "dob": "dob", "national_id": "nid",
+                  "tax_id": "tax"}
+M_FLOOR = 0.002  # the least m of a level: one never seen among true pairs is strong evidence, not a veto
+WEIGHT_RANGE = (-12.0, 14.0)
+REVIEW_BAND = 4.0
+
+
+@dataclass(frozen=True)
+class LevelStats:
+    field: str
+    level: str
+    m: float
+    u: float
+    weight: float
+    default: float
+
+
+@dataclass
+class Training:
+    model: MatchModel
+    levels: list[LevelStats]
+    records: int
+    blocked_pairs: int  # proposed by blocking (EM ran on at most ``max_pairs`` of them)
+    random_pairs: int
+    share_blocked: float  # EM's share of true pairs among the blocked pairs
+    iterations: int
+    notes: list[str] = field(default_factory=list)
+
+
+def comparison(a: Features, b: Features, cfg: MatchConfig) -> dict[str, str]:
+    """The level of each trained field for one pair (a field missing on either side is absent)."""
+    result = score(a, b, cfg)
+    out: dict[str, str] = {}
+    for name in result.contributions:
+        fld, _, level = name.partition(".")
+        if fld in LEVELS and level in LEVELS[fld]:
+            out[fld] = level
+    for fld, x, y in (("national_id", a["nid"], b["nid"]), ("tax_id", a["tax"], b["tax"])):
+        if id_level(x, y) == "exact":
+            out[fld] = "exact"
+    return out
+
+
+def _exact_u(feats: Sequence[Features], fld: str) -> float | None:
+    counts = Counter(str(f[_SINGLE_VALUED[fld]]) for f in feats if f[_SINGLE_VALUED[fld]])  # type: ignore[literal-required]
+    n = sum(counts.values())
+    if n < 2:
+        return None
+    same = sum(c * (c - 1) for c in counts.values())
+    return max(same, 1) / (n * (n - 1))
+
+
+def random_pairs(n: int, count: int, rng: random.Random) -> list[tuple[int, int]]:
+    """``count`` distinct random pairs of ``n`` records (all pairs when there are fewer)."""
+    total = n * (n - 1) // 2
+    if total <= count:
+        return [(i, j) for i in range(n) for j in range(i + 1, n)]
+    seen: set[tuple[int, int]] = set()
+    while len(seen) < count:
+        i, j = rng.randrange(n), rng.randrange(n)
+        if i != j:
+            seen.add((min(i, j), max(i, j)))
+    return sorted(seen)
+
+
+def estimate_u(feats: Sequence[Features], vectors: Sequence[dict[str, str]]) -> dict[str, dict[str, float]]:
+    """u of every level from the comparison ``vectors`` of random pairs; exact agreement from frequencies."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for vector in vectors:
+        for fld, level in vector.items():
+            counts[fld][level] += 1
+    u: dict[str, dict[str, float]] = {}
+    for fld, levels in LEVELS.items():
+        compared = sum(counts[fld].values())
+        if compared == 0:
+            continue
+        est = {lv: max(counts[fld][lv], 0.5) / compared for lv in levels}
+        exact = _exact_u(feats, fld) if fld in _SINGLE_VALUED and "exact" in est else None
+        if exact is not None:
+            rest = sum(v for lv, v in est.items() if lv != "exact")
+            est = {lv: exact if lv == "exact" else v * (1 - exact) / rest for lv, v in est.items()}
+        u[fld] = est
+    return u
+
+
+def blocked_pairs(feats: Sequence[Features], max_block: int) -> list[tuple[int, int]]:
+    """The pairs blocking proposes: records sharing a key whose block holds at most ``max_block`` records."""
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for i, f in enumerate(feats):
+        for key in block_keys(f):
+            blocks[key].append(i)
+    pairs: set[tuple[int, int]] = set()
+    for members in blocks.values():
+        if 1 < len(members) <= max_block:
+            pairs.update((a, b) for x, a in enumerate(members) for b in members[x + 1:])
+    return sorted(pairs)
+
+
+def _codes(vectors: Sequence[dict[str, str]], fields: Sequence[str]) -> dict[str, np.ndarray]:
+    index = {f: {lv: i for i, lv in enumerate(LEVELS[f])} for f in fields}
+    return {f: np.array([index[f].get(v.get(f, ""), -1) for v in vectors], dtype=np.int16) for f in fields}
+
+
+def expectation_maximisation(vectors: Sequence[dict[str, str]], u: dict[str, dict[str, float]],
+                             m0: dict[str, dict[str, float]], share0: float = 0.3, iterations: int = 60,
+                             tol: float = 1e-7) -> tuple[dict[str, dict[str, float]], float, int]:
+    """m of every level and the share of true pairs among ``vectors``, u held fixed. Returns (m, share, rounds)."""
+    fields = [f for f in u if f in m0]
+    codes = _codes(vectors, fields)
+    m = {f: np.array([m0[f][lv] for lv in LEVELS[f]]) for f in fields}
+    uu = {f: np.array([u[f][lv] for lv in LEVELS[f]]) for f in fields}
+    share = share0
+    rounds = 0
+    for rounds in range(1, iterations + 1):  # noqa: B007 - the count is returned
+        logit = np.full(len(vectors), math.log(share / (1 - share)))
+        for f in fields:
+            c = codes[f]
+            ratio = np.log(m[f] / uu[f])
+            present = c >= 0
+            logit[present] += ratio[c[present]]
+        p = 1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))
+        new_share = float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
+        change = abs(new_share - share)
+        share = new_share
+        for f in fields:
+            c = codes[f]
+            present = c >= 0
+            weight = np.bincount(c[present], weights=p[present], minlength=len(LEVELS[f]))
+            total = weight.sum()
+            if total <= 0:
+                continue
+            new_m = np.maximum(weight / total, M_FLOOR)
+            new_m /= new_m.sum()
+            change = max(change, float(np.abs(new_m - m[f]).max()))
+            m[f] = new_m
+        if change < tol:
+            break
+    return {f: dict(zip(LEVELS[f], (float(x) for x in m[f]), strict=True)) for f in fields}, share, rounds
+
+
+def _initial_m(u: dict[str, dict[str, float]], cfg: MatchConfig) -> dict[str, dict[str, float]]:
+    """m implied by the current weights (m = u * 2^w, normalised): EM starts from what the defaults believe."""
+    out = {}
+    for fld, levels in u.items():
+        raw = {lv: levels[lv] * 2.0 ** max(-12.0, min(14.0, cfg.weight(f"{fld}.{lv}"))) for lv in levels}
+        total = sum(raw.values())
+        out[fld] = {lv: v / total for lv, v in raw.items()}
+    return out
+
+
+def term_frequencies(feats: Sequence[Features]) -> dict[str, TermFrequencies]:
+    out = {}
+    for fld in TF_FIELDS:
+        key = _SINGLE_VALUED[fld]
+        counts = Counter(str(f[key]) for f in feats if f["kind"] == "person" and f[key])  # type: ignore[literal-required]
+        n = sum(counts.values())
+        if n >= 2:
+            same = sum(c * (c - 1) for c in counts.values())
+            out[fld] = TermFrequencies(n, max(same, 1) / (n * (n - 1)), {v: c for v, c in counts.items() if c > 1})
+    return out
+
+
+def _thresholds(n: int, blocked: int, share: float) -> tuple[float, float]:
+    """Link where the posterior reaches 1/2: the prior is the chance that two random records match."""
+    total = max(n * (n - 1) // 2, 1)
+    matches = max(share * blocked, 1.0)
+    prior = min(matches / total, 0.5)
+    link = round(math.log2((1 - prior) / prior), 2)
+    return link, round(link - REVIEW_BAND, 2)
+
+
+SESSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("same birth date", ("dob",)),
+    ("same given and family name", ("given", "family")),
+    ("shared e-mail or phone", ("email", "phone")),
+    ("similar organisation name", ("org",)),
+)
+MIN_SESSION_PAIRS = 30
+
+
+def _in_session(name: str, a: Features, b: Features) -> bool:
+    if name == "same birth date":
+        return bool(a["dob"]) and a["dob"] == b["dob"]
+    if name == "same given and family name":
+        return bool(a["gcanon"] and a["family"]) and a["gcanon"] == b["gcanon"] and a["family"] == b["family"]
+    if name == "shared e-mail or phone":
+        return not set(a["emails"]).isdisjoint(b["emails"]) or not set(a["phones"]).isdisjoint(b["phones"])
+    return a["kind"] == b["kind"] == "organisation" and a["sx_org"][:1] == b["sx_org"][:1] != []
+
+
+def _sessions(feats: Sequence[Features], pairs: Sequence[tuple[int, int]], vectors: Sequence[dict[str, str]],
+              u: dict[str, dict[str, float]], cfg: MatchConfig) -> tuple[dict[str, dict[str, float]], list[str], int]:
+    """m of every field, each estimated only from pairs that were not chosen for agreeing on it (the blocking
+    rules of Splink's training sessions): the fields a session's pairs agree on by choice are left out, so a
+    household (sharing family name, address, phone) is not taken for one customer. Returns (m, notes, rounds)."""
+    estimates: dict[str, list[tuple[dict[str, float], int]]] = defaultdict(list)
+    notes: list[str] = []
+    rounds = 0
+    m0 = _initial_m(u, cfg)
+    for name, excluded in SESSIONS:
+        chosen = [v for (i, j), v in zip(pairs, vectors, strict=True) if _in_session(name, feats[i], feats[j])]
+        if len(chosen) < MIN_SESSION_PAIRS:
+            notes.append(f"session '{name}': {len(chosen)} pairs, skipped")
+            continue
+        fields = {f: u[f] for f in u if f not in excluded}
+        m, share, n = expectation_maximisation(chosen, fields, m0)
+        rounds += n
+        notes.append(f"session '{name}': {len(chosen):,} pairs, {share:.1%} matches, {n} EM rounds")
+        for fld, levels in m.items():
+            if any(v.get(fld) for v in chosen):
+                estimates[fld].append((levels, len(chosen)))
+    m_all: dict[str, dict[str, float]] = {}
+    for fld, found in estimates.items():
+        total = sum(n for _m, n in found)
+        m_all[fld] = {lv: sum(m[lv] * n for m, n in found) / total for lv in LEVELS[fld]}
+    return m_all, notes, rounds
+
+
+def share_of_matches(vectors: Sequence[dict[str, str]], m: dict[str, dict[str, float]],
+                     u: dict[str, dict[str, float]], rounds: int = 50) -> float:
+    """The share of true pairs among ``vectors`` with m and u fixed (EM over the share alone)."""
+    fields = [f for f in m if f in u]
+    codes = _codes(vectors, fields)
+    logit_base = np.zeros(len(vectors))
+    for f in fields:
+        ratio = np.log(np.array([m[f][lv] for lv in LEVELS[f]]) / np.array([u[f][lv] for lv in LEVELS[f]]))
+        present = codes[f] >= 0
+        logit_base[present] += ratio[codes[f][present]]
+    share = 0.1
+    for _ in range(rounds):
+        p = 1.0 / (1.0 + np.exp(-np.clip(logit_base + math.log(share / (1 - share)), -50, 50)))
+        share = float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
+    return share
+
+
+def train(feats: Sequence[Features], cfg: MatchConfig, *, sample: int = 100_000, max_pairs: int = 200_000,
+          max_block: int = 50, seed: int = 0) -> Training:
+    """Estimate a model from the records' features (no labels)."""
+    if len(feats) < 10:
+        raise ValueError(f"too few records to train on ({len(feats)}; at least 10)")
+    rng = random.Random(seed)
+    randoms = random_pairs(len(feats), sample, rng)
+    u = estimate_u(feats, [comparison(feats[i], feats[j], cfg) for i, j in randoms])
+    proposed = blocked_pairs(feats, max_block)
+    pairs = proposed if len(proposed) <= max_pairs else rng.sample(proposed, max_pairs)
+    vectors = [comparison(feats[i], feats[j], cfg) for i, j in pairs]
+    m, notes, rounds = _sessions(feats, pairs, vectors, u, cfg)
+    share = share_of_matches(vectors, m, u)
+    levels: list[LevelStats] = []
+    weights: dict[str, float] = {}
+    low, high = WEIGHT_RANGE
+    for fld in m:
+        for lv in LEVELS[fld]:
+            w = round(max(low, min(high, math.log2(m[fld][lv] / u[fld][lv]))), 3)
+            weights[f"{fld}.{lv}"] = w
+            levels.append(LevelStats(fld, lv, m[fld][lv], u[fld][lv], w, DEFAULT_WEIGHTS[f"{fld}.{lv}"]))
+    link, review = _thresholds(len(feats), len(proposed), share)
+    notes += [f"{fld}: no pair compared, default weights kept" for fld in TRAINED_FIELDS if fld not in m]
+    info = {"records": len(feats), "blocked_pairs": len(proposed), "em_pairs": len(pairs),
+            "random_pairs": len(randoms), "share_blocked": round(share, 6), "em_rounds": rounds,
+            "m": m, "u": u, "seed": seed, "notes": notes}
+    model = MatchModel(weights, link, review, term_frequencies(feats), info=info)
+    return Training(model, levels, len(feats), len(proposed), len(randoms), share, rounds, notes)

@@ -1,0 +1,179 @@
+"""Learned match parameters: u from frequencies and random pairs, m by EM, term frequencies, the model file,
+the config naming it, and re-linking a store under a new model."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bench.identity_data import generate
+from pipelines.identity import MatchConfig, features, pairwise_prf, score
+from pipelines.identity.model import MatchModel, ModelError, TermFrequencies, load_model, save_model
+from pipelines.identity.training import (
+    LEVELS,
+    blocked_pairs,
+    estimate_u,
+    expectation_maximisation,
+    term_frequencies,
+    train,
+)
+from pipelines.store.engine import Store
+from pipelines.unify import steward
+from pipelines.unify.config import UnifyConfig
+from pipelines.unify.engine import Unifier
+from tests.unify_helpers import drain, event, golden_of
+
+
+def _person(given: str, family: str, dob: str = "") -> dict[str, object]:
+    return {"kind": "person", "given_name": given, "family_name": family, "birth_date": dob or None}
+
+
+def test_exact_u_comes_from_value_frequencies() -> None:
+    names = ["smith"] * 4 + ["jones"] * 2 + ["brown", "green", "white", "black"]
+    feats = [features(_person("ann", n)) for n in names]
+    u = estimate_u(feats, [{"family": "disagree"}] * 10)
+    n = len(names)
+    assert u["family"]["exact"] == pytest.approx((4 * 3 + 2 * 1) / (n * (n - 1)))
+    assert sum(u["family"].values()) == pytest.approx(1.0)
+
+
+def test_em_recovers_the_m_probabilities_of_a_known_mixture() -> None:
+    rng = random.Random(5)
+    m_true = {"given": {"exact": 0.85, "fuzzy": 0.1, "disagree": 0.05},
+              "dob": {"exact": 0.9, "typo": 0.05, "disagree": 0.05},
+              "email": {"agree": 0.7, "disagree": 0.3}}
+    u_true = {"given": {"exact": 0.02, "fuzzy": 0.03, "disagree": 0.95},
+              "dob": {"exact": 0.01, "typo": 0.04, "disagree": 0.95},
+              "email": {"agree": 0.005, "disagree": 0.995}}
+
+    def draw(dist: dict[str, float]) -> str:
+        return rng.choices(list(dist), weights=list(dist.values()))[0]
+
+    classes = [m_true if rng.random() < 0.3 else u_true for _ in range(20_000)]
+    vectors = [{f: draw(dists[f]) for f in m_true} for dists in classes]
+    u = {f: {lv: u_true[f].get(lv, 1e-6) for lv in LEVELS[f]} for f in u_true}
+    m0 = {f: {lv: 1 / len(LEVELS[f]) for lv in LEVELS[f]} for f in u_true}
+    m, share, _rounds = expectation_maximisation(vectors, u, m0)
+    assert share == pytest.approx(0.3, abs=0.02)
+    for f, levels in m_true.items():
+        for lv, p in levels.items():
+            assert m[f][lv] == pytest.approx(p, abs=0.03), (f, lv)
+
+
+def test_term_frequency_lowers_common_names_and_raises_rare_ones() -> None:
+    feats = [features(_person("ann", "smith"))] * 50 + [features(_person("ann", f"name{i}x")) for i in range(200)]
+    tf = term_frequencies(feats)["family"]
+    assert tf.adjustment("smith", 3.0) < 0 < tf.adjustment("name7x", 3.0)
+    assert tf.adjustment("never-seen", 3.0) <= 3.0
+    assert TermFrequencies(10, 0.5, {}).adjustment("x", 1.0) == 1.0  # clipped
+
+
+@pytest.fixture(scope="module")
+def generated() -> tuple[list[object], list[str]]:
+    rows = generate(1500, 21)
+    return [features(d, s, k) for s, k, d, _e in rows], [e for *_x, e in rows]  # type: ignore[arg-type]
+
+
+def _resolve(feats: list[object], cfg: MatchConfig) -> dict[str, str]:
+    parent = list(range(len(feats)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+    for i, j in blocked_pairs(feats, cfg.max_candidates):  # type: ignore[arg-type]
+        if score(feats[i], feats[j], cfg).decision == "link":  # type: ignore[arg-type]
+            parent[find(j)] = find(i)
+    return {str(i): str(find(i)) for i in range(len(feats))}
+
+
+def test_training_without_labels_gives_weights_that_resolve_well(generated: tuple[list[object], list[str]],
+                                                                   tmp_path: Path) -> None:
+    feats, truth = generated
+    result = train(feats, MatchConfig(), sample=30_000)  # type: ignore[arg-type]
+    w = result.model.weights
+    assert w["dob.exact"] > 5 and w["dob.disagree"] < 0
+    assert w["family.exact"] > w["family.fuzzy"] > w["family.disagree"]
+    assert w["given.exact"] > 0 > w["given.disagree"]
+    assert result.model.link is not None and 5 < result.model.link < 30
+    assert result.model.review is not None and result.model.review < result.model.link
+    path = tmp_path / "model.json"
+    save_model(result.model, path)
+    learned = MatchConfig(model=str(path))
+    truth_map = {str(i): e for i, e in enumerate(truth)}
+    prf = pairwise_prf(_resolve(feats, learned), truth_map)
+    assert prf.f1 > 0.97, prf
+
+
+def _model_file(tmp_path: Path, **extra: object) -> str:
+    path = tmp_path / "m.json"
+    save_model(MatchModel({"dob.exact": 9.0, "given.exact": 5.0}, link=12.0, review=9.0, **extra), path)  # type: ignore[arg-type]
+    return str(path)
+
+
+def test_a_model_sets_weights_and_thresholds_unless_the_config_does(tmp_path: Path) -> None:
+    path = _model_file(tmp_path)
+    cfg = MatchConfig(model=path)
+    assert (cfg.link_threshold, cfg.review_threshold) == (12.0, 9.0)
+    assert cfg.weight("dob.exact") == 9.0 and cfg.weight("family.exact") == MatchConfig().weight("family.exact")
+    mine = MatchConfig(model=path, link=15.0, weights={"dob.exact": 3.0})
+    assert (mine.link_threshold, mine.review_threshold) == (15.0, 9.0)
+    assert mine.weight("dob.exact") == 3.0
+    with pytest.raises(ValidationError, match=r"review threshold \(9, from the model\)"):
+        MatchConfig(model=path, link=8.0)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "cannot read match model"), ("{not json", "is not JSON"), ('{"format": "x"}', "not a crmhub match model"),
+    ('{"format": "crmhub-match-model", "version": 1, "weights": {"dob.exact": "high"}}', "not a finite number"),
+])
+def test_a_bad_model_file_is_a_config_error_at_its_key(tmp_path: Path, content: str | None, message: str) -> None:
+    path = tmp_path / "model.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ModelError, match=message):
+        load_model(path)
+    with pytest.raises(ValidationError, match=message) as err:
+        MatchConfig(model=str(path))
+    assert err.value.errors()[0]["loc"] == ("model",)
+
+
+def test_the_model_file_round_trips(tmp_path: Path) -> None:
+    model = MatchModel({"dob.exact": 9.5}, 11.0, 7.0, {"family": TermFrequencies(100, 0.01, {"smith": 9})}, 2.5,
+                       {"records": 100})
+    save_model(model, tmp_path / "m.json")
+    assert load_model(tmp_path / "m.json") == model
+    assert json.loads((tmp_path / "m.json").read_text())["format"] == "crmhub-match-model"
+
+
+def _unifier(tmp_path: Path, match: dict[str, object]) -> Callable[[], Unifier]:
+    def make() -> Unifier:
+        cfg = UnifyConfig.model_validate({"match": match})
+        return Unifier(Store(f"sqlite:///{tmp_path / 'store.db'}"), cfg, now_ms=lambda: 7_000)
+    return make
+
+
+def test_relink_applies_new_settings_and_keeps_unchanged_golden_ids(tmp_path: Path) -> None:
+    anna = {"given_name": "Anna", "family_name": "Berg", "birth_date": "1980-02-03"}
+    anna_typo = {"given_name": "Anna", "family_name": "Berg", "birth_date": "1980-02-08"}
+    otto = {"given_name": "Otto", "family_name": "Lind", "birth_date": "1955-05-05"}
+    first = _unifier(tmp_path, {})()
+    first.apply([event("a", "1", anna, 100), event("b", "1", anna_typo, 110), event("a", "2", otto, 120),
+                 event("b", "2", otto, 130)])
+    drain(first)
+    store = first.store
+    anna_gid, otto_gid = golden_of(store, "a", "1"), golden_of(store, "a", "2")
+    assert anna_gid == golden_of(store, "b", "1") and otto_gid == golden_of(store, "b", "2")
+    assert steward.relink(first).golden_changed == 0  # same settings: nothing to publish
+    assert drain(first) == []
+    strict = _unifier(tmp_path, {"weights": {"dob.typo": -20.0}})()
+    stats = steward.relink(strict, chunk=1)
+    assert stats.splits == 1
+    assert golden_of(store, "a", "1") == anna_gid != golden_of(store, "b", "1")
+    assert golden_of(store, "a", "2") == golden_of(store, "b", "2") == otto_gid
+    assert any(t == "customer.unified" for t, _k, _v in drain(strict))
