@@ -22,7 +22,7 @@ from hub.config import HubConfig, load_config
 from hub.pipeline_setup import open_unifier, pipelines_conf
 from pipelines.identity import Features, MatchConfig, score
 from pipelines.identity.model import save_model
-from pipelines.identity.training import Training, blocked_pairs, train
+from pipelines.identity.training import MIN_EVIDENCE, Training, blocked_pairs, train
 from pipelines.store import records as rec
 from pipelines.unify import steward
 
@@ -40,10 +40,12 @@ def default_model_path(config: Path, cfg: HubConfig) -> Path:
 
 def _levels_table(result: Training) -> Table:
     table = Table(title=f"match weights learned from {result.records:,} records")
-    for column in ("field", "level", "m", "u", "weight", "default"):
+    for column in ("field", "level", "pairs", "m", "u", "weight", "default"):
         table.add_column(column, justify="left" if column in ("field", "level") else "right")
     for s in result.levels:
-        table.add_row(s.field, s.level, f"{s.m:.4f}", f"{s.u:.2e}", f"{s.weight:+.2f}", f"{s.default:+.1f}")
+        kept = " (kept)" if s.pairs < MIN_EVIDENCE else ""
+        table.add_row(s.field, s.level, f"{s.pairs:,}", f"{s.m:.4f}", f"{s.u:.2e}", f"{s.weight:+.2f}{kept}",
+                      f"{s.default:+.1f}")
     return table
 
 

@@ -49,6 +49,7 @@ class LevelStats:
     u: float
     weight: float
     default: float
+    pairs: int  # how many compared pairs (random and blocked) showed the level
 
 
 @dataclass
@@ -212,6 +213,7 @@ SESSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("similar organisation name", ("org",)),
 )
 MIN_SESSION_PAIRS = 30
+MIN_EVIDENCE = 10  # a level seen in fewer compared pairs keeps its default weight
 
 
 def _in_session(name: str, a: Features, b: Features) -> bool:
@@ -276,20 +278,26 @@ def train(feats: Sequence[Features], cfg: MatchConfig, *, sample: int = 100_000,
         raise ValueError(f"too few records to train on ({len(feats)}; at least 10)")
     rng = random.Random(seed)
     randoms = random_pairs(len(feats), sample, rng)
-    u = estimate_u(feats, [comparison(feats[i], feats[j], cfg) for i, j in randoms])
+    random_vectors = [comparison(feats[i], feats[j], cfg) for i, j in randoms]
+    u = estimate_u(feats, random_vectors)
     proposed = blocked_pairs(feats, max_block)
     pairs = proposed if len(proposed) <= max_pairs else rng.sample(proposed, max_pairs)
     vectors = [comparison(feats[i], feats[j], cfg) for i, j in pairs]
     m, notes, rounds = _sessions(feats, pairs, vectors, u, cfg)
     share = share_of_matches(vectors, m, u)
+    seen = Counter((f, lv) for v in (*random_vectors, *vectors) for f, lv in v.items())
     levels: list[LevelStats] = []
     weights: dict[str, float] = {}
     low, high = WEIGHT_RANGE
     for fld in m:
         for lv in LEVELS[fld]:
-            w = round(max(low, min(high, math.log2(m[fld][lv] / u[fld][lv]))), 3)
+            default = DEFAULT_WEIGHTS[f"{fld}.{lv}"]
+            if seen[(fld, lv)] < MIN_EVIDENCE:
+                w = default  # too rare in this data to estimate: the default stays
+            else:
+                w = round(max(low, min(high, math.log2(m[fld][lv] / u[fld][lv]))), 3)
             weights[f"{fld}.{lv}"] = w
-            levels.append(LevelStats(fld, lv, m[fld][lv], u[fld][lv], w, DEFAULT_WEIGHTS[f"{fld}.{lv}"]))
+            levels.append(LevelStats(fld, lv, m[fld][lv], u[fld][lv], w, default, seen[(fld, lv)]))
     link, review = _thresholds(len(feats), len(proposed), share)
     notes += [f"{fld}: no pair compared, default weights kept" for fld in TRAINED_FIELDS if fld not in m]
     info = {"records": len(feats), "blocked_pairs": len(proposed), "em_pairs": len(pairs),
