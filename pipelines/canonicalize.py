@@ -3,10 +3,12 @@
 For each target of the event's table mapping: an insert, update or snapshot read maps the ``after`` row
 (transforms, then :func:`schemas.canonical.coerce`, then the DQ rules) into an upsert; a delete becomes a delete
 event whose ``data`` is the mapped ``before`` row when there is one (no rules: the record is going away). A
-failing transform rejects the target's record with rule ``transform:<name>``, a schema problem with
-``schema``, a missing key with ``key``, an error-level rule with its own name; warning-level rules ride on the
-event. Targets are independent: one may be rejected while another is published. An update after which a
-target's ``when`` no longer holds (but held before) deletes that target's record.
+failing transform (rule ``transform:<name>``), a schema problem (``schema``) or an error-level rule (its own
+name) on an optional field sets that field to null and adds a warning under that rule; on a required field, or
+with ``on_error: reject``, it rejects the target's record (:mod:`pipelines.field_errors`). A missing key
+rejects with rule ``key``; warning-level rules ride on the event. Targets are independent: one may be rejected
+while another is published. An update after which a target's ``when`` no longer holds (but held before)
+deletes that target's record.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from pipelines.field_errors import REJECT, clear, cleared_note
 from pipelines.mapping import FieldFailure, MappingSet, TableMapping, TargetMapping
 from pipelines.quality import ERROR, WARNING, RuleOutcome, evaluate
 from schemas.canonical import DELETE, UPSERT, CanonicalEvent, Warning_, coerce, make_version, source_key
 from schemas.envelope import ChangeEvent, Op, Row
 
 REASON_LIMIT = 1000
+WARNING_LIMIT = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,25 +146,66 @@ def _rule_rejection(ctx: _Context, target: TargetMapping, key: str, errors: list
     return ctx.reject(target, key, errors[0].rule, errors[0].field, reason, values)
 
 
+def _warning(rule: str, fld: str | None, message: str) -> Warning_:
+    return Warning_(rule, fld, message[:WARNING_LIMIT])
+
+
+def _failure_warning(f: FieldFailure) -> Warning_:
+    return _warning(f"transform:{f.transform}", f.field, f"{f.field}: {f.transform}: {f.message}"
+                    + cleared_note(f.action, f.value))
+
+
+def _schema_fixes(target: TargetMapping, data: dict[str, Any], problems: list[str]) -> list[Warning_] | None:
+    """Null (or drop) the fields with schema problems in ``data``: their warnings, or None when one rejects."""
+    fixes = [(p.split(":", 1)[0], target.policy.action(p.split(":", 1)[0])) for p in problems]
+    if any(action == REJECT for _, action in fixes):
+        return None
+    clear(data, target.entity, fixes)
+    return [_warning("schema", path, problem + cleared_note(action))
+            for (path, action), problem in zip(fixes, problems, strict=True)]
+
+
+def _check_rules(target: TargetMapping, data: dict[str, Any], row: Row) -> tuple[list[Warning_], list[RuleOutcome]]:
+    """Evaluate the rules, nulling what error-level failures on optional fields allow, until none is left: the
+    warnings, or the errors that reject the record. A field nulled once that fails again rejects."""
+    nulled: list[Warning_] = []
+    done: set[str | None] = set()
+    for _ in range(len(target.rules) + 1):
+        outcomes = evaluate(target.rules, data, row)
+        errors = [o for o in outcomes if o.level == ERROR]
+        if not errors:
+            return nulled + [_warning(o.rule, o.field, o.message) for o in outcomes if o.level == WARNING], []
+        fixes = [(o.field, target.policy.action(o.field, o.on_error)) for o in errors]
+        if any(action == REJECT or path in done for path, action in fixes):
+            return [], errors
+        clear(data, target.entity, [(str(path), action) for path, action in fixes])
+        nulled.extend(_warning(o.rule, o.field, o.message + (cleared_note(action, o.values[o.field])
+                                                             if o.field in o.values else cleared_note(action)))
+                      for o, (_, action) in zip(errors, fixes, strict=True))
+        done.update(path for path, _ in fixes)
+    return [], errors
+
+
 def _upsert(ctx: _Context, target: TargetMapping, key: str | None, row: Row, out: CanonResult) -> None:
     if key is None:
         out.rejected.append(ctx.reject(target, "", "key", None, "the source record has no key", {}))
         return
     record, failures = target.apply(row)
-    if failures:
+    if any(f.action == REJECT for f in failures):
+        failures.sort(key=lambda f: f.action != REJECT)  # the first rejecting failure names the rule
         out.rejected.append(_failure_rejection(ctx, target, key, failures))
         return
+    warnings = [_failure_warning(f) for f in failures]
     data, problems = coerce(target.entity, record)
-    if problems:
+    fixed = _schema_fixes(target, data, problems) if problems else []
+    if fixed is None:
         out.rejected.append(_schema_rejection(ctx, target, key, record, problems))
         return
-    outcomes = evaluate(target.rules, data, row)
-    errors = [o for o in outcomes if o.level == ERROR]
+    checked, errors = _check_rules(target, data, row)
     if errors:
         out.rejected.append(_rule_rejection(ctx, target, key, errors))
         return
-    warnings = tuple(Warning_(o.rule, o.field, o.message) for o in outcomes if o.level == WARNING)
-    out.events.append(ctx.emit(target, key, UPSERT, data, warnings))
+    out.events.append(ctx.emit(target, key, UPSERT, data, tuple(warnings + fixed + checked)))
 
 
 def _delete(ctx: _Context, target: TargetMapping, key: str | None, before: Row | None, out: CanonResult) -> None:
@@ -170,7 +215,7 @@ def _delete(ctx: _Context, target: TargetMapping, key: str | None, before: Row |
     data: dict[str, Any] | None = None
     if before is not None:
         record, failures = target.apply(before)
-        if not failures:
+        if not any(f.action == REJECT for f in failures):
             coerced, problems = coerce(target.entity, record)
             data = None if problems else coerced
     out.events.append(ctx.emit(target, key, DELETE, data))

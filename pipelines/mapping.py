@@ -18,8 +18,9 @@ One YAML file per source table (``config/mappings/ibmi.CUSTMAST.yaml``)::
 
 A field is ``{from: COLUMN}``, ``{value: CONSTANT}`` (a plain scalar is a constant too: ``kind: organisation``)
 or ``{expr: EXPRESSION}`` over the source columns (:mod:`pipelines.expr`), each with optional ``transforms``
-(:mod:`pipelines.transforms`). A list field (addresses, phones, emails, lines, xrefs) is a list of element
-maps; an element whose every mapped (non-constant) value is null is dropped. Rules: :mod:`pipelines.quality`.
+(:mod:`pipelines.transforms`) and ``on_error`` (``null`` or ``reject``: :mod:`pipelines.field_errors`). A list
+field (addresses, phones, emails, lines, xrefs) is a list of element maps; an element whose every mapped
+(non-constant) value is null is dropped. Rules: :mod:`pipelines.quality`.
 
 :func:`load_mappings` checks everything at once and raises ``ConfigError`` with every problem and its place
 (``file: targets[0].fields.credit_status.transforms[1]: unknown transform 'cod' (did you mean 'code'?)``).
@@ -41,8 +42,9 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from pipelines.expr import Expr, ExprEvalError, compile_expr
+from pipelines.field_errors import DROP, REJECT, FieldPolicy, given_on_error
 from pipelines.problems import did_you_mean, join, validate
-from pipelines.quality import Rule, build_rules, entity_layout
+from pipelines.quality import ERROR, Rule, build_rules, entity_layout
 from pipelines.transforms import Chain, TransformError, build_chain
 from pipelines.yaml_text import parse_yaml
 from schemas.canonical import ENTITIES, entity_schema
@@ -50,7 +52,7 @@ from schemas.errors import ConfigError
 from schemas.settings import ConfigModel, Name
 
 Row = Mapping[str, Any]
-FIELD_KEYS = ("from", "value", "expr", "transforms")
+FIELD_KEYS = ("from", "value", "expr", "transforms", "on_error")
 
 
 # --- config models -------------------------------------------------------------------------------------------
@@ -75,13 +77,15 @@ class MappingConfig(ConfigModel):
 
 @dataclass(frozen=True, slots=True)
 class FieldFailure:
-    """A field whose value could not be produced: the transform (or ``expr``) that failed and why."""
+    """A field whose value could not be produced: the transform (or ``expr``) that failed, why, and what the
+    field's ``on_error`` makes of it (:data:`~pipelines.field_errors.REJECT`, ``NULL`` or ``DROP``)."""
 
     field: str
     transform: str
     column: str | None
     value: Any
     message: str
+    action: str = REJECT
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +96,8 @@ class FieldMap:
     constant: Any
     expr: Expr | None
     chain: Chain
+    action: str = REJECT  # what a failure does (field_errors.REJECT, NULL or DROP)
+    given: str | None = None  # the on_error written in the mapping
 
     def apply(self, row: Row, failures: list[FieldFailure], where: str) -> Any:
         if self.kind == "from":
@@ -103,14 +109,14 @@ class FieldMap:
             try:
                 value = self.expr(row)
             except ExprEvalError as exc:
-                failures.append(FieldFailure(where, "expr", None, None, str(exc)))
+                failures.append(FieldFailure(where, "expr", None, None, str(exc), self.action))
                 return None
         if not self.chain:
             return value
         try:
             return self.chain(value)
         except TransformError as exc:
-            failures.append(FieldFailure(where, exc.transform, self.column, value, exc.message))
+            failures.append(FieldFailure(where, exc.transform, self.column, value, exc.message, self.action))
             return None
 
 
@@ -119,16 +125,22 @@ class ListMap:
     name: str
     elements: tuple[tuple[FieldMap, ...], ...]
 
+    def field_maps(self) -> Iterator[FieldMap]:
+        return (fm for element in self.elements for fm in element)
+
     def apply(self, row: Row, failures: list[FieldFailure]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for index, element in enumerate(self.elements):
             item: dict[str, Any] = {}
             mapped = False
+            failed = len(failures)
             for fm in element:
                 value = fm.apply(row, failures, f"{self.name}[{index}].{fm.name}")
                 item[fm.name] = value
                 if fm.kind != "value" and not _blank(value):
                     mapped = True
+            if any(f.action == DROP for f in failures[failed:]):
+                continue  # a field the element cannot do without failed
             if mapped or all(fm.kind == "value" for fm in element):
                 out.append(item)
         return out
@@ -145,6 +157,7 @@ class TargetMapping:
     fields: tuple[FieldMap | ListMap, ...]
     rules: tuple[Rule, ...]
     when: Expr | None
+    policy: FieldPolicy
 
     def applies(self, row: Row) -> bool:
         """Whether the row is mapped to this target (its ``when`` holds; an unevaluable ``when`` holds)."""
@@ -194,7 +207,8 @@ class MappingSet:
 
 # --- building ------------------------------------------------------------------------------------------------
 
-def _field_map(name: str, raw: Any, where: str, problems: list[str]) -> FieldMap | None:
+def _field_map(name: str, raw: Any, where: str, problems: list[str], policy: FieldPolicy,
+               within: str | None = None) -> FieldMap | None:
     if isinstance(raw, list):
         problems.append(f"{where}: expected {{from: COLUMN}}, {{value: CONSTANT}} or {{expr: EXPRESSION}}")
         return None
@@ -212,19 +226,22 @@ def _field_map(name: str, raw: Any, where: str, problems: list[str]) -> FieldMap
         return None
     kind = sources[0]
     chain = build_chain(raw.get("transforms"), join(where, "transforms"), problems)
+    given = given_on_error(raw, where, problems)
+    top, sub = (within, name) if within is not None else (name, None)
+    on_error = (policy.check(top, sub, given, where, problems), given)
     if kind == "from":
         if not isinstance(raw["from"], str) or not raw["from"]:
             problems.append(f"{join(where, 'from')}: expected a column name")
             return None
-        return FieldMap(name, kind, raw["from"], None, None, chain)
+        return FieldMap(name, kind, raw["from"], None, None, chain, *on_error)
     if kind == "expr":
         try:
             expr = compile_expr(raw["expr"]) if isinstance(raw["expr"], str) else compile_expr("")
         except ValueError as exc:
             problems.append(f"{join(where, 'expr')}: {exc}")
             return None
-        return FieldMap(name, kind, None, None, expr, chain)
-    return FieldMap(name, kind, None, raw["value"], None, chain)
+        return FieldMap(name, kind, None, None, expr, chain, *on_error)
+    return FieldMap(name, kind, None, raw["value"], None, chain, *on_error)
 
 
 def _required(entity: str, field_name: str | None = None) -> list[str]:
@@ -235,7 +252,8 @@ def _required(entity: str, field_name: str | None = None) -> list[str]:
     return [f["name"] for f in fields if "default" not in f]
 
 
-def _list_map(name: str, raw: Any, entity: str, where: str, problems: list[str]) -> ListMap | None:
+def _list_map(name: str, raw: Any, entity: str, where: str, problems: list[str],
+              policy: FieldPolicy) -> ListMap | None:
     allowed = entity_layout(entity)[name] or ()
     if not isinstance(raw, list):
         problems.append(f"{where}: '{name}' is a list of records: give a list of element maps "
@@ -252,7 +270,7 @@ def _list_map(name: str, raw: Any, entity: str, where: str, problems: list[str])
             if sub not in allowed:
                 problems.append(f"{join(here, str(sub))}: {did_you_mean(str(sub), allowed, f'{name} field')}")
                 continue
-            fm = _field_map(sub, spec, join(here, sub), problems)
+            fm = _field_map(sub, spec, join(here, sub), problems, policy, name)
             maps.extend([fm] if fm else [])
         for missing in sorted(set(_required(entity, name)) - set(element)):
             problems.append(f"{here}: required field '{missing}' of {name} is not mapped")
@@ -269,14 +287,17 @@ def _target(raw: Any, index: int, problems: list[str]) -> TargetMapping | None:
         problems.append(f"{join(where, 'entity')}: {did_you_mean(cfg.entity, ENTITIES, 'entity')}")
         return None
     layout = entity_layout(cfg.entity)
+    rule_problems: list[str] = []  # listed after the fields' problems
+    rules = build_rules(cfg.rules, cfg.entity, join(where, "rules"), rule_problems)
+    policy = FieldPolicy.build(cfg.entity, (r.field for r in rules if r.kind == "required" and r.level == ERROR))
     fields: list[FieldMap | ListMap] = []
     for name, spec in cfg.fields.items():
         here = join(where, "fields", str(name))
         if name not in layout:
             problems.append(f"{here}: {did_you_mean(str(name), layout, f'{cfg.entity} field')}")
             continue
-        built = (_list_map(name, spec, cfg.entity, here, problems) if layout[name] is not None
-                 else _field_map(name, spec, here, problems))
+        built = (_list_map(name, spec, cfg.entity, here, problems, policy) if layout[name] is not None
+                 else _field_map(name, spec, here, problems, policy))
         fields.extend([built] if built else [])
     for missing in sorted(set(_required(cfg.entity)) - set(cfg.fields)):
         problems.append(f"{join(where, 'fields')}: required field '{missing}' of {cfg.entity} is not mapped")
@@ -286,8 +307,10 @@ def _target(raw: Any, index: int, problems: list[str]) -> TargetMapping | None:
             when = compile_expr(cfg.when)
         except ValueError as exc:
             problems.append(f"{join(where, 'when')}: {exc}")
-    rules = build_rules(cfg.rules, cfg.entity, join(where, "rules"), problems)
-    return TargetMapping(cfg.entity, index, tuple(fields), rules, when)
+    problems.extend(rule_problems)
+    given = [(f.name, None, f.given) for f in fields if isinstance(f, FieldMap)] + [
+        (f.name, fm.name, fm.given) for f in fields if isinstance(f, ListMap) for fm in f.field_maps()]
+    return TargetMapping(cfg.entity, index, tuple(fields), rules, when, policy.with_fields(given))
 
 
 def _columns(targets: Sequence[TargetMapping], key: Sequence[str] | None) -> frozenset[str]:
@@ -295,7 +318,7 @@ def _columns(targets: Sequence[TargetMapping], key: Sequence[str] | None) -> fro
     for t in targets:
         names |= t.when.names if t.when else set()
         for f in t.fields:
-            for fm in (x for e in f.elements for x in e) if isinstance(f, ListMap) else [f]:
+            for fm in f.field_maps() if isinstance(f, ListMap) else [f]:
                 names |= {fm.column} if fm.column else fm.expr.names if fm.expr else set()
     return frozenset(names)
 

@@ -4,8 +4,11 @@ Rules are declared per mapping target and refer to canonical field names, also i
 (``addresses[0].country``, or ``phones[*].number`` for every element). Only ``required`` looks at missing
 values: the others pass a null (so a rule says what a value must look like *when it is there*). A ``check``
 rule is an expression (:mod:`pipelines.expr`) that sees the canonical fields by name and the source row as
-``src``; it fails when the result is false or null. Each rule has a ``level`` (``error`` rejects the record,
-``warning`` rides along on the canonical event) and a ``name`` (default ``<rule>:<field>``).
+``src``; it fails when the result is false or null. Each rule has a ``level`` and a ``name`` (default
+``<rule>:<field>``). A failing ``warning`` rides along on the canonical event. A failing ``error`` rejects the
+record when its field is required (and always for ``required`` and for a ``check`` without ``field``); on an
+optional field it sets the field to null with a warning; ``on_error: reject`` or ``null`` on the rule (or the
+mapped field) decides instead (:mod:`pipelines.field_errors`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import Field, field_validator
 
 from pipelines.expr import Expr, ExprEvalError, compile_expr
+from pipelines.field_errors import REJECT, OnError
 from pipelines.problems import did_you_mean, join, validate
 from pipelines.transforms import text_of
 from pipelines.transforms_values import check_regex
@@ -35,13 +39,15 @@ WARNING: Final = "warning"
 
 @dataclass(frozen=True, slots=True)
 class RuleOutcome:
-    """One rule that did not pass: its name, the field, the level, why, and the values involved."""
+    """One rule that did not pass: its name, the field, the level, why, the values involved, and its
+    ``on_error`` (None: the field's)."""
 
     rule: str
     field: str | None
     level: str
     message: str
     values: dict[str, Any] = dc_field(default_factory=dict)
+    on_error: str | None = None
 
 
 # --- the shape of an entity ----------------------------------------------------------------------------------
@@ -113,6 +119,7 @@ class _RuleConfig(ConfigModel):
     name: Annotated[str, Field(min_length=1)] | None = None
     level: Level = ERROR
     message: str | None = None
+    on_error: OnError = None
 
 
 class RequiredConfig(_RuleConfig):
@@ -164,6 +171,7 @@ class Rule:
     high: Any = None
     allowed: tuple[Any, ...] = ()
     expr: Expr | None = None
+    on_error: str | None = None
 
     @property
     def field(self) -> str | None:
@@ -182,7 +190,7 @@ class Rule:
             problem = self._problem(value)
             if problem:
                 out.append(RuleOutcome(self.name, where, self.level, self.message or f"{where} {problem}",
-                                       {where: value}))
+                                       {where: value}, self.on_error))
         return out
 
     def _problem(self, value: Any) -> str | None:
@@ -206,11 +214,12 @@ class Rule:
         try:
             ok = self.expr(scope)
         except ExprEvalError as exc:
-            return [RuleOutcome(self.name, self.field, self.level, f"cannot evaluate {self.expr.text}: {exc}", values)]
+            return [RuleOutcome(self.name, self.field, self.level, f"cannot evaluate {self.expr.text}: {exc}", values,
+                                self.on_error)]
         if ok:
             return []
         return [RuleOutcome(self.name, self.field, self.level, self.message or f"check failed: {self.expr.text}",
-                            values)]
+                            values, self.on_error)]
 
 
 def _out_of_range(value: Any, low: Any, high: Any) -> str | None:
@@ -265,7 +274,7 @@ def _compile(cfg: _RuleConfig, entity: str, where: str, problems: list[str]) -> 
             return None
     name = cfg.name or (f"{cfg.rule}:{path_text}" if path_text else cfg.rule)
     common: dict[str, Any] = {"kind": cfg.rule, "name": name, "level": cfg.level, "path": path,
-                              "message": cfg.message}
+                              "message": cfg.message, "on_error": _on_error(cfg, path, where, problems)}
     if isinstance(cfg, PatternConfig):
         return Rule(**common, regex=re.compile(cfg.regex))
     if isinstance(cfg, RangeConfig):
@@ -278,6 +287,17 @@ def _compile(cfg: _RuleConfig, entity: str, where: str, problems: list[str]) -> 
     if isinstance(cfg, CheckConfig):
         return _check_rule(cfg, common, entity, where, problems)
     return Rule(**common)
+
+
+def _on_error(cfg: _RuleConfig, path: FieldPath | None, where: str, problems: list[str]) -> str | None:
+    """The rule's ``on_error``: REJECT when it has no value to null, else as given (None: the field decides)."""
+    here = join(where, "on_error")
+    if cfg.on_error is not None and cfg.level != ERROR:
+        problems.append(f"{here}: applies to level: error rules only (a warning keeps the value)")
+    elif cfg.on_error not in (None, REJECT) and (cfg.rule == "required" or path is None):
+        what = "a required rule" if cfg.rule == "required" else "a rule without field"
+        problems.append(f"{here}: {what} has no value to set to null; it rejects the record")
+    return REJECT if cfg.rule == "required" or path is None else cfg.on_error
 
 
 def _check_rule(cfg: CheckConfig, common: dict[str, Any], entity: str, where: str,

@@ -25,7 +25,7 @@ targets:
     fields:
       kind: organisation
       org_name: {from: CUSNAM, transforms: [trim, title]}
-      credit_status: {from: CRSTAT, transforms: [trim, {code: {A: OK, H: HOLD, F: FROZEN}}]}
+      credit_status: {from: CRSTAT, transforms: [trim, {code: {A: OK, H: HOLD, F: FROZEN}}], on_error: reject}
       credit_limit: {from: CRLIMIT}
       owning_agent: {from: AGENT}
     rules:
@@ -107,12 +107,23 @@ def test_a_failing_transform_rejects_only_that_target() -> None:
 
 
 def test_schema_problems_reject_with_rule_schema() -> None:
-    result = run(event("u", after=row(CRLIMIT="lots")))
-    assert {r.entity for r in result.rejected} == {"customer", "credit"}
-    customer = next(r for r in result.rejected if r.entity == "customer")
-    assert (customer.rule, customer.field) == ("schema", "credit_limit")
+    ms = mappings(MAPPING.replace("credit_limit: {from: CRLIMIT}", "credit_limit: {from: CRLIMIT, on_error: reject}"))
+    result = run(event("u", after=row(CRLIMIT="lots")), ms)
+    [customer] = result.rejected
+    assert (customer.entity, customer.rule, customer.field) == ("customer", "schema", "credit_limit")
     assert customer.values == {"credit_limit": "lots"}
     assert "expected a number" in customer.reason
+
+
+def test_schema_problems_on_an_optional_field_set_it_to_null() -> None:
+    result = run(event("u", after=row(CRLIMIT="lots")))
+    assert result.rejected == []
+    customer, credit = result.events
+    assert customer.data is not None and customer.data["credit_limit"] is None
+    assert credit.data is not None and credit.data["limit"] is None
+    [warning] = customer.warnings
+    assert (warning.rule, warning.field) == ("schema", "credit_limit")
+    assert "expected a number" in warning.message and "set to null" in warning.message
 
 
 def test_error_rules_reject_and_report_every_failure() -> None:

@@ -24,7 +24,7 @@ targets:
   - entity: customer
     fields:
       org_name: {from: CUSNAM, transforms: [trim, title]}
-      credit_status: {from: CRSTAT, transforms: [{code: {A: OK, F: FROZEN}}]}
+      credit_status: {from: CRSTAT, transforms: [{code: {A: OK, F: FROZEN}}], on_error: reject}
       owning_agent: {from: AGENT}
     rules:
       - {rule: check, name: frozen-needs-agent, expr: "credit_status != 'FROZEN' or owning_agent", level: warning}
@@ -52,6 +52,7 @@ def test_shipped_sample_rows_run_through_the_shipped_mapping() -> None:
     assert "warning blocked-needs-agent" in result.output
     assert "customer REJECTED by transform:code at credit_status" in result.output
     assert 'values: {"CRSTAT": "X"}' in result.output
+    assert "warning range:credit_limit" not in result.output  # the record with it is rejected anyway
     assert result.output.rstrip().endswith("5 rows: 3 mapped, 2 rejected, 1 warnings")
     strict = invoke("mapping", "test", str(CUSTMAST), "--rows", str(SAMPLES / "ibmi.CUSTMAST.jsonl"), "--strict")
     assert strict.exit_code == 1
