@@ -125,6 +125,15 @@ def test_shipped_examples_cover_every_connector_kind() -> None:
     assert shown == set(CONNECTOR_KINDS)
 
 
+def test_the_example_shows_the_pipelines_section_with_its_defaults() -> None:
+    from hub.config import PipelinesConfig
+
+    config = load_config(CONFIG_DIR / "crmhub.example.yaml", env={})
+    assert config.pipelines is not None
+    assert config.pipelines.model_dump() == PipelinesConfig().model_dump()
+    assert set(config.pipelines.unify.match.model_fields_set) == set(type(config.pipelines.unify.match).model_fields)
+
+
 def test_mode_dependent_columns_and_discriminator_paths() -> None:
     problems = _problems(
         """
