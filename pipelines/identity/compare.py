@@ -230,14 +230,15 @@ def phone_level(a: list[str], b: list[str]) -> str:
 
 
 def address_level(a: list[list[str]], b: list[list[str]]) -> str:
-    """Best agreement over all address pairs: exact/fuzzy street line in the same area, area only, or none."""
+    """Best agreement over all address pairs: exact/fuzzy street line in the same area, area only, or none. The
+    area is the postal code, or the city when a postal code is missing or one edit off (a typo)."""
     if not a or not b:
         return ""
     best = "disagree"
     for la, pa, ca, na in a:
         for lb, pb, cb, nb in b:
-            if not ((pa and pa == pb) or (ca and ca == cb and not (pa and pb))):
-                continue
+            if not (pa and pa == pb) and not (ca and ca == cb and not (pa and pb and _osa(pa, pb, score_cutoff=1) > 1)):
+                continue  # neither the same postal code nor the same city (with no or a mistyped postal code)
             if la and la == lb:
                 return "exact"
             if la and lb and na == nb and similar_street(la, lb):

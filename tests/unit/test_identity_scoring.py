@@ -119,6 +119,26 @@ def test_family_and_dob_levels() -> None:
     assert dob_level("", "1975-08-21") == ""
 
 
+def test_address_levels_forgive_a_mistyped_postal_code_in_the_same_city() -> None:
+    from pipelines.identity.compare import address_level
+    home = [["hauptstr 12", "80331", "munchen", "12"]]
+    assert address_level(home, [["hauptstr 12", "80313", "munchen", "12"]]) == "exact"  # digits swapped
+    assert address_level(home, [["hauptstr 12", "80999", "munchen", "12"]]) == "disagree"  # another district
+    assert address_level(home, [["hauptstr 12", "", "munchen", "12"]]) == "exact"
+    assert address_level(home, [["hauptstr 12", "10115", "berlin", "12"]]) == "disagree"
+    assert address_level(home, [["bahnhofstr 3", "80331", "munchen", "3"]]) == "area"
+
+
+def test_email_and_phone_levels() -> None:
+    from pipelines.identity.compare import email_level, phone_level
+    assert email_level(["anna.rossi@gmail.com"], ["anna.rosis@gmail.com"]) == "fuzzy"
+    assert email_level(["anna.rossi1@gmail.com"], ["anna.rossi2@gmail.com"]) == "disagree"  # namesakes
+    assert email_level(["anna.rossi@gmail.com"], ["annarossi@gmail.com"]) == "disagree"
+    assert email_level([], ["annarossi@gmail.com"]) == ""
+    assert phone_level(["891234567"], ["891234576"]) == "fuzzy"
+    assert phone_level(["891234567"], ["897654321"]) == "disagree"
+
+
 def test_organisations_match_without_legal_forms() -> None:
     a = f({"kind": "organisation", "org_name": "Müller Bau GmbH", "addresses": [HOME],
            "phones": [{"number": "0891111111"}]})
