@@ -8,7 +8,7 @@ Pure functions over the members of one golden record (customer data in JSON form
 - ``most_recent``: the value from the member changed last at its source.
 - ``most_complete``: the longest value (``"Jonathan"`` over ``"J"``); ties by most recent.
 - ``first_non_null``: the value of the oldest member that has one.
-- ``union`` (lists: addresses, phones, e-mails): every distinct item, most recent member first.
+- ``union`` (lists: addresses, phones, e-mails, contacts): every distinct item, most recent member first.
 
 Every field of the result carries its lineage: ``{field: {source, source_key, table, ts_ms}}``; list items
 carry theirs under ``field[i]``.
@@ -26,7 +26,7 @@ from schemas.canonical import entity_fields
 from schemas.settings import ConfigModel
 
 RuleName = Literal["source_priority", "most_recent", "most_complete", "first_non_null", "union"]
-LIST_FIELDS = ("addresses", "phones", "emails")
+LIST_FIELDS = ("addresses", "phones", "emails", "contacts")
 NOT_SURVIVED = ("xrefs",)  # members are listed on the golden record itself
 
 
@@ -121,6 +121,8 @@ def _identity(field: str, item: Mapping[str, Any]) -> tuple[Any, ...]:
         return (str(item.get("number", "")),)
     if field == "emails":
         return (str(item.get("address", "")).casefold(),)
+    if field == "contacts":
+        return tuple(" ".join(str(item.get(k) or "").casefold().split()) for k in ("given_name", "family_name"))
     return tuple(str(item.get(k) or "").casefold().strip()
                  for k in ("line1", "line2", "city", "postal_code", "country"))
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, or_, select, update
 
+from pipelines.store.contacts import sync_contact_keys
 from pipelines.store.raw import forget, in_params, jdump, jload, memo, raw
 from pipelines.store.tables import manual_pair, match_link, review
 
@@ -104,15 +105,18 @@ def members(conn: Connection, golden_ids: Collection[str]) -> list[SourceRow]:
 def save_record(conn: Connection, row: SourceRow | None, *, source: str, key: str, table: str,
                 data: Mapping[str, Any] | None, features: Mapping[str, Any] | None, version: str,
                 source_ts_ms: int, deleted: bool) -> int:
+    """Insert (``row`` None) or update the record; its contact persons' names are indexed with it."""
     values = {"t": table, "d": jdump(data), "f": jdump(features), "v": version, "ts": source_ts_ms, "del": deleted}
     if row is None:
         r = raw(conn).one("INSERT INTO source_record (source, source_key, table_name, golden_id, data, features, "
                           "version, source_ts_ms, deleted) VALUES (:s, :k, :t, NULL, :d, :f, :v, :ts, :del) "
                           "RETURNING id", {"s": source, "k": key, **values})
         assert r is not None
+        sync_contact_keys(conn, int(r[0]), None, data, fresh=True)
         return int(r[0])
     raw(conn).run("UPDATE source_record SET table_name = :t, data = :d, features = :f, version = :v, "
                   "source_ts_ms = :ts, deleted = :del WHERE id = :id", {**values, "id": row.id})
+    sync_contact_keys(conn, row.id, row.data, data, fresh=False)
     return row.id
 
 

@@ -3,6 +3,7 @@
 - ``source_record``: one row per customer record of one source (``source`` + ``source_key``), its canonical
   data and match features, the version last applied, and the golden id it belongs to.
 - ``block_key``: the blocking index (key → record), so candidates come from a few small blocks.
+- ``contact_key``: the contact persons' names of each record (key → record), for the gateway's name search.
 - ``match_link``: the evidence that joins two records (deterministic, probabilistic, manual); a golden record is
   a connected component of these links.
 - ``manual_pair``: a data steward's decisions: ``must`` link or ``cannot`` link two records (by reference).
@@ -53,6 +54,14 @@ block_key = Table(
     Column("record_id", Integer, nullable=False),
     Index("ix_block_key_key_record", "key", "record_id"),  # covering: a block's members come from the index
     Index("ix_block_key_record", "record_id"),
+)
+
+contact_key = Table(  # written with the record (pipelines/store/contacts.py); not used for matching
+    "contact_key", metadata,
+    Column("key", String(200), nullable=False),
+    Column("record_id", Integer, nullable=False),
+    Index("ix_contact_key_key_record", "key", "record_id"),
+    Index("ix_contact_key_record", "record_id"),
 )
 
 match_link = Table(

@@ -1,7 +1,8 @@
 // The agent console: search, the 360° view with each field's source, open orders with stock, live credit banner.
 const { get, el, text, token } = crmhub;
 const FIELDS = ["kind", "org_name", "title", "given_name", "family_name", "birth_date", "national_id", "tax_id",
-  "addresses", "phones", "emails", "account_status", "credit_status", "credit_limit", "credit_reason", "owning_agent"];
+  "addresses", "phones", "emails", "contacts", "account_status", "credit_status", "credit_limit", "credit_reason",
+  "owning_agent"];
 let stream = null;
 
 function banner(message) {
@@ -37,10 +38,11 @@ async function search(ev) {
   } catch (e) { list.append(el("li", { className: "error" }, e.message)); }
 }
 
-function show(v) {  // lists of addresses, phones, e-mails: their non-empty parts, one entry per line
+function show(v) {  // lists of addresses, phones, e-mails, contacts: their non-empty parts, one entry per line
   if (!Array.isArray(v)) return text(v);
   return v.map(x => typeof x === "object" && x !== null
-    ? Object.entries(x).filter(([k, y]) => y !== null && y !== "" && k !== "type").map(([, y]) => y).join(", ")
+    ? Object.entries(x).filter(([k, y]) => y !== null && y !== "" && k !== "type").map(([, y]) => y)
+      .join("given_name" in x ? " " : ", ")
     : text(x)).join("\n");
 }
 
