@@ -5,6 +5,7 @@ from __future__ import annotations
 from hub import (
     cli_check,  # noqa: F401
     cli_connectors,  # noqa: F401
+    cli_dlq,  # noqa: F401
     cli_gateway,  # noqa: F401
     cli_kafka,  # noqa: F401
     cli_lag,  # noqa: F401

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,12 +18,16 @@ from rich.table import Table
 from connectors.base import Batch
 from hub.cli import app
 from hub.config import HubConfig, load_config
+from hub.dlq import top_reasons
 from hub.export import export_csv, export_jsonl
 from hub.pipeline_setup import load_parts, open_unifier, pipelines_conf
 from pipelines.identity import explain
 from pipelines.store import records as rec
 from pipelines.unify import steward
 from pipelines.unify.engine import ApplyStats
+
+if TYPE_CHECKING:
+    from hub.loader import LoadSummary
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="crmhub YAML config")]
 ByOpt = Annotated[str, typer.Option("--by", help="who decides (kept with the decision)")]
@@ -73,8 +77,24 @@ def load_command(config: ConfigOpt,
     Console().print(table)
     for name, n in summary.per_connector.items():
         typer.echo(f"  {name}: {n} records")
+    _print_quality(summary)
     if not publish:
         typer.echo("outputs are in the store's outbox; the pipelines role of `crmhub run` publishes them")
+
+
+def _print_quality(summary: LoadSummary) -> None:
+    """The top reasons of the rejects (values masked) and the warnings on the records kept."""
+    if summary.reasons:
+        table = Table(title="top reasons of rejects (`crmhub dlq list` shows them)")
+        table.add_column("count", justify="right")
+        table.add_column("rule")
+        table.add_column("reason", overflow="fold")
+        for count, rule, reason in top_reasons(summary.reasons, 5):
+            table.add_row(str(count), rule, reason)
+        Console(width=160).print(table)
+    if summary.warnings:
+        top = ", ".join(f"{rule} {n}" for rule, n in summary.warnings.most_common(5))
+        typer.echo(f"warnings on records kept: {summary.warnings.total()} ({top})")
 
 
 def _publish_outbox(cfg: HubConfig, unifier: object) -> None:

@@ -10,15 +10,16 @@ lost whether or not a broker is up during the load.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pipelines.canonicalize import canonicalize
-
 from connectors.base import Batch
 from hub.config import HubConfig
+from hub.dlq import DEAD_ROW, reason_pattern
 from hub.pipeline_setup import PipelineParts
 from hub.runtime.hub import connector_factory
+from pipelines.canonicalize import canonicalize
 from pipelines.store import views
 from pipelines.unify.engine import Unifier
 from schemas.canonical import CanonicalEvent
@@ -36,6 +37,8 @@ class LoadSummary:
     merges: int = 0
     seconds: float = 0.0
     per_connector: dict[str, int] = field(default_factory=dict)
+    reasons: Counter[tuple[str, str]] = field(default_factory=Counter)  # (rule, reason pattern) of the rejects
+    warnings: Counter[str] = field(default_factory=Counter)  # rule -> warnings on the canonical records kept
 
     @property
     def dlq(self) -> int:
@@ -69,6 +72,9 @@ def load(cfg: HubConfig, parts: PipelineParts, unifier: Unifier, progress: Progr
                     events.extend(result.events)
                     dead.extend((dlq_topic, f"{r.source}/{r.source_key}", r.to_json()) for r in result.rejected)
                     summary.rejected += len(result.rejected)
+                    summary.reasons.update((r.rule, reason_pattern(r.reason)) for r in result.rejected)
+                    summary.warnings.update(w.rule for e in result.events for w in e.warnings)
+                summary.reasons.update((DEAD_ROW, reason_pattern(d.reason)) for d in batch.dead)
                 summary.records += len(batch.events)
                 summary.dead_rows += len(batch.dead)
                 summary.canonical += len(events)

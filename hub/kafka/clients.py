@@ -268,9 +268,9 @@ class Consumer:
 
 
 class Admin:
-    def __init__(self, settings: KafkaSettings) -> None:
+    def __init__(self, settings: KafkaSettings, **overrides: Any) -> None:
         try:
-            self._admin = KafkaAdminClient(**settings.common())
+            self._admin = KafkaAdminClient(**{**settings.common(), **overrides})
         except Exception as exc:
             raise broker_error(exc, "connecting the admin client") from exc
 
