@@ -71,20 +71,21 @@ def edit_typo(text: str, rng: random.Random) -> str | None:
         return None
     i = rng.choice(spots[1:])
     how = rng.choice(("delete", "double", "swap"))
-    if how == "delete":
-        return text[:i] + text[i + 1:]
     if how == "double":
         return text[:i] + text[i] + text[i:]
-    if text[i - 1] == text[i]:
-        return None
+    if how == "delete" or text[i - 1] == text[i]:
+        return text[:i] + text[i + 1:]
     return text[:i - 1] + text[i] + text[i - 1] + text[i + 1:]
 
 
-def _substitute(text: str, pairs: tuple[tuple[str, str], ...], rng: random.Random) -> str | None:
-    options = [(i, a, b) for x, y in pairs for a, b in ((x, y), (y, x))
-               for i in range(len(text)) if text.startswith(a, i)]
-    options += [(i, a.upper(), b.upper()) for x, y in pairs for a, b in ((x, y), (y, x)) if a.upper() != a
+def _substitute(text: str, pairs: tuple[tuple[str, str], ...], rng: random.Random,
+                oneway: tuple[tuple[str, str], ...] = ()) -> str | None:
+    swaps = [*(p for x, y in pairs for p in ((x, y), (y, x))), *oneway]
+    options = [(i, a, b) for a, b in swaps for i in range(len(text)) if text.startswith(a, i)]
+    options += [(i, a.upper(), b.upper()) for a, b in swaps if a.upper() != a  # MÜLLER
                 for i in range(len(text)) if text.startswith(a.upper(), i)]
+    options += [(i, a.capitalize(), b.capitalize()) for a, b in swaps if a.capitalize() != a  # Philipp
+                for i in range(len(text)) if text.startswith(a.capitalize(), i) and (i == 0 or text[i - 1] == " ")]
     if not options:
         return None
     i, a, b = rng.choice(options)
@@ -97,8 +98,9 @@ def ocr_error(text: str, rng: random.Random) -> str | None:
 
 
 def phonetic_variant(text: str, rng: random.Random) -> str | None:
-    """One spelling that sounds the same (ph/f, ie/y, ei/ai/ay, tz/z, dt/t, mm/m, sch/sh, c/k, ü/ue...)."""
-    return _substitute(text, W.PHONETIC_PAIRS, rng)
+    """One spelling that sounds the same (ph/f, ie/y, ei/ai/ay, tz/z, dt/t, mm/m, sch/sh, c/k), or an umlaut
+    or accent folded (ü -> ue, é -> e)."""
+    return _substitute(text, W.PHONETIC_PAIRS, rng, W.FOLDINGS)
 
 
 def _valid(text: str) -> bool:

@@ -188,8 +188,11 @@ def housemate(rng: random.Random, head: Person, entity: str) -> Person:
     given = given_name(rng, head.country, sex)
     while given == head.given:
         given = given_name(rng, head.country, sex)
-    offset = rng.randint(-8, 8) * 365 if rng.random() < 0.6 else rng.randint(20, 35) * 365
-    dob = max(min(head.dob + timedelta(days=offset + rng.randint(-180, 180)), date(2005, 12, 31)), date(1930, 1, 1))
+    offset = timedelta(days=(rng.randint(-8, 8) if rng.random() < 0.6 else rng.randint(20, 35)) * 365
+                       + rng.randint(-180, 180))
+    dob = head.dob + offset  # a partner, or a grown child; a parent when the head is too young for a child
+    if not date(1925, 1, 1) <= dob <= date(2005, 12, 31):
+        dob = head.dob - offset
     phone = head.phone if rng.random() < 0.75 else phone_number(rng, head.country, _area_of(head), True)
     email = head.email if rng.random() < 0.4 else e_mail(rng, given, head.family, head.country)
     return replace(head, entity=entity, sex=sex, given=given, dob=dob, phone=phone, email=email,

@@ -246,9 +246,14 @@ OCR_PAIRS: tuple[tuple[str, str], ...] = (
     ("rn", "m"), ("0", "O"), ("l", "1"), ("cl", "d"), ("5", "S"), ("8", "B"), ("vv", "w"), ("li", "h"),
     ("I", "l"), ("e", "c"),
 )
-#: phonetic spelling variants (both directions are used); umlaut and accent foldings are among them
+#: phonetic spelling variants (both directions are used)
 PHONETIC_PAIRS: tuple[tuple[str, str], ...] = (
     ("ph", "f"), ("ie", "y"), ("ei", "ai"), ("ai", "ay"), ("tz", "z"), ("dt", "t"), ("mm", "m"), ("sch", "sh"),
-    ("c", "k"), ("ck", "k"), ("th", "t"), ("ll", "l"), ("tt", "t"), ("ss", "ß"), ("ü", "ue"), ("ö", "oe"),
-    ("ä", "ae"), ("é", "e"), ("è", "e"), ("y", "i"), ("v", "w"), ("qu", "k"), ("x", "ks"), ("ou", "u"),
+    ("c", "k"), ("ck", "k"), ("th", "t"), ("ll", "l"), ("tt", "t"), ("y", "i"), ("v", "w"), ("qu", "k"),
+    ("x", "ks"), ("ou", "u"),
+)
+#: umlaut and accent foldings, one way only (a clerk without the key drops the accent, never adds one)
+FOLDINGS: tuple[tuple[str, str], ...] = (
+    ("ü", "ue"), ("ö", "oe"), ("ä", "ae"), ("ß", "ss"), ("é", "e"), ("è", "e"), ("á", "a"), ("í", "i"),
+    ("ó", "o"), ("ñ", "n"), ("ç", "c"), ("à", "a"), ("ì", "i"), ("ò", "o"),
 )
