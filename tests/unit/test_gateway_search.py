@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hub.config import HubConfig
-from hub.gateway.app import create_gateway_app
+from hub.gateway.app import close_gateway_app, create_gateway_app
 from hub.gateway.tokens import create_token
 from pipelines.store.contacts import contact_keys, name_key
 from pipelines.survivorship import Member, SurvivorshipConfig, survive
@@ -34,8 +34,10 @@ def unifier(cfg: HubConfig) -> Iterator[Unifier]:
 
 
 @pytest.fixture
-def client(cfg: HubConfig, unifier: Unifier) -> TestClient:
-    return TestClient(create_gateway_app(cfg, unifier.store))
+def client(cfg: HubConfig, unifier: Unifier) -> Iterator[TestClient]:
+    app = create_gateway_app(cfg, unifier.store)
+    yield TestClient(app)
+    close_gateway_app(app)
 
 
 @pytest.fixture
