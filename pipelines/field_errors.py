@@ -10,9 +10,10 @@ concerns one field. What then happens is the field's ``on_error`` (in the mappin
 - ``reject``: the whole record goes to the dead-letter topic with the reason, as with any rejection.
 
 Without ``on_error``, a field is nulled when it is optional and rejects when it is required: the entity's
-schema gives it no default (``credit.status``), or an error-level ``required`` rule names it. ``on_error: null``
-on a required field is a config problem (its record would be rejected anyway); so is ``on_error`` on a rule that
-cannot null anything (``required``, a ``check`` without ``field``) or on a ``level: warning`` rule.
+schema gives it no default (``credit.status``), or an error-level ``required`` rule names it. A required field
+rejects whatever ``on_error`` says: on the field's own map ``on_error: null`` is a config problem; so is
+``on_error: null`` on a rule that cannot null anything (``required``, a ``check`` without ``field``), and any
+``on_error`` on a ``level: warning`` rule.
 
 In YAML, ``on_error: null`` parses as a null value; both it and the string ``"null"`` mean null here.
 """
@@ -49,7 +50,7 @@ OnError = Annotated[Literal["null", "reject"] | None, BeforeValidator(_yaml_null
 
 def given_on_error(raw: Mapping[str, Any], where: str, problems: list[str]) -> str | None:
     """The ``on_error`` of a field's config mapping (None when not given), checked."""
-    value = _yaml_null(raw.get("on_error", _MISSING)) if "on_error" in raw else None
+    value = _yaml_null(raw["on_error"]) if "on_error" in raw else None
     if value is None or value in CHOICES:
         return value
     problems.append(f"{join(where, 'on_error')}: expected null or reject")
