@@ -84,7 +84,8 @@ def _substitute(text: str, pairs: tuple[tuple[str, str], ...], rng: random.Rando
     options = [(i, a, b) for a, b in swaps for i in range(len(text)) if text.startswith(a, i)]
     options += [(i, a.upper(), b.upper()) for a, b in swaps if a.upper() != a  # MÜLLER
                 for i in range(len(text)) if text.startswith(a.upper(), i)]
-    options += [(i, a.capitalize(), b.capitalize()) for a, b in swaps if a.capitalize() != a  # Philipp
+    options += [(i, a.capitalize(), b.capitalize()) for a, b in swaps  # Philipp, never Lleone
+                if a.capitalize() != a and not (len(b) > 1 and b[0] == b[1])
                 for i in range(len(text)) if text.startswith(a.capitalize(), i) and (i == 0 or text[i - 1] == " ")]
     if not options:
         return None
@@ -167,7 +168,7 @@ def _on_text(fn: Callable[[str, random.Random], str | None], fields: tuple[str, 
              weights: tuple[float, ...]) -> Kind:
     def run(row: Row, _p: M.Person, _s: M.SourceStyle, rng: random.Random) -> bool:
         name = rng.choices(fields, weights=weights)[0]
-        changed = fn(row[name], rng) if row[name] else None
+        changed = fn(row[name], rng) if len(row[name]) > 2 else None  # not on an initial ("H.")
         if changed is None or changed == row[name]:
             return False
         row[name] = changed
