@@ -19,8 +19,8 @@ from rapidfuzz.distance import OSA
 from hub import demo_names as names
 from hub import demo_sources, demo_stands
 from hub.demo_generator import KINDS, Change, ChangeGenerator, DemoSources, run
-from pipelines.identity.features import org_name
 from pipelines.identity.compare import org_level
+from pipelines.identity.features import org_name
 
 MICROS = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$")
 
