@@ -340,20 +340,6 @@ class Linkage:
     b: list[Record]
 
 
-def population(rng: random.Random, count: int, level: Level, first: int = 0) -> list[M.Person]:
-    """``count`` persons; some come with a housemate (or two) or a twin."""
-    people: list[M.Person] = []
-    while len(people) < count:
-        head = M.new_person(rng, f"P{first + len(people):07d}")
-        people.append(head)
-        if rng.random() < level.household:
-            for _ in range(rng.choice((1, 1, 1, 2))):
-                people.append(M.housemate(rng, head, f"P{first + len(people):07d}"))
-        if rng.random() < level.twins:
-            people.append(M.twin(rng, head, f"P{first + len(people):07d}"))
-    return people[:count]
-
-
 def _record(source: str, person: M.Person, row: dict[str, str], kinds: tuple[str, ...] = ()) -> Record:
     return Record(source, 0, person.entity, person.household, row, kinds)
 
@@ -367,14 +353,16 @@ def linkage(n: int, level: str = "medium", seed: int = 1, overlap: float = 0.8) 
     """Source A: ``n`` clean persons. Source B: ``n`` records, a corrupted copy of an A person with
     probability ``overlap`` each, filled up with persons only B knows."""
     rng, lv = random.Random(seed), LEVELS[level]
-    people = population(rng, n, lv)
+    mailboxes: dict[str, str] = {}
+    people = M.population(rng, n, lv.household, lv.twins, mailboxes=mailboxes)
     a = [_record("a", p, M.render(p, STYLE_A, rng)) for p in people]
     b: list[Record] = []
     for p in people:
         if rng.random() < overlap:
             row = M.render(p, STYLE_B, rng)
             b.append(_record("b", p, row, corrupt(row, p, STYLE_B, lv, rng)))
-    b += [_record("b", p, M.render(p, STYLE_B, rng)) for p in population(rng, n - len(b), lv, first=n)]
+    only_b = M.population(rng, n - len(b), lv.household, lv.twins, n, mailboxes)
+    b += [_record("b", p, M.render(p, STYLE_B, rng)) for p in only_b]
     return Linkage(_keyed(a, rng, 100_001), _keyed(b[:n], rng, 500_001))
 
 
@@ -382,7 +370,7 @@ def dedup(n: int, level: str = "medium", seed: int = 1) -> list[Record]:
     """``n`` records of one source; a share of the persons has 1-4 corrupted duplicates."""
     rng, lv = random.Random(seed), LEVELS[level]
     records: list[Record] = []
-    for p in population(rng, n, lv):
+    for p in M.population(rng, n, lv.household, lv.twins):
         records.append(_record("crm", p, M.render(p, STYLE_DEDUP, rng)))
         if rng.random() < lv.duplicated:
             for _ in range(rng.choices((1, 2, 3, 4), weights=(0.6, 0.25, 0.1, 0.05))[0]):

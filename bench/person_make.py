@@ -207,6 +207,31 @@ def twin(rng: random.Random, sibling: Person, entity: str) -> Person:
                    email=e_mail(rng, mate.given, sibling.family, sibling.country))
 
 
+def population(rng: random.Random, count: int, household: float, twins: float, first: int = 0,
+               mailboxes: dict[str, str] | None = None) -> list[Person]:
+    """``count`` persons; a share ``household`` comes with a housemate (or two), a share ``twins`` with a twin.
+    An e-mail address belongs to one household (``mailboxes``: address -> household, shared between calls that
+    build one world): a second Patricia Smith at yahoo.com gets a number, as her provider would have made her."""
+    boxes: dict[str, str] = {} if mailboxes is None else mailboxes
+    people: list[Person] = []
+
+    def own(person: Person) -> Person:
+        while boxes.setdefault(person.email, person.household) != person.household:
+            local, domain = person.email.split("@")
+            person = replace(person, email=f"{local.rstrip('0123456789')}{rng.randint(2, 99)}@{domain}")
+        people.append(person)
+        return person
+
+    while len(people) < count:
+        head = own(new_person(rng, f"P{first + len(people):07d}"))
+        if rng.random() < household:
+            for _ in range(rng.choice((1, 1, 1, 2))):
+                own(housemate(rng, head, f"P{first + len(people):07d}"))
+        if rng.random() < twins:
+            own(twin(rng, head, f"P{first + len(people):07d}"))
+    return people[:count]
+
+
 def format_phone(e164: str, country: str, style: str, home: str) -> str:
     """``e164`` (digits, no plus) as a source writes it: ``+49 30 1234567``, ``0049-30-1234567``, or for the
     source's home country the national form ``030 1234567``."""

@@ -29,7 +29,6 @@ from bench.person_corrupt import (
     neighbours,
     ocr_error,
     phonetic_variant,
-    population,
     swap_day_month,
 )
 
@@ -182,11 +181,17 @@ def test_households_share_address_but_not_identity() -> None:
         for name in ("family", "street", "zip", "city"):
             assert len({r.fields[name] for r in rs if r.fields[name]}) == 1
         assert len({r.fields["natid"] for r in rs if r.fields["natid"]}) == sum(1 for r in rs if r.fields["natid"])
+    assert any(len({r.fields["email"] for r in rs if r.fields["email"]}) == 1 < len(rs) for rs in shared)
+    mailbox: dict[str, set[str]] = defaultdict(set)  # but a mailbox never spans two households
+    for r in data.a:
+        if r.fields["email"]:
+            mailbox[r.fields["email"]].add(r.household)
+    assert all(len(homes) == 1 for homes in mailbox.values())
 
 
 def test_twins_share_family_address_and_birth_date_not_the_given_name() -> None:
     level = Level("twins", ((1, 1.0),), LEVELS["easy"].weights, household=0.0, twins=1.0, duplicated=0.0)
-    people = population(random.Random(4), 40, level)
+    people = M.population(random.Random(4), 40, level.household, level.twins)
     for first, second in zip(people[::2], people[1::2], strict=True):
         assert second.household == first.entity != second.entity
         assert (second.family, second.street, second.zip, second.dob) == (first.family, first.street, first.zip,
