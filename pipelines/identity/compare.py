@@ -7,9 +7,10 @@ the costlier ones (names, streets) try the exact and edit-distance cases first.
 
 The levels, best first:
 
-- given names: exact, nickname, fuzzy (a typo), phonetic (sounds alike), initial, gendered (the male and
-  female form of one name, e.g. giovanni/giovanna: usually two people, sometimes a typo), disagree;
-- family names: exact, fuzzy, phonetic, disagree;
+- given names: exact, nickname (a table, a short form or a pet name), fuzzy (a typo), phonetic (sounds alike),
+  initial, gendered (the male and female form of one name, e.g. giovanni/giovanna: usually two people, sometimes
+  a typo), similar (Jaro-Winkler >= 0.85, e.g. several typos), disagree;
+- family names: exact, fuzzy, phonetic, similar, disagree;
 - birth dates: exact, transposed (day and month swapped), typo (one mistyped digit), year (one year off),
   disagree;
 - ids (national, tax): exact, typo (one edit: a digit changed, added, dropped or two swapped), conflict;
@@ -24,6 +25,7 @@ import re
 from functools import lru_cache
 
 import jellyfish
+from nicknames import NickNamer
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 
@@ -31,6 +33,8 @@ from pipelines.identity.features import NICKNAMES, NICKNAMES_OF
 
 FUZZY_STREET = 0.9  # Jaro-Winkler of two street lines (same house number, same area) that count as one
 FUZZY_ORG = 90.0  # rapidfuzz ratio / token_sort_ratio of two organisation names that count as one
+SIMILAR_NAME = 0.85  # Jaro-Winkler from which two names that are no typo, nickname or sound-alike are "similar"
+_SINGLE = re.compile(r"(.)\1+")
 _NUMBERING = re.compile(r"[\d._-]+")
 _jw = JaroWinkler.similarity
 _osa = OSA.distance
@@ -54,11 +58,42 @@ def given_level(g: str, g1: str, gc: str, h: str, h1: str, hc: str) -> str:
         return "gendered"
     if similar(g1, h1):
         return "fuzzy"
-    if _similar_nickname(g1, gc, h1, hc):
+    if _similar_nickname(g1, gc, h1, hc) or known_nickname(g1, h1) or diminutive(g1, h1):
         return "nickname"
     if sounds_alike(g1, h1):
         return "phonetic"
+    if _jw(g1, h1, score_cutoff=SIMILAR_NAME):
+        return "similar"
     return "disagree"
+
+
+@lru_cache(maxsize=1)
+def _nicknamer() -> NickNamer:
+    return NickNamer()
+
+
+@lru_cache(maxsize=65536)
+def known_nickname(x: str, y: str) -> bool:
+    """A nickname of the other name in the `nicknames` package's English table (mick / michael, tina /
+    christina)."""
+    nn = _nicknamer()
+    return y in nn.nicknames_of(x) or x in nn.nicknames_of(y)
+
+
+_DIMINUTIVE_ENDINGS = frozenset({"i", "y", "ie", "o", "e", "l", "le", "el", "chen", "tje", "ke", "s"})
+
+
+def diminutive(x: str, y: str) -> bool:
+    """A short form of the other name: its start (jen / jennifer, alex / alexandra), its end (tina / christina,
+    hanna / johanna), or its start with a pet-name ending (steffi / stefanie, kathi / katharina)."""
+    short, long = (x, y) if len(x) <= len(y) else (y, x)
+    if len(short) < 3 or len(long) - len(short) < 2:
+        return False
+    if long.startswith(short) or (len(short) >= 4 and long.endswith(short)):
+        return True
+    short, long = _SINGLE.sub(r"\1", short), _SINGLE.sub(r"\1", long)
+    stem = next((i for i in range(len(short), 3, -1) if long.startswith(short[:i])), 0)
+    return stem >= 4 and short[stem:] in _DIMINUTIVE_ENDINGS  # 4: marie is no pet name of martine
 
 
 def _shared_token(g: str, h: str) -> bool:
@@ -149,6 +184,8 @@ def family_level(f: str, h: str) -> str:
         return "fuzzy"  # double names: "meyer schulz" / "meyer"
     if sounds_alike(f.split(" ", 1)[0], h.split(" ", 1)[0]):
         return "phonetic"
+    if _jw(f, h, score_cutoff=SIMILAR_NAME):
+        return "similar"
     return "disagree"
 
 

@@ -28,15 +28,17 @@ VETO = -100.0  # the conflict weight of an authoritative id: no score can outwei
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     "given.exact": 4.0,  # first given names equal (or one is the other's second given name: fuzzy)
-    "given.nickname": 3.0,  # equal once nicknames are mapped (bill / william)
+    "given.nickname": 3.0,  # a nickname (bill / william), short form (jen / jennifer) or pet name (steffi / stefanie)
     "given.fuzzy": 3.0,  # a typo: 1 edit (2 from 7 letters)
     "given.phonetic": 2.0,  # another spelling of the same sound (philipp / filip)
     "given.initial": 1.5,  # one side is an initial of the other
     "given.gendered": -1.5,  # male and female form (jan / jana): often two people, sometimes a typo
+    "given.similar": 0.5,  # Jaro-Winkler >= 0.85 but no typo, nickname or sound-alike (several typos; martin / marion)
     "given.disagree": -5.0,
     "family.exact": 5.0,
     "family.fuzzy": 3.5,  # a typo (as given.fuzzy), or a shared part of a double name
     "family.phonetic": 2.5,  # another spelling of the same sound (meyer / maier)
+    "family.similar": 1.0,  # Jaro-Winkler >= 0.85 but no typo or sound-alike
     "family.disagree": -4.0,
     "org.exact": 9.0,  # organisation names equal without legal forms
     "org.fuzzy": 7.0,  # similarity >= 90 (rapidfuzz ratio, or with the words sorted)
@@ -111,7 +113,7 @@ class MatchConfig(ConfigModel):
     model: str | None = None
     authoritative: list[IdField] = Field(default_factory=list)
     max_candidates: Annotated[int, Field(ge=1)] = 200
-    household_cap: Annotated[float, Field(ge=0)] = 3.0
+    household_cap: Annotated[float, Field(ge=0)] = 2.5
 
     @field_validator("weights")
     @classmethod

@@ -94,7 +94,10 @@ def test_phonetic_spellings_are_their_own_level() -> None:
     assert family_level("fischer", "fisher") == "fuzzy"
     assert family_level("kathryn", "catherine") == "phonetic"
     assert given_level("philipp", "philipp", "philipp", "filip", "filip", "filip") == "phonetic"
-    assert given_level("martine", "martine", "martine", "marie", "marie", "marie") == "disagree"
+    assert given_level("martine", "martine", "martine", "marie", "marie", "marie") == "similar"  # no typo: weak
+    assert 0 < CFG.weight("given.similar") < CFG.weight("given.phonetic")
+    assert given_level("tliomas", "tliomas", "tliomas", "thomas", "thomas", "thomas") == "similar"  # two errors
+    assert given_level("anna", "anna", "anna", "julia", "julia", "julia") == "disagree"
     a = f(person("Karl", "Meyer", date(1961, 4, 1), address=HOME))
     assert score(a, f(person("Carl", "Maier", date(1961, 4, 1), address=HOME)), CFG).decision == "link"
 
@@ -105,6 +108,14 @@ def test_nicknames_and_initials() -> None:
                        william["given"], william["given1"], william["gcanon"]) == "nickname"
     assert given_level("j", "j", "j", "james", "james", "james") == "initial"
     assert given_level("hans peter", "hans", "johannes", "peter", "peter", "peter") == "fuzzy"
+
+
+@pytest.mark.parametrize(("short", "full"), [("steffi", "stefanie"), ("kathi", "katharina"), ("jen", "jennifer"),
+                                             ("tina", "christina"), ("hanna", "johanna"), ("mick", "michael"),
+                                             ("max", "maximilian")])
+def test_short_forms_and_pet_names_are_nicknames(short: str, full: str) -> None:
+    assert given_level(short, short, short, full, full, full) == "nickname"
+    assert given_level(full, full, full, short, short, short) == "nickname"
 
 
 def test_family_and_dob_levels() -> None:
