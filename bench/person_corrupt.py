@@ -273,13 +273,15 @@ KINDS: dict[str, Kind] = {
 @dataclass(frozen=True, slots=True)
 class Level:
     """How hard a data set is: corruptions per duplicate (count -> probability), kind weights, the share of
-    persons with a housemate or a twin, and the share of persons entered more than once (dedup)."""
+    persons with a housemate or a twin, the share of persons entered more than once (dedup), and how many
+    character errors one field may take (FEBRL's maximum modifications per field)."""
     name: str
     per_duplicate: tuple[tuple[int, float], ...]
     weights: tuple[tuple[str, float], ...]
     household: float
     twins: float
     duplicated: float
+    per_field: int = 1
 
 
 _BASE = {"keyboard": 4.0, "edit": 2.0, "ocr": 1.0, "phonetic": 2.0, "nickname": 1.0, "initial": 0.5, "missing": 4.0,
@@ -295,8 +297,9 @@ def _weights(scale_life: float) -> tuple[tuple[str, float], ...]:
 LEVELS: dict[str, Level] = {
     "easy": Level("easy", ((1, 0.7), (2, 0.3)), _weights(0.5), 0.05, 0.005, 0.2),
     "medium": Level("medium", ((1, 0.3), (2, 0.45), (3, 0.25)), _weights(1.0), 0.10, 0.01, 0.3),
-    "hard": Level("hard", ((2, 0.35), (3, 0.4), (4, 0.25)), _weights(2.0), 0.15, 0.02, 0.35),
+    "hard": Level("hard", ((2, 0.35), (3, 0.4), (4, 0.25)), _weights(2.0), 0.15, 0.02, 0.35, per_field=2),
 }
+CHARACTER_ERRORS = ("keyboard", "edit", "ocr", "phonetic")
 
 
 def corrupt(row: Row, person: M.Person, style: M.SourceStyle, level: Level,
@@ -306,10 +309,18 @@ def corrupt(row: Row, person: M.Person, style: M.SourceStyle, level: Level,
     wanted = rng.choices(counts, weights=probs)[0]
     names, weights = (list(x) for x in zip(*level.weights, strict=True))
     applied: list[str] = []
+    hits: dict[str, int] = {}  # character errors per field
     while len(applied) < wanted and names:
         i = rng.choices(range(len(names)), weights=weights)[0]
+        before = dict(row)
         if KINDS[names[i]](row, person, style, rng):
-            applied.append(names[i])
+            changed = [f for f in row if row[f] != before[f]]
+            if names[i] in CHARACTER_ERRORS and any(hits.get(f, 0) >= level.per_field for f in changed):
+                row.update(before)
+            else:
+                applied.append(names[i])
+                for f in changed if names[i] in CHARACTER_ERRORS else ():
+                    hits[f] = hits.get(f, 0) + 1
         del names[i], weights[i]
     return tuple(applied)
 

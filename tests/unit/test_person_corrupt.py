@@ -19,6 +19,7 @@ from bench.person_corrupt import (
     STYLE_B,
     Level,
     Record,
+    corrupt,
     date_typo,
     dedup,
     edit_typo,
@@ -154,6 +155,24 @@ def test_record_kinds_nickname_swap_missing_moved() -> None:
     assert KINDS["moved"](row, person, STYLE_A, rng)
     assert row["city"] != before["city"] and row["street"] != before["street"] and row["zip"] != before["zip"]
     assert row["given"] == before["given"] and row["dob"] == before["dob"]
+
+
+def test_one_character_error_per_field_unless_the_level_allows_more() -> None:
+    typos = (("keyboard", 1.0), ("edit", 1.0), ("ocr", 1.0), ("phonetic", 1.0))
+    strict = Level("strict", ((3, 1.0),), typos, 0.0, 0.0, 0.0, per_field=1)
+    loose = Level("loose", ((3, 1.0),), typos, 0.0, 0.0, 0.0, per_field=3)
+    twice = 0
+    for seed in SEEDS:
+        rng = random.Random(seed)
+        person = _person(rng)
+        clean = M.render(person, STYLE_A, rng)
+        for level in (strict, loose):
+            row = dict(clean)
+            kinds = corrupt(row, person, STYLE_A, level, rng)
+            changed = sum(row[f] != clean[f] for f in row)
+            assert changed == len(kinds) if level is strict else changed <= len(kinds)
+            twice += level is loose and changed < len(kinds)
+    assert twice  # the loose level does put two errors into one field now and then
 
 
 def test_every_duplicate_carries_its_entity_id() -> None:
