@@ -8,8 +8,8 @@ What finds a customer:
 
 - **full name**: given and family name in either order (``John Smith``, ``Smith John``, ``Smith, John``),
   any case, accents and punctuation ignored, nicknames mapped (``Bill`` finds ``William``); middle names are
-  fine (every split into given and family name is tried). A single word finds nothing on its own (its block
-  would be too large), so it is rejected with 422.
+  fine (every split into given and family name is tried). A single word is no person's name (its block would
+  be too large): it is read as an organisation's name only.
 - **phone**: any format, with or without the country prefix; the last nine digits are compared
   (``+33144556677`` = ``01 44 55 66 77`` = ``0033 1 44-55-66-77``). One with fewer than six digits is rejected.
 - **e-mail**: any case, surrounding blanks ignored, otherwise the exact address; one without ``@`` is rejected.
@@ -17,7 +17,6 @@ What finds a customer:
 - **contact person**: a full name also finds the organisations that have a contact person of that name
   (given and family name in either order, case, accents and titles ignored), through the contact-name index
   (:mod:`pipelines.store.contacts`); such a hit scores as an exact given and family name.
-
 - **organisation name**: any name is also read as an organisation's (``Mueller GmbH``, ``mueller``): its
   phonetic org tokens are looked up among the organisation blocking keys of every country (an index range
   scan over the ``o:`` keys, not a table scan).
