@@ -105,7 +105,10 @@ class MatchConfig(ConfigModel):
     veto (two different values are never the same customer, whatever else agrees). ``max_candidates``: a
     blocking key whose block holds more records is skipped for that look-up (it says too little to be worth
     comparing against). ``household_cap``: when two persons' given names or birth dates disagree, the most their
-    shared e-mail, phone and address may add together (people of one household share them)."""
+    shared e-mail, phone and address may add together (people of one household share them).
+    ``given_disagree_reviews``: two persons whose given names disagree (no typo, nickname, initial, sound-alike
+    or similar spelling) are at most a possible match, however high their total: twins and family members share
+    family name, birth date or contacts, which a learned model weighs as if they were independent."""
 
     link: float = DEFAULT_LINK
     review: float = DEFAULT_REVIEW
@@ -114,6 +117,7 @@ class MatchConfig(ConfigModel):
     authoritative: list[IdField] = Field(default_factory=list)
     max_candidates: Annotated[int, Field(ge=1)] = 200
     household_cap: Annotated[float, Field(ge=0)] = 2.5
+    given_disagree_reviews: bool = True
 
     @field_validator("weights")
     @classmethod

@@ -17,7 +17,9 @@ from typing import Any, TypedDict
 
 import jellyfish
 
-FEATURES_VERSION = 2
+from pipelines.transforms_contact import ContactError, country_code
+
+FEATURES_VERSION = 3
 PERSON = "person"
 ORGANISATION = "organisation"
 
@@ -54,7 +56,9 @@ _FOLD = str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "�
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _NON_ALNUM_UPPER = re.compile(r"[^0-9A-Z]+")
 _NON_DIGITS = re.compile(r"\D+")
-_DIGRAPHS = re.compile(r"([aou])e")  # German umlauts spelled out (MUELLER): folded like the umlaut itself
+# German umlauts spelled out (MUELLER) fold like the umlaut itself; not before a final l/la/ls or at the end
+# (Michael, Manuel, Samuel, Joel, Michaela, Chloe, Zoe), where the letters are no umlaut
+_DIGRAPHS = re.compile(r"([aou])e(?!(?:la?|ls)?\b)")
 
 TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "herr", "frau", "hr", "fr", "m", "mme", "mlle",
                     "sig", "sigra", "dott", "ing", "dipl", "mag", "sr", "sra", "dhr", "mevr"})
@@ -238,8 +242,20 @@ def _addresses(customer: Mapping[str, Any]) -> tuple[list[list[str]], str]:
         if any(entry) and entry not in addrs:
             addrs.append(entry)
         if not country and isinstance(item.get("country"), str):
-            country = fold(item["country"])[:2]
+            country = country_of(item["country"])
     return addrs, country
+
+
+@lru_cache(maxsize=4096)
+def country_of(text: str) -> str:
+    """ISO alpha-2 (lower case) of a country code or name ("DE", "Germany", "Deutschland"); "" when unknown."""
+    code = fold(text)
+    if len(code) == 2:
+        return code
+    try:
+        return country_code(text, {}).lower() if code else ""
+    except ContactError:
+        return ""
 
 
 def _kind(value: Any) -> str:

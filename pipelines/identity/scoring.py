@@ -146,8 +146,14 @@ def _household_cap(contrib: dict[str, float], cap: float, notes: list[str]) -> N
         notes.append(f"different given name or birth date: shared contact details capped at {cap:+.1f} (household)")
 
 
-def _decide(total: float, deterministic: str | None, cfg: MatchConfig) -> Decision:
-    if deterministic is not None or total >= cfg.link_threshold:
+def _decide(total: float, deterministic: str | None, cfg: MatchConfig, contrib: dict[str, float],
+            notes: list[str]) -> Decision:
+    if deterministic is not None:
+        return "link"
+    if total >= cfg.link_threshold:
+        if cfg.given_disagree_reviews and "given.disagree" in contrib:
+            notes.append("given names disagree: a possible match at most (twins and family members share the rest)")
+            return "review"
         return "link"
     return "review" if total >= cfg.review_threshold else "new"
 
@@ -174,7 +180,7 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
     if a["country"] and b["country"] and a["country"] != b["country"]:
         contrib["country.disagree"] = w["country.disagree"]
     total = sum(contrib.values())
-    return MatchScore(total, _decide(total, deterministic, cfg), contrib, deterministic, notes)
+    return MatchScore(total, _decide(total, deterministic, cfg, contrib, notes), contrib, deterministic, notes)
 
 
 def cannot_reach(a: Features, b: Features, cfg: MatchConfig) -> bool:

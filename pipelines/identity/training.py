@@ -206,28 +206,43 @@ def _thresholds(n: int, blocked: int, share: float) -> tuple[float, float]:
     return link, round(link - REVIEW_BAND, 2)
 
 
+# (pairs chosen by, fields left out): the fields the pairs agree on by choice and, for persons, the contact
+# fields people of one household (and twins) share, so that they are not taken for one customer. (Pairs chosen
+# by a shared e-mail or phone are mostly such households: EM takes them for true pairs whatever else is left.)
 SESSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("same birth date", ("dob",)),
+    ("same birth date", ("dob", "email", "phone", "address")),
     ("same given and family name", ("given", "family")),
-    ("shared e-mail or phone", ("email", "phone")),
     ("similar organisation name", ("org",)),
 )
 MIN_SESSION_PAIRS = 30
 MIN_EVIDENCE = 10  # a level seen in fewer compared pairs keeps its default weight
 
 
-def _in_session(name: str, a: Features, b: Features) -> bool:
+def _session_keys(name: str, f: Features) -> list[str]:
+    """The values a session groups records by (its blocking rule)."""
     if name == "same birth date":
-        return bool(a["dob"]) and a["dob"] == b["dob"]
+        return [f["dob"]] if f["dob"] else []
     if name == "same given and family name":
-        return bool(a["gcanon"] and a["family"]) and a["gcanon"] == b["gcanon"] and a["family"] == b["family"]
-    if name == "shared e-mail or phone":
-        return not set(a["emails"]).isdisjoint(b["emails"]) or not set(a["phones"]).isdisjoint(b["phones"])
-    return a["kind"] == b["kind"] == "organisation" and a["sx_org"][:1] == b["sx_org"][:1] != []
+        return [f"{f['gcanon']}|{f['family']}"] if f["gcanon"] and f["family"] else []
+    return [f"{f['country']}|{f['sx_org'][0]}"] if f["kind"] == "organisation" and f["sx_org"] else []
 
 
-def _sessions(feats: Sequence[Features], pairs: Sequence[tuple[int, int]], vectors: Sequence[dict[str, str]],
-              u: dict[str, dict[str, float]], cfg: MatchConfig) -> tuple[dict[str, dict[str, float]], list[str], int]:
+def session_pairs(feats: Sequence[Features], name: str, max_block: int, limit: int,
+                  rng: random.Random) -> list[tuple[int, int]]:
+    """Every pair of records that agree on the session's rule, over all records (not only the blocked pairs:
+    the strangers who share a birth date are what lets EM tell them from true pairs); groups of more than
+    ``max_block`` records are left out, at most ``limit`` pairs are drawn."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, f in enumerate(feats):
+        for key in _session_keys(name, f):
+            groups[key].append(i)
+    pairs = sorted({(a, b) for members in groups.values() if 1 < len(members) <= max_block
+                    for x, a in enumerate(members) for b in members[x + 1:]})
+    return pairs if len(pairs) <= limit else rng.sample(pairs, limit)
+
+
+def _sessions(feats: Sequence[Features], u: dict[str, dict[str, float]], cfg: MatchConfig, rng: random.Random,
+              limit: int) -> tuple[dict[str, dict[str, float]], list[str], int]:
     """m of every field, each estimated only from pairs that were not chosen for agreeing on it (the blocking
     rules of Splink's training sessions): the fields a session's pairs agree on by choice are left out, so a
     household (sharing family name, address, phone) is not taken for one customer. Returns (m, notes, rounds)."""
@@ -236,7 +251,7 @@ def _sessions(feats: Sequence[Features], pairs: Sequence[tuple[int, int]], vecto
     rounds = 0
     m0 = _initial_m(u, cfg)
     for name, excluded in SESSIONS:
-        chosen = [v for (i, j), v in zip(pairs, vectors, strict=True) if _in_session(name, feats[i], feats[j])]
+        chosen = [comparison(feats[i], feats[j], cfg) for i, j in session_pairs(feats, name, 200, limit, rng)]
         if len(chosen) < MIN_SESSION_PAIRS:
             notes.append(f"session '{name}': {len(chosen)} pairs, skipped")
             continue
@@ -283,7 +298,7 @@ def train(feats: Sequence[Features], cfg: MatchConfig, *, sample: int = 100_000,
     proposed = blocked_pairs(feats, max_block)
     pairs = proposed if len(proposed) <= max_pairs else rng.sample(proposed, max_pairs)
     vectors = [comparison(feats[i], feats[j], cfg) for i, j in pairs]
-    m, notes, rounds = _sessions(feats, pairs, vectors, u, cfg)
+    m, notes, rounds = _sessions(feats, u, cfg, rng, max_pairs)
     share = share_of_matches(vectors, m, u)
     seen = Counter((f, lv) for v in (*random_vectors, *vectors) for f, lv in v.items())
     levels: list[LevelStats] = []

@@ -120,6 +120,11 @@ def save_record(conn: Connection, row: SourceRow | None, *, source: str, key: st
     return row.id
 
 
+def set_features(conn: Connection, record_id: int, features: Mapping[str, Any]) -> None:
+    """Replace a record's stored match features (recomputed under a newer normalisation)."""
+    raw(conn).run("UPDATE source_record SET features = :f WHERE id = :id", {"f": jdump(features), "id": record_id})
+
+
 def set_golden(conn: Connection, record_ids: Collection[int], golden_id: str | None) -> None:
     ids = list(record_ids)
     for i in range(0, len(ids), 500):

@@ -12,9 +12,11 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from pipelines.identity import FEATURES_VERSION, features
 from pipelines.store import records as rec
+from pipelines.store.raw import jdump, jload
 from pipelines.unify.engine import ApplyStats, Unifier
-from pipelines.unify.resolver import Reclustered, recluster, resolve, resolve_many
+from pipelines.unify.resolver import Reclustered, recluster, record_block_keys, resolve, resolve_many
 from schemas.errors import ConfigError
 
 
@@ -73,8 +75,24 @@ def decide(unifier: Unifier, review_id: int, accept: bool, by: str) -> ApplyStat
     return unifier.run_in_batch(work)
 
 
+def refresh_features(conn: Connection, rows: list[rec.SourceRow]) -> dict[int, list[str]]:
+    """Recompute the match features and blocking keys of the rows stored under an older normalisation
+    (``FEATURES_VERSION``); returns the new keys by record id."""
+    keys: dict[int, list[str]] = {}
+    for row in rows:
+        if row.deleted or row.data is None or row.features is None or row.features.get("v") == FEATURES_VERSION:
+            continue
+        row.features = jload(jdump(dict(features(row.data, row.source, row.source_key))))
+        rec.set_features(conn, row.id, row.features)
+        keys[row.id] = record_block_keys(row.features, row.ref)
+    if keys:
+        rec.replace_block_keys_many(conn, keys)
+    return keys
+
+
 def relink(unifier: Unifier, chunk: int = 500, progress: Callable[[int, int], None] | None = None) -> ApplyStats:
-    """Score every live record against its candidates again under the unifier's match settings (a new model):
+    """Score every live record against its candidates again under the unifier's match settings (a new model),
+    its features recomputed first when they were stored under an older normalisation:
     automatic links and open reviews are recomputed, manual decisions kept, and the golden records that gain
     or lose members are rebuilt and published (merges and splits); a golden id stays where its members stay.
     Works in transactions of ``chunk`` records."""
@@ -87,7 +105,8 @@ def relink(unifier: Unifier, chunk: int = 500, progress: Callable[[int, int], No
         def work(conn: Connection, part: list[int] = part) -> tuple[Reclustered, dict[str, Any]]:
             rows = list(rec.get_records(conn, part).values())
             old = {r.golden_id for r in rows if r.golden_id}
-            result = resolve_many(conn, rows, old, unifier.cfg.match, unifier.now_ms)
+            keys = refresh_features(conn, rows)
+            result = resolve_many(conn, rows, old, unifier.cfg.match, unifier.now_ms, keys=keys)
             return result, _cause("relink", f"{len(rows)} records", "relink")
         total.add(unifier.run_in_batch(work))
         if progress is not None:

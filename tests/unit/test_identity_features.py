@@ -137,3 +137,18 @@ def test_organisation_features() -> None:
                                                            "123456789")
     assert len(f["sx_org"]) == 2
     assert features({"kind": "ORGANIZATION", "org_name": "X"})["kind"] == "organisation"
+
+
+def test_spelled_out_umlauts_fold_but_names_ending_in_el_or_e_keep_their_letters() -> None:
+    from pipelines.identity.features import fold
+    assert fold("MUELLER") == fold("Müller") == "muller"
+    assert fold("Schroeder") == fold("Schröder")
+    assert [fold(n) for n in ("Michael", "Manuel", "Michaela", "Chloe", "Samuels")] == \
+        ["michael", "manuel", "michaela", "chloe", "samuels"]
+
+
+def test_country_names_become_iso_codes() -> None:
+    from pipelines.identity.features import country_of
+    assert country_of("GERMANY") == country_of("Deutschland") == country_of("de") == "de"
+    assert country_of("United Kingdom") == "gb"
+    assert country_of("Narnia") == ""

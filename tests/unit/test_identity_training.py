@@ -177,3 +177,26 @@ def test_relink_applies_new_settings_and_keeps_unchanged_golden_ids(tmp_path: Pa
     assert golden_of(store, "a", "1") == anna_gid != golden_of(store, "b", "1")
     assert golden_of(store, "a", "2") == golden_of(store, "b", "2") == otto_gid
     assert any(t == "customer.unified" for t, _k, _v in drain(strict))
+
+
+def test_relink_recomputes_features_stored_under_an_older_normalisation(tmp_path: Path) -> None:
+    from pipelines.identity import FEATURES_VERSION
+    from pipelines.store import records as rec
+
+    unifier = _unifier(tmp_path, {})()
+    mick = {"given_name": "Mick", "family_name": "Hoffmann", "birth_date": "1950-09-30"}
+    michael = {"given_name": "Michael", "family_name": "Hoffmann", "birth_date": "1950-09-30"}
+    unifier.apply([event("a", "1", mick, 100), event("b", "1", michael, 110)])
+    store = unifier.store
+    assert golden_of(store, "a", "1") == golden_of(store, "b", "1")
+    with store.tx() as conn:  # as an older version stored it: 'michal', no nickname of mick
+        row = rec.get_record(conn, "b", "1")
+        assert row is not None and row.features is not None
+        rec.set_features(conn, row.id, {**row.features, "v": 2, "given": "michal", "given1": "michal",
+                                         "gcanon": "michal"})
+    steward.relink(unifier)
+    with store.tx() as conn:
+        row = rec.get_record(conn, "b", "1")
+    assert row is not None and row.features is not None
+    assert row.features["v"] == FEATURES_VERSION and row.features["given1"] == "michael"
+    assert golden_of(store, "a", "1") == golden_of(store, "b", "1")
