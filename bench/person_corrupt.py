@@ -82,8 +82,9 @@ def _substitute(text: str, pairs: tuple[tuple[str, str], ...], rng: random.Rando
                 oneway: tuple[tuple[str, str], ...] = ()) -> str | None:
     swaps = [*(p for x, y in pairs for p in ((x, y), (y, x))), *oneway]
     options = [(i, a, b) for a, b in swaps for i in range(len(text)) if text.startswith(a, i)]
-    options += [(i, a.upper(), b.upper()) for a, b in swaps if a.upper() != a  # MÜLLER
-                for i in range(len(text)) if text.startswith(a.upper(), i)]
+    if text.isupper():  # MÜLLER
+        options += [(i, a.upper(), b.upper()) for a, b in swaps if a.upper() != a
+                    for i in range(len(text)) if text.startswith(a.upper(), i)]
     options += [(i, a.capitalize(), b.capitalize()) for a, b in swaps  # Philipp, never Lleone
                 if a.capitalize() != a and not (len(b) > 1 and b[0] == b[1])
                 for i in range(len(text)) if text.startswith(a.capitalize(), i) and (i == 0 or text[i - 1] == " ")]

@@ -100,6 +100,9 @@ def test_ocr_and_phonetic_are_one_listed_substitution() -> None:
     assert "Müler" in {phonetic_variant("Müller", random.Random(s)) for s in SEEDS}
     assert "Miller" not in {phonetic_variant("Müller", random.Random(s)) for s in SEEDS}
     assert "Lleone" not in {phonetic_variant("Leone", random.Random(s)) for s in SEEDS}  # no doubled initial
+    assert "Rnaria" in {ocr_error("Maria", random.Random(s)) for s in SEEDS}  # the case of the word is kept
+    assert "RNaria" not in {ocr_error("Maria", random.Random(s)) for s in SEEDS}
+    assert "RNARIA" in {ocr_error("MARIA", random.Random(s)) for s in SEEDS}
 
 
 def test_transposed_dates_swap_day_and_month() -> None:
