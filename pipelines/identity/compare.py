@@ -9,7 +9,7 @@ The levels, best first:
 
 - given names: exact, nickname (a table, a short form or a pet name), fuzzy (a typo), phonetic (sounds alike),
   initial, gendered (the male and female form of one name, e.g. giovanni/giovanna: usually two people, sometimes
-  a typo), similar (Jaro-Winkler >= 0.85, e.g. several typos), disagree;
+  a typo), similar (Jaro-Winkler >= 0.8, e.g. several typos), disagree;
 - family names: exact, fuzzy, phonetic, similar, disagree;
 - birth dates: exact, transposed (day and month swapped), typo (one mistyped digit), year (one year off),
   disagree;
@@ -33,7 +33,7 @@ from pipelines.identity.features import NICKNAMES, NICKNAMES_OF
 
 FUZZY_STREET = 0.9  # Jaro-Winkler of two street lines (same house number, same area) that count as one
 FUZZY_ORG = 90.0  # rapidfuzz ratio / token_sort_ratio of two organisation names that count as one
-SIMILAR_NAME = 0.85  # Jaro-Winkler from which two names that are no typo, nickname or sound-alike are "similar"
+SIMILAR_NAME = 0.8  # Jaro-Winkler from which two names that are no typo, nickname or sound-alike are "similar"
 _SINGLE = re.compile(r"(.)\1+")
 _NUMBERING = re.compile(r"[\d._-]+")
 _jw = JaroWinkler.similarity
@@ -47,7 +47,7 @@ def given_level(g: str, g1: str, gc: str, h: str, h1: str, hc: str) -> str:
     if not g1 or not h1:
         return ""
     if g1 == h1:
-        return "exact"
+        return "disagree" if _other_given_names_differ(g, h) else "exact"
     if gc == hc:
         return "nickname"
     if len(g1) == 1 or len(h1) == 1:
@@ -94,6 +94,16 @@ def diminutive(x: str, y: str) -> bool:
     short, long = _SINGLE.sub(r"\1", short), _SINGLE.sub(r"\1", long)
     stem = next((i for i in range(len(short), 3, -1) if long.startswith(short[:i])), 0)
     return stem >= 4 and short[stem:] in _DIMINUTIVE_ENDINGS  # 4: marie is no pet name of martine
+
+
+def _other_given_names_differ(g: str, h: str) -> bool:
+    """Compound given names that share the first and differ in the second: maria carmen / maria pilar are two
+    people (a typo or an initial in the second name is not a difference)."""
+    gs, hs = g.split(), h.split()
+    if len(gs) < 2 or len(hs) < 2:
+        return False
+    x, y = gs[1], hs[1]
+    return x != y and not (x[0] == y[0] and (len(x) == 1 or len(y) == 1)) and not similar(x, y)
 
 
 def _shared_token(g: str, h: str) -> bool:

@@ -33,12 +33,12 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "given.phonetic": 2.0,  # another spelling of the same sound (philipp / filip)
     "given.initial": 1.5,  # one side is an initial of the other
     "given.gendered": -1.5,  # male and female form (jan / jana): often two people, sometimes a typo
-    "given.similar": 0.5,  # Jaro-Winkler >= 0.85 but no typo, nickname or sound-alike (several typos; martin / marion)
+    "given.similar": 0.5,  # Jaro-Winkler >= 0.8 but no typo, nickname or sound-alike (several typos; martin / marion)
     "given.disagree": -5.0,
     "family.exact": 5.0,
     "family.fuzzy": 3.5,  # a typo (as given.fuzzy), or a shared part of a double name
     "family.phonetic": 2.5,  # another spelling of the same sound (meyer / maier)
-    "family.similar": 1.0,  # Jaro-Winkler >= 0.85 but no typo or sound-alike
+    "family.similar": 1.0,  # Jaro-Winkler >= 0.8 but no typo or sound-alike
     "family.disagree": -4.0,
     "org.exact": 9.0,  # organisation names equal without legal forms
     "org.fuzzy": 7.0,  # similarity >= 90 (rapidfuzz ratio, or with the words sorted)

@@ -118,6 +118,25 @@ def test_short_forms_and_pet_names_are_nicknames(short: str, full: str) -> None:
     assert given_level(full, full, full, short, short, short) == "nickname"
 
 
+def test_compound_given_names_that_differ_in_the_second_name_disagree() -> None:
+    assert given_level("maria carmen", "maria", "maria", "maria pilar", "maria", "maria") == "disagree"
+    assert given_level("maria carmen", "maria", "maria", "maria earmen", "maria", "maria") == "exact"  # a typo
+    assert given_level("hans p", "hans", "johannes", "hans peter", "hans", "johannes") == "exact"  # an initial
+    assert given_level("hans", "hans", "johannes", "hans peter", "hans", "johannes") == "exact"
+
+
+def test_twins_with_different_given_names_are_at_most_a_possible_match() -> None:
+    home = {"address": HOME, "phone": "089 1234567", "email": "familie.berg@web.de"}
+    a = f(person("Lukas", "Berg", date(2001, 4, 5), **home))
+    b = f(person("Felix", "Berg", date(2001, 4, 5), **home))
+    assert score(a, b, CFG).decision != "link"
+    generous = MatchConfig(link=5.0, review=4.0)
+    result = score(a, b, generous)
+    assert result.total >= generous.link_threshold and result.decision == "review"
+    assert any("given names disagree" in n for n in result.notes)
+    assert score(a, b, MatchConfig(link=5.0, review=4.0, given_disagree_reviews=False)).decision == "link"
+
+
 def test_family_and_dob_levels() -> None:
     assert family_level("meyer schulz", "meyer") == "fuzzy"
     assert family_level("muller", "schmidt") == "disagree"
