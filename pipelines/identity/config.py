@@ -108,7 +108,9 @@ class MatchConfig(ConfigModel):
     shared e-mail, phone and address may add together (people of one household share them).
     ``given_disagree_reviews``: two persons whose given names disagree (no typo, nickname, initial, sound-alike
     or similar spelling) are at most a possible match, however high their total: twins and family members share
-    family name, birth date or contacts, which a learned model weighs as if they were independent."""
+    family name, birth date or contacts, which a learned model weighs as if they were independent.
+    ``names_alone_review``: a pair whose only agreeing fields are its names is at most a possible match
+    (namesakes are more common than independent name frequencies suggest)."""
 
     link: float = DEFAULT_LINK
     review: float = DEFAULT_REVIEW
@@ -118,6 +120,7 @@ class MatchConfig(ConfigModel):
     max_candidates: Annotated[int, Field(ge=1)] = 200
     household_cap: Annotated[float, Field(ge=0)] = 2.5
     given_disagree_reviews: bool = True
+    names_alone_review: bool = True
 
     @field_validator("weights")
     @classmethod

@@ -30,6 +30,7 @@ from pipelines.identity.features import Features
 
 Decision = Literal["link", "review", "new"]
 _HOUSEHOLD_SPLIT = ("given.disagree", "given.gendered", "dob.disagree")
+_NAME_FIELDS = ("given.", "family.", "org.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +154,9 @@ def _decide(total: float, deterministic: str | None, cfg: MatchConfig, contrib: 
     if total >= cfg.link_threshold:
         if cfg.given_disagree_reviews and "given.disagree" in contrib:
             notes.append("given names disagree: a possible match at most (twins and family members share the rest)")
+            return "review"
+        if cfg.names_alone_review and not any(v > 0 and not k.startswith(_NAME_FIELDS) for k, v in contrib.items()):
+            notes.append("only the names agree: a possible match at most (namesakes)")
             return "review"
         return "link"
     return "review" if total >= cfg.review_threshold else "new"

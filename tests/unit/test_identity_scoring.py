@@ -137,6 +137,17 @@ def test_twins_with_different_given_names_are_at_most_a_possible_match() -> None
     assert score(a, b, MatchConfig(link=5.0, review=4.0, given_disagree_reviews=False)).decision == "link"
 
 
+def test_names_alone_are_at_most_a_possible_match() -> None:
+    a, b = f(person("John", "Smith")), f(person("John", "Smith", date(1970, 1, 1)))
+    generous = MatchConfig(link=8.0, review=5.0)
+    result = score(a, b, generous)
+    assert result.total >= 8.0 and result.decision == "review"
+    assert "only the names agree: a possible match at most (namesakes)" in result.notes
+    assert score(a, b, MatchConfig(link=8.0, review=5.0, names_alone_review=False)).decision == "link"
+    with_phone = f(person("John", "Smith", phone="089 1234567"))
+    assert score(with_phone, f(person("John", "Smith", phone="089 1234567")), generous).decision == "link"
+
+
 def test_family_and_dob_levels() -> None:
     assert family_level("meyer schulz", "meyer") == "fuzzy"
     assert family_level("muller", "schmidt") == "disagree"
