@@ -72,6 +72,18 @@ def _nicknamer() -> NickNamer:
     return NickNamer()
 
 
+@lru_cache(maxsize=1)
+def _known_names() -> frozenset[str]:
+    nn = _nicknamer()
+    names = set(nn.nickname_lookup) | set(nn.canonical_lookup)
+    return frozenset(names | set(NICKNAMES) | set(NICKNAMES.values()))
+
+
+def known_name(name: str) -> bool:
+    """A given name or nickname of the English nickname table (or crmhub's own)."""
+    return name in _known_names()
+
+
 @lru_cache(maxsize=65536)
 def known_nickname(x: str, y: str) -> bool:
     """A nickname of the other name in the `nicknames` package's English table (mick / michael, tina /
@@ -121,12 +133,33 @@ def _similar_nickname(g1: str, gc: str, h1: str, hc: str) -> bool:
 
 
 def similar(x: str, y: str) -> bool:
-    """A likely typo: one edit (adjacent transposition included) in names of 4+ letters (a dropped, added or
-    swapped letter for 3), two in names of 7+. (Jaro-Winkler alone rates sibling names like martine/marie as
-    close as typos, so it is not used for names.)"""
+    """A likely typo: one edit (adjacent transposition included) in names of 4+ letters (for 3 letters a
+    dropped, added or swapped letter, or a neighbouring key or a look-alike letter when one of the two is no
+    known name: jan/jwn, eva/cva, not tom/tim), two in names of 7+. (Jaro-Winkler alone rates sibling names like martine/marie as close as
+    typos, so it is not used for this.)"""
     shorter = min(len(x), len(y))
-    edits = 2 if shorter >= 7 else 1 if shorter >= 4 or (shorter == 3 and (len(x) != len(y) or _anagram(x, y))) else 0
+    if shorter == 3 and len(x) == len(y) and not _anagram(x, y):
+        diff = [(c, d) for c, d in zip(x, y, strict=True) if c != d]
+        return len(diff) == 1 and diff[0] in _SLIPS and not (known_name(x) and known_name(y))
+    edits = 2 if shorter >= 7 else 1 if shorter >= 3 else 0
     return bool(edits) and _osa(x, y, score_cutoff=edits) <= edits
+
+
+_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_LOOK_ALIKE = ("ec", "il", "ij", "uv", "nm", "hb", "rn")
+
+
+def _slips() -> frozenset[tuple[str, str]]:
+    """Pairs of letters one slip apart: neighbours on a QWERTY keyboard (same row or the row below/above),
+    or letters an OCR pass confuses."""
+    pos = {c: (r, i) for r, row in enumerate(_KEYBOARD_ROWS) for i, c in enumerate(row)}
+    out = {(a, b) for a, (ra, ia) in pos.items() for b, (rb, ib) in pos.items()
+           if a != b and abs(ra - rb) <= 1 and abs(ia - ib) <= 1}
+    out |= {(a, b) for a, b in _LOOK_ALIKE} | {(b, a) for a, b in _LOOK_ALIKE}
+    return frozenset(out)
+
+
+_SLIPS = _slips()
 
 
 def _anagram(x: str, y: str) -> bool:

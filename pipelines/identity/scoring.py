@@ -29,7 +29,7 @@ from pipelines.identity.config import MatchConfig
 from pipelines.identity.features import Features
 
 Decision = Literal["link", "review", "new"]
-_HOUSEHOLD_SPLIT = ("given.disagree", "given.gendered", "dob.disagree")
+_HOUSEHOLD_SPLIT = ("given.disagree", "given.gendered", "given.similar", "dob.disagree")
 _NAME_FIELDS = ("given.", "family.", "org.")
 
 

@@ -148,6 +148,13 @@ def test_names_alone_are_at_most_a_possible_match() -> None:
     assert score(with_phone, f(person("John", "Smith", phone="089 1234567")), generous).decision == "link"
 
 
+def test_a_slip_in_a_three_letter_name_is_a_typo_unless_both_are_names() -> None:
+    from pipelines.identity.compare import similar
+    assert similar("jan", "jwn") and similar("eva", "cva") and similar("bas", "bqs")  # neighbour key, OCR
+    assert not similar("tom", "tim") and not similar("jan", "dan")  # two names
+    assert not similar("lea", "lxa")  # x is no neighbour of e
+
+
 def test_family_and_dob_levels() -> None:
     assert family_level("meyer schulz", "meyer") == "fuzzy"
     assert family_level("muller", "schmidt") == "disagree"
