@@ -135,8 +135,8 @@ def _similar_nickname(g1: str, gc: str, h1: str, hc: str) -> bool:
 def similar(x: str, y: str) -> bool:
     """A likely typo: one edit (adjacent transposition included) in names of 4+ letters (for 3 letters a
     dropped, added or swapped letter, or a neighbouring key or a look-alike letter when one of the two is no
-    known name: jan/jwn, eva/cva, not tom/tim), two in names of 7+. (Jaro-Winkler alone rates sibling names like martine/marie as close as
-    typos, so it is not used for this.)"""
+    known name: jan/jwn, eva/cva, not tom/tim), two in names of 7+. (Jaro-Winkler alone rates sibling names
+    like martine/marie as close as typos, so it is not used for this.)"""
     shorter = min(len(x), len(y))
     if shorter == 3 and len(x) == len(y) and not _anagram(x, y):
         diff = [(c, d) for c, d in zip(x, y, strict=True) if c != d]
