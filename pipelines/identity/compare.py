@@ -155,7 +155,7 @@ def _slips() -> frozenset[tuple[str, str]]:
     pos = {c: (r, i) for r, row in enumerate(_KEYBOARD_ROWS) for i, c in enumerate(row)}
     out = {(a, b) for a, (ra, ia) in pos.items() for b, (rb, ib) in pos.items()
            if a != b and abs(ra - rb) <= 1 and abs(ia - ib) <= 1}
-    out |= {(a, b) for a, b in _LOOK_ALIKE} | {(b, a) for a, b in _LOOK_ALIKE}
+    out |= {(pair[0], pair[1]) for pair in _LOOK_ALIKE} | {(pair[1], pair[0]) for pair in _LOOK_ALIKE}
     return frozenset(out)
 
 
