@@ -105,7 +105,7 @@ def phonetic_variant(text: str, rng: random.Random) -> str | None:
     return _substitute(text, W.PHONETIC_PAIRS, rng, W.FOLDINGS)
 
 
-def _valid(text: str) -> bool:
+def valid_date(text: str) -> bool:
     try:
         date(int(text[:4]), int(text[4:6]), int(text[6:8]))
     except ValueError:
@@ -115,21 +115,21 @@ def _valid(text: str) -> bool:
 
 def swap_day_month(text: str) -> str | None:
     """``YYYYMMDD`` with day and month transposed, when that is another valid date."""
-    if len(text) != 8 or not text.isdigit() or not _valid(text) or text[4:6] == text[6:]:
+    if len(text) != 8 or not text.isdigit() or not valid_date(text) or text[4:6] == text[6:]:
         return None
     swapped = text[:4] + text[6:] + text[4:6]
-    return swapped if _valid(swapped) else None
+    return swapped if valid_date(swapped) else None
 
 
 def impossible_date(text: str, rng: random.Random) -> str | None:
     """``YYYYMMDD`` turned into raw text that is no date: day and month transposed past 12, two middle digits
     transposed (19660901 -> 19660091), or a day the month does not have (31 April, 30 February)."""
-    if len(text) != 8 or not text.isdigit() or not _valid(text):
+    if len(text) != 8 or not text.isdigit() or not valid_date(text):
         return None
     year, month, day = text[:4], text[4:6], text[6:]
     options = [year + day + month, text[:5] + text[6] + text[5] + text[7], text[:6] + text[7] + text[6],
                year + rng.choice(("04", "06", "09", "11")) + "31", year + "02" + rng.choice(("30", "31"))]
-    bad = [o for o in options if not _valid(o)]
+    bad = [o for o in options if not valid_date(o)]
     return rng.choice(bad)
 
 

@@ -3,13 +3,10 @@ phone, e-mail and a contact person's name, and the contact-name index following 
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from hub.gateway.app import close_gateway_app, create_gateway_app
@@ -20,22 +17,8 @@ from tests.unify_helpers import golden_of
 pytestmark = pytest.mark.pg
 
 
-@pytest.fixture
-def schema_url(pg_url: str) -> Iterator[str]:
-    """A fresh schema of the test server, as a store URL (``search_path`` set to it)."""
-    name = f"crmhub_search_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
-    url = sa.engine.make_url(pg_url).update_query_dict({"options": f"-csearch_path={name}"})
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-    admin.dispose()
-
-
-def test_search_by_phone_email_and_contact_on_postgresql(tmp_path: Path, schema_url: str) -> None:
-    cfg = demo_config(tmp_path, store_url=schema_url)
+def test_search_by_phone_email_and_contact_on_postgresql(tmp_path: Path, pg_store_url: str) -> None:
+    cfg = demo_config(tmp_path, store_url=pg_store_url)
     unifier = load_demo(cfg)
     try:
         store = unifier.store

@@ -7,7 +7,6 @@ import functools
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -29,20 +28,6 @@ from tests.kafka.helpers import wait_for
 from tests.unify_helpers import event, golden_of, person
 
 pytestmark = pytest.mark.pg
-
-
-@pytest.fixture
-def pg_store_url(pg_url: str) -> Iterator[str]:
-    """A fresh schema of the test server, as the store's URL (``search_path`` set to it)."""
-    name = f"crmhub_store_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
-    url = sa.engine.make_url(pg_url).update_query_dict({"options": f"-csearch_path={name}"})
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-    admin.dispose()
 
 
 def test_merge_and_split_on_postgresql(pg_store_url: str) -> None:

@@ -31,18 +31,11 @@ from bench.person_corrupt import (
     ocr_error,
     phonetic_variant,
     swap_day_month,
+    valid_date,
 )
 
 SEEDS = range(60)
 WORDS = ("Schmidt", "Katharina", "PHILIPP", "Bernard", "Clara Hammerschmidt", "Weinstein", "Müller", "Martinez")
-
-
-def _valid(text: str) -> bool:
-    try:
-        date(int(text[:4]), int(text[4:6]), int(text[6:8]))
-    except ValueError:
-        return False
-    return True
 
 
 def _one_substitution(before: str, after: str, pairs: tuple[tuple[str, str], ...]) -> bool:
@@ -116,7 +109,7 @@ def test_impossible_dates_are_raw_text_no_calendar_has() -> None:
     for text in ("19660901", "19800325", "20010228", "19541111"):
         for seed in SEEDS:
             bad = impossible_date(text, random.Random(seed))
-            assert bad is not None and len(bad) == 8 and bad.isdigit() and not _valid(bad)
+            assert bad is not None and len(bad) == 8 and bad.isdigit() and not valid_date(bad)
     assert "19660091" in {impossible_date("19660901", random.Random(s)) for s in SEEDS}
 
 
