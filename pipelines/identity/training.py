@@ -8,7 +8,7 @@ For every compared field and level (:mod:`pipelines.identity.compare`):
 - **m** (the chance that two records of the *same* customer show it) and the share of true pairs among the
   blocked pairs come from expectation-maximisation over the pairs blocking proposes, u held fixed;
 - the weight of a level is ``log2(m / u)``; the link threshold is where a pair's posterior match probability
-  reaches one half, given the chance that two random records match; review starts 4 bits lower.
+  reaches 0.9, given the chance that two random records match; review starts 4 bits lower.
 
 Term frequencies of given and family names are kept so that exact agreement on a common name weighs less
 than on a rare one. Everything here is pure: the caller reads the features and writes the model.
@@ -39,6 +39,8 @@ _SINGLE_VALUED = {"given": "given1", "family": "family", "org": "org", "dob": "d
 M_FLOOR = 0.002  # the least m of a level: one never seen among true pairs is strong evidence, not a veto
 WEIGHT_RANGE = (-12.0, 14.0)
 REVIEW_BAND = 4.0
+LINK_POSTERIOR = 0.9  # the comparisons are not independent (names, places and countries go together): a
+# posterior of 1/2 linked namesakes in one city
 
 
 @dataclass(frozen=True)
@@ -198,11 +200,12 @@ def term_frequencies(feats: Sequence[Features]) -> dict[str, TermFrequencies]:
 
 
 def _thresholds(n: int, blocked: int, share: float) -> tuple[float, float]:
-    """Link where the posterior reaches 1/2: the prior is the chance that two random records match."""
+    """Link where the posterior reaches ``LINK_POSTERIOR``: the prior is the chance that two random records
+    match."""
     total = max(n * (n - 1) // 2, 1)
     matches = max(share * blocked, 1.0)
     prior = min(matches / total, 0.5)
-    link = round(math.log2((1 - prior) / prior), 2)
+    link = round(math.log2((1 - prior) / prior) + math.log2(LINK_POSTERIOR / (1 - LINK_POSTERIOR)), 2)
     return link, round(link - REVIEW_BAND, 2)
 
 
