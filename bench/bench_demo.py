@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_e2e import measure_raw, percentiles  # noqa: E402
 from hub.config import load_config  # noqa: E402
-from hub.demo_summary import DASH  # noqa: E402
+from hub.demo.summary import DASH  # noqa: E402
 from hub.kafka.clients import KafkaSettings  # noqa: E402
 
 LINE = re.compile(rf"generated (?P<gen>[\d.]+)/s .*freshness p50 (?P<p50>[\d.]+|{DASH})(?: ms)? "

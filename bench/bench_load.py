@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import hub.cli
 from bench.identity_data import Row, generate
-from hub import cli_commands  # noqa: F401  (registers the commands)
+from hub.cli import commands as cli_commands  # noqa: F401  (registers the commands)
 
 TARGET_RECORDS, TARGET_SECONDS = 10_000, 20.0
 IDD = "pattern: '^\\s*00', repl: '+'"  # 0049 30 ... -> +49 30 ...

@@ -42,7 +42,7 @@ def freshness(registry: CollectorRegistry = REGISTRY) -> dict[str, dict[str, flo
 def ops_snapshot(hub: Any) -> dict[str, Any]:
     """The dashboard's document for a running hub (any object with ``runners``, ``workers`` and optionally
     ``lag``, the consumer-lag collector, and ``stages``, pipeline stages in processes of their own:
-    :class:`hub.demo_stages.StageProcesses`)."""
+    :class:`hub.demo.stages.StageProcesses`)."""
     connectors = []
     for name, runner in sorted(hub.runners.items()):
         st = runner.status

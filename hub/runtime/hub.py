@@ -24,9 +24,9 @@ from connectors.oracle_logminer.config import OracleLogminerConfig
 from connectors.sql.config import SqlConnectorConfig
 from hub.config import HubConfig
 from hub.kafka.clients import KafkaSettings, Producer
-from hub.pipeline_setup import load_parts
 from hub.registry.server import RegistryService, ServerHandle
 from hub.runtime.offsets import OffsetStore
+from hub.runtime.pipeline_setup import load_parts
 from hub.runtime.pipeline_workers import CanonWorker, UnifyWorker, _Loop, dq_summary_file, ensure_pipeline_topics
 from hub.runtime.runner import ConnectorRunner
 from hub.wiring import avro_serde, kafka_settings, serve_registry
@@ -35,7 +35,7 @@ from schemas.secrets import mask_text
 from schemas.settings import ConnectorSettings
 
 if TYPE_CHECKING:
-    from hub.demo_stages import StageProcesses
+    from hub.demo.stages import StageProcesses
     from hub.gateway.app import GatewayService
     from hub.gateway.webhooks import WebhookWorker
     from hub.lag.collector import LagCollector

@@ -55,7 +55,7 @@ CANON_TOPICS = tuple(f"canon.{e}" for e in ENTITIES)
 #: minutes: 500 ms gave windows with a max of 700-900 ms (p99 621-674 ms), 100 ms none (p99 362-404 ms).
 FETCH_MAX_WAIT_MS = 100
 DQ_SAVE_INTERVAL_S = 2.0  # how often a canonicalize stage with ``dq_file`` writes its data-quality summary
-DQ_FILE_ENV = "CRMHUB_DQ_SUMMARY_FILE"  # set by the demo for its stage processes (hub/demo_stages.py)
+DQ_FILE_ENV = "CRMHUB_DQ_SUMMARY_FILE"  # set by the demo for its stage processes (hub/demo/stages.py)
 
 
 def dq_summary_file() -> Path | None:

@@ -18,11 +18,11 @@ import pytest
 from rich.console import Console
 
 from hub.config import HubConfig, load_config, validate_config_text
-from hub.demo import demo_tokens, run_capture_demo, run_demo, start_demo_hub
-from hub.demo_generator import ChangeGenerator, DemoSources
-from hub.demo_hub import DemoPaths
-from hub.demo_live import GeneratorThread
-from hub.demo_scenario import run_scenario
+from hub.demo.generator import ChangeGenerator, DemoSources
+from hub.demo.hub import DemoPaths
+from hub.demo.live import GeneratorThread
+from hub.demo.run import demo_tokens, run_capture_demo, run_demo, start_demo_hub
+from hub.demo.scenario import run_scenario
 from hub.gateway.ops import ops_snapshot
 from hub.kafka.local import LocalKafka, free_port
 from tests.kafka.helpers import wait_for

@@ -9,8 +9,8 @@ from pathlib import Path
 from typer.testing import CliRunner, Result
 
 from connectors.base import DeadRow
-from hub import cli_commands  # noqa: F401  (registers the commands)
 from hub.cli import app
+from hub.cli import commands as cli_commands  # noqa: F401  (registers the commands)
 from hub.kafka.clients import Admin, KafkaSettings, Producer, Record
 from hub.kafka.local import LocalKafka
 from hub.runtime.runner import dlq_record

@@ -13,8 +13,8 @@ import pytest
 from prometheus_client import REGISTRY
 from typer.testing import CliRunner
 
-from hub import cli_commands  # noqa: F401  (registers the commands)
 from hub.cli import app
+from hub.cli import commands as cli_commands  # noqa: F401  (registers the commands)
 from hub.config import validate_config_text
 from hub.kafka.clients import Admin, Consumer, KafkaSettings, Producer, Record
 from hub.kafka.local import LocalKafka, free_port

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from hub.config import validate_config_text
-from hub.demo_sources import freeze_credit, seed_legacy_db
+from hub.demo.sources import freeze_credit, seed_legacy_db
 from hub.gateway.tokens import create_token
 from hub.kafka.local import LocalKafka, free_port
 from hub.runtime.hub import Hub

@@ -15,7 +15,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from hub.config import validate_config_text
-from hub.demo_sources import freeze_credit, seed_legacy_db
+from hub.demo.sources import freeze_credit, seed_legacy_db
 from hub.kafka.clients import Consumer, KafkaSettings
 from hub.kafka.local import LocalKafka, free_port
 from hub.registry.client import RegistryClient

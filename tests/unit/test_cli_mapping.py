@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from hub import cli_commands  # noqa: F401  (registers the commands, as `crmhub` does)
 from hub.cli import app
-from hub.cli_mapping import RowsError, read_rows
+from hub.cli import commands as cli_commands  # noqa: F401  (registers the commands, as `crmhub` does)
+from hub.cli.mapping import RowsError, read_rows
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "config" / "mappings"
 CUSTMAST = MAPPINGS / "ibmi.CUSTMAST.yaml"

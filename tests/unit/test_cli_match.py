@@ -8,9 +8,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from hub import cli_commands  # noqa: F401  (registers the commands)
 from hub.cli import app
-from hub.cli_match import weight_histogram
+from hub.cli import commands as cli_commands  # noqa: F401  (registers the commands)
+from hub.cli.match import weight_histogram
 from tests.unit.test_load_export import PEOPLE, _config, _db
 
 GIVEN = ["Anna", "Peter", "Maria", "Jonas", "Lena", "Felix", "Sara", "Tobias", "Clara", "Emil", "Greta", "Oskar"]

@@ -60,7 +60,7 @@ def _has(problems: list[str], expected: str) -> bool:
 
 
 def _invoke_check(path: Path) -> Result:
-    from hub import cli_commands  # noqa: F401  (registers the commands, as `crmhub` does)
+    from hub.cli import commands as cli_commands  # noqa: F401  (registers the commands, as `crmhub` does)
 
     command = typer.main.get_command(app)
     args = ["check", "-c", str(path)] if isinstance(command, TyperGroup) else ["-c", str(path)]

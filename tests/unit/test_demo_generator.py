@@ -16,9 +16,10 @@ import pytest
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from hub import demo_names as names
-from hub import demo_sources, demo_stands
-from hub.demo_generator import KINDS, Change, ChangeGenerator, DemoSources, run
+from hub.demo import names as names
+from hub.demo import sources as demo_sources
+from hub.demo import stands as demo_stands
+from hub.demo.generator import KINDS, Change, ChangeGenerator, DemoSources, run
 from pipelines.identity.compare import org_level
 from pipelines.identity.features import org_name
 

@@ -6,9 +6,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hub import demo_sources, demo_stands
-from hub.demo_hub import DemoPaths
-from hub.demo_live import GeneratorThread, generated_prefix
+from hub.demo import sources as demo_sources
+from hub.demo import stands as demo_stands
+from hub.demo.hub import DemoPaths
+from hub.demo.live import GeneratorThread, generated_prefix
 
 
 def test_generator_thread_makes_changes_at_the_rate_and_the_summary_says_so(tmp_path: Path) -> None:
@@ -47,7 +48,7 @@ def test_generator_thread_makes_changes_at_the_rate_and_the_summary_says_so(tmp_
 def test_freshness_is_taken_over_the_interval_not_since_the_start() -> None:
     from prometheus_client import CollectorRegistry, Histogram
 
-    from hub.demo_live import freshness_buckets, interval_freshness, interval_snapshots
+    from hub.demo.live import freshness_buckets, interval_freshness, interval_snapshots
 
     registry = CollectorRegistry()
     fresh = Histogram("crmhub_freshness_seconds", "test", ["source"], buckets=(0.5, 1, 60, 300),

@@ -142,8 +142,8 @@ def test_sql_server_helpdesk_ticket_maps_a_case_of_its_contact() -> None:
 def test_shipped_samples_of_the_ar_and_helpdesk_mappings() -> None:
     from typer.testing import CliRunner
 
-    from hub import cli_commands  # noqa: F401  (registers the commands, as `crmhub` does)
     from hub.cli import app
+    from hub.cli import commands as cli_commands  # noqa: F401  (registers the commands, as `crmhub` does)
 
     def sample(name: str) -> str:
         result = CliRunner().invoke(app, ["mapping", "test", str(MAPPINGS / f"{name}.yaml"), "--rows",

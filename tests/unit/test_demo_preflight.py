@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hub.config import load_config
-from hub.demo_hub import _refuse_if_running, busy_groups
+from hub.demo.hub import _refuse_if_running, busy_groups
 from schemas.errors import FatalError, RetriableError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,9 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Histogram
 
-from hub import demo_sources, demo_stands
-from hub.demo_stages import StageProcesses
+from hub.demo import sources as demo_sources
+from hub.demo import stands as demo_stands
+from hub.demo.stages import StageProcesses
 from hub.gateway.ops import ops_snapshot
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from hub.demo_summary import DASH, print_summaries, summary_line
+from hub.demo.summary import DASH, print_summaries, summary_line
 
 
 def snap(events: tuple[int, ...] = (), golden: int | None = None, freshness: dict[str, Any] | None = None,

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from hub import cli_commands  # noqa: F401  (registers the commands)
 from hub.cli import app
-from hub.dlq import (
+from hub.cli import commands as cli_commands  # noqa: F401  (registers the commands)
+from hub.cli.dlq_read import (
     DEAD_ROW,
     OUTBOX,
     TOPIC,

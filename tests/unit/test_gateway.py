@@ -15,8 +15,8 @@ from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from hub import cli_commands  # noqa: F401  (registers the commands, as `crmhub` does)
 from hub.cli import app as cli_app
+from hub.cli import commands as cli_commands  # noqa: F401  (registers the commands, as `crmhub` does)
 from hub.config import HubConfig, validate_config_text
 from hub.gateway.app import create_gateway_app, serve_gateway
 from hub.gateway.auth import Principal, require

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from hub import cli_commands  # noqa: F401  (registers the commands)
 from hub.cli import app
+from hub.cli import commands as cli_commands  # noqa: F401  (registers the commands)
 
 MAPPING_A = """
 source: crm_a

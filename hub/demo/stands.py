@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hub.demo_sources import _ts
+from hub.demo.sources import _ts
 
 AR_DDL = """CREATE TABLE AR_CUSTOMERS (
     CUST_ACCOUNT_ID NUMBER(15) NOT NULL PRIMARY KEY, ACCOUNT_NUMBER VARCHAR2(30) NOT NULL,

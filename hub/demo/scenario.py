@@ -1,6 +1,6 @@
 """`crmhub demo --scenario credit-freeze`: a scripted story on the demo hub, with measured times.
 
-The demo hub starts (``hub.demo.start_demo_hub``); once the golden record of IBM i customer 104711 (Mueller
+The demo hub starts (``hub.demo.run.start_demo_hub``); once the golden record of IBM i customer 104711 (Mueller
 GmbH) exists, the script opens the gateway's live stream the way the agent console does (``GET /stream``,
 agent token, filtered to that golden id), freezes the customer's credit on the IBM i stand-in and measures,
 from the source commit (the change timestamp written to ``CUSTMAST.CHGTS``), the arrival on the stream of the
@@ -21,11 +21,11 @@ import httpx
 from rich.console import Console
 
 from hub.config import HubConfig
-from hub.demo import DemoHub, start_demo_hub
+from hub.demo.run import DemoHub, start_demo_hub
 
 SCENARIOS = ("credit-freeze",)
 CUSTOMER = 104711
-SOURCE = "ibmi"  # the SQL connector of config/demo.yaml (hub.demo.demo_paths requires this name)
+SOURCE = "ibmi"  # the SQL connector of config/demo.yaml (hub.demo.run.demo_paths requires this name)
 
 
 @dataclass
@@ -141,7 +141,7 @@ def run_scenario(name: str, cfg: HubConfig, console: Console, *, start_broker: b
 
 
 def credit_freeze(demo: DemoHub, console: Console, timeout_s: float = 60.0) -> int:
-    from hub.demo_sources import freeze_credit
+    from hub.demo.sources import freeze_credit
 
     if demo.base_url is None or demo.tokens is None:
         console.print("[red]the gateway is not running[/]: the scenario needs it")

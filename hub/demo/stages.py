@@ -5,7 +5,7 @@ single demo process is saturated, and its threads then wait for one another: the
 statements each release and re-take the GIL, spent three quarters of its time waiting at 300 changes/s. With
 ``--processes`` the demo process keeps the registry, the connectors, the admin API with the lag monitor and
 the gateway; ``crmhub run --only canonicalize`` and ``crmhub run --only unify`` run the two stages, as a
-deployment spreading the roles would, and ``python -m hub.demo_generator`` makes the changes (so a generator
+deployment spreading the roles would, and ``python -m hub.demo.generator`` makes the changes (so a generator
 transaction is never held open waiting for the hub's threads: see the safety delay in config/demo.yaml).
 
 The children write their Prometheus metrics into one directory (prometheus_client's multiprocess mode,
@@ -81,7 +81,7 @@ class StageProcesses:
 
     def start_generator(self, legacy: Path, ar: Path | None, helpdesk: Path | None, rate: float,
                         seed: int | None = None) -> Stage:
-        argv = [sys.executable, "-m", "hub.demo_generator", "--legacy", str(legacy), "--rate", f"{rate:g}"]
+        argv = [sys.executable, "-m", "hub.demo.generator", "--legacy", str(legacy), "--rate", f"{rate:g}"]
         for flag, value in (("--ar", ar), ("--helpdesk", helpdesk), ("--seed", seed)):
             if value is not None:
                 argv += [flag, str(value)]

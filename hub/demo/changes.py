@@ -1,5 +1,5 @@
 """What the demo's change generator writes besides IBM i credit, stock and orders: new customers across the
-IBM i, Oracle AR and the SQL Server helpdesk, contact changes and helpdesk tickets (``hub/demo_generator.py``
+IBM i, Oracle AR and the SQL Server helpdesk, contact changes and helpdesk tickets (``hub/demo/generator.py``
 has the table of every kind), on top of the connections and keys every kind draws from (:class:`StandIns`)."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hub import demo_names as names
-from hub.demo_sources import ITEMS, _ts
-from hub.demo_stands import AR_COLUMNS, ar_row, ticket_row
+from hub.demo import names as names
+from hub.demo.sources import ITEMS, _ts
+from hub.demo.stands import AR_COLUMNS, ar_row, ticket_row
 
 COMPLAINT_STEPS = ("Received", "Analysis", "Corrective action", "Credit note")
 AGENTS = ("AGT03", "AGT07", "AGT11", "AGT14")

@@ -4,7 +4,7 @@
     lag 3 (OK) · DLQ 0
 
 The first figure is what the generator made over the interval (changes a second: one change may write several
-rows, e.g. an order's lines, allocations and header); the rest is :func:`hub.demo_summary.summary_line` over the
+rows, e.g. an order's lines, allocations and header); the rest is :func:`hub.demo.summary.summary_line` over the
 running hub's ops snapshots, with the freshness quantiles taken over the interval too (the difference of the
 freshness histogram's buckets between two snapshots): the cumulative ones would carry the initial snapshot's
 rows, stamped before the hub started, for minutes.
@@ -21,9 +21,9 @@ from typing import Any
 from prometheus_client import REGISTRY, CollectorRegistry
 from rich.console import Console
 
-from hub.demo_generator import ChangeGenerator, DemoSources, run
-from hub.demo_hub import DemoPaths
-from hub.demo_summary import print_summaries
+from hub.demo.generator import ChangeGenerator, DemoSources, run
+from hub.demo.hub import DemoPaths
+from hub.demo.summary import print_summaries
 from hub.metrics import bucket_quantile
 
 FRESHNESS_METRIC = "crmhub_freshness_seconds"
@@ -31,7 +31,7 @@ Buckets = dict[str, list[tuple[float, float]]]
 
 
 class GeneratorThread:
-    """Runs :func:`hub.demo_generator.run` at ``rate`` in a daemon thread; ``made`` counts what it made."""
+    """Runs :func:`hub.demo.generator.run` at ``rate`` in a daemon thread; ``made`` counts what it made."""
 
     def __init__(self, paths: DemoPaths, rate: float, seed: int | None = None,
                  on_error: Callable[[BaseException], None] | None = None) -> None:

@@ -14,7 +14,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so `crmhub --help` stays fast and modules register in one visible place.
-    from hub import cli_commands  # noqa: F401
+    from hub.cli import commands  # noqa: F401
 
 
 def main() -> None:

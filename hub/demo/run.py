@@ -2,15 +2,15 @@
 
 Capture: the local Kafka broker comes up; the demo creates legacy stand-ins in SQLite (an IBM i customer
 master, orders with lines and item balances, an Oracle AR customer table, a SQL Server helpdesk) and an EBCDIC
-export drop folder (``hub/demo_hub.py``, ``hub/demo_sources.py``, ``hub/demo_stands.py``); the hub runs with
+export drop folder (``hub/demo/hub.py``, ``hub/demo/sources.py``, ``hub/demo/stands.py``); the hub runs with
 crmhub's schema registry, the SQL connectors and the file-drop connector; the initial snapshot lands in Kafka;
 then the demo changes the sources (a credit freeze on the IBM i, a new order with lines, a credit hold in AR, a
 helpdesk complaint, a new export with a changed and a vanished customer) and prints each change event as read
 back from Kafka and decoded through the registry, with the time from the source change to the event being in
 Kafka. With ``pipelines:`` in the config (config/demo.yaml has it) the hub also unifies golden records, raises
 alerts and serves the gateway and pages; the demo prints the pages' URLs with its tokens. Kept running
-(``--serve`` / ``--generate RATE``), it prints a live summary every 5 s while ``hub/demo_generator.py`` makes
-RATE realistic changes a second. ``hub/demo_scenario.py`` scripts stories on top (``--scenario credit-freeze``).
+(``--serve`` / ``--generate RATE``), it prints a live summary every 5 s while ``hub/demo/generator.py`` makes
+RATE realistic changes a second. ``hub/demo/scenario.py`` scripts stories on top (``--scenario credit-freeze``).
 
 ``produce_and_read_back`` is the foundation check: one event produced and read back through the registry.
 """
@@ -30,7 +30,7 @@ from typing import Any
 from rich.console import Console
 
 from hub.config import HubConfig
-from hub.demo_hub import (
+from hub.demo.hub import (
     Decoded,
     DemoHub,
     DemoPaths,
@@ -220,7 +220,7 @@ def run_capture_demo(cfg: HubConfig, console: Console, *, start_broker: bool = T
     """Seed the legacy stand-ins, run the hub, change the sources and show the change events; with
     ``keep_running`` (blocks until Ctrl-C) keep the hub running with a live summary and, at ``generate``
     changes a second, the change generator. ``processes``: the config file, for the pipeline stages and the
-    generator run as processes of their own (``hub/demo_stages.py``)."""
+    generator run as processes of their own (``hub/demo/stages.py``)."""
     demo = start_demo_hub(cfg, console, start_broker=start_broker, processes=processes)
     hub = demo.hub
     paths = DemoPaths(demo.db, demo.drop, demo.ar, demo.helpdesk)
@@ -245,7 +245,7 @@ def run_capture_demo(cfg: HubConfig, console: Console, *, start_broker: bool = T
             console.print(f"Credit freeze of 104711: source change -> event in Kafka in "
                           f"{freeze.kafka_ts_ms - changes['freeze_ms']} ms")
         if keep_running is not None:
-            from hub.demo_live import keep_running_live
+            from hub.demo.live import keep_running_live
 
             console.print("The hub keeps running; try `crmhub connectors list -c config/demo.yaml`. Ctrl-C stops.")
             keep_running_live(hub, paths, console, keep_running, rate=generate, seed=seed)
@@ -267,8 +267,8 @@ def _print_by_topic(console: Console, events: list[Decoded], per_topic: int) -> 
 
 def _make_changes(paths: DemoPaths, console: Console) -> dict[str, int]:
     """The scripted changes; returns the source time of the credit freeze and how many events they make."""
-    from hub import demo_sources as src
-    from hub import demo_stands
+    from hub.demo import sources as src
+    from hub.demo import stands as demo_stands
 
     freeze_ms = int(time.time() * 1000)
     src.freeze_credit(paths.legacy, 104711)

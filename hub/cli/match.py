@@ -19,7 +19,7 @@ from rich.table import Table
 
 from hub.cli import app
 from hub.config import HubConfig, load_config
-from hub.pipeline_setup import open_unifier, pipelines_conf
+from hub.runtime.pipeline_setup import open_unifier, pipelines_conf
 from pipelines.identity import Features, MatchConfig, score
 from pipelines.identity.model import save_model
 from pipelines.identity.training import MIN_EVIDENCE, Training, blocked_pairs, train
@@ -120,7 +120,7 @@ def relink_command(
     typer.echo(f"relinked in {time.perf_counter() - start:.1f} s: {stats.golden_changed} golden record(s) "
                f"changed, {stats.merges} merge(s), {stats.splits} split(s)")
     if publish:
-        from hub.cli_unify import _publish_outbox
+        from hub.cli.unify import _publish_outbox
         _publish_outbox(cfg, unifier)
     else:
         typer.echo("outputs are in the store's outbox; the pipelines role of `crmhub run` publishes them")

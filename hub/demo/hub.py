@@ -120,8 +120,8 @@ def demo_topics(cfg: HubConfig) -> list[str]:
 
 def seed_stand_ins(paths: DemoPaths) -> None:
     """Create the stand-ins afresh and drop the first EBCDIC export."""
-    from hub import demo_sources as src
-    from hub import demo_stands
+    from hub.demo import sources as src
+    from hub.demo import stands as demo_stands
 
     src.seed_legacy_db(paths.legacy)
     if paths.ar is not None:
@@ -196,7 +196,7 @@ def start_demo_hub(cfg: HubConfig, console: Console, *, start_broker: bool = Tru
     """Start the broker (optionally), re-seed the legacy stand-ins, create or reuse the demo's API tokens, start
     the hub and say what runs where (with the pages' URLs when the config has ``pipelines:``). With
     ``processes`` (the config file's path) the pipeline stages run as ``crmhub run --only`` child processes
-    (``hub/demo_stages.py``), kept on the hub as ``hub.stages``."""
+    (``hub/demo/stages.py``), kept on the hub as ``hub.stages``."""
     from hub.runtime.hub import PIPELINE_ROLES, ROLES, Hub
 
     if start_broker:
@@ -217,7 +217,7 @@ def start_demo_hub(cfg: HubConfig, console: Console, *, start_broker: bool = Tru
     hub = Hub(cfg, frozenset(ROLES) - PIPELINE_ROLES) if split is not None else Hub(cfg)
     hub.start()
     if split is not None:
-        from hub.demo_stages import StageProcesses
+        from hub.demo.stages import StageProcesses
 
         hub.stages = StageProcesses(split, paths.legacy.parent / "processes")
         hub.stages.start_pipelines()

@@ -35,7 +35,7 @@ def run(config: ConfigOpt = None,
             "--only", help="roles: registry, connectors, pipelines (or canonicalize, unify), admin, gateway")] = None,
         ) -> None:
     """Run the hub: every configured role in this process, or only the ones named."""
-    from hub.cli_serve import wait_for_signal
+    from hub.cli.serve import wait_for_signal
     from hub.logsetup import configure_logging
     from hub.runtime.gctune import tune_gc
     from hub.runtime.hub import Hub, parse_roles

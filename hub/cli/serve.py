@@ -49,7 +49,7 @@ def demo(config: ConfigOpt = None,
                                  "1,000 changes/s needs; one Python process runs on one core)")] = False,
          ) -> None:
     """Start Kafka, the registry and the hub on legacy stand-ins; change them and show the change events."""
-    from hub.demo import run_capture_demo
+    from hub.demo.run import run_capture_demo
     from hub.runtime.gctune import tune_gc
 
     console = Console()
@@ -57,7 +57,7 @@ def demo(config: ConfigOpt = None,
     tune_gc()
     stop_hint = "Kafka keeps running; stop it with: crmhub kafka down" + (f" -c {config}" if config else "")
     if scenario is not None:
-        from hub.demo_scenario import run_scenario
+        from hub.demo.scenario import run_scenario
 
         code = run_scenario(scenario, cfg, console, timeout_s=timeout)
         console.print(stop_hint)

@@ -32,8 +32,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
-from hub.demo_changes import Change, CrmChanges, DemoSources
-from hub.demo_sources import insert_order, price_of
+from hub.demo.changes import Change, CrmChanges, DemoSources
+from hub.demo.sources import insert_order, price_of
 
 KINDS = ("credit_freeze", "credit_release", "credit_limit", "inventory_move", "new_order", "ship_order",
          "new_customer", "contact_change", "ticket")
@@ -235,7 +235,7 @@ def run(generator: ChangeGenerator, rate: float, stop: threading.Event, *, secon
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The generator as a process of its own (``crmhub demo --processes``): ``python -m hub.demo_generator
+    """The generator as a process of its own (``crmhub demo --processes``): ``python -m hub.demo.generator
     --legacy DB [--ar DB] [--helpdesk DB] --rate R [--seed S]`` until SIGTERM / SIGINT; what it made is counted
     in ``crmhub_demo_changes_total`` (with ``PROMETHEUS_MULTIPROC_DIR`` set, the demo reads it from there)."""
     import argparse
@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from hub.metrics import DEMO_CHANGE_ERRORS, DEMO_CHANGES
 
-    parser = argparse.ArgumentParser(prog="python -m hub.demo_generator", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m hub.demo.generator", description=main.__doc__)
     parser.add_argument("--legacy", type=Path, required=True)
     parser.add_argument("--ar", type=Path)
     parser.add_argument("--helpdesk", type=Path)

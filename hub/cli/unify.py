@@ -17,17 +17,17 @@ from rich.table import Table
 
 from connectors.base import Batch
 from hub.cli import app
+from hub.cli.dlq_read import top_reasons
+from hub.cli.export import export_csv, export_jsonl
 from hub.config import HubConfig, load_config
-from hub.dlq import top_reasons
-from hub.export import export_csv, export_jsonl
-from hub.pipeline_setup import load_parts, open_unifier, pipelines_conf
+from hub.runtime.pipeline_setup import load_parts, open_unifier, pipelines_conf
 from pipelines.identity import explain
 from pipelines.store import records as rec
 from pipelines.unify import steward
 from pipelines.unify.engine import ApplyStats
 
 if TYPE_CHECKING:
-    from hub.loader import LoadSummary
+    from hub.runtime.loader import LoadSummary
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="crmhub YAML config")]
 ByOpt = Annotated[str, typer.Option("--by", help="who decides (kept with the decision)")]
@@ -46,8 +46,8 @@ def _cfg(path: Path) -> HubConfig:
 def load_command(config: ConfigOpt,
                  publish: Annotated[bool, typer.Option(help="publish the outputs to Kafka now")] = False) -> None:
     """Initial load: snapshot every configured source through the pipelines into the golden-record store."""
-    from hub.loader import load
     from hub.runtime.gctune import tune_gc
+    from hub.runtime.loader import load
 
     cfg = _cfg(config)
     parts = load_parts(cfg)
