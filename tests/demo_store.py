@@ -11,8 +11,8 @@ from typing import Any
 from hub.config import HubConfig, validate_config_text
 from hub.demo.hub import demo_paths, seed_stand_ins
 from hub.demo.stands import CONTACTS
+from hub.pipeline_setup import load_parts
 from hub.runtime.loader import load
-from hub.runtime.pipeline_setup import load_parts
 from pipelines.canonicalize import canonicalize
 from pipelines.unify.engine import Unifier
 from schemas.envelope import ChangeEvent, SourceInfo

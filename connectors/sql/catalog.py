@@ -4,6 +4,7 @@ else case-insensitive). Every problem found is reported at once, located at the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 import structlog
 
 from connectors.sql.config import SqlConnectorConfig, SqlTableConfig, database_name
-from connectors.sql.queries import table_ref
+from connectors.sql.queries import encode_value, table_ref
 from connectors.sql.types import column_from_reflection, source_type_text
 from schemas.columns import Column, ColumnType, TableMeta
 from schemas.errors import ConfigError
@@ -40,6 +41,13 @@ class SourceTable:
     @property
     def label(self) -> str:
         return self.cfg.name
+
+    def position(self, raw: Mapping[str, Any]) -> dict[str, str]:
+        """The stream position of a raw row: the table, its timestamp and its id(s), JSON-encoded."""
+        ids = [encode_value(raw.get(c.name)) for c in self.ids]
+        ts = encode_value(raw.get(self.ts.name)) if self.ts else None
+        return {"table": self.label, "ts": "" if ts is None else str(ts),
+                "id": str(ids[0]) if len(ids) == 1 else json.dumps(ids)}
 
 
 def reflect_tables(engine: sa.Engine, config: SqlConnectorConfig) -> list[SourceTable]:

@@ -28,7 +28,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -343,7 +342,7 @@ class SqlConnector(Connector):
                 row = normalise_row(raw, t.meta.columns, trim_char=t.cfg.trim_char)
                 good.append((raw, row, key_text(row, t.meta.key) if store is not None else ""))
             except ValueProblem as exc:
-                dead.append(DeadRow(t.label, str(exc), dict(raw), self._position(t, raw)))
+                dead.append(DeadRow(t.label, str(exc), dict(raw), t.position(raw)))
         known: set[str] = set()
         if store is not None and not snapshot and t.ts is not None and t.inc is None:
             known = store.live(t.label, [text for _, _, text in good])
@@ -354,7 +353,7 @@ class SqlConnector(Connector):
             op = self._op(t, row, raw, snapshot, max_id, text in known)
             if op is None:  # a soft-deleted row in the snapshot: nothing to read
                 continue
-            position = self._position(t, raw)
+            position = t.position(raw)
             source = self._source(t, commit_ts_ms(row, t.ts, now, poll_ms), position, snapshot)
             before, after = (row, None) if op is Op.DELETE else (None, row)
             try:
@@ -386,12 +385,6 @@ class SqlConnector(Connector):
         return SourceInfo(connector=self.kind, name=self.name, db=t.meta.db, schema=t.meta.schema,
                           table=t.meta.name, ts_ms=max(0, ts_ms), snapshot="true" if snapshot else "false",
                           position=position)
-
-    def _position(self, t: SourceTable, raw: Mapping[str, Any]) -> dict[str, str]:
-        ids = [encode_value(raw.get(c.name)) for c in t.ids]
-        ts = encode_value(raw.get(t.ts.name)) if t.ts else None
-        return {"table": t.label, "ts": "" if ts is None else str(ts),
-                "id": str(ids[0]) if len(ids) == 1 else json.dumps(ids)}
 
     def _newest(self, t: SourceTable) -> dict[str, Any]:
         return self._fetch(head_query(t.ref, t.ts.name if t.ts else None, t.inc.name if t.inc else None,

@@ -28,7 +28,7 @@ def check(
     try:
         cfg = load_config(config)
         if cfg.pipelines is not None:
-            from hub.runtime.pipeline_setup import load_parts
+            from hub.pipeline_setup import load_parts
 
             load_parts(cfg)
     except ConfigError as exc:

@@ -3,7 +3,7 @@
 Dead letters wait in the golden-record store's outbox after ``crmhub load`` (until the hub publishes them) and
 then on the ``dlq.<pipeline>`` and ``dlq.<connector>`` topics. Both are read: the outbox from the store the
 config names, the topics from the beginning with a consumer of no group (nothing is committed), for at most
-``--timeout`` seconds. Parsing, filters and ids: :mod:`hub.cli.dlq_read`.
+``--timeout`` seconds. Parsing, filters and ids: :mod:`hub.runtime.dlq_read`.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from rich.table import Table
 from sqlalchemy import select
 
 from hub.cli import app
-from hub.cli.dlq_read import OUTBOX, TOPIC, DeadLetter, Ident, decode_body, outbox_id, parse, parse_id, topic_id
-from hub.cli.dlq_read import select as select_letters
 from hub.config import HubConfig, load_config
 from hub.kafka.clients import Admin, Consumer, KafkaSettings, Message
-from hub.runtime.pipeline_setup import open_store, pipelines_conf
+from hub.pipeline_setup import open_store, pipelines_conf
+from hub.runtime.dlq_read import OUTBOX, TOPIC, DeadLetter, Ident, decode_body, outbox_id, parse, parse_id, topic_id
+from hub.runtime.dlq_read import select as select_letters
 from pipelines.store.engine import Store
 from pipelines.store.raw import jload
 from pipelines.store.tables import outbox

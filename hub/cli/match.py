@@ -19,7 +19,7 @@ from rich.table import Table
 
 from hub.cli import app
 from hub.config import HubConfig, load_config
-from hub.runtime.pipeline_setup import open_unifier, pipelines_conf
+from hub.pipeline_setup import open_unifier, pipelines_conf
 from pipelines.identity import Features, MatchConfig, score
 from pipelines.identity.model import save_model
 from pipelines.identity.training import MIN_EVIDENCE, Training, blocked_pairs, train

@@ -17,10 +17,10 @@ from rich.table import Table
 
 from connectors.base import Batch
 from hub.cli import app
-from hub.cli.dlq_read import top_reasons
 from hub.cli.export import export_csv, export_jsonl
 from hub.config import HubConfig, load_config
-from hub.runtime.pipeline_setup import load_parts, open_unifier, pipelines_conf
+from hub.pipeline_setup import load_parts, open_unifier, pipelines_conf
+from hub.runtime.dlq_read import top_reasons
 from pipelines.identity import explain
 from pipelines.store import records as rec
 from pipelines.unify import steward

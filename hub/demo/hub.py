@@ -216,11 +216,12 @@ def start_demo_hub(cfg: HubConfig, console: Console, *, start_broker: bool = Tru
     split = processes if cfg.pipelines is not None else None  # a config without pipelines has no stages
     hub = Hub(cfg, frozenset(ROLES) - PIPELINE_ROLES) if split is not None else Hub(cfg)
     hub.start()
+    stages = None
     if split is not None:
         from hub.demo.stages import StageProcesses
 
-        hub.stages = StageProcesses(split, paths.legacy.parent / "processes")
-        hub.stages.start_pipelines()
+        hub.stages = stages = StageProcesses(split, paths.legacy.parent / "processes")
+        stages.start_pipelines()
     console.print(f"[bold]Hub[/] running: registry {hub.registry.url if hub.registry else '-'}, admin API "
                   f"{hub.admin.url if hub.admin else '-'}, connectors {', '.join(hub.runners)}")
     base = hub.gateway.url if hub.gateway is not None else None
@@ -228,9 +229,9 @@ def start_demo_hub(cfg: HubConfig, console: Console, *, start_broker: bool = Tru
         console.print(f"[bold]Pipelines[/] canonicalize + unify (store {cfg.pipelines.store.url}, alerts "
                       f"{cfg.pipelines.alerts or '-'}): golden records in customer.unified, customer.changes, "
                       "customer.alerts")
-        if hub.stages is not None:
+        if stages is not None:
             console.print("  each in a process of its own: " + ", ".join(
-                f"{s.name} (pid {s.proc.pid}, log {s.log})" for s in hub.stages.stages), highlight=False)
+                f"{s.name} (pid {s.proc.pid}, log {s.log})" for s in stages.stages), highlight=False)
     if base is not None and tokens is not None:
         console.print(f"[bold]Gateway[/] {base}  (API docs {base}/docs; tokens demo-agent / demo-admin in "
                       f"{cfg.gateway.tokens_file})")

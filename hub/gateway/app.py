@@ -45,8 +45,8 @@ from hub.gateway.reads import StoreReads
 from hub.gateway.search import search
 from hub.gateway.tokens import TokenRegistry
 from hub.gateway.ui import mount_pages
+from hub.pipeline_setup import open_store, pipelines_conf
 from hub.registry.server import ServerHandle, serve_in_thread
-from hub.runtime.pipeline_setup import open_store, pipelines_conf
 from pipelines.store import views
 from pipelines.store.engine import Store
 

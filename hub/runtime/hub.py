@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 
@@ -24,9 +24,9 @@ from connectors.oracle_logminer.config import OracleLogminerConfig
 from connectors.sql.config import SqlConnectorConfig
 from hub.config import HubConfig
 from hub.kafka.clients import KafkaSettings, Producer
+from hub.pipeline_setup import load_parts
 from hub.registry.server import RegistryService, ServerHandle
 from hub.runtime.offsets import OffsetStore
-from hub.runtime.pipeline_setup import load_parts
 from hub.runtime.pipeline_workers import CanonWorker, UnifyWorker, _Loop, dq_summary_file, ensure_pipeline_topics
 from hub.runtime.runner import ConnectorRunner
 from hub.wiring import avro_serde, kafka_settings, serve_registry
@@ -35,12 +35,17 @@ from schemas.secrets import mask_text
 from schemas.settings import ConnectorSettings
 
 if TYPE_CHECKING:
-    from hub.demo.stages import StageProcesses
     from hub.gateway.app import GatewayService
     from hub.gateway.webhooks import WebhookWorker
     from hub.lag.collector import LagCollector
 
 log = structlog.get_logger(__name__)
+
+
+class Stoppable(Protocol):
+    """Something the hub stops with itself (the demo's stage processes)."""
+
+    def stop(self) -> None: ...
 
 ROLES = ("registry", "connectors", "pipelines", "canonicalize", "unify", "admin", "gateway")
 PIPELINE_ROLES = frozenset({"pipelines", "canonicalize", "unify"})
@@ -87,7 +92,7 @@ class Hub:
     webhooks: WebhookWorker | None = None
     workers: list[_Loop] = field(default_factory=list)
     lag: LagCollector | None = None
-    stages: StageProcesses | None = None  # pipeline stages in child processes (``crmhub demo --processes``)
+    stages: Stoppable | None = None  # pipeline stages in child processes (``crmhub demo --processes``)
     _producer: Producer | None = None
 
     def __post_init__(self) -> None:

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from connectors.base import Batch
-from hub.cli.dlq_read import DEAD_ROW, reason_pattern
 from hub.config import HubConfig
+from hub.pipeline_setup import PipelineParts
+from hub.runtime.dlq_read import DEAD_ROW, reason_pattern
 from hub.runtime.hub import connector_factory
-from hub.runtime.pipeline_setup import PipelineParts
 from pipelines.canonicalize import canonicalize
 from pipelines.store import views
 from pipelines.unify.engine import Unifier

@@ -10,7 +10,8 @@ when it has them).
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse, Response
@@ -19,8 +20,24 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from hub.metrics import merged_exposition
 
 if TYPE_CHECKING:
-    from hub.runtime.hub import Hub
+    from hub.lag.collector import LagCollector
     from hub.runtime.runner import ConnectorRunner
+
+
+class AdminTarget(Protocol):
+    """What the admin API serves: the hub's connector runners, its roles and its lag monitor (the hub passes
+    itself; the admin API does not import the hub that creates it)."""
+
+    @property
+    def runners(self) -> Mapping[str, ConnectorRunner]: ...
+
+    @property
+    def roles(self) -> Collection[str]: ...
+
+    @property
+    def lag(self) -> LagCollector | None: ...
+
+    def runner(self, name: str) -> ConnectorRunner: ...
 
 
 def runner_status(runner: ConnectorRunner) -> dict[str, Any]:
@@ -30,7 +47,7 @@ def runner_status(runner: ConnectorRunner) -> dict[str, Any]:
     return {"name": runner.name, "connector": {"state": st.state.value, "trace": st.last_error}, **body}
 
 
-def create_admin_app(hub: Hub) -> FastAPI:
+def create_admin_app(hub: AdminTarget) -> FastAPI:
     app = FastAPI(title="crmhub admin API", version="1")
 
     def find(name: str) -> ConnectorRunner:

@@ -17,8 +17,8 @@ import pytest
 from hub.config import HubConfig, validate_config_text
 from hub.demo.generator import ChangeGenerator, DemoSources, run
 from hub.demo.hub import DemoPaths, demo_paths, demo_topics, seed_stand_ins
+from hub.pipeline_setup import load_parts
 from hub.runtime.loader import LoadSummary, load
-from hub.runtime.pipeline_setup import load_parts
 from pipelines.store import views
 from pipelines.unify.engine import Unifier
 

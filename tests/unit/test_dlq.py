@@ -12,7 +12,7 @@ from typer.testing import CliRunner, Result
 
 from hub.cli import app
 from hub.cli import commands as cli_commands  # noqa: F401  (registers the commands)
-from hub.cli.dlq_read import (
+from hub.runtime.dlq_read import (
     DEAD_ROW,
     OUTBOX,
     TOPIC,
