@@ -8,7 +8,7 @@ histogram) and the largest consumer lag. The baseline in the same run is the raw
 producing timestamped records at the same rate to the same broker and reading them back
 (``bench/bench_e2e.py``'s ``measure_raw``).
 
-Targets (issue 5): with the demo generating 1,000 changes/s, p50 under 250 ms and p99 under 1 s; here "met"
+Targets: with the demo generating 1,000 changes/s, p50 under 250 ms and p99 under 1 s; here "met"
 means every interval after the warm-up generated at least 95 % of the rate and stayed under both.
 
 Usage: ``.venv/bin/python bench/bench_demo.py [--rate 1000] [--seconds 60] [--warmup 20] [--processes]``

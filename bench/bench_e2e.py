@@ -11,7 +11,7 @@ client: kafka-python producing timestamped records at the same rate and a consum
 With ``--processes`` the hub runs as ``crmhub run`` processes instead, one per ``--only`` role group
 (default ``registry,connectors,canonicalize`` and ``unify``), as an operator spreads the stages over cores.
 
-Targets (issue 5): p50 under 250 ms and p99 under 1 s at 1,000 changes/s.
+Targets: p50 under 250 ms and p99 under 1 s at 1,000 changes/s.
 
 Usage: ``.venv/bin/python bench/bench_e2e.py [--rate 1000] [--seconds 20] [--customers 2000] [--processes]``
 """

@@ -14,7 +14,7 @@ asyncio loop over ``--connections`` keep-alive connections, a few tens of micros
 does not compete with the server for the GIL. ``--client threads`` is the earlier client: 8 httpx threads in
 the server's own process (its figures include the client's share of the GIL).
 
-Target (issue 5): p99 under 5 ms at 200 requests/s.
+Target: p99 under 5 ms at 200 requests/s.
 
 Usage: ``.venv/bin/python bench/bench_gateway.py [--records 2000] [--rate 200] [--seconds 15] [--rounds 3]``
 """
@@ -205,7 +205,7 @@ def report(target: Target) -> tuple[float, float]:
 
 def verdict(p50: float, p99: float, baseline_p99: float, rate: float) -> None:
     met = p99 < TARGET_P99_MS and rate >= TARGET_RATE
-    print(f"  issue 5 target: p99 < {TARGET_P99_MS:g} ms at {TARGET_RATE:.0f} requests/s -> "
+    print(f"  target: p99 < {TARGET_P99_MS:g} ms at {TARGET_RATE:.0f} requests/s -> "
           f"{'MET' if met else 'NOT MET'} (p50 {p50:.2f} ms, p99 {p99:.2f} ms at {rate:.0f}/s)")
     if not met and baseline_p99 >= TARGET_P99_MS:
         print(f"  note: the bare route misses the target too (p99 {baseline_p99:.2f} ms): the machine was busy "
