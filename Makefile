@@ -8,7 +8,7 @@ SYSTEM_PACKAGES ?= postgresql mariadb-server chromium unixodbc
 PYTEST_ARGS ?=
 DEMO_RATE ?= 20
 
-.PHONY: setup system demo test test-unit lint typecheck bench kafka-up kafka-down clean
+.PHONY: setup system demo test test-unit lint typecheck docs bench kafka-up kafka-down clean
 
 setup: $(STAMP) .crmhub/.jars
 
@@ -41,6 +41,10 @@ lint: setup
 	$(BIN)/lint-imports
 
 typecheck: lint
+
+# the manual (docs/, mkdocs.yml) into site/; strict: a broken link or anchor between pages fails the build
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -d site
 
 bench: setup
 	$(BIN)/python bench/bench_ebcdic.py
