@@ -10,7 +10,7 @@ DEMO_RATE ?= 20
 
 .PHONY: setup system demo test test-unit lint typecheck docs bench kafka-up kafka-down clean
 
-setup: $(STAMP) .crmhub/.jars
+setup: $(STAMP) .crmhub/.jars .crmhub/asyncapi-specs/.version
 
 system:
 	bash scripts/setup-system.sh $(SYSTEM_PACKAGES)
@@ -25,6 +25,11 @@ $(STAMP): pyproject.toml
 .crmhub/.jars: $(STAMP) hub/kafka/pom.xml
 	$(BIN)/crmhub kafka jars
 	mkdir -p .crmhub && touch $@
+
+# the official AsyncAPI JSON Schemas (npm @asyncapi/specs) the AsyncAPI document is validated against in the tests
+.crmhub/asyncapi-specs/.version: scripts/asyncapi-specs.sh
+	bash scripts/asyncapi-specs.sh .crmhub/asyncapi-specs
+	touch $@
 
 demo: setup
 	$(BIN)/crmhub demo -c config/demo.yaml --generate $(DEMO_RATE)

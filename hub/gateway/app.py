@@ -4,6 +4,7 @@
 endpoint                                    group      answer
 =========================================== ========== =========================================================
 GET /health                                 (no auth)  ``{"status": "ok"}``
+GET /asyncapi.json                          (no auth)  the AsyncAPI 3.0 document of the topics crmhub writes
 GET /customers/{id}                         customers  the golden record: data, lineage, members, status, version
 GET /customers/by-source/{source}/{key}     customers  the golden record holding that source record
 GET /customers?name=&phone=&email=&limit=   search     ranked hits (see ``search.py`` for what matches)
@@ -38,6 +39,7 @@ from sqlalchemy import Connection, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.config import HubConfig
+from hub.gateway.asyncapi import build_asyncapi
 from hub.gateway.audit import AuditMiddleware, read_audit
 from hub.gateway.audit_writer import AuditWriter
 from hub.gateway.auth import GatewayContext, Principal, gateway_context, record_golden_ids, require
@@ -253,6 +255,16 @@ def create_gateway_app(cfg: HubConfig, store: Store, extra_routers: Iterable[API
         with store.read() as conn:
             conn.execute(text("SELECT 1"))
         return {"status": "ok"}
+
+    built: list[dict[str, Any]] = []  # the document, built on the first request
+
+    @app.get("/asyncapi.json", tags=["docs"])
+    def asyncapi() -> dict[str, Any]:
+        """The AsyncAPI 3.0 document of every topic crmhub writes for this config (no token needed, as for
+        ``/openapi.json``); ``crmhub asyncapi -c FILE`` writes the same document."""
+        if not built:
+            built.append(build_asyncapi(cfg))
+        return built[0]
 
     app.include_router(customer_router())
     app.include_router(other_router())
