@@ -43,7 +43,7 @@ from pipelines.identity.metrics import PRF, pairwise_prf
 COLUMNS = {"given": "FIRSTNAME", "family": "LASTNAME", "dob": "BIRTHDATE", "natid": "NATID", "email": "EMAIL",
            "phone": "PHONE", "street": "STREET", "zip": "ZIP", "city": "CITY", "country": "COUNTRY"}
 
-#: the customer mapping, written from the README's mapping section; {source} is the connector name
+#: the customer mapping, written from docs/pipelines/mapping.md; {source} is the connector name
 MAPPING = """\
 source: {source}
 table: CUSTOMERS

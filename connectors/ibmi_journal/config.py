@@ -78,7 +78,7 @@ class IbmiTableConfig(ConfigModel):
 
 
 class IbmiJournalConfig(ConnectorSettings):
-    """Change capture from one IBM i journal with ``QSYS2.DISPLAY_JOURNAL``; see README "IBM i journal"."""
+    """Change capture from one IBM i journal with ``QSYS2.DISPLAY_JOURNAL``; see docs/connectors/ibmi-journal.md."""
 
     _masked_fields = frozenset({"dsn"})
     kind: Literal["ibmi-journal"]

@@ -1,7 +1,7 @@
 """Contract test against a real Oracle with LogMiner: runs only when CRMHUB_TEST_ORACLE_DSN is set.
 
 CRMHUB_TEST_ORACLE_DSN is an Easy Connect string (``host:1521/ORCLPDB1``); CRMHUB_TEST_ORACLE_USER and
-CRMHUB_TEST_ORACLE_PASSWORD a user with the grants of the README's Oracle section plus CREATE TABLE in its
+CRMHUB_TEST_ORACLE_PASSWORD a user with the grants of docs/connectors/oracle-logminer.md plus CREATE TABLE in its
 own schema. The database must be in ARCHIVELOG mode with minimal supplemental logging on.
 """
 
