@@ -11,7 +11,8 @@
 
 Not built: LOB content (LOB_WRITE redo: CLOB/BLOB columns carry ``EMPTY_CLOB()``/their inline value only),
 DDL handling (a schema change is seen through the runner's periodic ``describe``), RAC thread merging beyond
-adding every thread's logs, and the uncommitted-redo flush race at the window's upper end (see docs/connectors/oracle-logminer.md).
+adding every thread's logs, and the uncommitted-redo flush race at the window's upper end (see
+docs/connectors/oracle-logminer.md).
 """
 
 from connectors.oracle_logminer.config import OracleLogminerConfig, OracleTable

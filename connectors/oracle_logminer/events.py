@@ -4,8 +4,8 @@ Values go through :func:`connectors.sql.values.normalise_value` (the SQL connect
 quoted NUMBER text becomes an exact ``Decimal`` (a value that does not fit its column is a dead row, never
 rounded), DATE/TIMESTAMP stay datetimes, RAW bytes. A column the statement does not carry is None in the
 images: with supplemental logging of ALL COLUMNS that is only a LOB column (Oracle never logs LOBs in the
-where clause); with primary-key logging only, an update's unchanged columns are None too (see docs/connectors/oracle-logminer.md). A
-key column missing from a delete's or update's where clause is a dead row.
+where clause); with primary-key logging only, an update's unchanged columns are None too (see
+docs/connectors/oracle-logminer.md). A key column missing from a delete's or update's where clause is a dead row.
 """
 
 from __future__ import annotations
