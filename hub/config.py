@@ -64,11 +64,14 @@ from schemas.settings import (
 
 
 class KafkaLocal(ConfigModel):
-    port: Port = 9092
-    controller_port: Port = 9093
-    data_dir: Path = Path(".crmhub/kafka")
-    kafka_home: OptPath = None
-    heap: Annotated[str, Field(pattern=r"^\d+[kKmMgG]?$")] = "512m"
+    """The single-node broker (KRaft) that `crmhub kafka up` starts for development and the demo."""
+
+    port: Port = Field(default=9092, description="client port")
+    controller_port: Port = Field(default=9093, description="KRaft controller port")
+    data_dir: Path = Field(default=Path(".crmhub/kafka"), description="the broker's folder: data, logs, its pid")
+    kafka_home: OptPath = Field(default=None, description="an installed Kafka to run (its libs/); empty: $KAFKA_HOME, "
+                                                  "else the jars resolved with Maven")
+    heap: Annotated[str, Field(pattern=r"^\d+[kKmMgG]?$", description="Java heap (-Xms and -Xmx)")] = "512m"
 
     def resolved_kafka_home(self, env: Mapping[str, str] | None = None) -> Path | None:
         """``kafka_home`` if set, else ``$KAFKA_HOME`` if set, else None (use the Maven-resolved jars)."""
@@ -77,14 +80,18 @@ class KafkaLocal(ConfigModel):
 
 
 class TopicDefaults(ConfigModel):
+    """Partitions and replication factor of the pipelines' topics, when crmhub creates them."""
+
     partitions: Annotated[int, Field(ge=1)] = 1
     replication_factor: Annotated[int, Field(ge=1)] = 1
 
 
 class KafkaConfig(ConfigModel):
-    bootstrap_servers: Annotated[str, Field(min_length=1)] = "127.0.0.1:9092"
+    bootstrap_servers: Annotated[str, Field(min_length=1, description="host:port of the Kafka cluster, several "
+                                                                      "separated by commas")] = "127.0.0.1:9092"
     client_id: Annotated[str, Field(min_length=1)] = "crmhub"
-    security: dict[str, Any] = Field(default_factory=dict)
+    security: dict[str, Any] = Field(default_factory=dict, description="options passed to the Kafka clients "
+                                     "(security_protocol, sasl_mechanism ...); secret ones are masked in logs")
     local: KafkaLocal = Field(default_factory=KafkaLocal)
     topic_defaults: TopicDefaults = Field(default_factory=TopicDefaults)
 
@@ -99,11 +106,16 @@ class KafkaConfig(ConfigModel):
 
 
 class BasicAuth(ConfigModel):
+    """HTTP basic authentication for the schema registry."""
+
     user: Annotated[str, Field(min_length=1)]
     password: SecretStr
 
 
 class RegistryServe(ConfigModel):
+    """The Confluent-compatible registry API crmhub serves itself when `registry.url` is empty; its schemas
+    live in the compacted ``topic``."""
+
     enabled: bool = True
     host: str = "127.0.0.1"
     port: Port = 8081
@@ -112,9 +124,12 @@ class RegistryServe(ConfigModel):
 
 class RegistryConfig(ConfigModel):
     _masked_fields = frozenset({"url"})
-    url: Annotated[HttpUrlText | None, BeforeValidator(blank_to_none)] = None
+    url: Annotated[HttpUrlText | None, BeforeValidator(blank_to_none)] = Field(
+        default=None,
+        description="an external Confluent-compatible registry; empty: the one crmhub serves (registry.serve)")
     serve: RegistryServe = Field(default_factory=RegistryServe)
-    default_compatibility: Annotated[Compatibility, BeforeValidator(upper_text)] = "BACKWARD"
+    default_compatibility: Annotated[Compatibility, BeforeValidator(upper_text)] = Field(
+        default="BACKWARD", description="compatibility level of the subjects that have none of their own")
     basic_auth: BasicAuth | None = None
 
     def effective_url(self) -> str:
@@ -125,14 +140,16 @@ class RegistryConfig(ConfigModel):
 class LoggingConfig(ConfigModel):
     level: Annotated[LogLevel, BeforeValidator(upper_text)] = "INFO"
     format: Literal["console", "json"] = "console"
-    file: OptPath = None
+    file: OptPath = Field(default=None, description="a log file, in addition to stderr")
 
 
 class OffsetsConfig(ConfigModel):
-    topic: TopicName = "crmhub.offsets"
-    # how often a connector's position is saved at most (0: after every batch); a crash repeats what was
-    # delivered since, never skips it (Kafka Connect's offset.flush.interval.ms)
-    flush_interval_ms: Annotated[int, Field(ge=0)] = 1000
+    """Where the connectors' positions go, and how often."""
+
+    topic: TopicName = Field(default="crmhub.offsets", description="compacted topic of the connectors' positions")
+    flush_interval_ms: Annotated[int, Field(ge=0, description=(
+        "how often a connector's position is saved at most (0: after every batch); a crash repeats what was "
+        "delivered since, never skips it (Kafka Connect's offset.flush.interval.ms)"))] = 1000
 
 
 class StreamConfig(ConfigModel):
@@ -143,8 +160,9 @@ class StreamConfig(ConfigModel):
     alerts_topic: TopicName = "customer.alerts"
     heartbeat_s: Annotated[float, Field(gt=0)] = 10.0
     poll_ms: Annotated[int, Field(ge=10, le=10_000)] = 500
-    retry_ms: Annotated[int, Field(ge=0)] = 3000  # the SSE ``retry:`` hint sent to clients
-    max_connections: Annotated[int, Field(ge=1)] = 100  # more open streams answer 503; each polls in a thread
+    retry_ms: Annotated[int, Field(ge=0, description="the SSE retry: hint sent to clients")] = 3000
+    max_connections: Annotated[int, Field(ge=1, description="more open streams answer 503; each polls in a "
+                                                            "thread")] = 100
 
 
 class WebhookConfig(ConfigModel):
@@ -160,18 +178,21 @@ class WebhookConfig(ConfigModel):
     backoff_initial_s: Annotated[float, Field(ge=0)] = 1.0
     backoff_max_s: Annotated[float, Field(ge=0)] = 60.0
     timeout_s: Annotated[float, Field(gt=0)] = 10.0
-    concurrency: Annotated[int, Field(ge=1, le=64)] = 4  # subscriptions delivered in parallel (each in order)
-    start_from: Literal["latest", "earliest"] = "latest"  # where a new consumer group starts
+    concurrency: Annotated[int, Field(ge=1, le=64, description="subscriptions delivered in parallel (each in "
+                                                               "order)")] = 4
+    start_from: Literal["latest", "earliest"] = Field(default="latest", description="where a new consumer group starts")
 
 
 class GatewayConfig(ConfigModel):
     """The HTTP gateway (``hub/gateway``): ``tokens_file`` holds API token hashes (``crmhub token create``);
     ``roles`` adds roles or overrides built-in ones by name (``hub/gateway/settings.py``)."""
 
-    host: str = "127.0.0.1"
+    host: str = Field(default="127.0.0.1", description="address the gateway listens on")
     port: Port = 8080
-    tokens_file: Path = Path(".crmhub/tokens.yaml")
-    roles: dict[str, GatewayRole] = Field(default_factory=dict)
+    tokens_file: Path = Field(default=Path(".crmhub/tokens.yaml"),
+                              description="API token hashes (`crmhub token create`)")
+    roles: dict[str, GatewayRole] = Field(default_factory=dict, description="roles by name, added to the built-in "
+                                          "agent, finance, integration and admin (or replacing one of them)")
     stream: StreamConfig = Field(default_factory=StreamConfig)
     webhooks: WebhookConfig = Field(default_factory=WebhookConfig)
 
@@ -191,16 +212,19 @@ class StoreConfig(ConfigModel):
     """The golden-record store: SQLite by default, PostgreSQL when several unify workers share it."""
 
     _masked_fields = frozenset({"url"})
-    url: Annotated[str, Field(min_length=1)] = "sqlite:///.crmhub/store.db"
+    url: Annotated[str, Field(min_length=1, description="SQLAlchemy URL (sqlite:///... or postgresql://...)")
+                   ] = "sqlite:///.crmhub/store.db"
 
 
 class PipelinesConfig(ConfigModel):
     """Canonicalize (mappings, data quality) and unify (identity, survivorship, alerts)."""
 
-    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")] = "canon"  # dead letters go to dlq.<name>
-    group_id_prefix: Annotated[str, Field(min_length=1)] = "crmhub"  # consumer groups <prefix>-canonicalize/-unify
-    mappings: list[Path] = Field(default_factory=list)  # mapping files, folders or globs
-    alerts: OptPath = None  # alert rules file
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$",
+                               description="the pipelines' name: dead letters go to dlq.<name>")] = "canon"
+    group_id_prefix: Annotated[str, Field(min_length=1, description="consumer groups <prefix>-canonicalize and "
+                                                                    "<prefix>-unify")] = "crmhub"
+    mappings: list[Path] = Field(default_factory=list, description="mapping files, folders or globs")
+    alerts: OptPath = Field(default=None, description="alert rules file")
     store: StoreConfig = Field(default_factory=StoreConfig)
     unify: UnifyConfig = Field(default_factory=UnifyConfig)
     batch_size: Annotated[int, Field(ge=1, le=10000)] = 500
@@ -256,10 +280,12 @@ class LagGroups(ConfigModel):
 class LagConfig(ConfigModel):
     """The lag monitor over every consumer group (`crmhub lag`, `GET /lag`, `/metrics`)."""
 
-    enabled: bool = True  # sample in the background while `crmhub run` runs the admin role
-    interval_s: Annotated[float, Field(gt=0)] = 10.0
-    window: Annotated[int, Field(ge=2, le=1000)] = 10  # samples per partition evaluated (Burrow's default: 10)
-    lookup_points: Annotated[int, Field(ge=2, le=10000)] = 60  # (end offset, time) points kept for lag seconds
+    enabled: bool = Field(default=True, description="sample in the background while `crmhub run` runs the admin role")
+    interval_s: Annotated[float, Field(gt=0, description="seconds between samples")] = 10.0
+    window: Annotated[int, Field(ge=2, le=1000, description="samples per partition evaluated (Burrow's default: "
+                                                            "10)")] = 10
+    lookup_points: Annotated[int, Field(ge=2, le=10000, description="(end offset, time) points kept per partition "
+                                                                    "for lag seconds")] = 60
     alert_history: Annotated[int, Field(ge=1)] = 200
     groups: LagGroups = Field(default_factory=LagGroups)
     thresholds: LagThresholds = Field(default_factory=LagThresholds)

@@ -151,6 +151,7 @@ class ConnectorSettings(ConfigModel):
     nullable columns always evolve. The tables are described again every ``schema_check_interval_s``.
     """
 
-    name: Name
+    name: Name = Field(description="the connector's name: topics src.<name>.<table>, dead letters dlq.<name>, "
+                                   "its saved position")
     on_schema_change: Literal["stop", "evolve"] = "stop"
     schema_check_interval_s: Annotated[float, Field(ge=1)] = 30.0

@@ -43,7 +43,7 @@ class CsvColumn(ConfigModel):
     type: CsvType = "string"
     precision: Annotated[int, Field(ge=1, le=38)] | None = Field(default=None, validate_default=True)
     scale: Annotated[int, Field(ge=0)] = 0
-    format: NonEmpty | None = None  # strptime format for date/timestamp (default ISO)
+    format: NonEmpty | None = Field(default=None, description="strptime format for date/timestamp (default ISO)")
 
     @field_validator("precision", mode="after")
     @classmethod
@@ -61,12 +61,13 @@ class CsvOptions(ConfigModel):
     delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
     quotechar: Annotated[str, Field(min_length=1, max_length=1)] = '"'
     header: bool = True
-    # additions: the columns (needed to describe the table; by header name, or by position without header)
     columns: list[Annotated[CsvColumn, BeforeValidator(_name_to_column)]] | None = Field(
-        default=None, validate_default=True
+        default=None, validate_default=True, description="the columns, needed to describe the table: by header name, "
+                                                         "or by position without header"
     )
     decimal_separator: Literal[".", ","] = "."
-    null_values: list[str] = Field(default_factory=list)  # values (after trim) read as null, e.g. ["NULL"]
+    null_values: list[str] = Field(default_factory=list, description='values (after trim) read as null, e.g. '
+                                                                     '["NULL"]')
 
     @field_validator("columns", mode="after")
     @classmethod
@@ -95,9 +96,12 @@ class Feed(ConfigModel):
     codepage: Annotated[str, Field(min_length=1)] = "cp037"
     record_length: Annotated[int, Field(ge=1)] | None = None
     # additions
-    copybook_record: NonEmpty | None = None  # the 01 record to use when the copybook defines several
-    trim: bool = True  # strip blanks around CSV values; right-trim text fields of fixed/EBCDIC records
-    op_column: NonEmpty | None = Field(default=None, validate_default=True)  # delta files: the op of each row
+    copybook_record: NonEmpty | None = Field(
+        default=None, description="the 01 record to use when the copybook defines several")
+    trim: bool = Field(
+        default=True, description="strip blanks around CSV values; right-trim text fields of fixed/EBCDIC records")
+    op_column: NonEmpty | None = Field(default=None, validate_default=True,
+                                       description="delta files: the column holding the op of each row")
     op_values: dict[str, OpCode] = Field(default_factory=lambda: dict(DEFAULT_OP_VALUES))
 
     @field_validator("encoding", "codepage", mode="after")
@@ -142,15 +146,17 @@ class Feed(ConfigModel):
 class FileDropConnector(ConnectorSettings):
     kind: Literal["filedrop"]
     path: Path
-    archive_dir: OptPath = None  # default: <path>/archive
-    quarantine_dir: OptPath = None  # default: <path>/quarantine
+    archive_dir: OptPath = Field(default=None,
+                                 description="delivered files are archived here (default: <path>/archive)")
+    quarantine_dir: OptPath = Field(
+        default=None, description="unreadable files go here, with the reason (default: <path>/quarantine)")
     pattern: Annotated[str, Field(min_length=1)] = "*"
     complete_when: Literal["size_stable", "marker"] = "size_stable"
     marker_suffix: Annotated[str, Field(min_length=1)] = ".done"
     stable_seconds: Annotated[float, Field(ge=0)] = 5.0
     feeds: Annotated[list[Feed], Field(min_length=1)]
-    # additions
-    state_dir: Path = Path(".crmhub/filedrop")  # previous snapshots: <state_dir>/<name>/<feed>.sqlite
+    state_dir: Path = Field(default=Path(".crmhub/filedrop"), description="previous snapshots: "
+                                                                  "<state_dir>/<name>/<feed>.sqlite")
     poll_interval_ms: Annotated[int, Field(ge=1)] = 1000
     batch_size: Annotated[int, Field(ge=1)] = 1000
 

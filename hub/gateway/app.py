@@ -258,7 +258,7 @@ def create_gateway_app(cfg: HubConfig, store: Store, extra_routers: Iterable[API
 
     built: list[dict[str, Any]] = []  # the document, built on the first request
 
-    @app.get("/asyncapi.json", tags=["docs"])
+    @app.get("/asyncapi.json", tags=["docs"], summary="AsyncAPI document of the topics")
     def asyncapi() -> dict[str, Any]:
         """The AsyncAPI 3.0 document of every topic crmhub writes for this config (no token needed, as for
         ``/openapi.json``); ``crmhub asyncapi -c FILE`` writes the same document."""

@@ -95,9 +95,21 @@ def _placeholder_meta(table: Captured) -> TableMeta:
                      columns=(Column("_", ColumnType.STRING, nullable=False),), key=("_",))
 
 
+ENVELOPE_DOCS = {
+    "before": "The row before the change: null for c and r; for u and d when the source has it.",
+    "after": "The row after the change: null for d.",
+    "source": "Where and when the change happened at the source.",
+    "op": "c create, u update, d delete, r snapshot read.",
+    "ts_ms": "When crmhub saw the change (epoch ms).",
+}
+
+
 def envelope_placeholder(table: Captured, subject: str) -> Schema:
-    """The change-event envelope as ``schemas.avro_gen`` generates it, with the row record left empty."""
+    """The change-event envelope as ``schemas.avro_gen`` generates it, with the row record left empty (and a
+    doc on each envelope field)."""
     schema = value_schema(_placeholder_meta(table))
+    for field in schema["fields"]:
+        field.setdefault("doc", ENVELOPE_DOCS.get(field["name"], ""))
     row = schema["fields"][0]["type"][1]
     row["fields"] = []
     row["doc"] = (f"The columns of {table.configured} as the connector reads them from the source catalog; the "

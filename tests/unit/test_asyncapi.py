@@ -169,7 +169,8 @@ def test_a_source_topic_names_its_subject_and_keeps_the_generated_envelope(demo_
     real = value_schema(TableMeta("ibmi", "db", None, "CUSTMAST", (Column("CUSNO", "int32"),), ("CUSNO",)))
     assert [(f["name"], f.get("default")) for f in envelope["fields"]] == [
         (f["name"], f.get("default")) for f in real["fields"]]
-    assert envelope["fields"][2] == real["fields"][2]  # the source block, from schemas/avro/source.avsc
+    assert envelope["fields"][2]["type"] == real["fields"][2]["type"]  # the source block, schemas/avro/source.avsc
+    assert all(f["doc"] for f in envelope["fields"])
     assert envelope["fields"][0]["type"][1]["fields"] == []
 
 
