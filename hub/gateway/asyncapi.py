@@ -151,7 +151,7 @@ def _server(cfg: HubConfig) -> dict[str, Any]:
     protocol = str(cfg.kafka.security.get("security_protocol", "PLAINTEXT")).upper()
     registry = mask_text(cfg.registry.effective_url())
     return {
-        "host": servers[0], "protocol": "kafka-secure" if "SSL" in protocol or "SASL" in protocol else "kafka",
+        "host": servers[0], "protocol": "kafka-secure" if "SSL" in protocol else "kafka",  # SSL, SASL_SSL: TLS
         "description": f"Bootstrap servers: {', '.join(servers)} (kafka.bootstrap_servers); security protocol "
                        f"{protocol}. Schemas: the registry at {registry}.",
         "bindings": {"kafka": {"schemaRegistryUrl": registry, "schemaRegistryVendor": "confluent",

@@ -189,6 +189,7 @@ def test_registered_schemas_replace_the_placeholders() -> None:
 
 def test_without_pipelines_only_the_connectors_topics() -> None:
     cfg = validate_config_text("""
+kafka: {bootstrap_servers: "k1:9093,k2:9093", security: {security_protocol: SASL_SSL, sasl_plain_password: s3cr3t}}
 registry: {url: "http://registry.example:8081"}
 connectors:
   - {kind: sql, name: erp, url: "sqlite:///erp.db", tables: [{name: dbo.Orders, mode: incrementing,
@@ -197,6 +198,8 @@ connectors:
     doc = build_asyncapi(cfg)
     assert {c["address"] for c in doc["channels"].values()} == {"src.erp.orders", "dlq.erp", "crmhub.offsets"}
     assert doc["servers"]["kafka"]["bindings"]["kafka"]["schemaRegistryUrl"] == "http://registry.example:8081"
+    assert (doc["servers"]["kafka"]["host"], doc["servers"]["kafka"]["protocol"]) == ("k1:9093", "kafka-secure")
+    assert "s3cr3t" not in json.dumps(doc)
 
 
 def test_the_document_is_the_same_for_the_same_config() -> None:
