@@ -95,7 +95,7 @@ def apis() -> list[Api]:
          "token's role must allow (its tag; `gateway.roles`). `/health`, `/asyncapi.json`, `/openapi.json`, "
          "`/docs` and the pages under `/ui` need no token.", gateway_openapi),
         ("Admin API", "`crmhub run` (role admin) on `admin.host`:`admin.port` (default 127.0.0.1:8083); "
-         "`crmhub connectors` and `crmhub lag` talk to it.", "None: bind it to a local address.", admin_openapi),
+         "`crmhub connectors` talks to it.", "None: bind it to a local address.", admin_openapi),
         ("Schema registry", "`crmhub run` (role registry) or `crmhub registry serve`, on `registry.serve.host`:"
          "`registry.serve.port` (default 127.0.0.1:8081), unless `registry.url` names an external registry. "
          "Confluent-compatible: Confluent's serializers and tools work against it.", "None.", registry_openapi),
