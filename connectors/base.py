@@ -89,6 +89,10 @@ class Connector(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and files."""
 
+    def topic_of(self, table: TableMeta) -> str | None:
+        """The topic a table's ``topic`` setting names, or None for ``src.<connector>.<table>``."""
+        return None
+
     def disable_table(self, table: str, reason: str) -> None:
         """Stop capturing ``table`` (e.g. after an incompatible schema change) while the others go on.
 

@@ -6,6 +6,7 @@ listed together in one ``ConfigError`` (``crmhub check`` prints them with the co
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,12 +29,27 @@ class PipelineParts:
     mappings: MappingSet
     alerts: AlertEngine | None
 
-    def source_topics(self, prefix: str = "src") -> list[str]:
-        """The ``src.*`` topics some mapping reads."""
-        return sorted({table_topic(m.source, m.table, prefix) for m in self.mappings})
+    def source_topics(self, prefix: str = "src", overrides: Mapping[tuple[str, str], str] | None = None) -> list[str]:
+        """The topics some mapping reads: ``src.<connector>.<table>``, or what the table's ``topic`` names
+        (``overrides``: :func:`topic_overrides`)."""
+        named = overrides or {}
+        return sorted({named.get((m.source.lower(), m.table.lower())) or table_topic(m.source, m.table, prefix)
+                       for m in self.mappings})
 
     def unifier(self) -> Unifier:
         return open_unifier(self.conf, self.alerts)
+
+
+def topic_overrides(cfg: HubConfig) -> dict[tuple[str, str], str]:
+    """(connector, table) in lower case -> the topic a table's ``topic`` setting names instead of
+    ``src.<connector>.<table>``."""
+    out: dict[tuple[str, str], str] = {}
+    for conn in cfg.connectors:
+        for table in getattr(conn, "tables", None) or ():
+            topic = getattr(table, "topic", None)
+            if topic:
+                out[(conn.name.lower(), str(table.name).rsplit(".", 1)[-1].lower())] = topic
+    return out
 
 
 def pipelines_conf(cfg: HubConfig) -> PipelinesConfig:

@@ -169,6 +169,9 @@ class IbmiJournalConnector(Connector):
         return JournaledTable(cfg, schema, table, str(first["SYSTEM_TABLE_SCHEMA"]).strip().upper(),
                               str(first["SYSTEM_TABLE_NAME"]).strip().upper(), decoder, meta)
 
+    def topic_of(self, table: TableMeta) -> str | None:
+        return next((t.cfg.topic for t in self._resolved() if t.meta.name == table.name), None)
+
     def _resolved(self) -> list[JournaledTable]:
         if self._tables is None:
             self.describe()

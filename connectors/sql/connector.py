@@ -136,6 +136,10 @@ class SqlConnector(Connector):
         self._tables = self._reflect()
         return [t.meta for t in self._tables]
 
+    def topic_of(self, table: TableMeta) -> str | None:
+        found = (t.cfg.topic for t in self._resolved() if (t.meta.schema, t.meta.name) == (table.schema, table.name))
+        return next(found, None)
+
     def disable_table(self, table: str, reason: str) -> None:
         """Stop polling ``table`` (its name or configured ``schema.table``); its position stays as it is."""
         self._disabled[table] = reason

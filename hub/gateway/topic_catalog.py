@@ -75,6 +75,7 @@ class Captured:
     table: str  # the table part of the name, as the topic uses it
     configured: str  # the name as configured (``LIB.FILE``, ``dbo.Contacts``, a feed name)
     key_columns: tuple[str, ...]
+    topic: str | None = None  # the table's ``topic`` setting, when it names one
 
 
 def captured(conn: ConnectorSettings) -> list[Captured]:
@@ -85,7 +86,7 @@ def captured(conn: ConnectorSettings) -> list[Captured]:
     for item in items:
         name = str(item.name)
         keys = tuple(str(k) for k in (getattr(item, "key_columns", None) or ()))
-        out.append(Captured(conn.name, kind, name.split(".", 1)[-1], name, keys))
+        out.append(Captured(conn.name, kind, name.split(".", 1)[-1], name, keys, getattr(item, "topic", None)))
     return out
 
 
@@ -127,7 +128,7 @@ def key_placeholder(table: Captured, subject: str) -> Schema:
 
 
 def _source_topic(table: Captured, registered: Mapping[str, Schema]) -> TopicInfo:
-    topic = table_topic(table.connector, table.table)
+    topic = table.topic or table_topic(table.connector, table.table)
     vsub, ksub = f"{topic}-value", f"{topic}-key"
     value = registered.get(vsub)
     key = registered.get(ksub)

@@ -24,7 +24,7 @@ from connectors.oracle_logminer.config import OracleLogminerConfig
 from connectors.sql.config import SqlConnectorConfig
 from hub.config import HubConfig
 from hub.kafka.clients import KafkaSettings, Producer
-from hub.pipeline_setup import load_parts
+from hub.pipeline_setup import load_parts, topic_overrides
 from hub.registry.server import RegistryService, ServerHandle
 from hub.runtime.offsets import OffsetStore
 from hub.runtime.pipeline_workers import CanonWorker, UnifyWorker, _Loop, dq_summary_file, ensure_pipeline_topics
@@ -143,7 +143,7 @@ class Hub:
     def _start_pipelines(self) -> None:
         parts = load_parts(self.cfg)
         conf = parts.conf
-        topics = parts.source_topics()
+        topics = parts.source_topics(overrides=topic_overrides(self.cfg))
         ensure_pipeline_topics(self.cfg, self.settings, topics, conf.name)
         serde = avro_serde(self.cfg, self.registry)
         size, poll = conf.batch_size, conf.poll_interval_ms

@@ -310,9 +310,9 @@ class ConnectorRunner:
                            {"key": event.key, "after": event.after}, dict(event.source.position))
         return Record(route.topic, kbytes, vbytes)
 
-    def _route(self, table: TableMeta) -> TableRoute:
-        return TableRoute(table, topic_for(table, self.topic_prefix), key_schema(table), value_schema(table),
-                          field_renames(table))
+    def _route(self, table: TableMeta, connector: Connector) -> TableRoute:
+        topic = connector.topic_of(table) or topic_for(table, self.topic_prefix)
+        return TableRoute(table, topic, key_schema(table), value_schema(table), field_renames(table))
 
     def _prepare_routes(self, connector: Connector) -> None:
         admin = Admin(self.settings)
@@ -321,7 +321,7 @@ class ConnectorRunner:
             for table in connector.describe():
                 if table.name in self.status.stopped_tables:
                     continue
-                route = self._route(table)
+                route = self._route(table, connector)
                 admin.ensure_topic(route.topic)
                 self.routes[(table.schema, table.name)] = route
         finally:
@@ -348,7 +348,7 @@ class ConnectorRunner:
         for table in self.connector.describe():
             route = self.routes.get((table.schema, table.name))
             if route is None:
-                self.routes[(table.schema, table.name)] = self._route(table)
+                self.routes[(table.schema, table.name)] = self._route(table, self.connector)
                 continue
             change = diff_tables(route.table, table)
             if change.empty or table.name in self.status.stopped_tables:
@@ -356,7 +356,7 @@ class ConnectorRunner:
             if not (change.additive_only or self.on_schema_change == "evolve"):
                 self._stop_table(table.name, f"{change.describe()} (set on_schema_change: evolve to accept it)")
                 continue
-            new = self._route(table)
+            new = self._route(table, self.connector)
             try:
                 self.serde.schema_id(new.topic, new.value_schema)
                 self.serde.schema_id(new.topic, new.key_schema, is_key=True)

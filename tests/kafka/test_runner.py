@@ -116,6 +116,25 @@ def test_events_land_decodable_and_position_saved_after_acks(kafka_settings: Kaf
     assert len(read_all(kafka_settings, f"src.{name}.t1", 100)) == 100
 
 
+class RoutedSource(ListSource):
+    """A table whose ``topic`` setting names a topic of its own."""
+
+    def topic_of(self, table: TableMeta) -> str | None:
+        return f"crm.{self.name}.orders" if table.name == "T1" else None
+
+
+def test_a_table_s_topic_setting_routes_its_events(kafka_settings: KafkaSettings, registry: RegistryService) -> None:
+    name = f"c{uuid.uuid4().hex[:6]}"
+    source = RoutedSource(name, rows(3) + rows(2, table="T2"), tables=("T1", "T2"))
+    runner, _ = make_runner(kafka_settings, registry, source)
+    runner.start()
+    wait_for(lambda: runner.status.events == 5)
+    runner.stop()
+    assert len(read_all(kafka_settings, f"crm.{name}.orders", 3)) == 3
+    assert len(read_all(kafka_settings, f"src.{name}.t2", 2)) == 2
+    assert RegistryClient(registry.url).latest(f"crm.{name}.orders-value").schema
+
+
 def test_position_saved_at_most_once_per_flush_interval_and_at_the_stop(kafka_settings: KafkaSettings,
                                                                        registry: RegistryService) -> None:
     name = f"c{uuid.uuid4().hex[:6]}"

@@ -1,0 +1,70 @@
+"""A table's ``topic`` setting: the SQL connector names the topic, canonicalize subscribes to it, the AsyncAPI
+document lists it."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from connectors.sql.config import SqlConnectorConfig
+from connectors.sql.connector import SqlConnector
+from hub.config import validate_config_text
+from hub.gateway.topic_catalog import source_topics
+from hub.pipeline_setup import PipelineParts, pipelines_conf, topic_overrides
+from pipelines.mapping import load_mappings
+
+MAPPING = """
+source: crm
+table: PEOPLE
+key: [ID]
+targets:
+  - entity: customer
+    fields:
+      family_name: {from: LAST}
+"""
+
+
+def _config(tmp: Path) -> str:
+    db = tmp / "crm.db"
+    with sqlite3.connect(db) as c:
+        c.execute("CREATE TABLE PEOPLE (ID INTEGER PRIMARY KEY, LAST TEXT)")
+        c.execute("CREATE TABLE ORDERS (ID INTEGER PRIMARY KEY, AMOUNT REAL)")
+    (tmp / "maps").mkdir()
+    (tmp / "maps" / "crm.PEOPLE.yaml").write_text(MAPPING)
+    return f"""
+connectors:
+  - kind: sql
+    name: crm
+    url: sqlite:///{db}
+    tables:
+      - {{name: PEOPLE, mode: incrementing, incrementing_column: ID, topic: legacy.people}}
+      - {{name: ORDERS, mode: incrementing, incrementing_column: ID}}
+pipelines:
+  mappings: [{tmp / 'maps'}]
+"""
+
+
+def test_the_sql_connector_names_the_configured_topic(tmp_path: Path) -> None:
+    cfg = validate_config_text(_config(tmp_path))
+    settings = cfg.connectors[0]
+    assert isinstance(settings, SqlConnectorConfig)
+    conn = SqlConnector(settings)
+    try:
+        tables = {t.name: t for t in conn.describe()}
+        assert conn.topic_of(tables["PEOPLE"]) == "legacy.people"
+        assert conn.topic_of(tables["ORDERS"]) is None  # src.crm.orders
+    finally:
+        conn.close()
+
+
+def test_canonicalize_subscribes_to_the_configured_topic(tmp_path: Path) -> None:
+    cfg = validate_config_text(_config(tmp_path))
+    assert topic_overrides(cfg) == {("crm", "people"): "legacy.people"}
+    parts = PipelineParts(pipelines_conf(cfg), load_mappings([tmp_path / "maps"]), None)
+    assert parts.source_topics(overrides=topic_overrides(cfg)) == ["legacy.people"]
+    assert parts.source_topics() == ["src.crm.people"]
+
+
+def test_the_asyncapi_catalog_lists_the_configured_topic(tmp_path: Path) -> None:
+    cfg = validate_config_text(_config(tmp_path))
+    assert sorted(t.topic for t in source_topics(cfg)) == ["legacy.people", "src.crm.orders"]
