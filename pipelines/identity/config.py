@@ -22,8 +22,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from pipelines.identity.model import MatchModel, ModelError, load_model
 from schemas.settings import ConfigModel
 
-DEFAULT_LINK = 10.0
-DEFAULT_REVIEW = 8.0
+DEFAULT_LINK = 9.0
+DEFAULT_REVIEW = 7.0
 VETO = -100.0  # the conflict weight of an authoritative id: no score can outweigh it
 
 DEFAULT_WEIGHTS: dict[str, float] = {
@@ -98,8 +98,8 @@ def _threshold_problem(data: Mapping[str, Any], model: MatchModel | None) -> Ini
 
 
 class MatchConfig(ConfigModel):
-    """``link``: total score from which two records are the same customer (default 10, or the model's);
-    ``review``: from which a pair is worth a human look (default 8, or the model's; below: a new customer).
+    """``link``: total score from which two records are the same customer (default 9, or the model's);
+    ``review``: from which a pair is worth a human look (default 7, or the model's; below: a new customer).
     ``weights``: overrides of single ``<field>.<level>`` weights. ``model``: a model file written by ``crmhub
     unify train`` (learned weights, thresholds and term frequencies). ``authoritative``: ids whose conflict is a
     veto (two different values are never the same customer, whatever else agrees). ``max_candidates``: a
@@ -109,8 +109,9 @@ class MatchConfig(ConfigModel):
     ``given_disagree_reviews``: two persons whose given names disagree (no typo, nickname, initial, sound-alike
     or similar spelling) are at most a possible match, however high their total: twins and family members share
     family name, birth date or contacts, which a learned model weighs as if they were independent.
-    ``names_alone_review``: a pair whose only agreeing fields are its names is at most a possible match
-    (namesakes are more common than independent name frequencies suggest)."""
+    ``names_alone_review``: a pair with no agreement worth +1 or more besides its names (a shared postal area
+    alone is +0.5) is at most a possible match (namesakes are more common than independent name frequencies
+    suggest)."""
 
     link: float = DEFAULT_LINK
     review: float = DEFAULT_REVIEW

@@ -31,6 +31,7 @@ from pipelines.identity.features import Features
 Decision = Literal["link", "review", "new"]
 _HOUSEHOLD_SPLIT = ("given.disagree", "given.gendered", "given.similar", "dob.disagree")
 _NAME_FIELDS = ("given.", "family.", "org.")
+CORROBORATION = 1.0  # the least a field besides the names must add for the names to link (a postal area: 0.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +156,8 @@ def _decide(total: float, deterministic: str | None, cfg: MatchConfig, contrib: 
         if cfg.given_disagree_reviews and "given.disagree" in contrib:
             notes.append("given names disagree: a possible match at most (twins and family members share the rest)")
             return "review"
-        if cfg.names_alone_review and not any(v > 0 and not k.startswith(_NAME_FIELDS) for k, v in contrib.items()):
+        if cfg.names_alone_review and not any(v >= CORROBORATION and not k.startswith(_NAME_FIELDS)
+                                              for k, v in contrib.items()):
             notes.append("only the names agree: a possible match at most (namesakes)")
             return "review"
         return "link"
