@@ -23,7 +23,7 @@ from pipelines.identity.model import MatchModel, ModelError, load_model
 from schemas.settings import ConfigModel
 
 DEFAULT_LINK = 9.0
-DEFAULT_REVIEW = 7.0
+DEFAULT_REVIEW = 8.0
 VETO = -100.0  # the conflict weight of an authoritative id: no score can outweigh it
 
 DEFAULT_WEIGHTS: dict[str, float] = {
@@ -99,7 +99,7 @@ def _threshold_problem(data: Mapping[str, Any], model: MatchModel | None) -> Ini
 
 class MatchConfig(ConfigModel):
     """``link``: total score from which two records are the same customer (default 9, or the model's);
-    ``review``: from which a pair is worth a human look (default 7, or the model's; below: a new customer).
+    ``review``: from which a pair is worth a human look (default 8, or the model's; below: a new customer).
     ``weights``: overrides of single ``<field>.<level>`` weights. ``model``: a model file written by ``crmhub
     unify train`` (learned weights, thresholds and term frequencies). ``authoritative``: ids whose conflict is a
     veto (two different values are never the same customer, whatever else agrees). ``max_candidates``: a

@@ -270,7 +270,7 @@ def test_weight_overrides_and_thresholds_change_the_decision() -> None:
 def test_config_rejects_bad_thresholds_and_unknown_weights() -> None:
     with pytest.raises(ValidationError, match=r"review threshold \(6\) must be below the link threshold \(5\)"):
         MatchConfig(link=5, review=6)
-    with pytest.raises(ValidationError, match=r"review threshold \(7, the default\) must be below .* \(6\)") as err:
+    with pytest.raises(ValidationError, match=r"review threshold \(8, the default\) must be below .* \(6\)") as err:
         MatchConfig.model_validate({"link": 6})
     assert err.value.errors()[0]["loc"] == ("link",)
     with pytest.raises(ValidationError, match=r"did you mean 'dob\.exact'"):
