@@ -135,14 +135,26 @@ def _similar_nickname(g1: str, gc: str, h1: str, hc: str) -> bool:
 def similar(x: str, y: str) -> bool:
     """A likely typo: one edit (adjacent transposition included) in names of 4+ letters (for 3 letters a
     dropped, added or swapped letter, or a neighbouring key or a look-alike letter when one of the two is no
-    known name: jan/jwn, eva/cva, not tom/tim), two in names of 7+. (Jaro-Winkler alone rates sibling names
-    like martine/marie as close as typos, so it is not used for this.)"""
+    known name: jan/jwn, eva/cva, not tom/tim), two in names of 7+; letter pairs an OCR pass reads as one
+    letter count as that letter (rnonika/monika). (Jaro-Winkler alone rates sibling names like martine/marie as
+    close as typos, so it is not used for this.)"""
     shorter = min(len(x), len(y))
     if shorter == 3 and len(x) == len(y) and not _anagram(x, y):
         diff = [(c, d) for c, d in zip(x, y, strict=True) if c != d]
         return len(diff) == 1 and diff[0] in _SLIPS and not (known_name(x) and known_name(y))
     edits = 2 if shorter >= 7 else 1 if shorter >= 3 else 0
-    return bool(edits) and _osa(x, y, score_cutoff=edits) <= edits
+    if bool(edits) and _osa(x, y, score_cutoff=edits) <= edits:
+        return True
+    ox, oy = _OCR.sub(_ocr_letter, x), _OCR.sub(_ocr_letter, y)  # a scanned form: rn read for m, cl for d
+    return shorter >= 4 and (ox, oy) != (x, y) and _osa(ox, oy, score_cutoff=edits) <= edits
+
+
+_OCR_PAIRS = {"rn": "m", "cl": "d", "vv": "w", "ii": "u"}
+_OCR = re.compile("|".join(_OCR_PAIRS))
+
+
+def _ocr_letter(m: re.Match[str]) -> str:
+    return _OCR_PAIRS[m.group(0)]
 
 
 _KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")

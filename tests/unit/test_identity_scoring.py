@@ -148,6 +148,12 @@ def test_names_alone_are_at_most_a_possible_match() -> None:
     assert score(with_phone, f(person("John", "Smith", phone="089 1234567")), generous).decision == "link"
 
 
+def test_letter_pairs_an_ocr_pass_reads_as_one_letter_are_a_typo() -> None:
+    from pipelines.identity.compare import similar
+    assert similar("rnonika", "monika") and similar("clirk", "dirk")
+    assert not similar("monika", "marika")  # two real letters apart
+
+
 def test_a_slip_in_a_three_letter_name_is_a_typo_unless_both_are_names() -> None:
     from pipelines.identity.compare import similar
     assert similar("jan", "jwn") and similar("eva", "cva") and similar("bas", "bqs")  # neighbour key, OCR
