@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import select
 
 from hub.cli import app
@@ -155,8 +156,8 @@ def render(letters: list[DeadLetter], title: str) -> Table:
     for column in ("id", "where", "source", "table", "key", "rule"):
         table.add_column(column, overflow="fold")
     table.add_column("reason", overflow="fold", ratio=1)
-    for x in letters:
-        table.add_row(x.id, x.where, x.source, x.table, x.key, x.rule, x.reason)
+    for x in letters:  # plain text: values from the source are never read as rich markup ("[/b]")
+        table.add_row(*(Text(str(v)) for v in (x.id, x.where, x.source, x.table, x.key, x.rule, x.reason)))
     return table
 
 

@@ -215,3 +215,16 @@ def test_dlq_list_before_any_load_finds_nothing(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "0 of 0 rejected record(s)" in result.output
     assert not (tmp_path / "store.db").exists()
     assert invoke("dlq", "list", "-c", str(config), "--from", "nowhere").exit_code == 2
+
+
+def test_values_from_the_source_are_shown_as_text_not_markup() -> None:
+    import io
+
+    from rich.console import Console
+
+    from hub.cli.dlq import render
+    letter = DeadLetter("outbox/1", OUTBOX, "dlq.canon", "crm", "PEOPLE", "ID=[/b]", "code",
+                        "code: unknown code '[/]' and '[red]ACME[/red]'", {})
+    out = io.StringIO()
+    Console(file=out, width=300).print(render([letter], "t"))  # rich read "[/]" as a closing tag and failed
+    assert "ID=[/b]" in out.getvalue() and "'[red]ACME[/red]'" in out.getvalue()
