@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 
 from pipelines.identity import FEATURES_VERSION, features
 from pipelines.store import records as rec
+from pipelines.store.contacts import sync_contact_keys
 from pipelines.store.raw import jdump, jload
 from pipelines.unify.engine import ApplyStats, Unifier
 from pipelines.unify.resolver import Reclustered, recluster, record_block_keys, resolve, resolve_many
@@ -76,14 +77,15 @@ def decide(unifier: Unifier, review_id: int, accept: bool, by: str) -> ApplyStat
 
 
 def refresh_features(conn: Connection, rows: list[rec.SourceRow]) -> dict[int, list[str]]:
-    """Recompute the match features and blocking keys of the rows stored under an older normalisation
-    (``FEATURES_VERSION``); returns the new keys by record id."""
+    """Recompute the match features, blocking keys and contact-name keys of the rows stored under an older
+    normalisation (``FEATURES_VERSION``); returns the new blocking keys by record id."""
     keys: dict[int, list[str]] = {}
     for row in rows:
         if row.deleted or row.data is None or row.features is None or row.features.get("v") == FEATURES_VERSION:
             continue
         row.features = jload(jdump(dict(features(row.data, row.source, row.source_key))))
         rec.set_features(conn, row.id, row.features)
+        sync_contact_keys(conn, row.id, None, row.data, fresh=False)
         keys[row.id] = record_block_keys(row.features, row.ref)
     if keys:
         rec.replace_block_keys_many(conn, keys)
@@ -98,6 +100,9 @@ def relink(unifier: Unifier, chunk: int = 500, progress: Callable[[int, int], No
     Works in transactions of ``chunk`` records."""
     with unifier.store.tx() as conn:
         ids = [i for i, _ref, _f in rec.live_features(conn)]
+    for start in range(0, len(ids), chunk):  # every record's features first: no chunk scores against stale ones
+        with unifier.store.tx() as conn:
+            refresh_features(conn, list(rec.get_records(conn, ids[start:start + chunk]).values()))
     total = ApplyStats()
     for start in range(0, len(ids), chunk):
         part = ids[start:start + chunk]
@@ -105,8 +110,7 @@ def relink(unifier: Unifier, chunk: int = 500, progress: Callable[[int, int], No
         def work(conn: Connection, part: list[int] = part) -> tuple[Reclustered, dict[str, Any]]:
             rows = list(rec.get_records(conn, part).values())
             old = {r.golden_id for r in rows if r.golden_id}
-            keys = refresh_features(conn, rows)
-            result = resolve_many(conn, rows, old, unifier.cfg.match, unifier.now_ms, keys=keys)
+            result = resolve_many(conn, rows, old, unifier.cfg.match, unifier.now_ms)
             return result, _cause("relink", f"{len(rows)} records", "relink")
         total.add(unifier.run_in_batch(work))
         if progress is not None:
