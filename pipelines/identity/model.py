@@ -67,16 +67,33 @@ def _number(value: Any, what: str) -> float:
     return float(value)
 
 
+def _object(value: Any, what: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ModelError(f"{what} is not an object")
+    return value
+
+
+def _count(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ModelError(f"{what} is not a count")
+    return value
+
+
 def model_from_json(data: Mapping[str, Any]) -> MatchModel:
     if data.get("format") != MODEL_FORMAT:
         raise ModelError(f"not a crmhub match model (format is not '{MODEL_FORMAT}')")
     if data.get("version") != MODEL_VERSION:
         raise ModelError(f"unsupported model version {data.get('version')!r} (this crmhub reads {MODEL_VERSION})")
-    weights = {str(k): _number(v, f"weight '{k}'") for k, v in (data.get("weights") or {}).items()}
+    weights = {str(k): _number(v, f"weight '{k}'") for k, v in _object(data.get("weights"), "weights").items()}
     tf: dict[str, TermFrequencies] = {}
-    for name, t in (data.get("tf") or {}).items():
-        counts = {str(k): int(v) for k, v in (t.get("counts") or {}).items()}
-        tf[str(name)] = TermFrequencies(int(t.get("records", 0)), _number(t.get("u_exact", 0.0), "u_exact"), counts)
+    for name, t in _object(data.get("tf"), "tf").items():
+        t = _object(t, f"tf.{name}")
+        counts = {str(k): _count(v, f"tf.{name}.counts['{k}']")
+                  for k, v in _object(t.get("counts"), f"tf.{name}.counts").items()}
+        tf[str(name)] = TermFrequencies(_count(t.get("records", 0), f"tf.{name}.records"),
+                                        _number(t.get("u_exact", 0.0), f"tf.{name}.u_exact"), counts)
     link, review = data.get("link"), data.get("review")
     return MatchModel(weights, None if link is None else _number(link, "link"),
                       None if review is None else _number(review, "review"), tf,

@@ -131,6 +131,10 @@ def test_a_model_sets_weights_and_thresholds_unless_the_config_does(tmp_path: Pa
 @pytest.mark.parametrize(("content", "message"), [
     (None, "cannot read match model"), ("{not json", "is not JSON"), ('{"format": "x"}', "not a crmhub match model"),
     ('{"format": "crmhub-match-model", "version": 1, "weights": {"dob.exact": "high"}}', "not a finite number"),
+    ('{"format": "crmhub-match-model", "version": 1, "weights": [["dob.exact", 1]]}', "weights is not an object"),
+    ('{"format": "crmhub-match-model", "version": 1, "tf": {"given": []}}', "tf.given is not an object"),
+    ('{"format": "crmhub-match-model", "version": 1, "tf": {"given": {"records": 9, "counts": {"ann": "x"}}}}',
+     r"tf.given.counts\['ann'\] is not a count"),
 ])
 def test_a_bad_model_file_is_a_config_error_at_its_key(tmp_path: Path, content: str | None, message: str) -> None:
     path = tmp_path / "model.json"
