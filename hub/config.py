@@ -301,6 +301,33 @@ _CONNECTOR_MODELS: tuple[type[ConnectorSettings], ...] = (
 CONNECTOR_KINDS: tuple[str, ...] = tuple(get_args(m.model_fields["kind"].annotation)[0] for m in _CONNECTOR_MODELS)
 
 
+RESERVED_TOPIC_PREFIXES = ("canon.", "customer.", "dlq.", "crmhub.", "_")
+
+
+def table_topic_problems(data: Mapping[str, Any]) -> list[InitErrorDetails]:
+    """A table's ``topic`` must not be one crmhub writes itself nor another table's."""
+    problems: list[InitErrorDetails] = []
+    seen: dict[str, str] = {}
+    connectors = data.get("connectors")
+    for i, conn in enumerate(connectors if isinstance(connectors, list) else []):
+        tables = conn.get("tables") if isinstance(conn, Mapping) else None
+        for j, table in enumerate(tables if isinstance(tables, list) else []):
+            topic = table.get("topic") if isinstance(table, Mapping) else None
+            if not isinstance(topic, str) or not topic:
+                continue
+            where = f"connectors[{i}].tables[{j}].topic"
+            if topic.startswith(RESERVED_TOPIC_PREFIXES):
+                msg = f"topic '{topic}' is crmhub's own (canon.*, customer.*, dlq.*, crmhub.*, _*)"
+            elif topic in seen:
+                msg = f"topic '{topic}' is already the topic of {seen[topic]}"
+            else:
+                seen[topic] = where
+                continue
+            problems.append(InitErrorDetails(type=PydanticCustomError("topic_taken", msg),
+                                             loc=("connectors", i, "tables", j, "topic"), input=None))
+    return problems
+
+
 class HubConfig(ConfigModel):
     """The whole configuration; every section is optional, so an empty file runs the embedded demo."""
 
@@ -316,7 +343,7 @@ class HubConfig(ConfigModel):
 
     @classmethod
     def _cross_check(cls, data: Mapping[str, Any]) -> list[InitErrorDetails]:
-        return duplicate_names(data, "connectors", "connector")
+        return duplicate_names(data, "connectors", "connector") + table_topic_problems(data)
 
 
 # --- public API ---------------------------------------------------------------------------------------

@@ -33,8 +33,13 @@ class PipelineParts:
         """The topics some mapping reads: ``src.<connector>.<table>``, or what the table's ``topic`` names
         (``overrides``: :func:`topic_overrides`)."""
         named = overrides or {}
-        return sorted({named.get((m.source.lower(), m.table.lower())) or table_topic(m.source, m.table, prefix)
-                       for m in self.mappings})
+        topics = {named.get((m.source.lower(), m.table.lower())) or table_topic(m.source, m.table, prefix)
+                  for m in self.mappings}
+        # a table configured by another name than its events carry (an IBM i system name): every named topic
+        # of a connector some mapping reads (events of a table without a mapping are ignored)
+        sources = {m.source.lower() for m in self.mappings}
+        topics |= {topic for (connector, _table), topic in named.items() if connector in sources}
+        return sorted(topics)
 
     def unifier(self) -> Unifier:
         return open_unifier(self.conf, self.alerts)

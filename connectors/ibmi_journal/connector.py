@@ -170,7 +170,8 @@ class IbmiJournalConnector(Connector):
                               str(first["SYSTEM_TABLE_NAME"]).strip().upper(), decoder, meta)
 
     def topic_of(self, table: TableMeta) -> str | None:
-        return next((t.cfg.topic for t in self._resolved() if t.meta.name == table.name), None)
+        found = (t.cfg.topic for t in self._resolved() if (t.meta.schema, t.meta.name) == (table.schema, table.name))
+        return next(found, None)
 
     def _resolved(self) -> list[JournaledTable]:
         if self._tables is None:

@@ -68,3 +68,30 @@ def test_canonicalize_subscribes_to_the_configured_topic(tmp_path: Path) -> None
 def test_the_asyncapi_catalog_lists_the_configured_topic(tmp_path: Path) -> None:
     cfg = validate_config_text(_config(tmp_path))
     assert sorted(t.topic for t in source_topics(cfg)) == ["legacy.people", "src.crm.orders"]
+
+
+def test_a_topic_named_for_a_table_under_another_name_is_still_subscribed(tmp_path: Path) -> None:
+    """An IBM i file configured by its system name (CUSTM00001) sends events under its SQL name: the mapping
+    names the SQL name, so canonicalize subscribes to every named topic of the connector too."""
+    cfg = validate_config_text(_config(tmp_path))
+    parts = PipelineParts(pipelines_conf(cfg), load_mappings([tmp_path / "maps"]), None)
+    overrides = {("crm", "custm00001"): "legacy.customers"}
+    assert parts.source_topics(overrides=overrides) == ["legacy.customers", "src.crm.people"]
+    assert parts.source_topics(overrides={("other", "x"): "other.x"}) == ["src.crm.people"]
+
+
+def test_a_table_topic_that_crmhub_writes_itself_or_another_table_has_is_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from schemas.errors import ConfigError
+    text = _config(tmp_path).replace("topic: legacy.people}", "topic: crmhub.offsets}")
+    text = text.replace("incrementing_column: ID}\n", "incrementing_column: ID, topic: crmhub.offsets}\n")
+    with pytest.raises((ConfigError, ValueError)) as err:
+        validate_config_text(text)
+    message = str(err.value)
+    assert "connectors[0].tables[0].topic" in message and "crmhub's own" in message
+    (tmp_path / "again").mkdir()
+    same = _config(tmp_path / "again").replace("incrementing_column: ID}\n",
+                                               "incrementing_column: ID, topic: legacy.people}\n")
+    with pytest.raises((ConfigError, ValueError), match=r"already the topic of connectors\[0\]\.tables\[0\]\.topic"):
+        validate_config_text(same)
