@@ -172,7 +172,8 @@ def _check_rules(target: TargetMapping, data: dict[str, Any], row: Row) -> tuple
     done: set[str | None] = set()
     for _ in range(len(target.rules) + 1):
         outcomes = evaluate(target.rules, data, row)
-        errors = [o for o in outcomes if o.level == ERROR]
+        # a check on a field nulled before fails on the null: it has done its work (other rules pass a null)
+        errors = [o for o in outcomes if o.level == ERROR and not (o.field in done and data.get(str(o.field)) is None)]
         if not errors:
             return nulled + [_warning(o.rule, o.field, o.message) for o in outcomes if o.level == WARNING], []
         fixes = [(o.field, target.policy.action(o.field, o.on_error)) for o in errors]

@@ -84,9 +84,12 @@ def _record_slots(schema: Mapping[str, Any]) -> dict[str, _Slot]:
 
 
 def required_in_schema(entity: str, top: str, sub: str | None = None) -> bool:
+    """The schema gives the field no default, or, for a field of the record itself, a default that is a value
+    (``kind: person``): nulling it would put a made-up value in its place. (A list element's tag keeps its
+    default, ``type: main``, rather than losing the phone.)"""
     slot = _slots(entity)[top]
     if sub is None:
-        return not slot.has_default
+        return not slot.has_default or (slot.default is not None and not isinstance(slot.default, list))
     return slot.elements is not None and not slot.elements[sub].has_default
 
 
@@ -163,7 +166,8 @@ class FieldPolicy:
             return REJECT
         if index is not None and sub is None:
             return REJECT if given == REJECT else DROP  # the whole element failed
-        return self.resolve(top, sub, given or self.given.get(_key(top, sub)))
+        own = self.given.get(_key(top, sub))
+        return self.resolve(top, sub, REJECT if REJECT in (given, own) else given or own)  # the stricter one
 
 
 # --- applying it to a record ---------------------------------------------------------------------------------

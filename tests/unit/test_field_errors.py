@@ -280,3 +280,28 @@ def test_clear_nulls_to_defaults_and_drops_elements() -> None:
                                ("emails[*].address", DROP)])
     assert record == {"birth_date": None, "phones": [{"type": "b", "number": "2"}, {"type": "main", "number": "3"}],
                       "emails": []}
+
+
+def test_a_failing_field_whose_default_is_a_value_rejects_rather_than_taking_the_default() -> None:
+    kind = "      kind: {from: TYP, transforms: [{code: {O: organisation, P: person}}]}\n"
+    text = MAPPING.replace("      kind: person\n", kind)
+    result = run({**person(), "TYP": "X"}, mappings(text=text))
+    assert result.events == [] or all(e.entity != "customer" for e in result.events)
+    assert [r.field for r in result.rejected] == ["kind"]  # not a made-up kind: person
+    assert customer_of(run({**person(), "TYP": "O"}, mappings(text=text)))["kind"] == "organisation"
+
+
+def test_a_check_rule_on_an_optional_field_nulls_it_once_and_keeps_the_record() -> None:
+    text = MAPPING.replace('      - {rule: pattern, field: owning_agent, regex: "^AGT[0-9]{2}$"}\n',
+                           '      - {rule: pattern, field: owning_agent, regex: "^AGT[0-9]{2}$"}\n'
+                           '      - {rule: check, field: credit_limit, expr: "credit_limit <= 1000"}\n')
+    result = run(person(LIMIT="5000"), mappings(text=text))
+    assert result.rejected == []
+    assert customer_of(result)["credit_limit"] is None
+
+
+def test_the_stricter_of_a_field_s_and_a_rule_s_on_error_holds() -> None:
+    text = MAPPING.replace("credit_limit: {from: LIMIT, transforms: [number]}",
+                           "credit_limit: {from: LIMIT, transforms: [number], on_error: reject}")
+    result = run(person(LIMIT="-5"), mappings(range_=", on_error: 'null'", text=text))
+    assert result.rejected and result.rejected[0].field == "credit_limit"
