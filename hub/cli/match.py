@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Annotated, cast
 
 import typer
+import yaml
 from rich.console import Console
 from rich.table import Table
 
 from hub.cli import app
-from hub.config import HubConfig, load_config
+from hub.config import HubConfig, load_config, validate_config_text
 from hub.pipeline_setup import open_unifier, pipelines_conf
 from pipelines.identity import Features, MatchConfig, score
 from pipelines.identity.model import save_model
@@ -30,6 +31,19 @@ ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="crmhub YAML con
 unify_app = typer.Typer(help="Identity resolution: learn the match parameters, re-link with them.",
                         no_args_is_help=True)
 app.add_typer(unify_app, name="unify")
+
+
+def config_for_training(config: Path) -> tuple[HubConfig, str | None]:
+    """The config, and the model file it names that does not exist yet (training writes it): without that
+    file the config would not validate, so it is read without the ``model`` key then."""
+    text = config.read_text(encoding="utf-8") if config.is_file() else ""
+    raw = yaml.safe_load(text) if text else None
+    match = (((raw or {}).get("pipelines") or {}).get("unify") or {}).get("match") if isinstance(raw, dict) else None
+    named = match.get("model") if isinstance(match, dict) else None
+    if not isinstance(match, dict) or not isinstance(named, str) or not named or Path(named).exists():
+        return load_config(config), None
+    del match["model"]
+    return validate_config_text(yaml.safe_dump(raw, sort_keys=False), str(config), base_dir=config.parent), named
 
 
 def default_model_path(config: Path, cfg: HubConfig) -> Path:
@@ -77,7 +91,7 @@ def train_command(
     seed: Annotated[int, typer.Option(help="seed of the random pairs")] = 0,
 ) -> None:
     """Estimate the match parameters from the records in the store (no labels) and write a model file."""
-    cfg = load_config(config)
+    cfg, named = config_for_training(config)
     match = pipelines_conf(cfg).unify.match
     unifier = open_unifier(pipelines_conf(cfg))
     with unifier.store.tx() as conn:
@@ -87,7 +101,7 @@ def train_command(
         result = train(feats, match, sample=sample, seed=seed)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    path = output or default_model_path(config, cfg)
+    path = output or (Path(named) if named else default_model_path(config, cfg))
     save_model(result.model, path)
     console = Console(width=120)
     console.print(_levels_table(result))

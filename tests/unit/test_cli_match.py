@@ -75,3 +75,24 @@ def test_weight_histogram_counts_every_pair_and_marks_thresholds() -> None:
     assert sum(counts) == len(totals)
     assert any(line.endswith(" link") and "+10" in line for line in lines)
     assert any(line.endswith(" review") and "+6" in line for line in lines)
+
+
+def test_train_writes_the_model_the_config_names_before_it_exists(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    rows_a, rows_b = _people(120, 5)
+    (tmp_path / "a.db").unlink()
+    (tmp_path / "b.db").unlink()
+    _db(tmp_path / "a.db", rows_a)
+    _db(tmp_path / "b.db", rows_b)
+    model = tmp_path / "models" / "match.json"
+    config.write_text(config.read_text().replace("  unify: {", f"  unify: {{match: {{model: '{model}'}}, "))
+    runner = CliRunner()
+    assert "cannot read match model" in str(runner.invoke(app, ["load", "-c", str(config)]).exception)
+    config.write_text(config.read_text().replace(f"match: {{model: '{model}'}}, ", ""))
+    assert runner.invoke(app, ["load", "-c", str(config)]).exit_code == 0
+    config.write_text(config.read_text().replace("  unify: {", f"  unify: {{match: {{model: '{model}'}}, "))
+    result = runner.invoke(app, ["unify", "train", "-c", str(config), "--sample", "5000"])
+    assert result.exit_code == 0, result.output
+    assert model.is_file() and f"model written to {model}" in result.output
+    assert "to use it, set" not in result.output  # the config names it already
+    assert runner.invoke(app, ["unify", "relink", "-c", str(config)]).exit_code == 0
