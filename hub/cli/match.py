@@ -116,7 +116,7 @@ def train_command(
                f"(true pairs among blocked pairs: {result.share_blocked:.1%}); "
                f"trained in {time.perf_counter() - start:.1f} s")
     typer.echo(f"model written to {path}")
-    if match.model != str(path):
+    if (named or match.model) != str(path):
         typer.echo(f"to use it, set pipelines.unify.match.model: {path} in {config}, then run "
                    f"`crmhub unify relink -c {config}`")
 
