@@ -31,13 +31,18 @@ def _people(n: int, seed: int) -> tuple[list[tuple[object, ...]], list[tuple[obj
     return a, b
 
 
-def test_train_writes_a_model_and_relink_applies_it(tmp_path: Path) -> None:
+def _people_config(tmp_path: Path, n: int, seed: int) -> Path:
+    """The load-and-export config with ``n`` generated people in source A (about 60 % of them in B too)."""
     config = _config(tmp_path)
-    rows_a, rows_b = _people(300, 3)
-    (tmp_path / "a.db").unlink()
-    (tmp_path / "b.db").unlink()
-    _db(tmp_path / "a.db", rows_a)
-    _db(tmp_path / "b.db", rows_b)
+    rows_a, rows_b = _people(n, seed)
+    for name, rows in (("a.db", rows_a), ("b.db", rows_b)):
+        (tmp_path / name).unlink()
+        _db(tmp_path / name, rows)
+    return config
+
+
+def test_train_writes_a_model_and_relink_applies_it(tmp_path: Path) -> None:
+    config = _people_config(tmp_path, 300, 3)
     runner = CliRunner()
     assert runner.invoke(app, ["load", "-c", str(config)]).exit_code == 0
     model = tmp_path / "hub.model.json"
@@ -78,12 +83,7 @@ def test_weight_histogram_counts_every_pair_and_marks_thresholds() -> None:
 
 
 def test_train_writes_the_model_the_config_names_before_it_exists(tmp_path: Path) -> None:
-    config = _config(tmp_path)
-    rows_a, rows_b = _people(120, 5)
-    (tmp_path / "a.db").unlink()
-    (tmp_path / "b.db").unlink()
-    _db(tmp_path / "a.db", rows_a)
-    _db(tmp_path / "b.db", rows_b)
+    config = _people_config(tmp_path, 120, 5)
     model = tmp_path / "models" / "match.json"
     config.write_text(config.read_text().replace("  unify: {", f"  unify: {{match: {{model: '{model}'}}, "))
     runner = CliRunner()
