@@ -92,7 +92,7 @@ def mariadb_url() -> str:
 
 @pytest.fixture(scope="session", autouse=True)
 def _stop_started_services() -> Iterator[None]:
-    """Stop at the end of the session the servers this session started (not ones already running)."""
+    """Stop at the end of the test run the servers this run started (not ones already running)."""
     yield
     if _started is not None and not _started.get("_was_running"):
         _run_services("stop")

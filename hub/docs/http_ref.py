@@ -63,12 +63,17 @@ class _NoHub:
         raise KeyError(name)
 
 
-class _NoSchemaLog:
+class _MemorySchemaLog:
+    """The registry's schema log kept in memory: the registry app is built only to read its OpenAPI."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[bytes | None, bytes | None]] = []
+
     def load(self) -> list[tuple[bytes | None, bytes | None]]:
-        return []
+        return list(self.records)
 
     def append(self, key: bytes, value: bytes | None) -> None:
-        raise NotImplementedError
+        self.records.append((key, value))
 
     def close(self) -> None:
         return None
@@ -84,7 +89,7 @@ def registry_openapi() -> dict[str, Any]:
     from hub.registry.server import create_app
     from hub.registry.store import SchemaStore
 
-    return create_app(SchemaStore(_NoSchemaLog())).openapi()
+    return create_app(SchemaStore(_MemorySchemaLog())).openapi()
 
 
 def apis() -> list[Api]:
