@@ -80,13 +80,21 @@ def comparison(a: Features, b: Features, cfg: MatchConfig) -> dict[str, str]:
     return out
 
 
-def _exact_u(feats: Sequence[Features], fld: str) -> float | None:
-    counts = Counter(str(f[_SINGLE_VALUED[fld]]) for f in feats if f[_SINGLE_VALUED[fld]])  # type: ignore[literal-required]
+def _values(feats: Sequence[Features], fld: str) -> Counter[str]:
+    key = _SINGLE_VALUED[fld]
+    return Counter(str(f[key]) for f in feats if f[key])  # type: ignore[literal-required]
+
+
+def _same_value_chance(counts: Counter[str]) -> float | None:
+    """The chance that two of the counted records hold the same value (``sum c(c-1) / n(n-1)``)."""
     n = sum(counts.values())
     if n < 2:
         return None
-    same = sum(c * (c - 1) for c in counts.values())
-    return max(same, 1) / (n * (n - 1))
+    return max(sum(c * (c - 1) for c in counts.values()), 1) / (n * (n - 1))
+
+
+def _exact_u(feats: Sequence[Features], fld: str) -> float | None:
+    return _same_value_chance(_values(feats, fld))
 
 
 def random_pairs(n: int, count: int, rng: random.Random) -> list[tuple[int, int]]:
@@ -122,17 +130,37 @@ def estimate_u(feats: Sequence[Features], vectors: Sequence[dict[str, str]]) -> 
     return u
 
 
+def _pairs_within(keys: Sequence[list[str]], max_block: int) -> list[tuple[int, int]]:
+    """The pairs of records (by index) that share one of their ``keys``, in groups of at most ``max_block``."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, record_keys in enumerate(keys):
+        for key in record_keys:
+            groups[key].append(i)
+    return sorted({(a, b) for members in groups.values() if 1 < len(members) <= max_block
+                   for x, a in enumerate(members) for b in members[x + 1:]})
+
+
 def blocked_pairs(feats: Sequence[Features], max_block: int) -> list[tuple[int, int]]:
     """The pairs blocking proposes: records sharing a key whose block holds at most ``max_block`` records."""
-    blocks: dict[str, list[int]] = defaultdict(list)
-    for i, f in enumerate(feats):
-        for key in block_keys(f):
-            blocks[key].append(i)
-    pairs: set[tuple[int, int]] = set()
-    for members in blocks.values():
-        if 1 < len(members) <= max_block:
-            pairs.update((a, b) for x, a in enumerate(members) for b in members[x + 1:])
-    return sorted(pairs)
+    return _pairs_within([block_keys(f) for f in feats], max_block)
+
+
+def _log_ratios(codes: dict[str, np.ndarray], m: dict[str, np.ndarray], u: dict[str, np.ndarray],
+                size: int) -> np.ndarray:
+    """Per pair, the sum over its compared fields of ln(m / u) of its level."""
+    out = np.zeros(size)
+    for f, c in codes.items():
+        present = c >= 0
+        out[present] += np.log(m[f] / u[f])[c[present]]
+    return out
+
+
+def _posterior(log_ratios: np.ndarray, share: float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(log_ratios + math.log(share / (1 - share)), -50, 50)))
+
+
+def _arrays(probabilities: dict[str, dict[str, float]], fields: Sequence[str]) -> dict[str, np.ndarray]:
+    return {f: np.array([probabilities[f][lv] for lv in LEVELS[f]]) for f in fields}
 
 
 def _codes(vectors: Sequence[dict[str, str]], fields: Sequence[str]) -> dict[str, np.ndarray]:
@@ -146,18 +174,11 @@ def expectation_maximisation(vectors: Sequence[dict[str, str]], u: dict[str, dic
     """m of every level and the share of true pairs among ``vectors``, u held fixed. Returns (m, share, rounds)."""
     fields = [f for f in u if f in m0]
     codes = _codes(vectors, fields)
-    m = {f: np.array([m0[f][lv] for lv in LEVELS[f]]) for f in fields}
-    uu = {f: np.array([u[f][lv] for lv in LEVELS[f]]) for f in fields}
+    m, uu = _arrays(m0, fields), _arrays(u, fields)
     share = share0
     rounds = 0
     for rounds in range(1, iterations + 1):  # noqa: B007 - the count is returned
-        logit = np.full(len(vectors), math.log(share / (1 - share)))
-        for f in fields:
-            c = codes[f]
-            ratio = np.log(m[f] / uu[f])
-            present = c >= 0
-            logit[present] += ratio[c[present]]
-        p = 1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))
+        p = _posterior(_log_ratios(codes, m, uu, len(vectors)), share)
         new_share = float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
         change = abs(new_share - share)
         share = new_share
@@ -188,14 +209,13 @@ def _initial_m(u: dict[str, dict[str, float]], cfg: MatchConfig) -> dict[str, di
 
 
 def term_frequencies(feats: Sequence[Features]) -> dict[str, TermFrequencies]:
+    persons = [f for f in feats if f["kind"] == "person"]
     out = {}
     for fld in TF_FIELDS:
-        key = _SINGLE_VALUED[fld]
-        counts = Counter(str(f[key]) for f in feats if f["kind"] == "person" and f[key])  # type: ignore[literal-required]
-        n = sum(counts.values())
-        if n >= 2:
-            same = sum(c * (c - 1) for c in counts.values())
-            out[fld] = TermFrequencies(n, max(same, 1) / (n * (n - 1)), {v: c for v, c in counts.items() if c > 1})
+        counts = _values(persons, fld)
+        chance = _same_value_chance(counts)
+        if chance is not None:
+            out[fld] = TermFrequencies(sum(counts.values()), chance, {v: c for v, c in counts.items() if c > 1})
     return out
 
 
@@ -235,12 +255,7 @@ def session_pairs(feats: Sequence[Features], name: str, max_block: int, limit: i
     """Every pair of records that agree on the session's rule, over all records (not only the blocked pairs:
     the strangers who share a birth date are what lets EM tell them from true pairs); groups of more than
     ``max_block`` records are left out, at most ``limit`` pairs are drawn."""
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, f in enumerate(feats):
-        for key in _session_keys(name, f):
-            groups[key].append(i)
-    pairs = sorted({(a, b) for members in groups.values() if 1 < len(members) <= max_block
-                    for x, a in enumerate(members) for b in members[x + 1:]})
+    pairs = _pairs_within([_session_keys(name, f) for f in feats], max_block)
     return pairs if len(pairs) <= limit else rng.sample(pairs, limit)
 
 
@@ -276,15 +291,10 @@ def share_of_matches(vectors: Sequence[dict[str, str]], m: dict[str, dict[str, f
                      u: dict[str, dict[str, float]], rounds: int = 50) -> float:
     """The share of true pairs among ``vectors`` with m and u fixed (EM over the share alone)."""
     fields = [f for f in m if f in u]
-    codes = _codes(vectors, fields)
-    logit_base = np.zeros(len(vectors))
-    for f in fields:
-        ratio = np.log(np.array([m[f][lv] for lv in LEVELS[f]]) / np.array([u[f][lv] for lv in LEVELS[f]]))
-        present = codes[f] >= 0
-        logit_base[present] += ratio[codes[f][present]]
+    ratios = _log_ratios(_codes(vectors, fields), _arrays(m, fields), _arrays(u, fields), len(vectors))
     share = 0.1
     for _ in range(rounds):
-        p = 1.0 / (1.0 + np.exp(-np.clip(logit_base + math.log(share / (1 - share)), -50, 50)))
+        p = _posterior(ratios, share)
         share = float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
     return share
 
