@@ -152,19 +152,18 @@ class MatchConfig(ConfigModel):
         """The model file's content (read once), or None without a model."""
         return load_model(self.model) if self.model else None
 
+    def _threshold(self, name: Literal["link", "review"]) -> float:
+        """The config's value when it sets one, else the model's, else the default."""
+        learned = getattr(self.learned, name, None) if name not in self.model_fields_set else None
+        return float(getattr(self, name) if learned is None else learned)
+
     @cached_property
     def link_threshold(self) -> float:
-        learned = self.learned
-        if "link" in self.model_fields_set or learned is None or learned.link is None:
-            return self.link
-        return learned.link
+        return self._threshold("link")
 
     @cached_property
     def review_threshold(self) -> float:
-        learned = self.learned
-        if "review" in self.model_fields_set or learned is None or learned.review is None:
-            return self.review
-        return learned.review
+        return self._threshold("review")
 
     @cached_property
     def table(self) -> dict[str, float]:

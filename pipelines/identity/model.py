@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,18 @@ def model_from_json(data: Mapping[str, Any]) -> MatchModel:
 
 
 def load_model(path: str | Path) -> MatchModel:
-    """Read a model file; :class:`ModelError` says what is wrong with it."""
+    """Read a model file; :class:`ModelError` says what is wrong with it. A file read before and unchanged
+    since (same size and modification time) is not read again: validating a config and scoring with it both
+    load the model."""
+    try:
+        stat = Path(path).stat()
+    except OSError as exc:
+        raise ModelError(f"cannot read match model '{path}': {exc.strerror or exc}") from None
+    return _load_model(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=16)
+def _load_model(path: str, _mtime_ns: int, _size: int) -> MatchModel:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
