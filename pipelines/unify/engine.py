@@ -18,14 +18,13 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from pipelines.identity import features
 from pipelines.store import records as rec
 from pipelines.store import views
 from pipelines.store.engine import Store
-from pipelines.store.raw import jdump, jload
+from pipelines.store.raw import jdump
 from pipelines.survivorship import Member, diff, survival_plan, survive
 from pipelines.unify.config import UnifyConfig
-from pipelines.unify.resolver import Reclustered, record_block_keys, resolve_many
+from pipelines.unify.resolver import Reclustered, record_block_keys, resolve_many, stored_features
 from schemas.canonical import DELETE, CanonicalEvent, to_json
 from schemas.unified import ALERTS_TOPIC, CHANGES_TOPIC, UNIFIED_TOPIC
 
@@ -193,7 +192,7 @@ class Unifier:
         data = None if deleted else to_json(event.data)
         feats = None
         if data is not None:
-            feats = jload(jdump(dict(features(event.data or {}, event.source, event.source_key))))  # as stored
+            feats = stored_features(event.data or {}, event.source, event.source_key)
         rid = rec.save_record(conn, row, source=event.source, key=event.source_key, table=event.table, data=data,
                               features=feats, version=event.version, source_ts_ms=event.source_ts_ms,
                               deleted=deleted)

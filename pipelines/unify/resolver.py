@@ -20,8 +20,9 @@ from typing import Any, cast
 
 from sqlalchemy import Connection
 
-from pipelines.identity import Features, MatchConfig, MatchScore, block_keys, cannot_reach, score
+from pipelines.identity import Features, MatchConfig, MatchScore, block_keys, cannot_reach, features, score
 from pipelines.store import records as rec
+from pipelines.store.raw import jdump, jload
 from pipelines.store.views import new_golden_id
 
 
@@ -35,6 +36,11 @@ class Reclustered:
     splits: list[tuple[str, str]] = field(default_factory=list)  # (from, new)
     retired: list[str] = field(default_factory=list)
     members: dict[str, list[rec.SourceRow]] | None = None  # live members of each touched id, when known
+
+
+def stored_features(data: Mapping[str, Any], source: str, key: str) -> dict[str, Any]:
+    """A record's match features in the form the store keeps (and gives back): JSON-safe."""
+    return cast(dict[str, Any], jload(jdump(dict(features(data, source, key)))))
 
 
 def record_block_keys(features: dict[str, Any], ref: str) -> list[str]:

@@ -12,12 +12,18 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from pipelines.identity import FEATURES_VERSION, features
+from pipelines.identity import FEATURES_VERSION
 from pipelines.store import records as rec
 from pipelines.store.contacts import sync_contact_keys
-from pipelines.store.raw import jdump, jload
 from pipelines.unify.engine import ApplyStats, Unifier
-from pipelines.unify.resolver import Reclustered, recluster, record_block_keys, resolve, resolve_many
+from pipelines.unify.resolver import (
+    Reclustered,
+    recluster,
+    record_block_keys,
+    resolve,
+    resolve_many,
+    stored_features,
+)
 from schemas.errors import ConfigError
 
 
@@ -83,7 +89,7 @@ def refresh_features(conn: Connection, rows: list[rec.SourceRow]) -> dict[int, l
     for row in rows:
         if row.deleted or row.data is None or row.features is None or row.features.get("v") == FEATURES_VERSION:
             continue
-        row.features = jload(jdump(dict(features(row.data, row.source, row.source_key))))
+        row.features = stored_features(row.data, row.source, row.source_key)
         rec.set_features(conn, row.id, row.features)
         sync_contact_keys(conn, row.id, None, row.data, fresh=False)
         keys[row.id] = record_block_keys(row.features, row.ref)
