@@ -33,6 +33,15 @@ class SoftDelete(_Model):
     deleted_values: Annotated[list[str | int | bool], Field(min_length=1)]
 
 
+class SnapshotSettings(_Model):
+    """How the initial snapshot reads a table: ``workers`` threads, each on its own connection, read key ranges
+    (chunks) of at most ``chunk_rows`` rows (at least one chunk per worker). ``workers`` = 1 reads the table in
+    one key-ordered pass. Only a table with a single-column key is split; a composite key is read in one pass."""
+
+    workers: Annotated[int, Field(ge=1, le=32)] = 1
+    chunk_rows: Annotated[int, Field(ge=1)] = 100_000
+
+
 class SqlTableConfig(_Model):
     """One captured table. ``name`` may be ``schema.table``."""
 
@@ -46,6 +55,8 @@ class SqlTableConfig(_Model):
     reconcile_deletes_every_s: Annotated[float, Field(ge=0)] | None = None
     trim_char: bool = False
     topic: TopicName | None = None
+    snapshot: SnapshotSettings | None = Field(default=None, description="this table's snapshot settings, in place "
+                                                                        "of the connector's")
 
     @field_validator("timestamp_column", "incrementing_column", mode="after")
     @classmethod
@@ -83,6 +94,7 @@ class SqlConnectorConfig(ConnectorSettings):
     batch_size: Annotated[int, Field(ge=1)] = 1000
     heartbeat_interval_ms: Annotated[int, Field(ge=1)] = 10000
     tables: Annotated[list[SqlTableConfig], Field(min_length=1)]
+    snapshot: SnapshotSettings = SnapshotSettings()
     state_dir: OptPath = Field(default=None, validate_default=True)
 
     @field_validator("url", mode="after")
@@ -106,6 +118,10 @@ class SqlConnectorConfig(ConnectorSettings):
             raise _missing("field required when a table sets reconcile_deletes_every_s")
         return value
 
+    def snapshot_of(self, table: SqlTableConfig) -> SnapshotSettings:
+        """The snapshot settings of ``table``: its own, else the connector's."""
+        return table.snapshot or self.snapshot
+
 
 _DRIVER_EXTRAS = {"ibm_db_sa": "crmhub[db2]", "db2": "crmhub[db2]", "pyodbc": "crmhub[odbc]",
                   "oracle": "crmhub[oracle]"}
@@ -120,8 +136,11 @@ def create_engine(config: SqlConnectorConfig) -> sa.Engine:
         if config.password is not None:
             url = url.set(password=config.password.get_secret_value())
         # a pooled connection to a server can go stale (idle timeouts, failover): test it before each use; a
-        # SQLite file cannot, and the test was a statement per query
-        return sa.create_engine(url, pool_pre_ping=url.get_backend_name() != "sqlite", hide_parameters=True)
+        # SQLite file cannot, and the test was a statement per query. The pool keeps a connection per snapshot
+        # worker besides the connector's own.
+        workers = max(config.snapshot_of(t).workers for t in config.tables)
+        return sa.create_engine(url, pool_pre_ping=url.get_backend_name() != "sqlite", hide_parameters=True,
+                                pool_size=max(5, workers + 1))
     except (ImportError, sa.exc.NoSuchModuleError, sa.exc.ArgumentError) as exc:
         backend = config.url.split("://", 1)[0]
         extra = next((e for word, e in _DRIVER_EXTRAS.items() if word in backend), None)

@@ -3,9 +3,10 @@
 - **snapshot**: first records each table's streaming start: just after the newest row (MAX(ts) and the
   greatest id at it) when that is older than db now - safety delay, else db now - delay inclusive (rows
   there may be re-read: duplicates possible, loss not); ``max_id`` = MAX(incrementing). Changes made during
-  the snapshot are so streamed afterwards. Then it reads every table in key order, ``batch_size`` rows per batch,
-  ``op`` = ``r``, the state recording the last key per table. The last event is ``snapshot`` = ``last``
-  (when the last table is empty the final state arrives with the last non-empty batch).
+  the snapshot are so streamed afterwards. Then it reads every table by key, ``batch_size`` rows per batch,
+  ``op`` = ``r``, in one pass or in chunks by several workers (:mod:`connectors.sql.snapshot`). The last
+  event is ``snapshot`` = ``last`` (when the last table is empty the final state arrives with the last
+  non-empty batch).
 - **changes**: polls each table with the incremental query (:mod:`connectors.sql.queries`). Mode
   ``incrementing`` emits ``c``; ``timestamp+incrementing`` emits ``c`` for an id above the highest id ever
   emitted, else ``u``; ``timestamp`` cannot tell an insert from an update, so it emits ``u`` (before =
@@ -39,7 +40,7 @@ from typing import Any
 import sqlalchemy as sa
 import structlog
 
-from connectors.base import Batch, Connector, DeadRow, SnapshotProgress, State, snapshot_batches
+from connectors.base import Batch, Connector, DeadRow, State, snapshot_batches
 from connectors.sql.ahead import Window, read_ahead
 from connectors.sql.catalog import SourceTable, reflect_tables
 from connectors.sql.config import SqlConnectorConfig, create_engine
@@ -52,11 +53,11 @@ from connectors.sql.queries import (
     head_query,
     incremental_query,
     key_text,
-    keyset_query,
     last_at_query,
     now_query,
 )
 from connectors.sql.reconcile import delete_events, table_keys
+from connectors.sql.snapshot import ChunkReader, SnapshotContext, snapshot_table
 from connectors.sql.state import load_state, make_state
 from connectors.sql.values import ValueProblem, commit_ts_ms, comparable, greatest, is_deleted, normalise_row
 from schemas.columns import TableMeta
@@ -88,6 +89,7 @@ class SqlConnector(Connector):
         self._disabled: dict[str, str] = {}
         self._ahead: dict[str, Window] = {}  # per table: rows emitted before they were older than the delay
         self._full = False  # a poll of this round returned batch_size rows
+        self._readers: set[ChunkReader] = set()  # the workers of a parallel snapshot
 
     # -- plumbing ----------------------------------------------------------------------------------------
     @property
@@ -122,6 +124,8 @@ class SqlConnector(Connector):
         return self._store
 
     def close(self) -> None:
+        for reader in list(self._readers):  # a snapshot still open: stop its workers
+            reader.close()
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -149,9 +153,6 @@ class SqlConnector(Connector):
         if self._tables is None:
             self._tables = self._reflect()
         return [t for t in self._tables if t.label not in self._disabled and t.meta.name not in self._disabled]
-
-    def _chunk_query(self, t: SourceTable, *, after_key: Sequence[Any] | None, limit: int) -> sa.Select[Any]:
-        return keyset_query(t.ref, t.meta.key, after_key, limit, self.dialect)
 
     def _fetch_current(self, t: SourceTable, query: Callable[[SourceTable], sa.Select[Any]],
                        what: str) -> tuple[SourceTable, list[dict[str, Any]]]:
@@ -213,21 +214,10 @@ class SqlConnector(Connector):
         yield from snapshot_batches(tables_in_turn(st), st, finish)
 
     def _snapshot_table(self, t: SourceTable, st: State, now: datetime) -> Iterator[Batch]:
-        size = self.config.batch_size
-        progress = dict(st["snapshot"].get(t.label) or {"last_key": None, "done": False, "rows": 0})
-        head = self._head(t) if not progress["done"] else None
-        while not progress["done"]:
-            after_key = decode_all(progress["last_key"], t.meta.key_columns, self.dialect)
-            t, rows = self._fetch_current(t, partial(self._chunk_query, after_key=after_key, limit=size + 1),
-                                          f"snapshot of {t.label}")
-            more = len(rows) > size
-            rows = rows[:size]
-            last_key = [encode_value(rows[-1][k]) for k in t.meta.key] if rows else progress["last_key"]
-            progress = {"last_key": last_key, "done": not more, "rows": int(progress.get("rows") or 0) + len(rows)}
-            st = copy.deepcopy(st)
-            st["snapshot"][t.label] = progress
-            events, dead = self._events(t, rows, now, snapshot=True, max_id=None)
-            yield Batch(events, st, dead, head, SnapshotProgress(t.meta.name, progress["rows"]))
+        ctx = SnapshotContext(self.name, self._get_engine(), self.config.batch_size, self.config.snapshot_of(t.cfg),
+                              self._fetch, self._fetch_current, self._altered, self._table,
+                              partial(self._events, now=now, snapshot=True, max_id=None), self._head, self._readers)
+        return snapshot_table(t, st, ctx)
 
     def _start_position(self, t: SourceTable, now: datetime) -> dict[str, Any]:
         """Where streaming starts: after the newest row (exclusive) when it is older than the safety

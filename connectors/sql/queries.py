@@ -23,7 +23,7 @@ timestamptz is made naive in the session's zone for a ``timestamp`` column); an 
 with its own clock adds that clock's skew to what the delay must cover.
 
 **Snapshot / reconciliation**: keyset pagination on the (possibly composite) key, resumable from the last
-key: ``WHERE key > :last ORDER BY key LIMIT n``.
+key: ``WHERE key > :last ORDER BY key LIMIT n``; a chunk of a parallel snapshot adds ``AND key <= :upto``.
 
 **Limits**: ``LIMIT`` for SQLite, PostgreSQL, MySQL/MariaDB; ``TOP`` for SQL Server; ``FETCH FIRST n ROWS
 ONLY`` for Oracle (12c+) and, with a literal count, for Db2 LUW and Db2 for i (``ibm_db_sa``), where it works
@@ -125,14 +125,34 @@ def incremental_query(
 
 def keyset_query(
     table: sa.Table, key_columns: Sequence[str], after_key: Sequence[Any] | None, limit: int, dialect: str,
-    *, keys_only: bool = False,
+    *, keys_only: bool = False, upto: Sequence[Any] | None = None,
 ) -> Select[Any]:
-    """Rows (or only their keys, for delete reconciliation) in key order after ``after_key``."""
+    """Rows (or only their keys, for delete reconciliation) in key order after ``after_key`` and, with ``upto``,
+    at or below that key (a snapshot chunk)."""
     keys = [table.c[k] for k in key_columns]
     stmt = sa.select(*keys) if keys_only else sa.select(table)
     if after_key is not None:
         stmt = stmt.where(after(keys, after_key, "key"))
+    if upto is not None:
+        stmt = stmt.where(sa.not_(after(keys, upto, "upto")))
     return limit_rows(stmt.order_by(*keys), limit, dialect)
+
+
+def key_range_query(table: sa.Table, key_column: str) -> Select[Any]:
+    """The smallest and greatest key and the row count (``lo``, ``hi``, ``n``), for splitting a snapshot."""
+    key = table.c[key_column]
+    count: ColumnElement[Any] = sa.func.count().label("n")
+    return sa.select(sa.func.min(key).label("lo"), sa.func.max(key).label("hi"), count).select_from(table)
+
+
+def key_step_query(table: sa.Table, key_column: str, after_key: Any, step: int, dialect: str) -> Select[Any]:
+    """The key ``step`` rows after ``after_key`` (after none: the ``step``-th key): the end of a snapshot chunk
+    of ``step`` rows. An index on the key answers it by reading ``step`` index entries."""
+    key = table.c[key_column]
+    stmt = sa.select(key.label("k")).order_by(key).offset(step - 1)
+    if after_key is not None:
+        stmt = stmt.where(key > sa.bindparam("key_0", after_key))
+    return limit_rows(stmt, 1, dialect)
 
 
 def head_query(table: sa.Table, ts_column: str | None, id_column: str | None, dialect: str) -> Select[Any]:

@@ -17,14 +17,15 @@ def make_state(
     recon_gen: int = 0,
 ) -> dict[str, Any]:
     """The connector's JSON-safe state. ``snapshot``: table -> {"last_key": [..] | None, "done": bool,
-    "rows": rows read so far};
+    "rows": rows read so far}, and for a table read in chunks (:mod:`connectors.sql.snapshot`) "total" (its
+    row count when the snapshot began) and "chunks": [{"after": [..] | None, "upto": [..] | None, "last_key":
+    [..] | None, "done": bool}, ...];
     ``stream``: table -> {"ts": .., "id": [..] | None, "max_id": ..}; ``recon_gen``: the last
     reconciliation generation whose deletes this state covers. Tables are keyed by their configured name."""
     return {
         "version": 1,
         "snapshot_done": snapshot_done,
-        "snapshot": {t: {"last_key": p.get("last_key"), "done": bool(p.get("done")), "rows": int(p.get("rows") or 0)}
-                     for t, p in (snapshot or {}).items()},
+        "snapshot": {t: _progress(p) for t, p in (snapshot or {}).items()},
         "stream": {t: {"ts": p.get("ts"), "id": p.get("id"), "max_id": p.get("max_id")} for t, p in
                    (stream or {}).items()},
         "recon_gen": recon_gen,
@@ -36,3 +37,12 @@ def load_state(state: Mapping[str, Any] | None) -> dict[str, Any]:
     state = state or {}
     return make_state(snapshot_done=bool(state.get("snapshot_done")), snapshot=state.get("snapshot"),
                       stream=state.get("stream"), recon_gen=int(state.get("recon_gen") or 0))
+
+
+def _progress(p: Mapping[str, Any]) -> dict[str, Any]:
+    out = {"last_key": p.get("last_key"), "done": bool(p.get("done")), "rows": int(p.get("rows") or 0)}
+    if p.get("chunks") is not None:
+        out["total"] = p.get("total")
+        out["chunks"] = [{"after": c.get("after"), "upto": c.get("upto"), "last_key": c.get("last_key"),
+                          "done": bool(c.get("done"))} for c in p["chunks"]]
+    return out
