@@ -96,3 +96,46 @@ def test_pooled_connections_are_tested_before_use_except_on_a_sqlite_file(url: s
         assert engine.pool._pre_ping is pinged
     finally:
         engine.dispose()
+
+
+def test_snapshot_settings_default_to_one_worker_and_a_table_may_override_them() -> None:
+    cfg = SqlConnectorConfig.model_validate(connector())
+    assert (cfg.snapshot.workers, cfg.snapshot.chunk_rows) == (1, 100_000)
+    assert cfg.snapshot_of(cfg.tables[0]) is cfg.snapshot
+    data = connector(snapshot={"workers": 4})
+    data["tables"].append({"name": "orders", "mode": "incrementing", "incrementing_column": "id",
+                           "snapshot": {"workers": 2, "chunk_rows": 500}})
+    cfg = SqlConnectorConfig.model_validate(data)
+    assert [(cfg.snapshot_of(t).workers, cfg.snapshot_of(t).chunk_rows) for t in cfg.tables] == [
+        (4, 100_000), (2, 500)]
+
+
+def test_snapshot_setting_errors_are_reported_at_their_path() -> None:
+    data = connector(snapshot={"workers": 0, "chunk_rows": 0})
+    data["tables"][0]["snapshot"] = {"workers": 33, "chunk_size": 10}
+    found = errors(data)
+    assert set(found) == {("snapshot", "workers"), ("snapshot", "chunk_rows"), ("tables", 0, "snapshot", "workers"),
+                          ("tables", 0, "snapshot", "chunk_size")}
+    assert "greater than or equal to 1" in found[("snapshot", "workers")]
+    assert "less than or equal to 32" in found[("tables", 0, "snapshot", "workers")]
+    assert "did you mean 'chunk_rows'" in found[("tables", 0, "snapshot", "chunk_size")]
+
+
+def test_the_hub_config_loader_names_the_snapshot_settings_path() -> None:
+    from hub.config import validate_config_text
+    from schemas.errors import ConfigError
+
+    text = """
+connectors:
+  - kind: sql
+    name: crm
+    url: sqlite:///crm.db
+    snapshot: {workers: 0}
+    tables:
+      - {name: customers, mode: incrementing, incrementing_column: id, snapshot: {chunk_rows: -5}}
+"""
+    with pytest.raises(ConfigError) as caught:
+        validate_config_text(text, "test.yaml", {})
+    problems = caught.value.problems
+    assert any(p.startswith("connectors[0].snapshot.workers: ") for p in problems), problems
+    assert any(p.startswith("connectors[0].tables[0].snapshot.chunk_rows: ") for p in problems), problems
