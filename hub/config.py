@@ -43,6 +43,7 @@ from hub.config_parse import (
     problem_text,
 )
 from hub.gateway.settings import DEFAULT_ROLES, GatewayRole
+from hub.web.settings import AuthMode, HttpSettings
 from pipelines.unify.config import UnifyConfig
 from schemas.errors import ConfigError
 from schemas.secrets import is_secret_key
@@ -120,6 +121,8 @@ class RegistryServe(ConfigModel):
     host: str = "127.0.0.1"
     port: Port = 8081
     topic: TopicName = "_schemas"
+    auth: AuthMode = Field(default="tokens", description="tokens: the gateway's (reads: schemas; changes: manage)")
+    http: HttpSettings = Field(default_factory=HttpSettings)
 
 
 class RegistryConfig(ConfigModel):
@@ -131,6 +134,7 @@ class RegistryConfig(ConfigModel):
     default_compatibility: Annotated[Compatibility, BeforeValidator(upper_text)] = Field(
         default="BACKWARD", description="compatibility level of the subjects that have none of their own")
     basic_auth: BasicAuth | None = None
+    token: SecretStr | None = Field(default=None, description="a bearer token (crmhub's registry: an admin token)")
 
     def effective_url(self) -> str:
         """The external registry's URL if set, else the one crmhub serves itself."""
@@ -181,6 +185,8 @@ class WebhookConfig(ConfigModel):
     concurrency: Annotated[int, Field(ge=1, le=64, description="subscriptions delivered in parallel (each in "
                                                                "order)")] = 4
     start_from: Literal["latest", "earliest"] = Field(default="latest", description="where a new consumer group starts")
+    allow_targets: list[str] = Field(default_factory=list, description="host names, addresses or networks (CIDR) "
+                                     "targets may reach though loopback, private or link-local")
 
 
 class GatewayConfig(ConfigModel):
@@ -195,6 +201,7 @@ class GatewayConfig(ConfigModel):
                                           "agent, finance, integration and admin (or replacing one of them)")
     stream: StreamConfig = Field(default_factory=StreamConfig)
     webhooks: WebhookConfig = Field(default_factory=WebhookConfig)
+    http: HttpSettings = Field(default_factory=HttpSettings)
 
     def effective_roles(self) -> dict[str, GatewayRole]:
         """The built-in roles, overridden and extended by ``roles``."""
@@ -206,6 +213,8 @@ class AdminConfig(ConfigModel):
 
     host: str = "127.0.0.1"
     port: Port = 8083
+    auth: AuthMode = Field(default="tokens", description="tokens: the gateway's tokens (reads: ops, changes: manage)")
+    http: HttpSettings = Field(default_factory=HttpSettings)
 
 
 class StoreConfig(ConfigModel):

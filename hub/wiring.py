@@ -34,19 +34,23 @@ def serve_registry(cfg: HubConfig, settings: KafkaSettings) -> RegistryService |
         return None
     store = SchemaStore.on_kafka(settings, reg.serve.topic, default_compatibility=reg.default_compatibility)
     store.start()
+    from hub.gateway.guards import registry_guard
+
     try:
-        return RegistryService(store, serve_in_thread(create_app(store), reg.serve.host, reg.serve.port))
+        return RegistryService(store, serve_in_thread(create_app(store, registry_guard(cfg)), reg.serve.host,
+                                                      reg.serve.port))
     except Exception:
         store.close()
         raise
 
 
 def registry_client(cfg: HubConfig, served: RegistryService | None = None) -> RegistryClient:
-    auth = None
-    if cfg.registry.basic_auth is not None:
-        auth = (cfg.registry.basic_auth.user, cfg.registry.basic_auth.password.get_secret_value())
+    """A client of the configured registry with its credentials (``hub/gateway/guards.py``)."""
+    from hub.gateway.guards import registry_credentials
+
+    auth, token = registry_credentials(cfg)
     url = served.url if served is not None else cfg.registry.effective_url()
-    return RegistryClient(url, auth=auth)
+    return RegistryClient(url, auth=auth, token=token)
 
 
 def avro_serde(cfg: HubConfig, served: RegistryService | None = None) -> AvroSerde:

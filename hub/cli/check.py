@@ -37,5 +37,9 @@ def check(
         count = len(exc.problems)
         typer.echo(f"{config}: {count} problem{'' if count == 1 else 's'}", err=True)
         raise typer.Exit(EXIT_PROBLEMS) from None
+    from hub.gateway.guards import exposure_warnings
+
+    for warning in exposure_warnings(cfg):
+        typer.echo(f"warning: {warning}", err=True)
     count = len(cfg.connectors)
     typer.echo(f"OK: {config} is valid ({count} connector{'' if count == 1 else 's'})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -55,10 +56,18 @@ def run(config: ConfigOpt = None,
 
 
 def _admin(config: Path | None, url: str | None) -> httpx.Client:
+    """A client of the admin API with a token: ``$CRMHUB_TOKEN`` (an admin token), else the hub's service token
+    when this machine holds it (``hub/gateway/guards.py``)."""
+    from hub.gateway.guards import service_token_file
+
+    cfg = _cfg(config)
     if url is None:
-        cfg = _cfg(config)
         url = f"http://{cfg.admin.host}:{cfg.admin.port}"
-    return httpx.Client(base_url=url, timeout=10.0)
+    token = os.environ.get("CRMHUB_TOKEN", "").strip()
+    if not token and service_token_file(cfg).is_file():
+        token = service_token_file(cfg).read_text(encoding="utf-8").strip()
+    headers = {"X-Requested-With": "crmhub"} | ({"Authorization": f"Bearer {token}"} if token else {})
+    return httpx.Client(base_url=url, timeout=10.0, headers=headers)
 
 
 def _call(config: Path | None, url: str | None, method: str, path: str) -> Any:
@@ -70,8 +79,8 @@ def _call(config: Path | None, url: str | None, method: str, path: str) -> Any:
                        err=True)
             raise typer.Exit(1) from None
     if resp.status_code >= 400:
-        detail = resp.json().get("detail", resp.text) if resp.headers.get("content-type", "").startswith(
-            "application/json") else resp.text
+        body = resp.json() if resp.headers.get("content-type", "").startswith("application/json") else {}
+        detail = body.get("detail", body) if body else resp.text
         message = detail.get("message", detail) if isinstance(detail, dict) else detail
         typer.echo(f"error: {message}", err=True)
         raise typer.Exit(1)

@@ -100,10 +100,16 @@ def apis() -> list[Api]:
          "token's role must allow (its tag; `gateway.roles`). `/health`, `/asyncapi.json`, `/openapi.json`, "
          "`/docs` and the pages under `/ui` need no token.", gateway_openapi),
         ("Admin API", "`crmhub run` (role admin) on `admin.host`:`admin.port` (default 127.0.0.1:8083); "
-         "`crmhub connectors` talks to it.", "None: bind it to a local address.", admin_openapi),
+         "`crmhub connectors` talks to it.", "The gateway's tokens (`Authorization: Bearer <token>`): reads need "
+         "a role with the `ops` group, every change the `manage` group (admin); `admin.auth: none` turns this off. "
+         "`/docs` and `/openapi.json` need no token.", admin_openapi),
         ("Schema registry", "`crmhub run` (role registry) or `crmhub registry serve`, on `registry.serve.host`:"
          "`registry.serve.port` (default 127.0.0.1:8081), unless `registry.url` names an external registry. "
-         "Confluent-compatible: Confluent's serializers and tools work against it.", "None.", registry_openapi),
+         "Confluent-compatible: Confluent's serializers and tools work against it.", "The gateway's tokens, as "
+         "`Authorization: Bearer <token>` or HTTP basic (user: the token's name, password: the token; Confluent's "
+         "`basic.auth.user.info`): reads (with look-ups and compatibility tests) need the `schemas` group, every "
+         "change the `manage` group; `registry.serve.auth: none` turns this off. `/` needs no token.",
+         registry_openapi),
     ]
     return [Api(title, served, auth, build()) for title, served, auth, build in builders]
 

@@ -43,12 +43,14 @@ from hub.gateway.asyncapi import build_asyncapi
 from hub.gateway.audit import AuditMiddleware, read_audit
 from hub.gateway.audit_writer import AuditWriter
 from hub.gateway.auth import GatewayContext, Principal, gateway_context, record_golden_ids, require
+from hub.gateway.guards import gateway_access
 from hub.gateway.reads import StoreReads
 from hub.gateway.search import search
 from hub.gateway.tokens import TokenRegistry
 from hub.gateway.ui import mount_pages
 from hub.pipeline_setup import open_store, pipelines_conf
 from hub.registry.server import ServerHandle, serve_in_thread
+from hub.web.guard import install_guard
 from pipelines.store import views
 from pipelines.store.engine import Store
 
@@ -243,11 +245,12 @@ def create_gateway_app(cfg: HubConfig, store: Store, extra_routers: Iterable[API
 
     app = FastAPI(title="crmhub gateway", version="1", lifespan=lifespan,
                   description="Golden customer records for CRM front ends. Authorization: Bearer <token>.")
-    app.state.gateway = GatewayContext(store, TokenRegistry(cfg.gateway.tokens_file), cfg.gateway.effective_roles(),
-                                       conf.unify.match, audit, reads)
+    tokens = TokenRegistry(cfg.gateway.tokens_file)
+    app.state.gateway = GatewayContext(store, tokens, cfg.gateway.effective_roles(), conf.unify.match, audit, reads)
     app.state.audit = audit
     _install_error_handlers(app)
     app.add_middleware(AuditMiddleware, writer=lambda: audit)
+    install_guard(app, gateway_access(cfg, tokens, audit))  # outermost: before the audit row and any route
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, Any]:

@@ -19,7 +19,6 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote_plus
 
 import anyio
 import orjson
@@ -28,16 +27,11 @@ from sqlalchemy import Connection, insert, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.gateway.audit_writer import AuditEntry, AuditWriter
+from hub.web.access import strip_token as strip_token  # the audit rows keep queries without it
 from pipelines.store.raw import jload
 from pipelines.store.tables import audit_log
 
 log = structlog.get_logger(__name__)
-
-
-def strip_token(query: str) -> str:
-    """The query string without an ``access_token`` parameter (a secret, never stored), however its name is
-    encoded (``access%5Ftoken`` is the same parameter to the server)."""
-    return "&".join(p for p in query.split("&") if p and unquote_plus(p.split("=", 1)[0]) != "access_token")
 
 
 def write_audit(conn: Connection, *, token_name: str, role: str, method: str, path: str, query: str | None,

@@ -7,15 +7,21 @@ not at all.
 ========== ========================================================== ====================== ==============
 role        groups                                                     masked                 hidden
 ========== ========================================================== ====================== ==============
-agent       customers search history orders inventory alerts stream    national_id, tax_id    credit_limit
-finance     customers search history orders alerts stream              national_id            -
-integration customers search history orders inventory alerts stream    national_id, tax_id    credit_limit
-            webhooks
-admin       every group, including audit                               -                      -
+agent       customers search history orders schemas inventory alerts   national_id, tax_id    credit_limit
+            stream
+finance     customers search history orders schemas alerts stream      national_id            -
+integration customers search history orders schemas inventory alerts   national_id, tax_id    credit_limit
+            stream webhooks
+admin       every group, including audit, ops and manage               -                      -
 ========== ========================================================== ====================== ==============
 
 A masked value keeps its last four characters (``****1234``); a hidden field is left out of the record, its
 lineage, the change history (old and new values) and alert data.
+
+The same tokens and roles guard the admin API and the schema registry: ``ops`` reads the admin API (connector
+status, offsets, lag, metrics), ``schemas`` reads the registry (what an Avro consumer needs), and ``manage``
+makes every change on either (pause, restart, snapshot, offsets reset; register, delete, compatibility) and
+sees every webhook subscription.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from pydantic import Field
 from schemas.settings import ConfigModel
 
 Group = Literal["customers", "search", "history", "orders", "inventory", "alerts", "stream", "webhooks", "audit",
-                "ops"]
+                "ops", "schemas", "manage"]
 GROUPS: tuple[Group, ...] = get_args(Group)
 FieldName = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")]
 
@@ -41,7 +47,7 @@ class GatewayRole(ConfigModel):
     hide: list[FieldName] = Field(default_factory=list)
 
 
-_READ: list[Group] = ["customers", "search", "history", "orders"]
+_READ: list[Group] = ["customers", "search", "history", "orders", "schemas"]
 
 DEFAULT_ROLES: dict[str, GatewayRole] = {
     "agent": GatewayRole(allow=[*_READ, "inventory", "alerts", "stream"],

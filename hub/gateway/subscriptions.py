@@ -1,6 +1,11 @@
 """Webhook subscriptions: a filter, a target URL and a secret each, kept in a JSON file (mode 0600, replaced in
 one step on each write, re-read when it changes), and their REST API (``POST /webhooks`` answers the secret
-once; ``GET``, ``DELETE /webhooks/{id}``). Delivery is :mod:`hub.gateway.webhooks`."""
+once; ``GET``, ``DELETE /webhooks/{id}``). Delivery is :mod:`hub.gateway.webhooks`.
+
+A subscription belongs to the token that created it (its name is the ``owner``): a caller lists, reads and
+deletes its own subscriptions only (another's answers 404), a role with the ``manage`` group (admin) all of
+them. The target must pass :class:`hub.gateway.webhook_targets.TargetPolicy` when it is created (422 if not)
+and again at each delivery."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from fastapi import APIRouter, Depends, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.gateway.stream import EventFilter
+from hub.gateway.webhook_targets import TargetPolicy, TargetRefused
 
 
 class SubscriptionIn(BaseModel):
@@ -36,6 +42,7 @@ class Subscription(BaseModel):
     filter: EventFilter = Field(default_factory=EventFilter)
     description: str = ""
     role: str | None = None  # the creator's role, for redaction of what is delivered
+    owner: str | None = None  # the creator's token name: who may see and delete it
     created_ms: int = 0
 
     def public(self) -> dict[str, Any]:
@@ -78,9 +85,9 @@ class WebhookStore:
             self._reload()
             return list(self._subs.values())
 
-    def add(self, new: SubscriptionIn, role: str | None = None) -> Subscription:
+    def add(self, new: SubscriptionIn, role: str | None = None, owner: str | None = None) -> Subscription:
         sub = Subscription(id=uuid.uuid4().hex[:16], url=new.url, secret=new.secret or secrets.token_urlsafe(32),
-                           filter=new.filter, description=new.description, role=role,
+                           filter=new.filter, description=new.description, role=role, owner=owner,
                            created_ms=int(time.time() * 1000))
         with self._lock:
             self._reload()
@@ -106,35 +113,55 @@ def _role_attr(principal: Any) -> str | None:
     return role if isinstance(role, str) else None
 
 
+def _name_attr(principal: Any) -> str | None:
+    name = getattr(principal, "name", None)
+    return name if isinstance(name, str) else None
+
+
+def _sees_all(principal: Any) -> bool:
+    return principal is None or "manage" in getattr(principal, "groups", ())
+
+
 def webhooks_router(store: WebhookStore, auth_dependency: Callable[..., Any] | None = None, *,
-                    role_of: Callable[[Any], str | None] | None = _role_attr) -> APIRouter:
+                    role_of: Callable[[Any], str | None] | None = _role_attr,
+                    targets: TargetPolicy | None = None) -> APIRouter:
     """``POST /webhooks`` (201, the subscription with its secret), ``GET /webhooks``, ``GET /webhooks/{id}``,
-    ``DELETE /webhooks/{id}`` (204; 404 if unknown). ``auth_dependency`` (e.g. ``require("webhooks")``)
-    guards every route; ``role_of(principal)`` (default: ``principal.role``) is stored with the subscription
-    and names the field policy its deliveries get (see :func:`role_redactor`)."""
+    ``DELETE /webhooks/{id}`` (204; 404 if unknown or another's). ``auth_dependency`` (e.g.
+    ``require("webhooks")``) guards every route; ``role_of(principal)`` (default: ``principal.role``) is stored
+    with the subscription and names the field policy its deliveries get (see :func:`role_redactor`), the
+    principal's ``name`` is its owner. ``targets``: the target check (None: any URL, for tests)."""
     router = APIRouter(tags=["webhooks"])
 
     auth = auth_dependency or _no_auth
 
+    def visible(principal: Any) -> list[Subscription]:
+        subs = store.list()
+        return subs if _sees_all(principal) else [s for s in subs if s.owner == _name_attr(principal)]
+
     @router.post("/webhooks", status_code=201)
     def create(body: SubscriptionIn, principal: Any = Depends(auth)) -> dict[str, Any]:
-        sub = store.add(body, role_of(principal) if role_of else None)
+        if targets is not None:
+            try:
+                targets.check(body.url)
+            except TargetRefused as exc:
+                raise HTTPException(422, f"url: {exc}") from None
+        sub = store.add(body, role_of(principal) if role_of else None, _name_attr(principal))
         return {**sub.public(), "secret": sub.secret}
 
-    @router.get("/webhooks", dependencies=[Depends(auth)])
-    def list_all() -> list[dict[str, Any]]:
-        return [s.public() for s in store.list()]
+    @router.get("/webhooks")
+    def list_all(principal: Any = Depends(auth)) -> list[dict[str, Any]]:
+        return [s.public() for s in visible(principal)]
 
-    @router.get("/webhooks/{sub_id}", dependencies=[Depends(auth)])
-    def get_one(sub_id: str) -> dict[str, Any]:
-        sub = next((s for s in store.list() if s.id == sub_id), None)
+    @router.get("/webhooks/{sub_id}")
+    def get_one(sub_id: str, principal: Any = Depends(auth)) -> dict[str, Any]:
+        sub = next((s for s in visible(principal) if s.id == sub_id), None)
         if sub is None:
             raise HTTPException(404, f"no webhook subscription {sub_id!r}")
         return sub.public()
 
-    @router.delete("/webhooks/{sub_id}", status_code=204, dependencies=[Depends(auth)])
-    def delete(sub_id: str) -> Response:
-        if not store.delete(sub_id):
+    @router.delete("/webhooks/{sub_id}", status_code=204)
+    def delete(sub_id: str, principal: Any = Depends(auth)) -> Response:
+        if not any(s.id == sub_id for s in visible(principal)) or not store.delete(sub_id):
             raise HTTPException(404, f"no webhook subscription {sub_id!r}")
         return Response(status_code=204)
 

@@ -17,7 +17,6 @@ and a revoked one stops working within a second, without a restart.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import tempfile
@@ -29,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from hub.web.access import hash_token as hash_token  # the tokens file holds these hashes
 from schemas.errors import ConfigError
 
 TOKEN_PREFIX = "crmhub_"
@@ -44,10 +44,6 @@ class TokenEntry:
     def short_hash(self) -> str:
         """For listings: the first 8 hex digits only."""
         return f"sha256:{self.sha256[:8]}…"
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def read_tokens(path: Path) -> list[TokenEntry]:

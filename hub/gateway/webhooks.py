@@ -23,6 +23,12 @@ timeouts, 5xx and 429 are retried with exponential backoff (``backoff_initial_s`
 ``dlq.webhooks`` as JSON ``{"subscription_id", "url", "reason", "attempts", "event_id", "event"}`` and the
 worker moves on. Offsets are committed after every matching subscription got each event of the batch or its
 dead letter: delivery is at least once (a crash mid-batch delivers the batch again).
+
+Each attempt re-checks the target (:mod:`hub.gateway.webhook_targets`: no loopback, private or link-local
+address unless allow-listed, never the hub's own ports) and connects to the address it checked; a refused
+target is dead-lettered at once. Every delivered or dead-lettered event is a row in the audit log: the
+subscription's owner and role, ``POST``, the target without its query, the last status (0: no answer), the
+golden id.
 """
 
 from __future__ import annotations
@@ -42,10 +48,12 @@ import structlog
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from hub.config import WebhookConfig
+from hub.gateway.audit_writer import AuditEntry
 from hub.gateway.policy import FieldPolicy
 from hub.gateway.settings import GatewayRole
 from hub.gateway.stream import Kind, StreamEvent, decode_message, matches
 from hub.gateway.subscriptions import Subscription, WebhookStore
+from hub.gateway.webhook_targets import TargetPolicy, TargetRefused, display_url
 from hub.kafka.clients import Admin, Consumer, KafkaSettings, Message, Producer, Record
 from hub.registry.serde import AvroSerde
 from schemas.errors import SkippableError
@@ -110,9 +118,9 @@ class DeadLetter:
 
 
 class DeliveryFailed(Exception):
-    def __init__(self, reason: str, attempts: int) -> None:
+    def __init__(self, reason: str, attempts: int, status: int = 0) -> None:
         super().__init__(reason)
-        self.reason, self.attempts = reason, attempts
+        self.reason, self.attempts, self.status = reason, attempts, status
 
 
 class WorkerStopping(Exception):
@@ -147,14 +155,18 @@ class Dispatcher:
     """Delivers events to the matching subscriptions, retrying, and dead-letters what cannot be delivered."""
 
     def __init__(self, store: WebhookStore, config: WebhookConfig, dead_letter: Callable[[DeadLetter], None], *,
-                 client: httpx.Client | None = None, redact: Redactor | None = None) -> None:
+                 client: httpx.Client | None = None, redact: Redactor | None = None,
+                 targets: TargetPolicy | None = None, audit: Callable[[AuditEntry], object] | None = None,
+                 on_close: Sequence[Callable[[], object]] = ()) -> None:
         self.store, self.config, self.redact = store, config, redact
+        self.targets, self.audit, self.on_close = targets, audit, on_close
         self._dead_letter = dead_letter
         self.client = client or httpx.Client(timeout=config.timeout_s)
         self.stopping = threading.Event()
         self.stats = {"delivered": 0, "dead_lettered": 0, "retries": 0}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(config.concurrency, thread_name_prefix="crmhub-webhook")
+        self._last_status: dict[str, int] = {}  # per subscription: each is delivered by one thread at a time
 
     def _sleep(self, seconds: float) -> None:
         if self.stopping.wait(seconds):
@@ -164,19 +176,50 @@ class Dispatcher:
         with self._lock:
             self.stats[name] += n
 
-    def deliver(self, sub: Subscription, payload: bytes, ev_id: str) -> int:
-        """POST ``payload`` to ``sub`` until accepted; the attempts used, or ``DeliveryFailed``."""
+    def deliver(self, sub: Subscription, payload: bytes, ev_id: str, golden_ids: Sequence[str] = ()) -> int:
+        """POST ``payload`` to ``sub`` until accepted; the attempts used, or ``DeliveryFailed``. Audited."""
+        status = 0
+        try:
+            attempts = self._deliver(sub, payload, ev_id)
+            status = self._last_status.get(sub.id, 0)
+            return attempts
+        except DeliveryFailed as exc:
+            status = exc.status
+            raise
+        finally:
+            if self.audit is not None:
+                self.audit(AuditEntry(sub.owner or "-", sub.role or "-", "POST", display_url(sub.url), None,
+                                      status, list(golden_ids)))
+
+    def _post(self, sub: Subscription, payload: bytes, headers: dict[str, str]) -> httpx.Response:
+        if self.targets is None:
+            return self.client.post(sub.url, content=payload, headers=headers)
+        try:
+            pinned = self.targets.check(sub.url)
+        except TargetRefused as exc:
+            raise DeliveryFailed(f"target refused: {exc}", 1) from None
+        kwargs = pinned.request_kwargs()
+        return self.client.post(pinned.url, content=payload, headers={**headers, **kwargs["headers"]},
+                                extensions=kwargs["extensions"])
+
+    def _deliver(self, sub: Subscription, payload: bytes, ev_id: str) -> int:
         attempts = 0
+        self._last_status[sub.id] = 0
 
         def attempt() -> None:
             nonlocal attempts
             attempts += 1
             headers = {**signed_headers(sub.secret, payload), EVENT_HEADER: ev_id, SUBSCRIPTION_HEADER: sub.id}
-            resp = self.client.post(sub.url, content=payload, headers=headers)
+            try:
+                resp = self._post(sub, payload, headers)
+            except DeliveryFailed as exc:
+                raise DeliveryFailed(exc.reason, attempts) from None
+            self._last_status[sub.id] = resp.status_code
             if resp.status_code >= 500 or resp.status_code == 429:
                 raise _Retryable(f"HTTP {resp.status_code} from {sub.url}")
             if not 200 <= resp.status_code < 300:
-                raise DeliveryFailed(f"HTTP {resp.status_code} from {sub.url} (not retried)", attempts)
+                raise DeliveryFailed(f"HTTP {resp.status_code} from {sub.url} (not retried)", attempts,
+                                     resp.status_code)
 
         retrying = Retrying(stop=stop_after_attempt(self.config.max_attempts), reraise=True, sleep=self._sleep,
                             wait=wait_exponential(multiplier=self.config.backoff_initial_s,
@@ -186,7 +229,8 @@ class Dispatcher:
             retrying(attempt)
         except (httpx.TransportError, _Retryable) as exc:
             reason = str(exc) if isinstance(exc, _Retryable) else f"{type(exc).__name__}: {exc} ({sub.url})"
-            raise DeliveryFailed(f"{reason}; gave up after {attempts} attempts", attempts) from exc
+            status = self._last_status.get(sub.id, 0) if isinstance(exc, _Retryable) else 0
+            raise DeliveryFailed(f"{reason}; gave up after {attempts} attempts", attempts, status) from exc
         finally:
             self._count("retries", max(0, attempts - 1))
         return attempts
@@ -212,7 +256,8 @@ class Dispatcher:
             body["record"] = record
             payload = json.dumps(body, separators=(",", ":"), default=str).encode()
             try:
-                self.deliver(sub, payload, event_id(event))
+                gid = record.get("golden_id")
+                self.deliver(sub, payload, event_id(event), [str(gid)] if gid else [])
                 self._count("delivered")
             except DeliveryFailed as exc:
                 self.dead_letter(DeadLetter(sub.id, sub.url, exc.reason, exc.attempts, event_id(event), body))
@@ -230,6 +275,8 @@ class Dispatcher:
         self.stopping.set()
         self._pool.shutdown(wait=True)
         self.client.close()
+        for close in self.on_close:
+            close()
 
 
 def kafka_dead_letter(producer: Producer, topic: str = "dlq.webhooks") -> Callable[[DeadLetter], None]:

@@ -8,7 +8,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from hub.gateway.audit_writer import AuditWriter
 from hub.gateway.auth import require
+from hub.gateway.guards import webhook_targets
 from hub.gateway.ops import ops_router, ops_snapshot
 from hub.gateway.stream import stream_router
 from hub.gateway.subscriptions import WebhookStore, webhooks_router
@@ -18,6 +20,7 @@ from hub.gateway.webhooks import (
     kafka_dead_letter,
     role_redactor,
 )
+from hub.pipeline_setup import open_store, pipelines_conf
 from hub.wiring import avro_serde
 
 
@@ -34,12 +37,16 @@ def gateway_extras(hub: Any) -> GatewayExtras:
     serde = avro_serde(cfg, hub.registry)
     stream, hooks = cfg.gateway.stream, cfg.gateway.webhooks
     subscriptions = WebhookStore(hooks.subscriptions_file)
+    targets = webhook_targets(cfg)
     out = GatewayExtras([stream_router(hub.settings, serde, require("stream"), config=stream),
-                         webhooks_router(subscriptions, require("webhooks")),
+                         webhooks_router(subscriptions, require("webhooks"), targets=targets),
                          ops_router(lambda: ops_snapshot(hub), [require("ops")])])
     if hooks.enabled:
+        store = open_store(pipelines_conf(cfg))  # deliveries are audited like the gateway's answers
+        audit = AuditWriter(store)
         dispatcher = Dispatcher(subscriptions, hooks, kafka_dead_letter(hub.producer(), hooks.dlq_topic),
-                                redact=role_redactor(cfg.gateway.effective_roles()))
+                                redact=role_redactor(cfg.gateway.effective_roles()), targets=targets,
+                                audit=audit.offer, on_close=(audit.close, store.dispose))
         out.worker = WebhookWorker(hub.settings, serde, dispatcher, hooks, changes_topic=stream.changes_topic,
                                    alerts_topic=stream.alerts_topic)
     return out

@@ -61,11 +61,16 @@ def schema_text(schema: Schema) -> str:
 
 
 class RegistryClient:
-    def __init__(self, url: str, *, auth: tuple[str, str] | None = None, timeout: float = 10.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, url: str, *, auth: tuple[str, str] | None = None, token: str | None = None,
+                 timeout: float = 10.0, transport: httpx.BaseTransport | None = None) -> None:
+        """``auth``: HTTP basic (user, password); ``token``: a bearer token (crmhub's registry takes either, the
+        password being a token). Neither is ever part of a message or a log line."""
         self.url = url.rstrip("/")
+        headers = {"Accept": MEDIA_TYPE, "Content-Type": MEDIA_TYPE}
+        if token is not None and auth is None:
+            headers["Authorization"] = f"Bearer {token}"
         self._http = httpx.Client(base_url=self.url, auth=auth, timeout=timeout, transport=transport,
-                                  headers={"Accept": MEDIA_TYPE, "Content-Type": MEDIA_TYPE})
+                                  headers=headers)
         self._ids: dict[tuple[str, str], int] = {}
         self._schemas: dict[int, str] = {}
         self._parsed: dict[int, Any] = {}

@@ -9,6 +9,7 @@ Handlers are plain functions: FastAPI runs them in worker threads, and the store
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from hub.registry.store import (
     parse_version,
     schema_not_found,
 )
+from hub.web.guard import GuardSpec, install_guard
 from schemas.errors import CrmhubError, FatalError
 
 MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
@@ -222,8 +224,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CrmhubError, backend_error)
 
 
-def create_app(store: SchemaStore) -> FastAPI:
-    """The REST app over a started ``store``."""
+def create_app(store: SchemaStore, guard: GuardSpec | None = None) -> FastAPI:
+    """The REST app over a started ``store`` behind ``guard`` (``hub/gateway/guards.py`` builds the hub's from
+    its config: tokens, roles, audit; None: the request checks of ``hub/web/guard.py`` without tokens)."""
     app = FastAPI(title="crmhub schema registry", version="1", default_response_class=RegistryJSONResponse)
 
     @app.get("/")
@@ -233,17 +236,20 @@ def create_app(store: SchemaStore) -> FastAPI:
     for router in (_subject_routes(store), _schema_routes(store), _config_routes(store)):
         app.include_router(router)
     _install_error_handlers(app)
+    install_guard(app, guard)
     return app
 
 
 @dataclass
 class ServerHandle:
-    """A uvicorn server running in a daemon thread."""
+    """A uvicorn server running in a daemon thread; ``stop`` also runs the app's ``state.on_stop`` callables
+    (what its guard opened: the audit writer and its store)."""
 
     server: uvicorn.Server
     thread: threading.Thread
     host: str
     port: int
+    app: Any = None
 
     @property
     def url(self) -> str:
@@ -252,11 +258,28 @@ class ServerHandle:
     def stop(self, timeout: float = 10.0) -> None:
         self.server.should_exit = True
         self.thread.join(timeout)
+        for close in getattr(getattr(self.app, "state", None), "on_stop", ()):
+            close()
+
+
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+
+
+def route_uvicorn_logs() -> None:
+    """uvicorn's loggers keep no handler of their own and pass their records to the root logger, whose handler
+    (``hub/logsetup.py``) masks secrets, tracebacks included."""
+    for name in UVICORN_LOGGERS:
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+        logger.propagate = True
 
 
 def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0, *, timeout: float = 15.0) -> ServerHandle:
     """Start ``app`` with uvicorn in a thread; return once it accepts connections (port 0 = pick one)."""
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
+                            log_config=None)
+    route_uvicorn_logs()
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
@@ -269,7 +292,7 @@ def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0, *, timeout
             raise FatalError(f"the HTTP server on {host}:{port} did not start within {timeout:.0f} s")
         time.sleep(0.02)
     bound = port or int(server.servers[0].sockets[0].getsockname()[1])
-    return ServerHandle(server, thread, host, bound)
+    return ServerHandle(server, thread, host, bound, app)
 
 
 @dataclass
@@ -289,12 +312,13 @@ class RegistryService:
 
 
 def run_registry(settings: KafkaSettings, topic: str = "_schemas", host: str = "127.0.0.1",
-                 port: int = 8081) -> RegistryService:
-    """Load the registry from ``topic`` and serve it (the leader process does this; see store.py)."""
+                 port: int = 8081, guard: GuardSpec | None = None) -> RegistryService:
+    """Load the registry from ``topic`` and serve it behind ``guard`` (the leader process does this; see
+    store.py)."""
     store = SchemaStore.on_kafka(settings, topic)
     store.start()
     try:
-        return RegistryService(store, serve_in_thread(create_app(store), host, port))
+        return RegistryService(store, serve_in_thread(create_app(store, guard), host, port))
     except Exception:
         store.close()
         raise

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from hub.metrics import merged_exposition
+from hub.web.guard import GuardSpec, install_guard
 
 if TYPE_CHECKING:
     from hub.lag.collector import LagCollector
@@ -47,8 +48,11 @@ def runner_status(runner: ConnectorRunner) -> dict[str, Any]:
     return {"name": runner.name, "connector": {"state": st.state.value, "trace": st.last_error}, **body}
 
 
-def create_admin_app(hub: AdminTarget) -> FastAPI:
+def create_admin_app(hub: AdminTarget, guard: GuardSpec | None = None) -> FastAPI:
+    """The admin API over ``hub`` behind ``guard`` (``hub/gateway/guards.py`` builds the hub's from its config:
+    tokens, roles, audit; None: the request checks of ``hub/web/guard.py`` without tokens)."""
     app = FastAPI(title="crmhub admin API", version="1")
+    install_guard(app, guard)
 
     def find(name: str) -> ConnectorRunner:
         try:

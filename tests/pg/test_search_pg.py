@@ -25,7 +25,7 @@ def test_search_by_phone_email_and_contact_on_postgresql(tmp_path: Path, pg_stor
         assert not store.is_sqlite
         token = create_token(cfg.gateway.tokens_file, "crm-web", "agent", set(cfg.gateway.effective_roles()))
         app = create_gateway_app(cfg, store)
-        client = TestClient(app)
+        client = TestClient(app, base_url="http://localhost")
 
         def found(**params: Any) -> list[str]:
             response = client.get("/customers", params=params, headers={"Authorization": f"Bearer {token}"})

@@ -225,7 +225,7 @@ def test_the_gateway_serves_the_document_without_a_token(tmp_path: Path) -> None
     cfg = _gateway_config(tmp_path)
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
     try:
-        with TestClient(create_gateway_app(cfg, store)) as client:
+        with TestClient(create_gateway_app(cfg, store), base_url="http://localhost") as client:
             answer = client.get("/asyncapi.json")
             assert answer.status_code == 200
             assert answer.json() == json.loads(json.dumps(build_asyncapi(cfg)))

@@ -172,7 +172,7 @@ def test_gateway_answers_503_when_the_audit_log_cannot_keep_up(cfg: HubConfig, s
     writer = AuditWriter(store, max_rows=1, interval_s=0.0, block_s=0.05, write=blocking)
     token = create_token(cfg.gateway.tokens_file, "crm", "agent", set(cfg.gateway.effective_roles()))
     app = create_gateway_app(cfg, store, audit=writer)
-    client = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+    client = TestClient(app, base_url="http://localhost", headers={"Authorization": f"Bearer {token}"})
     assert client.get(f"/customers/{john}").status_code == 200  # its row is being written (slowly)
     assert blocking.entered.wait(5)
     assert client.get(f"/customers/{john}").status_code == 200  # its row waits in the queue (1 place)
@@ -188,7 +188,7 @@ def test_gateway_answers_503_when_the_audit_log_cannot_keep_up(cfg: HubConfig, s
 def test_audit_rows_of_the_app_are_written_on_close(cfg: HubConfig, store: Store, john: str) -> None:
     token = create_token(cfg.gateway.tokens_file, "crm", "agent", set(cfg.gateway.effective_roles()))
     app = create_gateway_app(cfg, store, audit=AuditWriter(store, interval_s=30.0))
-    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:  # runs the lifespan
+    with TestClient(app, base_url="http://localhost", headers={"Authorization": f"Bearer {token}"}) as client:  # runs the lifespan
         for _ in range(5):
             assert client.get(f"/customers/{john}", params={"access_token": "x", "a": "1"}).status_code == 200
         assert rows(store) == []  # queued, not yet written
@@ -213,7 +213,7 @@ def stream_router() -> APIRouter:
 def test_stream_token_in_the_query_is_never_audited(cfg: HubConfig, store: Store) -> None:
     token = create_token(cfg.gateway.tokens_file, "browser", "agent", set(cfg.gateway.effective_roles()))
     app = create_gateway_app(cfg, store, [stream_router()])
-    client = TestClient(app)
+    client = TestClient(app, base_url="http://localhost")
     response = client.get(f"/stream?kind=both&access_token={token}")
     assert response.status_code == 200 and response.text.count("data: browser") == 3
     close_gateway_app(app)
@@ -227,7 +227,7 @@ def test_a_refused_stream_sends_nothing_but_the_503(cfg: HubConfig, store: Store
     writer = AuditWriter(store, max_rows=1, interval_s=0.0, block_s=0.05, write=blocking)
     token = create_token(cfg.gateway.tokens_file, "browser", "agent", set(cfg.gateway.effective_roles()))
     app = create_gateway_app(cfg, store, [stream_router()], audit=writer)
-    client = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+    client = TestClient(app, base_url="http://localhost", headers={"Authorization": f"Bearer {token}"})
     assert client.get("/stream").status_code == 200
     assert blocking.entered.wait(5)
     assert client.get("/stream").status_code == 200

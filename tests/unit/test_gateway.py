@@ -100,7 +100,7 @@ def tokens(cfg: HubConfig) -> dict[str, str]:
 
 @pytest.fixture
 def client(cfg: HubConfig, store: Store, ids: dict[str, str], tokens: dict[str, str]) -> TestClient:
-    return TestClient(create_gateway_app(cfg, store))
+    return TestClient(create_gateway_app(cfg, store), base_url="http://localhost")
 
 
 def get(client: TestClient, bearer: str | None, url: str, **params: Any) -> Any:
@@ -305,16 +305,17 @@ def test_audit_rows_record_who_what_and_status(client: TestClient, ids: dict[str
     ok(client, tokens["agent"], f"/customers/{ids['john']}")
     ok(client, tokens["agent"], "/customers", name="Mary Jones")
     get(client, tokens["finance"], "/inventory/BOLT")
-    get(client, None, f"/customers/{ids['john']}")  # not authenticated: no row
+    get(client, None, f"/customers/{ids['john']}")  # no known token: a row without a name
     client.get("/health")
     rows = ok(client, tokens["admin"], "/audit")["entries"]
     summary = [(r["token_name"], r["role"], r["method"], r["path"], r["status"], r["golden_ids"]) for r in rows]
     assert summary == [
+        ("-", "-", "GET", f"/customers/{ids['john']}", 401, []),
         ("finance-app", "finance", "GET", "/inventory/BOLT", 403, []),
         ("agent-app", "agent", "GET", "/customers", 200, [ids["mary"]]),
         ("agent-app", "agent", "GET", f"/customers/{ids['john']}", 200, [ids["john"]]),
     ]
-    assert rows[1]["query"] == "name=Mary+Jones" and rows[0]["ts_ms"] > 0
+    assert rows[2]["query"] == "name=Mary+Jones" and rows[0]["ts_ms"] > 0
     again = ok(client, tokens["admin"], "/audit", token="admin-app")["entries"]
     assert [(r["path"], r["status"]) for r in again] == [("/audit", 200)]  # the first /audit call itself
     assert all(tokens["agent"] not in json.dumps(r) for r in rows)
@@ -327,12 +328,12 @@ def test_extra_routers_share_auth_and_audit(cfg: HubConfig, store: Store, tokens
     def probe(principal: Principal = Depends(require("stream"))) -> dict[str, str]:
         return {"who": principal.name}
 
-    client = TestClient(create_gateway_app(cfg, store, [router]))
+    client = TestClient(create_gateway_app(cfg, store, [router]), base_url="http://localhost")
     assert ok(client, tokens["agent"], "/stream-probe") == {"who": "agent-app"}
     assert get(client, None, "/stream-probe").status_code == 401
     assert get(client, tokens["viewer"], "/stream-probe").status_code == 403
     paths = [r["path"] for r in ok(client, tokens["admin"], "/audit")["entries"]]
-    assert paths == ["/stream-probe", "/stream-probe"]
+    assert paths == ["/stream-probe", "/stream-probe", "/stream-probe"]  # the 403, the 401, the 200
     with pytest.raises(ValueError, match="unknown endpoint group"):
         require("nonsense")
 
@@ -352,7 +353,7 @@ def test_token_cli_create_use_list_revoke(tmp_path: Path, cfg: HubConfig, store:
     assert yaml.safe_load(text)["tokens"][0] == {"name": "crm-web", "role": "agent", "sha256": hash_token(token),
                                                  "created_ms": read_tokens(tmp_path / "tokens.yaml")[0].created_ms}
     assert (tmp_path / "tokens.yaml").stat().st_mode & 0o077 == 0
-    client = TestClient(create_gateway_app(cfg, store))
+    client = TestClient(create_gateway_app(cfg, store), base_url="http://localhost")
     assert ok(client, token, f"/customers/{ids['john']}")["data"]["national_id"] == "****456C"
     listed = runner.invoke(cli_app, ["token", "list", "-c", conf])
     assert listed.exit_code == 0 and "crm-web" in listed.stdout and "agent" in listed.stdout

@@ -36,7 +36,7 @@ def unifier(cfg: HubConfig) -> Iterator[Unifier]:
 @pytest.fixture
 def client(cfg: HubConfig, unifier: Unifier) -> Iterator[TestClient]:
     app = create_gateway_app(cfg, unifier.store)
-    yield TestClient(app)
+    yield TestClient(app, base_url="http://localhost")
     close_gateway_app(app)
 
 

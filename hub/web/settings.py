@@ -1,0 +1,33 @@
+"""The settings of the checks every HTTP server runs before its routes (``hub/web/guard.py``): which ``Host``
+names it answers, how large a body may be, how deeply its JSON may nest, and (admin API, registry) whether
+callers need a token."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from schemas.settings import ConfigModel
+
+AuthMode = Literal["tokens", "none"]
+MIB = 1024 * 1024
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+class HttpSettings(ConfigModel):
+    """Checks before any route: the ``Host`` header must be a loopback name (localhost, 127.0.0.1, ::1), the
+    server's own ``host`` or one of ``allowed_hosts`` (DNS rebinding); a body over ``max_body_bytes`` is refused
+    (413) before it is read, JSON nested deeper than ``max_json_depth`` too (400)."""
+
+    allowed_hosts: list[Annotated[str, Field(min_length=1, max_length=253)]] = Field(
+        default_factory=list, description="more Host names answered (a name a proxy or DNS gives the server); "
+        "'*' answers any Host (only behind a proxy that checks it)")
+    max_body_bytes: Annotated[int, Field(ge=1024, le=256 * MIB)] = MIB
+    max_json_depth: Annotated[int, Field(ge=2, le=1000)] = 64
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a server bound to ``host`` is reachable from this machine only."""
+    name = host.strip().strip("[]").lower()
+    return name in LOOPBACK_NAMES or name.startswith("127.")
