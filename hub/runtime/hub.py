@@ -109,6 +109,7 @@ class Hub:
         if self.roles & PIPELINE_ROLES and self.cfg.pipelines is not None:
             self._start_pipelines()
         if "admin" in self.roles:
+            from hub.gateway.guards import admin_guard
             from hub.registry.server import serve_in_thread
             from hub.serving.admin import create_admin_app
 
@@ -117,7 +118,8 @@ class Hub:
 
                 self.lag = LagCollector(self.settings, self.cfg.lag)
                 self.lag.start()
-            self.admin = serve_in_thread(create_admin_app(self), self.cfg.admin.host, self.cfg.admin.port)
+            self.admin = serve_in_thread(create_admin_app(self, admin_guard(self.cfg)), self.cfg.admin.host,
+                                         self.cfg.admin.port)
             log.info("hub.admin_api", url=self.admin.url)
         if "gateway" in self.roles and self.cfg.pipelines is not None:  # it reads the pipelines' store
             from hub.gateway.app import serve_gateway
