@@ -11,6 +11,9 @@ client: kafka-python producing timestamped records at the same rate and a consum
 With ``--processes`` the hub runs as ``crmhub run`` processes instead, one per ``--only`` role group
 (default ``registry,connectors,canonicalize`` and ``unify``), as an operator spreads the stages over cores.
 
+Over the measured window (generator start → last record received) it prints the CPU each process used
+(``/proc/<pid>/stat``), in cores and in ms of CPU per change: the hub's processes, their total, and the broker.
+
 Targets: p50 under 250 ms and p99 under 1 s at 1,000 changes/s.
 
 Usage: ``.venv/bin/python bench/bench_e2e.py [--rate 1000] [--seconds 20] [--customers 2000] [--processes]``
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -36,6 +40,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.proc_cpu import CpuWindow
 from hub.config import validate_config_text
 from hub.kafka.clients import Admin, Consumer, KafkaSettings, Producer, Record
 from hub.kafka.local import LocalKafka, free_port
@@ -114,13 +119,14 @@ def percentiles(values: list[float]) -> str:
 
 
 @contextlib.contextmanager
-def running_hub(cfg: Any, cfg_text: str, tmp: Path, groups: list[str]) -> Iterator[None]:
-    """The hub's roles in this process (no ``groups``), or one ``crmhub run --only`` process per group."""
+def running_hub(cfg: Any, cfg_text: str, tmp: Path, groups: list[str]) -> Iterator[dict[str, int]]:
+    """The hub's roles in this process (no ``groups``), or one ``crmhub run --only`` process per group; yields
+    the hub's process ids by name."""
     if not groups:
         hub = Hub(cfg, frozenset({"registry", "connectors", "pipelines"}))
         hub.start()
         try:
-            yield
+            yield {"this process (hub, generator, consumer)": os.getpid()}
         finally:
             hub.stop()
         return
@@ -140,7 +146,7 @@ def running_hub(cfg: Any, cfg_text: str, tmp: Path, groups: list[str]) -> Iterat
                         if httpx.get(registry, timeout=1).status_code == 200:
                             break
                     time.sleep(0.2)
-        yield
+        yield {f"crmhub run --only {group}": proc.pid for group, proc in zip(groups, procs, strict=True)}
     finally:
         for proc in procs:
             proc.terminate()
@@ -151,13 +157,23 @@ def running_hub(cfg: Any, cfg_text: str, tmp: Path, groups: list[str]) -> Iterat
                 proc.kill()
 
 
-def measure_hub(cfg_text: str, tmp: Path, args: argparse.Namespace) -> tuple[list[float], int, float]:
+def measure_hub(cfg_text: str, tmp: Path, args: argparse.Namespace,
+                broker_pid: int | None) -> tuple[list[float], int, float]:
     cfg = validate_config_text(cfg_text)
-    with running_hub(cfg, cfg_text, tmp, args.processes or []):
-        return _measure(cfg, tmp, args)
+    with running_hub(cfg, cfg_text, tmp, args.processes or []) as hub_pids:
+        pids = dict(hub_pids)
+        if args.processes:
+            pids["bench (generator, consumer)"] = os.getpid()
+        if broker_pid is not None:
+            pids["broker"] = broker_pid
+        cpu = CpuWindow(pids)
+        out = _measure(cfg, tmp, args, cpu)
+        print(f"  CPU over {cpu.wall_s:.1f} s, per process and per change ({out[1]:,} changes):")
+        print("\n".join(cpu.report(out[1], {"hub total": list(hub_pids)})))
+        return out
 
 
-def _measure(cfg: Any, tmp: Path, args: argparse.Namespace) -> tuple[list[float], int, float]:
+def _measure(cfg: Any, tmp: Path, args: argparse.Namespace, cpu: CpuWindow) -> tuple[list[float], int, float]:
     settings = KafkaSettings(bootstrap_servers=cfg.kafka.bootstrap_servers)
     assert cfg.registry.serve is not None
     serde = AvroSerde(RegistryClient(f"http://127.0.0.1:{cfg.registry.serve.port}"))
@@ -176,17 +192,23 @@ def _measure(cfg: Any, tmp: Path, args: argparse.Namespace) -> tuple[list[float]
         started_ms = time.time() * 1000
         gen = threading.Thread(target=lambda: made.append(generate(tmp / "legacy.db", args.customers, args.rate,
                                                                    args.seconds, stop)))
+        cpu.start()
         gen.start()
         tail_until = time.monotonic() + args.seconds + 30
+        last = time.monotonic()
         while time.monotonic() < tail_until:
             for value in _poll_unified(consumer, serde):
                 ts = value["lineage"].get("credit_limit", {}).get("ts_ms")
                 if ts and ts > 0:
                     latencies.append(time.time() * 1000 - ts)
-                    received.append(time.monotonic())
-            if not gen.is_alive() and len(latencies) >= (made[0][0] if made else 0):
+                    last = time.monotonic()
+                    received.append(last)
+            # done when every change arrived, or nothing did for 2 s after the generator stopped (two changes
+            # of one customer in one unify batch give one golden record)
+            if not gen.is_alive() and (len(latencies) >= made[0][0] or time.monotonic() - last > 2):
                 break
         gen.join()
+        cpu.stop()
         if args.timeline:
             timeline(received, latencies)
         stages(settings, serde, started_ms)
@@ -315,7 +337,7 @@ def main() -> None:
         try:
             seed(tmp / "legacy.db", args.customers)
             print(f"{args.rate:.0f} changes/s for {args.seconds:.0f} s over {args.customers:,} customers")
-            latencies, made, elapsed = measure_hub(config(broker, tmp, args.log_level), tmp, args)
+            latencies, made, elapsed = measure_hub(config(broker, tmp, args.log_level), tmp, args, broker.pid())
             print(f"  hub, source commit -> unified record received: {percentiles(latencies)}  "
                   f"({made:,} changes made, {made / elapsed:,.0f}/s achieved)")
             raw = measure_raw(KafkaSettings(bootstrap_servers=broker.bootstrap), args.rate, args.seconds)
