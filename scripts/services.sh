@@ -25,6 +25,10 @@ PG_DATA="$DIR/pg/data"
 PG_SOCK="$DIR/pg"
 MY_DATA="$DIR/mariadb/data"
 MY_SOCK="$DIR/mariadb/mariadb.sock"
+# wal_level=logical and the slots and senders let a logical decoding client (Debezium's PostgreSQL connector,
+# bench/bench_capture.py) read the test server; the tests do not need them and are not slowed by them
+PG_OPTS="-p $PG_PORT -k $PG_SOCK -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+PG_OPTS="$PG_OPTS -c wal_level=logical -c max_replication_slots=10 -c max_wal_senders=10"
 
 pg_bin() {
   local d
@@ -86,12 +90,19 @@ pg_start() {
     # a server killed with its machine (a CI run ends so) leaves postmaster.pid behind; pg_ctl just said no
     # server runs on this data directory, and a reused PID in that file would make postgres refuse to start
     rm -f "$PG_DATA/postmaster.pid"
-    as_user postgres "$bin/pg_ctl" -D "$PG_DATA" -l "$DIR/pg/server.log" -w -t 60 \
-      -o "-p $PG_PORT -k $PG_SOCK -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off" start >/dev/null
+    as_user postgres "$bin/pg_ctl" -D "$PG_DATA" -l "$DIR/pg/server.log" -w -t 60 -o "$PG_OPTS" start >/dev/null
   fi
   local psql=("$bin/psql" -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qtA)
+  # a server started before logical decoding was part of PG_OPTS: wal_level only changes with a restart
+  if [ "$(as_user postgres "${psql[@]}" -c "SHOW wal_level")" != "logical" ]; then
+    as_user postgres "$bin/pg_ctl" -D "$PG_DATA" -l "$DIR/pg/server.log" -m fast -w -t 60 -o "$PG_OPTS" \
+      restart >/dev/null
+  fi
   if [ "$(as_user postgres "${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname='$DB_USER'")" != "1" ]; then
     as_user postgres "${psql[@]}" -c "CREATE ROLE $DB_USER LOGIN PASSWORD '$DB_PASSWORD'"
+  fi
+  if [ "$(as_user postgres "${psql[@]}" -c "SELECT rolreplication FROM pg_roles WHERE rolname='$DB_USER'")" != "t" ]; then
+    as_user postgres "${psql[@]}" -c "ALTER ROLE $DB_USER REPLICATION"  # logical replication slots (Debezium)
   fi
   if [ "$(as_user postgres "${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname='$DB_NAME'")" != "1" ]; then
     as_user postgres "${psql[@]}" -c "CREATE DATABASE $DB_NAME OWNER $DB_USER"

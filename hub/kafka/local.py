@@ -48,17 +48,17 @@ def java_major_version(java: str = "java") -> int:
     return int(match.group(2) or 0) if major == 1 else major
 
 
-def resolve_jars(cache: Path | None = None, *, quiet: bool = True) -> Path:
-    """Resolve the broker's jars with Maven into ``cache/kafka-<pom hash>/libs``; idempotent."""
-    digest = hashlib.sha256(POM.read_bytes()).hexdigest()[:12]
-    libs = (cache or cache_root()) / f"kafka-{digest}" / "libs"
+def resolve_jars(cache: Path | None = None, *, quiet: bool = True, pom: Path = POM, name: str = "kafka") -> Path:
+    """Resolve the jars of ``pom`` (the broker's) with Maven into ``cache/<name>-<pom hash>/libs``; idempotent."""
+    digest = hashlib.sha256(pom.read_bytes()).hexdigest()[:12]
+    libs = (cache or cache_root()) / f"{name}-{digest}" / "libs"
     marker = libs / ".complete"
     if marker.exists():
         return libs
     if shutil.which("mvn") is None:
         raise ConfigError("mvn: not found on PATH; install Maven (apt-get install maven) or set KAFKA_HOME")
     libs.mkdir(parents=True, exist_ok=True)
-    cmd = ["mvn", "-B", "-f", str(POM), "dependency:copy-dependencies",
+    cmd = ["mvn", "-B", "-f", str(pom), "dependency:copy-dependencies",
            f"-DoutputDirectory={libs}", "-DincludeScope=runtime"]
     if quiet:
         cmd.insert(1, "-q")
