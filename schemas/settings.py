@@ -155,3 +155,9 @@ class ConnectorSettings(ConfigModel):
                                    "its saved position")
     on_schema_change: Literal["stop", "evolve"] = "stop"
     schema_check_interval_s: Annotated[float, Field(ge=1)] = 30.0
+    max_in_flight: Annotated[int, Field(ge=1, description=(
+        "batches handed to Kafka and not yet acknowledged, at most: reading and encoding the next batches "
+        "overlaps waiting for the broker; a position is saved only once every batch before it is "
+        "acknowledged"))] = 4
+    max_in_flight_mb: Annotated[float, Field(gt=0, description="keys and values not yet acknowledged, at most "
+                                                                "(MiB)")] = 32.0

@@ -25,7 +25,7 @@ def _object(description: str, properties: dict[str, Schema], required: list[str]
 def connector_dead_letter() -> Schema:
     """``dlq.<connector>``: a source record its connector could not turn into a change event."""
     return _object(
-        "A source record the connector could not read or encode, with the reason (hub.runtime.runner.dlq_record; "
+        "A source record the connector could not read or encode, with the reason (hub.runtime.encode.dlq_record; "
         "the initial load writes the same shape).",
         {"connector": {**_STR, "description": "Connector name."},
          "table": {**_STR, "description": "Table or feed the record belongs to."},

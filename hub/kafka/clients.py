@@ -1,10 +1,12 @@
 """Thin wrappers over kafka-python so connectors and pipelines never touch the client library directly.
 
-- ``Producer``: idempotent, ``acks=all``, batching; ``send_batch`` returns only once *every* record of the
-  batch is acknowledged (the runner saves a source position only after that).
+- ``Producer`` (``hub/kafka/producer.py``): idempotent, ``acks=all``, batching; ``send_batch`` returns only once
+  *every* record of the batch is acknowledged, ``send_async`` at once (the runner saves a source position only
+  after its batch's acknowledgements).
 - ``Consumer``: no auto-commit; the caller commits after processing.
 - ``Admin``: topics with configs (compacted ones for offsets, schemas, unified records), group offsets.
-Broker errors become ``RetriableError`` or ``FatalError`` (schemas/errors.py) here, in one place.
+Broker errors become ``RetriableError`` or ``FatalError`` (schemas/errors.py) in one place
+(``hub/kafka/common.py``).
 """
 
 from __future__ import annotations
@@ -12,32 +14,24 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import TopicAlreadyExistsError
 
+from hub.kafka.common import Ack, Header, KafkaSettings, Record, broker_error
 from hub.kafka.membership import JOIN_STUCK_S, heartbeat_silence
-from schemas.errors import FatalError, RetriableError
+from hub.kafka.producer import Producer, Sending
 
 log = structlog.get_logger(__name__)
 COMPACTED = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0", "segment.ms": "600000"}
 
-Header = tuple[str, bytes]
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One message to produce."""
-
-    topic: str
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[Header] = ()
-    partition: int | None = None
+# the producer and the shared types live in their own modules; callers import them from here
+__all__ = ["COMPACTED", "Ack", "Admin", "Consumer", "Header", "KafkaSettings", "Message", "Producer", "Record",
+           "Sending", "broker_error"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,76 +45,6 @@ class Message:
     value: bytes | None
     timestamp_ms: int
     headers: Sequence[Header] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Ack:
-    topic: str
-    partition: int
-    offset: int
-
-
-@dataclass
-class KafkaSettings:
-    bootstrap_servers: str = "127.0.0.1:9092"
-    client_id: str = "crmhub"
-    security: Mapping[str, Any] = field(default_factory=dict)
-
-    def common(self) -> dict[str, Any]:
-        return {"bootstrap_servers": self.bootstrap_servers.split(","), "client_id": self.client_id,
-                **dict(self.security)}
-
-
-def broker_error(exc: Exception, doing: str) -> Exception:
-    """Classify a kafka-python error: retriable ones back off, the rest stop the component."""
-    if isinstance(exc, KafkaError) and getattr(exc, "retriable", False):
-        return RetriableError(f"{doing}: Kafka unreachable or busy ({type(exc).__name__}: {exc})")
-    if isinstance(exc, KafkaError):
-        return FatalError(f"{doing}: {type(exc).__name__}: {exc}")
-    return exc
-
-
-class Producer:
-    """Idempotent producer (kafka-python 3 turns idempotence on by default; stated here anyway)."""
-
-    def __init__(self, settings: KafkaSettings, **overrides: Any) -> None:
-        config: dict[str, Any] = {
-            **settings.common(),
-            "acks": "all",
-            "enable_idempotence": True,
-            "linger_ms": 5,
-            "batch_size": 256 * 1024,
-            "max_request_size": 4 * 1024 * 1024,
-            "retries": 2**31 - 1,
-            "delivery_timeout_ms": 120_000,
-            **overrides,
-        }
-        try:
-            self._producer = KafkaProducer(**config)
-        except Exception as exc:
-            raise broker_error(exc, "creating the producer") from exc
-
-    def send_batch(self, records: Iterable[Record], timeout: float = 120.0) -> list[Ack]:
-        """Send every record, flush, and wait for each acknowledgement; raise if any failed."""
-        futures = []
-        try:
-            for rec in records:
-                futures.append(self._producer.send(rec.topic, key=rec.key, value=rec.value,
-                                                   headers=list(rec.headers), partition=rec.partition))
-            self._producer.flush(timeout=timeout)
-            acks = []
-            for fut in futures:
-                meta = fut.get(timeout=timeout)
-                acks.append(Ack(meta.topic, meta.partition, meta.offset))
-        except Exception as exc:
-            raise broker_error(exc, f"producing a batch of {len(futures)}") from exc
-        return acks
-
-    def send(self, record: Record) -> Ack:
-        return self.send_batch([record])[0]
-
-    def close(self, timeout: float = 10.0) -> None:
-        self._producer.close(timeout=timeout)
 
 
 #: How often a consumer refreshes its metadata at the latest (kafka-python's default is 5 minutes). The group

@@ -167,7 +167,8 @@ class Hub:
             runner = ConnectorRunner(
                 connector_factory(conf), conf.name, self.settings, self.producer(), avro_serde(self.cfg, self.registry),
                 offsets, on_schema_change=conf.on_schema_change, schema_check_interval_s=conf.schema_check_interval_s,
-                flush_interval_s=self.cfg.offsets.flush_interval_ms / 1000)
+                flush_interval_s=self.cfg.offsets.flush_interval_ms / 1000, max_in_flight=conf.max_in_flight,
+                max_in_flight_bytes=int(conf.max_in_flight_mb * 1024 * 1024))
             self.runners[conf.name] = runner
             runner.start()
             log.info("hub.connector_started", connector=conf.name, kind=conf.kind)

@@ -1,6 +1,8 @@
-"""Runs one connector: read a batch, produce, flush, check every ack, and only then save the position
-(after every batch, or at most every ``offsets.flush_interval_ms`` as Kafka Connect's
-``offset.flush.interval.ms``, and always at a stop or restart).
+"""Runs one connector: read a batch, encode it, hand it to the producer and read the next one while the broker
+acknowledges it (``InFlight``: at most ``max_in_flight`` batches or ``max_in_flight_bytes`` unacknowledged).
+A batch's position is saved only once every record of it and of every batch before it was acknowledged (after
+every batch, or at most every ``offsets.flush_interval_ms`` as Kafka Connect's ``offset.flush.interval.ms``, and
+always at a stop, a pause or a restart).
 
 This is the one place where transient failures are retried (exponential backoff with tenacity): a
 ``RetriableError`` from the source or the broker puts the connector in RETRYING, and after the backoff it
@@ -10,28 +12,28 @@ batches delivered since that save). Malformed rows go to ``dlq.<connector>`` wit
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_never, wait_exponential
 
-from connectors.base import Batch, Connector, DeadRow, State
-from hub.kafka.clients import Admin, KafkaSettings, Producer, Record
+from connectors.base import Batch, Connector, State
+from hub.kafka.clients import Admin, KafkaSettings, Producer
 from hub.metrics import SOURCE_LAG, SOURCE_LAG_NOW, SOURCE_LAG_ROWS
 from hub.registry.client import SchemaIncompatibleError
 from hub.registry.serde import AvroSerde
+from hub.runtime.encode import TableRoute, encode_batch
+from hub.runtime.inflight import InFlight, Sent
 from hub.runtime.offsets import OffsetStore
 from hub.runtime.source_lag import source_lag
 from schemas.avro_gen import field_renames, key_schema, value_schema
 from schemas.columns import TableMeta
-from schemas.envelope import ChangeEvent, to_avro, topic_for
-from schemas.errors import CrmhubError, RetriableError, SkippableError
+from schemas.envelope import topic_for
+from schemas.errors import CrmhubError, RetriableError
 from schemas.evolution import diff_tables
 from schemas.secrets import mask_text
 
@@ -45,17 +47,6 @@ class ConnectorState(StrEnum):
     RETRYING = "RETRYING"
     FAILED = "FAILED"
     STOPPED = "STOPPED"
-
-
-@dataclass
-class TableRoute:
-    """Where one table's events go, with its schemas parsed once."""
-
-    table: TableMeta
-    topic: str
-    key_schema: dict[str, Any]
-    value_schema: dict[str, Any]
-    renames: dict[str, str]
 
 
 @dataclass
@@ -79,19 +70,12 @@ class Restart(Exception):
     """Raised inside the loop to start again from the saved position (restart / snapshot / reset)."""
 
 
-def dlq_record(connector: str, dead: DeadRow) -> Record:
-    """A dead-letter message: the original record, the reason and where it came from (JSON)."""
-    body = {"connector": connector, "table": dead.table, "reason": dead.reason,
-            "position": dict(dead.position), "record": dead.raw, "ts_ms": int(time.time() * 1000)}
-    value = json.dumps(body, default=str, sort_keys=True).encode()
-    return Record(f"dlq.{connector}", None, value, (("crmhub.reason", dead.reason.encode()[:500]),))
-
-
 class ConnectorRunner:
     def __init__(self, factory: Callable[[], Connector], name: str, settings: KafkaSettings, producer: Producer,
                  serde: AvroSerde, offsets: OffsetStore, *, topic_prefix: str = "src", max_backoff_s: float = 60.0,
                  on_schema_change: str = "stop", schema_check_interval_s: float = 30.0,
-                 on_batch: Callable[[Batch], None] | None = None, flush_interval_s: float = 0.0) -> None:
+                 flush_interval_s: float = 0.0, max_in_flight: int = 4,
+                 max_in_flight_bytes: int = 32 * 1024 * 1024) -> None:
         self.factory = factory
         self.connector: Connector | None = None
         self.name = name
@@ -101,11 +85,13 @@ class ConnectorRunner:
         self.offsets = offsets
         self.topic_prefix = topic_prefix
         self.max_backoff_s = max_backoff_s
-        self.on_batch = on_batch
         self.on_schema_change = on_schema_change
         self.schema_check_interval_s = schema_check_interval_s
         self._schemas_checked_at = 0.0
         self.flush_interval_s = flush_interval_s  # how often the position is saved at most (0: every batch)
+        self.max_in_flight = max_in_flight  # batches sent and not yet acknowledged, at most
+        self.max_in_flight_bytes = max_in_flight_bytes
+        self._in_flight: InFlight | None = None
         self._unsaved: State | None = None
         self._saved_at = 0.0
         self.status = RunnerStatus()
@@ -157,7 +143,13 @@ class ConnectorRunner:
         except Exception as exc:
             self._fail(exc)
         finally:
+            self._close_in_flight()
             self._close_connector()
+
+    def _close_in_flight(self) -> None:
+        if self._in_flight is not None:
+            self._in_flight.close()
+            self._in_flight = None
 
     def _close_connector(self) -> None:
         if self.connector is not None:
@@ -191,7 +183,10 @@ class ConnectorRunner:
     def _run_once(self) -> None:
         """(Re)create the connector and run it from the saved position."""
         self._apply_pending()
+        self._close_in_flight()  # batches of an earlier run still unacknowledged are read again, unsaved
         self._close_connector()
+        self._in_flight = InFlight(self.name, self._acknowledged, max_batches=self.max_in_flight,
+                                   max_bytes=self.max_in_flight_bytes)
         connector = self.connector = self.factory()
         for table, reason in self.status.stopped_tables.items():
             connector.disable_table(table, reason)
@@ -225,38 +220,50 @@ class ConnectorRunner:
                     raise Restart()
                 if self._schema_check_due(batch):
                     self.check_schemas()
-                self._deliver(batch)
+                self._send(batch)
                 state = batch.state
         except Restart:
-            self._save_position(None, force=True)  # delivered already: start again from there
+            self._settle()  # sent already: start again after what was acknowledged
             raise
-        self._save_position(None, force=True)
+        except RetriableError:
+            self._settle(quietly=True)  # a source outage: keep what the broker acknowledged
+            raise
+        self._settle()
         return state
 
+    def _settle(self, *, quietly: bool = False) -> None:
+        """Wait for every batch in flight, then save the position they reached."""
+        assert self._in_flight is not None
+        try:
+            self._in_flight.drain()
+        except Exception:
+            if not quietly:
+                raise
+        self._save_position(None, force=True)
+
     def _wait_if_paused(self) -> None:
+        if not self._resume.is_set():
+            self._settle()  # paused: what was sent is acknowledged and its position saved
         while not self._resume.wait(0.5):
             if self._stop.is_set():
                 return
         if self.status.state is ConnectorState.PAUSED:
             self.status.state = ConnectorState.RUNNING
 
-    def _deliver(self, batch: Batch) -> None:
-        """Produce the batch and its dead rows, wait for every ack, then save the position."""
-        good: list[Record] = []
-        dead: list[DeadRow] = list(batch.dead)
-        for event in batch.events:
-            rec = self._record(event)
-            if isinstance(rec, DeadRow):
-                dead.append(rec)
-            else:
-                good.append(rec)
-        produced = len(good)
-        good.extend(dlq_record(self.name, d) for d in dead)
-        if good:
-            self.producer.send_batch(good)  # raises unless every record is acknowledged
+    def _send(self, batch: Batch) -> None:
+        """Encode the batch and its dead rows and hand them to the producer; the settling thread waits for the
+        acknowledgements and saves the position (``_acknowledged``)."""
+        assert self._in_flight is not None
+        encoded = encode_batch(self.name, self.serde, self.routes, batch)
+        sending = self.producer.send_async(encoded.records) if encoded.records else None
+        self._in_flight.put(Sent(batch, encoded, sending))
+
+    def _acknowledged(self, sent: Sent) -> None:
+        """Every record of ``sent`` and of the batches before it is acknowledged: its position may be saved."""
+        batch = sent.batch
         self._save_position(batch.state, force=bool(batch.progress))
-        self.status.events += produced
-        self.status.dead += len(dead)
+        self.status.events += sent.encoded.produced
+        self.status.dead += sent.encoded.dead
         self.status.batches += 1
         if batch.source_head:
             self.status.source_head = dict(batch.source_head)
@@ -264,8 +271,6 @@ class ConnectorRunner:
         if batch.progress is not None:
             p = batch.progress
             self.status.snapshot[p.table] = {"done": p.done, "total": p.total}
-        if self.on_batch is not None:
-            self.on_batch(batch)
 
     def _save_position(self, state: State | None, *, force: bool = False) -> None:
         """Keep ``state`` (its events acknowledged) as the position to save, and save the one kept when
@@ -293,22 +298,6 @@ class ConnectorRunner:
             SOURCE_LAG_NOW.labels(self.name, lag.table).set(lag.seconds)
         if lag.rows is not None:
             SOURCE_LAG_ROWS.labels(self.name, lag.table).set(lag.rows)
-
-    def _record(self, event: ChangeEvent) -> Record | DeadRow:
-        route = self.routes.get((event.source.schema, event.source.table))
-        if route is None:
-            return DeadRow(event.source.table, "event for a table that was not described", {"key": event.key})
-        try:
-            key, value = to_avro(event, route.renames)
-            kbytes = self.serde.serialize(route.topic, route.key_schema, key, is_key=True) if key else None
-            vbytes = self.serde.serialize(route.topic, route.value_schema, value)
-        except SkippableError as exc:
-            return DeadRow(event.source.table, exc.reason, {"key": event.key, "after": event.after},
-                           dict(event.source.position))
-        except (ValueError, TypeError) as exc:
-            return DeadRow(event.source.table, f"does not fit the table's schema: {exc}",
-                           {"key": event.key, "after": event.after}, dict(event.source.position))
-        return Record(route.topic, kbytes, vbytes)
 
     def _route(self, table: TableMeta, connector: Connector) -> TableRoute:
         topic = connector.topic_of(table) or topic_for(table, self.topic_prefix)

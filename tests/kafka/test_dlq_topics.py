@@ -13,7 +13,7 @@ from hub.cli import app
 from hub.cli import commands as cli_commands  # noqa: F401  (registers the commands)
 from hub.kafka.clients import Admin, KafkaSettings, Producer, Record
 from hub.kafka.local import LocalKafka
-from hub.runtime.runner import dlq_record
+from hub.runtime.encode import dlq_record
 from tests.unit.test_canonicalize import event, row, run
 
 
