@@ -50,7 +50,9 @@ def main(spec_path: str) -> None:
     runner = ConnectorRunner(lambda: SqlConnector(conf), conf.name, settings, producer, serde, offsets,
                              on_schema_change=conf.on_schema_change,
                              schema_check_interval_s=conf.schema_check_interval_s,
-                             flush_interval_s=OffsetsConfig().flush_interval_ms / 1000)
+                             flush_interval_s=OffsetsConfig().flush_interval_ms / 1000,
+                             max_in_flight=conf.max_in_flight,
+                             max_in_flight_bytes=int(conf.max_in_flight_mb * 1024 * 1024))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     runner.start()
