@@ -7,9 +7,10 @@
 3. With an :class:`~hub.web.access.Access`: a path that is not public needs a known token (401 with
    ``WWW-Authenticate``), and the role must have the group the call needs (403). Both are decided before the
    body is read or parsed, and both refusals are audited.
-4. A state-changing call (POST, PUT, PATCH, DELETE) must declare a JSON content type (``application/json``,
-   ``application/*+json``) or carry ``X-Requested-With``: a cross-site form or ``text/plain`` POST can do
-   neither without a CORS preflight, which no crmhub server answers (415).
+4. A POST, and any call with a body, must declare a JSON content type (``application/json``,
+   ``application/*+json``) or carry ``X-Requested-With``: a cross-site form, ``text/plain`` or empty POST can
+   do neither without a CORS preflight, which no crmhub server answers (415). PUT, PATCH and DELETE are
+   preflighted by browsers whatever they carry.
 5. The body of such a call is read up to the limit (413 beyond it, whatever ``Content-Length`` said) and one
    nested deeper than ``max_json_depth`` is refused (400) before a parser recurses into it. Other bodies are
    cut at the limit.
@@ -139,8 +140,9 @@ class HttpGuard:
         refusal = self._check_caller(scope, headers, path)
         if refusal is not None:
             return refusal
-        if scope["method"] not in SAFE_METHODS and "x-requested-with" not in headers and not is_json_type(
-                headers.get("content-type", "")):
+        has_body = length not in (None, "0") or "transfer-encoding" in headers
+        if (scope["method"] == "POST" or (has_body and scope["method"] not in SAFE_METHODS)) and (
+                "x-requested-with" not in headers and not is_json_type(headers.get("content-type", ""))):
             return _Refusal(415, "unsupported_media_type", "a call that changes something needs Content-Type: "
                                                            "application/json (or an X-Requested-With header)")
         return None

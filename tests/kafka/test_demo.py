@@ -237,7 +237,8 @@ def test_demo_with_processes_runs_the_stages_in_child_processes_and_reads_their_
         assert 0 < snap["freshness"]["ibmi"]["p50_s"] < 30
         # the admin API's /metrics serves the stages' series too
         assert demo.hub.admin is not None
-        metrics = httpx.get(f"{demo.hub.admin.url}/metrics", timeout=10).text
+        metrics = httpx.get(f"{demo.hub.admin.url}/metrics", timeout=10,
+                            headers={"Authorization": f"Bearer {demo.tokens.admin}"}).text
         unify_messages = re.search(r'^crmhub_pipeline_messages_total\{pipeline="unify"\} (\S+)$', metrics, re.M)
         assert unify_messages is not None and float(unify_messages[1]) > 0
         # the data-quality view comes from the canonicalize process's summary file

@@ -13,8 +13,8 @@ import pytest
 from connectors.codecs.encode import packed, text, zoned
 from hub.config import validate_config_text
 from hub.kafka.local import LocalKafka, free_port
-from hub.registry.client import RegistryClient
 from hub.runtime.hub import Hub
+from hub.wiring import registry_client
 from tests.kafka.helpers import read_all, wait_for
 
 pytestmark = pytest.mark.kafka
@@ -109,7 +109,7 @@ def test_sql_column_added_evolves_and_dropped_column_stops_the_table(kafka_broke
             c.execute("INSERT INTO cust VALUES (3, 'c', 'z', 'c@example.com')")
         wait_for(lambda: runner.status.events == 4)
         assert hub.registry is not None
-        client = RegistryClient(hub.registry.url)
+        client = registry_client(hub.cfg, hub.registry)  # with the hub's service token
         assert client.versions(f"src.{name}.cust-value") == [1, 2]
         assert "email" in client.latest(f"src.{name}.cust-value").schema
 

@@ -18,9 +18,9 @@ from hub.config import validate_config_text
 from hub.demo.sources import freeze_credit, seed_legacy_db
 from hub.kafka.clients import Consumer, KafkaSettings
 from hub.kafka.local import LocalKafka, free_port
-from hub.registry.client import RegistryClient
 from hub.registry.serde import AvroSerde
 from hub.runtime.hub import Hub
+from hub.wiring import registry_client
 from schemas.errors import SkippableError
 from schemas.unified import ALERTS_TOPIC, CHANGES_TOPIC, UNIFIED_TOPIC
 from tests.kafka.helpers import thread_stacks, wait_for
@@ -114,7 +114,7 @@ def test_source_change_flows_to_golden_record_changes_and_alerts(hub_broker: Loc
     hub = Hub(validate_config_text(_config(hub_broker, tmp_path, source, f"g1{tag}", port, tag)))
     hub.start()
     try:
-        out = Outputs(hub.settings, AvroSerde(RegistryClient(f"http://127.0.0.1:{port}")), source)
+        out = Outputs(hub.settings, AvroSerde(registry_client(hub.cfg)), source)  # with the hub's service token
         out.until(lambda: len(out.mine) == 5)
         golden = {v["members"][0]["source_key"]: v for v in out.seen[UNIFIED_TOPIC]}
         mueller = golden["104711"]

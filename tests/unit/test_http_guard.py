@@ -11,7 +11,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hub.config import HubConfig, validate_config_text
@@ -26,7 +28,8 @@ from hub.gateway.guards import (
     service_token,
 )
 from hub.gateway.tokens import create_token
-from hub.registry.server import create_app
+from hub.logsetup import configure_logging
+from hub.registry.server import create_app, serve_in_thread
 from hub.registry.store import SchemaStore
 from hub.serving.admin import create_admin_app
 from hub.web.access import Access, credentials_of
@@ -219,3 +222,20 @@ def test_pure_parts() -> None:
     assert credentials_of(None, b"access_token=abc", "/stream", access) is None  # only where allowed
     stream = Access(tokens=access.tokens, grants={}, query_token_paths=frozenset({"/stream"}))
     assert credentials_of(None, b"x=1&access_token=abc", "/stream", stream) == ("abc", None)
+
+
+def test_uvicorn_tracebacks_go_through_the_masking_log_handler(capfd: pytest.CaptureFixture[str]) -> None:
+    configure_logging("WARNING")
+    app = FastAPI()
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("cannot connect: DRIVER=x;UID=sa;PWD=hunter2;")
+
+    handle = serve_in_thread(app, "127.0.0.1", 0)
+    try:
+        assert httpx.get(f"{handle.url}/boom", timeout=10).status_code == 500
+    finally:
+        handle.stop()
+    err = capfd.readouterr().err
+    assert "RuntimeError" in err and "PWD=***" in err and "hunter2" not in err
