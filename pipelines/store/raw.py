@@ -11,7 +11,7 @@ string (SQLite) or an already decoded value (PostgreSQL ``json``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -44,6 +44,18 @@ def in_params(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
     """``":p0, :p1"`` and ``{"p0": .., "p1": ..}`` for an ``IN (...)`` list."""
     names = [f"{prefix}{i}" for i in range(len(values))]
     return ", ".join(":" + n for n in names), dict(zip(names, values, strict=True))
+
+
+def ref_chunks(refs: Iterable[tuple[str, str]], size: int = 500) -> Iterator[tuple[str, list[str]]]:
+    """``(source, keys)`` for ``refs`` grouped by source, at most ``size`` keys each: one ``IN`` query per chunk
+    in place of one query per record."""
+    by_source: dict[str, list[str]] = {}
+    for source, key in refs:
+        by_source.setdefault(source, []).append(key)
+    for source, keys in by_source.items():
+        unique = list(dict.fromkeys(keys))
+        for i in range(0, len(unique), size):
+            yield source, unique[i:i + size]
 
 
 class Raw:

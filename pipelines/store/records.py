@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, or_, select, update
 
 from pipelines.store.contacts import sync_contact_keys
-from pipelines.store.raw import forget, in_params, jdump, jload, memo, raw
+from pipelines.store.raw import forget, in_params, jdump, jload, memo, raw, ref_chunks
 from pipelines.store.tables import manual_pair, match_link, review
 
 
@@ -176,17 +176,14 @@ def candidates(conn: Connection, keys: Sequence[str], exclude: int, max_block: i
     return found, skipped
 
 
-def existing_refs(conn: Connection, refs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which of ``refs`` have a source record (for a batch: the others need no lookup)."""
-    by_source: dict[str, list[str]] = {}
-    for source, key in refs:
-        by_source.setdefault(source, []).append(key)
-    out: set[tuple[str, str]] = set()
-    for source, keys in by_source.items():
-        for i in range(0, len(keys), 500):
-            marks, params = in_params("k", keys[i:i + 500])
-            q = f"SELECT source_key FROM source_record WHERE source = :s AND source_key IN ({marks})"
-            out.update((source, r[0]) for r in raw(conn).rows(q, {**params, "s": source}))
+def records_of_refs(conn: Connection, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], SourceRow]:
+    """The stored records of those ``refs`` that have one (deleted ones too), in one query per source and
+    500 keys: for a batch, in place of a look-up per record."""
+    out: dict[tuple[str, str], SourceRow] = {}
+    for source, keys in ref_chunks(refs):
+        marks, params = in_params("k", keys)
+        for r in raw(conn).rows(_SELECT + f"WHERE source = :s AND source_key IN ({marks})", {**params, "s": source}):
+            out[(source, r[2])] = _row(r)
     return out
 
 

@@ -6,10 +6,10 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, func, select, update
 
-from pipelines.store.raw import forget, in_params, jdump, jload, memo, raw
-from pipelines.store.tables import golden, inventory, orders, outbox
+from pipelines.store.raw import forget, in_params, jdump, jload, memo, raw, ref_chunks
+from pipelines.store.tables import golden, inventory, orders
 
 
 @dataclass(slots=True)
@@ -101,12 +101,13 @@ def credit_for(conn: Connection, refs: Collection[tuple[str, str]]) -> dict[tupl
     db = raw(conn)
     if not memo(conn, "credit", lambda: db.one("SELECT source FROM credit LIMIT 1") is not None):
         return out
-    for source, key in refs:
-        r = db.one("SELECT table_name, data, version, source_ts_ms FROM credit WHERE source = :s AND customer_key = :k",
-                   {"s": source, "k": key})
-        if r is not None:
-            out[(source, key)] = {"source": source, "customer_key": key, "table_name": r[0], "data": jload(r[1]),
-                                  "version": r[2], "source_ts_ms": r[3]}
+    for source, keys in ref_chunks(refs):
+        marks, params = in_params("k", keys)
+        q = ("SELECT customer_key, table_name, data, version, source_ts_ms FROM credit "
+             f"WHERE source = :s AND customer_key IN ({marks})")
+        for key, table, data, version, ts in db.rows(q, {**params, "s": source}):
+            out[(source, key)] = {"source": source, "customer_key": key, "table_name": table, "data": jload(data),
+                                  "version": version, "source_ts_ms": ts}
     return out
 
 
@@ -197,11 +198,10 @@ def inventory_for(conn: Connection, items: Collection[str]) -> list[dict[str, An
 
 def golden_of_refs(conn: Connection, refs: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
     out: dict[tuple[str, str], str] = {}
-    for source, key in refs:
-        r = raw(conn).one("SELECT golden_id FROM source_record WHERE source = :s AND source_key = :k",
-                          {"s": source, "k": key})
-        if r is not None and r[0]:
-            out[(source, key)] = r[0]
+    for source, keys in ref_chunks(refs):
+        marks, params = in_params("k", keys)
+        q = f"SELECT source_key, golden_id FROM source_record WHERE source = :s AND source_key IN ({marks})"
+        out.update(((source, key), gid) for key, gid in raw(conn).rows(q, {**params, "s": source}) if gid)
     return out
 
 
@@ -262,11 +262,17 @@ def add_outbox(conn: Connection, records: Iterable[tuple[str, str | None, Any]])
 
 
 def read_outbox(conn: Connection, limit: int = 5000) -> list[tuple[int, str, str | None, Any]]:
-    q = select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value).order_by(outbox.c.id).limit(limit)
-    return [(i, t, k, jload(v)) for i, t, k, v in conn.execute(q)]
+    rows = raw(conn).rows("SELECT id, topic, key, value FROM outbox ORDER BY id LIMIT :n", {"n": limit})
+    return [(i, t, k, jload(v)) for i, t, k, v in rows]
+
+
+def outbox_empty(conn: Connection) -> bool:
+    return raw(conn).one("SELECT id FROM outbox LIMIT 1") is None
 
 
 def delete_outbox(conn: Connection, up_to_id: int, from_id: int | None = None) -> None:
     """Delete the outbox rows up to ``up_to_id`` (only those from ``from_id`` on, if given)."""
-    where = outbox.c.id <= up_to_id
-    conn.execute(delete(outbox).where(where if from_id is None else where & (outbox.c.id >= from_id)))
+    if from_id is None:
+        raw(conn).run("DELETE FROM outbox WHERE id <= :hi", {"hi": up_to_id})
+    else:
+        raw(conn).run("DELETE FROM outbox WHERE id <= :hi AND id >= :lo", {"hi": up_to_id, "lo": from_id})

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
@@ -23,68 +22,14 @@ from pipelines.store import views
 from pipelines.store.engine import Store
 from pipelines.store.raw import jdump
 from pipelines.survivorship import Member, diff, survival_plan, survive
+from pipelines.unify.batch import ApplyStats, Batch, OutRecord, Publish, Written
 from pipelines.unify.config import UnifyConfig
 from pipelines.unify.resolver import Reclustered, record_block_keys, resolve_many, stored_features
 from schemas.canonical import DELETE, CanonicalEvent, to_json
 from schemas.unified import ALERTS_TOPIC, CHANGES_TOPIC, UNIFIED_TOPIC
 
-OutRecord = tuple[str, str | None, Any]
-"""(topic, key, JSON-form value or None for a tombstone)."""
-Publish = Callable[[Sequence[OutRecord]], None]
+__all__ = ["ApplyStats", "OutRecord", "Publish", "Unifier"]
 CREDIT_FIELDS = {"status": "credit_status", "limit": "credit_limit", "reason": "credit_reason"}
-
-
-@dataclass
-class ApplyStats:
-    applied: int = 0
-    skipped: int = 0
-    golden_changed: int = 0
-    merges: int = 0
-    splits: int = 0
-    alerts: int = 0
-    notes: list[str] = field(default_factory=list)
-    source_times: list[tuple[str, int]] = field(default_factory=list)  # (source, source_ts_ms) of applied events
-
-    def add(self, other: ApplyStats) -> None:
-        for name in ("applied", "skipped", "golden_changed", "merges", "splits", "alerts"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-@dataclass
-class _Batch:
-    conn: Connection
-    out: list[OutRecord] = field(default_factory=list)
-    stats: ApplyStats = field(default_factory=ApplyStats)
-    changes: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # (change, golden)
-    absent: set[tuple[str, str]] = field(default_factory=set)  # customer refs known not to be stored yet
-    # resolution is settled once per batch: the saved customer records, which of them are new, the golden id
-    # each had before the batch, the credit refs whose golden record must be rebuilt, and the cause of each
-    # (the last event per entity and ref, in event order), and the applied events for the alert rules
-    pending: dict[tuple[str, str], rec.SourceRow] = field(default_factory=dict)
-    relink: set[tuple[str, str]] = field(default_factory=set)  # refs whose identity features changed
-    keys: dict[int, list[str]] = field(default_factory=dict)  # their new blocking keys, by record id
-    fresh: set[int] = field(default_factory=set)
-    old_golden: dict[tuple[str, str], str | None] = field(default_factory=dict)
-    causes: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
-    applied: list[CanonicalEvent] = field(default_factory=list)
-
-    def caused(self, entity: str, ref: tuple[str, str], event: CanonicalEvent) -> None:
-        key = (entity, *ref)
-        self.causes.pop(key, None)  # re-inserted: the dict's order is the order of each key's last event
-        self.causes[key] = _cause(event)
-
-
-@dataclass(frozen=True)
-class _Written:
-    """What a batch wrote to the outbox: its records in order, and the id of the last (0: none)."""
-
-    out: list[OutRecord]
-    last_id: int
-
-
-def _cause(event: CanonicalEvent) -> dict[str, Any]:
-    return {"source": event.source, "table": event.table, "source_key": event.source_key,
-            "version": event.version, "origin": event.origin}
 
 
 class Unifier:
@@ -106,9 +51,10 @@ class Unifier:
         wrote to the outbox is all it holds, so only deleting it has to wait for ``publish``; a crash before
         that leaves it to the next flush, as before."""
         with self.store.exclusive():
-            self.flush(publish)
             stats, written = self._apply(events)
-            if written.out:
+            if written.leftover:  # an earlier batch's records first, then this one's, in outbox order
+                self.flush(publish)
+            elif written.out:
                 publish(written.out)
                 # Just this batch's rows, written in one statement; if their ids had gaps, the rows left over
                 # would be published again by the next flush: a duplicate, never a loss.
@@ -120,26 +66,27 @@ class Unifier:
         """Apply ``events`` in one transaction; their outputs wait in the outbox for :meth:`flush`."""
         return self._apply(events)[0]
 
-    def _apply(self, events: Sequence[CanonicalEvent]) -> tuple[ApplyStats, _Written]:
+    def _apply(self, events: Sequence[CanonicalEvent]) -> tuple[ApplyStats, Written]:
         with self.store.tx() as conn:
-            batch = _Batch(conn)
-            refs = {(e.source, e.source_key) for e in events if e.entity == "customer"}
-            batch.absent = refs - rec.existing_refs(conn, refs)
+            leftover = not views.outbox_empty(conn)
+            batch = Batch(conn)
+            batch.stored = rec.records_of_refs(conn, {(e.source, e.source_key) for e in events
+                                                      if e.entity == "customer"})
             for event in events:
                 self._apply_one(batch, event)
             self._settle(batch)
             self._alerts_for_events(batch)
             self._alerts_for_changes(batch)
             written = self._save_outputs(batch)
-        return batch.stats, written
+        return batch.stats, Written(written.out, written.last_id, leftover)
 
     @staticmethod
-    def _save_outputs(batch: _Batch) -> _Written:
+    def _save_outputs(batch: Batch) -> Written:
         """The outbox, plus the history and alert logs the gateway reads."""
         views.log_changes(batch.conn, [v for t, _k, v in batch.out if t == CHANGES_TOPIC])
         views.log_alerts(batch.conn, [v for t, _k, v in batch.out if t == ALERTS_TOPIC])
         last_id = views.add_outbox(batch.conn, batch.out)
-        return _Written(batch.out, last_id)
+        return Written(batch.out, last_id)
 
     def flush(self, publish: Publish, chunk: int = 5000) -> int:
         """Publish the outbox in order; each chunk is deleted only after ``publish`` returned."""
@@ -157,7 +104,7 @@ class Unifier:
     def run_in_batch(self, work: Callable[[Connection], tuple[Reclustered, dict[str, Any]]]) -> ApplyStats:
         """Run ``work`` (a steward action) in one transaction and rebuild the golden records it touched."""
         with self.store.exclusive(), self.store.tx() as conn:
-            batch = _Batch(conn)
+            batch = Batch(conn)
             result, cause = work(conn)
             self._rebuild(batch, result, cause)
             self._alerts_for_changes(batch)
@@ -166,7 +113,7 @@ class Unifier:
 
     # --- one event -----
 
-    def _apply_one(self, batch: _Batch, event: CanonicalEvent) -> None:
+    def _apply_one(self, batch: Batch, event: CanonicalEvent) -> None:
         handler = {"customer": self._customer, "credit": self._credit, "order": self._order,
                    "inventory": self._inventory}.get(event.entity)
         applied = handler(batch, event) if handler else True
@@ -177,15 +124,13 @@ class Unifier:
         batch.stats.source_times.append((event.source, event.source_ts_ms))
         batch.applied.append(event)
 
-    def _customer(self, batch: _Batch, event: CanonicalEvent) -> bool:
+    def _customer(self, batch: Batch, event: CanonicalEvent) -> bool:
         """Save the record and its blocking keys; linking and golden records wait for :meth:`_settle`."""
         conn = batch.conn
         ref = (event.source, event.source_key)
         row = batch.pending.get(ref)
-        if row is None and ref in batch.absent:
-            batch.absent.discard(ref)  # stored below: later events find it in ``pending``
-        elif row is None:
-            row = rec.get_record(conn, event.source, event.source_key)
+        if row is None:  # the first event of this ref in the batch: the stored record, if there is one
+            row = batch.stored.get(ref)
         if row is not None and row.version >= event.version:
             return False
         deleted = event.op == DELETE or event.data is None
@@ -210,7 +155,7 @@ class Unifier:
         batch.caused("customer", ref, event)
         return True
 
-    def _credit(self, batch: _Batch, event: CanonicalEvent) -> bool:
+    def _credit(self, batch: Batch, event: CanonicalEvent) -> bool:
         body = event.data
         if body is None:  # a delete without a before image: the credit row is keyed by the source key
             source, key = event.source, event.source_key
@@ -222,7 +167,7 @@ class Unifier:
         batch.caused("credit", (source, key), event)
         return True
 
-    def _settle(self, batch: _Batch) -> None:
+    def _settle(self, batch: Batch) -> None:
         """Resolve the batch's customer records together (one linking pass, one re-clustering) and rebuild
         every golden record the batch touched once, with the cause of the last event that touched it."""
         conn = batch.conn
@@ -247,13 +192,13 @@ class Unifier:
         if result.touched:
             self._rebuild(batch, result, next(reversed(batch.causes.values())), causes)
 
-    def _order(self, batch: _Batch, event: CanonicalEvent) -> bool:
+    def _order(self, batch: Batch, event: CanonicalEvent) -> bool:
         data = None if event.op == DELETE else to_json(event.data)
         previous = to_json(event.data) if event.data is not None else None
         return views.save_order(batch.conn, event.source, event.source_key, data, event.version,
                                 self.cfg.open_order_statuses, previous)
 
-    def _inventory(self, batch: _Batch, event: CanonicalEvent) -> bool:
+    def _inventory(self, batch: Batch, event: CanonicalEvent) -> bool:
         data = None if event.op == DELETE else to_json(event.data)
         return views.save_inventory(batch.conn, event.source, event.source_key, data, event.version)
 
@@ -274,7 +219,7 @@ class Unifier:
             out.append(Member(r.source, r.source_key, r.table, r.source_ts_ms, r.id, data, field_ts))
         return out
 
-    def _rebuild(self, batch: _Batch, result: Reclustered, cause: dict[str, Any],
+    def _rebuild(self, batch: Batch, result: Reclustered, cause: dict[str, Any],
                  causes: Mapping[str, dict[str, Any]] | None = None) -> None:
         """Rebuild the golden records ``result`` touched; ``causes`` per golden id, else ``cause``."""
         conn = batch.conn
@@ -303,7 +248,7 @@ class Unifier:
             self._rebuild_one(batch, gid, stored.get(gid), by_golden.get(gid, []), merged_into.get(gid),
                               related.get(gid, []), kinds.get(gid), causes.get(gid, cause), now, credits)
 
-    def _rebuild_one(self, batch: _Batch, gid: str, old: views.GoldenRow | None, rows: list[rec.SourceRow],
+    def _rebuild_one(self, batch: Batch, gid: str, old: views.GoldenRow | None, rows: list[rec.SourceRow],
                      merged_into: str | None, related: list[str], kind: str | None, cause: dict[str, Any],
                      now: int, credits: Mapping[tuple[str, str], dict[str, Any]]) -> None:
         if rows:
@@ -338,7 +283,7 @@ class Unifier:
 
     # --- alerts -----
 
-    def _alerts_for_events(self, batch: _Batch) -> None:
+    def _alerts_for_events(self, batch: Batch) -> None:
         """The canonical-event rules, for each applied event with its customer's settled golden record."""
         if self.alerts is None:
             return
@@ -352,7 +297,7 @@ class Unifier:
             row = goldens.get(gid) if gid else None
             self._outcome(batch, self.alerts.on_canonical(event, None if row is None else row.data, gid))
 
-    def _outcome(self, batch: _Batch, outcome: Any) -> None:
+    def _outcome(self, batch: Batch, outcome: Any) -> None:
         if outcome.timers and self.timers is not None:
             self.timers(batch.conn).apply(outcome.timers)
         self._emit_alerts(batch, outcome.alerts)
@@ -365,13 +310,13 @@ class Unifier:
         key = data.get("customer_key")
         return None if not key else (data.get("customer_source") or event.source, str(key))
 
-    def _alerts_for_changes(self, batch: _Batch) -> None:
+    def _alerts_for_changes(self, batch: Batch) -> None:
         if self.alerts is None:
             return
         for change, golden in batch.changes:
             self._outcome(batch, self.alerts.on_change({**change, "golden": golden}))
 
-    def _emit_alerts(self, batch: _Batch, alerts: Sequence[Mapping[str, Any]]) -> None:
+    def _emit_alerts(self, batch: Batch, alerts: Sequence[Mapping[str, Any]]) -> None:
         for alert in alerts:
             batch.out.append((ALERTS_TOPIC, alert.get("golden_id") or alert["subject"], dict(alert)))
             batch.stats.alerts += 1
@@ -386,7 +331,7 @@ class Unifier:
             due = store.due(now, limit)
             alerts = [self.alerts.fire(t, now) for t in due]
             store.mark_fired(due)
-            batch = _Batch(conn)
+            batch = Batch(conn)
             self._emit_alerts(batch, alerts)
             self._save_outputs(batch)
         return len(due)
