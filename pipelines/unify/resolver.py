@@ -13,6 +13,7 @@ are recomputed. Golden ids are then handed out so they stay stable:
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any, cast
 from sqlalchemy import Connection
 
 from pipelines.identity import Features, MatchConfig, MatchScore, block_keys, cannot_reach, features, score
+from pipelines.identity.features import FEATURE_FIELDS
 from pipelines.store import records as rec
 from pipelines.store.raw import jdump, jload
 from pipelines.store.views import new_golden_id
@@ -38,9 +40,25 @@ class Reclustered:
     members: dict[str, list[rec.SourceRow]] | None = None  # live members of each touched id, when known
 
 
+_FEATURE_TEXTS: dict[str, str] = {}  # the JSON text of recent records' features, by their feature inputs
+_FEATURE_TEXTS_MAX = 16384
+_FEATURE_TEXTS_LOCK = threading.Lock()
+
+
 def stored_features(data: Mapping[str, Any], source: str, key: str) -> dict[str, Any]:
-    """A record's match features in the form the store keeps (and gives back): JSON-safe."""
-    return cast(dict[str, Any], jload(jdump(dict(features(data, source, key)))))
+    """A record's match features in the form the store keeps (and gives back): JSON-safe. A record whose
+    feature inputs (:data:`FEATURE_FIELDS`, source and key) are those of a recent call reuses that result: a
+    change of a credit limit or a status leaves them as they were."""
+    inputs = repr((source, key, [data.get(f) for f in FEATURE_FIELDS]))
+    text = _FEATURE_TEXTS.get(inputs)
+    if text is None:
+        text = jdump(dict(features(data, source, key)))
+        assert text is not None
+        with _FEATURE_TEXTS_LOCK:
+            if len(_FEATURE_TEXTS) >= _FEATURE_TEXTS_MAX:
+                del _FEATURE_TEXTS[next(iter(_FEATURE_TEXTS))]  # the oldest entry
+            _FEATURE_TEXTS[inputs] = text
+    return cast(dict[str, Any], jload(text))
 
 
 def record_block_keys(features: dict[str, Any], ref: str) -> list[str]:
