@@ -1,7 +1,8 @@
 """The SQL connector's snapshot of one table: in one key-ordered pass, or in key ranges (chunks) read by
 several worker threads.
 
-**One pass** (``snapshot.workers`` = 1, a composite key, or a table whose snapshot began that way): keyset
+**One pass** (``snapshot.workers`` = 1, a composite key, an in-memory SQLite database, or a table whose
+snapshot began that way): keyset
 pages of ``batch_size`` rows in key order; the state records the last key yielded.
 
 **Chunks** (``snapshot.workers`` > 1 and a single-column key). The table's key range is split once, when the
@@ -76,7 +77,9 @@ def snapshot_table(t: SourceTable, st: State, ctx: SnapshotContext) -> Iterator[
     if progress.get("done"):
         return
     chunked = progress.get("chunks") is not None or (ctx.settings.workers > 1 and progress.get("last_key") is None)
-    if chunked and len(t.meta.key) == 1:
+    # an in-memory SQLite database is one per connection (or one connection shared): workers cannot share it
+    shared = not isinstance(ctx.engine.pool, sa.pool.SingletonThreadPool | sa.pool.StaticPool)
+    if chunked and shared and len(t.meta.key) == 1:
         yield from _in_chunks(t, st, ctx)
     else:
         yield from _in_one_pass(t, st, ctx)

@@ -211,3 +211,18 @@ def test_changes_made_during_the_snapshot_are_streamed_afterwards(sql_db: SqlDb)
     stream = [e for b in collect(connector(cfg).changes(batches[-1].state)) for e in b.events]
     assert {1, 2, 3, 30, 100, 101, 102} <= {e.key["id"] for e in stream}
     assert next(e for e in stream if e.key["id"] == 30).after["name"] == "changed"  # type: ignore[index]
+
+
+def test_an_in_memory_sqlite_database_is_read_in_one_pass() -> None:
+    """Each connection to ``sqlite://`` is a database of its own: workers would read empty tables."""
+    cfg = SqlConnectorConfig.model_validate({
+        "kind": "sql", "name": "crm", "url": "sqlite://", "batch_size": 10, "snapshot": {"workers": 3},
+        "tables": [{"name": "cust", "mode": "incrementing", "incrementing_column": "id"}]})
+    conn = connector(cfg)
+    table = customers_table("cust")
+    with conn._get_engine().begin() as db:
+        table.metadata.create_all(db)
+        db.execute(table.insert(), rows(25))
+    batches = list(conn.snapshot({}))
+    conn.close()
+    assert keys(batches) == list(range(1, 26)) and "chunks" not in batches[-1].state["snapshot"]["cust"]
