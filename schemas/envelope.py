@@ -69,6 +69,11 @@ class SourceInfo:
 
 
 def _source_problems(src: SourceInfo) -> list[str]:
+    if (type(src.connector) is str and type(src.name) is str and type(src.db) is str
+            and type(src.table) is str and type(src.ts_ms) is int and src.ts_ms >= 0
+            and src.snapshot in SNAPSHOT_VALUES
+            and all(type(k) is str and type(v) is str for k, v in src.position.items())):
+        return []  # the usual case, checked without building the messages
     problems = [f"{a} must be a string" for a in ("connector", "name", "db", "table")
                 if not isinstance(getattr(src, a), str)]
     if not _is_int(src.ts_ms) or src.ts_ms < 0:
@@ -109,15 +114,16 @@ class ChangeEvent:
     ) -> ChangeEvent:
         """A validated event: ``c``/``r``/``u`` need ``after``; ``c``/``r`` have no ``before``;
         ``d`` needs ``before`` or a non-empty key and has no ``after``. ``SkippableError`` otherwise."""
-        given = {"key": key, "before": before, "after": after, "op": op, "source": source, "ts_ms": ts_ms}
         try:
-            code = Op(op)
+            code = op if type(op) is Op else Op(op)
         except ValueError:
+            given = {"key": key, "before": before, "after": after, "op": op, "source": source, "ts_ms": ts_ms}
             raise SkippableError(f"unknown op {op!r} (expected c, u, d or r)", record=given) from None
         problem = _event_problem(key, before, after, code, ts_ms)
         if problem:
+            given = {"key": key, "before": before, "after": after, "op": op, "source": source, "ts_ms": ts_ms}
             raise SkippableError(f"invalid {code.value} event for {source.table}: {problem}", record=given)
-        return cls(key=key, before=before, after=after, op=code, source=source, ts_ms=ts_ms)
+        return cls(key, before, after, code, source, ts_ms)
 
 
 def _event_problem(key: Row, before: Row | None, after: Row | None, op: Op, ts_ms: int) -> str | None:

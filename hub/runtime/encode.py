@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.base import Batch, DeadRow
 from hub.kafka.clients import Record
 from hub.registry.serde import AvroSerde
+from schemas.avro_logical import Converter, convert_row, row_converters
 from schemas.columns import TableMeta
 from schemas.envelope import ChangeEvent, to_avro
 from schemas.errors import SkippableError
@@ -26,6 +27,17 @@ class TableRoute:
     key_schema: dict[str, Any]
     value_schema: dict[str, Any]
     renames: dict[str, str]
+    # 0 when the topic has one partition: the producer then skips hashing every key for the same answer. A
+    # topic given more partitions later is hashed again from the connector's next (re)start.
+    partition: int | None = None
+    key_converters: dict[str, Converter] = field(init=False)
+    row_converters: dict[str, Converter] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.key_converters = row_converters(self.key_schema)
+        before = next((f["type"] for f in self.value_schema.get("fields", ()) if f["name"] == "before"), None)
+        row = next((t for t in before if isinstance(t, dict)), {}) if isinstance(before, list) else {}
+        self.row_converters = row_converters(row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +66,9 @@ def encode_event(serde: AvroSerde, routes: dict[tuple[str | None, str], TableRou
         return DeadRow(event.source.table, "event for a table that was not described", {"key": event.key})
     try:
         key, value = to_avro(event, route.renames)
+        convert_row(key, route.key_converters)
+        convert_row(value["before"], route.row_converters)
+        convert_row(value["after"], route.row_converters)
         kbytes = serde.serialize(route.topic, route.key_schema, key, is_key=True) if key else None
         vbytes = serde.serialize(route.topic, route.value_schema, value)
     except SkippableError as exc:
@@ -62,7 +77,7 @@ def encode_event(serde: AvroSerde, routes: dict[tuple[str | None, str], TableRou
     except (ValueError, TypeError) as exc:
         return DeadRow(event.source.table, f"does not fit the table's schema: {exc}",
                        {"key": event.key, "after": event.after}, dict(event.source.position))
-    return Record(route.topic, kbytes, vbytes)
+    return Record(route.topic, kbytes, vbytes, (), route.partition)
 
 
 def encode_batch(connector: str, serde: AvroSerde, routes: dict[tuple[str | None, str], TableRoute],

@@ -312,6 +312,8 @@ class ConnectorRunner:
                     continue
                 route = self._route(table, connector)
                 admin.ensure_topic(route.topic)
+                if admin.topic_partitions([route.topic]).get(route.topic) == [0]:
+                    route.partition = 0
                 self.routes[(table.schema, table.name)] = route
         finally:
             admin.close()
