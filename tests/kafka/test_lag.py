@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from hub.cli import app
 from hub.cli import commands as cli_commands  # noqa: F401  (registers the commands)
 from hub.config import validate_config_text
+from hub.gateway.guards import service_token
 from hub.kafka.clients import Admin, Consumer, KafkaSettings, Producer, Record
 from hub.kafka.local import LocalKafka, free_port
 from hub.lag.collector import LagCollector
@@ -160,15 +161,16 @@ def test_running_hub_samples_in_the_background_and_serves_lag(kafka_broker: Loca
     try:
         assert hub.admin is not None and hub.lag is not None
         url = hub.admin.url
+        auth = {"Authorization": f"Bearer {service_token(cfg)}"}  # the admin API takes the hub's service token
 
         def group_status() -> str | None:
-            groups = httpx.get(f"{url}/lag").json()["groups"]
+            groups = httpx.get(f"{url}/lag", headers=auth).json()["groups"]
             return groups[0]["status"] if groups else None
 
         wait_for(lambda: group_status() == "STOP", timeout=30, state=group_status)  # keeps sampling by itself
-        [partition] = httpx.get(f"{url}/lag").json()["groups"][0]["partitions"]
+        [partition] = httpx.get(f"{url}/lag", headers=auth).json()["groups"][0]["partitions"]
         assert (partition["end"], partition["committed"], partition["lag"]) == (6, 2, 4)
-        alerts = httpx.get(f"{url}/lag/alerts").json()
+        alerts = httpx.get(f"{url}/lag/alerts", headers=auth).json()
         assert [(a["measure"], a["severity"]) for a in alerts["open"]] == [("status", "critical")]
     finally:
         hub.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,10 +13,14 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient, Schema
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from hub.config import validate_config_text
+from hub.gateway.tokens import create_token
 from hub.kafka.clients import Consumer, KafkaSettings, Producer, Record
+from hub.kafka.local import free_port
 from hub.registry.client import RegistryClient
 from hub.registry.serde import AvroSerde
 from hub.registry.server import RegistryService
+from hub.wiring import registry_client, serve_registry
 
 pytestmark = pytest.mark.kafka
 
@@ -96,3 +101,36 @@ def test_confluent_client_sees_confluent_errors_and_config(confluent: SchemaRegi
     assert confluent.get_compatibility(subject) == "NONE"
     assert confluent.register_schema(subject, Schema(json.dumps(required), "AVRO")) > schema_id
     assert confluent.get_versions(subject) == [1, 2]
+
+
+def test_confluent_clients_authenticate_with_a_token_as_basic_auth(kafka_settings: KafkaSettings,
+                                                                   tmp_path: Path) -> None:
+    cfg = validate_config_text(
+        f"kafka: {{bootstrap_servers: '{kafka_settings.bootstrap_servers}'}}\n"
+        f"gateway: {{tokens_file: {tmp_path / 'tokens.yaml'}}}\n"
+        f"registry: {{serve: {{port: {free_port()}, topic: _schemas-{uuid.uuid4().hex[:8]}}}}}\n")
+    known = set(cfg.gateway.effective_roles())
+    admin = create_token(cfg.gateway.tokens_file, "schema-ci", "admin", known)
+    agent = create_token(cfg.gateway.tokens_file, "crm-reader", "agent", known)
+    served = serve_registry(cfg, kafka_settings)
+    assert served is not None
+    try:
+        def client(user_info: str | None) -> SchemaRegistryClient:
+            conf = {"url": served.url}
+            if user_info is not None:
+                conf["basic.auth.user.info"] = user_info
+            return SchemaRegistryClient(conf)
+
+        schema = Schema(json.dumps(INVOICE), "AVRO")
+        with pytest.raises(SchemaRegistryError) as anonymous:
+            client(None).register_schema("inv-value", schema)
+        assert anonymous.value.http_status_code == 401
+        with pytest.raises(SchemaRegistryError) as reader_writes:
+            client(f"crm-reader:{agent}").register_schema("inv-value", schema)
+        assert reader_writes.value.http_status_code == 403
+        schema_id = client(f"schema-ci:{admin}").register_schema("inv-value", schema)
+        assert json.loads(client(f"crm-reader:{agent}").get_schema(schema_id).schema_str or "")["name"] == "Invoice"
+        mine = registry_client(cfg, served)  # the hub's own client: the service token
+        assert mine.versions("inv-value") == [1]
+    finally:
+        served.stop()
