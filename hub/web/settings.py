@@ -23,8 +23,9 @@ class HttpSettings(ConfigModel):
     allowed_hosts: list[Annotated[str, Field(min_length=1, max_length=253)]] = Field(
         default_factory=list, description="more Host names answered (a name a proxy or DNS gives the server); "
         "'*' answers any Host (only behind a proxy that checks it)")
-    max_body_bytes: Annotated[int, Field(ge=1024, le=256 * MIB)] = MIB
-    max_json_depth: Annotated[int, Field(ge=2, le=1000)] = 64
+    max_body_bytes: Annotated[int, Field(ge=1024, le=256 * MIB, description="larger bodies are refused (413) "
+                                         "before authentication")] = MIB
+    max_json_depth: Annotated[int, Field(ge=2, le=1000, description="deeper JSON bodies are refused (400)")] = 64
 
 
 def is_loopback_host(host: str) -> bool:
