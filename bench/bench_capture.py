@@ -100,6 +100,8 @@ class Running(Protocol):
     @property
     def topic(self) -> str: ...
 
+    def terminate(self) -> None: ...  # ask it to stop, without waiting
+
     def stop(self) -> None: ...
 
 
@@ -110,6 +112,9 @@ class CrmhubProcess:
     topic: str
     offsets_topic: str
     proc: subprocess.Popen[bytes]
+
+    def terminate(self) -> None:
+        self.proc.terminate()
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -155,6 +160,9 @@ class DebeziumProcess:
     @property
     def topic(self) -> str:
         return self.worker.topic
+
+    def terminate(self) -> None:
+        self.worker.terminate()
 
     def stop(self) -> None:
         self.worker.stop()
@@ -213,8 +221,9 @@ def run_one(env: Env, tool: Tool, workload: str, name: str) -> Outcome:
                 writes = src.insert(tbl, before - snapshot + 1, args.events, args.tx_rows)
             wait_for_records(env.settings, proc.topic, before + len(writes.commits), args.stall)
             time.sleep(1.0)  # a record sent twice right after the last one is still counted
-        outcome = account(tool.label, workload, writes.commits, read_back(env.settings, proc.topic, decode),
-                          writes.started_ms)
+            proc.terminate()  # it stops (a connector waits for its next poll or heartbeat) while the topic is read
+            outcome = account(tool.label, workload, writes.commits, read_back(env.settings, proc.topic, decode),
+                              writes.started_ms)
         extra = [proc.offsets_topic, f"dlq.{name}"] if isinstance(proc, CrmhubProcess) else []
         delete_topics(env.settings, [proc.topic, *extra])
         return outcome
@@ -275,10 +284,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--stall", type=float, default=60.0,
                         help="seconds without a new record after which a run counts what is missing as lost")
     parser.add_argument("--quick", action="store_true",
-                        help="a smoke run: 5,000 events, 5 s of updates after 5 s of warm-up, each workload once")
+                        help="a smoke run: 5,000 events, 4 s of updates after 3 s of warm-up, each workload once")
     args = parser.parse_args(argv)
     if args.quick:
-        args.events, args.latency_seconds, args.latency_warmup, args.repeat = 5000, 5.0, 5.0, 1
+        args.events, args.latency_seconds, args.latency_warmup, args.repeat = 5000, 4.0, 3.0, 1
     return args
 
 

@@ -79,7 +79,7 @@ class ConnectWorker:
                 "key.converter": "org.apache.kafka.connect.json.JsonConverter",
                 "value.converter": "org.apache.kafka.connect.json.JsonConverter",
                 "offset.storage.file.filename": str(self.folder / "connect.offsets"),
-                "offset.flush.interval.ms": "1000", "plugin.discovery": "only_scan"}
+                "offset.flush.interval.ms": "1000", "plugin.discovery": "service_load"}
 
     def connector_properties(self) -> dict[str, str]:
         props = {"name": self.name, "connector.class": CONNECTOR_CLASS, "tasks.max": "1",
@@ -129,6 +129,10 @@ class ConnectWorker:
                 pass
             time.sleep(0.2)
         raise RuntimeError(f"Debezium did not start within {timeout:.0f}s; see {self.folder}/connect.log")
+
+    def terminate(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
 
     def stop(self, timeout: float = 30.0) -> None:
         if self.proc is None or self.proc.poll() is not None:

@@ -74,6 +74,11 @@ class Source:
 
     def drop(self, table: str, publication: str | None, slot: str | None) -> None:
         """The table, publication and (inactive) replication slot of a run, if they exist."""
+        deadline = time.monotonic() + 30  # a stopped client's walsender lets go of its slot a moment later
+        while slot and self.run("SELECT active FROM pg_replication_slots WHERE slot_name = %s", slot) == [(True,)]:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"replication slot {slot} is still in use")
+            time.sleep(0.1)
         if slot and self.run("SELECT 1 FROM pg_replication_slots WHERE slot_name = %s", slot):
             self.run("SELECT pg_drop_replication_slot(%s)", slot)
         if publication:

@@ -86,5 +86,5 @@ def test_debezium_connector_streams_without_snapshot_and_default_poll_is_left_ou
 
 def test_quick_is_a_small_run() -> None:
     args = parse_args(["--quick", "--events", "100000"])
-    assert (args.events, args.latency_seconds, args.repeat) == (5000, 5.0, 1)
+    assert (args.events, args.latency_seconds, args.latency_warmup, args.repeat) == (5000, 4.0, 3.0, 1)
     assert parse_args([]).events == 100_000
