@@ -129,8 +129,9 @@ def webhooks_router(store: WebhookStore, auth_dependency: Callable[..., Any] | N
     ``DELETE /webhooks/{id}`` (204; 404 if unknown or another's). ``auth_dependency`` (e.g.
     ``require("webhooks")``) guards every route; ``role_of(principal)`` (default: ``principal.role``) is stored
     with the subscription and names the field policy its deliveries get (see :func:`role_redactor`), the
-    principal's ``name`` is its owner. ``targets``: the target check (None: any URL, for tests)."""
+    principal's ``name`` is its owner. ``targets``: the target check (default: public addresses only)."""
     router = APIRouter(tags=["webhooks"])
+    targets = targets if targets is not None else TargetPolicy()
 
     auth = auth_dependency or _no_auth
 
@@ -140,11 +141,10 @@ def webhooks_router(store: WebhookStore, auth_dependency: Callable[..., Any] | N
 
     @router.post("/webhooks", status_code=201)
     def create(body: SubscriptionIn, principal: Any = Depends(auth)) -> dict[str, Any]:
-        if targets is not None:
-            try:
-                targets.check(body.url)
-            except TargetRefused as exc:
-                raise HTTPException(422, f"url: {exc}") from None
+        try:
+            targets.check(body.url)
+        except TargetRefused as exc:
+            raise HTTPException(422, f"url: {exc}") from None
         sub = store.add(body, role_of(principal) if role_of else None, _name_attr(principal))
         return {**sub.public(), "secret": sub.secret}
 

@@ -159,7 +159,8 @@ class Dispatcher:
                  targets: TargetPolicy | None = None, audit: Callable[[AuditEntry], object] | None = None,
                  on_close: Sequence[Callable[[], object]] = ()) -> None:
         self.store, self.config, self.redact = store, config, redact
-        self.targets, self.audit, self.on_close = targets, audit, on_close
+        self.targets = targets if targets is not None else TargetPolicy(tuple(config.allow_targets))
+        self.audit, self.on_close = audit, on_close
         self._dead_letter = dead_letter
         self.client = client or httpx.Client(timeout=config.timeout_s)
         self.stopping = threading.Event()
@@ -192,8 +193,6 @@ class Dispatcher:
                                       status, list(golden_ids)))
 
     def _post(self, sub: Subscription, payload: bytes, headers: dict[str, str]) -> httpx.Response:
-        if self.targets is None:
-            return self.client.post(sub.url, content=payload, headers=headers)
         try:
             pinned = self.targets.check(sub.url)
         except TargetRefused as exc:

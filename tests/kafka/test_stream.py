@@ -211,7 +211,7 @@ def test_webhook_worker_delivers_signed_dead_letters_and_commits(env: Env, recei
     dead = store.add(SubscriptionIn(url="http://127.0.0.1:1/nobody", secret=secret))
     group = f"crmhub-webhooks-{uuid.uuid4().hex[:6]}"
     config = WebhookConfig(group_id=group, start_from="earliest", max_attempts=2, backoff_initial_s=0.05,
-                           dlq_topic=dlq)
+                           dlq_topic=dlq, allow_targets=["127.0.0.1"])  # the receivers listen on loopback
     producer = Producer(env.settings)
     dispatcher = Dispatcher(store, config, kafka_dead_letter(producer, dlq))
     worker = WebhookWorker(env.settings, env.serde, dispatcher, config, changes_topic=env.changes,

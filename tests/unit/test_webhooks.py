@@ -18,6 +18,7 @@ from hub.config import WebhookConfig
 from hub.gateway.settings import GatewayRole
 from hub.gateway.stream import EventFilter, StreamEvent, matches
 from hub.gateway.subscriptions import SubscriptionIn, WebhookStore, webhooks_router
+from hub.gateway.webhook_targets import TargetPolicy
 from hub.gateway.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -99,7 +100,8 @@ def event(offset: int = 7, record: dict[str, Any] | None = None) -> StreamEvent:
 
 
 def dispatcher(store: WebhookStore, letters: list[DeadLetter], **cfg: Any) -> Dispatcher:
-    config = WebhookConfig(backoff_initial_s=0.01, backoff_max_s=0.05, max_attempts=3, **cfg)
+    config = WebhookConfig(backoff_initial_s=0.01, backoff_max_s=0.05, max_attempts=3, allow_targets=["127.0.0.1"],
+                           **cfg)
     return Dispatcher(store, config, letters.append)
 
 
@@ -161,7 +163,7 @@ def test_deliveries_get_the_field_policy_of_the_subscriptions_role(tmp_path: Pat
     store.add(SubscriptionIn(url=receiver.url, secret=SECRET), role="agent")
     store.add(SubscriptionIn(url=receiver.url, secret=SECRET), role="gone")
     letters: list[DeadLetter] = []
-    config = WebhookConfig(backoff_initial_s=0.01, max_attempts=2)
+    config = WebhookConfig(backoff_initial_s=0.01, max_attempts=2, allow_targets=["127.0.0.1"])
     d = Dispatcher(store, config, letters.append,
                    redact=role_redactor({"agent": GatewayRole(allow=["webhooks"], hide=["credit_limit"])}))
     try:
@@ -176,7 +178,8 @@ def test_deliveries_get_the_field_policy_of_the_subscriptions_role(tmp_path: Pat
 def test_subscriptions_api_and_file(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "hooks.json"
     app = FastAPI()
-    app.include_router(webhooks_router(WebhookStore(path)))
+    public = TargetPolicy(resolve=lambda host, port: ["93.184.215.14"])  # every name resolves to a public address
+    app.include_router(webhooks_router(WebhookStore(path), targets=public))
     with TestClient(app) as client:
         created = client.post("/webhooks", json={"url": "https://crm.example/hook",
                                                  "filter": {"kinds": ["alert"], "severities": ["critical"]}})
