@@ -25,7 +25,7 @@ class HttpSettings(ConfigModel):
         "'*' answers any Host (only behind a proxy that checks it)")
     max_body_bytes: Annotated[int, Field(ge=1024, le=256 * MIB, description="larger bodies are refused (413) "
                                          "before authentication")] = MIB
-    max_json_depth: Annotated[int, Field(ge=2, le=1000, description="deeper JSON bodies are refused (400)")] = 64
+    max_json_depth: Annotated[int, Field(ge=2, le=500, description="deeper JSON bodies are refused (400)")] = 64
 
 
 def is_loopback_host(host: str) -> bool:

@@ -15,7 +15,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from hub.cli import app as cli
+from hub.cli import commands as cli_commands  # noqa: F401  (registers the commands, as `crmhub` does)
 from hub.config import HubConfig, validate_config_text
 from hub.docs.http_ref import _MemorySchemaLog
 from hub.gateway.audit import read_audit
@@ -239,3 +242,15 @@ def test_uvicorn_tracebacks_go_through_the_masking_log_handler(capfd: pytest.Cap
         handle.stop()
     err = capfd.readouterr().err
     assert "RuntimeError" in err and "PWD=***" in err and "hunter2" not in err
+
+
+def test_crmhub_check_warns_about_servers_beyond_loopback_without_tokens(tmp_path: Path) -> None:
+    conf = tmp_path / "open.yaml"
+    conf.write_text("admin: {host: 0.0.0.0, auth: none}\nregistry: {serve: {host: 10.0.0.5}}\n")
+    result = CliRunner().invoke(cli, ["check", "-c", str(conf)])
+    assert result.exit_code == 0, result.output
+    assert "warning: admin.host: 0.0.0.0 with admin.auth: none" in result.output
+    assert "warning: registry.serve.host: 10.0.0.5: tokens cross the network in clear" in result.output
+    quiet = tmp_path / "quiet.yaml"
+    quiet.write_text("admin: {port: 8083}\n")
+    assert "warning" not in CliRunner().invoke(cli, ["check", "-c", str(quiet)]).output
