@@ -155,9 +155,10 @@ def survive(members: Sequence[Member], cfg: SurvivorshipConfig,
             plan: Plan | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """The golden customer (JSON form) and its lineage from ``members`` (at least one); ``plan``: the
     :func:`survival_plan` of ``cfg`` when the caller keeps it."""
+    if len(members) == 1:  # most golden records: every rule picks that member
+        return _survive_one(members[0], plan or survival_plan(cfg))
     golden: dict[str, Any] = {}
     lineage: dict[str, Any] = {}
-    single = members[0] if len(members) == 1 else None  # most golden records: every rule picks that member
     for field, rule in plan or survival_plan(cfg):
         if rule is None:
             golden[field] = []
@@ -166,15 +167,43 @@ def survive(members: Sequence[Member], cfg: SurvivorshipConfig,
             golden[field], more = _union(field, members)
             lineage.update(more)
             continue
-        if single is not None:
-            winner = single if _present(single.data.get(field)) else None
-        else:
-            winner = _pick(rule, cfg, field, members)
+        winner = _pick(rule, cfg, field, members)
         if winner is None:
             golden[field] = [] if field in LIST_FIELDS else None
             continue
         golden[field] = winner.data[field]
         lineage[field] = winner.lineage(field)
+    if golden.get("kind") is None:
+        golden["kind"] = "person"
+    return golden, lineage
+
+
+def _survive_one(member: Member, plan: Plan) -> tuple[dict[str, Any], dict[str, Any]]:
+    """:func:`survive` of one member: each present field from it, list items without repeats."""
+    golden: dict[str, Any] = {}
+    lineage: dict[str, Any] = {}
+    data, field_ts = member.data, member.field_ts or {}
+    base = {"source": member.source, "source_key": member.source_key, "table": member.table, "ts_ms": member.ts_ms}
+    for field, rule in plan:
+        if rule is None:
+            golden[field] = []
+            continue
+        value = data.get(field)
+        if rule.rule == "union":
+            items: list[Any] = []
+            seen: set[tuple[Any, ...]] = set()
+            for item in value or ():
+                ident = _identity(field, item)
+                if ident not in seen:
+                    seen.add(ident)
+                    lineage[f"{field}[{len(items)}]"] = member.lineage(field) if field in field_ts else base.copy()
+                    items.append(dict(item))
+            golden[field] = items
+        elif value is None or value == "" or value == []:
+            golden[field] = [] if field in LIST_FIELDS else None
+        else:
+            golden[field] = value
+            lineage[field] = member.lineage(field) if field in field_ts else base.copy()
     if golden.get("kind") is None:
         golden["kind"] = "person"
     return golden, lineage

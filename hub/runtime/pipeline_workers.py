@@ -16,6 +16,7 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,6 +184,7 @@ class CanonWorker(_Loop):
         self.dq = DqStats()  # rule failures over time with samples, for the dashboard
         self.dq_file = dq_file  # where the summary is written for a dashboard in another process, if anywhere
         self._dq_saved = 0.0
+        self.keys = KeyBytes(serde, KEY_SCHEMA)
 
     def idle(self) -> None:
         if self.dq_file is not None and time.monotonic() - self._dq_saved >= DQ_SAVE_INTERVAL_S:
@@ -196,6 +198,7 @@ class CanonWorker(_Loop):
     def handle(self, messages: list[Message]) -> None:
         now = int(time.time() * 1000)
         records: list[Record] = []
+        published: Counter[tuple[str, str]] = Counter()
         for m in messages:
             if m.value is None or m.key is None:
                 continue
@@ -207,12 +210,13 @@ class CanonWorker(_Loop):
             result = canonicalize(self.mappings, event, topic=m.topic, partition=m.partition, offset=m.offset,
                                   now_ms=now)
             records.extend(self.records_for(result))
+            published.update((ev.entity, ev.source) for ev in result.events)
         self.producer.send_batch(records)
+        for (entity, source), n in published.items():
+            CANON_EVENTS.labels(entity, source).inc(n)
 
     def records_for(self, result: CanonResult) -> list[Record]:
-        out = [canon_record(self.serde, ev) for ev in result.events]
-        for ev in result.events:
-            CANON_EVENTS.labels(ev.entity, ev.source).inc()
+        out = [canon_record(self.serde, ev, self.keys) for ev in result.events]
         for rejected in result.rejected:
             body = rejected.to_json()
             value = json.dumps(body, default=str, sort_keys=True).encode()
@@ -224,10 +228,28 @@ class CanonWorker(_Loop):
         return out
 
 
-def canon_record(serde: AvroSerde, ev: CanonicalEvent) -> Record:
+class KeyBytes:
+    """The wire-format bytes of string keys by topic, each encoded once while it is among the ``limit``
+    most recently first seen: a source record or golden record changes again and again."""
+
+    def __init__(self, serde: AvroSerde, schema: dict[str, Any], limit: int = 65536) -> None:
+        self.serde, self.schema, self.limit = serde, schema, limit
+        self._bytes: dict[tuple[str, str], bytes] = {}
+
+    def get(self, topic: str, key: str) -> bytes:
+        out = self._bytes.get((topic, key))
+        if out is None:
+            out = self.serde.serialize(topic, self.schema, key, is_key=True)
+            if len(self._bytes) >= self.limit:
+                del self._bytes[next(iter(self._bytes))]
+            self._bytes[(topic, key)] = out
+        return out
+
+
+def canon_record(serde: AvroSerde, ev: CanonicalEvent, keys: KeyBytes | None = None) -> Record:
     topic = f"canon.{ev.entity}"
-    return Record(topic, serde.serialize(topic, KEY_SCHEMA, ev.kafka_key, is_key=True),
-                  serde.serialize(topic, event_schema(ev.entity), ev.to_avro()))
+    key = keys.get(topic, ev.kafka_key) if keys else serde.serialize(topic, KEY_SCHEMA, ev.kafka_key, is_key=True)
+    return Record(topic, key, serde.serialize(topic, event_schema(ev.entity), ev.to_avro()))
 
 
 def undecodable_record(dlq_topic: str, m: Message, reason: str) -> Record:
@@ -236,21 +258,26 @@ def undecodable_record(dlq_topic: str, m: Message, reason: str) -> Record:
     return Record(dlq_topic, m.key, json.dumps(body, sort_keys=True).encode(), (("crmhub.reason", reason.encode()),))
 
 
-def output_record(serde: AvroSerde, topic: str, key: str | None, value: Any) -> Record:
+def output_record(serde: AvroSerde, topic: str, key: str | None, value: Any, keys: KeyBytes | None = None) -> Record:
     """An outbox entry as a Kafka record: Avro for the customer topics, JSON for dead letters."""
     if topic not in SCHEMAS:
         body = None if value is None else json.dumps(value, default=str, sort_keys=True).encode()
         reason = str(value.get("reason", "")) if isinstance(value, dict) else ""
         return Record(topic, None if key is None else key.encode(), body, (("crmhub.reason", reason.encode()[:500]),))
-    k = None if key is None else serde.serialize(topic, GOLDEN_KEY_SCHEMA, key, is_key=True)
+    if key is None:
+        k = None
+    else:
+        k = keys.get(topic, key) if keys else serde.serialize(topic, GOLDEN_KEY_SCHEMA, key, is_key=True)
     v = None if value is None else serde.serialize(topic, SCHEMAS[topic](), to_avro_datum(topic, value))
     return Record(topic, k, v)
 
 
 def make_publisher(serde: AvroSerde, producer: Producer) -> Callable[[Sequence[OutRecord]], None]:
     """The unify step's ``publish``: outbox entries → Kafka records → produced, every ack checked."""
+    keys = KeyBytes(serde, GOLDEN_KEY_SCHEMA)
+
     def publish(outputs: Sequence[OutRecord]) -> None:
-        producer.send_batch([output_record(serde, t, k, v) for t, k, v in outputs])
+        producer.send_batch([output_record(serde, t, k, v, keys) for t, k, v in outputs])
     return publish
 
 
@@ -301,8 +328,10 @@ class UnifyWorker(_Loop):
             self.producer.send_batch(dead)
         stats = self.unifier.process(events, self.publish)
         published_ms = time.time() * 1000  # process() returns once Kafka acknowledged the outputs
+        freshness: dict[str, Any] = {}
         for source, source_ts_ms in stats.source_times:
-            FRESHNESS.labels(source).observe(max(0.0, (published_ms - source_ts_ms) / 1000))
+            child = freshness.get(source) or freshness.setdefault(source, FRESHNESS.labels(source))
+            child.observe(max(0.0, (published_ms - source_ts_ms) / 1000))
         UNIFY_EVENTS.labels("applied").inc(stats.applied)
         UNIFY_EVENTS.labels("skipped").inc(stats.skipped)
         GOLDEN_CHANGES.inc(stats.golden_changed)
