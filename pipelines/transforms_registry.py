@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 from pipelines.problems import did_you_mean, join, validate
@@ -58,19 +60,43 @@ def on_text(fn: Callable[[str], Any]) -> Fn:
     return run
 
 
-class Chain:
-    """Transforms compiled from a mapping field's ``transforms`` list, applied in order."""
+#: Values a chain's results are kept for: immutable, so one result can serve every row with that value.
+_PLAIN = frozenset({str, int, float, bool, Decimal, date, datetime, time, bytes, type(None)})
+_MISS = object()
 
-    __slots__ = ("_steps", "names")
+
+class Chain:
+    """Transforms compiled from a mapping field's ``transforms`` list, applied in order.
+
+    Transforms are pure functions of the value, so the results of the last ``MEMO_SIZE`` distinct plain
+    values are kept: a source record changes again and again with the same name, country and codes."""
+
+    __slots__ = ("_memo", "_steps", "names")
+    MEMO_SIZE = 4096
 
     def __init__(self, steps: Sequence[tuple[str, Fn]]) -> None:
         self._steps = tuple(steps)
         self.names = tuple(name for name, _ in steps)
+        self._memo: dict[Any, Any] = {}
 
     def __bool__(self) -> bool:
         return bool(self._steps)
 
     def __call__(self, value: Any) -> Any:
+        kind = type(value)
+        if kind not in _PLAIN:
+            return self._run(value)
+        key = value if kind is str else (kind, repr(value))  # 1 == 1.0 == True and Decimal("1") == Decimal("1.0")
+        out = self._memo.get(key, _MISS)
+        if out is _MISS:
+            out = self._run(value)  # a failure raises: not kept
+            if type(out) in _PLAIN:
+                if len(self._memo) >= self.MEMO_SIZE:
+                    self._memo = {}
+                self._memo[key] = out
+        return out
+
+    def _run(self, value: Any) -> Any:
         for name, fn in self._steps:
             try:
                 value = fn(value)
