@@ -79,7 +79,7 @@ class ConnectWorker:
                 "key.converter": "org.apache.kafka.connect.json.JsonConverter",
                 "value.converter": "org.apache.kafka.connect.json.JsonConverter",
                 "offset.storage.file.filename": str(self.folder / "connect.offsets"),
-                "offset.flush.interval.ms": "1000", "plugin.discovery": "service_load"}
+                "plugin.discovery": "service_load"}
 
     def connector_properties(self) -> dict[str, str]:
         props = {"name": self.name, "connector.class": CONNECTOR_CLASS, "tasks.max": "1",
