@@ -5,7 +5,7 @@ that reads no row twice, and workers that stop with the generator."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +14,8 @@ import sqlalchemy as sa
 
 from connectors.base import Batch
 from connectors.sql import SqlConnectorConfig
+from connectors.sql.queries import keyset_query, table_ref
+from connectors.sql.snapshot import ChunkReader
 from tests.sqlservers import SqlDb, collect, connector, create, customers_table, make_config, rows
 
 
@@ -39,6 +41,12 @@ def claimed(state: dict[str, Any], table: str, ids: list[int]) -> set[int]:
             continue
         out |= {i for i in ids if (lo is None or int(i) > int(lo)) and (hi is None or int(i) <= int(hi))}
     return out
+
+
+def opened(batches: Iterator[Batch]) -> Generator[Batch, None, None]:
+    """The snapshot as the generator it is (the runner closes it when it stops)."""
+    assert isinstance(batches, Generator)
+    return batches
 
 
 def snapshot_threads() -> list[threading.Thread]:
@@ -85,7 +93,7 @@ def test_a_crash_resumes_from_the_saved_state_without_reading_a_row_twice(sql_db
     sql_db.execute(create(sql_db, customers_table(name)).insert(), rows(150))
     cfg = parallel_config(sql_db, name, workers=3, chunk_rows=11, batch_size=5)
     first = connector(cfg)
-    snap = first.snapshot({})
+    snap = opened(first.snapshot({}))
     acked = [next(snap) for _ in range(stop_after)]
     snap.close()  # the hub stopped: only what Kafka acknowledged counts
     first.close()
@@ -108,12 +116,13 @@ def test_closing_the_generator_stops_the_workers_and_returns_their_connections(s
     name = sql_db.table_name("cust")
     sql_db.execute(create(sql_db, customers_table(name)).insert(), rows(300))
     conn = connector(parallel_config(sql_db, name, workers=4, chunk_rows=10, batch_size=2))
-    snap = conn.snapshot({})
+    snap = opened(conn.snapshot({}))
     next(snap)
     assert snapshot_threads()  # the workers run, the queue full
     snap.close()
     assert snapshot_threads() == []
-    assert conn._get_engine().pool.checkedout() == 0
+    pool = conn._get_engine().pool
+    assert isinstance(pool, sa.pool.QueuePool) and pool.checkedout() == 0
     again = conn.snapshot({})
     next(again)
     conn.close()  # the connector closing stops a snapshot still open
@@ -124,7 +133,7 @@ def test_the_connector_close_stops_an_open_snapshot(sqlite_db: SqlDb) -> None:
     name = sqlite_db.table_name("cust")
     sqlite_db.execute(create(sqlite_db, customers_table(name)).insert(), rows(100))
     conn = connector(parallel_config(sqlite_db, name, workers=2, chunk_rows=5, batch_size=1))
-    snap = conn.snapshot({})
+    snap = opened(conn.snapshot({}))
     next(snap)
     conn.close()
     assert snapshot_threads() == []
@@ -198,7 +207,7 @@ def test_changes_made_during_the_snapshot_are_streamed_afterwards(sql_db: SqlDb)
     sql_db.execute(table.insert(), rows(40, start=10))
     cfg = parallel_config(sql_db, name, workers=2, chunk_rows=10, batch_size=5)
     conn = connector(cfg)
-    snap = conn.snapshot({})
+    snap = opened(conn.snapshot({}))
     batches = [next(snap)]
     # while the snapshot runs: rows below and above the key range arrive, row 30 changes
     later = datetime.now().replace(microsecond=0) - timedelta(minutes=5)
@@ -226,3 +235,22 @@ def test_an_in_memory_sqlite_database_is_read_in_one_pass() -> None:
     batches = list(conn.snapshot({}))
     conn.close()
     assert keys(batches) == list(range(1, 26)) and "chunks" not in batches[-1].state["snapshot"]["cust"]
+
+
+def test_a_workers_database_error_reaches_the_reader_and_every_worker_stops(sqlite_db: SqlDb) -> None:
+    name = sqlite_db.table_name("cust")
+    sqlite_db.execute(create(sqlite_db, customers_table(name)).insert(), rows(40))
+    ref = table_ref(None, name, ["id", "name"])
+
+    def page(after: Any, upto: Any) -> Any:
+        if upto == [20]:  # the second chunk's query fails at the database
+            return sa.select(sa.text("id FROM no_such_table"))
+        return keyset_query(ref, ["id"], after, 3, "sqlite", upto=upto)
+
+    reader = ChunkReader(sqlite_db.engine, page, ["id"], [(0, None, [10]), (1, [10], [20]), (2, [20], None)], 2, 2)
+    with pytest.raises(sa.exc.OperationalError, match="no_such_table"):
+        list(reader)
+    reader.close()
+    assert snapshot_threads() == []
+    pool = sqlite_db.engine.pool
+    assert isinstance(pool, sa.pool.QueuePool) and pool.checkedout() == 0
