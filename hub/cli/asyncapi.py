@@ -16,15 +16,14 @@ from schemas.errors import CrmhubError
 def registered_source_schemas(cfg: HubConfig, timeout: float = 3.0) -> dict[str, Any]:
     """The latest key and value schemas of the config's source topics in its registry, by subject (the subjects
     not registered yet are left out). Raises ``CrmhubError`` when the registry cannot be asked."""
+    from hub.gateway.guards import registry_credentials
     from hub.gateway.topic_catalog import source_topics
     from hub.registry.client import RegistryClient
 
-    auth = None
-    if cfg.registry.basic_auth is not None:
-        auth = (cfg.registry.basic_auth.user, cfg.registry.basic_auth.password.get_secret_value())
+    auth, token = registry_credentials(cfg)
     wanted = {s for t in source_topics(cfg) for s in (f"{t.topic}-key", f"{t.topic}-value")}
     found: dict[str, Any] = {}
-    with RegistryClient(cfg.registry.effective_url(), auth=auth, timeout=timeout) as client:
+    with RegistryClient(cfg.registry.effective_url(), auth=auth, token=token, timeout=timeout) as client:
         for subject in sorted(wanted & set(client.subjects())):
             found[subject] = json.loads(client.latest(subject).schema)
     return found

@@ -1,9 +1,11 @@
 """The gateway's audit log: one row per authenticated request in the store's ``audit_log`` table.
 
 A row says who (token name and role), what (method, path, query string without ``access_token``, the golden
-ids the response disclosed), when (``ts_ms``) and the HTTP status. Requests without a known token (401) and
-``/health`` are not recorded; 403s are. Tokens never reach the table: they travel in a header (or in the
-``access_token`` parameter, which is stripped), neither of which is recorded.
+ids the response disclosed), when (``ts_ms``) and the HTTP status; 403s too, ``/health`` not. Requests without
+a known token are refused (401) before this middleware by the guard in front of every server
+(``hub/web/guard.py``), which writes their rows itself with the token name ``-``. Tokens never reach the table:
+they travel in a header (or in the ``access_token`` parameter, which is stripped), neither of which is
+recorded.
 
 The row is queued when the response starts, before any of its body leaves, and written by a background thread
 in batches (``audit_writer.py``): nothing is disclosed without its row queued, and queued rows are committed

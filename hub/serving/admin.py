@@ -5,6 +5,9 @@ POST .../snapshot, DELETE .../offsets (reset: snapshot again from scratch), GET 
 Ops: GET /lag (every watched consumer group, its partitions and statuses), GET /lag/alerts (open alerts and
 the recent history), GET /metrics (Prometheus: the default registry, merged with the demo's stage processes
 when it has them).
+
+The hub serves it behind the gateway's tokens and roles (``hub/gateway/guards.py``): reads need the ``ops``
+group, every change the ``manage`` group, and every call is audited.
 """
 
 from __future__ import annotations
