@@ -7,6 +7,7 @@ Server, Oracle, Db2 LUW, Db2 for i): snapshot by key, then poll by timestamp and
 - :mod:`connectors.sql.queries`: the incremental, snapshot, key and head queries; the coding of bound values.
 - :mod:`connectors.sql.state`: the state's shape (``make_state``/``load_state``).
 - :mod:`connectors.sql.catalog`: the configured tables resolved against the catalog.
+- :mod:`connectors.sql.snapshot`: a table's snapshot, in one pass or in key ranges read by worker threads.
 - :mod:`connectors.sql.keystore`: the emitted keys (SQLite, in ``state_dir``) for c/u and delete reconciliation.
 - :mod:`connectors.sql.connector`: ``SqlConnector``, the connector the hub runs.
 """
