@@ -36,7 +36,7 @@ def run(config: ConfigOpt = None,
             "--only", help="roles: registry, connectors, pipelines (or canonicalize, unify), admin, gateway")] = None,
         ) -> None:
     """Run the hub: every configured role in this process, or only the ones named."""
-    from hub.cli.serve import wait_for_signal
+    from hub.cli.serve import exit_if_stuck, wait_for_signal
     from hub.logsetup import configure_logging
     from hub.runtime.gctune import tune_gc
     from hub.runtime.hub import Hub, parse_roles
@@ -52,7 +52,8 @@ def run(config: ConfigOpt = None,
     try:
         wait_for_signal()
     finally:
-        hub.stop()
+        hub.stop()  # within hub.runtime.hub.STOP_TIMEOUT_S
+    exit_if_stuck()
 
 
 def _admin(config: Path | None, url: str | None) -> httpx.Client:

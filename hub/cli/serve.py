@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import signal
 import threading
 from pathlib import Path
@@ -28,11 +30,28 @@ def _config(path: Path | None) -> HubConfig:
 
 
 def wait_for_signal() -> None:
-    """Block until SIGINT or SIGTERM."""
+    """Block until SIGINT or SIGTERM; a second one while the hub stops ends the process at once."""
     done = threading.Event()
+
+    def handler(signum: int, _frame: object) -> None:
+        if done.is_set():
+            os._exit(128 + signum)
+        done.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
+        signal.signal(sig, handler)
     done.wait()
+
+
+def exit_if_stuck(code: int = 0) -> None:
+    """After a stop: end the process now if a thread is still running (a client waiting on a broker that does
+    not answer would otherwise keep it alive past its stop deadline)."""
+    stuck = [t.name for t in threading.enumerate() if t.is_alive() and not t.daemon
+             and t is not threading.main_thread()]
+    if stuck:
+        logging.getLogger("crmhub").warning("exiting with threads still running: %s", ", ".join(stuck))
+        logging.shutdown()
+        os._exit(code)
 
 
 @app.command("demo")

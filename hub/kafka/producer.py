@@ -8,9 +8,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from kafka import KafkaProducer
 
 from hub.kafka.common import Ack, KafkaSettings, Record, broker_error
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,4 +75,9 @@ class Producer:
         return self.send_batch([record])[0]
 
     def close(self, timeout: float = 10.0) -> None:
-        self._producer.close(timeout=timeout)
+        """Flush and close within ``timeout``; records a silent broker did not take by then are dropped (their
+        positions were never saved, so they are read again at the next start)."""
+        try:
+            self._producer.close(timeout=timeout)
+        except Exception as exc:  # a timeout here must not turn a clean stop into a crash
+            log.warning("kafka.producer_close_incomplete", error=f"{type(exc).__name__}: {exc}")

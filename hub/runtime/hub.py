@@ -8,6 +8,7 @@ served by the process that runs the ``registry`` role (one leader per ``_schemas
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -45,8 +46,11 @@ log = structlog.get_logger(__name__)
 class Stoppable(Protocol):
     """Something the hub stops with itself (the demo's stage processes)."""
 
-    def stop(self) -> None: ...
+    def stop(self, timeout_s: float = ...) -> None: ...
 
+
+#: How long a clean stop (SIGTERM, SIGINT) may take at most.
+STOP_TIMEOUT_S = 5.0
 ROLES = ("registry", "connectors", "pipelines", "canonicalize", "unify", "admin", "gateway")
 PIPELINE_ROLES = frozenset({"pipelines", "canonicalize", "unify"})
 
@@ -179,23 +183,32 @@ class Hub:
         except KeyError:
             raise KeyError(f"connector {name!r} is not running in this hub") from None
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Stop every role within ``timeout`` seconds, also when the broker does not answer: connectors and
+        pipeline workers are all told to stop first and then given what is left of the time; whatever a
+        silent broker did not acknowledge by then is read again at the next start (nothing is skipped)."""
+        deadline = time.monotonic() + timeout
+
+        def left() -> float:
+            return max(0.05, deadline - time.monotonic())
+
         if self.stages is not None:  # they read what the connectors write and the registry serves
-            self.stages.stop()
-        for runner in self.runners.values():
-            runner.stop()
-        for worker in self.workers:
-            worker.stop()
+            self.stages.stop(left())
+        loops: list[ConnectorRunner | _Loop] = [*self.runners.values(), *self.workers]
+        for loop in loops:
+            loop.stop(0)  # tell every loop at once; each then finishes its batch in parallel
+        for loop in loops:
+            loop.stop(left())
         if self.webhooks is not None:
-            self.webhooks.stop()
+            self.webhooks.stop(left())
         if self._producer is not None:
-            self._producer.close()
+            self._producer.close(left())
         if self.gateway is not None:
             self.gateway.stop()
         if self.admin is not None:
             self.admin.stop()
         if self.lag is not None:
-            self.lag.stop()
+            self.lag.stop(left())
         if self.registry is not None:
             self.registry.stop()
 

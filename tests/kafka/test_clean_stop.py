@@ -1,0 +1,74 @@
+"""A clean stop of a real hub process: SIGTERM or SIGINT ends it within its stop deadline (5 s), also while
+the broker does not answer, and whatever was acknowledged before the stop is kept."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.kafka.local import LocalKafka, free_port
+from tests.kafka.test_faults import config_text, make_source, start_hub, wait_events
+
+pytestmark = pytest.mark.kafka
+
+PIPELINES = """
+pipelines:
+  store: {{url: "sqlite:///{store}"}}
+"""
+
+
+@pytest.fixture(scope="module")
+def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
+    broker = LocalKafka(data_dir=tmp_path_factory.mktemp("stop-kafka"), port=free_port(), controller_port=free_port())
+    broker.up(timeout=120)
+    yield broker
+    pid = broker.pid()
+    if pid is not None:
+        os.kill(pid, signal.SIGCONT)
+    broker.down()
+
+
+def seconds_to_exit(hub: subprocess.Popen[bytes], sig: signal.Signals, limit: float = 30.0) -> float:
+    start = time.monotonic()
+    os.kill(hub.pid, sig)
+    try:
+        hub.wait(limit)
+    except subprocess.TimeoutExpired:
+        os.killpg(hub.pid, signal.SIGKILL)
+        hub.wait(10)
+        return limit
+    return time.monotonic() - start
+
+
+@pytest.mark.parametrize(("sig", "broker_stopped"), [(signal.SIGTERM, True), (signal.SIGINT, False)])
+def test_a_signal_stops_the_hub_within_its_deadline(own_broker: LocalKafka, tmp_path: Path,
+                                                    sig: signal.Signals, broker_stopped: bool) -> None:
+    db = tmp_path / "legacy.db"
+    make_source(db, 3000)
+    admin_port = free_port()
+    cfg = tmp_path / "hub.yaml"
+    cfg.write_text(config_text(own_broker, db, tmp_path, free_port(), admin_port)
+                   + PIPELINES.format(store=tmp_path / "store.db"))
+    hub = start_hub(cfg, tmp_path / "hub.log")
+    broker_pid = own_broker.pid()
+    assert broker_pid is not None
+    try:
+        wait_events(f"http://127.0.0.1:{admin_port}", tmp_path, 300)
+        if broker_stopped:
+            os.kill(broker_pid, signal.SIGSTOP)  # the broker holds every connection and answers nothing
+            time.sleep(1.0)
+        took = seconds_to_exit(hub, sig)
+    finally:
+        os.kill(broker_pid, signal.SIGCONT)
+        if hub.poll() is None:
+            os.killpg(hub.pid, signal.SIGKILL)
+            hub.wait(10)
+    log = (tmp_path / "hub.log").read_text(errors="replace")
+    assert took < 8.0, f"the hub took {took:.1f} s to stop (deadline 5 s); log tail:\n{log[-3000:]}"
+    assert hub.returncode in (0, -sig.value, 128 + sig.value), log[-2000:]
