@@ -90,7 +90,7 @@ def config(broker: LocalKafka, tmp: Path, log_level: str = "warning") -> str:
     (maps / "ibmi.CUSTMAST.yaml").write_text((ROOT / "config" / "mappings" / "ibmi.CUSTMAST.yaml").read_text())
     return f"""
 kafka: {{bootstrap_servers: "{broker.bootstrap}"}}
-registry: {{serve: {{port: {free_port()}}}}}
+registry: {{serve: {{port: {free_port()}, auth: none}}}}  # the bench reads schemas on loopback
 admin: {{port: {free_port()}}}
 lag: {{enabled: false}}
 logging: {{level: "{log_level}"}}
@@ -203,9 +203,9 @@ def _measure(cfg: Any, tmp: Path, args: argparse.Namespace, cpu: CpuWindow) -> t
                     latencies.append(time.time() * 1000 - ts)
                     last = time.monotonic()
                     received.append(last)
-            # done when every change arrived, or nothing did for 2 s after the generator stopped (two changes
+            # done when every change arrived, or nothing did for 5 s after the generator stopped (two changes
             # of one customer in one unify batch give one golden record)
-            if not gen.is_alive() and (len(latencies) >= made[0][0] or time.monotonic() - last > 2):
+            if not gen.is_alive() and (len(latencies) >= made[0][0] or time.monotonic() - last > 5):
                 break
         gen.join()
         cpu.stop()
