@@ -18,9 +18,12 @@ snapshot runs are read too, as one pass reads them. Each worker holds one connec
 takes the next chunk not done, reads it in keyset pages (``WHERE key > :last AND key <= :upto``, ending each
 page's transaction) and puts each page in a bounded queue. The generator (on the runner's thread) takes pages
 from the queue, turns them into events and yields a batch whose state records, per chunk, the last key of the
-pages yielded so far and whether the chunk is complete. A chunk is read by one worker in key order and the
-queue keeps the order of its pages, so the state never claims a row not yet yielded: after a crash the
-snapshot resumes each chunk after its last yielded key and skips the chunks complete.
+pages yielded so far and whether the chunk is complete. Whether the table's columns changed is checked once
+for all the pages waiting in the queue (each read before the check), so a busy snapshot checks less often; a
+change makes it describe the table again and read on from the last state yielded with the new columns. A
+chunk is read by one worker in key order and the queue keeps the order of its pages, so the state never claims
+a row not yet yielded: after a crash the snapshot resumes each chunk after its last yielded key and skips the
+chunks complete.
 
 Closing the generator (the runner stops or restarts, the connector closes) stops the workers, which give
 their connections back to the pool; a page being read when it closes is read to its end first.
@@ -119,20 +122,23 @@ def _in_chunks(t: SourceTable, st: State, ctx: SnapshotContext) -> Iterator[Batc
                              ctx.batch_size)
         ctx.readers.add(reader)
         try:
-            for index, rows, more in reader:
-                if rows and ctx.altered(t):
+            for pages in reader.waiting():
+                # one look at the columns for the pages waiting, all of them read before it
+                if any(rows for _, rows, _ in pages) and ctx.altered(t):
                     t = ctx.table(t.label)
                     break
-                chunk = progress["chunks"][index]
-                if rows:
-                    chunk["last_key"] = [encode_value(rows[-1][k]) for k in t.meta.key]
-                chunk["done"] = not more
-                progress["rows"] = int(progress["rows"]) + len(rows)
-                progress["done"] = all(c["done"] for c in progress["chunks"])
-                st = copy.deepcopy(st)
-                st["snapshot"][t.label] = copy.deepcopy(progress)
-                events, dead = ctx.events(t, rows)
-                yield Batch(events, st, dead, head, SnapshotProgress(t.meta.name, progress["rows"], progress["total"]))
+                for index, rows, more in pages:
+                    chunk = progress["chunks"][index]
+                    if rows:
+                        chunk["last_key"] = [encode_value(rows[-1][k]) for k in t.meta.key]
+                    chunk["done"] = not more
+                    progress["rows"] = int(progress["rows"]) + len(rows)
+                    progress["done"] = all(c["done"] for c in progress["chunks"])
+                    st = copy.deepcopy(st)
+                    st["snapshot"][t.label] = copy.deepcopy(progress)
+                    events, dead = ctx.events(t, rows)
+                    yield Batch(events, st, dead, head,
+                                SnapshotProgress(t.meta.name, progress["rows"], progress["total"]))
             else:
                 return
         except sa.exc.DBAPIError as exc:
@@ -220,15 +226,28 @@ class ChunkReader:
             thread.start()
 
     def __iter__(self) -> Iterator[tuple[int, Rows, bool]]:
+        for pages in self.waiting():
+            yield from pages
+
+    def waiting(self) -> Iterator[list[tuple[int, Rows, bool]]]:
+        """The pages read, in groups: each time every page waiting in the queue (at least one)."""
         running = len(self._threads)
         while running:
+            pages: list[tuple[int, Rows, bool]] = []
             item = self._out.get()
-            if item is _END:
-                running -= 1
-            elif isinstance(item, BaseException):
-                raise item
-            else:
-                yield item
+            while True:
+                if item is _END:
+                    running -= 1
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    pages.append(item)
+                try:
+                    item = self._out.get_nowait()
+                except queue.Empty:
+                    break
+            if pages:
+                yield pages
 
     def _work(self) -> None:
         try:
