@@ -43,10 +43,10 @@ from hub.config_parse import (
     problem_text,
 )
 from hub.gateway.settings import DEFAULT_ROLES, GatewayRole
+from hub.kafka.security import SecurityOptions
 from hub.web.settings import AuthMode, HttpSettings
 from pipelines.unify.config import UnifyConfig
 from schemas.errors import ConfigError
-from schemas.secrets import is_secret_key
 from schemas.settings import (
     Compatibility,
     ConfigModel,
@@ -91,15 +91,11 @@ class KafkaConfig(ConfigModel):
     bootstrap_servers: Annotated[str, Field(min_length=1, description="host:port of the Kafka cluster, several "
                                                                       "separated by commas")] = "127.0.0.1:9092"
     client_id: Annotated[str, Field(min_length=1)] = "crmhub"
-    security: dict[str, Any] = Field(default_factory=dict, description="options passed to the Kafka clients "
-                                     "(security_protocol, sasl_mechanism ...); secret ones are masked in logs")
+    security: SecurityOptions = Field(default_factory=dict, description=(
+        "options passed to the Kafka clients (security_protocol, sasl_mechanism, sasl_plain_username, ssl_cafile "
+        "...), checked at load; secret ones are masked in logs"))
     local: KafkaLocal = Field(default_factory=KafkaLocal)
     topic_defaults: TopicDefaults = Field(default_factory=TopicDefaults)
-
-    @field_validator("security", mode="after")
-    @classmethod
-    def _hide_secret_options(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return {k: SecretStr(v) if is_secret_key(k) and isinstance(v, str) else v for k, v in value.items()}
 
     def security_options(self) -> dict[str, Any]:
         """The ``security`` passthrough with secrets unwrapped, ready for the Kafka client's keyword args."""
