@@ -254,3 +254,22 @@ def test_crmhub_check_warns_about_servers_beyond_loopback_without_tokens(tmp_pat
     quiet = tmp_path / "quiet.yaml"
     quiet.write_text("admin: {port: 8083}\n")
     assert "warning" not in CliRunner().invoke(cli, ["check", "-c", str(quiet)]).output
+
+
+def test_allowed_hosts_add_names_and_a_wildcard_host_answers_any(tmp_path: Path) -> None:
+    hub: Any = SimpleNamespace(runners={}, roles=frozenset(), lag=None, runner=lambda name: FakeRunner())
+
+    def status(extra: str, host: str) -> int:
+        spec = admin_guard(config(tmp_path, extra))
+        client = TestClient(create_admin_app(hub, spec), base_url="http://localhost")
+        try:
+            return int(client.get("/openapi.json", headers={"Host": host}).status_code)
+        finally:
+            for close in spec.on_stop:
+                close()
+
+    named = "admin: {host: 0.0.0.0, http: {allowed_hosts: ['hub01.example:8083']}}\n"
+    assert status(named, "hub01.example:8083") == 200
+    assert status(named, "0.0.0.0:8083") == 400  # the wildcard address names no host
+    assert status(named, "other.example") == 400
+    assert status("admin: {http: {allowed_hosts: ['*']}}\n", "other.example") == 200
