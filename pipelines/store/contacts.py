@@ -54,6 +54,8 @@ def contact_keys(data: Mapping[str, Any] | None) -> list[str]:
 def sync_contact_keys(conn: Connection, record_id: int, old: Mapping[str, Any] | None,
                       new: Mapping[str, Any] | None, *, fresh: bool) -> None:
     """Index the record's contacts ``new`` in place of ``old`` (``fresh``: the record is new, nothing indexed)."""
+    if not fresh and (new or {}).get("contacts") == (old or {}).get("contacts"):
+        return  # the keys come from the contacts alone
     keys = contact_keys(new)
     if not fresh and keys == contact_keys(old):
         return

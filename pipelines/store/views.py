@@ -120,6 +120,11 @@ def save_credit(conn: Connection, source: str, key: str, table: str, data: Mappi
     if row is not None and row[0] >= version:
         return False
     forget(conn, "credit")
+    if row is not None and data is not None:
+        db.run("UPDATE credit SET table_name = :t, data = :d, version = :v, source_ts_ms = :ts "
+               "WHERE source = :s AND customer_key = :k", {**where, "t": table, "d": jdump(dict(data)), "v": version,
+                                                           "ts": source_ts_ms})
+        return True
     if row is not None:
         db.run("DELETE FROM credit WHERE source = :s AND customer_key = :k", where)
     if data is not None:
