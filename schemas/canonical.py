@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -171,8 +171,13 @@ def coerce(entity: str, data: Mapping[str, Any]) -> tuple[Record, list[str]]:
     """``data`` checked against the entity's schema: defaults filled, numbers made ``Decimal`` with the
     schema's scale, ``datetime`` made ``date`` where a date is expected. Returns the record and the problems
     (``"field.path: what is wrong"``); the record is only usable when there are none."""
+    schema = entity_schema(entity)
+    try:
+        return _compiled(schema)(data), []
+    except _Slow:  # something to report: the checking walk below names every problem with its path
+        pass
     problems: list[str] = []
-    out = _record(entity_schema(entity), data, "", problems)
+    out = _record(schema, data, "", problems)
     return out, problems
 
 
@@ -198,6 +203,70 @@ def _fields(schema: Mapping[str, Any]) -> _Fields:
                           isinstance(f.get("default"), (list, dict))) for f in schema["fields"]))
     _FIELDS[id(schema)] = (schema, plan)
     return plan
+
+
+class _Slow(Exception):
+    """A value the compiled conversion does not take as it is (:func:`_record` then names the problem)."""
+
+
+_COMPILED: dict[int, tuple[Mapping[str, Any], Callable[[Any], Any]]] = {}  # by id(schema); keeps it alive
+
+
+def _compiled(schema: Mapping[str, Any]) -> Callable[[Any], Any]:
+    """:func:`_record` as nested functions for records without problems: the same result without reading the
+    schema or building field paths per value; raises :class:`_Slow` where ``_record`` reports a problem."""
+    hit = _COMPILED.get(id(schema))
+    if hit is None or hit[0] is not schema:
+        hit = _COMPILED[id(schema)] = (schema, _compile(schema))
+    return hit[1]
+
+
+def _compile(schema: Any) -> Callable[[Any], Any]:
+    if isinstance(schema, list):  # every function below fails on None: a union without "null" does too
+        inner = _compile(next(s for s in schema if s != "null")) if any(s != "null" for s in schema) else _fail
+        nullable = "null" in schema
+        return lambda v: None if v is None and nullable else inner(v)
+    kind = schema.get("type") if isinstance(schema, dict) else schema
+    if kind == "record":
+        plan = _fields(schema)
+        fields = [(name, _compile(t), has, default, mutable) for name, t, has, default, mutable in plan.fields]
+        return lambda v: _convert_record(v, plan.names, fields)
+    if kind == "array":
+        item = _compile(schema["items"])
+        return lambda v: [item(x) for x in v] if isinstance(v, (list, tuple)) else _fail(v)
+    if isinstance(schema, dict) and schema.get("logicalType") not in ("decimal", "date"):
+        return _compile(kind)
+    return lambda v: _checked(schema, v)
+
+
+def _convert_record(v: Any, names: frozenset[str], fields: list[tuple[str, Callable[[Any], Any], bool, Any, bool]]
+                    ) -> Record:
+    if not isinstance(v, Mapping) or not names.issuperset(v):
+        raise _Slow
+    out: Record = {}
+    for name, conv, has_default, default, mutable in fields:
+        value = v.get(name, _MISSING)
+        if value is _MISSING or (value is None and has_default and default is not None):
+            if not has_default:
+                raise _Slow
+            out[name] = copy.deepcopy(default) if mutable else default
+        else:
+            out[name] = conv(value)
+    return out
+
+
+def _checked(schema: Any, v: Any) -> Any:
+    if type(v) is str and schema == "string":
+        return v
+    problems: list[str] = []
+    out = None if v is None else _value(schema, v, "", problems)
+    if v is None or problems:
+        raise _Slow
+    return out
+
+
+def _fail(_v: Any) -> Any:
+    raise _Slow
 
 
 def _record(schema: Mapping[str, Any], data: Any, path: str, problems: list[str]) -> Record:

@@ -1,0 +1,67 @@
+"""coerce: the compiled conversion gives what the checking walk gives, and every problem still reaches it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from schemas.canonical import ENTITIES, _record, coerce, entity_schema
+
+CUSTOMER: dict[str, Any] = {
+    "kind": "organisation", "org_name": "Acme GmbH", "given_name": None, "credit_limit": Decimal("1000.5"),
+    "credit_status": "OK", "birth_date": datetime(1980, 5, 17, 10, 30), "owning_agent": "AGT07",
+    "addresses": [{"type": "main", "line1": "Hauptstr. 5", "city": "München", "country": "DE"}],
+    "phones": [{"number": "+49 89 1234567"}], "emails": [], "xrefs": [{"source": "sap", "key": "42"}],
+}
+CASES: list[tuple[str, Any]] = [
+    ("customer", CUSTOMER),
+    ("customer", {}),
+    ("customer", {"kind": None, "addresses": None}),
+    ("customer", {**CUSTOMER, "credit_limit": "12.345"}),  # text to decimal, rounded to the scale
+    ("customer", {**CUSTOMER, "credit_limit": 7, "birth_date": "1990-02-03"}),
+    ("customer", {**CUSTOMER, "credit_limit": Decimal("1E+40")}),  # too many digits
+    ("customer", {**CUSTOMER, "credit_limit": "lots"}),
+    ("customer", {**CUSTOMER, "birth_date": "03.02.1990"}),
+    ("customer", {**CUSTOMER, "org_name": True}),  # a boolean is no string
+    ("customer", {**CUSTOMER, "org_name": 42}),  # a number is
+    ("customer", {**CUSTOMER, "unknown": 1}),
+    ("customer", {**CUSTOMER, "addresses": "Hauptstr. 5"}),
+    ("customer", {**CUSTOMER, "addresses": [{"line1": "x", "zip": "1"}]}),
+    ("customer", {**CUSTOMER, "addresses": [None]}),
+    ("customer", {**CUSTOMER, "phones": ({"number": 491234},)}),
+    ("customer", ["not", "a", "record"]),
+    ("credit", {"customer_key": "200001", "status": "HOLD", "limit": Decimal("10.00"), "changed_at_ms": 5}),
+    ("credit", {"customer_key": "200001", "changed_at_ms": Decimal("5")}),
+    ("credit", {"customer_key": "200001", "changed_at_ms": Decimal("5.5")}),
+    ("credit", {"customer_key": None}),
+    ("credit", {"customer_key": "200001", "changed_at_ms": False}),
+]
+
+
+@pytest.mark.parametrize(("entity", "data"), CASES)
+def test_coerce_gives_what_the_checking_walk_gives(entity: str, data: Any) -> None:
+    problems: list[str] = []
+    expected = _record(entity_schema(entity), data, "", problems)
+    got, got_problems = coerce(entity, data)
+    assert got_problems == problems
+    assert repr(got) == repr(expected)  # Decimal("1.0") == Decimal("1.00"): the text tells scales apart
+
+
+def test_valid_and_invalid_records_of_every_entity_agree() -> None:
+    for entity in ENTITIES:
+        for data in ({}, {"nonsense": 1}):
+            problems: list[str] = []
+            assert repr(coerce(entity, data)) == repr((_record(entity_schema(entity), data, "", problems), problems))
+
+
+def test_problems_name_their_paths_and_defaults_are_fresh_copies() -> None:
+    _, problems = coerce("customer", {**CUSTOMER, "addresses": [{"line1": 5.5}], "birth_date": "soon"})
+    assert any(p.startswith("addresses[0].line1:") for p in problems)
+    assert any(p.startswith("birth_date:") for p in problems)
+    first, _ = coerce("customer", {})
+    first["addresses"].append({"line1": "x"})
+    assert coerce("customer", {})[0]["addresses"] == []
+    assert coerce("customer", CUSTOMER)[0]["birth_date"] == date(1980, 5, 17)
