@@ -20,6 +20,7 @@ runner hands it, which the runner saved only after Kafka acknowledged every even
 from __future__ import annotations
 
 import copy
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -71,6 +72,12 @@ class Connector(ABC):
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.stopping = threading.Event()  # set by the runner at a stop
+
+    def running(self) -> bool:
+        """False once the runner stops the connector: a ``changes`` loop ends after its current poll rather
+        than idling on until its next heartbeat."""
+        return not self.stopping.is_set()
 
     @abstractmethod
     def describe(self) -> list[TableMeta]:
@@ -84,7 +91,7 @@ class Connector(ABC):
 
     @abstractmethod
     def changes(self, state: State) -> Iterator[Batch]:
-        """Changes after ``state``, forever; yields an empty batch when idle (a heartbeat)."""
+        """Changes after ``state`` until ``running()`` turns false; yields an empty batch when idle (a heartbeat)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and files."""

@@ -43,6 +43,7 @@ from hub.config_parse import (
     problem_text,
 )
 from hub.gateway.settings import DEFAULT_ROLES, GatewayRole
+from hub.kafka.group import ClusterConfig
 from hub.kafka.security import SecurityOptions
 from hub.web.settings import AuthMode, HttpSettings
 from pipelines.unify.config import UnifyConfig
@@ -345,6 +346,7 @@ class HubConfig(ConfigModel):
     admin: AdminConfig = Field(default_factory=AdminConfig)
     pipelines: PipelinesConfig | None = None
     lag: LagConfig = Field(default_factory=LagConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
 
     @classmethod
     def _cross_check(cls, data: Mapping[str, Any]) -> list[InitErrorDetails]:

@@ -202,7 +202,7 @@ class ChangeTableConnector(Connector):
     def changes(self, state: State) -> Iterator[Batch]:
         st = load_state(state)
         last_yield = self._clock()
-        while True:
+        while self.running():  # the runner stopped it: end instead of waiting
             upper = self._head()
             emitted = False
             for t in self._active():

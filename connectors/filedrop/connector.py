@@ -193,7 +193,7 @@ class FileDropSource(Connector):
     def changes(self, state: State) -> Iterator[Batch]:
         cursor = load_cursor(state)
         current = make_state(cursor)
-        while True:
+        while self.running():  # the runner stopped it: end instead of waiting
             worked = False
             for drop, expect in self._ready(cursor):
                 for batch in self._handle(drop, cursor, expect):

@@ -285,7 +285,7 @@ class IbmiJournalConnector(Connector):
         emitted: int | None = st["emitted"]
         last_seq = cursor.sequence - 1
         last_yield = self._clock()
-        while True:
+        while self.running():  # the runner stopped it: end instead of waiting
             try:
                 rows = self._read(cursor, objects)
             except CrmhubError:

@@ -177,7 +177,7 @@ class OracleLogminerConnector(Connector):
         buffer = TxBuffer()
         lo = int(st["stream"]["scn"])
         last_yield = self._clock()
-        while True:
+        while self.running():  # the runner stopped it: end instead of waiting
             head = self._miner.current_scn()
             if lo > head:
                 if self._clock() - last_yield >= self.config.heartbeat_interval_ms / 1000:

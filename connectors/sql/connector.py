@@ -245,7 +245,7 @@ class SqlConnector(Connector):
             store.restore(st["recon_gen"])
         last_yield = self._clock()
         last_recon = {t.label: self._clock() for t in self._resolved()}
-        while True:
+        while self.running():  # the runner stopped it: end instead of waiting
             started = self._clock()
             now = self._db_time()
             self._full = False

@@ -62,6 +62,9 @@ class _NoHub:
     def runner(self, name: str) -> Any:
         raise KeyError(name)
 
+    def cluster_status(self) -> dict[str, object] | None:
+        return None
+
 
 class _MemorySchemaLog:
     """The registry's schema log kept in memory: the registry app is built only to read its OpenAPI."""

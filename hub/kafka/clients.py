@@ -19,7 +19,7 @@ from typing import Any
 
 import structlog
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-from kafka.admin import NewTopic
+from kafka.admin import NewPartitions, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from hub.kafka.common import Ack, Header, KafkaSettings, Record, broker_error
@@ -209,6 +209,15 @@ class Admin:
         except Exception as exc:
             raise broker_error(exc, f"creating topic {name}") from exc
         return True
+
+    def grow_partitions(self, name: str, count: int) -> None:
+        """Give the topic ``count`` partitions if it has fewer (partitions are never removed)."""
+        if len(self.topic_partitions([name]).get(name, [])) >= count:
+            return
+        try:
+            self._admin.create_partitions({name: NewPartitions(total_count=count)})
+        except Exception as exc:
+            raise broker_error(exc, f"growing {name} to {count} partitions") from exc
 
     def ensure_compacted(self, name: str, partitions: int = 1, replication_factor: int = 1) -> bool:
         return self.ensure_topic(name, partitions, replication_factor, COMPACTED)

@@ -27,6 +27,7 @@ from hub.config import HubConfig
 from hub.kafka.clients import KafkaSettings, Producer
 from hub.pipeline_setup import load_parts, topic_overrides
 from hub.registry.server import RegistryService, ServerHandle
+from hub.runtime.cluster import ConnectorCluster
 from hub.runtime.offsets import OffsetStore
 from hub.runtime.pipeline_workers import CanonWorker, UnifyWorker, _Loop, dq_summary_file, ensure_pipeline_topics
 from hub.runtime.runner import ConnectorRunner
@@ -98,6 +99,8 @@ class Hub:
     lag: LagCollector | None = None
     stages: Stoppable | None = None  # pipeline stages in child processes (``crmhub demo --processes``)
     _producer: Producer | None = None
+    cluster: ConnectorCluster | None = None
+    _offsets: OffsetStore | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.roles) - set(ROLES)
@@ -166,16 +169,39 @@ class Hub:
         log.info("hub.pipelines_started", source_topics=len(topics), store=mask_text(conf.store.url))
 
     def _start_connectors(self) -> None:
-        offsets = OffsetStore(self.settings, self.producer(), self.cfg.offsets.topic)
+        self._offsets = OffsetStore(self.settings, self.producer(), self.cfg.offsets.topic)
+        if self.cfg.cluster.group is not None:  # the group decides which connectors run here
+            self.cluster = ConnectorCluster(self.settings, self.cfg.cluster, [c.name for c in self.cfg.connectors],
+                                            self.start_connector, self.stop_connector)
+            self.cluster.start()
+            log.info("hub.cluster_joined", group=self.cfg.cluster.group)
+            return
         for conf in self.cfg.connectors:
-            runner = ConnectorRunner(
-                connector_factory(conf), conf.name, self.settings, self.producer(), avro_serde(self.cfg, self.registry),
-                offsets, on_schema_change=conf.on_schema_change, schema_check_interval_s=conf.schema_check_interval_s,
-                flush_interval_s=self.cfg.offsets.flush_interval_ms / 1000, max_in_flight=conf.max_in_flight,
-                max_in_flight_bytes=int(conf.max_in_flight_mb * 1024 * 1024))
-            self.runners[conf.name] = runner
-            runner.start()
-            log.info("hub.connector_started", connector=conf.name, kind=conf.kind)
+            self.start_connector(conf.name)
+
+    def cluster_status(self) -> dict[str, object] | None:
+        return self.cluster.status() if self.cluster is not None else None
+
+    def start_connector(self, name: str) -> None:
+        conf = next(c for c in self.cfg.connectors if c.name == name)
+        assert self._offsets is not None
+        runner = ConnectorRunner(
+            connector_factory(conf), conf.name, self.settings, self.producer(), avro_serde(self.cfg, self.registry),
+            self._offsets, on_schema_change=conf.on_schema_change,
+            schema_check_interval_s=conf.schema_check_interval_s,
+            flush_interval_s=self.cfg.offsets.flush_interval_ms / 1000, max_in_flight=conf.max_in_flight,
+            max_in_flight_bytes=int(conf.max_in_flight_mb * 1024 * 1024))
+        self.runners = {**self.runners, name: runner}  # a new dict: the admin API may be reading the old one
+        runner.start()
+        log.info("hub.connector_started", connector=conf.name, kind=conf.kind)
+
+    def stop_connector(self, name: str) -> None:
+        """Stop a connector this process runs (its position saved), e.g. when the group moved it away."""
+        runner = self.runners.get(name)
+        if runner is not None:
+            runner.stop(STOP_TIMEOUT_S)
+            self.runners = {k: v for k, v in self.runners.items() if k != name}
+            log.info("hub.connector_stopped", connector=name)
 
     def runner(self, name: str) -> ConnectorRunner:
         try:
@@ -194,6 +220,8 @@ class Hub:
 
         if self.stages is not None:  # they read what the connectors write and the registry serves
             self.stages.stop(left())
+        if self.cluster is not None:  # leave the group: the others take this worker's connectors over at once
+            self.cluster.stop(left())
         loops: list[ConnectorRunner | _Loop] = [*self.runners.values(), *self.workers]
         for loop in loops:
             loop.stop(0)  # tell every loop at once; each then finishes its batch in parallel

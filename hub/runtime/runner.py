@@ -110,6 +110,9 @@ class ConnectorRunner:
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
         self._resume.set()
+        connector = self.connector
+        if connector is not None:
+            connector.stopping.set()
         if self._thread is not None:
             self._thread.join(timeout)
 

@@ -41,6 +41,8 @@ class AdminTarget(Protocol):
     @property
     def lag(self) -> LagCollector | None: ...
 
+    def cluster_status(self) -> dict[str, object] | None: ...
+
     def runner(self, name: str) -> ConnectorRunner: ...
 
 
@@ -66,6 +68,11 @@ def create_admin_app(hub: AdminTarget, guard: GuardSpec | None = None) -> FastAP
     @app.get("/")
     def root() -> dict[str, Any]:
         return {"service": "crmhub", "roles": sorted(hub.roles)}
+
+    @app.get("/cluster")
+    def cluster() -> dict[str, Any]:
+        """This worker's membership of its ``cluster.group`` and the connectors the group gave it."""
+        return hub.cluster_status() or {"group": None, "connectors": sorted(hub.runners)}
 
     @app.get("/connectors", response_model=None)
     def connectors(expand: str | None = None) -> Any:
