@@ -5,6 +5,7 @@ from __future__ import annotations
 from hub.cli import (
     asyncapi,  # noqa: F401
     check,  # noqa: F401
+    cluster,  # noqa: F401
     connectors,  # noqa: F401
     dlq,  # noqa: F401
     gateway,  # noqa: F401

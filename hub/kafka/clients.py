@@ -270,6 +270,13 @@ class Admin:
         return {g: {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
                 for g, offsets in result.items()}
 
+    def describe_group(self, group_id: str) -> dict[str, Any]:
+        """The broker's description of one group (state, members with their assignments)."""
+        try:
+            return dict(self._admin.describe_groups([group_id]).get(group_id) or {})
+        except Exception as exc:
+            raise broker_error(exc, "describing a consumer group") from exc
+
     def group_assignments(self, group_ids: Sequence[str]) -> dict[str, tuple[str, set[tuple[str, int]]]]:
         """Each group's state (Stable, Empty, ...) and the partitions assigned to its members."""
         if not group_ids:

@@ -148,3 +148,19 @@ class GroupMember:
         if gone:
             log.info("cluster.revoked", group=self.group_id, partitions=sorted(gone))
             self.on_revoked(gone)
+
+
+def members(settings: KafkaSettings, group: str) -> tuple[str, list[tuple[str, str, list[int]]]]:
+    """The group's state and its members as the broker sees them: ``(client id, host, partitions)``."""
+    admin = Admin(settings)
+    try:
+        described = admin.describe_group(group_id(group))
+    finally:
+        admin.close()
+    out = []
+    for m in described.get("members") or ():
+        assignment = m.get("member_assignment")
+        items = (assignment.get("assigned_partitions") or ()) if isinstance(assignment, dict) else ()
+        parts = sorted(p for item in items for p in item["partitions"])
+        out.append((str(m.get("client_id") or ""), str(m.get("client_host") or "").lstrip("/"), parts))
+    return str(described.get("group_state") or ""), sorted(out)

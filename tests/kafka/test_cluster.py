@@ -74,6 +74,11 @@ def wait_until(check: object, timeout: float, what: str) -> float:
     raise AssertionError(f"not within {timeout:.0f} s: {what}")
 
 
+def cluster_status(cfg: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hub", "cluster", "status", "-c", str(cfg)], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
+
+
 def ids_in(settings: KafkaSettings, registry: str, topic: str, expect: set[int], timeout: float = 60) -> list[int]:
     serde = AvroSerde(RegistryClient(registry))
     consumer = Consumer(settings, group_id=None)
@@ -110,6 +115,9 @@ def test_a_killed_workers_connector_moves_to_the_other_and_loses_nothing(
                 sorted(s[0] for s in shares if s) == sorted(NAMES)
 
         wait_until(spread, 60, "each worker runs one connector")
+        table = cluster_status(tmp_path / "worker0.yaml")
+        assert table.returncode == 0, table.stdout
+        assert "2 worker(s)" in table.stdout and "orders_a" in table.stdout and "orders_b" in table.stdout
         victim = next(i for i, p in enumerate(ports) if running(p, tmp_path) == ["orders_a"])
         survivor = 1 - victim
         os.killpg(workers[victim].pid, signal.SIGKILL)
@@ -118,6 +126,9 @@ def test_a_killed_workers_connector_moves_to_the_other_and_loses_nothing(
         took = wait_until(lambda: running(ports[survivor], tmp_path) == sorted(NAMES), 45,
                           "the surviving worker runs both connectors")
         assert took < 30, f"orders_a moved after {took:.1f} s (session timeout 6 s)"
+        table = cluster_status(tmp_path / "worker0.yaml")
+        assert table.returncode == 0 and "1 worker(s)" in table.stdout, table.stdout
+        assert "orders_a, orders_b" in table.stdout
         seen = ids_in(kafka_settings, own_registry.url, "src.orders_a.orders", set(range(1, 2001)))
         assert set(seen) == set(range(1, 2001)), f"missing: {sorted(set(range(1, 2001)) - set(seen))[:20]}"
         seen_b = ids_in(kafka_settings, own_registry.url, "src.orders_b.orders", set(range(1, 1501)))
