@@ -161,3 +161,7 @@ class ConnectorSettings(ConfigModel):
         "acknowledged"))] = 4
     max_in_flight_mb: Annotated[float, Field(gt=0, description="keys and values not yet acknowledged, at most "
                                                                 "(MiB)")] = 32.0
+    exactly_once: bool = Field(default=False, description=(
+        "each batch, its dead letters and the new position in one Kafka transaction (transactional id "
+        "crmhub-connector-<name>): read_committed readers see every event once, and a process that takes the "
+        "connector over fences the one before; one batch in flight at a time"))

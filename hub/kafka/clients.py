@@ -3,7 +3,7 @@
 - ``Producer`` (``hub/kafka/producer.py``): idempotent, ``acks=all``, batching; ``send_batch`` returns only once
   *every* record of the batch is acknowledged, ``send_async`` at once (the runner saves a source position only
   after its batch's acknowledgements).
-- ``Consumer``: no auto-commit; the caller commits after processing.
+- ``Consumer``: no auto-commit (the caller commits after processing); reads committed records only.
 - ``Admin``: topics with configs (compacted ones for offsets, schemas, unified records), group offsets.
 Broker errors become ``RetriableError`` or ``FatalError`` (schemas/errors.py) in one place
 (``hub/kafka/common.py``).
@@ -71,6 +71,9 @@ class Consumer:
             "auto_offset_reset": "earliest",
             "max_poll_records": 1000,
             "metadata_max_age_ms": METADATA_MAX_AGE_MS,
+            # records of aborted transactions (an exactly-once connector fenced or failed mid-batch) are never
+            # read; for topics written without transactions this changes nothing
+            "isolation_level": "read_committed",
             **overrides,
         }
         self._group_id = group_id

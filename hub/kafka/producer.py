@@ -74,6 +74,19 @@ class Producer:
     def send(self, record: Record) -> Ack:
         return self.send_batch([record])[0]
 
+    # -- transactions (a producer created with ``transactional_id``) ----------------------------------------
+    def init_transactions(self) -> None:
+        self._producer.init_transactions()
+
+    def begin_transaction(self) -> None:
+        self._producer.begin_transaction()
+
+    def commit_transaction(self) -> None:
+        self._producer.commit_transaction()
+
+    def abort_transaction(self) -> None:
+        self._producer.abort_transaction()
+
     def close(self, timeout: float = 10.0) -> None:
         """Flush and close within ``timeout``; records a silent broker did not take by then are dropped (their
         positions were never saved, so they are read again at the next start)."""

@@ -190,7 +190,7 @@ class Hub:
             self._offsets, on_schema_change=conf.on_schema_change,
             schema_check_interval_s=conf.schema_check_interval_s,
             flush_interval_s=self.cfg.offsets.flush_interval_ms / 1000, max_in_flight=conf.max_in_flight,
-            max_in_flight_bytes=int(conf.max_in_flight_mb * 1024 * 1024))
+            max_in_flight_bytes=int(conf.max_in_flight_mb * 1024 * 1024), exactly_once=conf.exactly_once)
         self.runners = {**self.runners, name: runner}  # a new dict: the admin API may be reading the old one
         runner.start()
         log.info("hub.connector_started", connector=conf.name, kind=conf.kind)

@@ -53,8 +53,12 @@ class OffsetStore:
     def load(self, name: str) -> State | None:
         return self.load_all().get(name)
 
+    def record(self, name: str, state: State) -> Record:
+        """The position as a record of the topic (an exactly-once connector writes it in its transaction)."""
+        return Record(self.topic, name.encode(), encode_state(state))
+
     def save(self, name: str, state: State) -> None:
-        self._producer.send(Record(self.topic, name.encode(), encode_state(state)))
+        self._producer.send(self.record(name, state))
 
     def reset(self, name: str) -> None:
         """Forget a connector's position (tombstone): it snapshots again on its next start."""

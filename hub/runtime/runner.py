@@ -26,10 +26,11 @@ from hub.kafka.clients import Admin, KafkaSettings, Producer
 from hub.metrics import SOURCE_LAG, SOURCE_LAG_NOW, SOURCE_LAG_ROWS
 from hub.registry.client import SchemaIncompatibleError
 from hub.registry.serde import AvroSerde
-from hub.runtime.encode import TableRoute, encode_batch
+from hub.runtime.encode import Encoded, TableRoute, encode_batch
 from hub.runtime.inflight import InFlight, Sent
 from hub.runtime.offsets import OffsetStore
 from hub.runtime.source_lag import source_lag
+from hub.runtime.transactional import TransactionalSender
 from schemas.avro_gen import field_renames, key_schema, value_schema
 from schemas.columns import TableMeta
 from schemas.envelope import topic_for
@@ -75,7 +76,7 @@ class ConnectorRunner:
                  serde: AvroSerde, offsets: OffsetStore, *, topic_prefix: str = "src", max_backoff_s: float = 60.0,
                  on_schema_change: str = "stop", schema_check_interval_s: float = 30.0,
                  flush_interval_s: float = 0.0, max_in_flight: int = 4,
-                 max_in_flight_bytes: int = 32 * 1024 * 1024) -> None:
+                 max_in_flight_bytes: int = 32 * 1024 * 1024, exactly_once: bool = False) -> None:
         self.factory = factory
         self.connector: Connector | None = None
         self.name = name
@@ -92,6 +93,8 @@ class ConnectorRunner:
         self.max_in_flight = max_in_flight  # batches sent and not yet acknowledged, at most
         self.max_in_flight_bytes = max_in_flight_bytes
         self._in_flight: InFlight | None = None
+        self.exactly_once = exactly_once  # each batch and its position in one Kafka transaction
+        self._txn: TransactionalSender | None = None
         self._unsaved: State | None = None
         self._saved_at = 0.0
         self.status = RunnerStatus()
@@ -153,6 +156,9 @@ class ConnectorRunner:
         if self._in_flight is not None:
             self._in_flight.close()
             self._in_flight = None
+        if self._txn is not None:
+            self._txn.close()
+            self._txn = None
 
     def _close_connector(self) -> None:
         if self.connector is not None:
@@ -190,6 +196,8 @@ class ConnectorRunner:
         self._close_connector()
         self._in_flight = InFlight(self.name, self._acknowledged, max_batches=self.max_in_flight,
                                    max_bytes=self.max_in_flight_bytes)
+        if self.exactly_once:  # fences any other process still running this connector
+            self._txn = TransactionalSender(self.settings, self.name)
         connector = self.connector = self.factory()
         for table, reason in self.status.stopped_tables.items():
             connector.disable_table(table, reason)
@@ -258,15 +266,21 @@ class ConnectorRunner:
         acknowledgements and saves the position (``_acknowledged``)."""
         assert self._in_flight is not None
         encoded = encode_batch(self.name, self.serde, self.routes, batch)
+        if self._txn is not None:  # the batch and its position, all or nothing
+            self._txn.commit([*encoded.records, self.offsets.record(self.name, batch.state)])
+            self._progress(batch, encoded)
+            return
         sending = self.producer.send_async(encoded.records) if encoded.records else None
         self._in_flight.put(Sent(batch, encoded, sending))
 
     def _acknowledged(self, sent: Sent) -> None:
         """Every record of ``sent`` and of the batches before it is acknowledged: its position may be saved."""
-        batch = sent.batch
-        self._save_position(batch.state, force=bool(batch.progress))
-        self.status.events += sent.encoded.produced
-        self.status.dead += sent.encoded.dead
+        self._save_position(sent.batch.state, force=bool(sent.batch.progress))
+        self._progress(sent.batch, sent.encoded)
+
+    def _progress(self, batch: Batch, encoded: Encoded) -> None:
+        self.status.events += encoded.produced
+        self.status.dead += encoded.dead
         self.status.batches += 1
         if batch.source_head:
             self.status.source_head = dict(batch.source_head)
