@@ -135,7 +135,8 @@ class RegistryConfig(ConfigModel):
 
     def effective_url(self) -> str:
         """The external registry's URL if set, else the one crmhub serves itself."""
-        return self.url or f"http://{self.serve.host}:{self.serve.port}"
+        scheme = "https" if self.serve.http.tls is not None else "http"
+        return self.url or f"{scheme}://{self.serve.host}:{self.serve.port}"
 
 
 class LoggingConfig(ConfigModel):

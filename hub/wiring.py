@@ -38,7 +38,7 @@ def serve_registry(cfg: HubConfig, settings: KafkaSettings) -> RegistryService |
 
     try:
         return RegistryService(store, serve_in_thread(create_app(store, registry_guard(cfg)), reg.serve.host,
-                                                      reg.serve.port))
+                                                      reg.serve.port, tls=reg.serve.http.tls))
     except Exception:
         store.close()
         raise

@@ -63,7 +63,7 @@ def _admin(config: Path | None, url: str | None) -> httpx.Client:
 
     cfg = _cfg(config)
     if url is None:
-        url = f"http://{cfg.admin.host}:{cfg.admin.port}"
+        url = f"{'https' if cfg.admin.http.tls else 'http'}://{cfg.admin.host}:{cfg.admin.port}"
     token = os.environ.get("CRMHUB_TOKEN", "").strip()
     if not token and service_token_file(cfg).is_file():
         token = service_token_file(cfg).read_text(encoding="utf-8").strip()

@@ -310,5 +310,6 @@ def serve_gateway(cfg: HubConfig, extra_routers: Iterable[APIRouter] = (), *,
     """Open the store of ``pipelines.store`` and serve the gateway on ``gateway.host``/``port``."""
     store = open_store(pipelines_conf(cfg))
     app = create_gateway_app(cfg, store, extra_routers)
-    http = serve_in_thread(app, cfg.gateway.host, cfg.gateway.port if port is None else port)
+    http = serve_in_thread(app, cfg.gateway.host, cfg.gateway.port if port is None else port,
+                           tls=cfg.gateway.http.tls)
     return GatewayService(http, store, app)

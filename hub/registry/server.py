@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from hub.registry.store import (
     schema_not_found,
 )
 from hub.web.guard import GuardSpec, install_guard
+from hub.web.settings import TlsSettings
 from schemas.errors import CrmhubError, FatalError
 
 MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
@@ -250,10 +252,11 @@ class ServerHandle:
     host: str
     port: int
     app: Any = None
+    scheme: str = "http"
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def stop(self, timeout: float = 10.0) -> None:
         self.server.should_exit = True
@@ -275,10 +278,12 @@ def route_uvicorn_logs() -> None:
         logger.propagate = True
 
 
-def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0, *, timeout: float = 15.0) -> ServerHandle:
-    """Start ``app`` with uvicorn in a thread; return once it accepts connections (port 0 = pick one)."""
+def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0, *, timeout: float = 15.0,
+                    tls: TlsSettings | None = None) -> ServerHandle:
+    """Start ``app`` with uvicorn in a thread; return once it accepts connections (port 0 = pick one). With
+    ``tls`` it serves HTTPS only (and asks for client certificates when ``tls.client_ca_file`` is set)."""
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
-                            log_config=None)
+                            log_config=None, **_tls_options(tls))
     route_uvicorn_logs()
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
@@ -292,7 +297,18 @@ def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0, *, timeout
             raise FatalError(f"the HTTP server on {host}:{port} did not start within {timeout:.0f} s")
         time.sleep(0.02)
     bound = port or int(server.servers[0].sockets[0].getsockname()[1])
-    return ServerHandle(server, thread, host, bound, app)
+    return ServerHandle(server, thread, host, bound, app, "https" if tls is not None else "http")
+
+
+def _tls_options(tls: TlsSettings | None) -> dict[str, Any]:
+    if tls is None:
+        return {}
+    options: dict[str, Any] = {"ssl_certfile": str(tls.cert_file), "ssl_keyfile": str(tls.key_file)}
+    if tls.key_password is not None:
+        options["ssl_keyfile_password"] = tls.key_password.get_secret_value()
+    if tls.client_ca_file is not None:
+        options.update(ssl_ca_certs=str(tls.client_ca_file), ssl_cert_reqs=ssl.CERT_REQUIRED)
+    return options
 
 
 @dataclass

@@ -126,7 +126,7 @@ class Hub:
                 self.lag = LagCollector(self.settings, self.cfg.lag)
                 self.lag.start()
             self.admin = serve_in_thread(create_admin_app(self, admin_guard(self.cfg)), self.cfg.admin.host,
-                                         self.cfg.admin.port)
+                                         self.cfg.admin.port, tls=self.cfg.admin.http.tls)
             log.info("hub.admin_api", url=self.admin.url)
         if "gateway" in self.roles and self.cfg.pipelines is not None:  # it reads the pipelines' store
             from hub.gateway.app import serve_gateway
