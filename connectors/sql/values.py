@@ -52,6 +52,13 @@ def normalise_value(value: Any, column: Column, *, trim_char: bool = False) -> A
     if value is None:
         return None
     kind = column.type
+    # what drivers return most, already in its final form (same results as the general rules below)
+    if type(value) is str and kind is ColumnType.STRING:
+        return value
+    if type(value) is datetime and kind is ColumnType.TIMESTAMP and value.tzinfo is None:
+        return value
+    if type(value) is Decimal and kind is ColumnType.DECIMAL and _fits_as_is(value, column):
+        return value
     if kind is ColumnType.DECIMAL:
         return to_decimal(value, column.precision or UNBOUNDED_DECIMAL[0], column.scale or 0)
     if kind in _INT_RANGES:
@@ -68,6 +75,14 @@ def normalise_value(value: Any, column: Column, *, trim_char: bool = False) -> A
     if kind is ColumnType.CHAR and trim_char:
         return text.rstrip(" ")
     return text
+
+
+def _fits_as_is(value: Decimal, column: Column) -> bool:
+    """A finite Decimal with exactly the column's scale and few enough digits: ``to_decimal`` returns it equal."""
+    scale = column.scale or 0
+    precision = column.precision or UNBOUNDED_DECIMAL[0]
+    return (value.is_finite() and value.as_tuple().exponent == -scale
+            and (value.adjusted() < precision - scale or not value))
 
 
 def to_decimal(value: Any, precision: int, scale: int) -> Decimal:
