@@ -229,35 +229,41 @@ def _compile(schema: Any) -> Callable[[Any], Any]:
     kind = schema.get("type") if isinstance(schema, dict) else schema
     if kind == "record":
         plan = _fields(schema)
-        fields = [(name, _compile(t), has, default, mutable) for name, t, has, default, mutable in plan.fields]
+        fields = [(name, _compile(t), has, _fresh(default) if mutable else None, default)
+                  for name, t, has, default, mutable in plan.fields]
         return lambda v: _convert_record(v, plan.names, fields)
     if kind == "array":
         item = _compile(schema["items"])
         return lambda v: [item(x) for x in v] if isinstance(v, (list, tuple)) else _fail(v)
     if isinstance(schema, dict) and schema.get("logicalType") not in ("decimal", "date"):
         return _compile(kind)
+    if schema == "string":
+        return lambda v: v if type(v) is str else _checked(schema, v)
     return lambda v: _checked(schema, v)
 
 
-def _convert_record(v: Any, names: frozenset[str], fields: list[tuple[str, Callable[[Any], Any], bool, Any, bool]]
-                    ) -> Record:
+def _fresh(default: Any) -> Callable[[], Any]:
+    """A new copy of a mutable default per record (``[]`` and ``{}`` without a deep copy)."""
+    return type(default) if default in ([], {}) else lambda: copy.deepcopy(default)
+
+
+def _convert_record(v: Any, names: frozenset[str],
+                    fields: list[tuple[str, Callable[[Any], Any], bool, Callable[[], Any] | None, Any]]) -> Record:
     if not isinstance(v, Mapping) or not names.issuperset(v):
         raise _Slow
     out: Record = {}
-    for name, conv, has_default, default, mutable in fields:
+    for name, conv, has_default, fresh, default in fields:
         value = v.get(name, _MISSING)
         if value is _MISSING or (value is None and has_default and default is not None):
             if not has_default:
                 raise _Slow
-            out[name] = copy.deepcopy(default) if mutable else default
+            out[name] = default if fresh is None else fresh()
         else:
             out[name] = conv(value)
     return out
 
 
 def _checked(schema: Any, v: Any) -> Any:
-    if type(v) is str and schema == "string":
-        return v
     problems: list[str] = []
     out = None if v is None else _value(schema, v, "", problems)
     if v is None or problems:

@@ -93,11 +93,14 @@ def records_by_refs(conn: Connection, refs: Iterable[tuple[str, str]]) -> list[S
     return out
 
 
-def members(conn: Connection, golden_ids: Collection[str]) -> list[SourceRow]:
+def members(conn: Connection, golden_ids: Collection[str], *, features: bool = True) -> list[SourceRow]:
+    """The live records of ``golden_ids`` in id order (``features=False``: without their match features, for
+    survivorship, which does not read them)."""
     if not golden_ids:
         return []
     marks, params = in_params("g", list(golden_ids))
-    rows = raw(conn).rows(_SELECT + f"WHERE golden_id IN ({marks}) AND deleted = :f ORDER BY id",
+    select = _SELECT if features else _SELECT.replace(" features,", " NULL,")
+    rows = raw(conn).rows(select + f"WHERE golden_id IN ({marks}) AND deleted = :f ORDER BY id",
                           {**params, "f": False})
     return [_row(r) for r in rows]
 

@@ -238,7 +238,7 @@ class Unifier:
         stored = views.get_golden(conn, result.touched)
         by_golden = dict(result.members or {})
         unread = [g for g in result.touched if g not in by_golden]
-        for m in rec.members(conn, unread) if unread else ():
+        for m in rec.members(conn, unread, features=False) if unread else ():
             by_golden.setdefault(m.golden_id or "", []).append(m)
         credits = views.credit_for(conn, [(r.source, r.source_key) for rows in by_golden.values() for r in rows])
         batch.stats.merges += len(result.merges)
