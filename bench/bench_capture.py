@@ -1,5 +1,6 @@
-"""Capture against Debezium: crmhub's SQL connector and Debezium's PostgreSQL connector, same database, same
-broker, same workloads, one after the other in the same run.
+"""Capture against Debezium: crmhub's SQL connector and Debezium's PostgreSQL connector in the same run.
+
+Same database, same broker, same workloads, the tools one after the other.
 
 PostgreSQL 15 comes from ``scripts/services.sh start`` (``wal_level=logical``); the broker is a local one on
 free ports (``hub.kafka.local.LocalKafka``, as the tests start it); crmhub's registry serves the Avro schemas.
