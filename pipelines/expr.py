@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import operator
-import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -243,8 +242,8 @@ def _check_pattern(node: ast.expr) -> None:
         raise ExprError("matches() needs a constant regular expression as second argument")
     try:
         cached_regex(node.value)
-    except re.error as exc:
-        raise ExprError(f"matches(): bad regular expression {node.value!r}: {exc}") from None
+    except ValueError as exc:
+        raise ExprError(f"matches(): {exc} in {node.value!r}") from None
 
 
 def _describe(node: ast.AST) -> str:

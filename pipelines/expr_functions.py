@@ -3,15 +3,21 @@ a ``None`` argument gives ``None`` (``coalesce``, ``concat`` and ``is_null`` exc
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from typing import Any
+
+from pipelines.patterns import Pattern, compiled, search
 
 
 class ExprEvalError(ValueError):
     """The expression could not be evaluated over these values (e.g. ``'a' - 1``, division by zero)."""
+
+
+#: ``int()`` of a value: text longer than this is no number; a number with more digits than this (beyond any
+#: 128-bit integer) is refused rather than computed (``int('1e300000')`` took seconds of CPU)
+MAX_NUMBER_TEXT = 100
+MAX_INT_DIGITS = 38
 
 
 
@@ -75,9 +81,15 @@ def _int(value: Any) -> int | None:
         if not value:
             return None
     try:
-        number = Decimal(value) if isinstance(value, str) else value
+        number = Decimal(value[:MAX_NUMBER_TEXT]) if isinstance(value, str) else value
+        if isinstance(value, str) and len(value) > MAX_NUMBER_TEXT:
+            raise ValueError("too long")
+        if isinstance(number, Decimal) and number.is_finite() and number.adjusted() > MAX_INT_DIGITS:
+            raise ExprEvalError(f"int(): {number:.3e} is too large (more than {MAX_INT_DIGITS} digits)")
         return int(number)
-    except (InvalidOperation, ValueError, TypeError):
+    except (InvalidOperation, ValueError, TypeError, OverflowError) as exc:
+        if isinstance(exc, ExprEvalError):
+            raise
         raise ExprEvalError(f"int(): not a number: {value!r}"[:200]) from None
 
 
@@ -95,15 +107,19 @@ def _is_null(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-@lru_cache(maxsize=256)
-def cached_regex(pattern: str) -> re.Pattern[str]:
+def cached_regex(pattern: str) -> Pattern:
     """``pattern`` compiled once (the ``matches`` function and the compiler's check of literal patterns)."""
-    return re.compile(pattern)
+    return compiled(pattern)
 
 
 def _matches(value: Any, pattern: Any) -> bool | None:
     text = _text(value)
-    return None if text is None else cached_regex(str(pattern)).search(text) is not None
+    if text is None:
+        return None
+    try:
+        return search(cached_regex(str(pattern)), text)
+    except ValueError as exc:  # a bad pattern from the data, or one that ran out of time on this value
+        raise ExprEvalError(f"matches(): {exc}"[:200]) from None
 
 
 #: name -> (function, minimum argument count, maximum argument count or None for any)

@@ -26,6 +26,7 @@ from pydantic import Field, field_validator
 
 from pipelines.expr import Expr, ExprEvalError, compile_expr
 from pipelines.field_errors import REJECT, OnError
+from pipelines.patterns import Pattern, PatternTimeout, compiled, search
 from pipelines.problems import did_you_mean, join, validate
 from pipelines.transforms import text_of
 from pipelines.transforms_values import check_regex
@@ -166,7 +167,7 @@ class Rule:
     level: str
     path: FieldPath | None
     message: str | None = None
-    regex: re.Pattern[str] | None = None
+    regex: Pattern | None = None
     low: Any = None
     high: Any = None
     allowed: tuple[Any, ...] = ()
@@ -203,7 +204,10 @@ class Rule:
         if self.kind == "pattern":
             assert self.regex is not None
             text = text_of(value)
-            return None if self.regex.search(text) else f"{text!r} does not match {self.regex.pattern}"
+            try:
+                return None if search(self.regex, text) else f"{text!r} does not match {self.regex.pattern}"
+            except PatternTimeout as exc:
+                return f"could not be checked: {exc}"
         if self.kind == "allowed":
             return None if value in self.allowed else f"{value!r} is not one of {', '.join(map(str, self.allowed))}"
         return _out_of_range(value, self.low, self.high)
@@ -276,7 +280,7 @@ def _compile(cfg: _RuleConfig, entity: str, where: str, problems: list[str]) -> 
     common: dict[str, Any] = {"kind": cfg.rule, "name": name, "level": cfg.level, "path": path,
                               "message": cfg.message, "on_error": _on_error(cfg, path, where, problems)}
     if isinstance(cfg, PatternConfig):
-        return Rule(**common, regex=re.compile(cfg.regex))
+        return Rule(**common, regex=compiled(cfg.regex))
     if isinstance(cfg, RangeConfig):
         if cfg.min is None and cfg.max is None:
             problems.append(f"{where}: a range rule needs min, max or both")

@@ -22,6 +22,7 @@ from pydantic import Field, field_validator
 
 from pipelines import transforms_values as values
 from pipelines.names import name_case, split_name
+from pipelines.patterns import PatternTimeout, compiled, substitute
 from pipelines.transforms_contact import country_code, email_address, phone_e164
 from pipelines.transforms_registry import (
     TRANSFORMS,
@@ -109,8 +110,15 @@ def _replace(p: ReplaceParams) -> Fn:
 
 @register("regex_replace", params=RegexReplaceParams)
 def _regex_replace(p: RegexReplaceParams) -> Fn:
-    pattern = re.compile(p.pattern, re.IGNORECASE if p.ignore_case else 0)
-    return on_text(lambda t: pattern.sub(p.repl, t))
+    pattern = compiled(p.pattern, p.ignore_case)
+
+    def replace(text: str) -> str:
+        try:
+            return substitute(pattern, p.repl, text)
+        except PatternTimeout as exc:
+            raise Bad(str(exc)) from None
+
+    return on_text(replace)
 
 
 @register("left", params=LengthParams, scalar="length")

@@ -6,11 +6,12 @@ encodings, for 0: IBM i files use 0 for "no date"), or raises :class:`Bad` with 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from pipelines.patterns import compiled
 
 
 class Bad(ValueError):
@@ -188,8 +189,5 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def check_regex(value: str) -> str:
     """``value`` if it is a valid regular expression (a pydantic validator's body)."""
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"bad regular expression: {exc}") from None
+    compiled(value)  # ValueError naming the problem
     return value

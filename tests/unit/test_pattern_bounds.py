@@ -1,0 +1,64 @@
+"""Mapping expressions, transforms and rules stay bounded on hostile source values: a backtracking pattern
+runs out of time and fails that value (it does not hold the worker), and int() refuses numbers no integer
+column holds instead of computing hundreds of thousands of digits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pipelines.expr import compile_expr
+from pipelines.expr_functions import ExprEvalError
+from pipelines.patterns import PatternTimeout, compiled, search
+from pipelines.quality import build_rules, evaluate
+from pipelines.transforms import TransformError, build_chain
+
+BACKTRACKING = r"(a|aa)+$"
+HOSTILE = "a" * 40 + "!"
+
+
+def test_a_backtracking_search_runs_out_of_time_with_a_clear_error() -> None:
+    with pytest.raises(PatternTimeout, match=r"took over 100 ms on a value of 41 characters"):
+        search(compiled(BACKTRACKING), HOSTILE)
+    assert search(compiled(BACKTRACKING), "aaaa")  # the same pattern on a fair value answers
+
+
+def test_matches_in_an_expression_fails_the_value_not_the_worker() -> None:
+    expr = compile_expr(f"matches(V, '{BACKTRACKING}')")
+    assert expr({"V": "aaa"}) is True
+    with pytest.raises(ExprEvalError, match="matches\\(\\): pattern .* took over"):
+        expr({"V": HOSTILE})
+
+
+def test_regex_replace_fails_the_value_with_the_reason() -> None:
+    problems: list[str] = []
+    chain = build_chain([{"regex_replace": {"pattern": BACKTRACKING, "repl": "x"}}], "f.transforms", problems)
+    assert problems == []
+    assert chain("aaa") == "x"
+    with pytest.raises(TransformError, match="took over"):
+        chain(HOSTILE)
+
+
+def test_a_pattern_rule_reports_the_value_it_could_not_check() -> None:
+    problems: list[str] = []
+    rules = build_rules([{"rule": "pattern", "field": "tax_id", "regex": BACKTRACKING}], "customer", "rules",
+                        problems)
+    assert problems == []
+    [outcome] = evaluate(rules, {"tax_id": HOSTILE})
+    assert "could not be checked" in outcome.message and "took over" in outcome.message
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("1e300000", "too large"),  # int() of it computed 300,000 digits for seconds
+    ("9" * 150, "not a number"),  # longer than any number a column holds
+    ("-1E+39", "too large"),
+])
+def test_int_refuses_numbers_no_integer_holds(value: str, words: str) -> None:
+    with pytest.raises(ExprEvalError, match=words):
+        compile_expr("int(V)")({"V": value})
+
+
+@pytest.mark.parametrize(("value", "expected"), [("12", 12), (" 1e3 ", 1000), ("-7.9", -7), ("9" * 38, int("9" * 38))])
+def test_int_still_reads_ordinary_numbers(value: Any, expected: int) -> None:
+    assert compile_expr("int(V)")({"V": value}) == expected
