@@ -40,12 +40,27 @@ def broker_from(config: Path | None, kafka_home: str | None = None, data_dir: Pa
 
 @kafka_app.command("up")
 def up(config: ConfigOpt = None, kafka_home: HomeOpt = None, data_dir: DirOpt = None,
-       port: PortOpt = None, timeout: float = 120.0) -> None:
+       port: PortOpt = None, timeout: float = 120.0,
+       secure: Annotated[bool, typer.Option("--secure", help=(
+           "client listener on SASL_SSL: a certificate made with keytool, SCRAM-SHA-512 users made when the "
+           "storage is formatted (a fresh --data-dir); prints the kafka.security block clients need"))] = False,
+       ) -> None:
     """Start the broker (idempotent) and wait until it answers."""
+    from hub.kafka import local_secure
+
     broker = broker_from(config, kafka_home, data_dir, port)
+    if secure:
+        formatted = (broker.data_dir / "data" / "meta.properties").exists()
+        if formatted and not (local_secure.secure_dir(broker.data_dir) / "credentials.json").exists():
+            raise typer.BadParameter(f"{broker.data_dir} holds a broker formatted without SCRAM users; give "
+                                     "--secure a fresh --data-dir", param_hint="--secure")
+        broker.secure = True
     started = broker.up(timeout=timeout)
     verb = "started" if started else "already running"
     typer.echo(f"Kafka {verb} on {broker.bootstrap} (pid {broker.pid()}); log: {broker.log_file}")
+    if secure:
+        typer.echo("Clients of this broker need, in their config:\n"
+                   + local_secure.security_yaml(broker.data_dir, broker.host))
 
 
 @kafka_app.command("down")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,8 +45,37 @@ class KafkaSettings:
                 **dict(self.security)}
 
 
+class _RefusalLog(logging.Handler):
+    """Keeps the last refusal kafka-python logged (wrong SASL credentials, an untrusted certificate): the client
+    retries those until a timeout and raises only the timeout, which alone reads like an outage."""
+
+    PATTERN = re.compile(r"(SaslAuthenticationFailedError: [^\n]*|CERTIFICATE_VERIFY_FAILED[^\n]*)")
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.last: tuple[float, str] | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        found = self.PATTERN.search(record.getMessage())
+        if found:
+            self.last = (time.monotonic(), found.group(1)[:300])
+
+    def recent(self, within_s: float = 120.0) -> str | None:
+        if self.last is None or time.monotonic() - self.last[0] > within_s:
+            return None
+        return self.last[1]
+
+
+REFUSALS = _RefusalLog()
+logging.getLogger("kafka").addHandler(REFUSALS)
+
+
 def broker_error(exc: Exception, doing: str) -> Exception:
-    """Classify a kafka-python error: retriable ones back off, the rest stop the component."""
+    """Classify a kafka-python error: retriable ones back off, the rest stop the component. A timeout right
+    after the broker refused the credentials or the certificate is that refusal: a configuration error."""
+    refusal = REFUSALS.recent() if isinstance(exc, KafkaError) else None
+    if refusal is not None and type(exc).__name__ in ("KafkaTimeoutError", "NoBrokersAvailable"):
+        return FatalError(f"{doing}: the broker refused the connection ({refusal}); check kafka.security")
     if isinstance(exc, KafkaError) and getattr(exc, "retriable", False):
         return RetriableError(f"{doing}: Kafka unreachable or busy ({type(exc).__name__}: {exc})")
     if isinstance(exc, KafkaError):

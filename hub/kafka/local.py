@@ -19,9 +19,11 @@ import uuid
 from base64 import urlsafe_b64encode
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import structlog
 
+from hub.kafka import local_secure
 from schemas.errors import ConfigError, FatalError, RetriableError
 
 log = structlog.get_logger(__name__)
@@ -130,6 +132,7 @@ class LocalKafka:
     heap: str = "512m"
     kafka_home: str | None = None
     cache: Path | None = None
+    secure: bool = False  # the client listener on SASL_SSL with SCRAM users (hub/kafka/local_secure.py)
 
     @property
     def bootstrap(self) -> str:
@@ -169,6 +172,8 @@ class LocalKafka:
             "auto.create.topics.enable": "false",
             "log.cleaner.min.compaction.lag.ms": "0",
         }
+        if self.secure:
+            lines.update(local_secure.server_properties(self.data_dir, self.host, self.port, self.controller_port))
         return "".join(f"{k}={v}\n" for k, v in lines.items())
 
     def pid(self) -> int | None:
@@ -199,7 +204,8 @@ class LocalKafka:
         if (self.data_dir / "data" / "meta.properties").exists():
             return
         cmd = ["java", f"-Dlog4j2.configurationFile={log4j}", "-cp", classpath, "kafka.tools.StorageTool",
-               "format", "-t", new_cluster_id(), "-c", str(props)]
+               "format", "-t", new_cluster_id(), "-c", str(props),
+               *(local_secure.scram_arguments(self.data_dir) if self.secure else [])]
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise FatalError(f"formatting Kafka storage in {self.data_dir} failed: {result.stderr[-1500:]}")
@@ -235,7 +241,8 @@ class LocalKafka:
                 raise FatalError(f"Kafka exited with code {proc.returncode}; see {self.log_file}")
             if port_open(self.host, self.port):
                 try:
-                    admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
+                    admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000,
+                                             **self.client_security())
                     admin.describe_cluster()
                     admin.close()
                     return
@@ -261,6 +268,10 @@ class LocalKafka:
             os.kill(pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)
         return True
+
+    def client_security(self) -> dict[str, Any]:
+        """What a client needs in ``kafka.security`` for this broker (nothing for a plaintext one)."""
+        return local_secure.client_security(self.data_dir, self.host) if self.secure else {}
 
     def status(self) -> dict[str, object]:
         pid = self.pid()
