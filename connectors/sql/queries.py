@@ -110,6 +110,10 @@ def incremental_query(
             if after_ids is None or not ids:
                 conds.append(ts >= ts_bind)
             else:
+                # ts >= :ts first: without it, "ts > :ts OR (ts = :ts AND id > :id)" is no range of the (ts, id)
+                # index, and PostgreSQL walked the index from its start, filtering every row already read
+                # (a 1,000-row page: 19 ms after 150,000 rows instead of 0.25 ms)
+                conds.append(ts >= ts_bind)
                 conds.append(sa.or_(ts > ts_bind, sa.and_(ts == ts_bind, after(ids, after_ids, "id"))))
         if upper_ts is not None:
             conds.append(ts < sa.bindparam("upper", upper_ts))
