@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from connectors.codecs.fields import (
+    C1_TO_BLANK,
     Buffer,
     binary_scaler,
     binary_struct,
@@ -16,6 +17,7 @@ from connectors.codecs.fields import (
     overpunch_table,
     packed_decoder,
     resolve_codepage,
+    text_value,
     zoned_decoder,
 )
 from schemas.errors import ConfigError
@@ -86,7 +88,7 @@ def codec_context(codepage: str | int, trim: bool) -> CodecContext:
         raise ConfigError("the record code page cannot be binary (CCSID 65535)")
     if not is_total_codec(codec):
         return CodecContext(codec, False, trim)
-    decoded = bytes(range(256)).decode(codec)
+    decoded = bytes(range(256)).decode(codec).translate(C1_TO_BLANK)  # the record's text: C1 controls blank
     if len(decoded) != 256 or codec.startswith("utf"):
         return CodecContext(codec, False, trim)
     if max(decoded) <= "\xff":
@@ -182,17 +184,17 @@ def _text_step(column: Column, kind: str, codec: str, context: CodecContext, com
             leading=column.sign_leading,
             separate=column.sign_separate,
         )
-    elif context.trim:
-        text_fn = _rstrip
+    else:
+        text_fn = _trimmed_text if context.trim else _untrimmed_text
     if codec == context.codec and context.total:
         slow = (lambda raw: text_fn(decode(raw)[0])) if text_fn else (lambda raw: decode(raw)[0])
-        fn = None if text_fn is _rstrip else text_fn
+        fn = None if text_fn is _trimmed_text else text_fn
         inline: Literal["", "zoned"] = "zoned" if kind == "zoned" and not column.sign_separate else ""
         return Step(
             source="text",
             fn=fn,
             slow=slow,
-            trim=text_fn is _rstrip,
+            trim=text_fn is _trimmed_text,
             inline=inline,
             scale=column.scale,
             signed=column.signed,
@@ -230,8 +232,12 @@ def _check(column: Column, kind: str) -> list[str]:
     return problems
 
 
-def _rstrip(text: str) -> str:
-    return text.rstrip(" ")
+def _trimmed_text(text: str) -> str | None:
+    return text_value(text, True)
+
+
+def _untrimmed_text(text: str) -> str | None:
+    return text_value(text, False)
 
 
 def _compose(

@@ -15,6 +15,7 @@ Implied decimal places (PIC ``V``) give a ``Decimal`` with exactly that many pla
 from __future__ import annotations
 
 import codecs
+import math
 import struct
 from collections.abc import Callable, Mapping
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
@@ -114,6 +115,7 @@ def resolve_codepage(codepage: str | int) -> str:
         name = _SPECIAL_CCSIDS.get(ccsid, f"cp{ccsid:03d}")
     else:
         name = codepage.strip().lower().replace("ibm-", "cp").replace("ibm", "cp")
+    name = _OWN_TABLES.get(name, name)
     try:
         return codecs.lookup(name).name
     except LookupError:
@@ -329,16 +331,51 @@ def decode_binary(raw: Buffer, scale: int = 0, *, signed: bool = True, field: st
     return scaler(value) if scaler else value
 
 
-def decode_float(raw: Buffer, *, field: str = "?", offset: int = 0) -> float:
-    """Decode a big-endian IEEE float: 4 bytes (COMP-1) or 8 bytes (COMP-2)."""
+def decode_float(raw: Buffer, *, float_format: str = "ieee", field: str = "?", offset: int = 0) -> float:
+    """Decode a big-endian float of 4 bytes (COMP-1) or 8 bytes (COMP-2): IEEE 754 (``ieee``, IBM i and
+    z/OS FLOAT-BINARY) or IBM hexadecimal floating point (``ibm_hex``, z/OS COMP-1/COMP-2 by default)."""
+    if float_format == "ibm_hex":
+        binary_struct(len(raw), False)  # checks the length
+        return ibm_hex_float(int.from_bytes(raw, "big"), len(raw))
     value: float = float_struct(len(raw)).unpack(raw)[0]
     return value
 
 
-def decode_text(raw: Buffer, codepage: str | int = "cp037", *, trim: bool = True) -> str:
-    """Decode text in a code page, right-trimming blanks when ``trim`` is set."""
-    text = codecs.decode(bytes(raw), resolve_codepage(codepage))
-    return text.rstrip(" ") if trim else text
+def ibm_hex_float(bits: int, length: int) -> float:
+    """IBM hexadecimal floating point: sign bit, 7-bit exponent of 16 biased by 64, then a 24-bit (short,
+    4 bytes) or 56-bit (long, 8 bytes) fraction: value = (-1)^sign x 0.fraction x 16^(exponent - 64)."""
+    fraction_bits = 8 * length - 8
+    sign = bits >> (8 * length - 1)
+    exponent = (bits >> fraction_bits) & 0x7F
+    fraction = bits & ((1 << fraction_bits) - 1)
+    value = math.ldexp(fraction, 4 * (exponent - 64) - fraction_bits)
+    return -value if sign else value
+
+
+def decode_text(raw: Buffer, codepage: str | int = "cp037", *, trim: bool = True) -> str | None:
+    """Decode text in a code page (see ``text_value``: C1 controls become blanks, trailing blanks and
+    low-values are trimmed when ``trim`` is set, an all-low-values field is None)."""
+    return text_value(codecs.decode(bytes(raw), resolve_codepage(codepage)), trim)
+
+
+#: C1 control characters (U+0080-U+009F, e.g. what X'91' decodes to in cp037) are not text: read as blanks.
+C1_TO_BLANK = str.maketrans(dict.fromkeys(range(0x80, 0xA0), " "))
+#: Trailing characters a trimmed text field drops: blanks and low-values (X'00').
+TRIMMED = " \x00"
+
+
+def text_value(text: str, trim: bool = True) -> str | None:
+    """A text field's value: C1 controls as blanks; None when every character is a low-value (NUL);
+    with ``trim``, trailing blanks and low-values removed."""
+    text = text.translate(C1_TO_BLANK)
+    if text and not text.strip("\x00"):
+        return None
+    return text.rstrip(TRIMMED) if trim else text
+
+
+def empty_text(text: str) -> str | None:
+    """The value of a text field that trims to nothing: None when it holds only low-values, else ''."""
+    return None if text and not text.strip("\x00") else ""
 
 
 def _reason(exc: Exception, default: str) -> str:
@@ -347,5 +384,32 @@ def _reason(exc: Exception, default: str) -> str:
     return str(exc) or default
 
 
+# IBM's euro code pages replace the currency sign X'9F' of their base page with the euro sign: CCSID 1141 is
+# 273 (Germany, Austria) and 1148 is 500 (International Latin-1) so changed. Python lacks both.
+_EURO_BASES = {"cp1141": "cp273", "cp1148": "cp500"}
+# IBM's table for CCSID 273 maps X'BC' to U+00AF MACRON (as in 037 and 500); Python's cp273 gives U+203E
+# OVERLINE, so crmhub decodes 273 with its own table, registered under the name ``_OWN_TABLES`` gives.
+_OWN_TABLES = {"cp273": "crmhub_cp273"}
+
+
+def cp273_table() -> str:
+    """IBM-273 as IBM publishes it: Python's cp273 with X'BC' as U+00AF MACRON."""
+    table = list(bytes(range(256)).decode("cp273"))
+    table[0xBC] = "\u00af"
+    return "".join(table)
+
+
+def euro_table(codepage: str) -> str:
+    """IBM-1141 / IBM-1148: the base code page's table (273 as IBM publishes it, 500) with X'9F' as the euro."""
+    base = _EURO_BASES[codepage]
+    table = list(cp273_table() if base == "cp273" else bytes(range(256)).decode(base))
+    table[0x9F] = "\u20ac"
+    return "".join(table)
+
+
 if not _has_codec("cp1047"):
     register_codepage("cp1047", cp1047_table())
+register_codepage("crmhub_cp273", cp273_table())
+for _page in _EURO_BASES:
+    if not _has_codec(_page):
+        register_codepage(_page, euro_table(_page))

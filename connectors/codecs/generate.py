@@ -11,7 +11,7 @@ Per record, the function makes at most three whole-record conversions, each one 
 - ``b``: every binary/float field at once through one ``struct.Struct`` (when there are two or more).
 
 Every slice the fields need is then taken by one ``operator.itemgetter`` call per string, into locals (text
-fields also right-trimmed in C: ``map(str.rstrip, pieces, (' ',) * n)``).
+fields also right-trimmed of blanks and low-values in C: ``map(str.rstrip, pieces, (' \\x00',) * n)``).
 
 Packed values, and zoned values of an EBCDIC record, come from the hex: a packed field is its digit nibbles
 and its sign nibble, a zoned field its digit nibbles (``h[a+1:b:2]``) and its zone nibbles (``h[a:b:2]``).
@@ -34,7 +34,16 @@ from operator import itemgetter
 from typing import Protocol
 
 from connectors.codecs.columns import CodecContext, Step
-from connectors.codecs.fields import EXACT, Buffer, ebcdic_digits, overpunch_table, packed_signs, zone_signs
+from connectors.codecs.fields import (
+    EXACT,
+    TRIMMED,
+    Buffer,
+    ebcdic_digits,
+    empty_text,
+    overpunch_table,
+    packed_signs,
+    zone_signs,
+)
 
 Record = dict[str, object]
 #: Converting this many bytes more than needed is cheaper than slicing them off first.
@@ -129,9 +138,9 @@ class _Pulls:
         if len(keys) == 1:
             (start, end, step), name = next(iter(self.names.items()))
             piece = f"{self.source}[{start}:{end}{'' if step == 1 else f':{step}'}]"
-            return [f"{name} = {piece}.rstrip(' ')" if self.strip else f"{name} = {piece}"]
-        if self.strip:  # right-trimmed text: str.rstrip(piece, ' ') for every piece, in C
-            namespace["_rstrip"], namespace["_SP"] = str.rstrip, (" ",) * len(keys)
+            return [f"{name} = {piece}.rstrip({TRIMMED!r})" if self.strip else f"{name} = {piece}"]
+        if self.strip:  # right-trimmed text: str.rstrip(piece, ' \x00') for every piece, in C
+            namespace["_rstrip"], namespace["_SP"] = str.rstrip, (TRIMMED,) * len(keys)
             return [f"{targets} = map(_rstrip, {getter}({self.source}), _SP)"]
         return [f"{targets} = {getter}({self.source})"]
 
@@ -213,8 +222,9 @@ class _Builder:
         if step.source == "text":
             assert self.text is not None
             start, end = start - self.text[1], end - self.text[1]
-            if step.fn is None and step.trim:
-                return self.trimmed(start, end)
+            if step.fn is None and step.trim:  # empty once trimmed: '' when blank, None when all low-values
+                self.namespace["_empty"] = empty_text
+                return f"({self.trimmed(start, end)} or _empty(t[{start}:{end}]))"
             argument = self.texts(start, end)
             if step.inline == "zoned":
                 return self.zoned(step, argument)

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+import connectors.codecs  # noqa: F401  (registers the IBM code pages Python lacks: cp1047, cp1141, cp1148)
 from schemas.settings import (
     ConfigModel,
     ConnectorSettings,
