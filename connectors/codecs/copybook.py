@@ -2,7 +2,7 @@
 
 Supported: fixed format (sequence area columns 1-6 and 73-80 dropped, ``*``/``/`` in column 7 is a comment,
 ``-`` a continuation) and free format (``*>`` comments); levels 01-49 with group items; ``PIC X/A/9/S/V``
-with repeat counts; numeric-edited pictures (decoded as text); ``USAGE`` DISPLAY, COMP/COMPUTATIONAL,
+with repeat counts; numeric-edited pictures (decoded as text); ``USAGE`` DISPLAY, COMP/COMPUTATIONAL, COMP-0,
 BINARY, COMP-4, COMP-5, COMP-3/PACKED-DECIMAL, COMP-1, COMP-2 (also inherited from a group);
 ``SIGN [IS] LEADING|TRAILING [SEPARATE [CHARACTER]]``; ``FILLER``; fixed ``OCCURS n [TIMES]``; ``REDEFINES``.
 Ignored: 88 and 66 levels, ``VALUE``, ``JUSTIFIED``, ``BLANK WHEN ZERO``, ``INDEXED BY``, ``KEY IS``.
@@ -29,7 +29,7 @@ SourceFormat = Literal["auto", "fixed", "free"]
 
 _USAGE_WORDS = {
     "DISPLAY": "DISPLAY",
-    "BINARY": "COMP COMPUTATIONAL BINARY COMP-4 COMPUTATIONAL-4",
+    "BINARY": "COMP COMPUTATIONAL BINARY COMP-0 COMPUTATIONAL-0 COMP-4 COMPUTATIONAL-4",
     "COMP-5": "COMP-5 COMPUTATIONAL-5",
     "PACKED": "COMP-3 COMPUTATIONAL-3 PACKED-DECIMAL",
     "COMP-1": "COMP-1 COMPUTATIONAL-1",

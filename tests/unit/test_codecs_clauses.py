@@ -1,0 +1,39 @@
+"""Copybook clauses as the IBM Enterprise COBOL Language Reference writes them: usages, continued clauses."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.codecs import compile_layout, parse_copybook
+from connectors.codecs.layout import Field
+
+
+def _field(text: str, name: str = "A") -> Field:
+    item = parse_copybook(text).find(name)
+    assert isinstance(item, Field)
+    return item
+
+
+@pytest.mark.parametrize("usage", ["COMP-0", "COMPUTATIONAL-0", "USAGE IS COMP-0", "USAGE COMP-0"])
+def test_comp_0_is_binary(usage: str) -> None:
+    field = _field(f"01 R.\n  05 A PIC S9(4) {usage}.\n  05 B PIC 9(9) {usage}.")
+    assert (field.kind, field.length) == ("binary", 2)
+    assert (_field(f"01 R.\n  05 A PIC S9(4) {usage}.\n  05 B PIC 9(9) {usage}.", "B").length) == 4
+    decoder = compile_layout(parse_copybook(f"01 R.\n  05 A PIC S9(4) {usage}.\n  05 B PIC 9(9) {usage}."))
+    assert decoder.decode(b"\xff\xfe\x00\x00\x01\x00") == {"a": -2, "b": 256}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "       01 R.\n           05 A PIC S9(9) SIGN IS\n\t\tLEADING SEPARATE.\n",  # fixed format
+        "01 R.\n\t05 A PIC S9(9) SIGN IS\n\t\tLEADING SEPARATE.\n",  # free format
+        "       01 R.\n           05 A PIC S9(9)\tSIGN\tIS\t\n\t\tLEADING\tSEPARATE\tCHARACTER.\n",
+        "       01 R.\n\t   05 A PIC S9(9) SIGN IS\r\n\t\tLEADING SEPARATE.\r\n",
+    ],
+)
+def test_clause_continued_after_tabs(text: str) -> None:
+    field = _field(text)
+    assert (field.length, field.sign_leading, field.sign_separate) == (10, True, True)
+    decoder = compile_layout(parse_copybook(text))
+    assert decoder.decode(b"\x60" + b"\xf0" * 8 + b"\xf7") == {"a": -7}
