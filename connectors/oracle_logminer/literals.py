@@ -6,7 +6,7 @@
   are truncated to microseconds: Python's datetime has no more).
 - ``TO_TIMESTAMP_TZ('2020-02-01 10:11:12.5 +02:00')`` -> aware ``datetime`` (a region name such as
   ``Europe/Paris`` is looked up in the zoneinfo database).
-- ``HEXTORAW('0AFF')`` -> ``bytes``; ``UNISTR('caf\\00e9')`` -> ``str`` (UTF-16 code units, surrogate
+- ``HEXTORAW('0AFF')`` -> ``bytes`` (``'a'`` is 0x0A); ``UNISTR('caf\\00e9')`` -> ``str`` (UTF-16 code units, surrogate
   pairs joined, ``\\\\`` is a backslash); ``EMPTY_CLOB()`` -> ``""``, ``EMPTY_BLOB()`` -> ``b""`` (the LOB's
   content is written by later LOB_WRITE redo, which is not mined: see the package docstring).
 
@@ -129,9 +129,9 @@ def to_timestamp_tz(text: str, fmt: str | None = None) -> datetime:
 
 
 def hextoraw(text: str) -> bytes:
-    """``HEXTORAW('0AFF')``."""
+    """``HEXTORAW('0AFF')``; an odd number of digits gets a leading 0, as Oracle pads it (``'a'`` -> 0x0A)."""
     try:
-        return bytes.fromhex(text)
+        return bytes.fromhex("0" + text if len(text) % 2 else text)
     except ValueError:
         raise LiteralError(f"HEXTORAW argument is not hex: {text[:40]!r}") from None
 

@@ -35,6 +35,7 @@ from connectors.oracle_logminer.literals import (
     to_timestamp_tz,
     unistr,
 )
+from connectors.oracle_logminer.quotes import rebalance_quotes
 
 __all__ = ["Redo", "RedoParseError", "parse_redo"]
 
@@ -66,7 +67,10 @@ _VALUE_ALTS = (
 )
 _VALUE = re.compile(_VALUE_ALTS)
 # a where/set term in one match: name, then IS NULL (group 2) or "= value" (groups 3-10)
-_TERM = re.compile(r'"([^"]*)" (?:(IS NULL)|= (?:' + _VALUE_ALTS + "))")
+_TERM = re.compile(r'(?:[A-Za-z_][A-Za-z0-9_$#]*\.)?"([^"]*)" (?:(IS NULL)|= (?:' + _VALUE_ALTS + "))")
+_ALIAS = re.compile(r"\s+([A-Za-z_][A-Za-z0-9_$#]*)(?=\s|;|$)")  # ``update "O"."T" a set a."C" = ..``
+_ALIAS_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_$#]*\.(?=\")")
+_KEYWORDS = frozenset({"set", "where"})
 _SPACE = re.compile(r"\s*")
 _COLUMNS = re.compile(r'\(\s*((?:"[^"]*"\s*,\s*)*"[^"]*")\s*\)')
 _NAME = re.compile(r'"([^"]*)"')
@@ -84,8 +88,23 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
-def parse_redo(sql: str) -> Redo:
-    """The statement's operation, table and row images; ``RedoParseError`` if it is not such a DML."""
+def parse_redo(sql: str, *, relaxed_quotes: bool = False) -> Redo:
+    """The statement's operation, table and row images; ``RedoParseError`` if it is not such a DML.
+
+    ``relaxed_quotes``: a statement refused as written is parsed again with its unescaped quotes doubled
+    (:func:`.quotes.rebalance_quotes`), for the values LogMiner writes without escaping their quotes."""
+    try:
+        return _parse(sql)
+    except RedoParseError:
+        if not relaxed_quotes:
+            raise
+        fixed = rebalance_quotes(sql)
+        if fixed == sql:
+            raise
+        return _parse(fixed)
+
+
+def _parse(sql: str) -> Redo:
     head = sql[:12].lower()
     try:
         if head.startswith("insert into "):
@@ -130,10 +149,42 @@ def _table(sql: str, pos: int) -> tuple[str, str, int]:
 
 
 def _value(sql: str, pos: int) -> tuple[Any, int]:
+    """The value at ``pos`` (after any ``/* comment */``), joined with what ``||`` appends to it."""
     m = _VALUE.match(sql, pos)
+    while m is None and sql.startswith("/*", pos):
+        end = sql.find("*/", pos + 2)
+        if end < 0:
+            raise _fail(sql, pos, "the end of the comment")
+        pos = _SPACE.match(sql, end + 2).end()  # type: ignore[union-attr]
+        m = _VALUE.match(sql, pos)
     if m is None:
         raise _fail(sql, pos, "a value")
-    return _decoded(sql, m, 0)
+    value, pos = _decoded(sql, m, 0)
+    return _concat(sql, pos, value)
+
+
+def _concat(sql: str, pos: int, value: Any) -> tuple[Any, int]:
+    """``value || next || ..`` from ``pos`` (LogMiner splits long national strings into ``UNISTR(..) ||
+    UNISTR(..)``); NULL is the empty string there, as in Oracle; text and numbers join as text."""
+    while True:
+        at = _SPACE.match(sql, pos).end()  # type: ignore[union-attr]
+        if not sql.startswith("||", at):
+            return value, pos
+        more, pos = _value(sql, _SPACE.match(sql, at + 2).end())  # type: ignore[union-attr]
+        if more is None:
+            continue
+        if value is None:
+            value = more
+        elif isinstance(value, bytes) and isinstance(more, bytes):
+            value += more
+        else:
+            value = _text(value) + _text(more)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        raise RedoParseError("|| joins raw bytes with text")
+    return str(value)
 
 
 def _decoded(sql: str, m: re.Match[str], base: int) -> tuple[Any, int]:
@@ -201,10 +252,9 @@ def _insert(sql: str, pos: int) -> Redo:
     match = _VALUE.match
     for i, name in enumerate(names):
         m = match(sql, pos)
-        if m is None:
-            raise _fail(sql, pos, "a value")
-        kind = m.lastindex
-        if kind == 1:
+        if m is None:  # a comment before the value
+            after[name], pos = _value(sql, pos)
+        elif (kind := m.lastindex) == 1:
             text = m.group(1)
             after[name] = text.replace("''", "'") if "''" in text else text
             pos = m.end()
@@ -219,6 +269,7 @@ def _insert(sql: str, pos: int) -> Redo:
             if sql[pos] == " ":
                 pos = _SPACE.match(sql, pos).end()  # type: ignore[union-attr]
         elif sep != ")":
+            after[name], pos = _concat(sql, pos, after[name])
             pos = _SPACE.match(sql, pos).end()  # type: ignore[union-attr]
             if sql[pos] == ",":
                 pos = _SPACE.match(sql, pos + 1).end()  # type: ignore[union-attr]
@@ -231,8 +282,16 @@ def _insert(sql: str, pos: int) -> Redo:
     return Redo("c", owner, table, None, after)
 
 
+def _skip_alias(sql: str, pos: int) -> int:
+    """Past a table alias (``"O"."T" a``: LogMiner writes one for tables with XMLType columns, among others)."""
+    m = _ALIAS.match(sql, pos)
+    return m.end() if m is not None and m.group(1).lower() not in _KEYWORDS else pos
+
+
 def _update(sql: str, pos: int) -> Redo:
     owner, table, pos = _table(sql, pos)
+    if not sql.startswith(" set ", pos):
+        pos = _skip_alias(sql, pos)
     pos = _expect(sql, pos, " set ")
     changed: dict[str, Any] = {}
     while True:
@@ -254,6 +313,8 @@ def _update(sql: str, pos: int) -> Redo:
 
 def _delete(sql: str, pos: int) -> Redo:
     owner, table, pos = _table(sql, pos)
+    if not sql.startswith(" where ", pos) and not _at_end(sql, pos):
+        pos = _skip_alias(sql, pos)
     before: dict[str, Any] = {}
     rowid = None
     if not _at_end(sql, pos):
@@ -267,7 +328,12 @@ def _term(sql: str, pos: int) -> tuple[str, Any, int]:
     m = _TERM.match(sql, pos)
     if m is not None:
         value, end = _decoded(sql, m, 2)
+        if sql[end:end + 1] in (" ", "|"):
+            value, end = _concat(sql, end, value)
         return m.group(1), value, end
+    alias = _ALIAS_PREFIX.match(sql, pos)
+    if alias is not None:
+        pos = alias.end()
     name, pos = _ident(sql, pos)
     pos = _SPACE.match(sql, pos).end()  # type: ignore[union-attr]
     if sql[pos:pos + 7].upper() == "IS NULL":
@@ -302,7 +368,7 @@ def _where(sql: str, pos: int, into: dict[str, Any]) -> tuple[str | None, int]:
         elif sql[pos:pos + 5].upper() == "ROWID":
             value, pos = _value(sql, _expect(sql, pos + 5, " = "))
             rowid = None if value is None else str(value)
-        elif sql[pos] == '"':
+        elif sql[pos] == '"' or _ALIAS_PREFIX.match(sql, pos):
             name, into[name], pos = _term(sql, pos)
         else:
             raise _fail(sql, pos, "a column condition")
@@ -311,4 +377,12 @@ def _where(sql: str, pos: int, into: dict[str, Any]) -> tuple[str | None, int]:
             continue
         if _at_end(sql, pos):
             return rowid, pos
+        if into and sql.startswith("||", _SPACE.match(sql, pos).end()):  # type: ignore[union-attr]
+            last = next(reversed(into))
+            into[last], pos = _concat(sql, pos, into[last])
+            if sql[pos:pos + 5] == " and ":
+                pos += 5
+                continue
+            if _at_end(sql, pos):
+                return rowid, pos
         pos = _expect(sql, pos, " and ")
