@@ -1,7 +1,8 @@
 """`crmhub lag`: consumer-group lag in messages and seconds, with Burrow-style statuses, straight from Kafka.
 
-Without ``--watch`` it samples ``--samples`` times (default 2) ``--interval`` seconds apart, since a status
-needs at least two samples, and prints the last one. With ``--watch`` it keeps sampling and redraws.
+Without ``--watch`` it samples ``--samples`` times (default 2) ``--interval`` seconds apart and prints the
+last one; those samples are the status window (a status needs a complete window). With ``--watch`` it keeps
+sampling and redraws, over ``lag.window`` samples. ``--group`` naming no consumer group exits 1.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from rich.text import Text
 
 from hub.cli import app
 from hub.config import HubConfig, load_config
-from hub.lag.model import LagSnapshot, Status
+from hub.lag.model import GroupStatus, LagSnapshot, Status
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="crmhub YAML config")]
 
 _STYLE = {Status.OK: "green", Status.WARN: "yellow", Status.REWIND: "magenta", Status.STALL: "red",
           Status.STOP: "bold red"}
+_GROUP_STYLE = {GroupStatus.OK: "green", GroupStatus.WARN: "yellow", GroupStatus.ERR: "bold red"}
 
 
 def render(snapshot: LagSnapshot) -> Group:
@@ -40,7 +42,7 @@ def render(snapshot: LagSnapshot) -> Group:
                           "-" if p.committed is None else str(p.committed), str(p.lag), _secs(p.lag_seconds),
                           Text(p.status.value, style=_STYLE[p.status]))
         line = Text(f"group {g.group}: ")
-        line.append(g.status.value, style=_STYLE[g.status])
+        line.append(g.status.value, style=_GROUP_STYLE[g.status])
         line.append(f" ({len(g.partitions)} partitions, state {g.state or '?'}, max lag {g.max_lag}, "
                     f"sum lag {g.sum_lag}, max lag s {_secs(g.max_lag_seconds)})")
         lines.append(line)
@@ -59,7 +61,10 @@ def lag_command(
     group: Annotated[str | None, typer.Option("--group", "-g", help="only this consumer group")] = None,
     watch: Annotated[bool, typer.Option("--watch", help="keep sampling and redraw (Ctrl-C stops)")] = False,
     interval: Annotated[float, typer.Option("--interval", min=0.05, help="seconds between samples")] = 1.0,
-    samples: Annotated[int, typer.Option("--samples", min=1, help="samples taken without --watch")] = 2,
+    samples: Annotated[int, typer.Option("--samples", min=2, help="samples taken without --watch (the status "
+                                                                  "window)")] = 2,
+    allowed_lag: Annotated[int, typer.Option("--allowed-lag", min=0, help="lag in messages that counts as none in "
+                                                                         "the statuses (Burrow's allowed-lag)")] = 0,
 ) -> None:
     """Lag of every consumer group (end, committed, lag, lag seconds, status per partition and group)."""
     from hub.lag.collector import LagCollector
@@ -68,21 +73,25 @@ def lag_command(
 
     cfg = load_config(config) if config else HubConfig()
     configure_logging(cfg.logging.level, cfg.logging.format, cfg.logging.file)  # alerts are logged to stderr
-    lag_cfg = cfg.lag
+    lag_cfg = cfg.lag if watch else cfg.lag.model_copy(update={"window": samples})
     if group is not None:
         groups = lag_cfg.groups.model_copy(update={"include": [re.escape(group)], "exclude": []})
         lag_cfg = lag_cfg.model_copy(update={"groups": groups})
-    collector = LagCollector(kafka_settings(cfg, client_id=f"{cfg.kafka.client_id}-lag"), lag_cfg)
+    collector = LagCollector(kafka_settings(cfg, client_id=f"{cfg.kafka.client_id}-lag"), lag_cfg,
+                             allowed_lag=allowed_lag)
     console = Console()
     try:
+        snapshot = collector.sample()
+        if group is not None and snapshot.group(group) is None:
+            typer.echo(f"no consumer group {group!r}", err=True)
+            raise typer.Exit(1)
         if not watch:
-            snapshot = collector.sample()
             for _ in range(samples - 1):
                 time.sleep(interval)
                 snapshot = collector.sample()
             console.print(render(snapshot))
             return
-        with Live(render(collector.sample()), console=console, auto_refresh=False) as live:
+        with Live(render(snapshot), console=console, auto_refresh=False) as live:
             while True:
                 time.sleep(interval)
                 live.update(render(collector.sample()), refresh=True)

@@ -33,7 +33,6 @@ from hub.lag.model import (
     PartitionWindow,
     Sample,
     breach,
-    evaluate_partition,
     group_status,
     lag_seconds,
     partition_lag,
@@ -58,9 +57,11 @@ class Offsets:
 
 
 class LagCollector:
-    def __init__(self, settings: KafkaSettings, cfg: LagConfig, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, settings: KafkaSettings, cfg: LagConfig, *, clock: Callable[[], float] = time.time,
+                 allowed_lag: int = 0) -> None:
         self.settings = settings
         self.cfg = cfg
+        self.allowed_lag = allowed_lag  # lag (messages) that counts as none in the statuses, as Burrow's
         self.alerts = AlertBook(cfg.alert_history)
         self._clock = clock
         self._include = [re.compile(p) for p in cfg.groups.include]
@@ -133,7 +134,7 @@ class LagCollector:
                 seen.add(key)
                 window = self._windows.setdefault(key, PartitionWindow(self.cfg.window))
                 window.add(Sample(now, end, committed, lag))
-                status = evaluate_partition(window.samples, window.last_commit_ts, now)
+                status = window.status(now, self.allowed_lag)
                 seconds = lag_seconds(self._tables[tp].points, earliest if committed is None else committed, lag, now)
                 parts.append(PartitionLag(group, tp[0], tp[1], end, earliest, committed, lag, seconds, status))
             groups.append(GroupLag(group, offsets.states.get(group, ""), group_status(p.status for p in parts),
@@ -184,7 +185,7 @@ class LagCollector:
                     hit = breach(value, levels)
                     if hit is not None:
                         out[(g.group, p.topic, p.partition, measure)] = hit
-            hit = status_breach(g.status, severities)
+            hit = status_breach(g.worst, severities)
             if hit is not None:
                 out[(g.group, None, None, "status")] = hit
         return out

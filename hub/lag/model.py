@@ -5,12 +5,11 @@
   starting with ``auto.offset.reset=earliest`` (this project's default) has left to read. The partition is
   still marked ``committed=None`` wherever it is reported, so "no commit" stays visible.
 - ``LookupTable`` + ``commit_time``: lag in seconds the way kafka-lag-exporter estimates it. Each poll adds an
-  (end offset, wall time) point; the time at which the committed offset *was* the end offset is interpolated
-  between points (or extrapolated past the oldest one along the table's slope), and
-  ``lag_seconds = now - that time`` (0 when the lag is 0; None while there is no slope to go by).
-- ``evaluate_partition``: a status over a sliding window of samples, after LinkedIn Burrow's rules (adapted to
-  offsets sampled by polling, since an offset fetch carries no commit time; see the function).
-- ``group_status``: the worst partition status. ``breach``: which threshold a value crosses.
+  (end offset, wall time) point; an end offset keeps the time it was FIRST seen (an idle partition adds one
+  more point, its last-seen time, so a flat stretch is two points). The time at which the committed offset
+  was the end offset is interpolated between points, and ``lag_seconds = now - that time``.
+- ``evaluate_partition``: a status after LinkedIn Burrow's evaluator rules (see the function);
+  ``group_status``: Burrow's group status (OK, WARN, ERR). ``breach``: which threshold a value crosses.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from typing import Any
 
 
 class Status(enum.StrEnum):
-    """Partition / group status; ``code`` is the value of the ``crmhub_consumergroup_status`` gauge."""
+    """Partition status; ``code`` is the value of the ``crmhub_consumergroup_partition_status`` gauge."""
 
     OK = "OK"
     WARN = "WARN"
@@ -40,7 +39,23 @@ class Status(enum.StrEnum):
 
 _CODES = {Status.OK: 0, Status.WARN: 1, Status.REWIND: 2, Status.STALL: 3, Status.STOP: 4}
 
-MIN_SAMPLES = 2  # fewer samples than this in the window: OK (not enough data to judge progress)
+
+class GroupStatus(enum.StrEnum):
+    """Group status as Burrow reports it: ERR for any STOP, STALL or REWIND partition, WARN for any WARN one;
+    ``code`` is the value of the ``crmhub_consumergroup_status`` gauge."""
+
+    OK = "OK"
+    WARN = "WARN"
+    ERR = "ERR"
+
+    @property
+    def code(self) -> int:
+        return _GROUP_CODES[self]
+
+
+_GROUP_CODES = {GroupStatus.OK: 0, GroupStatus.WARN: 1, GroupStatus.ERR: 2}
+
+MIN_SAMPLES = 2  # fewer commits than this: OK (nothing to compare)
 
 
 def partition_lag(end: int, committed: int | None, earliest: int = 0) -> int:
@@ -55,54 +70,55 @@ def partition_lag(end: int, committed: int | None, earliest: int = 0) -> int:
 
 @dataclass
 class LookupTable:
-    """(end offset, wall time) points of one partition, offsets strictly increasing, at most ``limit``.
+    """(end offset, wall time) points of one partition, offsets non-decreasing, at most ``limit`` points.
 
-    As in kafka-lag-exporter: an end offset seen again (idle partition) moves its point to the newer time
-    (so a consumer at that offset counts as caught up until then); an end offset lower than the newest point
-    (topic re-created, log truncated) starts the table again.
+    A new end offset is added with the time it was first seen. The same end offset seen again (idle
+    partition) keeps that point and adds, or moves, a second one at the newest time: the flat stretch is
+    (first seen, last seen), so the times of older offsets never move. An end offset lower than the newest
+    point (topic re-created, log truncated) starts the table again.
     """
 
     limit: int = 60
     points: list[tuple[int, float]] = field(default_factory=list)
 
     def add(self, offset: int, ts: float) -> None:
-        if self.points and offset == self.points[-1][0]:
-            self.points[-1] = (offset, ts)
+        points = self.points
+        if points and offset < points[-1][0]:
+            points.clear()
+        if len(points) >= 2 and points[-1][0] == offset == points[-2][0]:
+            points[-1] = (offset, ts)  # the flat stretch's last-seen time moves; its first-seen one stays
             return
-        if self.points and offset < self.points[-1][0]:
-            self.points.clear()
-        self.points.append((offset, ts))
-        if len(self.points) > self.limit:
-            del self.points[: len(self.points) - self.limit]
+        points.append((offset, ts))
+        if len(points) > self.limit:
+            del points[: len(points) - self.limit]
 
 
 def commit_time(points: Sequence[tuple[int, float]], committed: int) -> float | None:
-    """The wall time at which ``committed`` was the partition's end offset, from ``points`` (offsets
-    strictly increasing): exact on a point, linear between two points, extrapolated along the slope of the
-    whole table below the oldest point, the newest point's time at or past the newest offset; None without
-    points, or below the only point (no slope to extrapolate along)."""
+    """The wall time at which ``committed`` was last the partition's end offset, from ``points``: the
+    last-seen time on a point of that offset, linear between the points around it, the newest time at or
+    past the newest offset. Below the oldest point it is extrapolated along the table's slope, but never
+    later than the oldest point's time (the records were there when it was first seen); without a slope that
+    first-seen time itself. None only without points."""
     if not points:
         return None
     newest_offset, newest_ts = points[-1]
     if committed >= newest_offset:
         return newest_ts
     offsets = [p[0] for p in points]
-    i = bisect.bisect_left(offsets, committed)
-    if i < len(points) and offsets[i] == committed:
-        return points[i][1]
-    if i == 0:
-        if len(points) < 2:
-            return None
+    i = bisect.bisect_right(offsets, committed) - 1  # the last point at or below ``committed``
+    if i < 0:
         (o0, t0), (o1, t1) = points[0], points[-1]
-        return t0 - (o0 - committed) * (t1 - t0) / (o1 - o0)
-    (o0, t0), (o1, t1) = points[i - 1], points[i]
+        if o1 == o0:
+            return t0
+        return min(t0, t0 - (o0 - committed) * (t1 - t0) / (o1 - o0))
+    (o0, t0), (o1, t1) = points[i], points[i + 1]
     return t0 + (committed - o0) * (t1 - t0) / (o1 - o0)
 
 
 def lag_seconds(points: Sequence[tuple[int, float]], position: int, lag: int, now: float) -> float | None:
     """Seconds since the group was last caught up on the partition: 0 with no lag, else ``now`` minus the
     time at which ``position`` (the committed offset, or the earliest offset without a commit) was the end
-    offset; None when that time cannot be estimated yet."""
+    offset; None only before the partition's first end offset was seen."""
     if lag <= 0:
         return 0.0
     at = commit_time(points, position)
@@ -114,18 +130,20 @@ def lag_seconds(points: Sequence[tuple[int, float]], position: int, lag: int, no
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One poll of one partition for one group."""
+    """One observation of one group's partition: a poll (or, replaying Burrow, one commit). ``lag`` None:
+    not known for that observation (Burrow stores commits whose lag it could not compute yet)."""
 
     ts: float
     end: int
     committed: int | None
-    lag: int
+    lag: int | None
 
 
 @dataclass
 class PartitionWindow:
-    """The last ``size`` samples of one group's partition, plus when its committed offset last changed
-    (first seen, by polling; before the window when the offset has not moved for longer)."""
+    """The last ``size`` polls of one group's partition, and when its committed offset last changed (first
+    seen, by polling; before the window when the offset has not moved for longer). The window is
+    ``complete`` once it holds ``size`` polls with a commit: until then the status is OK (no verdict)."""
 
     size: int = 10
     samples: deque[Sample] = field(default_factory=deque)
@@ -141,42 +159,74 @@ class PartitionWindow:
 
     @property
     def complete(self) -> bool:
-        return len(self.samples) >= self.size
+        return sum(s.committed is not None for s in self.samples) >= self.size
+
+    def status(self, now: float, allowed_lag: int = 0) -> Status:
+        if not self.complete:
+            return Status.OK
+        return evaluate_partition(self.samples, self.last_commit_ts, now, allowed_lag=allowed_lag)
 
 
-def evaluate_partition(samples: Sequence[Sample], last_commit_ts: float | None, now: float) -> Status:
-    """Burrow's partition rules, over samples taken by polling (oldest first). In this order:
+def evaluate_partition(samples: Sequence[Sample], last_commit_ts: float | None, now: float, *,
+                       broker_ends: Sequence[int] | None = None, current_lag: int | None = None,
+                       allowed_lag: int = 0) -> Status:
+    """Burrow's partition rules over ``samples`` (oldest first; those without a commit are left out).
 
-    1. current lag 0 → OK (an idle partition that is caught up is never in trouble), and so is a window
-       with fewer than ``MIN_SAMPLES`` samples (not enough data).
-    2. STOP: the group has a commit on the partition and ``now - last_commit_ts`` exceeds the window's time
-       span (newest minus oldest sample): the committed offset has not moved for longer than the window.
-    3. REWIND: the committed offset went back between two samples of the window.
-    4. If the lag was 0 in any sample of the window: OK (the consumer was caught up within the window).
-    5. STALL: the committed offset is the same in every sample (or the group never committed there).
-    6. WARN: the committed offset moves but the lag never decreases from one sample to the next.
-    7. Otherwise OK.
+    ``current_lag`` defaults to the newest sample's lag, ``broker_ends`` (recent end offsets) to the
+    samples' end offsets, ``last_commit_ts`` (None) to the newest commit's time. A lag up to ``allowed_lag``
+    counts as none (Burrow's ``allowed-lag``: a transactional producer's commit markers leave 1). In order:
+
+    1. current lag within ``allowed_lag`` → OK: a caught-up partition is never in trouble.
+    2. STOP: no commit for longer than the window spans (``now - last commit > newest - oldest``), unless
+       the committed offset was caught up with one of the recent end offsets (records just arrived).
+    3. REWIND: the committed offset went back and has not yet returned to where it was before.
+    4. OK if the lag was within ``allowed_lag`` at any point of the window.
+    5. STALL: the committed offset is the same all window. 6. WARN: the lag never decreases. 7. OK.
     """
-    if not samples or samples[-1].lag <= 0 or len(samples) < MIN_SAMPLES:
+    commits = [s for s in samples if s.committed is not None]
+    if len(commits) < MIN_SAMPLES:
         return Status.OK
-    span = samples[-1].ts - samples[0].ts
-    if last_commit_ts is not None and samples[-1].committed is not None and now - last_commit_ts > span:
+    current = commits[-1].lag if current_lag is None else current_lag
+    if current is None or current <= allowed_lag:
+        return Status.OK
+    offsets = [s.committed for s in commits if s.committed is not None]
+    last = commits[-1].ts if last_commit_ts is None else last_commit_ts
+    ends = [s.end for s in samples] if broker_ends is None else broker_ends
+    if now - last > commits[-1].ts - commits[0].ts and not any(end - offsets[-1] <= allowed_lag for end in ends):
         return Status.STOP
-    pairs = list(itertools.pairwise(samples))
-    if any(a.committed is not None and b.committed is not None and b.committed < a.committed for a, b in pairs):
+    if _unrecovered_rewind(offsets):
         return Status.REWIND
-    if any(s.lag <= 0 for s in samples):
+    lags = [s.lag for s in commits if s.lag is not None]
+    if any(lag <= allowed_lag for lag in lags):
         return Status.OK
-    if all(s.committed == samples[0].committed for s in samples):
+    if all(o == offsets[0] for o in offsets):
         return Status.STALL
-    if all(b.lag >= a.lag for a, b in pairs):
+    if all(b >= a for a, b in itertools.pairwise(lags)):
         return Status.WARN
     return Status.OK
 
 
-def group_status(statuses: Iterable[Status]) -> Status:
+def _unrecovered_rewind(offsets: Sequence[int]) -> bool:
+    """The committed offset went back at some point and the newest one is still below the highest offset
+    committed before that (last) rewind."""
+    peak: int | None = None
+    for i in range(1, len(offsets)):
+        if offsets[i] < offsets[i - 1]:
+            peak = max(offsets[:i])
+    return peak is not None and offsets[-1] < peak
+
+
+def worst_status(statuses: Iterable[Status]) -> Status:
     """The worst of the partition statuses (OK < WARN < REWIND < STALL < STOP); OK for none."""
     return max(statuses, key=lambda s: s.code, default=Status.OK)
+
+
+def group_status(statuses: Iterable[Status]) -> GroupStatus:
+    """Burrow's group status: ERR if any partition is STOP, STALL or REWIND, else WARN if any is WARN."""
+    worst = worst_status(statuses)
+    if worst is Status.OK:
+        return GroupStatus.OK
+    return GroupStatus.WARN if worst is Status.WARN else GroupStatus.ERR
 
 
 # --- thresholds ------------------------------------------------------------------------------------------
@@ -234,8 +284,13 @@ class PartitionLag:
 class GroupLag:
     group: str
     state: str  # the broker's group state: Stable, Empty, ...
-    status: Status
+    status: GroupStatus
     partitions: tuple[PartitionLag, ...]
+
+    @property
+    def worst(self) -> Status:
+        """The worst partition status (what the ``lag.thresholds.status`` severities are keyed on)."""
+        return worst_status(p.status for p in self.partitions)
 
     @property
     def max_lag(self) -> int:
