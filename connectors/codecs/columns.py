@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from connectors.codecs.fields import (
@@ -19,6 +20,7 @@ from connectors.codecs.fields import (
     resolve_codepage,
     text_value,
     zoned_decoder,
+    zoned_problem,
 )
 from schemas.errors import ConfigError
 
@@ -115,6 +117,7 @@ class Step:
     signed: bool = True
     sign_leading: bool = False
     struct_code: str = ""  # binary/float: the field's ``struct`` format code, without the byte order
+    explain: Callable[[Buffer], str] | None = None  # the problem with bad bytes, naming the first bad byte
 
     def decode(self, record: Buffer) -> object:
         return self.slow(record[self.offset : self.offset + self.length])
@@ -177,6 +180,8 @@ def _text_step(column: Column, kind: str, codec: str, context: CodecContext, com
         return Step(source="raw", fn=varchar, slow=varchar, **common)
     text_fn: Callable[[str], object] | None = None
     if kind == "zoned":
+        common["explain"] = partial(zoned_problem, codec=codec, signed=column.signed, leading=column.sign_leading,
+                                    separate=column.sign_separate)  # fmt: skip
         text_fn = zoned_decoder(
             overpunch_table(codec),
             column.scale,

@@ -270,6 +270,32 @@ def zoned_decoder(
     return lambda text: Decimal(text + exponent) if text.isdecimal() else overpunch(text)
 
 
+def zoned_problem(
+    raw: Buffer, codec: str = "cp037", *, signed: bool = True, leading: bool = False, separate: bool = False
+) -> str:
+    """Why a zoned field does not decode, naming its first bad byte (1-based position), e.g.
+    ``invalid zoned decimal: X'C1' at position 1``: a digit position holds a digit (X'F0'-X'F9' in EBCDIC),
+    the sign position a digit, an overpunched digit or, with SEPARATE, ``+``/``-``."""
+    data = bytes(raw)
+    if not data:
+        return "empty zoned field"
+    table = overpunch_table(codec)
+    where = 0 if leading else len(data) - 1
+    for position, byte in enumerate(data):
+        char = bytes([byte]).decode(codec, "replace")
+        if position == where and separate:
+            ok = char in "+-"
+        elif position == where:
+            ok = char in table
+            if ok and table[char][1] and not signed:
+                return f"negative sign in an unsigned zoned field: X'{byte:02X}' at position {position + 1}"
+        else:
+            ok = "0" <= char <= "9"
+        if not ok:
+            return f"invalid zoned decimal: X'{byte:02X}' at position {position + 1}"
+    return "invalid zoned decimal"
+
+
 def binary_scaler(scale: int) -> Callable[[int], Number] | None:
     """Post-processing for a binary integer with implied decimals, or None when scale is 0."""
     if scale == 0:
@@ -320,8 +346,9 @@ def decode_zoned(
     decode = zoned_decoder(overpunch_table(codec), scale, signed=signed, leading=leading, separate=separate)
     try:
         return decode(bytes(raw).decode(codec))
-    except (ValueError, KeyError, IndexError) as exc:
-        raise FieldDecodeError(field, offset, raw, _reason(exc, "invalid zoned decimal")) from None
+    except (ValueError, KeyError, IndexError):
+        problem = zoned_problem(raw, codec, signed=signed, leading=leading, separate=separate)
+        raise FieldDecodeError(field, offset, raw, problem) from None
 
 
 def decode_binary(raw: Buffer, scale: int = 0, *, signed: bool = True, field: str = "?", offset: int = 0) -> Number:

@@ -221,7 +221,8 @@ def _evaluate(node: Node, record: Buffer, nulls: Sequence[bool] | None) -> objec
         if nulls is not None and index is not None and index < len(nulls) and nulls[index]:
             return None
         raw = record[step.offset : step.offset + step.length]
-        raise FieldDecodeError(step.label, step.offset, raw, _reason(exc), record=bytes(record)) from None
+        problem = step.explain(raw) if step.explain is not None else _reason(exc)
+        raise FieldDecodeError(step.label, step.offset, raw, problem, record=bytes(record)) from None
 
 
 def _reason(exc: BaseException) -> str:

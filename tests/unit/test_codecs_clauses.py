@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.codecs import compile_layout, parse_copybook
+from connectors.codecs import FieldDecodeError, compile_layout, parse_copybook
 from connectors.codecs.layout import Field
 
 
@@ -37,3 +37,27 @@ def test_clause_continued_after_tabs(text: str) -> None:
     assert (field.length, field.sign_leading, field.sign_separate) == (10, True, True)
     decoder = compile_layout(parse_copybook(text))
     assert decoder.decode(b"\x60" + b"\xf0" * 8 + b"\xf7") == {"a": -7}
+
+
+@pytest.mark.parametrize(
+    ("picture", "hexed", "problem"),
+    [
+        ("9(8)", "C1C2C3C4C5404040", "invalid zoned decimal: X'C1' at position 1"),
+        ("9(8)", "F1F2F3F4F5404040", "invalid zoned decimal: X'40' at position 6"),
+        ("S9(4)", "F1F2F3C1", None),  # overpunched +1 in the sign position: valid
+        ("S9(4)", "F1C2F3F1", "invalid zoned decimal: X'C2' at position 2"),
+        ("S9(4)", "F1F2F3E1", "invalid zoned decimal: X'E1' at position 4"),
+        ("9(4)", "F1F2F3D1", "negative sign in an unsigned zoned field: X'D1' at position 4"),
+        ("S9(3) SIGN LEADING SEPARATE", "40F1F2F3", "invalid zoned decimal: X'40' at position 1"),
+    ],
+)
+def test_bad_display_number_names_its_first_bad_byte(picture: str, hexed: str, problem: str | None) -> None:
+    decoder = compile_layout(parse_copybook(f"01 R.\n  05 N PIC {picture}."))
+    record = bytes.fromhex(hexed)
+    if problem is None:
+        assert decoder.decode(record) == {"n": 1231}
+        return
+    with pytest.raises(FieldDecodeError) as info:
+        decoder.decode(record)
+    assert problem in str(info.value)
+    assert info.value.raw_hex == bytes.fromhex(hexed).hex(" ").upper()
