@@ -11,6 +11,7 @@ from hub.config import validate_config_text
 from hub.lag.alerts import AlertBook
 from hub.lag.model import (
     Breach,
+    GroupStatus,
     Levels,
     LookupTable,
     PartitionWindow,
@@ -23,6 +24,7 @@ from hub.lag.model import (
     lag_seconds,
     partition_lag,
     status_breach,
+    worst_status,
 )
 from schemas.errors import ConfigError
 
@@ -78,9 +80,15 @@ def test_commit_time_at_or_beyond_the_newest_point_is_the_newest_time() -> None:
     assert commit_time(POINTS, 450) == 30.0
 
 
-def test_commit_time_without_points_or_slope_is_unknown() -> None:
+def test_commit_time_is_unknown_only_without_points() -> None:
     assert commit_time([], 10) is None
-    assert commit_time([(100, 10.0)], 50) is None
+    # below the only point (or a flat table): the records were there when that offset was first seen
+    assert commit_time([(100, 10.0)], 50) == 10.0
+    assert commit_time([(100, 10.0), (100, 70.0)], 50) == 10.0
+
+
+def test_commit_time_below_the_oldest_point_is_never_after_it() -> None:
+    assert commit_time([(100, 10.0), (100, 50.0), (110, 60.0)], 50) <= 10.0  # type: ignore[operator]
 
 
 def test_lag_seconds_is_now_minus_the_interpolated_time_and_zero_without_lag() -> None:
@@ -89,15 +97,57 @@ def test_lag_seconds_is_now_minus_the_interpolated_time_and_zero_without_lag() -
     assert lag_seconds([], 10, lag=5, now=40.0) is None
 
 
-def test_lookup_table_moves_a_repeated_offset_and_restarts_on_a_lower_one() -> None:
-    table = LookupTable(limit=3)
-    for offset, ts in [(10, 1.0), (10, 2.0), (20, 3.0), (30, 4.0), (40, 5.0)]:
+def test_lookup_table_keeps_first_seen_times_and_restarts_on_a_lower_offset() -> None:
+    table = LookupTable(limit=4)
+    for offset, ts in [(10, 1.0), (10, 2.0), (10, 3.0), (20, 4.0)]:
         table.add(offset, ts)
-    assert table.points == [(20, 3.0), (30, 4.0), (40, 5.0)]  # idle offset 10 moved to 2.0, then trimmed
-    table.add(40, 6.0)
-    assert table.points[-1] == (40, 6.0)
-    table.add(5, 7.0)  # topic re-created
-    assert table.points == [(5, 7.0)]
+    assert table.points == [(10, 1.0), (10, 3.0), (20, 4.0)]  # idle offset 10: first seen 1.0, last seen 3.0
+    for ts in (5.0, 6.0, 7.0):
+        table.add(20, ts)
+    assert table.points == [(10, 1.0), (10, 3.0), (20, 4.0), (20, 7.0)]  # 20 keeps its first-seen time
+    table.add(30, 8.0)
+    assert table.points == [(10, 3.0), (20, 4.0), (20, 7.0), (30, 8.0)]  # the oldest point goes
+    table.add(5, 9.0)  # topic re-created
+    assert table.points == [(5, 9.0)]
+
+
+def _table(points: list[tuple[int, float]]) -> LookupTable:
+    table = LookupTable(limit=60)
+    for offset, ts in points:
+        table.add(offset, ts)
+    return table
+
+
+def test_lag_seconds_after_traffic_stops_is_the_age_of_the_oldest_unread_record() -> None:
+    # one record a second for 100 s, polled every 10 s; then nothing more, and 5 records stay unread
+    table = _table([(t, float(t)) for t in range(0, 101, 10)])
+    produced_at = {offset: float(offset) for offset in range(100)}  # record n written at n s
+    committed = 95
+    for tick in range(110, 401, 10):
+        table.add(100, float(tick))
+    now = 400.0
+    age = now - produced_at[committed]
+    seconds = lag_seconds(table.points, committed, lag=5, now=now)
+    assert seconds is not None and abs(seconds - age) <= 0.1 * age
+    assert seconds > 300 - 10  # not the 75 s of a table whose idle point moved to the newest poll
+
+
+def test_lag_seconds_on_a_quiet_topic_counts_from_the_last_time_the_consumer_was_caught_up() -> None:
+    # a quiet topic at end offset 40, the group caught up at 40; at 1000 s five records arrive and wait
+    polls = [(40, float(t)) for t in range(0, 1000, 10)] + [(45, 1005.0)]
+    table = _table(polls)
+    seconds = None
+    for tick in range(1010, 1306, 10):  # never unknown while the records wait
+        table.add(45, float(tick))
+        seconds = lag_seconds(table.points, 40, lag=5, now=float(tick))
+        assert seconds is not None and seconds > 0
+    age = 1300.0 - 1000.0  # the oldest unread record was written at 1000 s
+    assert seconds is not None and abs(seconds - age) <= 0.1 * age
+
+
+def test_lag_seconds_on_a_quiet_topic_whose_records_waited_before_the_first_poll() -> None:
+    table = _table([(5, 100.0), (5, 110.0), (5, 400.0)])  # 5 records, never read, nothing new
+    assert lag_seconds(table.points, 0, lag=5, now=400.0) == 300.0  # at least since first seen; never None
 
 
 # --- evaluator rules ---------------------------------------------------------------------------------------
@@ -136,10 +186,13 @@ def test_stop_keeps_updating_while_the_consumer_does_not_commit() -> None:
     assert evaluate_partition(w.samples, w.last_commit_ts, now=w.samples[-1].ts + 600) is Status.STOP
 
 
-def test_stop_applies_even_if_the_lag_was_zero_earlier_in_the_window() -> None:
+def test_no_stop_while_a_recent_end_offset_was_caught_up() -> None:
     w = window((100, 100), (100, 100), (100, 100), size=3)
-    w.add(Sample(1030.0, 150, 100, 50))  # new messages; the consumer has not committed since before the window
-    assert status_of(w) is Status.STOP
+    w.add(Sample(1030.0, 101, 100, 1))  # an idle partition receives one record: the consumer gets a chance
+    assert status_of(w) is Status.OK
+    w.add(Sample(1040.0, 150, 100, 50))
+    w.add(Sample(1050.0, 150, 100, 50))
+    assert status_of(w) is Status.STOP  # no caught-up end offset left in the window, still no commit
 
 
 def test_rewind_when_the_committed_offset_goes_back() -> None:
@@ -160,16 +213,30 @@ def test_lag_zero_within_the_window_is_ok() -> None:
     assert status_of(window((100, 100), (120, 100), (140, 130))) is Status.OK
 
 
-def test_partition_without_commits() -> None:
-    assert status_of(window((0, None), (0, None), (0, None))) is Status.OK  # empty: nothing to read
-    no_commit = window((50, None), (50, None), size=3)
-    assert no_commit.last_commit_ts is None
-    assert status_of(no_commit) is Status.STALL  # messages waiting, nobody committing; never STOP or REWIND
-    no_commit.add(Sample(1020.0, 60, None, 60))
-    no_commit.add(Sample(1030.0, 60, None, 60))
-    assert status_of(no_commit) is Status.STALL
-    no_commit.add(Sample(1040.0, 60, 30, 30))  # first commit: progress, not a rewind
-    assert status_of(no_commit) is Status.OK
+def window_status(w: PartitionWindow) -> Status:
+    return w.status(w.samples[-1].ts)
+
+
+def test_no_verdict_before_the_window_is_complete() -> None:
+    no_commit = window((50, None), (50, None), (60, None), size=3)
+    assert no_commit.last_commit_ts is None and not no_commit.complete
+    assert window_status(no_commit) is Status.OK  # a new group before its first commits: no STALL
+    no_commit.add(Sample(1030.0, 60, 30, 30))  # first commit
+    no_commit.add(Sample(1040.0, 70, 30, 40))
+    assert not no_commit.complete and window_status(no_commit) is Status.OK
+    no_commit.add(Sample(1050.0, 80, 30, 50))
+    assert no_commit.complete and window_status(no_commit) is Status.STALL  # three polls with a commit
+
+
+def test_group_status_is_burrows() -> None:
+    assert group_status([Status.OK, Status.WARN, Status.STALL, Status.REWIND]) is GroupStatus.ERR
+    assert group_status([Status.OK, Status.REWIND]) is GroupStatus.ERR
+    assert group_status([Status.STOP]) is GroupStatus.ERR
+    assert group_status([Status.OK, Status.WARN]) is GroupStatus.WARN
+    assert group_status([Status.OK, Status.OK]) is GroupStatus.OK
+    assert group_status([]) is GroupStatus.OK
+    assert worst_status([Status.STALL, Status.STOP, Status.OK]) is Status.STOP
+    assert [s.code for s in GroupStatus] == [0, 1, 2]
 
 
 def test_too_few_samples_is_ok() -> None:
@@ -177,10 +244,7 @@ def test_too_few_samples_is_ok() -> None:
     assert evaluate_partition([], None, 0.0) is Status.OK
 
 
-def test_group_status_is_the_worst_partition_status() -> None:
-    assert group_status([Status.OK, Status.WARN, Status.STALL, Status.REWIND]) is Status.STALL
-    assert group_status([Status.STALL, Status.STOP]) is Status.STOP
-    assert group_status([]) is Status.OK
+def test_partition_status_codes() -> None:
     assert [s.code for s in Status] == [0, 1, 2, 3, 4]
 
 

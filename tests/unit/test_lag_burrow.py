@@ -40,7 +40,7 @@ def _flat(lags: list[int]) -> list[Commit]:
 
 _BASE = 792748079
 _BASE_TS = 1512224618.356
-_BURST = [(_BASE + i, _BASE_TS + i * 1.003, 0) for i in range(15)]  # a consumer caught up, once a second
+_BURST: list[Commit] = [(_BASE + i, _BASE_TS + i * 1.003, 0) for i in range(15)]  # a consumer caught up, once a second
 
 CASES: dict[int, Case] = {
     # 0: the lag was 0 at the start of the window, so it is OK although it grows since
