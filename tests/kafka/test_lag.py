@@ -20,7 +20,7 @@ from hub.gateway.guards import service_token
 from hub.kafka.clients import Admin, Consumer, KafkaSettings, Producer, Record
 from hub.kafka.local import LocalKafka, free_port
 from hub.lag.collector import LagCollector
-from hub.lag.model import Status
+from hub.lag.model import GroupStatus, Status
 from hub.registry.server import serve_in_thread
 from hub.runtime.hub import Hub
 from hub.serving.admin import create_admin_app
@@ -75,7 +75,7 @@ def test_lag_per_partition_then_stall_and_stop_when_commits_stop(kafka_settings:
         assert busy is not None
         rows = [(p.topic, p.partition, p.end, p.committed, p.lag) for p in busy.partitions]
         assert rows == [(topic, 0, 10, 4, 6), (topic, 1, 10, 7, 3), (topic, 2, 5, None, 5)]
-        assert busy.status is Status.OK  # one sample: not enough to judge
+        assert busy.status is GroupStatus.OK  # one sample: no verdict before a complete window
         assert _gauge("kafka_consumergroup_group_lag", group=group, topic=topic, partition=0) == 6
         assert _gauge("kafka_consumergroup_group_offset", group=group, topic=topic, partition=2) == -1
 
@@ -86,15 +86,14 @@ def test_lag_per_partition_then_stall_and_stop_when_commits_stop(kafka_settings:
             busy = snap.group(group)
             assert busy is not None
             statuses.append(busy.status)
-        assert statuses[0] is Status.STALL  # the committed offsets stand still while the lag grows
-        assert statuses[-1] is Status.STOP  # no commit for longer than the window
+        assert statuses == [GroupStatus.OK, GroupStatus.ERR, GroupStatus.ERR]  # window complete at sample 3
         assert [(p.lag, p.status) for p in busy.partitions] == [
-            (21, Status.STOP), (18, Status.STOP), (20, Status.STALL)]  # no commit: STALL, never STOP
+            (21, Status.STOP), (18, Status.STOP), (20, Status.OK)]  # no commit yet: no verdict
         p0 = busy.partitions[0]
         assert p0.lag_seconds is not None and p0.lag_seconds >= snap.ts - first.ts  # behind since before sample 1
 
         idle = snap.group(idle_group)
-        assert idle is not None and idle.status is Status.OK
+        assert idle is not None and idle.status is GroupStatus.OK
         assert [(p.lag, p.lag_seconds, p.status) for p in idle.partitions] == [(0, 0.0, Status.OK)]
 
         assert _gauge("kafka_consumergroup_group_lag", group=group, topic=topic, partition=0) == 21
@@ -104,8 +103,10 @@ def test_lag_per_partition_then_stall_and_stop_when_commits_stop(kafka_settings:
         assert _gauge("kafka_consumergroup_group_sum_lag", group=group) == 59
         assert _gauge("kafka_consumergroup_group_lag_seconds", group=group, topic=topic, partition=0) == \
             pytest.approx(p0.lag_seconds)
-        assert _gauge("crmhub_consumergroup_status", group=group) == Status.STOP.code
-        assert _gauge("crmhub_consumergroup_status", group=idle_group) == Status.OK.code
+        assert _gauge("crmhub_consumergroup_status", group=group) == GroupStatus.ERR.code
+        assert _gauge("crmhub_consumergroup_partition_status", group=group, topic=topic, partition=0) == \
+            Status.STOP.code
+        assert _gauge("crmhub_consumergroup_status", group=idle_group) == GroupStatus.OK.code
 
         alerts = {(a.group, a.partition, a.measure, a.severity) for a in collector.alerts.open_alerts()}
         assert alerts == {(group, 0, "lag_messages", "warning"), (group, 1, "lag_messages", "warning"),
@@ -120,7 +121,7 @@ def test_lag_per_partition_then_stall_and_stop_when_commits_stop(kafka_settings:
         finally:
             api.stop()
         [busy_json] = [g for g in body["groups"] if g["group"] == group]
-        assert busy_json["status"] == "STOP" and busy_json["max_lag"] == 21
+        assert busy_json["status"] == "ERR" and busy_json["max_lag"] == 21
         assert [p["committed"] for p in busy_json["partitions"]] == [4, 7, None]
         assert {a["measure"] for a in open_alerts} == {"lag_messages", "status"}
         assert f'kafka_consumergroup_group_max_lag{{group="{group}"}} 21.0' in metrics
@@ -141,9 +142,10 @@ def test_crmhub_lag_prints_partitions_and_group_status(kafka_broker: LocalKafka,
     assert result.exit_code == 0, result.output
     rows = [line.split("│")[1:-1] for line in result.output.splitlines() if group in line and "│" in line]
     cells = [[c.strip() for c in row] for row in rows]
-    assert cells == [[group, topic, "0", "8", "5", "3", "?", "STALL"],  # idle topic: no slope for lag seconds
-                     [group, topic, "1", "3", "3", "0", "0.0", "OK"]]
-    assert f"group {group}: STALL (2 partitions" in result.output
+    assert [row[:6] + row[7:] for row in cells] == [[group, topic, "0", "8", "5", "3", "STALL"],
+                                                    [group, topic, "1", "3", "3", "0", "OK"]]
+    assert float(cells[0][6]) >= 0.0 and cells[1][6] == "0.0"  # quiet topic with records waiting: never "?"
+    assert f"group {group}: ERR (2 partitions" in result.output
     assert "max lag 3, sum lag 3" in result.output
 
 
@@ -167,7 +169,7 @@ def test_running_hub_samples_in_the_background_and_serves_lag(kafka_broker: Loca
             groups = httpx.get(f"{url}/lag", headers=auth).json()["groups"]
             return groups[0]["status"] if groups else None
 
-        wait_for(lambda: group_status() == "STOP", timeout=30, state=group_status)  # keeps sampling by itself
+        wait_for(lambda: group_status() == "ERR", timeout=30, state=group_status)  # keeps sampling by itself
         [partition] = httpx.get(f"{url}/lag", headers=auth).json()["groups"][0]["partitions"]
         assert (partition["end"], partition["committed"], partition["lag"]) == (6, 2, 4)
         alerts = httpx.get(f"{url}/lag/alerts", headers=auth).json()
@@ -175,3 +177,11 @@ def test_running_hub_samples_in_the_background_and_serves_lag(kafka_broker: Loca
     finally:
         hub.stop()
     assert hub.lag._thread is None  # stopped with the hub
+
+
+def test_crmhub_lag_exits_1_for_an_unknown_group(kafka_broker: LocalKafka, tmp_path: Path) -> None:
+    config = tmp_path / "hub.yaml"
+    config.write_text(f"kafka: {{bootstrap_servers: '{kafka_broker.bootstrap}'}}\n")
+    result = CliRunner().invoke(app, ["lag", "-c", str(config), "-g", f"nosuch-{uuid.uuid4().hex[:6]}"])
+    assert result.exit_code == 1, result.output
+    assert "no consumer group 'nosuch-" in result.output
