@@ -52,7 +52,9 @@ class Column:
 
     ``offset``/``length`` are in bytes from the start of the image; for ``varchar`` the length includes the
     2-byte length prefix (the column's storage). ``precision`` is the digit count of packed/zoned columns
-    (0: derived from the length). ``ccsid`` overrides the record's code page (65535: raw bytes).
+    (0: derived from the length); ``scale`` may exceed it, or be negative, as with COBOL's scaling position P
+    (``PIC PPP99``: scale 5; ``PIC 99PPP``: scale -3). ``ccsid`` overrides the record's code page (65535: raw
+    bytes).
     ``nullable`` columns become None when the ``nulls`` flag at their position is set. Text is right-trimmed
     (unless the decoder is compiled with ``trim=False``); varchar text is kept as stored.
     """
@@ -226,8 +228,6 @@ def _check(column: Column, kind: str) -> list[str]:
         needed = column.precision + (1 if column.sign_separate else 0)
         if needed != column.length:
             problems.append(f"zoned precision {column.precision} needs {needed} bytes, not {column.length}")
-    if kind in ("packed", "zoned") and column.precision and column.scale > column.precision:
-        problems.append(f"scale {column.scale} exceeds precision {column.precision}")
     if kind == "binary" and column.length not in (2, 4, 8):
         problems.append(f"binary columns are 2, 4 or 8 bytes long, not {column.length}")
     if kind == "float" and column.length not in (4, 8):

@@ -6,7 +6,8 @@ with repeat counts; numeric-edited pictures (decoded as text); ``USAGE`` DISPLAY
 BINARY, COMP-4, COMP-5, COMP-3/PACKED-DECIMAL, COMP-1, COMP-2 (also inherited from a group);
 ``SIGN [IS] LEADING|TRAILING [SEPARATE [CHARACTER]]``; ``FILLER``; fixed ``OCCURS n [TIMES]``; ``REDEFINES``.
 Ignored: 88 and 66 levels, ``VALUE``, ``JUSTIFIED``, ``BLANK WHEN ZERO``, ``INDEXED BY``, ``KEY IS``.
-Rejected with a ``ConfigError`` naming the line: ``OCCURS DEPENDING ON``, ``SYNCHRONIZED``, ``PIC P/N``,
+Scaling positions ``P`` (leading or trailing, every usage) give the item its scale and take no storage.
+Rejected with a ``ConfigError`` naming the line: ``OCCURS DEPENDING ON``, ``SYNCHRONIZED``, ``PIC N``,
 level 77, bad level nesting, unknown clauses and pictures.
 
 Storage lengths follow IBM Enterprise COBOL: zoned = digits (+1 with SEPARATE), packed = digits // 2 + 1,

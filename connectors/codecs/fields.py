@@ -9,7 +9,8 @@ functions share one implementation:
 - a public ``decode_*`` function taking the field's raw bytes, which turns those errors into a
   ``FieldDecodeError`` (a ``SkippableError``) naming the field, its offset and the hex of the bad bytes.
 
-Implied decimal places (PIC ``V``) give a ``Decimal`` with exactly that many places; scale 0 gives ``int``.
+Implied decimal places (PIC ``V``, or leading scaling positions ``P``) give a ``Decimal`` with exactly that
+many places; scale 0 gives ``int``, and so does a negative scale (trailing ``P``: the integer times 10**-scale).
 """
 
 from __future__ import annotations
@@ -171,8 +172,9 @@ def is_total_codec(codec: str) -> bool:
 
 def _make_number(scale: int) -> Callable[[str, bool], Number]:
     """Build ``(digits, negative) -> int | Decimal`` for a fixed scale; never returns negative zero."""
-    if scale == 0:
-        return lambda digits, negative: -int(digits) if negative else int(digits)
+    if scale <= 0:  # trailing scaling positions (PIC 9(5)PPP): implied zeros before the decimal point
+        factor = 10**-scale
+        return lambda digits, negative: (-int(digits) if negative else int(digits)) * factor
     exponent = f"E-{scale}"
 
     def number(digits: str, negative: bool) -> Decimal:
@@ -266,6 +268,8 @@ def zoned_decoder(
     overpunch = leading_sign if leading else trailing
     if scale == 0:
         return lambda text: int(text) if text.isdecimal() else overpunch(text)
+    if scale < 0:
+        return lambda text: number(text, False) if text.isdecimal() else overpunch(text)
     exponent = f"E-{scale}"
     return lambda text: Decimal(text + exponent) if text.isdecimal() else overpunch(text)
 
@@ -300,6 +304,9 @@ def binary_scaler(scale: int) -> Callable[[int], Number] | None:
     """Post-processing for a binary integer with implied decimals, or None when scale is 0."""
     if scale == 0:
         return None
+    if scale < 0:
+        factor = 10**-scale
+        return lambda value: value * factor
     return lambda value: Decimal(value).scaleb(-scale)
 
 

@@ -244,15 +244,16 @@ class _Builder:
     @staticmethod
     def number(variable: str, scale: int, negative: bool = False) -> str:
         """``int``/``Decimal`` of a digit string; exact (``Decimal`` from text ignores the context)."""
-        if scale == 0:
-            return f"-int({variable})" if negative else f"int({variable})"
+        if scale <= 0:  # trailing P's: implied zeros before the decimal point
+            factor = f" * {10**-scale}" if scale else ""
+            return f"-int({variable}){factor}" if negative else f"int({variable}){factor}"
         minus = "'-' + " if negative else ""
         return f"_D({minus}{variable} + 'E-{scale}')"
 
     def negative(self, variable: str, step: Step, slow: str) -> str:
         """A negative number; a negative zero ``Decimal`` is falsy and goes to ``slow`` (which gives +0)."""
-        if step.scale == 0:
-            return self.number(variable, 0, negative=True)
+        if step.scale <= 0:
+            return self.number(variable, step.scale, negative=True)
         return f"({self.number(variable, step.scale, negative=True)} or {slow})"
 
     def zoned(self, step: Step, text: str) -> str:
@@ -273,8 +274,8 @@ class _Builder:
 
     def signed_number(self, prefix: str, digits: str, scale: int) -> str:
         """``int``/exact ``Decimal`` of ``prefix + digits``; a (negative) zero Decimal becomes +0 of the scale."""
-        if scale == 0:
-            return f"int({prefix} + {digits})"
+        if scale <= 0:
+            return f"int({prefix} + {digits})" + (f" * {10**-scale}" if scale else "")
         zero = self.constant(("zero", scale), lambda: Decimal(f"0E-{scale}"))
         return f"(_cd({prefix} + {digits} + 'E-{scale}') or {zero})"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import groupby
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,7 +14,9 @@ MAX_DIGITS = 31  # IBM Enterprise COBOL with ARITH(EXTEND)
 
 @dataclass(frozen=True, slots=True)
 class Picture:
-    """A parsed PICTURE: ``alnum`` (X/A), ``numeric`` (S, 9, V) or ``edited`` (numeric-edited, read as text)."""
+    """A parsed PICTURE: ``alnum`` (X/A), ``numeric`` (S, 9, V, P) or ``edited`` (numeric-edited).
+
+    ``scale`` is the number of decimal places: negative with trailing scaling positions (``99PPP``)."""
 
     text: str
     category: Literal["alnum", "numeric", "edited"]
@@ -43,15 +46,13 @@ def parse_picture(text: str) -> Picture:
     upper = text.upper()
     symbols = _expand(upper)
     kinds = {symbol for symbol, _ in symbols}
-    if "P" in kinds:
-        raise ValueError(f"PICTURE {text!r}: scaling position P is not supported")
     if kinds & {"N", "G", "U", "1", "E"}:
         raise ValueError(
             f"PICTURE {text!r}: national, DBCS, UTF-8, boolean and floating-point edited pictures are not supported"
         )
     if kinds <= {"X", "A", "9"} and kinds & {"X", "A"}:
         return Picture(text, "alnum", sum(count for _, count in symbols))
-    if kinds <= {"S", "9", "V"}:
+    if kinds <= {"S", "9", "V", "P"}:
         return _numeric(text, symbols)
     if kinds <= _EDIT | {"9", "V"} and kinds & _EDIT:
         length = sum(count * (2 if symbol in ("CR", "DB") else 1) for symbol, count in symbols if symbol != "V")
@@ -69,10 +70,39 @@ def _numeric(text: str, symbols: list[tuple[str, int]]) -> Picture:
     marks = [index for index, (symbol, _) in enumerate(rest) if symbol == "V"]
     if len(marks) > 1 or (marks and rest[marks[0]][1] != 1):
         raise ValueError(f"PICTURE {text!r}: V may appear only once")
+    scaling = sum(count for symbol, count in rest if symbol == "P")
+    if scaling:
+        return _scaled(text, [symbol for symbol, _ in rest], scaling, signed, rest)
     split = marks[0] if marks else len(rest)
     integer = sum(count for symbol, count in rest[:split] if symbol == "9")
     scale = sum(count for symbol, count in rest[split:] if symbol == "9")
-    digits = integer + scale
+    return _checked(text, integer + scale, scale, signed)
+
+
+def _scaled(text: str, order: list[str], scaling: int, signed: bool, rest: list[tuple[str, int]]) -> Picture:
+    """Scaling positions (IBM: P's only at the left or the right end of the digits, V if any beyond them).
+    Leading P's are implied zeros right after the decimal point: ``PPP99`` holds .000dd (scale 3 + 2);
+    trailing P's are implied zeros before it: ``99PPP`` holds dd000 (scale -3). P takes no storage."""
+    runs = [symbol for symbol, _ in groupby(order)]
+    body = [symbol for symbol in runs if symbol != "V"]
+    nines = sum(count for symbol, count in rest if symbol == "9")
+    v_at = runs.index("V") if "V" in runs else None
+    if body.count("P") != 1 or body.count("9") > 1:
+        raise ValueError(f"PICTURE {text!r}: P's must stand together at the left or the right of the digits")
+    if body[0] == "P":
+        if v_at not in (None, 0):
+            raise ValueError(f"PICTURE {text!r}: with leading P's, V may only come before them")
+        scale = nines + scaling
+    else:
+        if v_at not in (None, len(runs) - 1):
+            raise ValueError(f"PICTURE {text!r}: with trailing P's, V may only come after them")
+        scale = -scaling
+    if nines + scaling > MAX_DIGITS:
+        raise ValueError(f"PICTURE {text!r} has {nines + scaling} digit positions; at most {MAX_DIGITS}")
+    return _checked(text, nines, scale, signed)
+
+
+def _checked(text: str, digits: int, scale: int, signed: bool) -> Picture:
     if digits == 0:
         raise ValueError(f"PICTURE {text!r} has no digit positions")
     if digits > MAX_DIGITS:

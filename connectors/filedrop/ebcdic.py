@@ -81,11 +81,15 @@ def copybook_column(flat: _Flat) -> Column:
     if item.kind == "float":
         return Column(flat.name, ColumnType.FLOAT32 if item.length == 4 else ColumnType.FLOAT64, source_type=source)
     bound = 2 ** (8 * item.length - item.signed) - 1 if item.kind == "binary" else 10**item.digits - 1
-    if item.scale == 0 and bound < 2**63:
+    if item.scale < 0:  # trailing P's: an integer with implied zeros
+        bound = (bound + 1) * 10**-item.scale - 1
+    if item.scale <= 0 and bound < 2**63:
         kind = ColumnType.INT16 if bound < 2**15 else ColumnType.INT32 if bound < 2**31 else ColumnType.INT64
         return Column(flat.name, kind, source_type=source)
-    precision = max(item.digits, len(str(bound)) if item.kind == "binary" else 0)
-    return Column(flat.name, ColumnType.DECIMAL, precision=precision, scale=item.scale, source_type=source)
+    scale = max(item.scale, 0)
+    # leading P's: more decimal places than digits (PPP99 holds .000dd), so the precision is at least the scale
+    precision = max(item.digits, len(str(bound)) if item.kind == "binary" or item.scale < 0 else 0, scale)
+    return Column(flat.name, ColumnType.DECIMAL, precision=precision, scale=scale, source_type=source)
 
 
 def flatten(value: Mapping[str, Any]) -> Row:
