@@ -240,7 +240,7 @@ def test_several_records_need_a_choice() -> None:
         ("01 R.\n  05 A.\n  05 B PIC X.", 2, "without a PICTURE"),
         ("01 R.\n  05 A PIC X(2).\n    10 B PIC X.", 2, "subordinate"),
         ("01 R.\n  05 A PIC X.\n  05 B PIC X.\n  05 C REDEFINES A PIC X.", 4, "REDEFINES A"),
-        ("01 R.\n  05 A PIC 9(3)P.", 2, "scaling"),
+        ("01 R.\n  05 A PIC 9P9.", 2, "P's must stand together"),
         ("01 R.\n  05 A PIC 9(3) SIGN LEADING.", 2, "unsigned"),
         ("01 R.\n  05 A COMP-1 PIC 9.", 2, "no PICTURE"),
         ("01 R.\n  05 A PIC X.\n77 B PIC X.", 3, "77"),
