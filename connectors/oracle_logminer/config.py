@@ -39,7 +39,11 @@ class OracleLogminerConfig(ConnectorSettings):
     ``dsn`` is an Easy Connect string (``host:port/service``) or a TNS alias/descriptor (python-oracledb thin
     mode); ``mode: rowscn`` needs Easy Connect (it goes through SQLAlchemy). ``window_scns`` is how many SCNs
     one LogMiner session mines at most; ``db_timezone`` the zone of the database server's clock (LogMiner's
-    TIMESTAMP and COMMIT_TIMESTAMP are its wall time), used for ``source.ts_ms``.
+    TIMESTAMP and COMMIT_TIMESTAMP are its wall time), used for ``source.ts_ms``. ``relaxed_quotes``: a
+    SQL_REDO statement refused because LogMiner left quotes inside a text value unescaped (seen with
+    ``MAX_STRING_SIZE = EXTENDED``) is parsed again taking a quote as the value's end only where the statement
+    can go on after it (Debezium's ``log.mining.sql.relaxed.quote.detection`` rule); a value that itself
+    contains such a sequence is cut there, so it is off by default and such statements go to the DLQ.
     """
 
     _masked_fields = frozenset({"dsn"})
@@ -55,6 +59,7 @@ class OracleLogminerConfig(ConnectorSettings):
     heartbeat_interval_ms: Annotated[int, Field(ge=1)] = 10000
     fetch_size: Annotated[int, Field(ge=1)] = 2000
     db_timezone: Annotated[str, Field(min_length=1)] = "UTC"
+    relaxed_quotes: bool = False
 
     @field_validator("db_timezone", mode="after")
     @classmethod

@@ -25,6 +25,7 @@ import structlog
 from connectors.base import Batch, Connector, DeadRow, SnapshotProgress, State, mark_snapshot_done, snapshot_batches
 from connectors.oracle_logminer import sql as q
 from connectors.oracle_logminer.catalog import table_from_catalog
+from connectors.oracle_logminer.charset import Charsets, charsets_from_nls, python_codec
 from connectors.oracle_logminer.config import OracleLogminerConfig
 from connectors.oracle_logminer.events import epoch_ms, event_from_redo, typed_row
 from connectors.oracle_logminer.redo import RedoParseError, parse_redo
@@ -58,6 +59,7 @@ class OracleLogminerConnector(Connector):
         self._miner = LogMiner(self._factory, [(t.owner, t.table) for t in config.tables], config.fetch_size,
                                config.name)
         self._metas: dict[tuple[str, str], TableMeta] = {}
+        self._charsets = Charsets()
         self._rowscn: Connector | None = None
         if config.mode == "rowscn":
             from connectors.oracle_logminer.rowscn import RowscnConnector, sql_config
@@ -91,6 +93,11 @@ class OracleLogminerConnector(Connector):
             metas[(t.owner, t.table)] = meta
         if problems:
             raise ConfigError(problems)
+        self._charsets = charsets_from_nls(self._miner.query(q.NLS_CHARSETS, None, "reading NLS_DATABASE_PARAMETERS"))
+        for name in (self._charsets.database, self._charsets.national):
+            if python_codec(name) is None:
+                log.warning("oracle.unknown_charset", connector=self.name, charset=name,
+                            detail="HEXTORAW text in this character set goes to the DLQ")
         self._metas = metas
         return list(metas.values())
 
@@ -227,9 +234,9 @@ class OracleLogminerConnector(Connector):
         if meta is None:  # a table not configured (the contents query filters them out already)
             return
         try:
-            redo = parse_redo(change.sql)
+            redo = parse_redo(change.sql, relaxed_quotes=self.config.relaxed_quotes)
             source = self._source(meta, commit_ms, position, tx.xid)
-            out.events.append(event_from_redo(redo, meta, source, int(self._clock() * 1000)))
+            out.events.append(event_from_redo(redo, meta, source, int(self._clock() * 1000), self._charsets))
         except (RedoParseError, ValueProblem, SkippableError) as exc:
             raw = {"SQL_REDO": change.sql, "ROW_ID": change.row_id, "XID": tx.xid}
             out.dead.append(DeadRow(label, str(exc), raw, position))

@@ -165,6 +165,8 @@ class FakeOracle:
         self.oldest_open: int | None = None
         self.log: list[str] = []
         self.windows: list[tuple[int, int]] = []
+        # NLS_DATABASE_PARAMETERS as Oracle has it: (PARAMETER, VALUE) rows, VARCHAR2 both
+        self.nls = {"NLS_CHARACTERSET": "AL32UTF8", "NLS_NCHAR_CHARACTERSET": "AL16UTF16", "NLS_LANGUAGE": "AMERICAN"}
 
     def connect(self) -> FakeOracle:
         return self
@@ -178,6 +180,9 @@ class FakeOracle:
     def answer(self, sql: str, p: dict[str, Any]) -> tuple[Sequence[str], Sequence[tuple[Any, ...]]]:
         if "FROM V$DATABASE" in sql:
             return ["CURRENT_SCN"], [(self.current_scn if self.current_scn is not None else self.redo.scn,)]
+        if "FROM NLS_DATABASE_PARAMETERS" in sql:
+            wanted = re.findall(r"'(NLS_[A-Z_]+)'", sql)
+            return ["PARAMETER", "VALUE"], [(k, v) for k, v in self.nls.items() if k in wanted]
         if "FROM V$TRANSACTION" in sql:
             return ["MIN(START_SCN)"], [(self.oldest_open,)]
         if "V$ARCHIVED_LOG" in sql:
