@@ -185,3 +185,29 @@ def test_crmhub_lag_exits_1_for_an_unknown_group(kafka_broker: LocalKafka, tmp_p
     result = CliRunner().invoke(app, ["lag", "-c", str(config), "-g", f"nosuch-{uuid.uuid4().hex[:6]}"])
     assert result.exit_code == 1, result.output
     assert "no consumer group 'nosuch-" in result.output
+
+
+def test_an_idle_partition_that_receives_one_record_is_not_stopped(kafka_settings: KafkaSettings) -> None:
+    topic = _topic(kafka_settings, 1)
+    group = f"lag-idle1-{uuid.uuid4().hex[:6]}"
+    _produce(kafka_settings, topic, {0: 3})
+    _commit(kafka_settings, group, topic, {0: 3})  # caught up; the committed offset does not change after this
+    cfg = validate_config_text(f"lag: {{window: 3, groups: {{include: ['{re.escape(group)}']}}}}").lag
+    collector = LagCollector(kafka_settings, cfg)
+    try:
+        for _ in range(5):  # idle, caught up, the window complete and older than the last commit
+            collector.sample()
+        _produce(kafka_settings, topic, {0: 1})
+        snap = collector.sample()
+        busy = snap.group(group)
+        assert busy is not None
+        [partition] = busy.partitions
+        assert (partition.lag, partition.status, busy.status) == (1, Status.OK, GroupStatus.OK)
+        assert partition.lag_seconds is not None and partition.lag_seconds >= 0.0
+        for _ in range(3):  # the window slides past the caught-up end offsets and still no commit
+            snap = collector.sample()
+        stopped = snap.group(group)
+        assert stopped is not None and stopped.partitions[0].status is Status.STOP
+        assert stopped.status is GroupStatus.ERR
+    finally:
+        collector.close()
