@@ -67,7 +67,8 @@ _VALUE_ALTS = (
 )
 _VALUE = re.compile(_VALUE_ALTS)
 # a where/set term in one match: name, then IS NULL (group 2) or "= value" (groups 3-10)
-_TERM = re.compile(r'(?:[A-Za-z_][A-Za-z0-9_$#]*\.)?"([^"]*)" (?:(IS NULL)|= (?:' + _VALUE_ALTS + "))")
+_TERM = re.compile(r'"([^"]*)" (?:(IS NULL)|= (?:' + _VALUE_ALTS + "))")
+_ALIASED_TERM = re.compile(r'(?:[A-Za-z_][A-Za-z0-9_$#]*\.)?"([^"]*)" (?:(IS NULL)|= (?:' + _VALUE_ALTS + "))")
 _ALIAS = re.compile(r"\s+([A-Za-z_][A-Za-z0-9_$#]*)(?=\s|;|$)")  # ``update "O"."T" a set a."C" = ..``
 _ALIAS_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_$#]*\.(?=\")")
 _KEYWORDS = frozenset({"set", "where"})
@@ -93,18 +94,6 @@ def parse_redo(sql: str, *, relaxed_quotes: bool = False) -> Redo:
 
     ``relaxed_quotes``: a statement refused as written is parsed again with its unescaped quotes doubled
     (:func:`.quotes.rebalance_quotes`), for the values LogMiner writes without escaping their quotes."""
-    try:
-        return _parse(sql)
-    except RedoParseError:
-        if not relaxed_quotes:
-            raise
-        fixed = rebalance_quotes(sql)
-        if fixed == sql:
-            raise
-        return _parse(fixed)
-
-
-def _parse(sql: str) -> Redo:
     head = sql[:12].lower()
     try:
         if head.startswith("insert into "):
@@ -113,7 +102,12 @@ def _parse(sql: str) -> Redo:
             return _update(sql, 7)
         if head.startswith("delete from "):
             return _delete(sql, 12)
-    except (IndexError, LiteralError) as exc:
+    except (IndexError, LiteralError, RedoParseError) as exc:
+        fixed = rebalance_quotes(sql) if relaxed_quotes else sql
+        if fixed != sql:
+            return parse_redo(fixed)
+        if isinstance(exc, RedoParseError):
+            raise
         raise RedoParseError(f"{exc} in {sql[:80]!r}") from None
     raise RedoParseError(f"not an insert, update or delete: {sql[:40]!r}")
 
@@ -282,20 +276,24 @@ def _insert(sql: str, pos: int) -> Redo:
     return Redo("c", owner, table, None, after)
 
 
-def _skip_alias(sql: str, pos: int) -> int:
-    """Past a table alias (``"O"."T" a``: LogMiner writes one for tables with XMLType columns, among others)."""
+def _skip_alias(sql: str, pos: int) -> tuple[int, re.Pattern[str]]:
+    """Past a table alias (``"O"."T" a``: LogMiner writes one for tables with XMLType columns, among others),
+    and the term pattern for the clauses that follow (names then come as ``a."C"``)."""
     m = _ALIAS.match(sql, pos)
-    return m.end() if m is not None and m.group(1).lower() not in _KEYWORDS else pos
+    if m is None or m.group(1).lower() in _KEYWORDS:
+        return pos, _TERM
+    return m.end(), _ALIASED_TERM
 
 
 def _update(sql: str, pos: int) -> Redo:
     owner, table, pos = _table(sql, pos)
+    term = _TERM
     if not sql.startswith(" set ", pos):
-        pos = _skip_alias(sql, pos)
+        pos, term = _skip_alias(sql, pos)
     pos = _expect(sql, pos, " set ")
     changed: dict[str, Any] = {}
     while True:
-        name, changed[name], pos = _term(sql, pos)
+        name, changed[name], pos = _term(sql, pos, term)
         if sql.startswith(", ", pos):
             pos += 2
             continue
@@ -307,28 +305,29 @@ def _update(sql: str, pos: int) -> Redo:
     rowid = None
     if not _at_end(sql, pos):
         pos = _expect(sql, pos, " where ")
-        rowid, pos = _where(sql, pos, before)
+        rowid, pos = _where(sql, pos, before, term)
     return Redo("u", owner, table, before, {**before, **changed}, rowid)
 
 
 def _delete(sql: str, pos: int) -> Redo:
     owner, table, pos = _table(sql, pos)
+    term = _TERM
     if not sql.startswith(" where ", pos) and not _at_end(sql, pos):
-        pos = _skip_alias(sql, pos)
+        pos, term = _skip_alias(sql, pos)
     before: dict[str, Any] = {}
     rowid = None
     if not _at_end(sql, pos):
         pos = _expect(sql, pos, " where ")
-        rowid, pos = _where(sql, pos, before)
+        rowid, pos = _where(sql, pos, before, term)
     return Redo("d", owner, table, before, None, rowid)
 
 
-def _term(sql: str, pos: int) -> tuple[str, Any, int]:
+def _term(sql: str, pos: int, term: re.Pattern[str] = _TERM) -> tuple[str, Any, int]:
     """``"C" = value`` or ``"C" IS NULL`` at ``pos``: name, value, end (fast path, else spacing-tolerant)."""
-    m = _TERM.match(sql, pos)
+    m = term.match(sql, pos)
     if m is not None:
         value, end = _decoded(sql, m, 2)
-        if sql[end:end + 1] in (" ", "|"):
+        if sql.startswith(" ||", end) or sql.startswith("||", end):
             value, end = _concat(sql, end, value)
         return m.group(1), value, end
     alias = _ALIAS_PREFIX.match(sql, pos)
@@ -342,10 +341,10 @@ def _term(sql: str, pos: int) -> tuple[str, Any, int]:
     return name, value, pos
 
 
-def _where(sql: str, pos: int, into: dict[str, Any]) -> tuple[str | None, int]:
+def _where(sql: str, pos: int, into: dict[str, Any], term: re.Pattern[str] = _TERM) -> tuple[str | None, int]:
     """Fill ``into`` from ``"C" = v and "D" IS NULL and ROWID = '...'``; the rowid and the end position."""
     rowid = None
-    match = _TERM.match
+    match = term.match
     while True:
         m = match(sql, pos)
         if m is not None:  # the hot path, inlined: plain strings and NULLs need no call
@@ -369,7 +368,7 @@ def _where(sql: str, pos: int, into: dict[str, Any]) -> tuple[str | None, int]:
             value, pos = _value(sql, _expect(sql, pos + 5, " = "))
             rowid = None if value is None else str(value)
         elif sql[pos] == '"' or _ALIAS_PREFIX.match(sql, pos):
-            name, into[name], pos = _term(sql, pos)
+            name, into[name], pos = _term(sql, pos, term)
         else:
             raise _fail(sql, pos, "a column condition")
         if sql[pos:pos + 5] == " and ":
