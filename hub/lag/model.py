@@ -96,9 +96,9 @@ class LookupTable:
 def commit_time(points: Sequence[tuple[int, float]], committed: int) -> float | None:
     """The wall time at which ``committed`` was last the partition's end offset, from ``points``: the
     last-seen time on a point of that offset, linear between the points around it, the newest time at or
-    past the newest offset. Below the oldest point it is extrapolated along the table's slope, but never
-    later than the oldest point's time (the records were there when it was first seen); without a slope that
-    first-seen time itself. None only without points."""
+    past the newest offset. Below the oldest point it is extrapolated along the slope from the oldest point to
+    the next higher offset; without a higher offset it is the oldest point's time (the records were there when
+    that offset was first seen). None only without points."""
     if not points:
         return None
     newest_offset, newest_ts = points[-1]
@@ -106,11 +106,13 @@ def commit_time(points: Sequence[tuple[int, float]], committed: int) -> float | 
         return newest_ts
     offsets = [p[0] for p in points]
     i = bisect.bisect_right(offsets, committed) - 1  # the last point at or below ``committed``
-    if i < 0:
-        (o0, t0), (o1, t1) = points[0], points[-1]
-        if o1 == o0:
+    if i < 0:  # along the slope up to the next offset (an idle stretch later on would flatten it)
+        o0, t0 = points[0]
+        higher = next((p for p in points if p[0] > o0), None)
+        if higher is None:
             return t0
-        return min(t0, t0 - (o0 - committed) * (t1 - t0) / (o1 - o0))
+        o1, t1 = higher
+        return t0 - (o0 - committed) * (t1 - t0) / (o1 - o0)
     (o0, t0), (o1, t1) = points[i], points[i + 1]
     return t0 + (committed - o0) * (t1 - t0) / (o1 - o0)
 

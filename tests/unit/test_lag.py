@@ -70,9 +70,9 @@ def test_commit_time_interpolates_between_points() -> None:
     assert commit_time(POINTS, 300) == pytest.approx(25.0)
 
 
-def test_commit_time_extrapolates_below_the_oldest_point_along_the_table_slope() -> None:
-    # slope over the whole table: 300 offsets in 20 s → 15 offsets/s; 100 - 25 = 75 offsets → 5 s earlier
-    assert commit_time(POINTS, 25) == pytest.approx(5.0)
+def test_commit_time_extrapolates_below_the_oldest_point_along_the_slope_to_the_next_offset() -> None:
+    # 100 offsets in 10 s from the oldest point → 10 offsets/s; 100 - 25 = 75 offsets → 7.5 s earlier
+    assert commit_time(POINTS, 25) == pytest.approx(2.5)
 
 
 def test_commit_time_at_or_beyond_the_newest_point_is_the_newest_time() -> None:
@@ -87,8 +87,10 @@ def test_commit_time_is_unknown_only_without_points() -> None:
     assert commit_time([(100, 10.0), (100, 70.0)], 50) == 10.0
 
 
-def test_commit_time_below_the_oldest_point_is_never_after_it() -> None:
-    assert commit_time([(100, 10.0), (100, 50.0), (110, 60.0)], 50) <= 10.0  # type: ignore[operator]
+def test_commit_time_below_the_oldest_point_follows_the_slope_to_the_next_offset() -> None:
+    assert commit_time([(100, 10.0), (100, 50.0), (110, 60.0)], 99) == pytest.approx(5.0)  # 5 s per offset
+    # the slope to the next offset, not across the idle stretch that follows it
+    assert commit_time([(100, 10.0), (200, 20.0), (200, 900.0)], 50) == pytest.approx(5.0)
 
 
 def test_lag_seconds_is_now_minus_the_interpolated_time_and_zero_without_lag() -> None:
