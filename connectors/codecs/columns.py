@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
 
+from connectors.codecs.edited import edited_decoder
 from connectors.codecs.fields import (
     C1_TO_BLANK,
     Buffer,
@@ -22,12 +23,13 @@ from connectors.codecs.fields import (
     zoned_decoder,
     zoned_problem,
 )
+from connectors.codecs.picture import edited_picture, parse_picture
 from schemas.errors import ConfigError
 
 Source = Literal["text", "hex", "struct", "raw"]
 
 #: crmhub column kinds, and the SQL type names (as in QSYS2.SYSCOLUMNS) they stand for.
-COLUMN_KINDS = ("text", "varchar", "zoned", "packed", "binary", "float", "bytes")
+COLUMN_KINDS = ("text", "varchar", "zoned", "packed", "binary", "float", "bytes", "edited")
 KIND_ALIASES = {
     "char": "text",
     "graphic": "text",
@@ -70,6 +72,7 @@ class Column:
     signed: bool = True
     sign_leading: bool = False
     sign_separate: bool = False
+    picture: str = ""  # ``edited`` columns: the numeric-edited PICTURE (``Z(6)VZZ-``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +184,9 @@ def _text_step(column: Column, kind: str, codec: str, context: CodecContext, com
         varchar = _varchar(decode, 2 if codec.startswith(("utf-16", "utf_16")) else 1)
         return Step(source="raw", fn=varchar, slow=varchar, **common)
     text_fn: Callable[[str], object] | None = None
-    if kind == "zoned":
+    if kind == "edited":
+        text_fn = edited_decoder(edited_picture(column.picture), overpunch_table(codec))
+    elif kind == "zoned":
         common["explain"] = partial(zoned_problem, codec=codec, signed=column.signed, leading=column.sign_leading,
                                     separate=column.sign_separate)  # fmt: skip
         text_fn = zoned_decoder(
@@ -232,6 +237,17 @@ def _check(column: Column, kind: str) -> list[str]:
         problems.append(f"binary columns are 2, 4 or 8 bytes long, not {column.length}")
     if kind == "float" and column.length not in (4, 8):
         problems.append(f"float columns are 4 or 8 bytes long, not {column.length}")
+    if kind == "edited":
+        try:
+            picture = parse_picture(column.picture)
+        except ValueError as exc:
+            picture, reason = None, str(exc)
+        else:
+            reason = f"PICTURE {column.picture!r} is {picture.category}"
+        if picture is None or picture.category != "edited":
+            problems.append(f"edited columns need a numeric-edited picture: {reason}")
+        elif picture.length != column.length:
+            problems.append(f"picture {column.picture} is {picture.length} characters, not {column.length}")
     if kind == "varchar" and column.length < 2:
         problems.append("varchar columns need at least the 2-byte length prefix")
     return problems

@@ -2,7 +2,7 @@
 
 Supported: fixed format (sequence area columns 1-6 and 73-80 dropped, ``*``/``/`` in column 7 is a comment,
 ``-`` a continuation) and free format (``*>`` comments); levels 01-49 with group items; ``PIC X/A/9/S/V``
-with repeat counts; numeric-edited pictures (decoded as text); ``USAGE`` DISPLAY, COMP/COMPUTATIONAL, COMP-0,
+with repeat counts; numeric-edited pictures (decoded to numbers, ``connectors.codecs.edited``); ``USAGE`` DISPLAY, COMP/COMPUTATIONAL, COMP-0,
 BINARY, COMP-4, COMP-5, COMP-3/PACKED-DECIMAL, COMP-1, COMP-2 (also inherited from a group);
 ``SIGN [IS] LEADING|TRAILING [SEPARATE [CHARACTER]]``; ``FILLER``; fixed ``OCCURS n [TIMES]``; ``REDEFINES``.
 Ignored: 88 and 66 levels, ``VALUE``, ``JUSTIFIED``, ``BLANK WHEN ZERO``, ``INDEXED BY``, ``KEY IS``.
@@ -315,6 +315,9 @@ def _display_field(entry: _Entry, offset: int, usage: str, pic: Picture) -> Fiel
     if pic.category != "numeric":
         if entry.sign_clause:
             raise _LineError(entry.line, f"{entry.name}: SIGN clause on a non-numeric item")
+        if pic.category == "edited":
+            numeric = {"digits": pic.digits, "scale": pic.scale, "signed": pic.signed}
+            return _make(entry, offset, pic.length, "edited", picture=pic.text, **numeric)
         return _make(entry, offset, pic.length, "text", picture=pic.text)
     if entry.sign_clause and not pic.signed:
         raise _LineError(entry.line, f"{entry.name}: SIGN clause on an unsigned PICTURE {pic.text}")

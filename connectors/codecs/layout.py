@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["text", "zoned", "packed", "binary", "float"]
+Kind = Literal["text", "zoned", "packed", "binary", "float", "edited"]
 
 
 def snake_name(cobol_name: str) -> str:

@@ -7,6 +7,8 @@ from itertools import groupby
 from dataclasses import dataclass
 from typing import Literal
 
+from connectors.codecs.edited import EditedShape, edited_shape
+
 _SYMBOL = re.compile(r"(CR|DB|[A-Z0-9$+\-*,./])(?:\((\d+)\))?")
 _EDIT = frozenset("Z*+-$,./B0") | {"CR", "DB"}
 MAX_DIGITS = 31  # IBM Enterprise COBOL with ARITH(EXTEND)
@@ -45,6 +47,8 @@ def parse_picture(text: str) -> Picture:
     """Parse a PICTURE string; raises ``ValueError`` with the reason when it is unknown or unsupported."""
     upper = text.upper()
     symbols = _expand(upper)
+    if not symbols:
+        raise ValueError("empty PICTURE")
     kinds = {symbol for symbol, _ in symbols}
     if kinds & {"N", "G", "U", "1", "E"}:
         raise ValueError(
@@ -54,10 +58,30 @@ def parse_picture(text: str) -> Picture:
         return Picture(text, "alnum", sum(count for _, count in symbols))
     if kinds <= {"S", "9", "V", "P"}:
         return _numeric(text, symbols)
-    if kinds <= _EDIT | {"9", "V"} and kinds & _EDIT:
-        length = sum(count * (2 if symbol in ("CR", "DB") else 1) for symbol, count in symbols if symbol != "V")
-        return Picture(text, "edited", length)
+    if kinds <= _EDIT | {"9", "V", "S"} and kinds & _EDIT:
+        return _edited(text, symbols)
     raise ValueError(f"unknown PICTURE {text!r}")
+
+
+def edited_picture(text: str) -> EditedShape:
+    """The character roles of a numeric-edited PICTURE (see ``connectors.codecs.edited``)."""
+    return edited_shape(_expand(text.upper()))
+
+
+def _edited(text: str, symbols: list[tuple[str, int]]) -> Picture:
+    if [index for index, (symbol, _) in enumerate(symbols) if symbol == "S"] not in ([], [0]) or (
+        symbols[0] == ("S", 1) and "." not in {symbol for symbol, _ in symbols}
+    ):
+        raise ValueError(f"PICTURE {text!r}: S goes only first, and in an edited picture only with a decimal point")
+    if sum(1 for symbol, _ in symbols if symbol in ".V") > 1:
+        raise ValueError(f"PICTURE {text!r}: one decimal point at most")
+    shape = edited_shape(symbols)
+    if shape.digits == 0:
+        raise ValueError(f"PICTURE {text!r} has no digit positions")
+    if shape.digits > MAX_DIGITS:
+        raise ValueError(f"PICTURE {text!r} has {shape.digits} digits; at most {MAX_DIGITS} are supported")
+    return Picture(text, "edited", len(shape.roles), shape.digits, shape.scale, "-" in text or "CR" in text.upper()
+                   or "DB" in text.upper() or "+" in text or shape.signed_free)  # fmt: skip
 
 
 def _numeric(text: str, symbols: list[tuple[str, int]]) -> Picture:

@@ -179,6 +179,7 @@ class _LayoutBuilder:
                 signed=item.signed,
                 sign_leading=item.sign_leading,
                 sign_separate=item.sign_separate,
+                picture=item.picture if item.kind == "edited" else "",
             )
             return Leaf(build_step(column, self.context, label=f"{item.cobol_name} ({label})", lenient=lenient))
 

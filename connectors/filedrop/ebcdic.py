@@ -145,6 +145,7 @@ class EbcdicReader(FeedReader):
 def _record_column(flat: _Flat) -> RecordColumn:
     item = flat.item
     return RecordColumn(flat.name, item.kind, flat.offset, item.length, item.digits, item.scale, signed=item.signed,
-                        sign_leading=item.sign_leading, sign_separate=item.sign_separate)  # fmt: skip
+                        sign_leading=item.sign_leading, sign_separate=item.sign_separate,
+                        picture=item.picture if item.kind == "edited" else "")  # fmt: skip
 
 

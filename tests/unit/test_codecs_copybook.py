@@ -161,8 +161,8 @@ def test_binary_sizes(digits: int, size: int, usage: str) -> None:
         ("9(6)", "COMP-3", 4, 6, 0, False),
         ("S9(3)V99", "SIGN LEADING SEPARATE", 6, 5, 2, True),
         ("S9(3)V99", "SIGN IS TRAILING", 5, 5, 2, True),
-        ("ZZ,ZZ9.99-", "", 10, 0, 0, False),  # numeric-edited: text
-        ("$$$9.99CR", "", 9, 0, 0, False),
+        ("ZZ,ZZ9.99-", "", 10, 7, 2, True),  # numeric-edited: a number with its digit positions and scale
+        ("$$$9.99CR", "", 9, 5, 2, True),
     ],
 )
 def test_picture_forms(picture: str, usage: str, length: int, digits: int, scale: int, signed: bool) -> None:
