@@ -334,3 +334,31 @@ def test_nan_is_used_for_unknown_lag_seconds_in_metrics() -> None:
     from hub.lag.collector import _num
 
     assert math.isnan(_num(None)) and _num(2.5) == 2.5
+
+
+# --- collector without a broker ------------------------------------------------------------------------------
+
+
+def test_no_status_alert_from_an_incomplete_window_and_a_group_alert_once_complete() -> None:
+    from hub.kafka.common import KafkaSettings
+    from hub.lag.collector import LagCollector, Offsets
+
+    cfg = validate_config_text("lag: {window: 3}").lag
+    collector = LagCollector(KafkaSettings(), cfg)
+    tp = ("orders", 0)
+
+    def poll(now: float, end: int, committed: int | None) -> dict[tuple[str, str | None, int | None, str], Breach]:
+        offsets = Offsets(states={"g-new": "Stable"}, committed={"g-new": {} if committed is None else {tp: committed}},
+                          group_tps={"g-new": [tp]}, ends={tp: end}, earliest={tp: 0})
+        return collector._breaches(collector._update(offsets, now))
+
+    for i in range(4):  # a new group that has not committed yet: records wait, no verdict
+        assert ("g-new", None, None, "status") not in poll(1000.0 + i, 50, None)
+    assert ("g-new", None, None, "status") not in poll(1004.0, 50, 10)  # first commit: 1 of 3 polls
+    assert ("g-new", None, None, "status") not in poll(1005.0, 50, 10)
+    hit = poll(1006.0, 50, 10)[("g-new", None, None, "status")]  # complete, not moving: STALL → critical
+    assert (hit.severity, hit.threshold) == ("critical", "STALL")
+    snapshot = collector._update(Offsets(states={}, committed={"g-new": {tp: 10}}, group_tps={"g-new": [tp]},
+                                         ends={tp: 50}, earliest={tp: 0}), 1007.0)
+    group = snapshot.group("g-new")
+    assert group is not None and (group.status, group.worst) == (GroupStatus.ERR, Status.STOP)
