@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Literal
 
@@ -15,6 +15,7 @@ from connectors.codecs.fields import (
     binary_scaler,
     binary_struct,
     float_struct,
+    ibm_hex_float,
     is_total_codec,
     overpunch_table,
     packed_decoder,
@@ -27,6 +28,8 @@ from connectors.codecs.picture import edited_picture, parse_picture
 from schemas.errors import ConfigError
 
 Source = Literal["text", "hex", "struct", "raw"]
+#: COMP-1/COMP-2: IEEE 754 binary floating point, or IBM hexadecimal floating point (System/360 and z/OS).
+FloatFormat = Literal["ieee", "ibm_hex"]
 
 #: crmhub column kinds, and the SQL type names (as in QSYS2.SYSCOLUMNS) they stand for.
 COLUMN_KINDS = ("text", "varchar", "zoned", "packed", "binary", "float", "bytes", "edited")
@@ -87,9 +90,18 @@ class CodecContext:
     trim: bool
     translate: bytes | None = None
     table: str | None = None
+    float_format: FloatFormat = "ieee"
 
 
-def codec_context(codepage: str | int, trim: bool) -> CodecContext:
+def codec_context(codepage: str | int, trim: bool, float_format: FloatFormat = "ieee") -> CodecContext:
+    """The record-wide decoding settings: code page, trimming of text, and the format of COMP-1/COMP-2."""
+    if float_format not in ("ieee", "ibm_hex"):
+        raise ConfigError(f"float_format must be ieee or ibm_hex, not {float_format!r}")
+    context = _codec_context(codepage, trim)
+    return replace(context, float_format=float_format) if float_format != "ieee" else context
+
+
+def _codec_context(codepage: str | int, trim: bool) -> CodecContext:
     codec = resolve_codepage(codepage)
     if codec == "binary":
         raise ConfigError("the record code page cannot be binary (CCSID 65535)")
@@ -164,8 +176,13 @@ def build_step(
             **common,
         )
     if kind in ("binary", "float"):
-        shape = binary_struct(column.length, column.signed) if kind == "binary" else float_struct(column.length)
-        post = binary_scaler(column.scale) if kind == "binary" else None
+        post: Callable[[Any], object] | None
+        if kind == "binary":
+            shape, post = binary_struct(column.length, column.signed), binary_scaler(column.scale)
+        elif context.float_format == "ibm_hex":  # the float's bits as an unsigned integer, then converted
+            shape, post = binary_struct(column.length, False), partial(ibm_hex_float, length=column.length)
+        else:
+            shape, post = float_struct(column.length), None
         return Step(
             source="struct",
             fn=post,

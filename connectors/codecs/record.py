@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 
-from connectors.codecs.columns import CodecContext, Column, Step, build_step, codec_context
+from connectors.codecs.columns import CodecContext, Column, FloatFormat, Step, build_step, codec_context
 from connectors.codecs.fields import Buffer, FieldDecodeError
 from connectors.codecs.generate import DECODE_ERRORS, DecodeFunction, DictNode, Leaf, ListNode, Node, generate, leaves
 from connectors.codecs.layout import Field, Group, Layout
@@ -97,19 +97,27 @@ def iter_records(data: Buffer, record_length: int, *, first: int = 1) -> Iterato
 
 
 def compile_layout(
-    layout: Layout, codepage: str | int = "cp037", *, trim: bool = True, omit: Collection[str] = ()
+    layout: Layout,
+    codepage: str | int = "cp037",
+    *,
+    trim: bool = True,
+    omit: Collection[str] = (),
+    float_format: FloatFormat = "ieee",
 ) -> RecordDecoder:
-    """Compile a copybook layout (see the module notes for the output shape)."""
-    context = codec_context(codepage, trim)
+    """Compile a copybook layout (see the module notes for the output shape). ``float_format``: COMP-1/COMP-2
+    are IEEE 754 (``ieee``) or IBM hexadecimal floating point (``ibm_hex``)."""
+    context = codec_context(codepage, trim, float_format)
     wanted_out = {name.upper() for name in omit} | {name.lower() for name in omit}
     builder = _LayoutBuilder(context, wanted_out)
     root = DictNode(builder.resolve(builder.members(layout.root, 0, "", (), False), layout.root.name))
     return RecordDecoder(root, layout.length, context)
 
 
-def compile_columns(columns: Sequence[Column], codepage: str | int = "cp037", *, trim: bool = True) -> RecordDecoder:
+def compile_columns(
+    columns: Sequence[Column], codepage: str | int = "cp037", *, trim: bool = True, float_format: FloatFormat = "ieee"
+) -> RecordDecoder:
     """Compile a generic column list (offsets from the start of the record image) into a flat decoder."""
-    context = codec_context(codepage, trim)
+    context = codec_context(codepage, trim, float_format)
     problems: list[str] = []
     entries: list[tuple[str, Node]] = []
     null_keys: list[tuple[int, str]] = []

@@ -104,6 +104,9 @@ class Feed(ConfigModel):
     op_column: NonEmpty | None = Field(default=None, validate_default=True,
                                        description="delta files: the column holding the op of each row")
     op_values: dict[str, OpCode] = Field(default_factory=lambda: dict(DEFAULT_OP_VALUES))
+    float_format: Literal["ieee", "ibm_hex"] = Field(
+        default="ieee", description="EBCDIC feeds: COMP-1/COMP-2 fields are IEEE 754 floats (IBM i, z/OS "
+                                    "FLOAT(NATIVE)) or IBM hexadecimal floating point (z/OS by default)")
 
     @field_validator("encoding", "codepage", mode="after")
     @classmethod

@@ -115,12 +115,13 @@ class EbcdicReader(FeedReader):
         super().__init__([copybook_column(f) for f in flats], feed.key_columns,
                          (feed.op_column,) if feed.op_column else ())  # fmt: skip
         self.feed = feed
-        self.decoder = compile_layout(layout, feed.codepage, trim=feed.trim)
+        self.decoder = compile_layout(layout, feed.codepage, trim=feed.trim, float_format=feed.float_format)
         self.record_length = feed.record_length or layout.length
         if self.record_length < layout.length:
             raise ConfigError(f"record_length {self.record_length} is shorter than the copybook's {layout.length}")
         keys = [f for f in flats if f.name in feed.key_columns]
-        self._key_decoder = compile_columns([_record_column(f) for f in keys], feed.codepage)
+        self._key_decoder = compile_columns([_record_column(f) for f in keys], feed.codepage,
+                                            float_format=feed.float_format)  # fmt: skip
 
     def read(self, data: bytes) -> Iterator[Item]:
         check_size(len(data), self.record_length)
