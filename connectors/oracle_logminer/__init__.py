@@ -3,7 +3,9 @@
 - :mod:`.config`: ``OracleLogminerConfig`` (pydantic, errors at the field's path).
 - :mod:`.sql`: the SQL sent to Oracle (LogMiner session, V$LOGMNR_CONTENTS, catalog, flashback snapshot).
 - :mod:`.session`: DBAPI access behind a pluggable connection factory; one LogMiner session per window.
-- :mod:`.redo` / :mod:`.literals`: the pure SQL_REDO scanner and Oracle literal decoders.
+- :mod:`.redo` / :mod:`.literals` / :mod:`.quotes`: the pure SQL_REDO scanner, Oracle literal decoders, and
+  the opt-in repair of unescaped quotes.
+- :mod:`.charset`: Oracle character sets as Python codecs (HEXTORAW text).
 - :mod:`.txbuffer`: transaction buffering by XID, emission at commit, and the position model.
 - :mod:`.catalog` / :mod:`.events`: column metadata and typed change events.
 - :mod:`.rowscn`: ``mode: rowscn`` on top of the SQL connector.

@@ -16,6 +16,10 @@ numbers (``-1.5E-3``; LogMiner writes NUMBER columns as quoted text ``'12.5'``, 
 from the values (insert) or the set clause merged over ``before`` (update); ``ROWID = '...'`` goes to
 ``rowid``, not into the images. The trailing ``;`` is optional (``NO_SQL_DELIMITER``). Keywords are also
 accepted in upper case and with other spacing (a slower path), so a hand-written statement parses too.
+
+Also taken: a table alias (``update "O"."T" a set a."C" = .. where a."C" = ..``, ``delete from "O"."T" a
+where ..``), ``||`` between values (``UNISTR('..') || UNISTR('..')``: joined, NULL as ''), a ``/* comment */``
+before a value. ``relaxed_quotes`` retries a refused statement after :func:`.quotes.rebalance_quotes`.
 """
 
 from __future__ import annotations
