@@ -183,11 +183,7 @@ def _parse_clauses(entry: _Entry, tokens: list[str]) -> None:
         elif word == "REDEFINES":
             entry.redefines = take().upper()
         elif word == "OCCURS":
-            entry.occurs = _occurs(take())
-            if i < len(words) and words[i] in ("TO", "DEPENDING"):
-                raise ValueError("OCCURS DEPENDING ON (variable-length records) is not supported")
-            if i < len(words) and words[i] == "TIMES":
-                i += 1
+            i = _parse_occurs(entry, tokens, words, i)
         elif word in ("SIGN", "LEADING", "TRAILING"):
             if word == "SIGN":
                 take("IS")
@@ -205,6 +201,30 @@ def _parse_clauses(entry: _Entry, tokens: list[str]) -> None:
                 i += 1
         else:
             raise ValueError(f"unknown clause {tokens[i - 1]!r}")
+
+
+#: One wording for every form of OCCURS DEPENDING ON (``0 TO n``, ``1 TO n``, ``n TIMES DEPENDING``).
+ODO_REFUSED = "OCCURS DEPENDING ON (variable-length records) is not supported"
+
+
+def _parse_occurs(entry: _Entry, tokens: list[str], words: list[str], i: int) -> int:
+    """``OCCURS [min TO] max [TIMES] [DEPENDING [ON] name]`` from ``words[i]``; the index after the clause."""
+    numbers: list[str] = []
+    ranged = False  # min TO max: only with DEPENDING ON
+    while i < len(words) and (words[i].isdigit() or words[i] == "TO"):
+        ranged = ranged or words[i] == "TO"
+        if words[i] != "TO":
+            numbers.append(words[i])
+        i += 1
+    if i < len(words) and words[i] == "TIMES":
+        i += 1
+    if ranged or (i < len(words) and words[i] == "DEPENDING"):
+        raise ValueError(ODO_REFUSED)
+    if len(numbers) != 1:
+        found = tokens[i] if i < len(tokens) else "nothing"
+        raise ValueError(f"OCCURS needs a count, found {found!r}")
+    entry.occurs = _occurs(numbers[0])
+    return i
 
 
 def _occurs(token: str) -> int:
