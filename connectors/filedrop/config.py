@@ -100,7 +100,8 @@ class Feed(ConfigModel):
     copybook_record: NonEmpty | None = Field(
         default=None, description="the 01 record to use when the copybook defines several")
     trim: bool = Field(
-        default=True, description="strip blanks around CSV values; right-trim text fields of fixed/EBCDIC records")
+        default=True, description="strip blanks around CSV values; right-trim text fields of fixed/EBCDIC records "
+                                   "(EBCDIC: trailing blanks and low-values)")
     op_column: NonEmpty | None = Field(default=None, validate_default=True,
                                        description="delta files: the column holding the op of each row")
     op_values: dict[str, OpCode] = Field(default_factory=lambda: dict(DEFAULT_OP_VALUES))
