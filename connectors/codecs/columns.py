@@ -255,19 +255,22 @@ def _check(column: Column, kind: str) -> list[str]:
     if kind == "float" and column.length not in (4, 8):
         problems.append(f"float columns are 4 or 8 bytes long, not {column.length}")
     if kind == "edited":
-        try:
-            picture = parse_picture(column.picture)
-        except ValueError as exc:
-            picture, reason = None, str(exc)
-        else:
-            reason = f"PICTURE {column.picture!r} is {picture.category}"
-        if picture is None or picture.category != "edited":
-            problems.append(f"edited columns need a numeric-edited picture: {reason}")
-        elif picture.length != column.length:
-            problems.append(f"picture {column.picture} is {picture.length} characters, not {column.length}")
+        problems += _edited_problems(column)
     if kind == "varchar" and column.length < 2:
         problems.append("varchar columns need at least the 2-byte length prefix")
     return problems
+
+
+def _edited_problems(column: Column) -> list[str]:
+    try:
+        picture = parse_picture(column.picture)
+    except ValueError as exc:
+        return [f"edited columns need a numeric-edited picture: {exc}"]
+    if picture.category != "edited":
+        return [f"edited columns need a numeric-edited picture: PICTURE {column.picture!r} is {picture.category}"]
+    if picture.length != column.length:
+        return [f"picture {column.picture} is {picture.length} characters, not {column.length}"]
+    return []
 
 
 def _trimmed_text(text: str) -> str | None:

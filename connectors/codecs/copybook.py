@@ -2,8 +2,9 @@
 
 Supported: fixed format (sequence area columns 1-6 and 73-80 dropped, ``*``/``/`` in column 7 is a comment,
 ``-`` a continuation) and free format (``*>`` comments); levels 01-49 with group items; ``PIC X/A/9/S/V``
-with repeat counts; numeric-edited pictures (decoded to numbers, ``connectors.codecs.edited``); ``USAGE`` DISPLAY, COMP/COMPUTATIONAL, COMP-0,
-BINARY, COMP-4, COMP-5, COMP-3/PACKED-DECIMAL, COMP-1, COMP-2 (also inherited from a group);
+with repeat counts; numeric-edited pictures (decoded to numbers, ``connectors.codecs.edited``); ``USAGE``
+DISPLAY, COMP/COMPUTATIONAL, COMP-0, BINARY, COMP-4, COMP-5, COMP-3/PACKED-DECIMAL, COMP-1, COMP-2 (also
+inherited from a group);
 ``SIGN [IS] LEADING|TRAILING [SEPARATE [CHARACTER]]``; ``FILLER``; fixed ``OCCURS n [TIMES]``; ``REDEFINES``.
 Ignored: 88 and 66 levels, ``VALUE``, ``JUSTIFIED``, ``BLANK WHEN ZERO``, ``INDEXED BY``, ``KEY IS``.
 Scaling positions ``P`` (leading or trailing, every usage) give the item its scale and take no storage.

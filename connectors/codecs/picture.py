@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from itertools import groupby
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Literal
 
 from connectors.codecs.edited import EditedShape, edited_shape

@@ -80,6 +80,8 @@ def test_every_form_of_occurs_depending_on_is_refused_alike(clause: str) -> None
     assert info.value.problems == ["line 3: OCCURS DEPENDING ON (variable-length records) is not supported"]
 
 
-@pytest.mark.parametrize(("clause", "length"), [("OCCURS 3", 4), ("OCCURS 3 TIMES", 4), ("OCCURS 2 TIMES VALUE 'A'", 3)])
+@pytest.mark.parametrize(
+    ("clause", "length"), [("OCCURS 3", 4), ("OCCURS 3 TIMES", 4), ("OCCURS 2 TIMES VALUE 'A'", 3)]
+)
 def test_fixed_occurs_forms(clause: str, length: int) -> None:
     assert parse_copybook(f"01 R.\n  05 N PIC 9.\n  05 A PIC X {clause}.").length == length
