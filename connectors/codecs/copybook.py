@@ -19,15 +19,12 @@ occurrence of every enclosing OCCURS, counted from the start of the record (as i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
 
+from connectors.codecs.cobol_source import SourceFormat, source_lines, statements
 from connectors.codecs.layout import Field, Group, Item, Kind, Layout, snake_name
 from connectors.codecs.picture import Picture, parse_picture
 from schemas.errors import ConfigError
-
-SourceFormat = Literal["auto", "fixed", "free"]
 
 _USAGE_WORDS = {
     "DISPLAY": "DISPLAY",
@@ -47,7 +44,6 @@ _CLAUSES = _SKIPPED_CLAUSES | set(_USAGES) | {
 }
 # fmt: on
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-_TOKEN = re.compile(r"'[^']*'?|\"[^\"]*\"?|[^\s]+")
 
 
 @dataclass(slots=True)
@@ -63,72 +59,6 @@ class _Entry:
     sign_separate: bool = False
     sign_clause: bool = False
     children: list[_Entry] = field(default_factory=list)
-
-
-# ---------------------------------------------------------------------------------------------- source text
-
-
-def _is_fixed(lines: list[str]) -> bool:
-    for line in lines:
-        if not line.strip():
-            continue
-        if len(line) > 6 and line[6] not in " *-/Dd":
-            return False
-        if " " in line[:6].strip():
-            return False
-    return True
-
-
-def _source_lines(text: str, source_format: SourceFormat) -> list[tuple[int, str]]:
-    """(line number, code) pairs with comments, sequence areas and continuations resolved."""
-    raw = text.expandtabs(8).splitlines()
-    fixed = _is_fixed(raw) if source_format == "auto" else source_format == "fixed"
-    out: list[tuple[int, str]] = []
-    for number, line in enumerate(raw, start=1):
-        if fixed:
-            indicator = line[6:7]
-            code = line[7:72]
-            if indicator in ("*", "/"):
-                continue
-            if indicator == "-" and out:
-                first, previous = out[-1]
-                stripped = code.lstrip()
-                if stripped[:1] in ("'", '"'):  # a continued literal goes on after the quote (col 72 kept)
-                    out[-1] = (first, previous.ljust(65) + stripped[1:])
-                else:  # a continued word goes on right after the last non-blank character
-                    out[-1] = (first, previous.rstrip() + stripped)
-                continue
-        else:
-            code = line
-            if code.lstrip().startswith("*"):
-                continue
-        code = code.split("*>", 1)[0]
-        if code.strip():
-            out.append((number, code))
-    return out
-
-
-def _statements(lines: list[tuple[int, str]]) -> Iterator[tuple[int, list[str]]]:
-    """Yield (line of first token, tokens) for each period-terminated statement."""
-    tokens: list[str] = []
-    start = 0
-    for number, code in lines:
-        for match in _TOKEN.finditer(code):
-            token = match.group()
-            if not tokens:
-                start = number
-            if token.upper() in ("EJECT", "SKIP1", "SKIP2", "SKIP3") and not tokens:
-                continue
-            ends = token.endswith(".") and token[0] not in "'\""
-            token = token[:-1] if ends else token
-            token = token.rstrip(",;") if token[:1] not in "'\"" else token
-            if token:
-                tokens.append(token)
-            if ends and tokens:
-                yield start, tokens
-                tokens = []
-    if tokens:
-        yield start, tokens
 
 
 # ------------------------------------------------------------------------------------------------- clauses
@@ -361,7 +291,7 @@ def parse_copybook(text: str, *, source_format: SourceFormat = "auto", record: s
     """
     problems: list[str] = []
     entries: list[_Entry] = []
-    for line, tokens in _statements(_source_lines(text, source_format)):
+    for line, tokens in statements(source_lines(text, source_format)):
         try:
             entry = _parse_entry(line, tokens)
         except ValueError as exc:
