@@ -3,11 +3,13 @@
 - ``fields``: primitive decoders (packed, zoned, binary, float, code-page text).
 - ``copybook``: COBOL copybook -> ``Layout`` (offsets and lengths as IBM COBOL computes them).
 - ``record``: ``compile_layout`` / ``compile_columns`` -> ``RecordDecoder``; ``iter_records``.
+- ``depending``: OCCURS DEPENDING ON, ``compile_variable`` -> ``VariableDecoder`` (variable-length records).
 - ``fixed``: fixed-width text layouts described in YAML.
 """
 
 from connectors.codecs.columns import Column
 from connectors.codecs.copybook import parse_copybook
+from connectors.codecs.depending import VariableDecoder, compile_variable
 from connectors.codecs.fields import (
     FieldDecodeError,
     available_ebcdic_codepages,
@@ -32,9 +34,11 @@ __all__ = [
     "Group",
     "Layout",
     "RecordDecoder",
+    "VariableDecoder",
     "available_ebcdic_codepages",
     "compile_columns",
     "compile_layout",
+    "compile_variable",
     "decode_binary",
     "decode_float",
     "decode_packed",

@@ -5,10 +5,11 @@ Supported: fixed format (sequence area columns 1-6 and 73-80 dropped, ``*``/``/`
 with repeat counts; numeric-edited pictures (decoded to numbers, ``connectors.codecs.edited``); ``USAGE``
 DISPLAY, COMP/COMPUTATIONAL, COMP-0, BINARY, COMP-4, COMP-5, COMP-3/PACKED-DECIMAL, COMP-1, COMP-2 (also
 inherited from a group);
-``SIGN [IS] LEADING|TRAILING [SEPARATE [CHARACTER]]``; ``FILLER``; fixed ``OCCURS n [TIMES]``; ``REDEFINES``.
+``SIGN [IS] LEADING|TRAILING [SEPARATE [CHARACTER]]``; ``FILLER``; ``OCCURS n [TIMES]``; ``OCCURS [min TO] max
+[TIMES] DEPENDING ON count`` (see ``connectors.codecs.depending``); ``REDEFINES``.
 Ignored: 88 and 66 levels, ``VALUE``, ``JUSTIFIED``, ``BLANK WHEN ZERO``, ``INDEXED BY``, ``KEY IS``.
 Scaling positions ``P`` (leading or trailing, every usage) give the item its scale and take no storage.
-Rejected with a ``ConfigError`` naming the line: ``OCCURS DEPENDING ON``, ``SYNCHRONIZED``, ``PIC N``,
+Rejected with a ``ConfigError`` naming the line: ``SYNCHRONIZED``, ``PIC N``,
 level 77, bad level nesting, unknown clauses and pictures.
 
 Storage lengths follow IBM Enterprise COBOL: zoned = digits (+1 with SEPARATE), packed = digits // 2 + 1,
@@ -22,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from connectors.codecs.cobol_source import SourceFormat, source_lines, statements
+from connectors.codecs.depending import check_depending
 from connectors.codecs.layout import Field, Group, Item, Kind, Layout, snake_name
 from connectors.codecs.picture import Picture, parse_picture
 from schemas.errors import ConfigError
@@ -54,6 +56,8 @@ class _Entry:
     picture: Picture | None = None
     usage: str | None = None
     occurs: int = 1
+    occurs_min: int = 0
+    depending_on: str | None = None
     redefines: str | None = None
     sign_leading: bool = False
     sign_separate: bool = False
@@ -134,10 +138,6 @@ def _parse_clauses(entry: _Entry, tokens: list[str]) -> None:
             raise ValueError(f"unknown clause {tokens[i - 1]!r}")
 
 
-#: One wording for every form of OCCURS DEPENDING ON (``0 TO n``, ``1 TO n``, ``n TIMES DEPENDING``).
-ODO_REFUSED = "OCCURS DEPENDING ON (variable-length records) is not supported"
-
-
 def _parse_occurs(entry: _Entry, tokens: list[str], words: list[str], i: int) -> int:
     """``OCCURS [min TO] max [TIMES] [DEPENDING [ON] name]`` from ``words[i]``; the index after the clause."""
     numbers: list[str] = []
@@ -149,8 +149,17 @@ def _parse_occurs(entry: _Entry, tokens: list[str], words: list[str], i: int) ->
         i += 1
     if i < len(words) and words[i] == "TIMES":
         i += 1
-    if ranged or (i < len(words) and words[i] == "DEPENDING"):
-        raise ValueError(ODO_REFUSED)
+    if i < len(words) and words[i] == "DEPENDING":
+        i += 2 if i + 1 < len(words) and words[i + 1] == "ON" else 1
+        if i >= len(words) or not _NAME.match(tokens[i]) or len(numbers) not in (1, 2):
+            raise ValueError("OCCURS [min TO] max [TIMES] DEPENDING ON needs its counts and a data name")
+        entry.depending_on = tokens[i].upper()
+        entry.occurs, entry.occurs_min = _occurs(numbers[-1]), int(numbers[0]) if ranged else 0
+        if entry.occurs_min > entry.occurs:
+            raise ValueError(f"OCCURS {entry.occurs_min} TO {entry.occurs}: the minimum exceeds the maximum")
+        return i + 1
+    if ranged:
+        raise ValueError("OCCURS min TO max needs DEPENDING ON")
     if len(numbers) != 1:
         found = tokens[i] if i < len(tokens) else "nothing"
         raise ValueError(f"OCCURS needs a count, found {found!r}")
@@ -227,13 +236,14 @@ def _group(entry: _Entry, offset: int, usage: str | None) -> Group:
         position = end
     name, length = entry.name, end - offset
     return Group(name, snake_name(name), entry.level, entry.line, offset, length, tuple(children), entry.occurs,
-                 entry.redefines)  # fmt: skip
+                 entry.redefines, entry.depending_on, entry.occurs_min)  # fmt: skip
 
 
 def _make(entry: _Entry, offset: int, length: int, kind: Kind, **details: object) -> Field:
     return Field(
         entry.name, snake_name(entry.name), entry.level, entry.line, offset, length, kind,
-        occurs=entry.occurs, redefines=entry.redefines, **details,  # type: ignore[arg-type]
+        occurs=entry.occurs, redefines=entry.redefines, depending_on=entry.depending_on,
+        occurs_min=entry.occurs_min, **details,  # type: ignore[arg-type]
     )  # fmt: skip
 
 
@@ -305,11 +315,15 @@ def parse_copybook(text: str, *, source_format: SourceFormat = "auto", record: s
         raise ConfigError("copybook: no data description entries found")
     try:
         root = _choose(_records(entries), record)
-        if root.occurs != 1:
+        if root.occurs != 1 or root.depending_on:
             raise _LineError(root.line, "OCCURS is not allowed on a level-01 record")
-        return Layout(_group(root, 0, root.usage) if root.children else _as_root(root))
+        layout = Layout(_group(root, 0, root.usage) if root.children else _as_root(root))
     except _LineError as exc:
         raise ConfigError(f"line {exc.line}: {exc}") from None
+    odo_problems = check_depending(layout)
+    if odo_problems:
+        raise ConfigError(odo_problems)
+    return layout
 
 
 def _as_root(entry: _Entry) -> Group:

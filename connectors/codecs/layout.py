@@ -34,10 +34,17 @@ class Field:
     sign_separate: bool = False
     occurs: int = 1
     redefines: str | None = None
+    depending_on: str | None = None  # OCCURS min TO max DEPENDING ON: the count item; ``occurs`` is max
+    occurs_min: int = 0
 
     @property
     def is_filler(self) -> bool:
         return self.cobol_name == "FILLER"
+
+    @property
+    def is_table(self) -> bool:
+        """Decoded as a list: OCCURS with a count above one, or any OCCURS DEPENDING ON."""
+        return self.occurs > 1 or self.depending_on is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +60,16 @@ class Group:
     children: tuple[Field | Group, ...]
     occurs: int = 1
     redefines: str | None = None
+    depending_on: str | None = None
+    occurs_min: int = 0
 
     @property
     def is_filler(self) -> bool:
         return self.cobol_name == "FILLER"
+
+    @property
+    def is_table(self) -> bool:
+        return self.occurs > 1 or self.depending_on is not None
 
 
 Item = Field | Group
@@ -67,10 +80,17 @@ class Layout:
     """One record description: the 01 group (or a synthetic ``RECORD`` group around level-05 items)."""
 
     root: Group
+    resized: bool = False  # variable tables set to one record's counts (``depending.resize``)
 
     @property
     def length(self) -> int:
+        """The record's length; with OCCURS DEPENDING ON, its longest (every table at its maximum)."""
         return self.root.length
+
+    @property
+    def variable(self) -> bool:
+        """True when an item has OCCURS DEPENDING ON: records vary in length, later items shift."""
+        return any(item.depending_on for item in self.walk())
 
     def walk(self) -> Iterator[Item]:
         """Every item, depth first, in copybook order."""

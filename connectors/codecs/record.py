@@ -8,7 +8,8 @@ Both entry points share one core:
 
 Output shape: groups without OCCURS are flattened (their fields appear under their own snake_case names; when
 two fields of one dict share a name, both are qualified with their enclosing group names, ``bill_addr_city``);
-a group with OCCURS becomes a list of dicts, an elementary item with OCCURS a list of values. FILLER is left
+a group with OCCURS becomes a list of dicts, an elementary item with OCCURS a list of values (OCCURS DEPENDING ON:
+as many as the record's count; see ``connectors.codecs.depending``). FILLER is left
 out, and so is every item named in ``omit`` (COBOL or snake_case name). Both sides of a REDEFINES are decoded;
 since only one view is valid for a given record, fields under a REDEFINES (either side) decode to ``None``
 instead of rejecting the record when their bytes are invalid. Omit the view you do not want.
@@ -106,6 +107,8 @@ def compile_layout(
 ) -> RecordDecoder:
     """Compile a copybook layout (see the module notes for the output shape). ``float_format``: COMP-1/COMP-2
     are IEEE 754 (``ieee``) or IBM hexadecimal floating point (``ibm_hex``)."""
+    if layout.variable and not layout.resized:
+        raise ConfigError("the layout has OCCURS DEPENDING ON: compile it with connectors.codecs.compile_variable")
     context = codec_context(codepage, trim, float_format)
     wanted_out = {name.upper() for name in omit} | {name.lower() for name in omit}
     builder = _LayoutBuilder(context, wanted_out)
@@ -151,7 +154,7 @@ class _LayoutBuilder:
         redefined = {child.redefines for child in group.children if child.redefines}
         out: list[_Member] = []
         for child in group.children:
-            if child.is_filler and (isinstance(child, Field) or child.occurs > 1):
+            if child.is_filler and (isinstance(child, Field) or child.is_table):
                 continue
             if child.cobol_name in self.omit or child.name in self.omit:
                 continue
@@ -159,7 +162,7 @@ class _LayoutBuilder:
             qualified = "_".join((*qual, child.name))
             if isinstance(child, Field):
                 out.append((child.name, qualified, self.field(child, shift, path + child.name, soft)))
-            elif child.occurs > 1:
+            elif child.is_table:
                 items = tuple(
                     DictNode(
                         self.resolve(
@@ -191,7 +194,7 @@ class _LayoutBuilder:
             )
             return Leaf(build_step(column, self.context, label=f"{item.cobol_name} ({label})", lenient=lenient))
 
-        if item.occurs == 1:
+        if not item.is_table:
             return leaf(item.offset + shift, path)
         return ListNode(tuple(leaf(item.offset + shift + i * item.length, f"{path}[{i}]") for i in range(item.occurs)))
 

@@ -2,10 +2,12 @@
 
 The copybook is parsed with ``connectors.codecs.parse_copybook`` and compiled with ``compile_layout`` for the
 feed's code page (cp037, cp273, ...); the record length is the layout's, or ``record_length`` when the export
-pads its records. Items under OCCURS are flattened to ``name_1``, ``name_2``... (``name_1_field`` for groups)
-since change-event columns are scalar; :func:`flat_fields` derives the same names (and offsets) from the
-layout, so ``describe()`` needs no file. A record that does not decode is a ``BadRecord`` naming the field and
-offset, with the record's hex; its key is still decoded when the key fields are intact.
+pads its records. With OCCURS DEPENDING ON the records follow one another, each as long as its counts make it
+(``record_length`` instead: fixed-length records, the counts only say how many occurrences hold values);
+occurrences past a record's count are null. Items under OCCURS are flattened to ``name_1``, ``name_2``...
+(``name_1_field`` for groups) since change-event columns are scalar; :func:`flat_fields` derives the same names
+(and offsets) from the layout, so ``describe()`` needs no file. A record that does not decode is a ``BadRecord``
+naming the field and offset, with the record's hex; its key is still decoded when the key fields are intact.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors.codecs import Column as RecordColumn
-from connectors.codecs import Layout, compile_columns, compile_layout, iter_records
+from connectors.codecs import Layout, compile_columns, compile_layout, compile_variable, iter_records
 from connectors.codecs.layout import Field, Group
 from connectors.filedrop.config import Feed
 from connectors.filedrop.formats import BadRecord, FeedReader, Item, Row, check_size
@@ -49,7 +51,7 @@ def _flatten_members(group: Group, shift: int) -> list[_Flat]:
         if isinstance(item, Field):
             step = item.length
             out.extend(
-                _Flat(name if item.occurs == 1 else f"{name}_{i + 1}", item, item.offset + shift + i * step)
+                _Flat(f"{name}_{i + 1}" if item.is_table else name, item, item.offset + shift + i * step)
                 for i in range(item.occurs)
             )
         else:
@@ -62,10 +64,10 @@ def _flatten_members(group: Group, shift: int) -> list[_Flat]:
 def _members(group: Group, qual: tuple[str, ...]) -> list[tuple[str, str, Field | Group]]:
     out: list[tuple[str, str, Field | Group]] = []
     for child in group.children:
-        if child.is_filler and (isinstance(child, Field) or child.occurs > 1):
+        if child.is_filler and (isinstance(child, Field) or child.is_table):
             continue
         qualified = "_".join((*qual, child.name))
-        if isinstance(child, Field) or child.occurs > 1:
+        if isinstance(child, Field) or child.is_table:
             out.append((child.name, qualified, child))
         else:
             out.extend(_members(child, qual if child.is_filler else (*qual, child.name)))
@@ -115,25 +117,34 @@ class EbcdicReader(FeedReader):
         super().__init__([copybook_column(f) for f in flats], feed.key_columns,
                          (feed.op_column,) if feed.op_column else ())  # fmt: skip
         self.feed = feed
-        self.decoder = compile_layout(layout, feed.codepage, trim=feed.trim, float_format=feed.float_format)
+        options: dict[str, Any] = {"trim": feed.trim, "float_format": feed.float_format}
+        self.variable = compile_variable(layout, feed.codepage, **options) if layout.variable else None
+        self.decoder = self.variable or compile_layout(layout, feed.codepage, **options)
         self.record_length = feed.record_length or layout.length
         if self.record_length < layout.length:
             raise ConfigError(f"record_length {self.record_length} is shorter than the copybook's {layout.length}")
-        keys = [f for f in flats if f.name in feed.key_columns]
+        self._names = [f.name for f in flats]
+        # key fields are read alone only where no variable table can shift them
+        fixed_end = min((i.offset for i in layout.walk() if i.depending_on), default=layout.length)
+        keys = [f for f in flats if f.name in feed.key_columns and f.offset + f.item.length <= fixed_end]
         self._key_decoder = compile_columns([_record_column(f) for f in keys], feed.codepage,
                                             float_format=feed.float_format)  # fmt: skip
 
     def read(self, data: bytes) -> Iterator[Item]:
+        if self.variable is not None and not self.feed.record_length:  # consecutive variable-length records
+            return self._records(self.variable.records(data))
         check_size(len(data), self.record_length)
-        return self._records(data)
+        return self._records(iter_records(data, self.record_length))
 
-    def _records(self, data: bytes) -> Iterator[Item]:
-        for number, record in iter_records(data, self.record_length):
+    def _records(self, records: Iterator[tuple[int, memoryview]]) -> Iterator[Item]:
+        for number, record in records:
             try:
                 row = flatten(self.decoder.decode(record))
             except SkippableError as exc:
                 yield BadRecord(number, exc.reason, {"hex": bytes(record).hex()}, self._key(record))
                 continue
+            if self.variable is not None:  # occurrences past the record's count are null
+                row = {name: row.get(name) for name in self._names}
             yield self.finish(number, row, {"hex": bytes(record).hex()})
 
     def _key(self, record: memoryview) -> Row | None:

@@ -6,7 +6,6 @@ import pytest
 
 from connectors.codecs import FieldDecodeError, compile_layout, parse_copybook
 from connectors.codecs.layout import Field
-from schemas.errors import ConfigError
 
 
 def _field(text: str, name: str = "A") -> Field:
@@ -62,22 +61,6 @@ def test_bad_display_number_names_its_first_bad_byte(picture: str, hexed: str, p
         decoder.decode(record)
     assert problem in str(info.value)
     assert info.value.raw_hex == bytes.fromhex(hexed).hex(" ").upper()
-
-
-@pytest.mark.parametrize(
-    "clause",
-    [
-        "OCCURS 0 TO 5 DEPENDING ON N",
-        "OCCURS 1 TO 5 TIMES DEPENDING ON N",
-        "OCCURS 5 TIMES DEPENDING ON N",
-        "OCCURS 5 DEPENDING N",
-        "OCCURS 0 TO 5 TIMES",
-    ],
-)
-def test_every_form_of_occurs_depending_on_is_refused_alike(clause: str) -> None:
-    with pytest.raises(ConfigError) as info:
-        parse_copybook(f"01 R.\n  05 N PIC 9.\n  05 A PIC X\n     {clause}.")
-    assert info.value.problems == ["line 3: OCCURS DEPENDING ON (variable-length records) is not supported"]
 
 
 @pytest.mark.parametrize(
