@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from hub.config import HubConfig
 from hub.kafka.clients import KafkaSettings
 from hub.kafka.local import LocalKafka
 from hub.registry.client import RegistryClient
+from hub.registry.leader import Leadership
 from hub.registry.serde import AvroSerde
 from hub.registry.server import RegistryService, create_app, serve_in_thread
 from hub.registry.store import SchemaStore
@@ -36,10 +38,21 @@ def serve_registry(cfg: HubConfig, settings: KafkaSettings) -> RegistryService |
     store.start()
     from hub.gateway.guards import registry_guard
 
+    leadership = None
     try:
-        return RegistryService(store, serve_in_thread(create_app(store, registry_guard(cfg)), reg.serve.host,
-                                                      reg.serve.port, tls=reg.serve.http.tls))
+        if cfg.cluster.group is not None:  # several workers serve it: one writer, elected by the group
+            host = socket.gethostname() if reg.serve.host in ("0.0.0.0", "::") else reg.serve.host
+            url = f"{'https' if reg.serve.http.tls else 'http'}://{host}:{reg.serve.port}"
+            leadership = Leadership(settings, cfg.cluster, url, store)
+        app = create_app(store, registry_guard(cfg), leadership)
+        service = RegistryService(store, serve_in_thread(app, reg.serve.host, reg.serve.port, tls=reg.serve.http.tls),
+                                  leadership)
+        if leadership is not None:
+            leadership.start()
+        return service
     except Exception:
+        if leadership is not None:
+            leadership.stop()
         store.close()
         raise
 

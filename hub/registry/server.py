@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.kafka.clients import KafkaSettings
+from hub.registry.leader import ForwardWrites, Leadership
 from hub.registry.store import (
     RegistryError,
     SchemaStore,
@@ -226,7 +227,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CrmhubError, backend_error)
 
 
-def create_app(store: SchemaStore, guard: GuardSpec | None = None) -> FastAPI:
+def create_app(store: SchemaStore, guard: GuardSpec | None = None, leadership: Leadership | None = None) -> FastAPI:
     """The REST app over a started ``store`` behind ``guard`` (``hub/gateway/guards.py`` builds the hub's from
     its config: tokens, roles, audit; None: the request checks of ``hub/web/guard.py`` without tokens)."""
     app = FastAPI(title="crmhub schema registry", version="1", default_response_class=RegistryJSONResponse)
@@ -238,6 +239,8 @@ def create_app(store: SchemaStore, guard: GuardSpec | None = None) -> FastAPI:
     for router in (_subject_routes(store), _schema_routes(store), _config_routes(store)):
         app.include_router(router)
     _install_error_handlers(app)
+    if leadership is not None:  # one of several registries: changes go to the elected leader
+        app.add_middleware(ForwardWrites, leadership=leadership)
     install_guard(app, guard)
     return app
 
@@ -317,12 +320,15 @@ class RegistryService:
 
     store: SchemaStore
     http: ServerHandle
+    leadership: Leadership | None = None
 
     @property
     def url(self) -> str:
         return self.http.url
 
     def stop(self) -> None:
+        if self.leadership is not None:
+            self.leadership.stop()
         self.http.stop()
         self.store.close()
 

@@ -12,9 +12,10 @@ On ``start`` the whole topic is read from the beginning up to its end offset. Ev
 would lose. One lock serializes all operations: the HTTP server calls in from worker threads, and writes
 must assign ids and versions one at a time.
 
-Leadership: exactly ONE crmhub process serves the registry for a given topic (the leader, the one started
-with the registry enabled); the others are clients of its URL. There is no election and no tailing of writes
-made by other processes, so two writers on the same topic could hand out the same id.
+Leadership: exactly ONE process writes a given topic. Alone, a registry is its own writer. Several registries of
+one ``cluster.group`` elect the writer through Kafka's group protocol (``hub/registry/leader.py``); the others
+forward changes to it and ``reload`` the topic every second and after each forwarded change; a new leader
+reloads before it writes, so no id is handed out twice.
 
 Ids are global and monotonic (max + 1); an identical schema (same ``compat.canonical`` text) under another
 subject gets the existing id, as in Confluent. A permanently deleted schema's id is not reused while the
@@ -147,6 +148,16 @@ class SchemaStore:
                 self._apply_raw(key, value)
         log.info("schema registry loaded", records=len(records), subjects=len(self._subjects),
                  max_id=self._max_id)
+
+    def reload(self) -> None:
+        """Read the log again and take its state (a registry that does not write: another one does)."""
+        fresh = SchemaStore(self._log, default_compatibility=self._default)
+        records = self._log.load()
+        for key, value in records:
+            fresh._apply_raw(key, value)
+        with self._lock:
+            self._subjects, self._schemas, self._ids = fresh._subjects, fresh._schemas, fresh._ids
+            self._config, self._max_id = fresh._config, max(self._max_id, fresh._max_id)
 
     def close(self) -> None:
         self._log.close()
