@@ -156,11 +156,10 @@ class VariableDecoder:
         view = memoryview(data).cast("B")
         start, number = 0, first
         while start < len(view):
-            rest = view[start:]
-            try:
-                length = self.decoder_for(rest).length
+            try:  # the counts come from the record's first bytes: never hand on (and copy) the rest of the file
+                length = self.decoder_for(view[start : start + self.prefix]).length
             except SkippableError:
-                yield number, rest
+                yield number, view[start:]
                 return
             yield number, view[start : start + length]
             start, number = start + length, number + 1
