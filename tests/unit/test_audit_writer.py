@@ -188,7 +188,8 @@ def test_gateway_answers_503_when_the_audit_log_cannot_keep_up(cfg: HubConfig, s
 def test_audit_rows_of_the_app_are_written_on_close(cfg: HubConfig, store: Store, john: str) -> None:
     token = create_token(cfg.gateway.tokens_file, "crm", "agent", set(cfg.gateway.effective_roles()))
     app = create_gateway_app(cfg, store, audit=AuditWriter(store, interval_s=30.0))
-    with TestClient(app, base_url="http://localhost", headers={"Authorization": f"Bearer {token}"}) as client:  # runs the lifespan
+    auth = {"Authorization": f"Bearer {token}"}
+    with TestClient(app, base_url="http://localhost", headers=auth) as client:  # runs the lifespan
         for _ in range(5):
             assert client.get(f"/customers/{john}", params={"access_token": "x", "a": "1"}).status_code == 200
         assert rows(store) == []  # queued, not yet written

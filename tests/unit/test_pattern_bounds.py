@@ -27,7 +27,7 @@ def test_a_backtracking_search_runs_out_of_time_with_a_clear_error() -> None:
 def test_matches_in_an_expression_fails_the_value_not_the_worker() -> None:
     expr = compile_expr(f"matches(V, '{BACKTRACKING}')")
     assert expr({"V": "aaa"}) is True
-    with pytest.raises(ExprEvalError, match="matches\\(\\): pattern .* took over"):
+    with pytest.raises(ExprEvalError, match=r"matches\(\): pattern .* took over"):
         expr({"V": HOSTILE})
 
 
