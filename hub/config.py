@@ -294,6 +294,7 @@ class LagConfig(ConfigModel):
     lookup_points: Annotated[int, Field(ge=2, le=10000, description="(end offset, time) points kept per partition "
                                                                     "for lag seconds")] = 60
     alert_history: Annotated[int, Field(ge=1)] = 200
+    allowed_lag: Annotated[int, Field(ge=0, description="lag (messages) that counts as none, as Burrow's")] = 0
     groups: LagGroups = Field(default_factory=LagGroups)
     thresholds: LagThresholds = Field(default_factory=LagThresholds)
 

@@ -63,8 +63,9 @@ def lag_command(
     interval: Annotated[float, typer.Option("--interval", min=0.05, help="seconds between samples")] = 1.0,
     samples: Annotated[int, typer.Option("--samples", min=2, help="samples taken without --watch (the status "
                                                                   "window)")] = 2,
-    allowed_lag: Annotated[int, typer.Option("--allowed-lag", min=0, help="lag in messages that counts as none in "
-                                                                         "the statuses (Burrow's allowed-lag)")] = 0,
+    allowed_lag: Annotated[int | None, typer.Option("--allowed-lag", min=0, help=(
+        "lag in messages that counts as none in the statuses (Burrow's allowed-lag; default lag.allowed_lag)"))]
+        = None,
 ) -> None:
     """Lag of every consumer group (end, committed, lag, lag seconds, status per partition and group)."""
     from hub.lag.collector import LagCollector

@@ -14,7 +14,7 @@ from threading import Event
 from typing import Any
 
 DASH = "\u2013"  # en dash
-STATUS_ORDER = ("OK", "WARN", "REWIND", "STALL", "STOP")  # worst last, as the lag model's status codes
+STATUS_ORDER = ("OK", "WARN", "REWIND", "STALL", "STOP", "ERR")  # worst last (ERR: a group's status)
 
 
 def _total(items: Any, get: Callable[[dict[str, Any]], Any]) -> int | None:

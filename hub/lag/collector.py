@@ -58,10 +58,11 @@ class Offsets:
 
 class LagCollector:
     def __init__(self, settings: KafkaSettings, cfg: LagConfig, *, clock: Callable[[], float] = time.time,
-                 allowed_lag: int = 0) -> None:
+                 allowed_lag: int | None = None) -> None:
         self.settings = settings
         self.cfg = cfg
-        self.allowed_lag = allowed_lag  # lag (messages) that counts as none in the statuses, as Burrow's
+        # lag (messages) that counts as none in the statuses, as Burrow's (lag.allowed_lag unless given)
+        self.allowed_lag = cfg.allowed_lag if allowed_lag is None else allowed_lag
         self.alerts = AlertBook(cfg.alert_history)
         self._clock = clock
         self._include = [re.compile(p) for p in cfg.groups.include]
