@@ -366,13 +366,13 @@ def validate_config_text(
     base_dir: str | Path | None = None,
 ) -> HubConfig:
     """Parse, interpolate and validate YAML text; ``base_dir`` anchors ``${file:...}`` (default: cwd)."""
-    data = parse_yaml(text, source_name)
+    data, duplicates = parse_yaml(text, source_name)
     if not isinstance(data, dict):
         sections = ", ".join(HubConfig.model_fields)
         raise ConfigError([f"{source_name}: the top level must be a mapping of sections ({sections})"])
     interpolator = Interpolator(os.environ if env is None else env, Path(base_dir or "."))
     data = interpolator.walk(data)
-    problems = list(interpolator.problems)
+    problems = [*duplicates, *interpolator.problems]
     try:
         config = HubConfig.model_validate(data)
     except ValidationError as exc:

@@ -149,9 +149,10 @@ class _Loader(yaml.SafeLoader):
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping_noting_duplicates)
 
 
-def parse_yaml(text: str, source_name: str) -> Any:
-    """Safe-load ``text`` (empty -> ``{}``); syntax errors and duplicate keys raise ``ConfigError``."""
+def parse_yaml(text: str, source_name: str) -> tuple[Any, list[str]]:
+    """Safe-load ``text`` (empty -> ``{}``) and its duplicate keys as problems, to be listed with the others
+    (YAML keeps the last value); a syntax error raises ``ConfigError``."""
     data, problems = load_reporting(_Loader, text, source_name)
-    if problems:
+    if data is None and problems:
         raise ConfigError(problems)
-    return {} if data is None else data
+    return ({} if data is None else data), problems

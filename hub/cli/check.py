@@ -25,17 +25,23 @@ def check(
     if not config.is_file():
         typer.echo(f"error: {config}: no such file", err=True)
         raise typer.Exit(EXIT_NO_FILE)
+    from hub.config_checks import file_problems, port_problems
+
+    problems: list[str] = []
     try:
         cfg = load_config(config)
+        problems += port_problems(cfg) + file_problems(cfg)
         if cfg.pipelines is not None:
             from hub.pipeline_setup import load_parts
 
-            load_parts(cfg)
+            load_parts(cfg)  # mappings and alert rules, listed with the rest
     except ConfigError as exc:
-        for problem in exc.problems:
+        problems = [*exc.problems, *problems]
+    if problems:
+        count = len(problems)
+        typer.echo(f"{config}: {count} problem{'' if count == 1 else 's'}")
+        for problem in problems:
             typer.echo(problem)
-        count = len(exc.problems)
-        typer.echo(f"{config}: {count} problem{'' if count == 1 else 's'}", err=True)
         raise typer.Exit(EXIT_PROBLEMS) from None
     from hub.gateway.guards import exposure_warnings
 
