@@ -30,7 +30,10 @@ def test_missing_files_are_named_with_their_paths(tmp_path: Path) -> None:
     cfg.write_text(f"""
 gateway: {{tokens_file: {tmp_path / 'tokens.yaml'}}}
 connectors:
-  - {{kind: sql, name: legacy, url: "sqlite:///{tmp_path / 'nope' / 'legacy.db'}", tables: [{{name: T, mode: incrementing, incrementing_column: ID}}]}}
+  - kind: sql
+    name: legacy
+    url: "sqlite:///{tmp_path / 'nope' / 'legacy.db'}"
+    tables: [{{name: T, mode: incrementing, incrementing_column: ID}}]
   - kind: filedrop
     name: drop
     path: {tmp_path / 'in'}
