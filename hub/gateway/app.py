@@ -35,6 +35,7 @@ import structlog
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Connection, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -243,7 +244,7 @@ def create_gateway_app(cfg: HubConfig, store: Store, extra_routers: Iterable[API
         yield
         await anyio.to_thread.run_sync(close_gateway_app, app)
 
-    app = FastAPI(title="crmhub gateway", version="1", lifespan=lifespan,
+    app = FastAPIOffline(title="crmhub gateway", version="1", lifespan=lifespan,
                   description="Golden customer records for CRM front ends. Authorization: Bearer <token>.")
     tokens = TokenRegistry(cfg.gateway.tokens_file)
     app.state.gateway = GatewayContext(store, tokens, cfg.gateway.effective_roles(), conf.unify.match, audit, reads)

@@ -35,11 +35,16 @@ from hub.web.settings import HttpSettings, is_loopback_host
 log = structlog.get_logger(__name__)
 
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+DOCS_ASSETS = "/static-offline-docs/"  # Swagger UI and ReDoc, served by the server itself (fastapi-offline)
 GATEWAY_PUBLIC = DOCS_PATHS | {"/", "/health", "/asyncapi.json", "/ui"}
 
 
+def docs_public(path: str) -> bool:
+    return path in DOCS_PATHS or path.startswith(DOCS_ASSETS)
+
+
 def gateway_public(path: str) -> bool:
-    return path in GATEWAY_PUBLIC or path.startswith("/ui/")
+    return path in GATEWAY_PUBLIC or path.startswith(("/ui/", DOCS_ASSETS))
 
 
 def admin_group(method: str, _path: str) -> str:
@@ -114,21 +119,21 @@ def _guard(cfg: HubConfig, host: str, http: HttpSettings, group_of: Callable[[st
 def exposure_warnings(cfg: HubConfig) -> list[str]:
     """What ``crmhub check`` warns about (and the hub logs at start): a server listening beyond loopback without
     tokens, or with tokens over plain HTTP."""
-    servers = [("admin", cfg.admin.host, cfg.admin.auth, "pause, restart and reset connectors"),
-               ("gateway", cfg.gateway.host, "tokens", "")]
+    servers = [("admin", cfg.admin.host, cfg.admin.auth, "pause, restart and reset connectors", cfg.admin.http),
+               ("gateway", cfg.gateway.host, "tokens", "", cfg.gateway.http)]
     if cfg.registry.url is None and cfg.registry.serve.enabled:
         servers.append(("registry.serve", cfg.registry.serve.host, cfg.registry.serve.auth,
-                        "register and delete schemas and change compatibility"))
+                        "register and delete schemas and change compatibility", cfg.registry.serve.http))
     out = []
-    for name, host, auth, power in servers:
+    for name, host, auth, power, http in servers:
         if is_loopback_host(host):
             continue
         if auth == "none":
             out.append(f"{name}.host: {host} with {name}.auth: none: anyone who reaches this machine can {power} "
                        f"(set {name}.auth: tokens, or bind to 127.0.0.1)")
-        else:
-            out.append(f"{name}.host: {host}: tokens cross the network in clear over plain HTTP (put a TLS proxy "
-                       "in front, or bind to 127.0.0.1)")
+        elif http.tls is None:
+            out.append(f"{name}.host: {host}: tokens cross the network in clear over plain HTTP (set "
+                       f"{name}.http.tls, put a TLS proxy in front, or bind to 127.0.0.1)")
     return out
 
 
@@ -143,7 +148,7 @@ def admin_guard(cfg: HubConfig) -> GuardSpec:
     if cfg.admin.auth == "none":
         _warn_if_open(cfg, "admin")
         return GuardSpec(cfg.admin.http, cfg.admin.host)
-    return _guard(cfg, cfg.admin.host, cfg.admin.http, admin_group, DOCS_PATHS.__contains__, realm="crmhub admin")
+    return _guard(cfg, cfg.admin.host, cfg.admin.http, admin_group, docs_public, realm="crmhub admin")
 
 
 def registry_guard(cfg: HubConfig) -> GuardSpec:
@@ -153,7 +158,7 @@ def registry_guard(cfg: HubConfig) -> GuardSpec:
     if serve.auth == "none":
         _warn_if_open(cfg, "registry.serve")
         return GuardSpec(serve.http, serve.host)
-    return _guard(cfg, serve.host, serve.http, registry_group, (DOCS_PATHS | {"/"}).__contains__, basic=True,
+    return _guard(cfg, serve.host, serve.http, registry_group, lambda p: p == "/" or docs_public(p), basic=True,
                   realm="crmhub registry")
 
 

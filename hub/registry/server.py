@@ -20,6 +20,7 @@ import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.kafka.clients import KafkaSettings
@@ -230,7 +231,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 def create_app(store: SchemaStore, guard: GuardSpec | None = None, leadership: Leadership | None = None) -> FastAPI:
     """The REST app over a started ``store`` behind ``guard`` (``hub/gateway/guards.py`` builds the hub's from
     its config: tokens, roles, audit; None: the request checks of ``hub/web/guard.py`` without tokens)."""
-    app = FastAPI(title="crmhub schema registry", version="1", default_response_class=RegistryJSONResponse)
+    app = FastAPIOffline(title="crmhub schema registry", version="1", default_response_class=RegistryJSONResponse)
 
     @app.get("/")
     def root() -> dict[str, Any]:

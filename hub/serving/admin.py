@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from hub.metrics import merged_exposition
@@ -56,7 +57,7 @@ def runner_status(runner: ConnectorRunner) -> dict[str, Any]:
 def create_admin_app(hub: AdminTarget, guard: GuardSpec | None = None) -> FastAPI:
     """The admin API over ``hub`` behind ``guard`` (``hub/gateway/guards.py`` builds the hub's from its config:
     tokens, roles, audit; None: the request checks of ``hub/web/guard.py`` without tokens)."""
-    app = FastAPI(title="crmhub admin API", version="1")
+    app = FastAPIOffline(title="crmhub admin API", version="1")
     install_guard(app, guard)
 
     def find(name: str) -> ConnectorRunner:

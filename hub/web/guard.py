@@ -40,7 +40,10 @@ log = structlog.get_logger(__name__)
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
             "font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-DOCS_CSP = "frame-ancestors 'none'"  # the interactive API docs load Swagger UI from its CDN
+# the interactive API docs: Swagger UI and ReDoc served by the server itself (fastapi-offline), started by an
+# inline script
+DOCS_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'")
 DOCS_PATHS = ("/docs", "/redoc")
 _SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
                      (b"referrer-policy", b"no-referrer")]
