@@ -62,8 +62,13 @@ _UPGRADES = (
 )
 
 
-def _upgrade(engine: Engine) -> None:
+def _create(engine: Engine, is_sqlite: bool) -> None:
+    """The tables and their upgrades, in one transaction; on PostgreSQL under a transaction-level advisory lock,
+    so workers starting together do not race on the same CREATE TABLE (one failed with a duplicate type)."""
     with engine.begin() as conn:
+        if not is_sqlite:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
+        metadata.create_all(conn)
         for sql in _UPGRADES:
             conn.exec_driver_sql(sql)
 
@@ -79,8 +84,7 @@ class Store:
         self._local = threading.local()
         self._checkpointer: WalCheckpointer | None = None
         self._checkpointer_guard = threading.Lock()
-        metadata.create_all(self.engine)
-        _upgrade(self.engine)
+        _create(self.engine, self.is_sqlite)
 
     def _start_checkpointer(self) -> None:
         """On an SQLite file, the first write transaction starts the WAL checkpointer (readers never do)."""
