@@ -41,6 +41,8 @@ class KafkaSettings:
     security: Mapping[str, Any] = field(default_factory=dict)
 
     def common(self) -> dict[str, Any]:
+        """The keyword arguments every Kafka client of these settings takes."""
+        watch_refusals()  # a client is about to be made: its refusals must be seen
         return {"bootstrap_servers": self.bootstrap_servers.split(","), "client_id": self.client_id,
                 **dict(self.security)}
 
@@ -67,7 +69,19 @@ class _RefusalLog(logging.Handler):
 
 
 REFUSALS = _RefusalLog()
-logging.getLogger("kafka").addHandler(REFUSALS)
+
+
+def watch_refusals() -> None:
+    """Keep the refusal log on kafka-python's loggers (called when a client is made: a logging set-up made
+    since, e.g. ``dictConfig``, may have removed the handler or disabled the library's loggers)."""
+    kafka = logging.getLogger("kafka")
+    if REFUSALS not in kafka.handlers:
+        kafka.addHandler(REFUSALS)
+    for name in ("kafka", "kafka.net", "kafka.net.transport", "kafka.net.connection", "kafka.net.manager"):
+        logging.getLogger(name).disabled = False
+
+
+watch_refusals()
 
 
 def broker_error(exc: Exception, doing: str) -> Exception:

@@ -77,7 +77,7 @@ def test_a_wrong_password_is_a_clear_configuration_error(secure_broker: LocalKaf
     security = {**secure_broker.client_security(), "sasl_plain_password": "not-the-password"}
     settings = KafkaSettings(bootstrap_servers=secure_broker.bootstrap, security=security)
     with pytest.raises(FatalError) as refused:
-        Admin(settings, bootstrap_timeout_ms=5000).list_topics()
+        Admin(settings, bootstrap_timeout_ms=15000).list_topics()
     message = str(refused.value)
     assert "refused" in message and "SaslAuthentication" in message and "check kafka.security" in message
     assert "not-the-password" not in message
@@ -92,4 +92,4 @@ def test_plaintext_clients_get_nothing_from_the_secure_listener(secure_broker: L
     finally:
         admin.close()
     with pytest.raises(Exception):  # noqa: B017 - a timeout or a refusal: plaintext is not spoken there
-        Admin(KafkaSettings(bootstrap_servers=secure_broker.bootstrap), bootstrap_timeout_ms=5000).list_topics()
+        Admin(KafkaSettings(bootstrap_servers=secure_broker.bootstrap), bootstrap_timeout_ms=15000).list_topics()
