@@ -142,9 +142,9 @@ def test_kill_dash_9_mid_batch_loses_nothing(own_broker: LocalKafka, tmp_path: P
         settings = KafkaSettings(bootstrap_servers=own_broker.bootstrap)
         seen = ids_in_topic(settings, f"http://127.0.0.1:{reg_port}", set(range(1, 7501)), service_token(tmp_path))
         assert set(seen) == set(range(1, 7501)), f"missing ids: {sorted(set(range(1, 7501)) - set(seen))[:20]}"
-        # At-least-once: only the batches in flight at the kill (max_in_flight, 4 by default) and the one
-        # being read may repeat.
-        assert len(seen) - len(set(seen)) <= (4 + 1) * 300
+        # At-least-once: only the batches in flight at the kill (max_in_flight, 4 by default), the one being
+        # read and those acknowledged but not saved yet may repeat: a few batches, never the whole table.
+        assert len(seen) - len(set(seen)) <= 10 * 300
         assert status["state"] in {"RUNNING", "STARTING"}
 
         # The management CLI acts on the running hub through its admin API (with the service token of the config).

@@ -4,6 +4,9 @@ configuration error rather than an endless outage."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +23,6 @@ from hub.kafka.local import LocalKafka, free_port
 from hub.registry.serde import AvroSerde
 from hub.runtime.hub import Hub
 from hub.wiring import kafka_settings, registry_client
-from schemas.errors import FatalError
 from schemas.unified import UNIFIED_TOPIC
 from tests.kafka.test_pipelines import Outputs, _config, _mappings
 
@@ -74,11 +76,22 @@ def test_the_whole_flow_runs_over_sasl_ssl(secure_broker: LocalKafka, tmp_path: 
 
 
 def test_a_wrong_password_is_a_clear_configuration_error(secure_broker: LocalKafka) -> None:
+    # in a process of its own, as a user meets it (and with logging as a fresh process has it)
     security = {**secure_broker.client_security(), "sasl_plain_password": "not-the-password"}
-    settings = KafkaSettings(bootstrap_servers=secure_broker.bootstrap, security=security)
-    with pytest.raises(FatalError) as refused:
-        Admin(settings, bootstrap_timeout_ms=15000).list_topics()
-    message = str(refused.value)
+    script = ("import json, sys\n"
+              "from hub.kafka.clients import Admin, KafkaSettings\n"
+              "from schemas.errors import FatalError\n"
+              f"settings = KafkaSettings(bootstrap_servers={secure_broker.bootstrap!r}, "
+              f"security=json.loads({json.dumps(json.dumps(security))}))\n"
+              "try:\n"
+              "    Admin(settings, bootstrap_timeout_ms=15000).list_topics()\n"
+              "except FatalError as exc:\n"
+              "    print('FATAL', exc)\n"
+              "    sys.exit(3)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 3, done.stdout[-2000:] + done.stderr[-2000:]
+    message = done.stdout
     assert "refused" in message and "SaslAuthentication" in message and "check kafka.security" in message
     assert "not-the-password" not in message
 
