@@ -15,12 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hub.kafka.clients import Consumer, KafkaSettings
+from hub.kafka.clients import KafkaSettings
 from hub.kafka.local import LocalKafka, free_port
-from hub.registry.client import RegistryClient
-from hub.registry.serde import AvroSerde
 from hub.registry.server import RegistryService, run_registry
-from tests.kafka.test_faults import insert, make_source
+from tests.kafka.test_faults import ids_in_topic, insert, make_source
 
 pytestmark = pytest.mark.kafka
 
@@ -79,21 +77,6 @@ def cluster_status(cfg: Path) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
 
 
-def ids_in(settings: KafkaSettings, registry: str, topic: str, expect: set[int], timeout: float = 60) -> list[int]:
-    serde = AvroSerde(RegistryClient(registry))
-    consumer = Consumer(settings, group_id=None)
-    consumer.assign(topic)
-    seen: list[int] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not expect <= set(seen):
-        for msg in consumer.poll(500, max_records=5000):
-            key = serde.deserialize(msg.key or b"")
-            assert isinstance(key, dict)
-            seen.append(int(key["id"]))
-    consumer.close()
-    return seen
-
-
 def test_a_killed_workers_connector_moves_to_the_other_and_loses_nothing(
         kafka_broker: LocalKafka, kafka_settings: KafkaSettings, own_registry: RegistryService,
         tmp_path: Path) -> None:
@@ -129,9 +112,11 @@ def test_a_killed_workers_connector_moves_to_the_other_and_loses_nothing(
         table = cluster_status(tmp_path / "worker0.yaml")
         assert table.returncode == 0 and "1 worker(s)" in table.stdout, table.stdout
         assert "orders_a, orders_b" in table.stdout
-        seen = ids_in(kafka_settings, own_registry.url, "src.orders_a.orders", set(range(1, 2001)))
+        seen = ids_in_topic(kafka_settings, own_registry.url, set(range(1, 2001)), None, 60,
+                            "src.orders_a.orders")
         assert set(seen) == set(range(1, 2001)), f"missing: {sorted(set(range(1, 2001)) - set(seen))[:20]}"
-        seen_b = ids_in(kafka_settings, own_registry.url, "src.orders_b.orders", set(range(1, 1501)))
+        seen_b = ids_in_topic(kafka_settings, own_registry.url, set(range(1, 1501)), None, 60,
+                              "src.orders_b.orders")
         assert set(seen_b) == set(range(1, 1501))
     finally:
         for w in workers:

@@ -82,12 +82,12 @@ def service_token(tmp: Path) -> str:
     return path.read_text().strip() if path.exists() else ""
 
 
-def ids_in_topic(settings: KafkaSettings, registry_url: str, expect: set[int], token: str,
-                 timeout: float = 90.0) -> list[int]:
-    """Every id read from the topic (with duplicates), until all of ``expect`` were seen or the timeout."""
+def ids_in_topic(settings: KafkaSettings, registry_url: str, expect: set[int], token: str | None,
+                 timeout: float = 90.0, topic: str = TOPIC) -> list[int]:
+    """Every id read from ``topic`` (with duplicates), until all of ``expect`` were seen or the timeout."""
     serde = AvroSerde(RegistryClient(registry_url, token=token))
     consumer = Consumer(settings, group_id=None)
-    consumer.assign(TOPIC)
+    consumer.assign(topic)
     seen: list[int] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not expect <= set(seen):
