@@ -19,7 +19,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.kafka.clients import KafkaSettings
-from hub.kafka.group import ClusterConfig, GroupMember, ensure_work_topic, members
+from hub.kafka.group import ClusterConfig, GroupMember, ensure_work_topic, group_id, members, work_topic
 from hub.registry.store import SchemaStore
 from schemas.errors import RetriableError
 
@@ -45,10 +45,10 @@ class Leadership:
         self.leading = False
         self.settings = settings
         self._cache: tuple[float, str | None] = (0.0, None)
-        topic = f"crmhub.cluster.{self.group}"
+        topic = work_topic(self.group)
         ensure_work_topic(settings, topic, 1)
         own = dataclasses.replace(settings, client_id=_PREFIX + url)
-        self.member = GroupMember(own, f"crmhub-cluster-{self.group}", topic, self._won, self._lost,
+        self.member = GroupMember(own, group_id(self.group), topic, self._won, self._lost,
                                   session_timeout_ms=config.session_timeout_ms,
                                   heartbeat_interval_ms=config.heartbeat_interval_ms)
 
