@@ -84,12 +84,15 @@ def test_a_wrong_password_is_a_clear_configuration_error(secure_broker: LocalKaf
               f"settings = KafkaSettings(bootstrap_servers={secure_broker.bootstrap!r}, "
               f"security=json.loads({json.dumps(json.dumps(security))}))\n"
               "try:\n"
-              "    Admin(settings, bootstrap_timeout_ms=15000).list_topics()\n"
+              "    Admin(settings, bootstrap_timeout_ms=30000).list_topics()\n"
               "except FatalError as exc:\n"
               "    print('FATAL', exc)\n"
               "    sys.exit(3)\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                          cwd=Path(__file__).resolve().parents[2])
+    for _ in range(2):  # a broker busy with the suite's other clients may not answer one bootstrap in time
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                              cwd=Path(__file__).resolve().parents[2])
+        if done.returncode == 3:
+            break
     assert done.returncode == 3, done.stdout[-2000:] + done.stderr[-2000:]
     message = done.stdout
     assert "refused" in message and "SaslAuthentication" in message and "check kafka.security" in message
