@@ -30,7 +30,16 @@ from pipelines.alert_match import (
     subject_of,
     text,
 )
-from pipelines.alert_rules import CHANGES, AbsenceRule, AlertRules, ChangeRule, duration_text, placeholders, render
+from pipelines.alert_rules import (
+    CHANGES,
+    AbsenceRule,
+    AlertRules,
+    ChangeRule,
+    duration_text,
+    placeholders,
+    render,
+    render_message,
+)
 from pipelines.alert_timers import (
     CANCELLED,
     FIRED,
@@ -159,7 +168,7 @@ class AlertEngine:
         return Alert(alert_id=digest(timer.rule, timer.subject, "timer", timer.episode, timer.due_ms),
                      rule=timer.rule, severity=payload.get("severity", "warning"),
                      golden_id=payload.get("golden_id"), agent=first_agent(payload.get("agent", ()), value),
-                     message=render(payload.get("message", ""), value) or f"{timer.rule}: {timer.subject}",
+                     message=render_message(payload.get("message", ""), value) or f"{timer.rule}: {timer.subject}",
                      ts_ms=now_ms, subject=timer.subject, data=data)
 
     @staticmethod
@@ -177,8 +186,8 @@ class AlertEngine:
             data.update(field=matcher.field, old=value("old"), new=value("new"))
         data.update({k: render(t, value) for k, t in rule.data.items()})
         return Alert(alert_id=digest(rule.name, subject, inp.trigger), rule=rule.name, severity=rule.severity,
-                     golden_id=inp.golden_id, agent=first_agent(rule.agent, value), message=render(rule.message, value),
-                     ts_ms=inp.ts_ms, subject=subject, data=data)
+                     golden_id=inp.golden_id, agent=first_agent(rule.agent, value),
+                     message=render_message(rule.message, value), ts_ms=inp.ts_ms, subject=subject, data=data)
 
     def _timer_ops(self, absence: _Absence, inp: Input, problems: list[str]) -> list[TimerOp]:
         rule, ops, cancelled = absence.rule, list[TimerOp](), set[str]()

@@ -16,6 +16,8 @@ GET /alerts?golden_id=&agent=&limit=        alerts     alerts, newest first
 GET /audit?limit=&token=                    audit      the audit log, newest first (admin)
 =========================================== ========== =========================================================
 
+``console.py`` adds what the agent console needs: ``/whoami``, a record's cases and its orders as a live stream.
+
 A merged golden id answers with the record it was merged into (``golden_id`` = the survivor) and says so:
 ``merged_from`` holds the id asked for and the ``Content-Location`` header names the survivor's URL. The
 sub-resources (history, orders, alerts) follow a merge the same way. Unknown ids: 404; bad parameters: 422;
@@ -44,6 +46,7 @@ from hub.gateway.asyncapi import build_asyncapi
 from hub.gateway.audit import AuditMiddleware, read_audit
 from hub.gateway.audit_writer import AuditWriter
 from hub.gateway.auth import GatewayContext, Principal, gateway_context, record_golden_ids, require
+from hub.gateway.console import console_router
 from hub.gateway.guards import gateway_access
 from hub.gateway.reads import StoreReads
 from hub.gateway.search import search
@@ -272,6 +275,7 @@ def create_gateway_app(cfg: HubConfig, store: Store, extra_routers: Iterable[API
 
     app.include_router(customer_router())
     app.include_router(other_router())
+    app.include_router(console_router())
     for router in extra_routers:
         app.include_router(router)
     mount_pages(app)

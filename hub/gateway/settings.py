@@ -8,10 +8,10 @@ not at all.
 role        groups                                                     masked                 hidden
 ========== ========================================================== ====================== ==============
 agent       customers search history orders schemas inventory alerts   national_id, tax_id    credit_limit
-            stream
+            stream cases
 finance     customers search history orders schemas alerts stream      national_id            -
 integration customers search history orders schemas inventory alerts   national_id, tax_id    credit_limit
-            stream webhooks
+            stream webhooks cases
 admin       every group, including audit, ops and manage               -                      -
 ========== ========================================================== ====================== ==============
 
@@ -33,7 +33,7 @@ from pydantic import Field
 from schemas.settings import ConfigModel
 
 Group = Literal["customers", "search", "history", "orders", "inventory", "alerts", "stream", "webhooks", "audit",
-                "ops", "schemas", "manage"]
+                "ops", "schemas", "manage", "cases"]
 GROUPS: tuple[Group, ...] = get_args(Group)
 FieldName = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")]
 
@@ -50,10 +50,10 @@ class GatewayRole(ConfigModel):
 _READ: list[Group] = ["customers", "search", "history", "orders", "schemas"]
 
 DEFAULT_ROLES: dict[str, GatewayRole] = {
-    "agent": GatewayRole(allow=[*_READ, "inventory", "alerts", "stream"],
+    "agent": GatewayRole(allow=[*_READ, "inventory", "alerts", "stream", "cases"],
                          mask=["national_id", "tax_id"], hide=["credit_limit"]),
     "finance": GatewayRole(allow=[*_READ, "alerts", "stream"], mask=["national_id"]),
-    "integration": GatewayRole(allow=[*_READ, "inventory", "alerts", "stream", "webhooks"],
+    "integration": GatewayRole(allow=[*_READ, "inventory", "alerts", "stream", "webhooks", "cases"],
                                mask=["national_id", "tax_id"], hide=["credit_limit"]),
     "admin": GatewayRole(allow=list(GROUPS)),
 }

@@ -9,7 +9,7 @@
 - ``manual_pair``: a data steward's decisions: ``must`` link or ``cannot`` link two records (by reference).
 - ``review``: possible matches waiting for a steward.
 - ``golden``: the golden records (data with per-field lineage, members, version, merged_into).
-- ``credit`` / ``orders`` / ``inventory``: the rest of the 360° view, each row versioned.
+- ``credit`` / ``orders`` / ``inventory`` / ``cases``: the rest of the 360° view, each row versioned.
 - ``timer``: durable alert timers. ``outbox``: output records written in the same transaction as the state
   they describe, deleted once Kafka acknowledged them. ``counter``: golden id sequence.
 """
@@ -146,6 +146,22 @@ inventory = Table(
     Column("version", String(60), nullable=False),
     Column("deleted", Boolean, nullable=False, default=False),
     Index("ix_inventory_ref", "source", "source_key"),
+)
+
+cases = Table(  # service cases and tickets (canon.case), by the customer record they belong to
+    "cases", metadata,
+    Column("source", String(100), primary_key=True),
+    Column("source_key", String(300), primary_key=True),
+    Column("case_number", String(100), nullable=False),
+    Column("customer_source", String(100), nullable=False),
+    Column("customer_key", String(300), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("is_open", Boolean, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("version", String(60), nullable=False),
+    Column("source_ts_ms", BigInteger, nullable=False),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Index("ix_cases_customer", "customer_source", "customer_key"),
 )
 
 timer = Table(

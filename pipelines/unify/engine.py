@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 
 from pipelines.store import records as rec
 from pipelines.store import views
+from pipelines.store.cases import save_case
 from pipelines.store.engine import Store
 from pipelines.store.raw import jdump
 from pipelines.survivorship import Member, diff, survival_plan, survive
@@ -115,7 +116,7 @@ class Unifier:
 
     def _apply_one(self, batch: Batch, event: CanonicalEvent) -> None:
         handler = {"customer": self._customer, "credit": self._credit, "order": self._order,
-                   "inventory": self._inventory}.get(event.entity)
+                   "inventory": self._inventory, "case": self._case}.get(event.entity)
         applied = handler(batch, event) if handler else True
         if not applied:
             batch.stats.skipped += 1
@@ -201,6 +202,12 @@ class Unifier:
     def _inventory(self, batch: Batch, event: CanonicalEvent) -> bool:
         data = None if event.op == DELETE else to_json(event.data)
         return views.save_inventory(batch.conn, event.source, event.source_key, data, event.version)
+
+    def _case(self, batch: Batch, event: CanonicalEvent) -> bool:
+        data = None if event.op == DELETE else to_json(event.data)
+        previous = to_json(event.data) if event.data is not None else None
+        return save_case(batch.conn, event.source, event.source_key, data, event.version, event.source_ts_ms,
+                         previous)
 
     # --- golden records -----
 
