@@ -96,6 +96,17 @@ class Connector(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and files."""
 
+    def source_heads(self) -> list[dict[str, str]]:
+        """The newest position of each captured table, read from the source now (``{"table", "ts", "id"}``,
+        encoded as its events' ``source.position``), for source lag; empty when the connector cannot tell.
+        Called on an instance of its own, from another thread than the one reading changes."""
+        return []
+
+    def saved_positions(self, state: State) -> dict[str, dict[str, str]]:
+        """Per table, where ``state`` stands, encoded as :meth:`source_heads` encodes the head; empty when the
+        state does not say."""
+        return {}
+
     def topic_of(self, table: TableMeta) -> str | None:
         """The topic a table's ``topic`` setting names, or None for ``src.<connector>.<table>``."""
         return None

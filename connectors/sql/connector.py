@@ -58,7 +58,7 @@ from connectors.sql.queries import (
 )
 from connectors.sql.reconcile import delete_events, table_keys
 from connectors.sql.snapshot import ChunkReader, SnapshotContext, snapshot_table
-from connectors.sql.state import load_state, make_state
+from connectors.sql.state import load_state, make_state, stream_positions
 from connectors.sql.values import ValueProblem, commit_ts_ms, comparable, greatest, is_deleted, normalise_row
 from schemas.columns import TableMeta
 from schemas.envelope import ChangeEvent, Op, SourceInfo
@@ -383,6 +383,12 @@ class SqlConnector(Connector):
     def _newest(self, t: SourceTable) -> dict[str, Any]:
         return self._fetch(head_query(t.ref, t.ts.name if t.ts else None, t.inc.name if t.inc else None,
                                       self.dialect), f"reading the newest position of {t.label}")[0]
+
+    def source_heads(self) -> list[dict[str, str]]:
+        return [self._head(t) for t in self._resolved()]
+
+    def saved_positions(self, state: State) -> dict[str, dict[str, str]]:
+        return stream_positions(state)
 
     def _head(self, t: SourceTable) -> dict[str, str]:
         head = self._newest(t)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["load_state", "make_state"]
+__all__ = ["load_state", "make_state", "stream_positions"]
 
 
 def make_state(
@@ -45,4 +45,19 @@ def _progress(p: Mapping[str, Any]) -> dict[str, Any]:
         out["total"] = p.get("total")
         out["chunks"] = [{"after": c.get("after"), "upto": c.get("upto"), "last_key": c.get("last_key"),
                           "done": bool(c.get("done"))} for c in p["chunks"]]
+    return out
+
+
+def stream_positions(state: Mapping[str, Any] | None) -> dict[str, dict[str, str]]:
+    """Per table, the stream position of ``state`` as its events' ``source.position`` encodes one: the table, the
+    change timestamp ``ts`` and, for a single id column, the ``id``."""
+    out: dict[str, dict[str, str]] = {}
+    for table, p in load_state(state)["stream"].items():
+        pos = {"table": table}
+        ids = p.get("id") or []
+        if p.get("ts") is not None:
+            pos["ts"] = str(p["ts"])
+        if len(ids) == 1 and ids[0] is not None:
+            pos["id"] = str(ids[0])
+        out[table] = pos
     return out

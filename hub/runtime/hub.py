@@ -31,6 +31,7 @@ from hub.runtime.cluster import ConnectorCluster
 from hub.runtime.offsets import OffsetStore
 from hub.runtime.pipeline_workers import CanonWorker, UnifyWorker, _Loop, dq_summary_file, ensure_pipeline_topics
 from hub.runtime.runner import ConnectorRunner
+from hub.runtime.source_lag_monitor import SourceLagMonitor
 from hub.wiring import avro_serde, kafka_settings, serve_registry
 from schemas.errors import ConfigError
 from schemas.secrets import mask_text
@@ -101,6 +102,7 @@ class Hub:
     _producer: Producer | None = None
     cluster: ConnectorCluster | None = None
     _offsets: OffsetStore | None = None
+    source_lag: SourceLagMonitor | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.roles) - set(ROLES)
@@ -170,6 +172,7 @@ class Hub:
 
     def _start_connectors(self) -> None:
         self._offsets = OffsetStore(self.settings, self.producer(), self.cfg.offsets.topic)
+        self.source_lag = SourceLagMonitor(lambda: self.runners).start()
         if self.cfg.cluster.group is not None:  # the group decides which connectors run here
             self.cluster = ConnectorCluster(self.settings, self.cfg.cluster, [c.name for c in self.cfg.connectors],
                                             self.start_connector, self.stop_connector)
@@ -227,6 +230,8 @@ class Hub:
             loop.stop(0)  # tell every loop at once; each then finishes its batch in parallel
         for loop in loops:
             loop.stop(left())
+        if self.source_lag is not None:
+            self.source_lag.stop(left())
         if self.webhooks is not None:
             self.webhooks.stop(left())
         if self._producer is not None:

@@ -23,13 +23,13 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_nev
 
 from connectors.base import Batch, Connector, State
 from hub.kafka.clients import Admin, KafkaSettings, Producer
-from hub.metrics import SOURCE_LAG, SOURCE_LAG_NOW, SOURCE_LAG_ROWS
+from hub.metrics import SOURCE_LAG
 from hub.registry.client import SchemaIncompatibleError
 from hub.registry.serde import AvroSerde
 from hub.runtime.encode import Encoded, TableRoute, encode_batch
 from hub.runtime.inflight import InFlight, Sent
 from hub.runtime.offsets import OffsetStore
-from hub.runtime.source_lag import source_lag
+from hub.runtime.source_lag import show_source_lag, source_lag
 from hub.runtime.transactional import TransactionalSender
 from schemas.avro_gen import field_renames, key_schema, value_schema
 from schemas.columns import TableMeta
@@ -96,6 +96,8 @@ class ConnectorRunner:
         self.exactly_once = exactly_once  # each batch and its position in one Kafka transaction
         self._txn: TransactionalSender | None = None
         self._unsaved: State | None = None
+        self.saved_state: State | None = None  # the position saved last (what the source-lag monitor compares)
+        self.lag_monitored = False  # the source-lag monitor keeps the current source lag, not each batch
         self._saved_at = 0.0
         self.status = RunnerStatus()
         self.routes: dict[tuple[str | None, str], TableRoute] = {}
@@ -202,7 +204,7 @@ class ConnectorRunner:
         for table, reason in self.status.stopped_tables.items():
             connector.disable_table(table, reason)
         self._prepare_routes(connector)
-        state = self.offsets.load(self.name) or {}
+        state = self.saved_state = self.offsets.load(self.name) or {}
         self.status.state = ConnectorState.RUNNING
         self.status.last_error = None
         self.status.snapshot_done = False
@@ -219,6 +221,7 @@ class ConnectorRunner:
         if action in {"reset", "snapshot"}:
             # Both forget the saved position; a connector snapshots when it has no state.
             self.offsets.reset(self.name)
+            self.saved_state = None
             log.info("connector.position_reset", connector=self.name, action=action)
 
     def _drain(self, batches: Iterator[Batch], state: State) -> State:
@@ -268,6 +271,7 @@ class ConnectorRunner:
         encoded = encode_batch(self.name, self.serde, self.routes, batch)
         if self._txn is not None:  # the batch and its position, all or nothing
             self._txn.commit([*encoded.records, self.offsets.record(self.name, batch.state)])
+            self.saved_state = batch.state
             self._progress(batch, encoded)
             return
         sending = self.producer.send_async(encoded.records) if encoded.records else None
@@ -299,7 +303,7 @@ class ConnectorRunner:
         if self._unsaved is None or not (force or now - self._saved_at >= self.flush_interval_s):
             return
         self.offsets.save(self.name, self._unsaved)
-        self._unsaved = None
+        self.saved_state, self._unsaved = self._unsaved, None
         self._saved_at = now
         self.status.last_saved_at = time.time()
 
@@ -309,12 +313,10 @@ class ConnectorRunner:
         lag = source_lag(batch.source_head, captured)
         if lag is None:
             return
-        self.status.source_lag[lag.table] = {"seconds": lag.seconds, "rows": lag.rows}
         if lag.seconds is not None:
             SOURCE_LAG.labels(self.name).observe(lag.seconds)
-            SOURCE_LAG_NOW.labels(self.name, lag.table).set(lag.seconds)
-        if lag.rows is not None:
-            SOURCE_LAG_ROWS.labels(self.name, lag.table).set(lag.rows)
+        if not self.lag_monitored:
+            show_source_lag(self.name, self.status.source_lag, lag)
 
     def _route(self, table: TableMeta, connector: Connector) -> TableRoute:
         topic = connector.topic_of(table) or topic_for(table, self.topic_prefix)
