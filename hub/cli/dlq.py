@@ -3,13 +3,12 @@
 Dead letters wait in the golden-record store's outbox after ``crmhub load`` (until the hub publishes them) and
 then on the ``dlq.<pipeline>`` and ``dlq.<connector>`` topics. Both are read: the outbox from the store the
 config names, the topics from the beginning with a consumer of no group (nothing is committed), for at most
-``--timeout`` seconds. Parsing, filters and ids: :mod:`hub.runtime.dlq_read`.
+``--timeout`` seconds (:mod:`hub.runtime.dlq_topics`). Parsing, filters and ids: :mod:`hub.runtime.dlq_read`.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -21,9 +20,10 @@ from sqlalchemy import select
 
 from hub.cli import app
 from hub.config import HubConfig, load_config
-from hub.kafka.clients import Admin, Consumer, KafkaSettings, Message
+from hub.kafka.clients import KafkaSettings
 from hub.pipeline_setup import open_store, pipelines_conf
-from hub.runtime.dlq_read import OUTBOX, TOPIC, DeadLetter, Ident, decode_body, outbox_id, parse, parse_id, topic_id
+from hub.runtime import dlq_topics as dlq_topics_read
+from hub.runtime.dlq_read import OUTBOX, DeadLetter, Ident, outbox_id, parse, parse_id
 from hub.runtime.dlq_read import select as select_letters
 from pipelines.store.engine import Store
 from pipelines.store.raw import jload
@@ -78,60 +78,14 @@ def _settings(cfg: HubConfig) -> KafkaSettings:
     return kafka_settings(cfg, client_id=f"{cfg.kafka.client_id}-dlq")
 
 
-def _letter(m: Message) -> DeadLetter:
-    key = m.key.decode("utf-8", "replace") if m.key is not None else None
-    return parse(TOPIC, topic_id(m.topic, m.partition, m.offset), m.topic, key, decode_body(m.value))
-
-
-def _to_read(settings: KafkaSettings, topics: list[str], wait_ms: int) -> dict[tuple[str, int], int]:
-    """The end offset of every partition of ``topics`` that holds messages."""
-    admin = Admin(settings, bootstrap_timeout_ms=wait_ms)
-    try:
-        parts = admin.topic_partitions(topics)
-        tps = [(t, p) for t, ps in parts.items() for p in ps]
-        ends, starts = admin.end_offsets(tps), admin.end_offsets(tps, earliest=True)
-    finally:
-        admin.close()
-    return {tp: end for tp, end in ends.items() if end > starts.get(tp, 0)}
-
-
 def topic_letters(cfg: HubConfig, timeout_s: float) -> tuple[list[DeadLetter], list[str]]:
     """Every message on the dead-letter topics up to their current end, and notes on what was not read."""
-    deadline = time.monotonic() + timeout_s
-    settings = _settings(cfg)
-    left = _to_read(settings, dlq_topics(cfg), int(timeout_s * 1000))
-    if not left:
-        return [], []
-    consumer = Consumer(settings, None, bootstrap_timeout_ms=int(timeout_s * 1000))
-    out: list[DeadLetter] = []
-    try:
-        consumer.assign_topics(sorted({t for t, _ in left}))
-        while left and time.monotonic() < deadline:
-            for m in consumer.poll(timeout_ms=200):
-                end = left.get((m.topic, m.partition))
-                if end is not None and m.offset < end:
-                    out.append(_letter(m))
-                    if m.offset + 1 >= end:
-                        del left[(m.topic, m.partition)]
-    finally:
-        consumer.close()
-    notes = [f"{t}/{p}: not read to its end within {timeout_s:g} s" for t, p in sorted(left)]
-    return out, notes
+    return dlq_topics_read.topic_letters(_settings(cfg), dlq_topics(cfg), timeout_s)
 
 
 def topic_letter(cfg: HubConfig, ident: Ident, timeout_s: float) -> DeadLetter | None:
     """The message an id names, or None when it is not (or no longer) on the topic."""
-    deadline = time.monotonic() + timeout_s
-    consumer = Consumer(_settings(cfg), None, bootstrap_timeout_ms=int(timeout_s * 1000))
-    try:
-        consumer.assign(ident.topic, [ident.partition], from_beginning=False)
-        consumer.seek(ident.topic, ident.partition, ident.offset)
-        while time.monotonic() < deadline:
-            for m in consumer.poll(timeout_ms=200, max_records=1):
-                return _letter(m) if m.offset == ident.offset else None
-    finally:
-        consumer.close()
-    return None
+    return dlq_topics_read.topic_letter(_settings(cfg), ident, timeout_s)
 
 
 # --- commands ------------------------------------------------------------------------------------------------
