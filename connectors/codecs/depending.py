@@ -6,8 +6,10 @@ the record holds as many occurrences as ``count`` says, and every item after the
 
 Supported: the count is an elementary numeric item (DISPLAY, COMP-3 or binary) that is in no table and ends
 before the first variable table, so it is read before any offset depends on a count; several variable tables,
-items after them. Refused, naming the line: a variable table inside another table, a count item that is missing,
-not numeric, in a table or after a variable table, and a variable table that is redefined or redefines.
+items after them, and a variable table inside another table, fixed or variable (IBM's "complex ODO": a table
+with variable-length elements; one count serves every occurrence of the outer table, so all of them are as long).
+Refused, naming the line: a count item that is missing, not numeric, in a table (a count per occurrence, which
+IBM COBOL does not define) or after a variable table, and a variable table that is redefined or redefines.
 
 For each record the counts are read first; the layout with those counts (``resize``) is compiled once per
 distinct set of counts and cached. A count outside ``min``-``max`` is a ``SkippableError`` naming it.
@@ -45,11 +47,9 @@ def check_depending(layout: Layout) -> list[str]:
     first = min(item.offset for item, _ in variable)
     fields = {item.cobol_name: (item, inside) for item, inside in items if isinstance(item, Field)}
     problems: list[str] = []
-    for item, inside in variable:
+    for item, _ in variable:
         where = f"line {item.line}: {item.cobol_name} OCCURS DEPENDING ON {item.depending_on}"
         count, count_inside = fields.get(item.depending_on or "", (None, False))
-        if inside:
-            problems.append(f"{where}: a variable table inside another table is not supported")
         if item.redefines or any(other.redefines == item.cobol_name for other, _ in items):
             problems.append(f"{where}: a variable table cannot redefine or be redefined")
         if count is None:
@@ -99,13 +99,14 @@ class VariableDecoder:
         trim: bool = True,
         omit: Collection[str] = (),
         float_format: FloatFormat = "ieee",
+        flat: bool = False,
     ) -> None:
         problems = check_depending(layout)
         if problems:
             raise ConfigError(problems)
         self.layout = layout
         self.length = layout.length  # the longest record
-        self._options = {"trim": trim, "omit": omit, "float_format": float_format}
+        self._options = {"trim": trim, "omit": omit, "float_format": float_format, "flat": flat}
         self._codepage = codepage
         self._bounds: dict[str, tuple[int, int, int]] = {}
         for item in layout.walk():
@@ -177,6 +178,7 @@ def compile_variable(
     trim: bool = True,
     omit: Collection[str] = (),
     float_format: FloatFormat = "ieee",
+    flat: bool = False,
 ) -> VariableDecoder:
-    """Compile a layout with OCCURS DEPENDING ON (``Layout.variable``)."""
-    return VariableDecoder(layout, codepage, trim=trim, omit=omit, float_format=float_format)
+    """Compile a layout with OCCURS DEPENDING ON (``Layout.variable``); ``flat`` as for ``compile_layout``."""
+    return VariableDecoder(layout, codepage, trim=trim, omit=omit, float_format=float_format, flat=flat)

@@ -104,16 +104,34 @@ def compile_layout(
     trim: bool = True,
     omit: Collection[str] = (),
     float_format: FloatFormat = "ieee",
+    flat: bool = False,
 ) -> RecordDecoder:
     """Compile a copybook layout (see the module notes for the output shape). ``float_format``: COMP-1/COMP-2
-    are IEEE 754 (``ieee``) or IBM hexadecimal floating point (``ibm_hex``)."""
+    are IEEE 754 (``ieee``) or IBM hexadecimal floating point (``ibm_hex``). ``flat``: OCCURS spread into
+    scalar keys, ``name_1``, ``name_2``... and ``name_1_field`` for groups (the file-drop reader's columns)."""
     if layout.variable and not layout.resized:
         raise ConfigError("the layout has OCCURS DEPENDING ON: compile it with connectors.codecs.compile_variable")
     context = codec_context(codepage, trim, float_format)
     wanted_out = {name.upper() for name in omit} | {name.lower() for name in omit}
     builder = _LayoutBuilder(context, wanted_out)
     root = DictNode(builder.resolve(builder.members(layout.root, 0, "", (), False), layout.root.name))
-    return RecordDecoder(root, layout.length, context)
+    return RecordDecoder(spread(root) if flat else root, layout.length, context)
+
+
+def spread(node: DictNode) -> DictNode:
+    """The tree with every list spread into keys ``name_1``... (``name_1_field`` for a list of dicts); where
+    two keys meet, the later value wins in the earlier place, as in a dict display."""
+    entries: list[tuple[str, Node]] = []
+    for key, value in node.entries:
+        if not isinstance(value, ListNode):
+            entries.append((key, value))
+            continue
+        for i, item in enumerate(value.items, start=1):
+            if isinstance(item, DictNode):
+                entries.extend((f"{key}_{i}_{inner}", leaf) for inner, leaf in spread(item).entries)
+            else:
+                entries.append((f"{key}_{i}", item))
+    return DictNode(tuple(entries))
 
 
 def compile_columns(

@@ -108,6 +108,11 @@ class Feed(ConfigModel):
     float_format: Literal["ieee", "ibm_hex"] = Field(
         default="ieee", description="EBCDIC feeds: COMP-1/COMP-2 fields are IEEE 754 floats (IBM i, z/OS "
                                     "FLOAT(NATIVE)) or IBM hexadecimal floating point (z/OS by default)")
+    record_format: Literal["fixed", "rdw", "vb"] = Field(
+        default="fixed", validate_default=True,
+        description="EBCDIC feeds with a copybook: fixed-length records (default), records each behind a 4-byte "
+                    "record descriptor word (rdw: RECFM=V, FTP'd with its RDWs), or blocks of them each behind a "
+                    "block descriptor word (vb: RECFM=VB)")
 
     @field_validator("encoding", "codepage", mode="after")
     @classmethod
@@ -136,6 +141,19 @@ class Feed(ConfigModel):
             and not info.data.get("layout")
         ):
             raise missing("field required for format 'ebcdic' (or give layout)")
+        return value
+
+    @field_validator("record_format", mode="after")
+    @classmethod
+    def _descriptors_need_a_copybook(cls, value: str, info: ValidationInfo) -> str:
+        if value == "fixed":
+            return value
+        if info.data.get("format") != "ebcdic" or not info.data.get("copybook"):
+            raise PydanticCustomError("record_format", "only EBCDIC feeds with a copybook have record descriptor "
+                                                       "words")
+        if info.data.get("record_length"):
+            raise PydanticCustomError("record_format", "record_length is for fixed-length records: the record "
+                                                       "descriptor words give each record's length")
         return value
 
     @field_validator("op_column", mode="after")

@@ -12,17 +12,22 @@ naming the field and offset, with the record's hex; its key is still decoded whe
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from connectors.codecs import Column as RecordColumn
 from connectors.codecs import Layout, compile_columns, compile_layout, compile_variable, iter_records
+from connectors.codecs.descriptors import Piece, split_records
 from connectors.codecs.layout import Field, Group
 from connectors.filedrop.config import Feed
-from connectors.filedrop.formats import BadRecord, FeedReader, Item, Row, check_size
+from connectors.filedrop.formats import BadFile, BadRecord, FeedReader, Item, Record, Row, check_size
 from schemas.columns import Column, ColumnType
 from schemas.errors import ConfigError, SkippableError
+
+#: Bytes of a bad record quoted in its dead-letter message at most.
+MAX_RAW = 32_768
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,14 +115,15 @@ def flatten(value: Mapping[str, Any]) -> Row:
 
 
 class EbcdicReader(FeedReader):
-    """Fixed-length EBCDIC records described by a COBOL copybook, decoded with the feed's code page."""
+    """EBCDIC records described by a COBOL copybook, decoded with the feed's code page: fixed-length, or
+    variable-length behind record (and block) descriptor words (``record_format``)."""
 
     def __init__(self, feed: Feed, layout: Layout) -> None:
         flats = flat_fields(layout)
         super().__init__([copybook_column(f) for f in flats], feed.key_columns,
                          (feed.op_column,) if feed.op_column else ())  # fmt: skip
         self.feed = feed
-        options: dict[str, Any] = {"trim": feed.trim, "float_format": feed.float_format}
+        options: dict[str, Any] = {"trim": feed.trim, "float_format": feed.float_format, "flat": True}
         self.variable = compile_variable(layout, feed.codepage, **options) if layout.variable else None
         self.decoder = self.variable or compile_layout(layout, feed.codepage, **options)
         self.record_length = feed.record_length or layout.length
@@ -131,21 +137,47 @@ class EbcdicReader(FeedReader):
                                             float_format=feed.float_format)  # fmt: skip
 
     def read(self, data: bytes) -> Iterator[Item]:
+        form = self.feed.record_format
+        if form != "fixed":  # descriptor words give each record's length
+            pieces = split_records(data, form)
+            head = next(pieces, None)
+            if head is not None and head[2] is not None:  # most likely not such a file at all: quarantine it
+                raise BadFile(f"record_format {form}: the first record: {head[2]}")
+            return self._records(chain((head,) if head else (), pieces), exact=True)
         if self.variable is not None and not self.feed.record_length:  # consecutive variable-length records
-            return self._records(self.variable.records(data))
+            return self._records(((n, r, None) for n, r in self.variable.records(data)), exact=False)
         check_size(len(data), self.record_length)
-        return self._records(iter_records(data, self.record_length))
+        return self._records(((n, r, None) for n, r in iter_records(data, self.record_length)), exact=False)
 
-    def _records(self, records: Iterator[tuple[int, memoryview]]) -> Iterator[Item]:
-        for number, record in records:
-            try:
-                row = flatten(self.decoder.decode(record))
-            except SkippableError as exc:
-                yield BadRecord(number, exc.reason, {"hex": bytes(record).hex()}, self._key(record))
+    def _records(self, pieces: Iterable[Piece], exact: bool) -> Iterator[Item]:
+        """Decoded rows; the compiled decoders give every Decimal exactly at its column's scale (tested), so
+        ``finish``'s re-quantizing is not needed here. ``exact``: a record longer than its layout is bad."""
+        decode, variable, names, keys = self.decoder.decode, self.variable, self._names, self.key_columns
+        for number, record, problem in pieces:
+            if problem is None:
+                try:
+                    row = decode(record)
+                    if exact:
+                        problem = self._length_problem(record)
+                except SkippableError as exc:
+                    problem = exc.reason
+            if problem is not None:
+                yield BadRecord(number, problem, _raw(record), self._key(record))
                 continue
-            if self.variable is not None:  # occurrences past the record's count are null
-                row = {name: row.get(name) for name in self._names}
-            yield self.finish(number, row, {"hex": bytes(record).hex()})
+            if variable is not None:  # occurrences past the record's count are null
+                row = {name: row.get(name) for name in names}
+            empty = [k for k in keys if row.get(k) in (None, "")]
+            if empty:
+                yield BadRecord(number, f"key column {', '.join(empty)} is empty", _raw(record))
+                continue
+            yield Record(number, row)
+
+    def _length_problem(self, record: memoryview) -> str | None:
+        length = self.variable.decoder_for(record).length if self.variable is not None else self.decoder.length
+        if len(record) == length:
+            return None
+        return (f"record is {len(record)} bytes long after its record descriptor word, its layout {length}: "
+                f"the last {len(record) - length} bytes are described by no field")  # fmt: skip
 
     def _key(self, record: memoryview) -> Row | None:
         try:
@@ -154,10 +186,16 @@ class EbcdicReader(FeedReader):
             return None
 
 
+def _raw(record: memoryview) -> dict[str, Any]:
+    """A bad record's bytes for the dead-letter message; past ``MAX_RAW`` bytes (the rest of a file whose next
+    record cannot be found) only the first ones, with the length: the file itself is archived."""
+    if len(record) <= MAX_RAW:
+        return {"hex": bytes(record).hex()}
+    return {"hex": bytes(record[:MAX_RAW]).hex(), "length": len(record), "truncated": True}
+
+
 def _record_column(flat: _Flat) -> RecordColumn:
     item = flat.item
     return RecordColumn(flat.name, item.kind, flat.offset, item.length, item.digits, item.scale, signed=item.signed,
                         sign_leading=item.sign_leading, sign_separate=item.sign_separate,
                         picture=item.picture if item.kind == "edited" else "")  # fmt: skip
-
-

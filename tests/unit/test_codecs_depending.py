@@ -78,7 +78,7 @@ def test_elementary_table_and_two_tables() -> None:
     ("text", "problem"),
     [
         ("01 R.\n  05 T OCCURS 2.\n    10 N PIC 9.\n    10 X PIC X OCCURS 0 TO 3 DEPENDING ON N.",
-         "line 4: X OCCURS DEPENDING ON N: a variable table inside another table"),
+         "line 4: X OCCURS DEPENDING ON N: the count cannot be in a table"),
         ("01 R.\n  05 X PIC X OCCURS 0 TO 3 DEPENDING ON MISSING.", "no elementary item MISSING"),
         ("01 R.\n  05 N PIC X.\n  05 X PIC X OCCURS 0 TO 3 DEPENDING ON N.", "must be an integer"),
         ("01 R.\n  05 X PIC X OCCURS 0 TO 3 DEPENDING ON N.\n  05 N PIC 9.", "must come before"),
@@ -120,3 +120,71 @@ def test_reader_with_fixed_record_length_uses_counts_inside_each_record(tmp_path
     assert [item.row["tail"] for item in items if isinstance(item, Record)] == ["ZZ", "YY"]
     bad = list(reader.read(b"\xf0\xf0\xf7\xf9".ljust(21, b"\x40")))
     assert isinstance(bad[0], BadRecord) and "N = 9" in bad[0].reason and bad[0].key == {"id": 7}
+
+
+# IBM Enterprise COBOL Language Reference, "Complex OCCURS DEPENDING ON": a variable table subordinate to another
+# table (a table with variable-length elements); its count is in no table, so every occurrence is as long.
+NESTED = """\
+       01  FIELD-A.
+           02  COUNTER-1 PIC S99.
+           02  COUNTER-2 PIC S99.
+           02  TABLE-1.
+               03  RECORD-1 PIC X(3)
+                   OCCURS 1 TO 5 TIMES DEPENDING ON COUNTER-1.
+           02  EMPLOYEE-NUMBER PIC X(5).
+           02  TABLE-2 OCCURS {outer}.
+               03  TABLE-ITEM PIC 99.
+               03  RECORD-2 OCCURS 1 TO 3 TIMES DEPENDING ON COUNTER-2.
+                   04  DATA-NUM PIC S99.
+           02  TAIL PIC X(2).
+"""
+
+
+def _nested_record(counter_1: int, counter_2: int, outer: int) -> bytes:
+    """Zoned S99 with the sign in the zone of the last digit (C positive), by IBM's DISPLAY format."""
+
+    def s99(value: int) -> bytes:
+        return bytes([0xF0 | value // 10, 0xC0 | value % 10])
+
+    return b"".join(
+        (
+            s99(counter_1),
+            s99(counter_2),
+            "".join(f"R{n:02d}" for n in range(counter_1)).encode("cp037"),
+            "EMP01".encode("cp037"),
+            *(bytes([0xF0, 0xF0 | i]) + b"".join(s99(10 * i + j) for j in range(counter_2)) for i in range(outer)),
+            "ZZ".encode("cp037"),
+        )
+    )
+
+
+def test_a_variable_table_inside_a_fixed_table_shifts_every_occurrence() -> None:
+    decoder = compile_variable(parse_copybook(NESTED.format(outer="5 TIMES")))
+    assert decoder.length == 4 + 15 + 5 + 5 * (2 + 3 * 2) + 2
+    record = _nested_record(2, 2, 5)
+    assert decoder.decoder_for(record).length == len(record) == 4 + 6 + 5 + 5 * 6 + 2
+    value = decoder.decode(record)
+    assert value["record_1"] == ["R00", "R01"] and value["tail"] == "ZZ"
+    assert value["table_2"][3] == {"table_item": 3, "record_2": [{"data_num": 30}, {"data_num": 31}]}
+    assert [len(view) for _, view in decoder.records(record + _nested_record(1, 3, 5))] == [47, 4 + 3 + 5 + 40 + 2]
+
+
+def test_a_variable_table_inside_a_variable_table() -> None:
+    decoder = compile_variable(parse_copybook(NESTED.format(outer="0 TO 4 DEPENDING ON COUNTER-1")))
+    record = _nested_record(3, 1, 3)
+    value = decoder.decode(record)
+    assert [row["record_2"] for row in value["table_2"]] == [[{"data_num": 0}], [{"data_num": 10}],
+                                                              [{"data_num": 20}]]  # fmt: skip
+    assert value["tail"] == "ZZ" and decoder.decoder_for(record).length == len(record)
+
+
+def test_reader_names_nested_columns_for_their_maxima_and_nulls_the_rest(tmp_path: Path) -> None:
+    copybook = tmp_path / "n.cpy"
+    copybook.write_text(NESTED.format(outer="5 TIMES"))
+    feed = Feed.model_validate({"name": "f", "pattern": "*", "format": "ebcdic", "mode": "delta",
+                                "key_columns": ["employee_number"], "copybook": str(copybook)})  # fmt: skip
+    reader = EbcdicReader(feed, parse_copybook(copybook.read_text()))
+    (item,) = reader.read(_nested_record(1, 2, 5))
+    assert isinstance(item, Record)
+    assert item.row["table_2_5_record_2_2_data_num"] == 41 and item.row["table_2_5_record_2_3_data_num"] is None
+    assert item.row["record_1_1"] == "R00" and item.row["record_1_2"] is None and item.row["tail"] == "ZZ"
