@@ -40,6 +40,9 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 AUTH_HEADERS = {"WWW-Authenticate": 'Bearer realm="crmhub"'}
+#: Paths that also take the token as ``?access_token=``: Server-Sent Events, which a browser's EventSource opens
+#: without a way to send headers.
+QUERY_TOKEN_PATHS = frozenset({"/stream", "/orders/live"})
 _bearer = HTTPBearer(auto_error=False, description="An API token from `crmhub token create`.")
 
 
@@ -95,7 +98,7 @@ def _unauthorized(message: str) -> HTTPException:
 
 
 def _principal(request: HTTPConnection, token: str | None) -> Principal:
-    if not token and request.url.path == "/stream":
+    if not token and request.url.path in QUERY_TOKEN_PATHS:
         token = request.query_params.get("access_token")
     if not token:
         raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
@@ -117,8 +120,9 @@ def _principal(request: HTTPConnection, token: str | None) -> Principal:
 async def authenticate(request: Request,
                        credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
     """The caller of ``request`` (401 without a known bearer token); kept on ``request.state.principal``.
-    ``GET /stream`` also takes ``?access_token=``: a browser's EventSource cannot send headers (the audit log
-    and request logs never keep it). Runs on the event loop: the token check is a dict look-up (``tokens.py``)."""
+    The paths of :data:`QUERY_TOKEN_PATHS` also take ``?access_token=``: a browser's EventSource cannot send
+    headers (the audit log and request logs never keep it). Runs on the event loop: the token check is a dict
+    look-up (``tokens.py``)."""
     return _principal(request, credentials.credentials if credentials is not None else None)
 
 

@@ -7,13 +7,14 @@ GET /whoami                                 (any role) the token's name and role
                                                        its role sees masked or not at all
 GET /customers/{id}/cases?open=&limit=      cases      service cases and tickets of every member source record,
                                                        open ones first, then newest first
-GET /customers/{id}/orders/live?open=       orders     Server-Sent Events: ``event: orders`` with the orders and,
+GET /orders/live?golden_id=&open=           orders     Server-Sent Events: ``event: orders`` with the orders and,
                                                        for roles with ``inventory``, each line's stock per
                                                        warehouse; sent at once and again whenever they change
 =========================================== ========== =========================================================
 
 Orders and stock come from their own source tables (``canon.order``, ``canon.inventory``), not from
-``customer.changes``, so the live stream of ``/stream`` does not carry them. ``/orders/live`` reads them from
+``customer.changes``, so the live stream of ``/stream`` does not carry them. ``/orders/live`` (which, like
+``/stream``, also takes the token as ``?access_token=``, for a browser's EventSource) reads them from
 the store every ``poll_s`` (a few primary-key and index reads) and sends a frame only when the answer changed,
 plus a keep-alive comment every ``heartbeat_s``. One audit row covers the whole stream (the golden id is
 resolved before the first byte; a merge later on is followed at each poll).
@@ -91,10 +92,12 @@ def console_router(*, poll_s: float = 1.0, heartbeat_s: float = 15.0) -> APIRout
         return {"golden_id": row.golden_id, "merged_from": golden_id if golden_id != row.golden_id else None,
                 "count": len(found), "cases": found}
 
-    @router.get("/customers/{golden_id}/orders/live", tags=["orders"], response_class=StreamingResponse,
+    @router.get("/orders/live", tags=["orders"], response_class=StreamingResponse,
                 responses={200: {"content": {"text/event-stream": {}},
                                  "description": "SSE frames: event: orders, data: {golden_id, orders}"}})
-    async def orders_live(golden_id: GoldenId, request: Request,
+    async def orders_live(golden_id: Annotated[str, Query(pattern=r"^[A-Za-z0-9_-]{1,40}$",
+                                                          description="a golden id (G000000042)")],
+                          request: Request,
                           open: Annotated[bool, Query(description="only open orders")] = True,
                           principal: Principal = Depends(require("orders"))) -> StreamingResponse:
         """The orders (with stock for roles that may read inventory) as Server-Sent Events, again on change."""

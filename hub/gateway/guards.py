@@ -26,6 +26,7 @@ import structlog
 
 from hub.config import HubConfig
 from hub.gateway.audit_writer import AuditEntry, AuditWriter
+from hub.gateway.auth import QUERY_TOKEN_PATHS
 from hub.gateway.tokens import TokenRegistry
 from hub.gateway.webhook_targets import TargetPolicy, local_addresses
 from hub.web.access import SAFE_METHODS, SERVICE_NAME, Access, Caller, hash_token, read_or_create_service_token
@@ -164,7 +165,7 @@ def registry_guard(cfg: HubConfig) -> GuardSpec:
 
 def gateway_access(cfg: HubConfig, tokens: TokenRegistry, audit: AuditWriter) -> GuardSpec:
     """The gateway's guard: a known token before any route (each route checks its group), refusals audited."""
-    access = Access(tokens, grants(cfg), None, gateway_public, query_token_paths=frozenset({"/stream"}),
+    access = Access(tokens, grants(cfg), None, gateway_public, query_token_paths=QUERY_TOKEN_PATHS,
                     audit=StoreAudit(audit))
     return GuardSpec(cfg.gateway.http, cfg.gateway.host, access)
 

@@ -92,7 +92,7 @@ def test_orders_live_sends_orders_with_stock_and_again_when_stock_or_orders_chan
     service = serve_gateway(cfg, port=0)
     headers = {"Authorization": f"Bearer {tokens['agent']}"}
     try:
-        url = f"{service.url}/customers/{ids['john']}/orders/live"
+        url = f"{service.url}/orders/live?golden_id={ids['john']}"
         with httpx.stream("GET", url, headers=headers, timeout=20) as response:
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
@@ -121,13 +121,24 @@ def test_orders_live_without_inventory_group_has_no_stock(cfg: HubConfig, ids: d
                                                           tokens: dict[str, str]) -> None:
     service = serve_gateway(cfg, port=0)
     try:
-        url = f"{service.url}/customers/{ids['john']}/orders/live"
+        url = f"{service.url}/orders/live?golden_id={ids['john']}"
         with httpx.stream("GET", url, headers={"Authorization": f"Bearer {tokens['finance']}"}, timeout=20) as r:
             assert r.status_code == 200
             _, first = next(_frames(r.iter_lines()))
         assert "stock" not in first["orders"][0]["data"]["lines"][0]
-        assert httpx.get(f"{service.url}/customers/G999999999/orders/live",
+        assert httpx.get(f"{service.url}/orders/live?golden_id=G999999999",
                          headers={"Authorization": f"Bearer {tokens['agent']}"}, timeout=10).status_code == 404
+        # a browser's EventSource sends the token as a parameter; the audit row keeps the query without it
+        with httpx.stream("GET", f"{url}&access_token={tokens['agent']}", timeout=20) as r:
+            assert r.status_code == 200
+            assert next(_frames(r.iter_lines()))[0] == "orders"
+        assert httpx.get(f"{service.url}/customers/{ids['john']}?access_token={tokens['agent']}",
+                         timeout=10).status_code == 401  # only the streams take it
+        rows = httpx.get(f"{service.url}/audit", headers={"Authorization": f"Bearer {tokens['admin']}"},
+                         timeout=10).json()["entries"]
+        live = [r for r in rows if r["path"] == "/orders/live"]
+        assert live and all(tokens["agent"] not in (r["query"] or "") for r in live)
+        assert ids["john"] in live[0]["golden_ids"]
     finally:
         service.stop()
 
