@@ -4,13 +4,15 @@ Two records become a candidate pair when they share at least one key. The keys a
 pair shares one even when a few fields are mistyped, missing, swapped or outdated (a typo in the family name
 still leaves the e-mail, phone, date-of-birth and address keys; a move still leaves the name keys), while each
 block stays small on a store of 100k customers: no key is built from one weak field alone (no "country",
-no "birth year"). A key whose block grows past ``MatchConfig.max_candidates`` is skipped by the caller.
+no "birth year"; a full birth date is one of some 30,000, so its block stays small). A key whose block grows
+past ``MatchConfig.max_candidates`` is skipped by the caller.
 
 Keys are short strings, prefixed by their kind: ``e:`` e-mail, ``p:`` phone, ``n:`` national id, ``t:`` tax
 id, ``x:`` source record, ``gf:`` given (nicknames mapped) + family name, order-independent so swapped names
-share it, ``ny:`` phonetic given or family name + birth year and month, ``pf:`` postal code + phonetic family
-name, ``dp:`` birth date + postal code, ``a:`` postal code + street + house number, ``ac:`` the same with the
-city, ``o:`` country + phonetic org tokens, ``op:`` postal code + phonetic first org token.
+share it, ``d:`` birth date (of a record with a name), ``ny:`` phonetic given or family name + birth year and
+month, ``pf:`` postal code + phonetic family name, ``dp:`` birth date + postal code, ``a:`` postal code + street +
+house number, ``ac:`` the same with the city, ``o:`` country + phonetic org tokens, ``op:`` postal code +
+phonetic first org token.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ def _person_keys(f: Features, postals: list[str], keys: list[str]) -> None:
     given, family = f["gcanon"], f["family"].split(" ", 1)[0]
     if given and family:
         keys.append("gf:" + _short("|".join(sorted((given, family)))))
-    if dob:
+    if dob and (given or family):
+        keys.append(f"d:{dob}")  # both names mistyped or swapped and the person moved: the date is left
         for code in {sg, sf} - {""}:
             keys.append(f"ny:{code}{dob[:7]}")
     for code in postals:

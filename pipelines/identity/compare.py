@@ -8,9 +8,10 @@ the costlier ones (names, streets) try the exact and edit-distance cases first.
 The levels, best first:
 
 - given names: exact, nickname (a table, a short form or a pet name), fuzzy (a typo), phonetic (sounds alike),
-  initial, gendered (the male and female form of one name, e.g. giovanni/giovanna: usually two people, sometimes
-  a typo), similar (Jaro-Winkler >= 0.8, e.g. several typos), disagree;
-- family names: exact, fuzzy, phonetic, similar, disagree;
+  garbled (two slips: neighbouring keys, look-alike letters, swapped or doubled letters), initial, gendered
+  (the male and female form of one name, e.g. giovanni/giovanna: usually two people, sometimes a typo), similar
+  (Jaro-Winkler >= 0.8, e.g. several typos), disagree;
+- family names: exact, fuzzy, phonetic, garbled, similar, disagree;
 - birth dates: exact, transposed (day and month swapped), typo (one mistyped digit), year (one year off),
   disagree;
 - ids (national, tax): exact, typo (one edit: a digit changed, added, dropped or two swapped), conflict;
@@ -62,6 +63,8 @@ def given_level(g: str, g1: str, gc: str, h: str, h1: str, hc: str) -> str:
         return "nickname"
     if sounds_alike(g1, h1):
         return "phonetic"
+    if garbled(g1, h1):
+        return "garbled"
     if _jw(g1, h1, score_cutoff=SIMILAR_NAME):
         return "similar"
     return "disagree"
@@ -172,6 +175,38 @@ def _slips() -> frozenset[tuple[str, str]]:
 
 
 _SLIPS = _slips()
+GARBLED = 1.0  # the most a "garbled" pair of names may cost, a slip costing half an edit
+
+
+@lru_cache(maxsize=65536)
+def garbled(x: str, y: str) -> bool:
+    """Two slips in one name of 5+ letters: each a neighbouring key or look-alike letter typed for another, two
+    neighbouring letters swapped, or a letter typed twice (tcreaa / teresa, lctra / petra, matic / marie, aarha
+    / sarah). Costs half an edit each, any other edit a whole one, at most :data:`GARBLED` in all; two names
+    that are both in the nickname tables are never garbled forms of each other."""
+    if min(len(x), len(y)) < 5 or abs(len(x) - len(y)) > 1 or (known_name(x) and known_name(y)):
+        return False
+    return _slip_distance(_OCR.sub(_ocr_letter, x), _OCR.sub(_ocr_letter, y)) <= GARBLED
+
+
+def _slip_distance(x: str, y: str) -> float:
+    """Optimal-string-alignment distance where a slip (see :data:`_SLIPS`), a swap of neighbours and a doubled
+    letter cost 0.5, every other substitution, insertion or deletion 1."""
+    prev2: list[float] = []
+    prev = [float(j) for j in range(len(y) + 1)]
+    for i in range(1, len(x) + 1):
+        row = [float(i)] + [0.0] * len(y)
+        for j in range(1, len(y) + 1):
+            a, b = x[i - 1], y[j - 1]
+            sub = 0.0 if a == b else 0.5 if (a, b) in _SLIPS else 1.0
+            dele = 0.5 if i > 1 and a == x[i - 2] else 1.0
+            ins = 0.5 if j > 1 and b == y[j - 2] else 1.0
+            best = min(prev[j - 1] + sub, prev[j] + dele, row[j - 1] + ins)
+            if i > 1 and j > 1 and a == y[j - 2] and b == x[i - 2] and a != b:
+                best = min(best, prev2[j - 2] + 0.5)
+            row[j] = best
+        prev2, prev = prev, row
+    return prev[-1]
 
 
 def _anagram(x: str, y: str) -> bool:
@@ -239,6 +274,8 @@ def family_level(f: str, h: str) -> str:
         return "fuzzy"  # double names: "meyer schulz" / "meyer"
     if sounds_alike(f.split(" ", 1)[0], h.split(" ", 1)[0]):
         return "phonetic"
+    if garbled(f, h):
+        return "garbled"
     if _jw(f, h, score_cutoff=SIMILAR_NAME):
         return "similar"
     return "disagree"

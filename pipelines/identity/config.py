@@ -31,6 +31,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "given.nickname": 3.0,  # a nickname (bill / william), short form (jen / jennifer) or pet name (steffi / stefanie)
     "given.fuzzy": 3.0,  # a typo: 1 edit (2 from 7 letters)
     "given.phonetic": 2.0,  # another spelling of the same sound (philipp / filip)
+    "given.garbled": 2.0,  # two slips (neighbouring keys, look-alike letters, swapped or doubled letters)
     "given.initial": 1.5,  # one side is an initial of the other
     "given.gendered": -1.5,  # male and female form (jan / jana): often two people, sometimes a typo
     "given.similar": 0.5,  # Jaro-Winkler >= 0.8 but no typo, nickname or sound-alike (several typos; martin / marion)
@@ -38,6 +39,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "family.exact": 5.0,
     "family.fuzzy": 3.5,  # a typo (as given.fuzzy), or a shared part of a double name
     "family.phonetic": 2.5,  # another spelling of the same sound (meyer / maier)
+    "family.garbled": 2.5,  # two slips, as given.garbled
     "family.similar": 1.0,  # Jaro-Winkler >= 0.8 but no typo or sound-alike
     "family.disagree": -4.0,
     "org.exact": 9.0,  # organisation names equal without legal forms

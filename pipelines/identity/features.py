@@ -19,7 +19,7 @@ import jellyfish
 
 from pipelines.transforms_contact import ContactError, country_code
 
-FEATURES_VERSION = 3
+FEATURES_VERSION = 4
 #: The customer fields :func:`features` reads: records equal in these (and in source and key) have equal features.
 FEATURE_FIELDS = ("kind", "given_name", "family_name", "org_name", "emails", "phones", "addresses", "xrefs",
                   "birth_date", "national_id", "tax_id")
@@ -139,7 +139,18 @@ def person_name(text: Any) -> str:
 
 @lru_cache(maxsize=65536)
 def _person_name(text: str) -> str:
-    return " ".join(_drop(_tokens(text), TITLES))
+    return " ".join(_drop([_letters(t) for t in _tokens(text)], TITLES))
+
+
+#: digits a scan or a keyer puts for the letter they look like (names hold no digits: "GD0RGE", "ESPO5ITO")
+_DIGIT_LETTERS = str.maketrans("0123456789", "olzeasgtbg")
+
+
+def _letters(token: str) -> str:
+    """A name token with its digits read as the letters they look like, when it also has letters."""
+    if token.isalpha() or token.isdigit():
+        return token
+    return token.translate(_DIGIT_LETTERS)
 
 
 def org_name(text: Any) -> str:

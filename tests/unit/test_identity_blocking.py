@@ -23,7 +23,7 @@ def test_keys_are_short_prefixed_and_unique() -> None:
     assert len(keys) == len(set(keys))
     assert all(":" in k and len(k) <= 48 for k in keys)
     prefixes = {k.split(":", 1)[0] for k in keys}
-    assert {"e", "p", "x", "gf", "ny", "pf", "dp", "a", "ac"} <= prefixes
+    assert {"e", "p", "x", "gf", "d", "ny", "pf", "dp", "a", "ac"} <= prefixes
     assert "x:ibmi/42" in keys
     assert not any(k in ("ny:", "gf:") for k in keys)
 
@@ -45,6 +45,15 @@ def test_no_key_from_one_weak_field_alone() -> None:
     keys = keys_of({"kind": "person", "birth_date": date(1970, 1, 1),
                     "addresses": [{"country": "DE", "city": "Berlin"}]})
     assert keys == set()  # neither a birth date nor a country alone make a block
+
+
+def test_both_names_mistyped_after_a_move_still_share_the_birth_date() -> None:
+    a = keys_of({"kind": "person", "given_name": "Giuseppe", "family_name": "Esposito",
+                 "birth_date": date(2005, 5, 30), "addresses": [{"line1": "Viale Europa 42", "postal_code": "20151"}]})
+    b = keys_of({"kind": "person", "given_name": "IGUSEPPE", "family_name": "RSPOSIDTO",
+                 "birth_date": date(2005, 5, 30), "addresses": [{"line1": "Piazza della Liberta 67",
+                                                                  "postal_code": "00169"}]})
+    assert a & b == {"d:2005-05-30"}
 
 
 def test_organisation_keys() -> None:

@@ -43,6 +43,7 @@ def test_person_name_drops_titles_but_never_the_whole_name() -> None:
     assert person_name("Prof. Dr. Anna") == "anna"
     assert person_name("Dr.") == "dr"  # nothing else to keep
     assert person_name(None) == ""
+    assert person_name("Espo5ito") == "esposito" and person_name("Henry 8") == "henry 8"
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

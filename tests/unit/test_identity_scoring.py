@@ -161,6 +161,34 @@ def test_a_slip_in_a_three_letter_name_is_a_typo_unless_both_are_names() -> None
     assert not similar("lea", "lxa")  # x is no neighbour of e
 
 
+@pytest.mark.parametrize(("typed", "name"), [
+    ("tcreaa", "teresa"),  # look-alike c/e, neighbouring keys a/s
+    ("lctra", "petra"),  # neighbouring keys l/p, look-alike c/e
+    ("matic", "marie"),  # t/r, c/e
+    ("aarha", "sarah"),  # a/s and a swap
+])
+def test_two_slips_in_a_given_name_are_garbled_not_a_different_person(typed: str, name: str) -> None:
+    assert given_level(typed, typed, typed, name, name, name) == "garbled"
+    home = {"address": HOME, "phone": "089 1234567"}
+    a = f(person(typed.upper(), "Berg", date(1980, 6, 29), **home))
+    b = f(person(name.title(), "Berg", date(1980, 6, 29), **home))
+    result = score(a, b, CFG)
+    assert result.decision == "link" and "household.cap" not in result.contributions
+
+
+@pytest.mark.parametrize(("x", "y"), [
+    ("sandra", "saskia"), ("heike", "heidi"), ("david", "daniel"), ("lukas", "felix"), ("anna", "emma")])
+def test_different_names_are_not_garbled(x: str, y: str) -> None:
+    from pipelines.identity.compare import garbled
+    assert not garbled(x, y) and given_level(x, x, x, y, y, y) != "garbled"
+
+
+def test_digits_in_a_name_read_as_the_letters_they_look_like() -> None:
+    a = f(person("GD0RGE", "G0LDT0N", date(1942, 8, 26)))
+    assert (a["given1"], a["family"]) == ("gdorge", "goldton")
+    assert given_level(a["given"], a["given1"], a["gcanon"], "george", "george", "george") == "fuzzy"
+
+
 def test_family_and_dob_levels() -> None:
     assert family_level("meyer schulz", "meyer") == "fuzzy"
     assert family_level("muller", "schmidt") == "disagree"
