@@ -15,7 +15,6 @@ To add a connector kind: write a ``ConnectorSettings`` subclass with ``kind: Lit
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -25,8 +24,6 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
-    ValidationInfo,
-    field_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
@@ -45,6 +42,7 @@ from hub.config_parse import (
 from hub.gateway.settings import DEFAULT_ROLES, GatewayRole
 from hub.kafka.group import ClusterConfig
 from hub.kafka.security import SecurityOptions
+from hub.lag.settings import LagConfig
 from hub.web.settings import AuthMode, HttpSettings
 from pipelines.unify.config import UnifyConfig
 from schemas.errors import ConfigError
@@ -237,66 +235,6 @@ class PipelinesConfig(ConfigModel):
     batch_size: Annotated[int, Field(ge=1, le=10000)] = 500
     poll_interval_ms: Annotated[int, Field(ge=10)] = 100
     timer_interval_s: Annotated[float, Field(gt=0)] = 5.0
-
-
-class LagLevels(ConfigModel):
-    """Warn / critical thresholds of one lag measure (``>=`` raises); leave one out for no alert at it."""
-
-    warn: Annotated[float, Field(ge=0)] | None = None
-    critical: Annotated[float, Field(ge=0)] | None = None
-
-    @field_validator("critical", mode="after")
-    @classmethod
-    def _not_below_warn(cls, value: float | None, info: ValidationInfo) -> float | None:
-        warn = info.data.get("warn")
-        if value is not None and warn is not None and value < warn:
-            raise PydanticCustomError("threshold_order", "must not be below warn")
-        return value
-
-
-LagStatusName = Literal["WARN", "REWIND", "STALL", "STOP"]
-Severity = Literal["warning", "critical"]
-_STATUS_SEVERITY: dict[LagStatusName, Severity] = {"REWIND": "warning", "STALL": "critical", "STOP": "critical"}
-
-
-class LagThresholds(ConfigModel):
-    """When the lag monitor raises alerts: per partition on messages and seconds, per group on status."""
-
-    lag_messages: LagLevels = Field(default_factory=LagLevels)
-    lag_seconds: LagLevels = Field(default_factory=lambda: LagLevels(warn=60, critical=300))
-    status: dict[LagStatusName, Severity] = Field(default_factory=lambda: dict(_STATUS_SEVERITY))
-
-
-class LagGroups(ConfigModel):
-    """Consumer groups to watch: regular expressions matched against the whole group id."""
-
-    include: list[str] = Field(default_factory=lambda: [".*"])
-    exclude: list[str] = Field(default_factory=list)
-
-    @field_validator("include", "exclude", mode="after")
-    @classmethod
-    def _regexes(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise PydanticCustomError("regex", "not a regular expression ({err})", {"err": str(exc)}) from None
-        return value
-
-
-class LagConfig(ConfigModel):
-    """The lag monitor over every consumer group (`crmhub lag`, `GET /lag`, `/metrics`)."""
-
-    enabled: bool = Field(default=True, description="sample in the background while `crmhub run` runs the admin role")
-    interval_s: Annotated[float, Field(gt=0, description="seconds between samples")] = 10.0
-    window: Annotated[int, Field(ge=2, le=1000, description="samples per partition evaluated (Burrow's default: "
-                                                            "10)")] = 10
-    lookup_points: Annotated[int, Field(ge=2, le=10000, description="(end offset, time) points kept per partition "
-                                                                    "for lag seconds")] = 60
-    alert_history: Annotated[int, Field(ge=1)] = 200
-    allowed_lag: Annotated[int, Field(ge=0, description="lag (messages) that counts as none, as Burrow's")] = 0
-    groups: LagGroups = Field(default_factory=LagGroups)
-    thresholds: LagThresholds = Field(default_factory=LagThresholds)
 
 
 # --- connectors -----------------------------------------------------------------------------------------

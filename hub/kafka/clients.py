@@ -280,6 +280,16 @@ class Admin:
         except Exception as exc:
             raise broker_error(exc, "describing a consumer group") from exc
 
+    def describe_groups(self, group_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The broker's description of several groups (state, members with client id, host and assignment), in
+        one request per coordinator."""
+        if not group_ids:
+            return {}
+        try:
+            return {g: dict(info or {}) for g, info in self._admin.describe_groups(list(group_ids)).items()}
+        except Exception as exc:
+            raise broker_error(exc, "describing consumer groups") from exc
+
     def group_assignments(self, group_ids: Sequence[str]) -> dict[str, tuple[str, set[tuple[str, int]]]]:
         """Each group's state (Stable, Empty, ...) and the partitions assigned to its members."""
         if not group_ids:

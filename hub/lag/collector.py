@@ -1,6 +1,10 @@
 """The lag collector: polls every watched consumer group's committed offsets and the partitions' end offsets,
 keeps a window of samples per partition, and publishes statuses, Prometheus gauges and alerts.
 
+Commit times come from ``__consumer_offsets`` (``hub.lag.commits``) when ``lag.commit_log`` is on and the
+topic can be read. Alerts come only from partitions whose status window is complete: a group that has not
+committed yet, or that the monitor has just started to watch, raises none.
+
 ``sample()`` polls once and returns the new ``LagSnapshot``; ``run(stop_event, interval)`` polls until the
 event is set (the hub runs it in a thread, see ``start()``). A group's partitions are those it has committed
 on or its members are assigned, extended to every partition of those topics; topics starting with ``__``
@@ -13,31 +17,33 @@ import contextlib
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from prometheus_client import Gauge
 
-from hub.config import LagConfig
 from hub.kafka.clients import Admin, KafkaSettings
 from hub.lag import metrics as m
 from hub.lag.alerts import AlertBook, AlertKey
+from hub.lag.commits import CommitLog
 from hub.lag.model import (
     Breach,
     GroupLag,
     LagSnapshot,
     Levels,
     LookupTable,
+    Member,
     PartitionLag,
     PartitionWindow,
-    Sample,
     breach,
     group_status,
     lag_seconds,
     partition_lag,
     status_breach,
 )
+from hub.lag.settings import LagConfig
 from schemas.secrets import mask_text
 
 log = structlog.get_logger(__name__)
@@ -54,6 +60,22 @@ class Offsets:
     group_tps: Mapping[str, list[TP]]  # group -> partitions to report
     ends: Mapping[TP, int]
     earliest: Mapping[TP, int]
+    members: Mapping[str, Mapping[TP, Member]] = field(default_factory=dict)  # group -> partition owners
+
+
+def describe_members(described: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[str, dict[TP, Member]]]:
+    """Each group's state and the member each assigned partition belongs to, from ``describe_groups``."""
+    out: dict[str, tuple[str, dict[TP, Member]]] = {}
+    for group, info in described.items():
+        owners: dict[TP, Member] = {}
+        for desc in info.get("members") or ():
+            member = Member(str(desc.get("member_id") or ""), str(desc.get("client_id") or ""),
+                            str(desc.get("client_host") or ""))
+            assignment = desc.get("member_assignment")
+            for item in (assignment.get("assigned_partitions") or ()) if isinstance(assignment, dict) else ():
+                owners.update({(item["topic"], p): member for p in item["partitions"]})
+        out[group] = (str(info.get("group_state") or ""), owners)
+    return out
 
 
 class LagCollector:
@@ -68,9 +90,12 @@ class LagCollector:
         self._include = [re.compile(p) for p in cfg.groups.include]
         self._exclude = [re.compile(p) for p in cfg.groups.exclude]
         self._admin: Admin | None = None
+        self._commit_log = CommitLog(settings) if cfg.commit_log else None
+        self.cluster_name = cfg.cluster_name or settings.bootstrap_servers.split(",")[0].strip()
+        self.poll_time_ms: float | None = None  # how long the last poll of the broker took
         self._windows: dict[tuple[str, str, int], PartitionWindow] = {}
         self._tables: dict[TP, LookupTable] = {}
-        self._exported: tuple[set[tuple[str, str, int]], set[str], set[TP]] = (set(), set(), set())
+        self._exported: dict[Gauge, set[tuple[str, ...]]] = {}
         self._snapshot: LagSnapshot | None = None
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -87,9 +112,19 @@ class LagCollector:
 
     # --- polling ---------------------------------------------------------------------------------------
 
+    @property
+    def commit_times(self) -> str:
+        """Where commit times come from: ``commit log`` or ``first seen``."""
+        log_on = self._commit_log is not None and self._commit_log.available
+        return "commit log" if log_on else "first seen"
+
     def sample(self) -> LagSnapshot:
         """Poll the broker once and update windows, statuses, gauges and alerts."""
+        started = time.monotonic()
         offsets = self._read()
+        self.poll_time_ms = (time.monotonic() - started) * 1000.0
+        if self._commit_log is not None:
+            self._commit_log.refresh(self._admin_client())
         with self._lock:
             snapshot = self._update(offsets, self._clock())
             self._snapshot = snapshot
@@ -106,17 +141,18 @@ class LagCollector:
         admin = self._admin_client()
         groups = [g for g in admin.list_groups() if self.watches(g)]
         committed = admin.groups_offsets(groups)
-        assigned = admin.group_assignments(groups)
+        assigned = describe_members(admin.describe_groups(groups))
         wanted: dict[str, set[str]] = {}
         for g in groups:
-            tps = set(committed.get(g, {})) | assigned.get(g, ("", set()))[1]
+            tps = set(committed.get(g, {})) | set(assigned.get(g, ("", {}))[1])
             wanted[g] = {t for t, _ in tps if not t.startswith("__")}
         partitions = admin.topic_partitions(sorted(set().union(*wanted.values())))
         group_tps = {g: [(t, p) for t in sorted(topics) for p in partitions.get(t, ())] for g, topics in wanted.items()}
         all_tps = sorted({tp for tps in group_tps.values() for tp in tps})
-        return Offsets(states={g: assigned.get(g, ("", set()))[0] for g in groups}, committed=committed,
+        return Offsets(states={g: assigned.get(g, ("", {}))[0] for g in groups}, committed=committed,
                        group_tps=group_tps, ends=admin.end_offsets(all_tps),
-                       earliest=admin.end_offsets(all_tps, earliest=True))
+                       earliest=admin.end_offsets(all_tps, earliest=True),
+                       members={g: assigned.get(g, ("", {}))[1] for g in groups})
 
     def _update(self, offsets: Offsets, now: float) -> LagSnapshot:
         for tp, end in offsets.ends.items():
@@ -134,10 +170,12 @@ class LagCollector:
                 key = (group, *tp)
                 seen.add(key)
                 window = self._windows.setdefault(key, PartitionWindow(self.cfg.window))
-                window.add(Sample(now, end, committed, lag))
+                commit_ts = None if self._commit_log is None else self._commit_log.commit_time(group, *tp, committed)
+                window.observe(now, end, committed, earliest=earliest, commit_ts=commit_ts)
                 status = window.status(now, self.allowed_lag)
                 seconds = lag_seconds(self._tables[tp].points, earliest if committed is None else committed, lag, now)
-                parts.append(PartitionLag(group, tp[0], tp[1], end, earliest, committed, lag, seconds, status))
+                parts.append(PartitionLag(group, tp[0], tp[1], end, earliest, committed, lag, seconds, status,
+                                          window.complete, offsets.members.get(group, {}).get(tp)))
             groups.append(GroupLag(group, offsets.states.get(group, ""), group_status(p.status for p in parts),
                                    tuple(parts)))
         for key in set(self._windows) - seen:
@@ -149,29 +187,39 @@ class LagCollector:
     # --- outputs -----------------------------------------------------------------------------------------
 
     def _export(self, snapshot: LagSnapshot) -> None:
-        parts: set[tuple[str, str, int]] = set()
-        groups: set[str] = set()
-        tps: set[TP] = set()
+        c = self.cluster_name
+        values: dict[Gauge, dict[tuple[str, ...], float]] = {}
+
+        def put(gauge: Gauge, labels: tuple[str, ...], value: float) -> None:
+            values.setdefault(gauge, {})[labels] = value
+
         for g in snapshot.groups:
-            groups.add(g.group)
             for p in g.partitions:
-                labels = (g.group, p.topic, str(p.partition))
-                parts.add((g.group, p.topic, p.partition))
-                tps.add((p.topic, p.partition))
-                m.GROUP_LAG.labels(*labels).set(p.lag)
-                m.GROUP_LAG_SECONDS.labels(*labels).set(_num(p.lag_seconds))
-                m.GROUP_OFFSET.labels(*labels).set(-1 if p.committed is None else p.committed)
-                m.PARTITION_STATUS.labels(*labels).set(p.status.code)
-                m.LATEST_OFFSET.labels(p.topic, str(p.partition)).set(p.end)
-            m.GROUP_MAX_LAG.labels(g.group).set(g.max_lag)
-            m.GROUP_SUM_LAG.labels(g.group).set(g.sum_lag)
-            m.GROUP_MAX_LAG_SECONDS.labels(g.group).set(_num(g.max_lag_seconds))
-            m.GROUP_STATUS.labels(g.group).set(g.status.code)
-        old_parts, old_groups, old_tps = self._exported
-        _remove(m.PARTITION_GAUGES, ((g, t, str(p)) for g, t, p in old_parts - parts))
-        _remove(m.GROUP_GAUGES, ((g,) for g in old_groups - groups))
-        _remove((m.LATEST_OFFSET,), ((t, str(p)) for t, p in old_tps - tps))
-        self._exported = (parts, groups, tps)
+                member = p.member or Member("", "", "")
+                labels: tuple[str, ...] = (c, g.group, p.topic, str(p.partition), member.host, member.consumer_id,
+                                           member.client_id)
+                put(m.GROUP_LAG, labels, p.lag)
+                put(m.GROUP_LAG_SECONDS, labels, _num(p.lag_seconds))
+                put(m.GROUP_OFFSET, labels, -1 if p.committed is None else p.committed)
+                put(m.PARTITION_STATUS, labels, p.status.code)
+                put(m.LATEST_OFFSET, (c, p.topic, str(p.partition)), p.end)
+                put(m.EARLIEST_OFFSET, (c, p.topic, str(p.partition)), p.earliest)
+            put(m.GROUP_MAX_LAG, (c, g.group), g.max_lag)
+            put(m.GROUP_SUM_LAG, (c, g.group), g.sum_lag)
+            put(m.GROUP_MAX_LAG_SECONDS, (c, g.group), _num(g.max_lag_seconds))
+            put(m.GROUP_STATUS, (c, g.group), g.status.code)
+            for topic, total in g.topic_sum_lag().items():
+                put(m.GROUP_TOPIC_SUM_LAG, (c, g.group, topic), total)
+        if self.poll_time_ms is not None:
+            put(m.POLL_TIME_MS, (c,), self.poll_time_ms)
+        for gauge in m.ALL_GAUGES:
+            now = values.get(gauge, {})
+            for labels, value in now.items():
+                gauge.labels(*labels).set(value)
+            for labels in self._exported.get(gauge, set()) - set(now):
+                with contextlib.suppress(KeyError):
+                    gauge.remove(*labels)
+            self._exported[gauge] = set(now)
 
     def _breaches(self, snapshot: LagSnapshot) -> dict[AlertKey, Breach]:
         th = self.cfg.thresholds
@@ -181,6 +229,8 @@ class LagCollector:
         out: dict[AlertKey, Breach] = {}
         for g in snapshot.groups:
             for p in g.partitions:
+                if not p.complete:  # no verdict yet: no alert either
+                    continue
                 measures = (("lag_messages", p.lag, messages), ("lag_seconds", p.lag_seconds, seconds))
                 for measure, value, levels in measures:
                     hit = breach(value, levels)
@@ -218,7 +268,10 @@ class LagCollector:
             self._thread = None
         self._drop_admin()
 
-    close = stop
+    def close(self) -> None:
+        self.stop()
+        if self._commit_log is not None:
+            self._commit_log.close()
 
     def _drop_admin(self) -> None:
         admin, self._admin = self._admin, None
@@ -229,11 +282,3 @@ class LagCollector:
 
 def _num(value: float | None) -> float:
     return float("nan") if value is None else value
-
-
-def _remove(gauges: Iterable[Gauge], label_sets: Iterable[tuple[str, ...]]) -> None:
-    sets = list(label_sets)
-    for gauge in gauges:
-        for labels in sets:
-            with contextlib.suppress(KeyError):
-                gauge.remove(*labels)

@@ -143,30 +143,53 @@ class Sample:
 
 @dataclass
 class PartitionWindow:
-    """The last ``size`` polls of one group's partition, and when its committed offset last changed (first
-    seen, by polling; before the window when the offset has not moved for longer). The window is
-    ``complete`` once it holds ``size`` polls with a commit: until then the status is OK (no verdict)."""
+    """The last ``size`` polls of one group's partition, and the time of its newest commit.
+
+    ``observe`` adds a poll the way Burrow sees a commit: the sample's lag is the committed offset's distance to
+    the end offset known before this poll (the previous poll's), as Burrow measures a commit against the broker
+    offsets it has; a consumer that keeps up, however steady the traffic, has caught up with that. The current
+    lag (against this poll's end offset) is kept apart for rule 1. The commit's time is the one the commit log
+    gives (``commit_ts``), else the time the committed offset was first seen changed (or, before the window,
+    first seen at all). The window is ``complete`` once it holds ``size`` polls with a commit: until then there
+    is no verdict (OK).
+    """
 
     size: int = 10
     samples: deque[Sample] = field(default_factory=deque)
     last_commit_ts: float | None = None
+    current_lag: int | None = None
 
-    def add(self, sample: Sample) -> None:
+    def observe(self, ts: float, end: int, committed: int | None, *, earliest: int = 0,
+                commit_ts: float | None = None) -> None:
+        known = self.samples[-1].end if self.samples else None
+        lag = None if committed is None or known is None else max(0, known - committed)
+        self.current_lag = partition_lag(end, committed, earliest)
+        self.add(Sample(ts, end, committed, lag), commit_ts=commit_ts)
+
+    def add(self, sample: Sample, *, commit_ts: float | None = None) -> None:
         previous = self.samples[-1].committed if self.samples else None
-        if sample.committed is not None and (sample.committed != previous or self.last_commit_ts is None):
+        if sample.committed is not None and commit_ts is not None:
+            self.last_commit_ts = commit_ts
+        elif sample.committed is not None and (sample.committed != previous or self.last_commit_ts is None):
             self.last_commit_ts = sample.ts
         self.samples.append(sample)
         while len(self.samples) > self.size:
             self.samples.popleft()
 
     @property
+    def filled(self) -> int:
+        """Polls in the window that saw a commit (``size`` of them make it complete)."""
+        return sum(s.committed is not None for s in self.samples)
+
+    @property
     def complete(self) -> bool:
-        return sum(s.committed is not None for s in self.samples) >= self.size
+        return self.filled >= self.size
 
     def status(self, now: float, allowed_lag: int = 0) -> Status:
         if not self.complete:
             return Status.OK
-        return evaluate_partition(self.samples, self.last_commit_ts, now, allowed_lag=allowed_lag)
+        return evaluate_partition(self.samples, self.last_commit_ts, now, current_lag=self.current_lag,
+                                  allowed_lag=allowed_lag)
 
 
 def evaluate_partition(samples: Sequence[Sample], last_commit_ts: float | None, now: float, *,
@@ -280,6 +303,17 @@ class PartitionLag:
     lag: int
     lag_seconds: float | None
     status: Status
+    complete: bool = True  # the status window is full (a verdict); False: no verdict yet, status OK
+    member: Member | None = None  # the group member the partition is assigned to, if any
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A consumer group member as the broker describes it."""
+
+    consumer_id: str  # the member id
+    client_id: str
+    host: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +337,18 @@ class GroupLag:
         return sum(p.lag for p in self.partitions)
 
     @property
+    def complete(self) -> float:
+        """The share of partitions whose status window is complete, as Burrow's ``complete`` (1.0 for none)."""
+        return sum(p.complete for p in self.partitions) / len(self.partitions) if self.partitions else 1.0
+
+    def topic_sum_lag(self) -> dict[str, int]:
+        """Lag in messages summed per topic."""
+        out: dict[str, int] = {}
+        for p in self.partitions:
+            out[p.topic] = out.get(p.topic, 0) + p.lag
+        return out
+
+    @property
     def max_lag_seconds(self) -> float | None:
         known = [p.lag_seconds for p in self.partitions if p.lag_seconds is not None]
         return max(known, default=None)
@@ -320,8 +366,11 @@ class LagSnapshot:
         """JSON-safe: ``{"ts", "groups": [{"group", "state", "status", "max_lag", ..., "partitions": [...]}]}``."""
         return {"ts": self.ts, "groups": [
             {"group": g.group, "state": g.state, "status": g.status.value, "max_lag": g.max_lag,
-             "sum_lag": g.sum_lag, "max_lag_seconds": g.max_lag_seconds,
+             "sum_lag": g.sum_lag, "max_lag_seconds": g.max_lag_seconds, "complete": g.complete,
              "partitions": [{"topic": p.topic, "partition": p.partition, "end": p.end, "earliest": p.earliest,
                              "committed": p.committed, "lag": p.lag, "lag_seconds": p.lag_seconds,
-                             "status": p.status.value} for p in g.partitions]}
+                             "status": p.status.value, "complete": p.complete,
+                             "consumer_id": p.member.consumer_id if p.member else None,
+                             "client_id": p.member.client_id if p.member else None,
+                             "member_host": p.member.host if p.member else None} for p in g.partitions]}
             for g in self.groups]}

@@ -57,6 +57,9 @@ def _gauge(name: str, **labels: Any) -> float | None:
     return REGISTRY.get_sample_value(name, {k: str(v) for k, v in labels.items()})
 
 
+NO_MEMBER = {"member_host": "", "consumer_id": "", "client_id": ""}  # partitions no live member owns
+
+
 def test_lag_per_partition_then_stall_and_stop_when_commits_stop(kafka_settings: KafkaSettings) -> None:
     topic, idle_topic = _topic(kafka_settings, 3), _topic(kafka_settings, 1)
     group, idle_group = f"lag-{uuid.uuid4().hex[:6]}", f"lag-idle-{uuid.uuid4().hex[:6]}"
@@ -76,8 +79,12 @@ def test_lag_per_partition_then_stall_and_stop_when_commits_stop(kafka_settings:
         rows = [(p.topic, p.partition, p.end, p.committed, p.lag) for p in busy.partitions]
         assert rows == [(topic, 0, 10, 4, 6), (topic, 1, 10, 7, 3), (topic, 2, 5, None, 5)]
         assert busy.status is GroupStatus.OK  # one sample: no verdict before a complete window
-        assert _gauge("kafka_consumergroup_group_lag", group=group, topic=topic, partition=0) == 6
-        assert _gauge("kafka_consumergroup_group_offset", group=group, topic=topic, partition=2) == -1
+        cluster = collector.cluster_name
+        assert cluster == kafka_settings.bootstrap_servers.split(",")[0]
+        labels = {"cluster_name": cluster, "group": group, "topic": topic, **NO_MEMBER}
+        assert _gauge("kafka_consumergroup_group_lag", **labels, partition=0) == 6
+        assert _gauge("kafka_consumergroup_group_offset", **labels, partition=2) == -1
+        assert collector.commit_times == "commit log"
 
         statuses = []
         for _ in range(3):  # the producer goes on, the consumer commits nothing more
@@ -96,21 +103,22 @@ def test_lag_per_partition_then_stall_and_stop_when_commits_stop(kafka_settings:
         assert idle is not None and idle.status is GroupStatus.OK
         assert [(p.lag, p.lag_seconds, p.status) for p in idle.partitions] == [(0, 0.0, Status.OK)]
 
-        assert _gauge("kafka_consumergroup_group_lag", group=group, topic=topic, partition=0) == 21
-        assert _gauge("kafka_consumergroup_group_offset", group=group, topic=topic, partition=1) == 7
-        assert _gauge("kafka_partition_latest_offset", topic=topic, partition=2) == 20
-        assert _gauge("kafka_consumergroup_group_max_lag", group=group) == 21
-        assert _gauge("kafka_consumergroup_group_sum_lag", group=group) == 59
-        assert _gauge("kafka_consumergroup_group_lag_seconds", group=group, topic=topic, partition=0) == \
-            pytest.approx(p0.lag_seconds)
-        assert _gauge("crmhub_consumergroup_status", group=group) == GroupStatus.ERR.code
-        assert _gauge("crmhub_consumergroup_partition_status", group=group, topic=topic, partition=0) == \
-            Status.STOP.code
-        assert _gauge("crmhub_consumergroup_status", group=idle_group) == GroupStatus.OK.code
+        assert _gauge("kafka_consumergroup_group_lag", **labels, partition=0) == 21
+        assert _gauge("kafka_consumergroup_group_offset", **labels, partition=1) == 7
+        assert _gauge("kafka_partition_latest_offset", cluster_name=cluster, topic=topic, partition=2) == 20
+        assert _gauge("kafka_partition_earliest_offset", cluster_name=cluster, topic=topic, partition=2) == 0
+        assert _gauge("kafka_consumergroup_group_max_lag", cluster_name=cluster, group=group) == 21
+        assert _gauge("kafka_consumergroup_group_sum_lag", cluster_name=cluster, group=group) == 59
+        assert _gauge("kafka_consumergroup_group_topic_sum_lag", cluster_name=cluster, group=group, topic=topic) == 59
+        assert (_gauge("kafka_consumergroup_poll_time_ms", cluster_name=cluster) or 0.0) > 0.0
+        assert _gauge("kafka_consumergroup_group_lag_seconds", **labels, partition=0) == pytest.approx(p0.lag_seconds)
+        assert _gauge("crmhub_consumergroup_status", cluster_name=cluster, group=group) == GroupStatus.ERR.code
+        assert _gauge("crmhub_consumergroup_partition_status", **labels, partition=0) == Status.STOP.code
+        assert _gauge("crmhub_consumergroup_status", cluster_name=cluster, group=idle_group) == GroupStatus.OK.code
 
         alerts = {(a.group, a.partition, a.measure, a.severity) for a in collector.alerts.open_alerts()}
         assert alerts == {(group, 0, "lag_messages", "warning"), (group, 1, "lag_messages", "warning"),
-                          (group, 2, "lag_messages", "warning"), (group, None, "status", "critical")}
+                          (group, None, "status", "critical")}  # partition 2: no commit, no verdict, no alert
 
         fake_hub: Any = SimpleNamespace(lag=collector, roles=frozenset(), runners={})
         api = serve_in_thread(create_admin_app(fake_hub))
@@ -124,7 +132,7 @@ def test_lag_per_partition_then_stall_and_stop_when_commits_stop(kafka_settings:
         assert busy_json["status"] == "ERR" and busy_json["max_lag"] == 21
         assert [p["committed"] for p in busy_json["partitions"]] == [4, 7, None]
         assert {a["measure"] for a in open_alerts} == {"lag_messages", "status"}
-        assert f'kafka_consumergroup_group_max_lag{{group="{group}"}} 21.0' in metrics
+        assert f'kafka_consumergroup_group_max_lag{{cluster_name="{cluster}",group="{group}"}} 21.0' in metrics
     finally:
         collector.close()
 
@@ -138,15 +146,17 @@ def test_crmhub_lag_prints_partitions_and_group_status(kafka_broker: LocalKafka,
     config = tmp_path / "hub.yaml"
     config.write_text(f"kafka: {{bootstrap_servers: '{kafka_broker.bootstrap}'}}\n")
     result = CliRunner().invoke(app, ["lag", "-c", str(config), "--group", group, "--interval", "0.2"],
-                                env={"COLUMNS": "250"})
+                                env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
-    rows = [line.split("│")[1:-1] for line in result.output.splitlines() if group in line and "│" in line]
-    cells = [[c.strip() for c in row] for row in rows]
-    assert [row[:6] + row[7:] for row in cells] == [[group, topic, "0", "8", "5", "3", "STALL"],
-                                                    [group, topic, "1", "3", "3", "0", "OK"]]
-    assert float(cells[0][6]) >= 0.0 and cells[1][6] == "0.0"  # quiet topic with records waiting: never "?"
-    assert f"group {group}: ERR (2 partitions" in result.output
-    assert "max lag 3, sum lag 3" in result.output
+    lines = result.stdout.splitlines()  # the table (alerts are logged on stderr)
+    assert max(len(line) for line in lines) <= 80
+    cells = [line.split() for line in lines if line.strip().startswith(topic)]
+    # ten samples (lag.window) by default: a complete window, and the one commit is older than all of it
+    assert [row[:5] + row[6:] for row in cells] == [[topic, "0", "8", "5", "3", "STOP"],
+                                                    [topic, "1", "3", "3", "0", "OK"]]
+    assert float(cells[0][5]) >= 0.0 and cells[1][5] == "0.0"  # quiet topic with records waiting: never "?"
+    assert f"{group}: ERR (2 partitions" in result.output
+    assert "max lag 3 / " in result.output and ", sum 3)" in result.output
 
 
 def test_running_hub_samples_in_the_background_and_serves_lag(kafka_broker: LocalKafka,
@@ -210,4 +220,103 @@ def test_an_idle_partition_that_receives_one_record_is_not_stopped(kafka_setting
         assert stopped is not None and stopped.partitions[0].status is Status.STOP
         assert stopped.status is GroupStatus.ERR
     finally:
+        collector.close()
+
+
+def test_commit_times_from_the_commit_log_tell_stall_from_stop(kafka_settings: KafkaSettings) -> None:
+    topic = _topic(kafka_settings, 1)
+    stuck, gone = f"lag-stuck-{uuid.uuid4().hex[:6]}", f"lag-gone-{uuid.uuid4().hex[:6]}"
+    _produce(kafka_settings, topic, {0: 5})
+    _commit(kafka_settings, gone, topic, {0: 2})  # commits once, then never again
+    cfg = validate_config_text(f"lag: {{window: 3, groups: {{include: ['{re.escape(stuck)}', "
+                               f"'{re.escape(gone)}']}}}}").lag
+    collector = LagCollector(kafka_settings, cfg)
+    try:
+        for _ in range(4):  # records keep arriving; one group re-commits offset 2 before every poll
+            _commit(kafka_settings, stuck, topic, {0: 2})
+            _produce(kafka_settings, topic, {0: 2})
+            snap = collector.sample()
+        assert collector.commit_times == "commit log"
+        statuses = {g.group: (g.partitions[0].status, g.status) for g in snap.groups}
+        assert statuses == {stuck: (Status.STALL, GroupStatus.ERR), gone: (Status.STOP, GroupStatus.ERR)}
+    finally:
+        collector.close()
+
+
+def test_without_the_commit_log_a_commit_dates_from_when_it_was_first_seen(kafka_settings: KafkaSettings) -> None:
+    topic = _topic(kafka_settings, 1)
+    group = f"lag-nolog-{uuid.uuid4().hex[:6]}"
+    _produce(kafka_settings, topic, {0: 5})
+    _commit(kafka_settings, group, topic, {0: 2})
+    only = f"groups: {{include: ['{re.escape(group)}']}}"
+    cfg = validate_config_text(f"lag: {{window: 3, commit_log: false, {only}}}").lag
+    collector = LagCollector(kafka_settings, cfg)
+    try:
+        for _ in range(4):
+            _commit(kafka_settings, group, topic, {0: 2})  # the same offset again: not visible without the log
+            _produce(kafka_settings, topic, {0: 2})
+            snap = collector.sample()
+        assert collector.commit_times == "first seen"
+        [partition] = snap.groups[0].partitions
+        assert partition.status is Status.STOP
+    finally:
+        collector.close()
+
+
+def test_stop_at_the_default_settings_after_a_live_consumer_stops(kafka_settings: KafkaSettings) -> None:
+    """A consumer reading a topic that receives ~20 records a second, committing after every poll, then gone;
+    the monitor samples at its default settings. Prints the seconds from the last commit to STOP."""
+    import threading
+    import time
+
+    topic = _topic(kafka_settings, 2)
+    group = f"lag-live-{uuid.uuid4().hex[:6]}"
+    cfg = validate_config_text(f"lag: {{groups: {{include: ['{re.escape(group)}']}}}}").lag
+    stop_producing, stop_consuming = threading.Event(), threading.Event()
+    last_commit = [0.0]
+
+    def produce() -> None:
+        producer = Producer(kafka_settings)
+        while not stop_producing.is_set():
+            producer.send_batch([Record(topic, None, b"x", partition=p) for p in (0, 1)])
+            stop_producing.wait(0.1)
+        producer.close()
+
+    def consume() -> None:
+        consumer = Consumer(kafka_settings, group_id=group, topics=[topic])
+        while not stop_consuming.is_set():
+            if consumer.poll(200):
+                consumer.commit()
+                last_commit[0] = time.time()
+        consumer.close()
+
+    threads = [threading.Thread(target=produce, daemon=True), threading.Thread(target=consume, daemon=True)]
+    for thread in threads:
+        thread.start()
+    collector = LagCollector(kafka_settings, cfg)
+    collector.start()
+    try:
+        def verdict() -> tuple[str, float] | None:
+            snap = collector.snapshot
+            g = snap.group(group) if snap else None
+            return None if g is None or g.complete < 1.0 else (g.status.value, g.max_lag_seconds or 0.0)
+
+        wait_for(lambda: verdict() is not None, timeout=120, state=verdict)
+        healthy = verdict()
+        assert healthy is not None and healthy[0] == "OK", healthy
+        assert not [a for a in collector.alerts.history() if a.group == group]
+        stop_consuming.set()
+        threads[1].join(10)
+        stopped_at = last_commit[0]
+        wait_for(lambda: (verdict() or ("",))[0] == "ERR", timeout=120, state=verdict)
+        snap = collector.snapshot
+        assert snap is not None
+        g = snap.group(group)
+        assert g is not None and {p.status for p in g.partitions} == {Status.STOP}
+        print(f"\nSTOP {snap.ts - stopped_at:.1f} s after the last commit (interval {cfg.interval_s} s, "
+              f"window {cfg.window})")
+    finally:
+        stop_producing.set()
+        stop_consuming.set()
+        collector.stop()
         collector.close()

@@ -316,7 +316,8 @@ def test_alert_history_is_bounded() -> None:
 
 def test_lag_config_defaults_and_problems() -> None:
     lag = validate_config_text("").lag
-    assert (lag.enabled, lag.interval_s, lag.window, lag.lookup_points) == (True, 10.0, 10, 60)
+    assert (lag.enabled, lag.interval_s, lag.window, lag.lookup_points) == (True, 2.0, 10, 300)
+    assert (lag.commit_log, lag.cluster_name) == (True, None)
     assert (lag.thresholds.lag_seconds.warn, lag.thresholds.lag_seconds.critical) == (60, 300)
     assert lag.thresholds.lag_messages.warn is None
     assert lag.thresholds.status == {"REWIND": "warning", "STALL": "critical", "STOP": "critical"}
