@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -211,3 +212,14 @@ def canonical_input(event: CanonicalEvent, golden: Mapping[str, Any] | None, gol
     op = DELETE if event.op == DELETE else "upsert"
     return Input(f"canon.{event.entity}", op, context, {}, event.version, event.version, event.ts_ms,
                  event.source_ts_ms, gid, data)
+
+
+_EMPTY_PARENS = re.compile(r"\s*\((?:[^()]*\s)?\)")
+_TRAILING_SEPARATORS = re.compile(r"[\s:;,\u2013\u2014-]+$")
+
+
+def render_message(template: str, value: Callable[[str], str]) -> str:
+    """:func:`render` for a message people read: what an empty placeholder leaves behind goes, i.e. a trailing
+    separator (``Credit frozen: `` with no reason) and parentheses around nothing but a word (``(was )``)."""
+    rendered = _EMPTY_PARENS.sub("", render(template, value))
+    return _TRAILING_SEPARATORS.sub("", rendered)

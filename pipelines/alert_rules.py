@@ -91,17 +91,6 @@ def render(template: str, value: Callable[[str], str]) -> str:
     return _PLACEHOLDER.sub(replace, template)
 
 
-_EMPTY_PARENS = re.compile(r"\s*\((?:[^()]*\s)?\)")
-_TRAILING_SEPARATORS = re.compile(r"[\s:;,\u2013\u2014-]+$")
-
-
-def render_message(template: str, value: Callable[[str], str]) -> str:
-    """:func:`render` for a message people read: what an empty placeholder leaves behind goes, i.e. a trailing
-    separator (``Credit frozen: `` with no reason) and parentheses around nothing but a word (``(was )``)."""
-    rendered = _EMPTY_PARENS.sub("", render(template, value))
-    return _TRAILING_SEPARATORS.sub("", rendered)
-
-
 def parse_duration_ms(value: Any) -> Any:
     if isinstance(value, str) and (match := _DURATION.match(value)):
         ms = int(match.group(1)) * _UNIT_MS[match.group(2)]

@@ -27,6 +27,7 @@ from pipelines.alert_match import (
     first_agent,
     iso_minutes,
     lookup,
+    render_message,
     subject_of,
     text,
 )
@@ -38,7 +39,6 @@ from pipelines.alert_rules import (
     duration_text,
     placeholders,
     render,
-    render_message,
 )
 from pipelines.alert_timers import (
     CANCELLED,

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from hub.config import HubConfig
 from hub.gateway.app import serve_gateway
 from hub.gateway.settings import DEFAULT_ROLES
-from pipelines.alert_rules import render_message
+from pipelines.alert_match import render_message
 from pipelines.store.engine import Store
 from pipelines.unify.engine import Unifier
 from tests.unify_helpers import event
