@@ -70,3 +70,20 @@ class Written:
 def cause(event: CanonicalEvent) -> dict[str, Any]:
     return {"source": event.source, "table": event.table, "source_key": event.source_key,
             "version": event.version, "origin": event.origin}
+
+
+def inherit_causes(causes: dict[str, dict[str, Any]], merges: Sequence[tuple[str, str]],
+                   splits: Sequence[tuple[str, str]]) -> None:
+    """Golden records no event of the batch named, changed because a named one merged or split: a merged-away
+    record takes its survivor's cause (and the other way round), a split-off record its origin's. Without this
+    they took the batch's last event, which may belong to an unrelated customer."""
+    pairs = [*merges, *((new, origin) for origin, new in splits)]
+    for _ in range(len(pairs)):  # chains (a split-off record merged elsewhere) settle in as many passes
+        changed = False
+        for dependent, source in pairs:
+            for a, b in ((dependent, source), (source, dependent)):
+                if a not in causes and b in causes:
+                    causes[a] = causes[b]
+                    changed = True
+        if not changed:
+            return

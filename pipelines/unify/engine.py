@@ -23,7 +23,7 @@ from pipelines.store.cases import save_case
 from pipelines.store.engine import Store
 from pipelines.store.raw import jdump
 from pipelines.survivorship import Member, diff, survival_plan, survive
-from pipelines.unify.batch import ApplyStats, Batch, OutRecord, Publish, Written
+from pipelines.unify.batch import ApplyStats, Batch, OutRecord, Publish, Written, inherit_causes
 from pipelines.unify.config import UnifyConfig
 from pipelines.unify.resolver import Reclustered, record_block_keys, resolve_many, stored_features
 from schemas.canonical import DELETE, CanonicalEvent, to_json
@@ -190,6 +190,7 @@ class Unifier:
             for gid in filter(None, gids):
                 causes[gid] = cause
                 result.touched.add(gid)
+        inherit_causes(causes, result.merges, result.splits)
         if result.touched:
             self._rebuild(batch, result, next(reversed(batch.causes.values())), causes)
 
