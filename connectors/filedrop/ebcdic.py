@@ -14,18 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, count, repeat
 from typing import Any
 
 from connectors.codecs import Column as RecordColumn
-from connectors.codecs import Layout, compile_columns, compile_layout, compile_variable, iter_records
-from connectors.codecs.descriptors import Piece, split_records
+from connectors.codecs import Layout, compile_columns, compile_layout, compile_variable
+from connectors.codecs.descriptors import split_records
+from connectors.codecs.fields import Buffer
 from connectors.codecs.layout import Field, Group
 from connectors.filedrop.config import Feed
 from connectors.filedrop.formats import BadFile, BadRecord, FeedReader, Item, Record, Row, check_size
 from schemas.columns import Column, ColumnType
 from schemas.errors import ConfigError, SkippableError
 
+_EMPTY = (None, "")
 #: Bytes of a bad record quoted in its dead-letter message at most.
 MAX_RAW = 32_768
 
@@ -147,9 +149,11 @@ class EbcdicReader(FeedReader):
         if self.variable is not None and not self.feed.record_length:  # consecutive variable-length records
             return self._records(((n, r, None) for n, r in self.variable.records(data)), exact=False)
         check_size(len(data), self.record_length)
-        return self._records(((n, r, None) for n, r in iter_records(data, self.record_length)), exact=False)
+        size, length = len(data), self.record_length  # slices of the bytes, cut by C iterators alone
+        records = map(bytes(data).__getitem__, map(slice, range(0, size, length), range(length, size + length, length)))
+        return self._records(zip(count(1), records, repeat(None)), exact=False)
 
-    def _records(self, pieces: Iterable[Piece], exact: bool) -> Iterator[Item]:
+    def _records(self, pieces: Iterable[tuple[int, Buffer, str | None]], exact: bool) -> Iterator[Item]:
         """Decoded rows; the compiled decoders give every Decimal exactly at its column's scale (tested), so
         ``finish``'s re-quantizing is not needed here. ``exact``: a record longer than its layout is bad."""
         decode, variable, names, keys = self.decoder.decode, self.variable, self._names, self.key_columns
@@ -166,27 +170,29 @@ class EbcdicReader(FeedReader):
                 continue
             if variable is not None:  # occurrences past the record's count are null
                 row = {name: row.get(name) for name in names}
-            empty = [k for k in keys if row.get(k) in (None, "")]
-            if empty:
-                yield BadRecord(number, f"key column {', '.join(empty)} is empty", _raw(record))
-                continue
-            yield Record(number, row)
+            for key in keys:
+                if row.get(key) in _EMPTY:
+                    empty = ", ".join(k for k in keys if row.get(k) in _EMPTY)
+                    yield BadRecord(number, f"key column {empty} is empty", _raw(record))
+                    break
+            else:
+                yield Record(number, row)
 
-    def _length_problem(self, record: memoryview) -> str | None:
+    def _length_problem(self, record: Buffer) -> str | None:
         length = self.variable.decoder_for(record).length if self.variable is not None else self.decoder.length
         if len(record) == length:
             return None
         return (f"record is {len(record)} bytes long after its record descriptor word, its layout {length}: "
                 f"the last {len(record) - length} bytes are described by no field")  # fmt: skip
 
-    def _key(self, record: memoryview) -> Row | None:
+    def _key(self, record: Buffer) -> Row | None:
         try:
             return self._key_decoder.decode(record)
         except SkippableError:
             return None
 
 
-def _raw(record: memoryview) -> dict[str, Any]:
+def _raw(record: Buffer) -> dict[str, Any]:
     """A bad record's bytes for the dead-letter message; past ``MAX_RAW`` bytes (the rest of a file whose next
     record cannot be found) only the first ones, with the length: the file itself is archived."""
     if len(record) <= MAX_RAW:
