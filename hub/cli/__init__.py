@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+import typer.core
+
+
+def _flags_as_flags() -> None:
+    """Help shows an on/off option as the flag it is (``--serve``, ``--wait/--no-wait``), without the ``<bool>``
+    value type Typer's rich help gives every option, flags included."""
+    value_type = typer.core.TyperOption.display_type_rich
+
+    def display_type_rich(self: typer.core.TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag and not self.count else value_type(self, ctx)
+
+    typer.core.TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_as_flags()
 
 app = typer.Typer(
     name="crmhub",
