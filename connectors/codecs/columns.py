@@ -91,14 +91,18 @@ class CodecContext:
     translate: bytes | None = None
     table: str | None = None
     float_format: FloatFormat = "ieee"
+    decimal_comma: bool = False  # DECIMAL-POINT IS COMMA: edited pictures and their data use "," as the point
 
 
-def codec_context(codepage: str | int, trim: bool, float_format: FloatFormat = "ieee") -> CodecContext:
-    """The record-wide decoding settings: code page, trimming of text, and the format of COMP-1/COMP-2."""
+def codec_context(
+    codepage: str | int, trim: bool, float_format: FloatFormat = "ieee", decimal_comma: bool = False
+) -> CodecContext:
+    """The record-wide decoding settings: code page, trimming of text, the format of COMP-1/COMP-2, and whether
+    the decimal point of edited pictures is a comma."""
     if float_format not in ("ieee", "ibm_hex"):
         raise ConfigError(f"float_format must be ieee or ibm_hex, not {float_format!r}")
     context = _codec_context(codepage, trim)
-    return replace(context, float_format=float_format) if float_format != "ieee" else context
+    return replace(context, float_format=float_format, decimal_comma=decimal_comma)
 
 
 def _codec_context(codepage: str | int, trim: bool) -> CodecContext:
@@ -151,7 +155,7 @@ def build_step(
 ) -> Step:
     """Validate one column and build its decoding step; problems raise ``ConfigError``."""
     kind = KIND_ALIASES.get(column.kind.lower(), column.kind.lower())
-    problems = _check(column, kind)
+    problems = _check(column, kind, context.decimal_comma)
     if problems:
         raise ConfigError(problems)
     codec = resolve_codepage(column.ccsid) if column.ccsid is not None else context.codec
@@ -202,7 +206,9 @@ def _text_step(column: Column, kind: str, codec: str, context: CodecContext, com
         return Step(source="raw", fn=varchar, slow=varchar, **common)
     text_fn: Callable[[str], object] | None = None
     if kind == "edited":
-        text_fn = edited_decoder(edited_picture(column.picture), overpunch_table(codec))
+        comma = context.decimal_comma
+        shape = edited_picture(column.picture, decimal_comma=comma)
+        text_fn = edited_decoder(shape, overpunch_table(codec), "," if comma else ".")
     elif kind == "zoned":
         common["explain"] = partial(zoned_problem, codec=codec, signed=column.signed, leading=column.sign_leading,
                                     separate=column.sign_separate)  # fmt: skip
@@ -234,7 +240,7 @@ def _text_step(column: Column, kind: str, codec: str, context: CodecContext, com
     return Step(source="raw", fn=raw_fn, slow=raw_fn, **common)
 
 
-def _check(column: Column, kind: str) -> list[str]:
+def _check(column: Column, kind: str, decimal_comma: bool) -> list[str]:
     problems: list[str] = []
     if kind not in COLUMN_KINDS:
         problems.append(
@@ -255,15 +261,15 @@ def _check(column: Column, kind: str) -> list[str]:
     if kind == "float" and column.length not in (4, 8):
         problems.append(f"float columns are 4 or 8 bytes long, not {column.length}")
     if kind == "edited":
-        problems += _edited_problems(column)
+        problems += _edited_problems(column, decimal_comma)
     if kind == "varchar" and column.length < 2:
         problems.append("varchar columns need at least the 2-byte length prefix")
     return problems
 
 
-def _edited_problems(column: Column) -> list[str]:
+def _edited_problems(column: Column, decimal_comma: bool) -> list[str]:
     try:
-        picture = parse_picture(column.picture)
+        picture = parse_picture(column.picture, decimal_comma=decimal_comma)
     except ValueError as exc:
         return [f"edited columns need a numeric-edited picture: {exc}"]
     if picture.category != "edited":

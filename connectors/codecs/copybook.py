@@ -68,7 +68,7 @@ class _Entry:
 # ------------------------------------------------------------------------------------------------- clauses
 
 
-def _parse_entry(line: int, tokens: list[str]) -> _Entry | None:
+def _parse_entry(line: int, tokens: list[str], decimal_comma: bool = False) -> _Entry | None:
     """One data description entry; None for the ignored 66/88 levels. Raises ValueError with the problem."""
     if not tokens[0].isdigit():
         raise ValueError(f"expected a level number, found {tokens[0]!r}")
@@ -86,11 +86,11 @@ def _parse_entry(line: int, tokens: list[str]) -> _Entry | None:
             raise ValueError(f"invalid data name {rest[0]!r}")
         entry.name = rest[0].upper()
         rest = rest[1:]
-    _parse_clauses(entry, rest)
+    _parse_clauses(entry, rest, decimal_comma)
     return entry
 
 
-def _parse_clauses(entry: _Entry, tokens: list[str]) -> None:
+def _parse_clauses(entry: _Entry, tokens: list[str], decimal_comma: bool) -> None:
     words = [token.upper() for token in tokens]
     i = 0
 
@@ -107,7 +107,7 @@ def _parse_clauses(entry: _Entry, tokens: list[str]) -> None:
         word = words[i]
         i += 1
         if word in ("PIC", "PICTURE"):
-            entry.picture = parse_picture(take("IS"))
+            entry.picture = parse_picture(take("IS"), decimal_comma=decimal_comma)
         elif word == "USAGE":
             usage = take("IS").upper()
             if usage not in _USAGES:
@@ -294,16 +294,19 @@ class _LineError(ValueError):
         super().__init__(message)
 
 
-def parse_copybook(text: str, *, source_format: SourceFormat = "auto", record: str | None = None) -> Layout:
+def parse_copybook(
+    text: str, *, source_format: SourceFormat = "auto", record: str | None = None, decimal_comma: bool = False
+) -> Layout:
     """Parse a copybook into a ``Layout``; every problem found is reported in one ``ConfigError``.
 
-    A copybook with several 01 records needs ``record`` (its COBOL name) to choose one.
+    A copybook with several 01 records needs ``record`` (its COBOL name) to choose one. ``decimal_comma``: the
+    programs say DECIMAL-POINT IS COMMA (``PIC ZZ.ZZ9,99``; compile the layout with it too).
     """
     problems: list[str] = []
     entries: list[_Entry] = []
     for line, tokens in statements(source_lines(text, source_format)):
         try:
-            entry = _parse_entry(line, tokens)
+            entry = _parse_entry(line, tokens, decimal_comma)
         except ValueError as exc:
             problems.append(f"line {line}: {exc}")
             continue

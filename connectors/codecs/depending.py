@@ -100,13 +100,15 @@ class VariableDecoder:
         omit: Collection[str] = (),
         float_format: FloatFormat = "ieee",
         flat: bool = False,
+        decimal_comma: bool = False,
     ) -> None:
         problems = check_depending(layout)
         if problems:
             raise ConfigError(problems)
         self.layout = layout
         self.length = layout.length  # the longest record
-        self._options = {"trim": trim, "omit": omit, "float_format": float_format, "flat": flat}
+        self._options = {"trim": trim, "omit": omit, "float_format": float_format, "flat": flat,
+                         "decimal_comma": decimal_comma}  # fmt: skip
         self._codepage = codepage
         self._bounds: dict[str, tuple[int, int, int]] = {}
         for item in layout.walk():
@@ -179,6 +181,8 @@ def compile_variable(
     omit: Collection[str] = (),
     float_format: FloatFormat = "ieee",
     flat: bool = False,
+    decimal_comma: bool = False,
 ) -> VariableDecoder:
-    """Compile a layout with OCCURS DEPENDING ON (``Layout.variable``); ``flat`` as for ``compile_layout``."""
-    return VariableDecoder(layout, codepage, trim=trim, omit=omit, float_format=float_format, flat=flat)
+    """Compile a layout with OCCURS DEPENDING ON (``Layout.variable``); options as for ``compile_layout``."""
+    return VariableDecoder(layout, codepage, trim=trim, omit=omit, float_format=float_format, flat=flat,
+                           decimal_comma=decimal_comma)  # fmt: skip

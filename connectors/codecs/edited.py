@@ -73,12 +73,15 @@ def edited_shape(symbols: list[tuple[str, int]]) -> EditedShape:
     return EditedShape(tuple(roles), digits, scale, signed_free)
 
 
-def edited_decoder(shape: EditedShape, overpunch: Mapping[str, tuple[str, bool]]) -> Callable[[str], EditedValue]:
+def edited_decoder(
+    shape: EditedShape, overpunch: Mapping[str, tuple[str, bool]], point: str = "."
+) -> Callable[[str], EditedValue]:
     """Build ``text -> int | Decimal | None`` for one edited picture; bad characters raise ``ValueError``
-    naming the character and its 1-based position. ``overpunch`` is the code page's sign table (for ``S``)."""
+    naming the character and its 1-based position. ``overpunch`` is the code page's sign table (for ``S``);
+    ``point`` the data's decimal point (``,`` under DECIMAL-POINT IS COMMA)."""
     number = _number(shape.scale)
     if shape.signed_free:
-        return lambda text: _free(text, shape.scale, overpunch, number)
+        return lambda text: _free(text, shape.scale, overpunch, number, point)
     roles = shape.roles
 
     def decode(text: str) -> EditedValue:
@@ -119,7 +122,11 @@ def _number(scale: int) -> Callable[[str, bool], int | Decimal]:
 
 
 def _free(
-    text: str, scale: int, overpunch: Mapping[str, tuple[str, bool]], number: Callable[[str, bool], int | Decimal]
+    text: str,
+    scale: int,
+    overpunch: Mapping[str, tuple[str, bool]],
+    number: Callable[[str, bool], int | Decimal],
+    point: str,
 ) -> EditedValue:
     body = text.strip()
     if not body:
@@ -132,9 +139,9 @@ def _free(
     elif body[-1] in overpunch and not body[-1].isdecimal():
         digit, negative = overpunch[body[-1]]
         body = body[:-1] + digit
-    whole, _, fraction = body.partition(".")
+    whole, _, fraction = body.partition(point)
     if not (whole + fraction).isdecimal() or len(fraction) > scale:
-        bad = next((c for c in body if not c.isdecimal() and c != "."), body[-1:] or " ")
+        bad = next((c for c in body if not c.isdecimal() and c != point), body[-1:] or " ")
         raise ValueError(f"invalid number {text!r} for its picture (character {bad!r})")
     return number(whole + fraction.ljust(scale, "0"), negative)
 

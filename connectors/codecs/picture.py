@@ -43,9 +43,15 @@ def _expand(text: str) -> list[tuple[str, int]]:
     return symbols
 
 
-def parse_picture(text: str) -> Picture:
-    """Parse a PICTURE string; raises ``ValueError`` with the reason when it is unknown or unsupported."""
-    upper = text.upper()
+#: DECIMAL-POINT IS COMMA (SPECIAL-NAMES paragraph): the roles of ``.`` and ``,`` in PICTURE strings exchanged.
+_COMMA = str.maketrans(".,", ",.")
+
+
+def parse_picture(text: str, *, decimal_comma: bool = False) -> Picture:
+    """Parse a PICTURE string; raises ``ValueError`` with the reason when it is unknown or unsupported.
+    ``decimal_comma``: the program says DECIMAL-POINT IS COMMA, so ``,`` is the decimal point and ``.`` an
+    insertion character (``PIC ZZ.ZZ9,99``)."""
+    upper = text.upper().translate(_COMMA) if decimal_comma else text.upper()
     symbols = _expand(upper)
     if not symbols:
         raise ValueError("empty PICTURE")
@@ -63,9 +69,9 @@ def parse_picture(text: str) -> Picture:
     raise ValueError(f"unknown PICTURE {text!r}")
 
 
-def edited_picture(text: str) -> EditedShape:
+def edited_picture(text: str, *, decimal_comma: bool = False) -> EditedShape:
     """The character roles of a numeric-edited PICTURE (see ``connectors.codecs.edited``)."""
-    return edited_shape(_expand(text.upper()))
+    return edited_shape(_expand(text.upper().translate(_COMMA) if decimal_comma else text.upper()))
 
 
 def _edited(text: str, symbols: list[tuple[str, int]]) -> Picture:
@@ -80,8 +86,8 @@ def _edited(text: str, symbols: list[tuple[str, int]]) -> Picture:
         raise ValueError(f"PICTURE {text!r} has no digit positions")
     if shape.digits > MAX_DIGITS:
         raise ValueError(f"PICTURE {text!r} has {shape.digits} digits; at most {MAX_DIGITS} are supported")
-    return Picture(text, "edited", len(shape.roles), shape.digits, shape.scale, "-" in text or "CR" in text.upper()
-                   or "DB" in text.upper() or "+" in text or shape.signed_free)  # fmt: skip
+    signed = any(symbol in ("+", "-", "CR", "DB") for symbol, _ in symbols) or shape.signed_free
+    return Picture(text, "edited", len(shape.roles), shape.digits, shape.scale, signed)
 
 
 def _numeric(text: str, symbols: list[tuple[str, int]]) -> Picture:

@@ -105,13 +105,15 @@ def compile_layout(
     omit: Collection[str] = (),
     float_format: FloatFormat = "ieee",
     flat: bool = False,
+    decimal_comma: bool = False,
 ) -> RecordDecoder:
     """Compile a copybook layout (see the module notes for the output shape). ``float_format``: COMP-1/COMP-2
     are IEEE 754 (``ieee``) or IBM hexadecimal floating point (``ibm_hex``). ``flat``: OCCURS spread into
-    scalar keys, ``name_1``, ``name_2``... and ``name_1_field`` for groups (the file-drop reader's columns)."""
+    scalar keys, ``name_1``, ``name_2``... and ``name_1_field`` for groups (the file-drop reader's columns).
+    ``decimal_comma``: DECIMAL-POINT IS COMMA, as the layout was parsed with (edited pictures)."""
     if layout.variable and not layout.resized:
         raise ConfigError("the layout has OCCURS DEPENDING ON: compile it with connectors.codecs.compile_variable")
-    context = codec_context(codepage, trim, float_format)
+    context = codec_context(codepage, trim, float_format, decimal_comma)
     wanted_out = {name.upper() for name in omit} | {name.lower() for name in omit}
     builder = _LayoutBuilder(context, wanted_out)
     root = DictNode(builder.resolve(builder.members(layout.root, 0, "", (), False), layout.root.name))
@@ -135,10 +137,15 @@ def spread(node: DictNode) -> DictNode:
 
 
 def compile_columns(
-    columns: Sequence[Column], codepage: str | int = "cp037", *, trim: bool = True, float_format: FloatFormat = "ieee"
+    columns: Sequence[Column],
+    codepage: str | int = "cp037",
+    *,
+    trim: bool = True,
+    float_format: FloatFormat = "ieee",
+    decimal_comma: bool = False,
 ) -> RecordDecoder:
     """Compile a generic column list (offsets from the start of the record image) into a flat decoder."""
-    context = codec_context(codepage, trim, float_format)
+    context = codec_context(codepage, trim, float_format, decimal_comma)
     problems: list[str] = []
     entries: list[tuple[str, Node]] = []
     null_keys: list[tuple[int, str]] = []

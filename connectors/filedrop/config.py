@@ -114,6 +114,11 @@ class Feed(ConfigModel):
                     "record descriptor word (rdw: RECFM=V, FTP'd with its RDWs), or blocks of them each behind a "
                     "block descriptor word (vb: RECFM=VB)")
 
+    decimal_point_is_comma: bool = Field(
+        default=False, description="EBCDIC feeds with a copybook: the programs say DECIMAL-POINT IS COMMA, so in "
+                                   "numeric-edited pictures and their data ',' is the decimal point and '.' groups "
+                                   "digits (PIC ZZ.ZZ9,99)")  # fmt: skip
+
     @field_validator("encoding", "codepage", mode="after")
     @classmethod
     def _known_codec(cls, value: str) -> str:

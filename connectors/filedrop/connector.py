@@ -111,7 +111,8 @@ def build_reader(feed: Feed) -> FeedReader:
         if feed.copybook is None:
             assert feed.layout is not None  # the settings model requires one of them
             return FixedTextReader(feed, FixedLayout.from_yaml(_read_text(feed.layout)))
-        return EbcdicReader(feed, parse_copybook(_read_text(feed.copybook), record=feed.copybook_record))
+        text, comma = _read_text(feed.copybook), feed.decimal_point_is_comma
+        return EbcdicReader(feed, parse_copybook(text, record=feed.copybook_record, decimal_comma=comma))
     except ConfigError as exc:
         raise ConfigError([f"feeds.{feed.name}: {p}" for p in exc.problems]) from None
 

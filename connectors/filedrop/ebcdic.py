@@ -125,7 +125,9 @@ class EbcdicReader(FeedReader):
         super().__init__([copybook_column(f) for f in flats], feed.key_columns,
                          (feed.op_column,) if feed.op_column else ())  # fmt: skip
         self.feed = feed
-        options: dict[str, Any] = {"trim": feed.trim, "float_format": feed.float_format, "flat": True}
+        comma = feed.decimal_point_is_comma
+        options: dict[str, Any] = {"trim": feed.trim, "float_format": feed.float_format, "flat": True,
+                                   "decimal_comma": comma}  # fmt: skip
         self.variable = compile_variable(layout, feed.codepage, **options) if layout.variable else None
         self.decoder = self.variable or compile_layout(layout, feed.codepage, **options)
         self.record_length = feed.record_length or layout.length
@@ -136,7 +138,7 @@ class EbcdicReader(FeedReader):
         fixed_end = min((i.offset for i in layout.walk() if i.depending_on), default=layout.length)
         keys = [f for f in flats if f.name in feed.key_columns and f.offset + f.item.length <= fixed_end]
         self._key_decoder = compile_columns([_record_column(f) for f in keys], feed.codepage,
-                                            float_format=feed.float_format)  # fmt: skip
+                                            float_format=feed.float_format, decimal_comma=comma)  # fmt: skip
 
     def read(self, data: bytes) -> Iterator[Item]:
         form = self.feed.record_format

@@ -5,11 +5,15 @@ are the EBCDIC text a COBOL MOVE to the edited item writes, spelled out by hand.
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from connectors.codecs import Column, FieldDecodeError, compile_columns, compile_layout, parse_copybook
+from connectors.filedrop.config import Feed
+from connectors.filedrop.connector import build_reader
 from connectors.filedrop.ebcdic import copybook_column, flat_fields
+from connectors.filedrop.formats import Record
 from schemas.columns import ColumnType
 from schemas.errors import ConfigError
 
@@ -89,3 +93,48 @@ def test_edited_column_needs_a_matching_picture() -> None:
         compile_columns([Column("N", "edited", 0, 9, picture="ZZ,ZZ9.99-")])
     with pytest.raises(ConfigError, match="numeric-edited picture"):
         compile_columns([Column("N", "edited", 0, 9, picture="")])
+
+
+# SPECIAL-NAMES. DECIMAL-POINT IS COMMA: "the functions of the comma and the period are exchanged in the
+# character-string of the PICTURE clause and in numeric literals" (IBM Enterprise COBOL Language Reference).
+COMMA_CASES = [
+    ("ZZ.ZZ9,99-", " 1.234,56-", Decimal("-1234.56")),
+    ("ZZ.ZZ9,99CR", " 1.234,56  ", Decimal("1234.56")),
+    ("S9(3),99", "012,34", Decimal("12.34")),
+    ("S9(3),99", "-12,34", Decimal("-12.34")),
+    ("+9(6),99", "-305039,32", Decimal("-305039.32")),
+    ("ZZZ.ZZ9", "  1.234", 1234),
+    ("$$$.$$9,99", "   $123,45", Decimal("123.45")),
+]
+
+
+@pytest.mark.parametrize(("picture", "text", "value"), COMMA_CASES)
+def test_decimal_point_is_comma_exchanges_the_roles_of_comma_and_period(
+    picture: str, text: str, value: object
+) -> None:
+    layout = parse_copybook(f"01 R.\n  05 V PIC {picture}.\n  05 T PIC X.", decimal_comma=True)
+    decoded = compile_layout(layout, decimal_comma=True).decode(text.encode("cp037") + b"\x40")["v"]
+    assert decoded == value and type(decoded) is type(value)
+    if isinstance(value, Decimal):
+        assert decoded.as_tuple().exponent == value.as_tuple().exponent  # type: ignore[union-attr]
+        column = copybook_column(flat_fields(layout)[0])
+        assert column.type is ColumnType.DECIMAL and column.scale == -value.as_tuple().exponent  # type: ignore[operator]
+
+
+def test_without_decimal_point_is_comma_the_same_pictures_read_otherwise() -> None:
+    layout = parse_copybook("01 R.\n  05 V PIC ZZ.ZZ9,99.")
+    assert flat_fields(layout)[0].item.scale == 5  # "." is the point: five digit positions after it
+    with pytest.raises(ConfigError, match="S goes only first"):
+        parse_copybook("01 R.\n  05 V PIC S9(3),99.")
+    assert compile_columns([Column("V", "edited", 0, 6, picture="S9(3),99")], decimal_comma=True).decode(
+        "-12,34".encode("cp037")
+    ) == {"V": Decimal("-12.34")}
+
+
+def test_a_feed_with_decimal_point_is_comma_reads_its_edited_columns(tmp_path: Path) -> None:
+    copybook = tmp_path / "r.cpy"
+    copybook.write_text("01 R.\n  05 ID PIC 9(2).\n  05 AMOUNT PIC ZZ.ZZ9,99-.\n")
+    feed = Feed.model_validate({"name": "f", "pattern": "*", "format": "ebcdic", "mode": "snapshot",
+                                "key_columns": ["id"], "copybook": str(copybook), "decimal_point_is_comma": True})
+    (item,) = build_reader(feed).read("07 1.234,56-".encode("cp037"))
+    assert isinstance(item, Record) and item.row == {"id": 7, "amount": Decimal("-1234.56")}
