@@ -16,7 +16,8 @@ GET /alerts?golden_id=&agent=&limit=        alerts     alerts, newest first
 GET /audit?limit=&token=                    audit      the audit log, newest first (admin)
 =========================================== ========== =========================================================
 
-``console.py`` adds what the agent console needs: ``/whoami``, a record's cases and its orders as a live stream.
+``console.py`` adds what the agent console needs: ``/whoami``, a record's cases, its orders as a live stream and
+acknowledging an alert (alert reads carry ``acknowledged``).
 
 A merged golden id answers with the record it was merged into (``golden_id`` = the survivor) and says so:
 ``merged_from`` holds the id asked for and the ``Content-Location`` header names the survivor's URL. The
@@ -56,6 +57,7 @@ from hub.pipeline_setup import open_store, pipelines_conf
 from hub.registry.server import ServerHandle, serve_in_thread
 from hub.web.guard import install_guard
 from pipelines.store import views
+from pipelines.store.acks import with_acks
 from pipelines.store.engine import Store
 
 log = structlog.get_logger(__name__)
@@ -168,7 +170,7 @@ def customer_router() -> APIRouter:
         """Alerts of the golden record (and of the id asked for, when it was merged), newest first."""
         with gateway_context(request).read() as conn:
             row = _resolve(conn, golden_id)
-            found = views.alerts_for(conn, golden_ids=sorted({golden_id, row.golden_id}), limit=limit)
+            found = with_acks(conn, views.alerts_for(conn, golden_ids=sorted({golden_id, row.golden_id}), limit=limit))
         record_golden_ids(request, [row.golden_id])
         _located(response, row, golden_id, "/alerts")
         return {"golden_id": row.golden_id, "alerts": [principal.policy.alert(a) for a in found]}
@@ -198,7 +200,8 @@ def other_router() -> APIRouter:
                principal: Principal = Depends(require("alerts"))) -> dict[str, Any]:
         """Alerts of a golden record and/or of an agent (either matches), newest first; neither: all."""
         with gateway_context(request).read() as conn:
-            found = views.alerts_for(conn, golden_ids=[golden_id] if golden_id else (), agent=agent, limit=limit)
+            found = with_acks(conn, views.alerts_for(conn, golden_ids=[golden_id] if golden_id else (), agent=agent,
+                                                     limit=limit))
         record_golden_ids(request, [str(a["golden_id"]) for a in found if a.get("golden_id")])
         return {"count": len(found), "alerts": [principal.policy.alert(a) for a in found]}
 

@@ -10,6 +10,9 @@ GET /customers/{id}/cases?open=&limit=      cases      service cases and tickets
 GET /orders/live?golden_id=&open=           orders     Server-Sent Events: ``event: orders`` with the orders and,
                                                        for roles with ``inventory``, each line's stock per
                                                        warehouse; sent at once and again whenever they change
+POST /alerts/{alert_id}/ack                 alerts     acknowledge an alert in the token's name (the first
+                                                       acknowledgement counts); alert reads carry
+                                                       ``acknowledged``: ``{"by", "ts_ms"}`` or null
 =========================================== ========== =========================================================
 
 Orders and stock come from their own source tables (``canon.order``, ``canon.inventory``), not from
@@ -35,9 +38,11 @@ from sqlalchemy import Connection
 from hub.gateway.auth import GatewayContext, Principal, authenticate, gateway_context, record_golden_ids, require
 from hub.gateway.stream import sse_frame
 from pipelines.store import views
+from pipelines.store.acks import acknowledge, alert_by_id
 from pipelines.store.cases import cases_for
 
 GoldenId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,40}$", description="a golden id (G000000042)")]
+AlertId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,200}$", description="an alert's alert_id")]
 
 
 def _resolve(conn: Connection, golden_id: str) -> views.GoldenRow:
@@ -91,6 +96,19 @@ def console_router(*, poll_s: float = 1.0, heartbeat_s: float = 15.0) -> APIRout
         record_golden_ids(request, [row.golden_id])
         return {"golden_id": row.golden_id, "merged_from": golden_id if golden_id != row.golden_id else None,
                 "count": len(found), "cases": found}
+
+    @router.post("/alerts/{alert_id}/ack", tags=["alerts"])
+    def ack(alert_id: AlertId, request: Request, principal: Principal = Depends(require("alerts"))) -> dict[str, Any]:
+        """Acknowledge an alert in the calling token's name; an alert acknowledged before keeps its first
+        acknowledgement (answered as it is)."""
+        ctx = gateway_context(request)
+        with ctx.store.tx() as conn:
+            alert = alert_by_id(conn, alert_id)
+            if alert is None:
+                raise HTTPException(404, f"no alert '{alert_id}'")
+            done = acknowledge(conn, alert_id, principal.name, int(time.time() * 1000))
+        record_golden_ids(request, [str(alert["golden_id"])] if alert.get("golden_id") else [])
+        return {"alert_id": alert_id, "golden_id": alert.get("golden_id"), "acknowledged": done}
 
     @router.get("/orders/live", tags=["orders"], response_class=StreamingResponse,
                 responses={200: {"content": {"text/event-stream": {}},

@@ -10,7 +10,8 @@
 - ``review``: possible matches waiting for a steward.
 - ``golden``: the golden records (data with per-field lineage, members, version, merged_into).
 - ``credit`` / ``orders`` / ``inventory`` / ``cases``: the rest of the 360° view, each row versioned.
-- ``timer``: durable alert timers. ``outbox``: output records written in the same transaction as the state
+- ``alert_ack``: acknowledgements of alerts (by token name). ``timer``: durable alert timers.
+  ``outbox``: output records written in the same transaction as the state
   they describe, deleted once Kafka acknowledged them. ``counter``: golden id sequence.
 """
 
@@ -196,6 +197,13 @@ alert_log = Table(  # what customer.alerts carried, queryable by golden id and b
     Column("body", Text, nullable=False),
     Index("ix_alert_log_golden", "golden_id"),
     Index("ix_alert_log_agent", "agent"),
+)
+
+alert_ack = Table(  # who acknowledged an alert, and when (the gateway's POST /alerts/{id}/ack; the first one counts)
+    "alert_ack", metadata,
+    Column("alert_id", String(200), primary_key=True),
+    Column("acked_by", String(100), nullable=False),
+    Column("acked_ms", BigInteger, nullable=False),
 )
 
 audit_log = Table(  # the gateway's audit trail: who (token name, role) asked what, when, with which outcome

@@ -1,6 +1,6 @@
-"""The gateway routes of the agent console (``hub/gateway/console.py``): who is calling, a record's cases and its
-orders with stock as a live stream, under the same tokens, roles and audit as the other reads; and the alert
-messages people read (no separator left dangling by an empty value)."""
+"""The gateway routes of the agent console (``hub/gateway/console.py``): who is calling, a record's cases, its
+orders with stock as a live stream and acknowledging alerts, under the same tokens, roles and audit as the other
+routes; and the alert messages people read (no separator left dangling by an empty value)."""
 
 # ruff: noqa: F811  (the fixtures of test_gateway.py, imported, are parameters here)
 from __future__ import annotations
@@ -76,6 +76,32 @@ def test_a_deleted_or_replayed_case_event(store: Store, client: TestClient, case
     unifier.flush(lambda records: None)
     found = ok(client, tokens["agent"], f"/customers/{cases['john']}/cases")["cases"]
     assert [(c["case_number"], c["status"]) for c in found] == [("HD-9001", "OPEN")]
+
+
+def _ack(client: TestClient, bearer: str, alert_id: str, **headers: str) -> Any:
+    return client.post(f"/alerts/{alert_id}/ack", headers={"Authorization": f"Bearer {bearer}",
+                                                           "Content-Type": "application/json", **headers})
+
+
+def test_acknowledging_an_alert_keeps_the_first_acknowledgement_and_alert_reads_show_it(
+        client: TestClient, ids: dict[str, str], tokens: dict[str, str]) -> None:
+    alerts = ok(client, tokens["agent"], f"/customers/{ids['john']}/alerts")["alerts"]
+    assert len(alerts) >= 2 and all(a["acknowledged"] is None for a in alerts)
+    first, other = alerts[0], alerts[1]
+    answer = _ack(client, tokens["agent"], first["alert_id"])
+    assert answer.status_code == 200, answer.text
+    done = answer.json()["acknowledged"]
+    assert done["by"] == "agent-app" and done["ts_ms"] > 0
+    assert _ack(client, tokens["admin"], first["alert_id"]).json()["acknowledged"] == done  # the first counts
+    again = {a["alert_id"]: a["acknowledged"] for a in ok(client, tokens["agent"], "/alerts", agent="AGT07")["alerts"]}
+    assert again[first["alert_id"]] == done and again[other["alert_id"]] is None
+    assert _ack(client, tokens["agent"], "no-such-alert").status_code == 404
+    assert _ack(client, tokens["viewer"], other["alert_id"]).status_code == 403  # a role without "alerts"
+    plain = client.post(f"/alerts/{other['alert_id']}/ack", headers={"Authorization": f"Bearer {tokens['agent']}"})
+    assert plain.status_code == 415  # a POST that is no JSON (a cross-site form could send one) is refused
+    assert ok(client, tokens["agent"], f"/customers/{ids['john']}/alerts")["alerts"][1]["acknowledged"] is None
+    rows = [r for r in ok(client, tokens["admin"], "/audit")["entries"] if r["method"] == "POST"]
+    assert rows[-1]["path"] == f"/alerts/{first['alert_id']}/ack" and ids["john"] in rows[-1]["golden_ids"]
 
 
 def _frames(lines: Iterator[str]) -> Iterator[tuple[str, dict[str, Any]]]:

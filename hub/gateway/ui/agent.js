@@ -12,7 +12,7 @@ const LABELS = {
 const SCALARS = ["kind", "org_name", "title", "given_name", "middle_name", "family_name", "birth_date", "national_id",
   "tax_id", "account_status", "credit_status", "credit_limit", "credit_reason", "owning_agent"];
 const LISTS = ["addresses", "phones", "emails", "contacts"];
-const RECENT_KEY = "crmhub.recent", ACKED_KEY = "crmhub.acked";
+const RECENT_KEY = "crmhub.recent";
 let stream = null, orderStream = null, current = null;
 
 const labelOf = (f) => LABELS[f] || f.replace(/_/g, " ");
@@ -26,6 +26,13 @@ function when(ms) {  // local time, to the minute (to the second when `seconds`)
 const clock = () => { const d = new Date(); return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`; };
 const store = (key, fallback) => { try { return JSON.parse(localStorage.getItem(key)) ?? fallback; } catch { return fallback; } };
 const denied = (e) => /HTTP 403/.test(e.message);
+
+async function post(path) {  // a change: JSON content type (the gateway refuses other POSTs), the page's token
+  const res = await fetch(path, { method: "POST", body: "{}",
+    headers: { Authorization: "Bearer " + token(), "Content-Type": "application/json" } });
+  if (!res.ok) throw new Error(path + ": HTTP " + res.status);
+  return res.json();
+}
 
 function banner(message) {
   const b = document.getElementById("banner");
@@ -149,8 +156,8 @@ function foldAlerts(alerts) {  // the same rule and message again: one line, cou
   for (const a of alerts) {
     const key = a.rule + "\u0000" + a.message;
     const g = groups.get(key);
-    if (g) { g.count += 1; g.ids.push(a.alert_id); g.first = Math.min(g.first, a.ts_ms); }
-    else groups.set(key, { alert: a, count: 1, ids: [a.alert_id], first: a.ts_ms });
+    if (g) { g.count += 1; g.members.push(a); g.first = Math.min(g.first, a.ts_ms); }
+    else groups.set(key, { alert: a, count: 1, members: [a], first: a.ts_ms });
   }
   return [...groups.values()];
 }
@@ -160,15 +167,19 @@ async function renderAlerts(gid) {
   let res;
   try { res = await get("/customers/" + gid + "/alerts"); }
   catch (e) { list.replaceChildren(el("li", { className: "none" }, denied(e) ? "your role may not read alerts" : e.message)); return; }
-  const acked = new Set(store(ACKED_KEY, []));
   const groups = foldAlerts(res.alerts);
   if (!groups.length) { list.replaceChildren(el("li", { className: "none" }, "no alerts")); return; }
   list.replaceChildren(...groups.map(g => {
-    const a = g.alert, done = g.ids.every(i => acked.has(i));
-    const ack = el("button", { className: "ack", type: "button", disabled: done }, done ? "acknowledged" : "acknowledge");
-    ack.addEventListener("click", () => {
-      localStorage.setItem(ACKED_KEY, JSON.stringify([...new Set([...acked, ...g.ids])].slice(-500)));
-      renderAlerts(gid);
+    const a = g.alert, open = g.members.filter(m => !m.acknowledged);
+    const done = !open.length, by = done ? g.members[0].acknowledged : null;
+    const ack = done
+      ? el("span", { className: "acked-by" }, `acknowledged by ${by.by} ${when(by.ts_ms)}`)
+      : el("button", { className: "ack", type: "button" }, "acknowledge");
+    if (!done) ack.addEventListener("click", async () => {
+      ack.disabled = true;
+      try { await Promise.all(open.map(m => post("/alerts/" + encodeURIComponent(m.alert_id) + "/ack"))); }
+      catch (e) { ack.textContent = denied(e) ? "not allowed" : "failed: " + e.message; return; }
+      await renderAlerts(gid);
     });
     return el("li", { className: "alert sev-" + a.severity + (done ? " acked" : ""), dataset: { rule: a.rule } },
       el("time", { className: "when" }, when(a.ts_ms)), " ", el("span", { className: "sev" }, a.severity), " ",
