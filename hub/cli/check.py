@@ -1,4 +1,5 @@
-"""`crmhub check -c FILE`: validate a configuration file and list every problem with its path."""
+"""`crmhub check -c FILE [--connect]`: validate a configuration file and list every problem with its path; with
+``--connect`` also ask every source and the Kafka broker whether they answer (``hub.cli.check_connect``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated
 import typer
 
 from hub.cli import app
-from hub.config import load_config
+from hub.config import HubConfig, load_config
 from schemas.errors import ConfigError
 
 EXIT_PROBLEMS = 1
@@ -20,6 +21,9 @@ def check(
     config: Annotated[
         Path, typer.Option("--config", "-c", help="crmhub YAML configuration file to validate")
     ],
+    connect: Annotated[bool, typer.Option("--connect", help=(
+        "also connect to every source and the Kafka broker (exit 1 if one does not answer)"))] = False,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.5, help="seconds each connection may take")] = 10.0,
 ) -> None:
     """Validate a configuration file: print OK, or every problem (one per line) and exit 1."""
     if not config.is_file():
@@ -49,3 +53,20 @@ def check(
         typer.echo(f"warning: {warning}", err=True)
     count = len(cfg.connectors)
     typer.echo(f"OK: {config} is valid ({count} connector{'' if count == 1 else 's'})")
+    if connect:
+        _connect(cfg, timeout)
+
+
+def _connect(cfg: HubConfig, timeout: float) -> None:
+    from hub.cli.check_connect import connect_all
+
+    typer.echo(f"connecting (at most {timeout:g} s each):")
+    probes = connect_all(cfg, timeout)
+    for probe in probes:
+        target = f" {probe.target}" if probe.target else ""
+        typer.echo(f"  {'ok  ' if probe.ok else 'FAIL'}  {probe.item}{target}: {probe.detail}")
+    failed = sum(not p.ok for p in probes)
+    if failed:
+        typer.echo(f"{failed} of {len(probes)} did not answer")
+        raise typer.Exit(EXIT_PROBLEMS)
+    typer.echo(f"all {len(probes)} answered")
