@@ -103,6 +103,7 @@ class Hub:
     cluster: ConnectorCluster | None = None
     _offsets: OffsetStore | None = None
     source_lag: SourceLagMonitor | None = None
+    ops_history: Stoppable | None = None  # the dashboard's samples, taken beside the gateway
 
     def __post_init__(self) -> None:
         unknown = set(self.roles) - set(ROLES)
@@ -133,9 +134,11 @@ class Hub:
         if "gateway" in self.roles and self.cfg.pipelines is not None:  # it reads the pipelines' store
             from hub.gateway.app import serve_gateway
             from hub.gateway.wiring import gateway_extras
+            from hub.runtime.ops_dlq import dead_letter_router
 
             extras = gateway_extras(self)
-            self.gateway = serve_gateway(self.cfg, extras.routers)
+            self.ops_history = extras.history
+            self.gateway = serve_gateway(self.cfg, [*extras.routers, dead_letter_router(self)])
             self.webhooks = extras.worker
             if self.webhooks is not None:
                 self.webhooks.start()
@@ -236,6 +239,8 @@ class Hub:
             self.webhooks.stop(left())
         if self._producer is not None:
             self._producer.close(left())
+        if self.ops_history is not None:
+            self.ops_history.stop(left())
         if self.gateway is not None:
             self.gateway.stop()
         if self.admin is not None:
