@@ -16,8 +16,8 @@ GET /alerts?golden_id=&agent=&limit=        alerts     alerts, newest first
 GET /audit?limit=&token=                    audit      the audit log, newest first (admin)
 =========================================== ========== =========================================================
 
-``console.py`` adds what the agent console needs: ``/whoami``, a record's cases, its orders as a live stream and
-acknowledging an alert (alert reads carry ``acknowledged``).
+``console.py`` adds what the agent console needs: ``/whoami``, a record's cases, its orders and cases as a live
+stream and acknowledging an alert (alert reads carry ``acknowledged``).
 
 A merged golden id answers with the record it was merged into (``golden_id`` = the survivor) and says so:
 ``merged_from`` holds the id asked for and the ``Content-Location`` header names the survivor's URL. The

@@ -42,7 +42,7 @@ T = TypeVar("T")
 AUTH_HEADERS = {"WWW-Authenticate": 'Bearer realm="crmhub"'}
 #: Paths that also take the token as ``?access_token=``: Server-Sent Events, which a browser's EventSource opens
 #: without a way to send headers.
-QUERY_TOKEN_PATHS = frozenset({"/stream", "/orders/live"})
+QUERY_TOKEN_PATHS = frozenset({"/stream", "/live"})
 _bearer = HTTPBearer(auto_error=False, description="An API token from `crmhub token create`.")
 
 

@@ -7,20 +7,21 @@ GET /whoami                                 (any role) the token's name and role
                                                        its role sees masked or not at all
 GET /customers/{id}/cases?open=&limit=      cases      service cases and tickets of every member source record,
                                                        open ones first, then newest first
-GET /orders/live?golden_id=&open=           orders     Server-Sent Events: ``event: orders`` with the orders and,
+GET /live?golden_id=&open=                  customers  Server-Sent Events: ``event: orders`` with the orders and,
                                                        for roles with ``inventory``, each line's stock per
-                                                       warehouse; sent at once and again whenever they change
+                                                       warehouse; ``event: cases`` for roles with ``cases``;
+                                                       each sent at once and again whenever it changed
 POST /alerts/{alert_id}/ack                 alerts     acknowledge an alert in the token's name (the first
                                                        acknowledgement counts); alert reads carry
                                                        ``acknowledged``: ``{"by", "ts_ms"}`` or null
 =========================================== ========== =========================================================
 
-Orders and stock come from their own source tables (``canon.order``, ``canon.inventory``), not from
-``customer.changes``, so the live stream of ``/stream`` does not carry them. ``/orders/live`` (which, like
-``/stream``, also takes the token as ``?access_token=``, for a browser's EventSource) reads them from
-the store every ``poll_s`` (a few primary-key and index reads) and sends a frame only when the answer changed,
-plus a keep-alive comment every ``heartbeat_s``. One audit row covers the whole stream (the golden id is
-resolved before the first byte; a merge later on is followed at each poll).
+Orders, stock and cases come from their own source tables (``canon.order``, ``canon.inventory``,
+``canon.case``), not from ``customer.changes``, so the live stream of ``/stream`` does not carry them. ``/live``
+(which, like ``/stream``, also takes the token as ``?access_token=``, for a browser's EventSource) reads them
+from the store every ``poll_s`` (a few primary-key and index reads) and sends an event only when its part of the
+answer changed, plus a keep-alive comment every ``heartbeat_s``. One audit row covers the whole stream (the
+golden id is resolved before the first byte; a merge later on is followed at each poll).
 """
 
 from __future__ import annotations
@@ -56,9 +57,8 @@ def _refs(row: views.GoldenRow) -> list[tuple[str, str]]:
     return [(str(m["source"]), str(m["source_key"])) for m in row.members]
 
 
-def orders_with_stock(conn: Connection, golden_id: str, *, only_open: bool, stock: bool) -> dict[str, Any]:
+def orders_with_stock(conn: Connection, row: views.GoldenRow, *, only_open: bool, stock: bool) -> list[dict[str, Any]]:
     """The orders of a golden record; with ``stock``, each order line's ``stock``: the item's warehouses."""
-    row = _resolve(conn, golden_id)
     found = views.orders_for(conn, _refs(row), only_open=only_open)
     found.sort(key=lambda o: (str(o["order_number"]), str(o["source"])))
     if stock:
@@ -72,7 +72,20 @@ def orders_with_stock(conn: Connection, golden_id: str, *, only_open: bool, stoc
         for o in found:
             for line in (o["data"] or {}).get("lines") or ():
                 line["stock"] = by_item.get(str(line.get("item")), [])
-    return {"golden_id": row.golden_id, "orders": found}
+    return found
+
+
+def live_parts(conn: Connection, golden_id: str, groups: frozenset[str], *, only_open: bool) -> dict[str, Any]:
+    """What ``/live`` sends, by event name, for a role with ``groups``: ``orders`` (with stock given
+    ``inventory``), ``cases``."""
+    row = _resolve(conn, golden_id)
+    parts: dict[str, Any] = {}
+    if "orders" in groups:
+        parts["orders"] = {"golden_id": row.golden_id, "orders": orders_with_stock(
+            conn, row, only_open=only_open, stock="inventory" in groups)}
+    if "cases" in groups:
+        parts["cases"] = {"golden_id": row.golden_id, "cases": cases_for(conn, _refs(row))}
+    return parts
 
 
 def console_router(*, poll_s: float = 1.0, heartbeat_s: float = 15.0) -> APIRouter:
@@ -110,42 +123,45 @@ def console_router(*, poll_s: float = 1.0, heartbeat_s: float = 15.0) -> APIRout
         record_golden_ids(request, [str(alert["golden_id"])] if alert.get("golden_id") else [])
         return {"alert_id": alert_id, "golden_id": alert.get("golden_id"), "acknowledged": done}
 
-    @router.get("/orders/live", tags=["orders"], response_class=StreamingResponse,
+    @router.get("/live", tags=["customers"], response_class=StreamingResponse,
                 responses={200: {"content": {"text/event-stream": {}},
-                                 "description": "SSE frames: event: orders, data: {golden_id, orders}"}})
-    async def orders_live(golden_id: Annotated[str, Query(pattern=r"^[A-Za-z0-9_-]{1,40}$",
-                                                          description="a golden id (G000000042)")],
-                          request: Request,
-                          open: Annotated[bool, Query(description="only open orders")] = True,
-                          principal: Principal = Depends(require("orders"))) -> StreamingResponse:
-        """The orders (with stock for roles that may read inventory) as Server-Sent Events, again on change."""
+                                 "description": "SSE frames: event: orders {golden_id, orders}, event: cases "
+                                                "{golden_id, cases}"}})
+    async def live(golden_id: Annotated[str, Query(pattern=r"^[A-Za-z0-9_-]{1,40}$",
+                                                   description="a golden id (G000000042)")],
+                   request: Request,
+                   open: Annotated[bool, Query(description="only open orders")] = True,
+                   principal: Principal = Depends(require("customers"))) -> StreamingResponse:
+        """A record's orders (with stock for roles that may read inventory) and cases, as far as the role may read
+        them, as Server-Sent Events: each at once, then again whenever it changed."""
         ctx = gateway_context(request)
-        stock = "inventory" in principal.groups
-        first = await ctx.lookup(lambda conn: orders_with_stock(conn, golden_id, only_open=open, stock=stock))
-        record_golden_ids(request, [first["golden_id"]])
-        return StreamingResponse(_frames(request, ctx, golden_id, first, open, stock),
+        groups = principal.groups
+        first = await ctx.lookup(lambda conn: live_parts(conn, golden_id, groups, only_open=open))
+        record_golden_ids(request, [next((part["golden_id"] for part in first.values()), golden_id)])
+        return StreamingResponse(_frames(request, ctx, golden_id, first, groups, open),
                                  media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     async def _frames(request: Request, ctx: GatewayContext, golden_id: str, first: dict[str, Any],
-                      only_open: bool, stock: bool) -> AsyncIterator[str]:
-        body = first
-        sent = ""
+                      groups: frozenset[str], only_open: bool) -> AsyncIterator[str]:
+        parts = first
+        sent: dict[str, str] = {}
         beat = time.monotonic() + heartbeat_s
         while True:
-            text = json.dumps(body, sort_keys=True, default=str)
-            if text != sent:
-                yield sse_frame(event="orders", data=body)
-                sent = text
-            elif time.monotonic() >= beat:
+            for event, body in parts.items():
+                text = json.dumps(body, sort_keys=True, default=str)
+                if text != sent.get(event):
+                    yield sse_frame(event=event, data=body)
+                    sent[event] = text
+                    beat = time.monotonic() + heartbeat_s
+            if time.monotonic() >= beat:
                 yield sse_frame(comment="keep-alive")
                 beat = time.monotonic() + heartbeat_s
             await anyio.sleep(poll_s)
             if await request.is_disconnected():
                 return
             try:
-                body = await ctx.lookup(
-                    lambda conn: orders_with_stock(conn, golden_id, only_open=only_open, stock=stock))
+                parts = await ctx.lookup(lambda conn: live_parts(conn, golden_id, groups, only_open=only_open))
             except HTTPException as exc:  # the record was retired meanwhile
                 yield sse_frame(event="error", data={"error": str(exc.detail)})
                 return

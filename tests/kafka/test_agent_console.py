@@ -2,8 +2,8 @@
 broker (IBM i, AR, helpdesk and export stand-ins): the search-first home, search by name, phone, e-mail and
 contact person, the golden record with human labels and the source of each address, phone, e-mail and contact
 as the API gives it, cases, the token's name and role; then, without reloading, a credit freeze (banner,
-one timed alert, the history entry), stock and orders changing at the source, and acknowledging an alert (kept
-by the hub).
+one timed alert, the history entry), stock, orders and tickets changing at the source, and acknowledging an
+alert (kept by the hub).
 Screenshots go to ``test-artifacts/``; the times measured are printed."""
 
 # ruff: noqa: F811  (the browser fixture of test_pages.py, imported, is a parameter here)
@@ -26,6 +26,7 @@ from rich.console import Console
 from hub.demo.hub import DemoHub
 from hub.demo.run import start_demo_hub
 from hub.demo.sources import _ts, freeze_credit, new_order
+from hub.demo.stands import open_ticket
 from hub.kafka.local import LocalKafka
 from tests.conftest import _local_broker
 from tests.kafka.helpers import wait_for
@@ -210,6 +211,13 @@ def test_live_freeze_alert_history_stock_and_orders(demo: tuple[DemoHub, float],
     new_order(hub.db, 500777, 104711, "", [("GSK-DN50-EPDM", "MUC", 2)])
     expect(page.locator("#orders tbody tr.order")).to_have_count(count + 1, timeout=30_000)
     expect(page.locator("#orders tbody tr.order td:first-child")).to_contain_text(["500777"])
+    assert hub.helpdesk is not None  # a new ticket of Mueller's helpdesk contact: the cases follow too
+    before = page.locator("#cases tbody tr.case").count()
+    open_ticket(hub.helpdesk, 9777, int(_member(_api(hub, f"/customers/{gid}"), "helpdesk")), "Inquiry",
+                "Spare gaskets for DN50", "AGT07")
+    expect(page.locator("#cases tbody tr.case")).to_have_count(before + 1, timeout=30_000)
+    numbers = [c["case_number"] for c in _api(hub, f"/customers/{gid}/cases")["cases"]]
+    expect(page.locator("#cases tr.case td:first-child")).to_have_text(numbers)
     page.screenshot(path=str(ARTIFACTS / "agent-console-live.png"), full_page=True)
     with sqlite3.connect(hub.db) as conn:
         conn.execute("UPDATE ORDHDR SET ORDSTS = 'C', CHGTS = ? WHERE CUSNO = 104711", (_ts(),))

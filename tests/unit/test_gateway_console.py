@@ -1,6 +1,6 @@
 """The gateway routes of the agent console (``hub/gateway/console.py``): who is calling, a record's cases, its
-orders with stock as a live stream and acknowledging alerts, under the same tokens, roles and audit as the other
-routes; and the alert messages people read (no separator left dangling by an empty value)."""
+orders with stock and its cases as a live stream, acknowledging alerts, under the same tokens, roles and audit
+as the other routes; and the alert messages people read (no separator left dangling by an empty value)."""
 
 # ruff: noqa: F811  (the fixtures of test_gateway.py, imported, are parameters here)
 from __future__ import annotations
@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from hub.config import HubConfig
 from hub.gateway.app import serve_gateway
+from hub.gateway.console import live_parts
 from hub.gateway.settings import DEFAULT_ROLES
 from pipelines.alert_match import render_message
 from pipelines.store.engine import Store
@@ -113,46 +114,61 @@ def _frames(lines: Iterator[str]) -> Iterator[tuple[str, dict[str, Any]]]:
             yield kind, json.loads(line.removeprefix("data: "))
 
 
-def test_orders_live_sends_orders_with_stock_and_again_when_stock_or_orders_change(
-        cfg: HubConfig, store: Store, ids: dict[str, str], tokens: dict[str, str]) -> None:
+def test_live_sends_orders_with_stock_and_cases_and_again_when_they_change(
+        cfg: HubConfig, store: Store, cases: dict[str, str], tokens: dict[str, str]) -> None:
     service = serve_gateway(cfg, port=0)
     headers = {"Authorization": f"Bearer {tokens['agent']}"}
     try:
-        url = f"{service.url}/orders/live?golden_id={ids['john']}"
+        url = f"{service.url}/live?golden_id={cases['john']}"
         with httpx.stream("GET", url, headers=headers, timeout=20) as response:
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
             frames = _frames(response.iter_lines())
-            kind, first = next(frames)
-            assert kind == "orders" and first["golden_id"] == ids["john"]
-            [order] = first["orders"]
+            first = dict([next(frames), next(frames)])
+            assert first["orders"]["golden_id"] == first["cases"]["golden_id"] == cases["john"]
+            [order] = first["orders"]["orders"]
             assert order["order_number"] == "500001"
             stock = {w["warehouse"]: w["available"] for w in order["data"]["lines"][0]["stock"]}
             assert stock["W1"] == "7.000"
+            assert [c["case_number"] for c in first["cases"]["cases"]] == ["HD-9001", "HD-9002"]
             unifier = Unifier(store)
             unifier.apply([event("ibmi", "BOLT|W1", {**STOCK_W1, "available": "2"}, 900, entity="inventory")])
             unifier.flush(lambda records: None)
-            kind, second = next(frames)
+            kind, second = next(frames)  # only the part that changed
             stock = {w["warehouse"]: w["available"] for w in second["orders"][0]["data"]["lines"][0]["stock"]}
             assert kind == "orders" and stock["W1"] == "2.000"
-            unifier.apply([event("ibmi", "500001", None, 910, entity="order")])
+            unifier.apply([event("ibmi", "9001", {**COMPLAINT, "status": "RESOLVED"}, 905, entity="case")])
             unifier.flush(lambda records: None)
             kind, third = next(frames)
-            assert kind == "orders" and third["orders"] == []
+            assert kind == "cases" and [(c["case_number"], c["is_open"]) for c in third["cases"]] == [
+                ("HD-9001", False), ("HD-9002", False)]
+            unifier.apply([event("ibmi", "500001", None, 910, entity="order")])
+            unifier.flush(lambda records: None)
+            assert next(frames) == ("orders", {"golden_id": cases["john"], "orders": []})
     finally:
         service.stop()
 
 
-def test_orders_live_without_inventory_group_has_no_stock(cfg: HubConfig, ids: dict[str, str],
-                                                          tokens: dict[str, str]) -> None:
+def test_live_parts_follow_the_roles_groups(store: Store, cases: dict[str, str]) -> None:
+    with store.read() as conn:
+        finance = live_parts(conn, cases["john"], frozenset(DEFAULT_ROLES["finance"].allow), only_open=True)
+        agent = live_parts(conn, cases["john"], frozenset(DEFAULT_ROLES["agent"].allow), only_open=False)
+        nothing = live_parts(conn, cases["john"], frozenset({"customers"}), only_open=True)
+    assert set(finance) == {"orders"} and "stock" not in finance["orders"]["orders"][0]["data"]["lines"][0]
+    assert set(agent) == {"orders", "cases"} and len(agent["orders"]["orders"]) == 2  # shipped ones too
+    assert nothing == {}
+
+
+def test_live_without_inventory_group_has_no_stock_and_takes_the_token_as_a_parameter(
+        cfg: HubConfig, ids: dict[str, str], tokens: dict[str, str]) -> None:
     service = serve_gateway(cfg, port=0)
     try:
-        url = f"{service.url}/orders/live?golden_id={ids['john']}"
+        url = f"{service.url}/live?golden_id={ids['john']}"
         with httpx.stream("GET", url, headers={"Authorization": f"Bearer {tokens['finance']}"}, timeout=20) as r:
             assert r.status_code == 200
             _, first = next(_frames(r.iter_lines()))
         assert "stock" not in first["orders"][0]["data"]["lines"][0]
-        assert httpx.get(f"{service.url}/orders/live?golden_id=G999999999",
+        assert httpx.get(f"{service.url}/live?golden_id=G999999999",
                          headers={"Authorization": f"Bearer {tokens['agent']}"}, timeout=10).status_code == 404
         # a browser's EventSource sends the token as a parameter; the audit row keeps the query without it
         with httpx.stream("GET", f"{url}&access_token={tokens['agent']}", timeout=20) as r:
@@ -162,7 +178,7 @@ def test_orders_live_without_inventory_group_has_no_stock(cfg: HubConfig, ids: d
                          timeout=10).status_code == 401  # only the streams take it
         rows = httpx.get(f"{service.url}/audit", headers={"Authorization": f"Bearer {tokens['admin']}"},
                          timeout=10).json()["entries"]
-        live = [r for r in rows if r["path"] == "/orders/live"]
+        live = [r for r in rows if r["path"] == "/live"]
         assert live and all(tokens["agent"] not in (r["query"] or "") for r in live)
         assert ids["john"] in live[0]["golden_ids"]
     finally:

@@ -188,21 +188,27 @@ async function renderAlerts(gid) {
   }));
 }
 
-async function renderCases(gid) {
+function renderCases(cases) {
   const body = document.querySelector("#cases tbody");
-  const none = (msg) => body.replaceChildren(el("tr", {}, el("td", { colSpan: 7, className: "none" }, msg)));
-  try {
-    const res = await get("/customers/" + gid + "/cases");
-    if (!res.cases.length) return none("no cases or tickets for this customer");
-    body.replaceChildren(...res.cases.map(c => {
-      const d = c.data || {};
-      return el("tr", { className: "case" + (c.is_open ? " open" : ""), dataset: { source: c.source + "/" + c.source_key } },
-        el("td", {}, c.case_number), el("td", {}, text(d.kind)),
-        el("td", {}, c.status + (d.step ? " · " + d.step : "")), el("td", {}, text(d.subject)),
-        el("td", {}, text(d.owner)), el("td", { className: "when" }, when(d.opened_at_ms)),
-        el("td", { className: "when" }, when(d.due_at_ms)));
-    }));
-  } catch (e) { none(denied(e) ? "your role may not read cases" : e.message); }
+  if (!cases.length) {
+    body.replaceChildren(el("tr", {}, el("td", { colSpan: 7, className: "none" }, "no cases or tickets for this customer")));
+    return;
+  }
+  body.replaceChildren(...cases.map(c => {
+    const d = c.data || {};
+    return el("tr", { className: "case" + (c.is_open ? " open" : ""), dataset: { source: c.source + "/" + c.source_key } },
+      el("td", {}, c.case_number), el("td", {}, text(d.kind)),
+      el("td", {}, c.status + (d.step ? " · " + d.step : "")), el("td", {}, text(d.subject)),
+      el("td", {}, text(d.owner)), el("td", { className: "when" }, when(d.opened_at_ms)),
+      el("td", { className: "when" }, when(d.due_at_ms)));
+  }));
+}
+
+function deniedParts(who) {  // a role without "orders" or "cases" gets no such event on /live
+  for (const [group, table, cols] of [["orders", "#orders", 4], ["cases", "#cases", 7]]) {
+    if (!who.groups.includes(group)) document.querySelector(table + " tbody").replaceChildren(
+      el("tr", {}, el("td", { colSpan: cols, className: "none" }, `your role may not read ${group}`)));
+  }
 }
 
 function brief(json, field) {  // an old or new value of the history (JSON text), short
@@ -258,11 +264,11 @@ function renderOrders(body, frozen) {
   document.querySelector("#orders tbody").replaceChildren(...rows);
 }
 
-function listenOrders(gid) {
+function listenLive(gid) {  // orders with stock, and cases: sent at once and whenever they change
   if (orderStream) orderStream.close();
   const state = document.getElementById("orders-state");
   state.textContent = "connecting…";
-  orderStream = new EventSource("/orders/live?golden_id=" + encodeURIComponent(gid) + "&access_token=" +
+  orderStream = new EventSource("/live?golden_id=" + encodeURIComponent(gid) + "&access_token=" +
     encodeURIComponent(token()));
   orderStream.addEventListener("orders", (msg) => {
     const body = JSON.parse(msg.data);
@@ -270,6 +276,7 @@ function listenOrders(gid) {
     state.textContent = "live · updated " + clock();
     document.body.dataset.ordersAt = String(Date.now());
   });
+  orderStream.addEventListener("cases", (msg) => renderCases(JSON.parse(msg.data).cases));
   orderStream.onerror = () => { state.textContent = "reconnecting…"; };
 }
 
@@ -293,7 +300,7 @@ function listen(gid) {
 }
 
 async function refresh(gid, kind) {
-  if (kind === "alert") { await Promise.all([renderAlerts(gid), renderCases(gid)]); return; }
+  if (kind === "alert") { await renderAlerts(gid); return; }
   await open(gid, false);
 }
 
@@ -319,20 +326,24 @@ async function open(gid, subscribe = true) {
     remember(rec);
     history.replaceState(null, "", location.pathname + "?customer=" + encodeURIComponent(rec.golden_id));
     listen(rec.golden_id);
-    listenOrders(rec.golden_id);
+    listenLive(rec.golden_id);
   }
-  await Promise.all([renderAlerts(rec.golden_id), renderCases(rec.golden_id), renderHistory(rec.golden_id)]);
+  if (me) deniedParts(me);
+  await Promise.all([renderAlerts(rec.golden_id), renderHistory(rec.golden_id)]);
 }
 
+let me = null;  // the token's name, role and groups (GET /whoami)
 async function whoami() {
   try {
-    const me = await get("/whoami");
+    me = await get("/whoami");
     document.getElementById("who").textContent = me.name + " · " + me.role;
   } catch (e) { document.getElementById("who").textContent = token() ? "token not accepted" : "no token: open the link with #token=…"; }
 }
 
 document.getElementById("search-form").addEventListener("submit", search);
 renderRecent();
-whoami();
-const wanted = new URLSearchParams(location.search).get("customer");
-if (wanted) open(wanted);
+(async () => {
+  await whoami();
+  const wanted = new URLSearchParams(location.search).get("customer");
+  if (wanted) await open(wanted);
+})();
