@@ -139,6 +139,7 @@ class Step:
     sign_leading: bool = False
     struct_code: str = ""  # binary/float: the field's ``struct`` format code, without the byte order
     explain: Callable[[Buffer], str] | None = None  # the problem with bad bytes, naming the first bad byte
+    pad: bool = False  # packed with an even number of digits: the high-order nibble must be 0
 
     def decode(self, record: Buffer) -> object:
         return self.slow(record[self.offset : self.offset + self.length])
@@ -169,7 +170,8 @@ def build_step(
     if codec == "binary" or kind == "bytes":
         return Step(source="raw", fn=bytes, slow=bytes, **common)
     if kind == "packed":
-        packed = packed_decoder(column.scale, column.signed)
+        pad = column.precision > 0 and column.precision % 2 == 0
+        packed = packed_decoder(column.scale, column.signed, pad)
         return Step(
             source="hex",
             fn=packed,
@@ -177,6 +179,7 @@ def build_step(
             inline="packed",
             scale=column.scale,
             signed=column.signed,
+            pad=pad,
             **common,
         )
     if kind in ("binary", "float"):

@@ -100,14 +100,18 @@ def _make_number(scale: int) -> Callable[[str, bool], Number]:
     return number
 
 
-def packed_decoder(scale: int = 0, signed: bool = True) -> Callable[[str], Number]:
-    """Core packed-decimal (COMP-3) decoder over the field's lower-case hex string."""
+def packed_decoder(scale: int = 0, signed: bool = True, pad: bool = False) -> Callable[[str], Number]:
+    """Core packed-decimal (COMP-3) decoder over the field's lower-case hex string. ``pad``: the item has an
+    even number of digits, so its high-order nibble is a zero that no digit of the PICTURE fills."""
     number = _make_number(scale)
     positive = PACKED_POSITIVE
     negative = PACKED_NEGATIVE if signed else frozenset()
 
     def decode(hexed: str) -> Number:
         digits = hexed[:-1]
+        if pad and hexed[:1] != "0" and digits.isdecimal():
+            high = hexed[:1].upper()
+            raise ValueError(f"invalid packed decimal: high-order nibble {high} where an even digit count has 0")
         if digits.isdecimal():
             sign = hexed[-1]
             if sign in positive:

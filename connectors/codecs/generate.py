@@ -280,10 +280,17 @@ class _Builder:
         return f"(_cd({prefix} + {digits} + 'E-{scale}') or {zero})"
 
     def packed(self, step: Step) -> str:
-        """Digit nibbles and sign nibble of the hex; an unknown sign is a KeyError (-> fallback)."""
+        """Digit nibbles and sign nibble of the hex; an unknown sign is a KeyError (-> fallback). With an even
+        number of digits the high-order nibble and the sign nibble are looked up together (one stride slice), so
+        a nonzero high-order nibble is a KeyError too."""
         assert self.hex is not None
         first = 2 * (step.offset - self.hex[1])
         last = first + 2 * step.length - 1
+        if step.pad:
+            digits, sign = self.hexes(first + 1, last), self.hexes(first, last + 1, last - first)
+            padded = {"0" + nibble: prefix for nibble, prefix in packed_signs(step.signed).items()}
+            signs = self.constant(("padded", step.signed), lambda: padded)
+            return self.signed_number(f"{signs}[{sign}]", digits, step.scale)
         digits, sign = self.hexes(first, last), self.hexes(last, last + 1)
         signs = self.constant(("packed", step.signed), lambda: packed_signs(step.signed))
         return self.signed_number(f"{signs}[{sign}]", digits, step.scale)
