@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.config import HubConfig
+from schemas.errors import CrmhubError
 from schemas.secrets import mask_text
 
 
@@ -117,8 +118,9 @@ def _run(probe: Callable[[], None], timeout_s: float) -> tuple[bool, str]:
             probe()
             outcome.append((True, f"answered in {(time.monotonic() - started) * 1000:.0f} ms"))
         except Exception as exc:
-            text = " ".join(str(exc).split()) or type(exc).__name__
-            outcome.append((False, mask_text(f"{type(exc).__name__}: {text}")[:300]))
+            text = " ".join(str(exc).split())
+            said = text if isinstance(exc, CrmhubError) and text else f"{type(exc).__name__}: {text}"
+            outcome.append((False, mask_text(said)[:300]))
 
     thread = threading.Thread(target=target, name="crmhub-check-connect", daemon=True)
     thread.start()

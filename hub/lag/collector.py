@@ -267,11 +267,10 @@ class LagCollector:
             self._thread.join(timeout)
             self._thread = None
         self._drop_admin()
-
-    def close(self) -> None:
-        self.stop()
         if self._commit_log is not None:
-            self._commit_log.close()
+            self._commit_log.close()  # read again from the beginning if sampling starts again
+
+    close = stop
 
     def _drop_admin(self) -> None:
         admin, self._admin = self._admin, None

@@ -24,6 +24,7 @@ from hub.lag.model import GroupStatus, Status
 from hub.registry.server import serve_in_thread
 from hub.runtime.hub import Hub
 from hub.serving.admin import create_admin_app
+from schemas.errors import RetriableError
 from tests.kafka.helpers import wait_for
 
 pytestmark = pytest.mark.kafka
@@ -319,4 +320,64 @@ def test_stop_at_the_default_settings_after_a_live_consumer_stops(kafka_settings
         stop_producing.set()
         stop_consuming.set()
         collector.stop()
+        collector.close()
+
+
+def test_a_consumer_keeping_up_on_50_partitions_is_ok_everywhere(kafka_broker: LocalKafka,
+                                                                  kafka_settings: KafkaSettings,
+                                                                  tmp_path: Path) -> None:
+    """Steady traffic over 50 partitions, a consumer committing after every poll, a record or two behind at any
+    moment: every complete window says OK, no alert is raised, and `crmhub lag` with its defaults says OK."""
+    import threading
+
+    topic = _topic(kafka_settings, 50)
+    group = f"lag-keepup-{uuid.uuid4().hex[:6]}"
+    stop = threading.Event()
+
+    def produce() -> None:
+        producer = Producer(kafka_settings)
+        while not stop.is_set():
+            producer.send_batch([Record(topic, None, b"x", partition=p) for p in range(50)])
+            stop.wait(0.2)
+        producer.close()
+
+    def consume() -> None:
+        consumer = Consumer(kafka_settings, group_id=group, topics=[topic])
+        while not stop.is_set():
+            if consumer.poll(100):
+                consumer.commit()
+        consumer.close()
+
+    threads = [threading.Thread(target=produce, daemon=True), threading.Thread(target=consume, daemon=True)]
+    for thread in threads:
+        thread.start()
+    cfg = validate_config_text(f"lag: {{interval_s: 0.5, groups: {{include: ['{re.escape(group)}']}}}}").lag
+    collector = LagCollector(kafka_settings, cfg)
+    try:
+        def joined() -> bool:
+            try:
+                g = collector.sample().group(group)
+            except RetriableError:  # a broker started a moment ago still loads its group coordinator
+                return False
+            return g is not None and len(g.partitions) == 50 and all(p.committed is not None for p in g.partitions)
+
+        wait_for(joined, timeout=90)
+        verdicts = []
+        for _ in range(25):
+            snap = collector.sample()
+            g = snap.group(group)
+            assert g is not None
+            verdicts += [p.status for p in g.partitions if p.complete]
+        assert len(verdicts) >= 50 * 10 and set(verdicts) == {Status.OK}
+        assert not [a for a in collector.alerts.history() if a.group == group]
+        config = tmp_path / "hub.yaml"
+        config.write_text(f"kafka: {{bootstrap_servers: '{kafka_broker.bootstrap}'}}\n")
+        result = CliRunner().invoke(app, ["lag", "-c", str(config), "-g", group, "--interval", "0.5"],
+                                    env={"COLUMNS": "80"})
+        assert result.exit_code == 0, result.output
+        assert f"{group}: OK (50 partitions" in result.stdout
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
         collector.close()
