@@ -86,12 +86,23 @@ def parse_commit(key: bytes | None, value: bytes | None) -> tuple[CommitKey, Com
     return commit_key, Commit(offset, v.take(">q") / 1000.0)
 
 
+def refused(exc: BaseException) -> bool:
+    """The broker refused access (an authorization error anywhere in the cause chain)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if "Authorization" in type(seen).__name__ or "authoriz" in str(seen).lower():
+            return True
+        seen = seen.__cause__
+    return False
+
+
 class CommitLog:
     """The newest commit of every (group, topic, partition), read from ``__consumer_offsets``.
 
     ``refresh()`` reads what was added since the last call (the whole topic the first time), for at most
-    ``budget_s`` seconds; ``available`` turns False, logged once, when the topic cannot be read (no Read
-    permission on it, for one): the monitor then falls back to the time it first saw each committed offset.
+    ``budget_s`` seconds. ``available`` turns False, logged once, when the broker refuses the topic (no Describe
+    or Read permission on it): the monitor then falls back to the time it first saw each committed offset. Any
+    other failure (a broker restarting) is logged and the next refresh tries again.
     """
 
     def __init__(self, settings: KafkaSettings, *, budget_s: float = 5.0) -> None:
@@ -114,10 +125,13 @@ class CommitLog:
         try:
             self._read(admin)
         except Exception as exc:
-            self.available = False
             self.close()
-            log.warning("lag.commit_log_unavailable", topic=OFFSETS_TOPIC,
-                        error=mask_text(f"{type(exc).__name__}: {exc}"),
+            error = mask_text(f"{type(exc).__name__}: {exc}")
+            if not refused(exc):
+                log.warning("lag.commit_log_failed", topic=OFFSETS_TOPIC, error=error, next="the next poll")
+                return
+            self.available = False
+            log.warning("lag.commit_log_unavailable", topic=OFFSETS_TOPIC, error=error,
                         fallback="commit times are when the monitor first saw each committed offset")
 
     def _read(self, admin: Admin) -> None:

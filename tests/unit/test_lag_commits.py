@@ -63,3 +63,29 @@ def test_records_that_are_no_offset_commit_are_skipped(key: bytes | None) -> Non
 
 def test_an_unknown_value_version_is_skipped() -> None:
     assert parse_commit(commit_key("g", "t", 0), struct.pack(">hq", 9, 1)) is None
+
+
+def test_only_a_refusal_turns_the_commit_log_off() -> None:
+    from kafka.errors import KafkaTimeoutError, TopicAuthorizationFailedError
+
+    from hub.kafka.common import KafkaSettings
+    from hub.lag.commits import CommitLog, refused
+    from schemas.errors import RetriableError
+
+    wrapped = RetriableError("listing partition offsets: refused")
+    wrapped.__cause__ = TopicAuthorizationFailedError("__consumer_offsets")
+    assert refused(wrapped) and refused(TopicAuthorizationFailedError())
+    assert not refused(KafkaTimeoutError("Unable to bootstrap"))
+
+    class Failing:
+        def __init__(self, exc: Exception) -> None:
+            self.exc = exc
+
+        def topic_partitions(self, topics: list[str]) -> dict[str, list[int]]:
+            raise self.exc
+
+    log = CommitLog(KafkaSettings())
+    log.refresh(Failing(RetriableError("Kafka unreachable or busy")))  # type: ignore[arg-type]
+    assert log.available
+    log.refresh(Failing(wrapped))  # type: ignore[arg-type]
+    assert not log.available
