@@ -98,7 +98,7 @@ class _Context:
         src = self.event.source
         return CanonicalEvent(entity=target.entity, source=src.name, table=src.table, source_key=key, op=op,
                               version=self.version, source_ts_ms=src.ts_ms, ts_ms=self.now_ms,
-                              origin=self.origin, data=data, warnings=warnings)
+                              origin=self.origin, data=data, warnings=warnings, snapshot=self.event.op is Op.READ)
 
     def reject(self, target: TargetMapping, key: str, rule: str, fld: str | None, reason: str,
                values: dict[str, Any]) -> Rejected:

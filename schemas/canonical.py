@@ -102,6 +102,8 @@ def event_schema(entity: str) -> dict[str, Any]:
             {"name": "source_ts_ms", "type": "long", "doc": "Commit time at the source (epoch ms)."},
             {"name": "ts_ms", "type": "long", "doc": "When the pipeline mapped it (epoch ms)."},
             {"name": "origin", "type": "string", "doc": "The source event: topic/partition/offset."},
+            {"name": "snapshot", "type": "boolean", "default": False,
+             "doc": "Read by a snapshot, not a change committed at the source (no freshness is measured)."},
             {"name": "warnings", "type": {"type": "array", "items": {
                 "type": "record", "name": "Warning", "fields": [
                     {"name": "rule", "type": "string"}, {"name": "field", "type": ["null", "string"], "default": None},
@@ -145,6 +147,7 @@ class CanonicalEvent:
     origin: str
     data: Record | None
     warnings: tuple[Warning_, ...] = field(default=())
+    snapshot: bool = False  # read by a snapshot (``op`` r at the source), not a change
 
     @property
     def kafka_key(self) -> str:
@@ -153,7 +156,7 @@ class CanonicalEvent:
     def to_avro(self) -> Record:
         return {"entity": self.entity, "source": self.source, "table": self.table, "source_key": self.source_key,
                 "op": self.op, "version": self.version, "source_ts_ms": self.source_ts_ms, "ts_ms": self.ts_ms,
-                "origin": self.origin, "data": self.data,
+                "origin": self.origin, "snapshot": self.snapshot, "data": self.data,
                 "warnings": [{"rule": w.rule, "field": w.field, "message": w.message} for w in self.warnings]}
 
     @classmethod
@@ -162,7 +165,7 @@ class CanonicalEvent:
         return cls(entity=datum["entity"], source=datum["source"], table=datum["table"],
                    source_key=datum["source_key"], op=datum["op"], version=datum["version"],
                    source_ts_ms=datum["source_ts_ms"], ts_ms=datum["ts_ms"], origin=datum["origin"],
-                   data=datum.get("data"), warnings=warnings)
+                   data=datum.get("data"), warnings=warnings, snapshot=bool(datum.get("snapshot", False)))
 
 
 # --- checking a record against its entity schema -------------------------------------------------------------

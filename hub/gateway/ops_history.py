@@ -157,12 +157,18 @@ class OpsHistory:
         self.ring: Ring[dict[str, Any]] = Ring(int(keep_s / every_s) + 1)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._last_error: str | None = None
 
     def sample(self) -> None:
         try:
             self.ring.append(sample_of(self.snapshot(), freshness_buckets(self.registries()), time.time()))
-        except Exception as exc:  # a failed read leaves a gap, never ends the history
-            log.warning("ops.history_sample_failed", error=f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # a failed read leaves a gap, never ends the history (logged once per cause)
+            error = f"{type(exc).__name__}: {exc}"
+            if error != self._last_error:
+                log.warning("ops.history_sample_failed", error=error)
+            self._last_error = error
+        else:
+            self._last_error = None
 
     def start(self) -> OpsHistory:
         self._thread = threading.Thread(target=self._run, name="ops-history", daemon=True)

@@ -25,7 +25,7 @@ class ApplyStats:
     splits: int = 0
     alerts: int = 0
     notes: list[str] = field(default_factory=list)
-    source_times: list[tuple[str, int]] = field(default_factory=list)  # (source, source_ts_ms) of applied events
+    source_times: list[tuple[str, int]] = field(default_factory=list)  # (source, source_ts_ms) of applied changes
 
     def add(self, other: ApplyStats) -> None:
         for name in ("applied", "skipped", "golden_changed", "merges", "splits", "alerts"):

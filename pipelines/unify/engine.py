@@ -122,7 +122,8 @@ class Unifier:
             batch.stats.skipped += 1
             return
         batch.stats.applied += 1
-        batch.stats.source_times.append((event.source, event.source_ts_ms))
+        if not event.snapshot:  # a snapshot read was committed whenever: its age is not freshness
+            batch.stats.source_times.append((event.source, event.source_ts_ms))
         batch.applied.append(event)
 
     def _customer(self, batch: Batch, event: CanonicalEvent) -> bool:

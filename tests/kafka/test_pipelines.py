@@ -139,9 +139,10 @@ def test_source_change_flows_to_golden_record_changes_and_alerts(hub_broker: Loc
         assert dead["source_key"] == "104799" and "code" in dead["rule"]
         assert dead["original"]["after"]["CRSTAT"] == "X"
         counts = {t: len(v) for t, v in out.seen.items()}
-        # freshness (source commit → outputs acknowledged) was observed for every applied event of this source
+        # freshness (source commit → outputs acknowledged) was observed for every applied change of this source
+        # (snapshot reads left out: their age is not freshness)
         fresh = REGISTRY.get_sample_value("crmhub_freshness_seconds_count", {"source": source}) or 0
-        assert fresh >= 8  # 5 customers + their credit, the freeze; the orders
+        assert fresh >= 2  # the freeze: the customer and its credit
         assert (REGISTRY.get_sample_value("crmhub_freshness_seconds_sum", {"source": source}) or 0) > 0
         # source lag was observed per delivered batch, and the connector ended caught up
         assert (REGISTRY.get_sample_value("crmhub_source_lag_seconds_count", {"connector": source}) or 0) >= 2

@@ -11,7 +11,7 @@ from typing import Any
 
 from pipelines.canonicalize import CanonResult, Rejected, canonicalize, json_safe, rule_counts
 from pipelines.mapping import MappingSet, load_mappings, parse_mapping
-from schemas.canonical import make_version
+from schemas.canonical import CanonicalEvent, make_version
 from schemas.envelope import ChangeEvent, SourceInfo
 
 CONFIG_MAPPINGS = Path(__file__).resolve().parents[2] / "config" / "mappings"
@@ -85,6 +85,13 @@ def test_upsert_maps_every_target_with_event_metadata() -> None:
 def test_creates_and_snapshot_reads_are_upserts() -> None:
     for op in ("c", "r"):
         assert {e.op for e in run(event(op, after=row())).events} == {"upsert"}
+
+
+def test_a_snapshot_read_is_marked_as_one() -> None:
+    assert {e.snapshot for e in run(event("r", after=row())).events} == {True}
+    assert {e.snapshot for e in run(event("u", after=row())).events} == {False}
+    read = run(event("r", after=row())).events[0]
+    assert CanonicalEvent.from_avro(read.to_avro()) == read
 
 
 def test_warning_rules_ride_on_the_event() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,12 @@ def test_same_person_in_two_sources_gets_one_golden_record_with_lineage(unifier:
     john = next(v for t, k, v in out if t == CHANGES_TOPIC and k == gid)
     assert (john["kind"], john["version"]) == ("create", 1)
     assert (john["cause"]["source"], john["cause"]["source_key"]) == ("oracle", "A7")  # the batch's last event
+
+
+def test_freshness_is_measured_for_changes_not_for_snapshot_reads(unifier: Unifier) -> None:
+    read = dataclasses.replace(event("ibmi", "1", JOHN_IBMI, 100), snapshot=True)
+    stats = unifier.apply([read, event("ibmi", "2", MARY, 150)])
+    assert stats.applied == 2 and stats.source_times == [("ibmi", 150)]
 
 
 def test_events_in_separate_batches_each_make_a_version(unifier: Unifier, store: Store) -> None:
