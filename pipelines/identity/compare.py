@@ -186,7 +186,9 @@ def garbled(x: str, y: str) -> bool:
     that are both in the nickname tables are never garbled forms of each other."""
     if min(len(x), len(y)) < 5 or abs(len(x) - len(y)) > 1 or (known_name(x) and known_name(y)):
         return False
-    return _slip_distance(_OCR.sub(_ocr_letter, x), _OCR.sub(_ocr_letter, y)) <= GARBLED
+    ox, oy = _OCR.sub(_ocr_letter, x), _OCR.sub(_ocr_letter, y)
+    # each edit costs at least half: more than two plain edits apart (a quick test) is never garbled
+    return _osa(ox, oy, score_cutoff=2) <= 2 and _slip_distance(ox, oy) <= GARBLED
 
 
 def _slip_distance(x: str, y: str) -> float:
