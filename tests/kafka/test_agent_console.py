@@ -152,6 +152,19 @@ def test_home_search_record_lineage_cases_and_who(demo: tuple[DemoHub, float], b
                 address_sources.add((src["source"], src["source_key"]))
     assert len(address_sources) > 1, address_sources  # each address credited to its own source record
 
+    # the home page's examples are real searches: each (but the golden id) finds Mueller GmbH in the demo
+    _console(page, hub)
+    examples = page.locator("#home .hints code").all_text_contents()
+    tried = [i for i, e in enumerate(examples) if not e.startswith("G0")]
+    assert len(tried) >= 8
+    for i in tried:
+        _console(page, hub)
+        page.locator("#home .hints code").nth(i).click()
+        expect(page.locator("#q")).to_have_value(examples[i])
+        expect(page.locator(f'#results li.hit[data-gid="{gid}"]')).to_have_count(1, timeout=10_000)
+    _console(page, hub, f"?customer={gid}")
+    _panels_filled(page)
+
     cases = _api(hub, f"/customers/{gid}/cases")["cases"]
     assert cases
     expect(page.locator("#cases tr.case td:first-child")).to_have_text([c["case_number"] for c in cases])

@@ -341,6 +341,13 @@ async function whoami() {
 }
 
 document.getElementById("search-form").addEventListener("submit", search);
+for (const example of document.querySelectorAll("#home .hints code")) {  // an example searches itself
+  example.title = "search for this";
+  example.addEventListener("click", () => {
+    document.getElementById("q").value = example.textContent;
+    document.getElementById("search-form").requestSubmit();
+  });
+}
 renderRecent();
 (async () => {
   await whoami();
