@@ -8,6 +8,9 @@
   (end offset, wall time) point; an end offset keeps the time it was FIRST seen (an idle partition adds one
   more point, its last-seen time, so a flat stretch is two points). The time at which the committed offset
   was the end offset is interpolated between points, and ``lag_seconds = now - that time``.
+- ``PartitionWindow``: the last polls of one group's partition, each with its lag measured as Burrow measures
+  a commit's (against the end offset known before the poll) and the time of the newest commit (from the
+  commit log, else when the committed offset was first seen); no verdict before it is complete.
 - ``evaluate_partition``: a status after LinkedIn Burrow's evaluator rules (see the function);
   ``group_status``: Burrow's group status (OK, WARN, ERR). ``breach``: which threshold a value crosses.
 """
