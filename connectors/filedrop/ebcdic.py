@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import chain, count, repeat
 from typing import Any
 
@@ -134,6 +135,9 @@ class EbcdicReader(FeedReader):
         if self.record_length < layout.length:
             raise ConfigError(f"record_length {self.record_length} is shorter than the copybook's {layout.length}")
         self._names = [f.name for f in flats]
+        # integers wider than INT64 (PIC 9(19), unsigned 8-byte binary, trailing P's) are DECIMAL(p, 0) columns
+        self._int_decimals = tuple(f.name for f in flats if f.item.scale <= 0 and f.item.kind != "float"
+                                   and copybook_column(f).type is ColumnType.DECIMAL)  # fmt: skip
         # key fields are read alone only where no variable table can shift them
         fixed_end = min((i.offset for i in layout.walk() if i.depending_on), default=layout.length)
         keys = [f for f in flats if f.name in feed.key_columns and f.offset + f.item.length <= fixed_end]
@@ -159,6 +163,7 @@ class EbcdicReader(FeedReader):
         """Decoded rows; the compiled decoders give every Decimal exactly at its column's scale (tested), so
         ``finish``'s re-quantizing is not needed here. ``exact``: a record longer than its layout is bad."""
         decode, variable, names, keys = self.decoder.decode, self.variable, self._names, self.key_columns
+        int_decimals = self._int_decimals
         for number, record, problem in pieces:
             if problem is None:
                 try:
@@ -172,6 +177,9 @@ class EbcdicReader(FeedReader):
                 continue
             if variable is not None:  # occurrences past the record's count are null
                 row = {name: row.get(name) for name in names}
+            for name in int_decimals:
+                if row[name] is not None:
+                    row[name] = Decimal(row[name])
             for key in keys:
                 if row.get(key) in _EMPTY:
                     empty = ", ".join(k for k in keys if row.get(k) in _EMPTY)

@@ -32,6 +32,9 @@ REDEFINED = """\
            05  EDITED        PIC ZZ,ZZ9.99-.
            05  SCALED        PIC SPPP99 COMP-3.
            05  RATE          PIC S9(3)V9(3) COMP.
+           05  BIG           PIC 9(19) COMP-3.
+           05  UNSIGNED-8    PIC 9(18) COMP.
+           05  THOUSANDS     PIC S9(16)PPP COMP-3.
 """
 
 
@@ -86,6 +89,9 @@ def test_occurs_redefines_edited_and_scaled_values_read_identically(amount: str)
         f"{abs(value):9,.2f}{'-' if value < 0 else ' '}".encode("cp037"),
         bytes.fromhex("012C"),
         (cents * 10).to_bytes(4, "big", signed=True),
+        bytes.fromhex(f"{abs(cents) * 10**12:019d}F"),
+        (abs(cents) * 10**12).to_bytes(8, "big"),
+        bytes.fromhex(f"{abs(cents) * 10**9:017d}{'D' if cents < 0 else 'C'}"),
     ))  # fmt: skip
     reader = read(layout, b"", "key_no")
     got = as_pairs(list(reader.read(record)))
