@@ -178,8 +178,8 @@ class EbcdicReader(FeedReader):
             if variable is not None:  # occurrences past the record's count are null
                 row = {name: row.get(name) for name in names}
             for name in int_decimals:
-                if row[name] is not None:
-                    row[name] = Decimal(row[name])
+                if isinstance(value := row[name], int):
+                    row[name] = Decimal(value)
             for key in keys:
                 if row.get(key) in _EMPTY:
                     empty = ", ".join(k for k in keys if row.get(k) in _EMPTY)
