@@ -165,6 +165,12 @@ def test_home_search_record_lineage_cases_and_who(demo: tuple[DemoHub, float], b
     _console(page, hub, f"?customer={gid}")
     _panels_filled(page)
 
+    page.click("#home-link")  # back to the search page, nothing reloaded
+    expect(page.locator("#home")).to_be_visible()
+    expect(page.locator("#view")).to_be_hidden()
+    _console(page, hub, f"?customer={gid}")
+    _panels_filled(page)
+
     cases = _api(hub, f"/customers/{gid}/cases")["cases"]
     assert cases
     expect(page.locator("#cases tr.case td:first-child")).to_have_text([c["case_number"] for c in cases])

@@ -348,6 +348,23 @@ for (const example of document.querySelectorAll("#home .hints code")) {  // an e
     document.getElementById("search-form").requestSubmit();
   });
 }
+document.getElementById("home-link").addEventListener("click", (ev) => {  // back to the search page
+  ev.preventDefault();
+  for (const s of [stream, orderStream]) if (s) s.close();
+  stream = orderStream = current = null;
+  delete document.body.dataset.live;
+  banner("");
+  document.getElementById("view").hidden = true;
+  document.getElementById("home").hidden = false;
+  history.replaceState(null, "", location.pathname);
+  document.getElementById("q").focus();
+});
+document.addEventListener("keydown", (ev) => {  // "/" jumps to the search box, as on many sites
+  if (ev.key === "/" && document.activeElement !== document.getElementById("q")) {
+    ev.preventDefault();
+    document.getElementById("q").focus();
+  }
+});
 renderRecent();
 (async () => {
   await whoami();
