@@ -4,6 +4,7 @@
 - ``copybook``: COBOL copybook -> ``Layout`` (offsets and lengths as IBM COBOL computes them).
 - ``record``: ``compile_layout`` / ``compile_columns`` -> ``RecordDecoder``; ``iter_records``.
 - ``depending``: OCCURS DEPENDING ON, ``compile_variable`` -> ``VariableDecoder`` (variable-length records).
+- ``descriptors``: files of records behind record (and block) descriptor words, ``RECFM=V/VB``.
 - ``fixed``: fixed-width text layouts described in YAML.
 """
 

@@ -1,12 +1,15 @@
-"""EBCDIC fixed-length records described by a COBOL copybook (AS/400 and mainframe flat-file exports).
+"""EBCDIC records described by a COBOL copybook (AS/400 and mainframe flat-file exports).
 
 The copybook is parsed with ``connectors.codecs.parse_copybook`` and compiled with ``compile_layout`` for the
 feed's code page (cp037, cp273, ...); the record length is the layout's, or ``record_length`` when the export
 pads its records. With OCCURS DEPENDING ON the records follow one another, each as long as its counts make it
 (``record_length`` instead: fixed-length records, the counts only say how many occurrences hold values);
-occurrences past a record's count are null. Items under OCCURS are flattened to ``name_1``, ``name_2``...
-(``name_1_field`` for groups) since change-event columns are scalar; :func:`flat_fields` derives the same names
-(and offsets) from the layout, so ``describe()`` needs no file. A record that does not decode is a ``BadRecord``
+occurrences past a record's count are null. ``record_format: rdw`` / ``vb``: each record behind its record
+descriptor word, in blocks behind block descriptor words for ``vb`` (``connectors.codecs.descriptors``); the
+record must be exactly as long as its layout. Items under OCCURS are flattened to ``name_1``, ``name_2``...
+(``name_1_field`` for groups) since change-event columns are scalar: the decoder is compiled ``flat`` so it
+gives those columns directly, and :func:`flat_fields` derives the same names (and offsets) from the layout,
+so ``describe()`` needs no file. A record that does not decode is a ``BadRecord``
 naming the field and offset, with the record's hex; its key is still decoded when the key fields are intact.
 """
 
