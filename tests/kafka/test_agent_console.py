@@ -23,7 +23,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from rich.console import Console
 
-from hub.demo.hub import DemoHub
+from hub.demo.hub import DemoHub, DemoPaths
+from hub.demo.live import GeneratorThread
 from hub.demo.run import start_demo_hub
 from hub.demo.sources import _ts, freeze_credit, new_order
 from hub.demo.stands import open_ticket
@@ -250,3 +251,14 @@ def test_live_freeze_alert_history_stock_and_orders(demo: tuple[DemoHub, float],
     assert len(acks) == 2 and all(a is not None and a["by"] == me["name"] for a in acks)
     page.reload()
     expect(page.locator('#alerts li.alert[data-rule="credit-frozen"].acked')).to_have_count(1, timeout=10_000)
+
+    # searching while the demo's generator changes the sources 20 times a second
+    gen = GeneratorThread(DemoPaths(hub.db, hub.drop, hub.ar, hub.helpdesk), 20.0, seed=11).start()
+    try:
+        time.sleep(2.0)
+        busy = [_search(page, q, gid) for _ in range(3) for q in ("Mueller GmbH", "ibmi/104711")]
+    finally:
+        gen.close()
+    assert gen.errors == [] and gen.total() > 0
+    print(f"search -> hits shown while 20 changes/s arrive (ms): {busy}")
+    assert max(busy) < 1000, busy
