@@ -102,8 +102,7 @@ def event_schema(entity: str) -> dict[str, Any]:
             {"name": "source_ts_ms", "type": "long", "doc": "Commit time at the source (epoch ms)."},
             {"name": "ts_ms", "type": "long", "doc": "When the pipeline mapped it (epoch ms)."},
             {"name": "origin", "type": "string", "doc": "The source event: topic/partition/offset."},
-            {"name": "snapshot", "type": "boolean", "default": False,
-             "doc": "Read by a snapshot, not a change committed at the source (no freshness is measured)."},
+            {"name": "snapshot", "type": "boolean", "default": False, "doc": "A snapshot read, not a change."},
             {"name": "warnings", "type": {"type": "array", "items": {
                 "type": "record", "name": "Warning", "fields": [
                     {"name": "rule", "type": "string"}, {"name": "field", "type": ["null", "string"], "default": None},
