@@ -59,7 +59,9 @@ def test_ops_dashboard(hub_broker: LocalKafka, tmp_path: Path, browser: Browser)
     _mappings(tmp_path / "mappings", source)
     port = free_port()
     cfg = validate_config_text(_config(hub_broker, tmp_path, source, f"go{tag}", free_port(), tag, port))
-    admin = create_token(cfg.gateway.tokens_file, "ops-dashboard", "admin", set(cfg.gateway.effective_roles()))
+    known = set(cfg.gateway.effective_roles())
+    admin = create_token(cfg.gateway.tokens_file, "ops-dashboard", "admin", known)
+    agent = create_token(cfg.gateway.tokens_file, "agent-desk", "agent", known)
     ARTIFACTS.mkdir(exist_ok=True)
     hub = Hub(cfg)
     hub.start()
@@ -70,6 +72,9 @@ def test_ops_dashboard(hub_broker: LocalKafka, tmp_path: Path, browser: Browser)
             db.execute("INSERT INTO CUSTMAST VALUES (104799, 'BAD STATUS AG', 'X', '10.00', 'DE', 'AGT01', ?)",
                        (_ts(),))
         freeze_credit(tmp_path / "legacy.db", 104711)
+        refused = httpx.put(f"{base}/ops/connectors/{source}/pause", headers={"Authorization": f"Bearer {agent}"})
+        assert refused.status_code == 403 and hub.runners[source].status.state is ConnectorState.RUNNING
+        assert httpx.get(f"{base}/ops/topics", headers={"Authorization": f"Bearer {agent}"}).status_code == 403
         page = browser.new_page(viewport={"width": 1400, "height": 1400})
         page.on("dialog", lambda d: d.accept())  # the page confirms every action
         page.goto(f"{base}/ui/ops.html#token={admin}")
