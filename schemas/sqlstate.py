@@ -8,6 +8,8 @@ any exception object with the right shape works:
 - psycopg2: ``exc.pgcode`` (psycopg 3 and asyncpg: ``exc.sqlstate``)
 - pymysql / MySQLdb: ``args == (2003, "Can't connect ...")``, MySQL errno mapped to a SQLSTATE
 - python-oracledb: ``args[0].full_code == 'ORA-03113'`` or ``ORA-nnnnn`` / ``DPY-nnnn`` in the message
+- sqlite3 (Python 3.11+): ``exc.sqlite_errorname == 'SQLITE_BUSY'``; a busy or locked database (another
+  connection holds it) and an I/O error are transient, anything else without a SQLSTATE stops
 - SQLAlchemy ``DBAPIError``: the driver error is ``exc.orig``
 
 Oracle codes are returned by ``sqlstate_of`` as ``'ORA-03113'`` (five digits) or ``'DPY-4011'``.
@@ -217,11 +219,28 @@ def sqlstate_of(exc: BaseException, _depth: int = 0) -> str | None:
     return code
 
 
+_SQLITE_TRANSIENT = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR")
+
+
+def sqlite_error_name(exc: BaseException, _depth: int = 0) -> str | None:
+    """SQLite's result code name (``SQLITE_BUSY``, ``SQLITE_LOCKED_SHAREDCACHE``) of ``exc`` or the error it
+    wraps, or None."""
+    if _depth > _MAX_DEPTH:
+        return None
+    name = getattr(exc, "sqlite_errorname", None)
+    if isinstance(name, str):
+        return name
+    inner = getattr(exc, "orig", None) or exc.__cause__
+    return sqlite_error_name(inner, _depth + 1) if isinstance(inner, BaseException) and inner is not exc else None
+
+
 def action_for(exc: BaseException) -> Action:
     """The action for any exception; network-level Python errors without a code are RETRY."""
     code = sqlstate_of(exc)
     if code is None and isinstance(exc, ConnectionError | TimeoutError):
         return Action.RETRY
+    if code is None and (sqlite := sqlite_error_name(exc)) is not None:
+        return Action.RETRY if sqlite.startswith(_SQLITE_TRANSIENT) else Action.FATAL
     return action_for_code(code)
 
 
@@ -236,7 +255,7 @@ def classify(exc: BaseException, where: str | None = None) -> CrmhubError:
     code = sqlstate_of(exc)
     action = action_for(exc)
     detail = mask_text(str(exc)).strip() or "(no message)"
-    label = f"SQLSTATE {code}" if code and "-" not in code else (code or "no SQLSTATE")
+    label = f"SQLSTATE {code}" if code and "-" not in code else (code or sqlite_error_name(exc) or "no SQLSTATE")
     message = f"{type(exc).__name__} [{label}]: {detail}"
     if where:
         message = f"{where}: {message}"

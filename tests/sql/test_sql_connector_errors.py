@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -63,3 +66,20 @@ def test_missing_driver_names_the_extra_to_install() -> None:
         pytest.skip("pyodbc is installed here")
     with pytest.raises(ConfigError, match=r"crm\.url: .*install crmhub\[odbc\]"):
         SqlConnector(cfg).describe()
+
+
+def test_a_sqlite_source_locked_by_another_process_is_retriable_then_read(tmp_path: Path) -> None:
+    db = tmp_path / "legacy.db"
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("CREATE TABLE whatever (id INTEGER PRIMARY KEY, name TEXT)")
+    holder.execute("INSERT INTO whatever VALUES (1, 'a')")
+    conn = SqlConnector(_config(f"sqlite:///{db}", None))
+    try:
+        holder.execute("BEGIN EXCLUSIVE")  # as when the source is down: no connection can read it
+        with pytest.raises(RetriableError, match="SQLITE_BUSY"):
+            conn.describe()
+        holder.execute("ROLLBACK")
+        assert [t.name for t in conn.describe()] == ["whatever"]
+    finally:
+        conn.close()
+        holder.close()

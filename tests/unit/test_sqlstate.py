@@ -237,3 +237,30 @@ def test_crmhub_errors_pass_through_and_action_for_exceptions() -> None:
     assert classify(original) is original
     assert action_for(IBM_I_LINK) is Action.RETRY
     assert action_for(KeyError("x")) is Action.FATAL
+
+
+def test_a_busy_or_locked_sqlite_database_is_retried_and_other_sqlite_errors_stop(tmp_path: object) -> None:
+    import sqlite3
+    from pathlib import Path
+
+    import sqlalchemy as sa
+
+    db = Path(str(tmp_path)) / "legacy.db"
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("CREATE TABLE T (A INTEGER)")
+    holder.execute("BEGIN EXCLUSIVE")  # another process holds the database: nobody else can read it
+    engine = sa.create_engine(f"sqlite:///{db}", connect_args={"timeout": 0.05})
+    try:
+        with pytest.raises(sa.exc.OperationalError) as locked:
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT * FROM T"))
+        error = classify(locked.value, "connector ibmi: reading T")
+        assert isinstance(error, RetriableError) and "SQLITE_BUSY" in str(error)
+        holder.execute("ROLLBACK")
+        with pytest.raises(sa.exc.OperationalError) as missing:
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT * FROM NO_SUCH_TABLE"))
+        assert isinstance(classify(missing.value), FatalError)
+    finally:
+        engine.dispose()
+        holder.close()
