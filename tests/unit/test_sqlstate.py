@@ -251,15 +251,13 @@ def test_a_busy_or_locked_sqlite_database_is_retried_and_other_sqlite_errors_sto
     holder.execute("BEGIN EXCLUSIVE")  # another process holds the database: nobody else can read it
     engine = sa.create_engine(f"sqlite:///{db}", connect_args={"timeout": 0.05})
     try:
-        with pytest.raises(sa.exc.OperationalError) as locked:
-            with engine.connect() as conn:
-                conn.execute(sa.text("SELECT * FROM T"))
+        with pytest.raises(sa.exc.OperationalError) as locked, engine.connect() as conn:
+            conn.execute(sa.text("SELECT * FROM T"))
         error = classify(locked.value, "connector ibmi: reading T")
         assert isinstance(error, RetriableError) and "SQLITE_BUSY" in str(error)
         holder.execute("ROLLBACK")
-        with pytest.raises(sa.exc.OperationalError) as missing:
-            with engine.connect() as conn:
-                conn.execute(sa.text("SELECT * FROM NO_SUCH_TABLE"))
+        with pytest.raises(sa.exc.OperationalError) as missing, engine.connect() as conn:
+            conn.execute(sa.text("SELECT * FROM NO_SUCH_TABLE"))
         assert isinstance(classify(missing.value), FatalError)
     finally:
         engine.dispose()
