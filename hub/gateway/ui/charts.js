@@ -37,9 +37,13 @@ const charts = (() => {
     lines.forEach((line, i) => {
       const color = COLORS[i % COLORS.length];
       let d = "", pen = false;
+      const has = j => line.values[j] !== null && line.values[j] !== undefined;
       line.values.forEach((v, j) => {
-        if (v === null || v === undefined) { pen = false; return; }
+        if (!has(j)) { pen = false; return; }
         d += (pen ? " L" : " M") + x(t[j]).toFixed(1) + " " + y(v).toFixed(1);
+        if (!pen && !has(j + 1)) {  // a point with no neighbour draws no line: a dot instead
+          svg.append(node("circle", { cx: x(t[j]).toFixed(1), cy: y(v).toFixed(1), r: 2.2, fill: color }));
+        }
         pen = true;
         points += 1;
       });
