@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import struct
 from collections.abc import Generator
 from datetime import date
 from decimal import Decimal
@@ -310,3 +311,26 @@ def test_a_disabled_feed_leaves_its_files_in_place_and_describe_rereads_the_copy
     (tmp_path / "orders.cpy").write_text(COPYBOOK.replace("CUST-NAME", "CUST-NAME-2"))
     orders = {t.name: t for t in src.describe()}["orders"]
     assert [c.name for c in orders.columns][:2] == ["cust_no", "cust_name_2"]
+
+
+def _vb(*records: bytes) -> bytes:
+    """RECFM=VB by IBM's layout: a BDW (block length with itself, two zero bytes), then RDW records."""
+    block = b"".join(struct.pack(">HH", len(r) + 4, 0) + r for r in records)
+    return struct.pack(">HH", len(block) + 4, 0) + block
+
+
+def test_a_vb_file_flows_and_its_bad_descriptor_goes_to_the_dead_letter_path(tmp_path: Path) -> None:
+    feeds = settings(tmp_path).model_dump(mode="json")["feeds"]
+    feeds[1]["record_format"] = "vb"
+    src = source(tmp_path, Clock(), feeds=feeds)
+    one, two, three = (orders_bin(n) for n in (1, 2, 3))
+    spoiled = struct.pack(">HH", 4 + len(two) + 4 + 2, 0) + struct.pack(">HH", len(two) + 4, 0) + two + b"\x00\x09"
+    drop(tmp_path, "ORD0001.BIN", _vb(one) + spoiled + _vb(three))
+    batches, _ = poll(src, make_state())
+    assert events(batches) == [("c", 1), ("c", 2), ("c", 3)]
+    (dead,) = [d for b in batches for d in b.dead]
+    assert dead.reason.startswith("ORD0001.BIN record 3: 2 bytes at byte") and dead.raw["hex"] == "0009"
+    drop(tmp_path, "ORD0002.BIN", orders_bin(4, 5))  # a fixed-length file: no BDW at its start
+    assert poll(src, make_state())[0] == []
+    reason = (tmp_path / "quarantine" / "ORD0002.BIN.reason.txt").read_text()
+    assert "record_format vb: the first record: block descriptor word at byte 0" in reason
