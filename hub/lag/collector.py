@@ -27,7 +27,7 @@ from prometheus_client import Gauge
 from hub.kafka.clients import Admin, KafkaSettings
 from hub.lag import metrics as m
 from hub.lag.alerts import AlertBook, AlertKey
-from hub.lag.commits import CommitLog
+from hub.lag.commits import CommitLog, commit_samples
 from hub.lag.model import (
     Breach,
     GroupLag,
@@ -37,6 +37,7 @@ from hub.lag.model import (
     Member,
     PartitionLag,
     PartitionWindow,
+    Status,
     breach,
     group_status,
     lag_seconds,
@@ -90,7 +91,7 @@ class LagCollector:
         self._include = [re.compile(p) for p in cfg.groups.include]
         self._exclude = [re.compile(p) for p in cfg.groups.exclude]
         self._admin: Admin | None = None
-        self._commit_log = CommitLog(settings) if cfg.commit_log else None
+        self._commit_log = CommitLog(settings, depth=cfg.window) if cfg.commit_log else None
         self.cluster_name = cfg.cluster_name or settings.bootstrap_servers.split(",")[0].strip()
         self.poll_time_ms: float | None = None  # how long the last poll of the broker took
         self._windows: dict[tuple[str, str, int], PartitionWindow] = {}
@@ -170,12 +171,10 @@ class LagCollector:
                 key = (group, *tp)
                 seen.add(key)
                 window = self._windows.setdefault(key, PartitionWindow(self.cfg.window))
-                commit_ts = None if self._commit_log is None else self._commit_log.commit_time(group, *tp, committed)
-                window.observe(now, end, committed, earliest=earliest, commit_ts=commit_ts)
-                status = window.status(now, self.allowed_lag)
+                status, complete = self._judge(window, group, tp, (end, earliest, committed), now)
                 seconds = lag_seconds(self._tables[tp].points, earliest if committed is None else committed, lag, now)
                 parts.append(PartitionLag(group, tp[0], tp[1], end, earliest, committed, lag, seconds, status,
-                                          window.complete, offsets.members.get(group, {}).get(tp)))
+                                          complete, offsets.members.get(group, {}).get(tp)))
             groups.append(GroupLag(group, offsets.states.get(group, ""), group_status(p.status for p in parts),
                                    tuple(parts)))
         for key in set(self._windows) - seen:
@@ -183,6 +182,22 @@ class LagCollector:
         for tp in set(self._tables) - set(offsets.ends):
             del self._tables[tp]
         return LagSnapshot(now, tuple(groups))
+
+    def _judge(self, window: PartitionWindow, group: str, tp: TP, offsets: tuple[int, int, int | None],
+               now: float) -> tuple[Status, bool]:
+        """The partition's status and whether it is a verdict: Burrow's, over the group's last ``window``
+        commits from the commit log once it holds that many; before that (and without the commit log) over the
+        last ``window`` polls, with the newest commit's time and the mean gap between the known commits."""
+        end, earliest, committed = offsets
+        commits = [] if self._commit_log is None else self._commit_log.commits(group, *tp)
+        newest = commits[-1] if commits and commits[-1][0] == committed else None
+        gap = (commits[-1][1] - commits[0][1]) / (len(commits) - 1) if len(commits) >= 2 else None
+        window.observe(now, end, committed, earliest=earliest, commit_ts=None if newest is None else newest[1],
+                       commit_gap=gap)
+        if committed is not None and len(commits) >= self.cfg.window:
+            samples = commit_samples(commits, self._tables[tp].points)
+            return window.commit_status(samples, now, self.allowed_lag), True
+        return window.status(now, self.allowed_lag), window.complete
 
     # --- outputs -----------------------------------------------------------------------------------------
 

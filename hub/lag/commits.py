@@ -5,18 +5,23 @@ Every commit is also a record of the compacted ``__consumer_offsets`` topic: the
 partition, the value holds the offset and the commit time the coordinator gave it. With those times a consumer
 that keeps committing the same offset (alive, not moving: STALL) is told from one that stopped committing
 (STOP). ``parse_commit`` decodes one record (pure, per Kafka's ``OffsetCommitKey``/``OffsetCommitValue``
-schemas); ``CommitLog`` reads the topic from its beginning and then follows it, without a consumer group.
+schemas); ``CommitRing`` keeps each partition's last commits as Burrow's storage does; ``CommitLog`` reads the
+topic from its beginning and then follows it, without a consumer group.
 """
 
 from __future__ import annotations
 
+import bisect
 import struct
 import time
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import structlog
 
 from hub.kafka.clients import Admin, Consumer, KafkaSettings
+from hub.lag.model import Sample
 from schemas.secrets import mask_text
 
 log = structlog.get_logger(__name__)
@@ -86,6 +91,50 @@ def parse_commit(key: bytes | None, value: bytes | None) -> tuple[CommitKey, Com
     return commit_key, Commit(offset, v.take(">q") / 1000.0)
 
 
+def end_known_at(points: Sequence[tuple[int, float]], ts: float) -> int | None:
+    """The newest end offset first seen before ``ts`` (``LookupTable`` points); None before them all."""
+    i = bisect.bisect_left([p[1] for p in points], ts) - 1
+    return points[i][0] if i >= 0 else None
+
+
+def commit_samples(commits: Sequence[tuple[int, float]], points: Sequence[tuple[int, float]]) -> list[Sample]:
+    """Burrow's window of commits: each (offset, time) with its lag against the end offset known before it was
+    made (the last poll's), as Burrow computes a commit's lag from the broker offsets it has, so a consumer
+    that read everything there was a poll ago has lag 0 however steady the traffic; unknown (None) for a commit
+    older than the first poll."""
+    out = []
+    for offset, ts in commits:
+        end = end_known_at(points, ts)
+        out.append(Sample(ts, offset if end is None else max(end, offset), offset,
+                          None if end is None else max(0, end - offset)))
+    return out
+
+
+class CommitRing:
+    """The last ``depth`` commits (offset, time) of every (group, topic, partition), as Burrow's storage keeps
+    them: a commit less than ``min_distance_s`` after the one before replaces it (Burrow's ``min-distance``), so
+    a consumer committing after every small batch does not fill the ring with one second of history."""
+
+    def __init__(self, depth: int = 10, min_distance_s: float = 1.0) -> None:
+        self.depth = depth
+        self.min_distance_s = min_distance_s
+        self._rings: dict[CommitKey, deque[tuple[int, float]]] = {}
+
+    def add(self, key: CommitKey, commit: Commit) -> None:
+        ring = self._rings.setdefault(key, deque(maxlen=self.depth))
+        if ring and commit.ts - ring[-1][1] < self.min_distance_s:
+            ring[-1] = (commit.offset, max(commit.ts, ring[-1][1]))
+        else:
+            ring.append((commit.offset, commit.ts))
+
+    def forget(self, key: CommitKey) -> None:
+        self._rings.pop(key, None)
+
+    def commits(self, key: CommitKey) -> list[tuple[int, float]]:
+        """Oldest first; empty for a key without commits."""
+        return list(self._rings.get(key, ()))
+
+
 def refused(exc: BaseException) -> bool:
     """The broker refused access (an authorization error anywhere in the cause chain)."""
     seen: BaseException | None = exc
@@ -97,27 +146,25 @@ def refused(exc: BaseException) -> bool:
 
 
 class CommitLog:
-    """The newest commit of every (group, topic, partition), read from ``__consumer_offsets``.
+    """The last commits of every (group, topic, partition), read from ``__consumer_offsets``.
 
     ``refresh()`` reads what was added since the last call (the whole topic the first time), for at most
     ``budget_s`` seconds. ``available`` turns False, logged once, when the broker refuses the topic (no Describe
-    or Read permission on it): the monitor then falls back to the time it first saw each committed offset. Any
+    or Read permission on it): the monitor then judges from its polls alone. Any
     other failure (a broker restarting) is logged and the next refresh tries again.
     """
 
-    def __init__(self, settings: KafkaSettings, *, budget_s: float = 5.0) -> None:
+    def __init__(self, settings: KafkaSettings, *, budget_s: float = 5.0, depth: int = 10) -> None:
         self._settings = settings
         self._budget_s = budget_s
         self._consumer: Consumer | None = None
         self._partitions: list[int] = []
-        self.commits: dict[CommitKey, Commit] = {}
+        self.ring = CommitRing(depth)
         self.available = True
 
-    def commit_time(self, group: str, topic: str, partition: int, offset: int | None) -> float | None:
-        """When ``offset`` was last committed by the group on the partition; None if the log has no such
-        commit (not read yet, or not available)."""
-        commit = self.commits.get((group, topic, partition))
-        return commit.ts if commit is not None and offset is not None and commit.offset == offset else None
+    def commits(self, group: str, topic: str, partition: int) -> list[tuple[int, float]]:
+        """The group's last commits (offset, time) on the partition, oldest first."""
+        return self.ring.commits((group, topic, partition))
 
     def refresh(self, admin: Admin) -> None:
         if not self.available:
@@ -132,7 +179,7 @@ class CommitLog:
                 return
             self.available = False
             log.warning("lag.commit_log_unavailable", topic=OFFSETS_TOPIC, error=error,
-                        fallback="commit times are when the monitor first saw each committed offset")
+                        fallback="statuses from polls: a commit dates from when a poll first saw its offset")
 
     def _read(self, admin: Admin) -> None:
         if self._consumer is None:
@@ -153,9 +200,9 @@ class CommitLog:
                     continue
                 key, commit = parsed
                 if commit is None:
-                    self.commits.pop(key, None)
+                    self.ring.forget(key)
                 else:
-                    self.commits[key] = commit
+                    self.ring.add(key, commit)
 
     def close(self) -> None:
         consumer, self._consumer = self._consumer, None

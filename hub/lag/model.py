@@ -8,9 +8,11 @@
   (end offset, wall time) point; an end offset keeps the time it was FIRST seen (an idle partition adds one
   more point, its last-seen time, so a flat stretch is two points). The time at which the committed offset
   was the end offset is interpolated between points, and ``lag_seconds = now - that time``.
-- ``PartitionWindow``: the last polls of one group's partition, each with its lag measured as Burrow measures
-  a commit's (against the end offset known before the poll) and the time of the newest commit (from the
-  commit log, else when the committed offset was first seen); no verdict before it is complete.
+- ``PartitionWindow.commit_status``: Burrow's verdict over the group's last commits on a partition (from the
+  commit log, ``hub.lag.commits.commit_samples``); ``PartitionWindow``: the last polls of the partition,
+  each with its lag measured the same way (against the end offset of the poll before), what the statuses
+  come from while the commit window is not full or without the commit log. No verdict before a window is
+  complete.
 - ``evaluate_partition``: a status after LinkedIn Burrow's evaluator rules (see the function);
   ``group_status``: Burrow's group status (OK, WARN, ERR). ``breach``: which threshold a value crosses.
 """
@@ -153,17 +155,22 @@ class PartitionWindow:
     offsets it has; a consumer that keeps up, however steady the traffic, has caught up with that. The current
     lag (against this poll's end offset) is kept apart for rule 1. The commit's time is the one the commit log
     gives (``commit_ts``), else the time the committed offset was first seen changed (or, before the window,
-    first seen at all). The window is ``complete`` once it holds ``size`` polls with a commit: until then there
-    is no verdict (OK).
+    first seen at all). ``commit_gap``, the mean time between the consumer's known commits (from the commit
+    log), matters for a consumer that commits less often than the polls span: STOP then waits as long as
+    ``size`` of its commits span (as Burrow's window of commits would), and the polls, which cannot see it
+    progress between two commits, say nothing else (no STALL or WARN). The window is ``complete`` once it holds
+    ``size`` polls with a commit: until then there is no verdict (OK).
     """
 
     size: int = 10
     samples: deque[Sample] = field(default_factory=deque)
     last_commit_ts: float | None = None
     current_lag: int | None = None
+    commit_gap: float | None = None
 
     def observe(self, ts: float, end: int, committed: int | None, *, earliest: int = 0,
-                commit_ts: float | None = None) -> None:
+                commit_ts: float | None = None, commit_gap: float | None = None) -> None:
+        self.commit_gap = commit_gap
         known = self.samples[-1].end if self.samples else None
         lag = None if committed is None or known is None else max(0, known - committed)
         self.current_lag = partition_lag(end, committed, earliest)
@@ -191,13 +198,22 @@ class PartitionWindow:
     def status(self, now: float, allowed_lag: int = 0) -> Status:
         if not self.complete:
             return Status.OK
-        return evaluate_partition(self.samples, self.last_commit_ts, now, current_lag=self.current_lag,
-                                  allowed_lag=allowed_lag)
+        gap = self.commit_gap
+        status = evaluate_partition(self.samples, self.last_commit_ts, now, current_lag=self.current_lag,
+                                    allowed_lag=allowed_lag, commit_span=None if gap is None else gap * (self.size - 1))
+        slow = gap is not None and gap > self.samples[-1].ts - self.samples[0].ts
+        return Status.OK if slow and status in (Status.STALL, Status.WARN) else status
+
+    def commit_status(self, commits: Sequence[Sample], now: float, allowed_lag: int = 0) -> Status:
+        """Burrow's verdict over ``commits`` (``commit_samples``), with this window's end offsets as the recent
+        broker offsets and its current lag."""
+        return evaluate_partition(commits, None, now, broker_ends=[s.end for s in self.samples],
+                                  current_lag=self.current_lag, allowed_lag=allowed_lag)
 
 
 def evaluate_partition(samples: Sequence[Sample], last_commit_ts: float | None, now: float, *,
                        broker_ends: Sequence[int] | None = None, current_lag: int | None = None,
-                       allowed_lag: int = 0) -> Status:
+                       allowed_lag: int = 0, commit_span: float | None = None) -> Status:
     """Burrow's partition rules over ``samples`` (oldest first; those without a commit are left out).
 
     ``current_lag`` defaults to the newest sample's lag, ``broker_ends`` (recent end offsets) to the
@@ -205,11 +221,14 @@ def evaluate_partition(samples: Sequence[Sample], last_commit_ts: float | None, 
     counts as none (Burrow's ``allowed-lag``: a transactional producer's commit markers leave 1). In order:
 
     1. current lag within ``allowed_lag`` → OK: a caught-up partition is never in trouble.
-    2. STOP: no commit for longer than the window spans (``now - last commit > newest - oldest``), unless
+    2. STOP: no commit for longer than the window spans (``now - last commit > newest - oldest``, or than
+       ``commit_span`` when that is longer), unless
        the committed offset was caught up with one of the recent end offsets (records just arrived).
     3. REWIND: the committed offset went back and has not yet returned to where it was before.
     4. OK if the lag was within ``allowed_lag`` at any point of the window.
-    5. STALL: the committed offset is the same all window. 6. WARN: the lag never decreases. 7. OK.
+    5. STALL: the committed offset is the same all window. 6. WARN: the lag never decreases (over at least
+       two known lags: with none known, as for commits made before the monitor's first poll, nothing says it
+       grows). 7. OK.
     """
     commits = [s for s in samples if s.committed is not None]
     if len(commits) < MIN_SAMPLES:
@@ -220,7 +239,8 @@ def evaluate_partition(samples: Sequence[Sample], last_commit_ts: float | None, 
     offsets = [s.committed for s in commits if s.committed is not None]
     last = commits[-1].ts if last_commit_ts is None else last_commit_ts
     ends = [s.end for s in samples] if broker_ends is None else broker_ends
-    if now - last > commits[-1].ts - commits[0].ts and not any(end - offsets[-1] <= allowed_lag for end in ends):
+    span = max(commits[-1].ts - commits[0].ts, commit_span or 0.0)
+    if now - last > span and not any(end - offsets[-1] <= allowed_lag for end in ends):
         return Status.STOP
     if _unrecovered_rewind(offsets):
         return Status.REWIND
@@ -229,7 +249,7 @@ def evaluate_partition(samples: Sequence[Sample], last_commit_ts: float | None, 
         return Status.OK
     if all(o == offsets[0] for o in offsets):
         return Status.STALL
-    if all(b >= a for a, b in itertools.pairwise(lags)):
+    if len(lags) >= 2 and all(b >= a for a, b in itertools.pairwise(lags)):
         return Status.WARN
     return Status.OK
 

@@ -61,8 +61,8 @@ class LagConfig(ConfigModel):
 
     enabled: bool = Field(default=True, description="sample in the background while `crmhub run` runs the admin role")
     interval_s: Annotated[float, Field(gt=0, description=(
-        "seconds between samples; the status window spans `(window - 1) * interval_s`, so a consumer that "
-        "stopped committing is STOP after about that long (18 s at the defaults)"))] = 2.0
+        "seconds between samples; a consumer that stopped committing is STOP after about `window * "
+        "interval_s` (20 s at the defaults), or after its own last `window` commits span if longer"))] = 2.0
     window: Annotated[int, Field(ge=2, le=1000, description="samples per partition evaluated (Burrow's default: "
                                                             "10); no status before a partition has that many")] = 10
     lookup_points: Annotated[int, Field(ge=2, le=10000, description="(end offset, time) points kept per partition "
@@ -70,9 +70,10 @@ class LagConfig(ConfigModel):
     alert_history: Annotated[int, Field(ge=1)] = 200
     allowed_lag: Annotated[int, Field(ge=0, description="lag (messages) that counts as none, as Burrow's")] = 0
     commit_log: bool = Field(default=True, description=(
-        "read commit times from `__consumer_offsets` (needs Read on that topic), so a consumer that commits "
-        "without moving is STALL and one that stopped committing is STOP; off, or when the topic cannot be "
-        "read, a commit's time is when the monitor first saw the committed offset"))
+        "read the commits and their times from `__consumer_offsets` (needs Read on that topic): statuses over "
+        "each group's last `window` commits as Burrow's, a consumer that commits without moving is STALL and "
+        "one that stopped committing is STOP; off, or when the topic cannot be read, statuses come from the "
+        "polls and a commit's time is when a poll first saw its offset"))
     cluster_name: str | None = Field(default=None, description=(
         "the `cluster_name` label of the lag metrics (default: the first bootstrap server)"))
     groups: LagGroups = Field(default_factory=LagGroups)

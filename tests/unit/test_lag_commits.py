@@ -89,3 +89,28 @@ def test_only_a_refusal_turns_the_commit_log_off() -> None:
     assert log.available
     log.refresh(Failing(wrapped))  # type: ignore[arg-type]
     assert not log.available
+
+
+def test_the_ring_keeps_the_last_commits_at_least_a_second_apart() -> None:
+    from hub.lag.commits import CommitRing
+
+    ring = CommitRing(depth=3)
+    key = ("g", "t", 0)
+    assert ring.commits(key) == []
+    for offset, ts in ((1, 100.0), (2, 100.2), (3, 100.9), (4, 101.5), (5, 103.0), (6, 110.0)):
+        ring.add(key, Commit(offset, ts))  # the first three are within a second of each other: one entry
+    assert ring.commits(key) == [(4, 101.5), (5, 103.0), (6, 110.0)]
+    ring.add(key, Commit(6, 110.4))
+    assert ring.commits(key)[-1] == (6, 110.4)
+    ring.forget(key)
+    assert ring.commits(key) == []
+
+
+def test_a_commits_lag_is_against_the_end_offset_known_when_it_was_made() -> None:
+    from hub.lag.commits import commit_samples, end_known_at
+
+    points = [(100, 10.0), (130, 12.0), (130, 20.0), (170, 22.0)]  # (end offset, first seen; flat: last seen)
+    assert [end_known_at(points, ts) for ts in (9.0, 10.0, 10.1, 12.0, 21.0, 30.0)] == [None, None, 100, 100,
+                                                                                          130, 170]
+    samples = commit_samples([(90, 9.5), (95, 11.0), (130, 15.0), (150, 22.5)], points)
+    assert [(s.committed, s.lag) for s in samples] == [(90, None), (95, 5), (130, 0), (150, 20)]

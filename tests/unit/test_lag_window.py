@@ -9,6 +9,7 @@ from prometheus_client import REGISTRY
 from hub.config import validate_config_text
 from hub.kafka.common import KafkaSettings
 from hub.lag.collector import LagCollector, Offsets, describe_members
+from hub.lag.commits import Commit
 from hub.lag.model import Member, PartitionWindow, Status
 from hub.lag.settings import LagConfig
 
@@ -62,29 +63,51 @@ def test_without_commit_times_a_commit_counts_from_when_its_offset_was_first_see
     assert w.last_commit_ts == 1002.0
 
 
-def stop_after(cfg: LagConfig, commit_every: float) -> float:
-    """Seconds from a consumer's last commit to the first poll that says STOP, for a consumer that committed
-    every ``commit_every`` s, 1-2 records behind a topic receiving 10 records a second, then stopped."""
-    w = PartitionWindow(cfg.window)
-    stop_at = 1000.0 + 30 * cfg.interval_s
-    last_commit = 1000.0
+def run_consumer(cfg: LagConfig, commit_every: float, stop_at: float | None,
+                 until: float) -> tuple[float, list[tuple[float, Status]]]:
+    """A consumer committing every ``commit_every`` s, 1-2 records behind a topic receiving 10 records a
+    second, that stops at ``stop_at`` (None: never), its commits in the commit log as the broker writes them
+    (the ones of the last ``window`` commit intervals before the monitor started too); the collector polls
+    every ``interval_s`` from 1000 s until ``until``. Returns (last commit time, [(poll, status)])."""
+    collector = LagCollector(KafkaSettings(), cfg)
+    assert collector._commit_log is not None
+    tp = ("t", 0)
+    last_commit = next_commit = 1000.0 - cfg.window * commit_every
+    out = []
     t = 1000.0
-    while True:
-        end = int((t - 1000.0) * 10) + 100
-        while last_commit + commit_every <= min(t, stop_at):
-            last_commit += commit_every
-        committed = int((last_commit - 1000.0) * 10) + 100 - 2
-        w.observe(t, end, committed, commit_ts=last_commit)
-        if t > stop_at and w.status(t) is Status.STOP:
-            return t - last_commit
-        assert t < stop_at + 600, "never STOP"
+    while t <= until:
+        while next_commit < t and (stop_at is None or next_commit <= stop_at):
+            last_commit = next_commit
+            collector._commit_log.ring.add(("g", *tp), Commit(int((last_commit - 1000.0) * 10) + 10_098, last_commit))
+            next_commit += commit_every
+        committed = int((last_commit - 1000.0) * 10) + 10_098
+        offsets = Offsets(states={"g": "Stable"}, committed={"g": {tp: committed}}, group_tps={"g": [tp]},
+                          ends={tp: int((t - 1000.0) * 10) + 10_100}, earliest={tp: 0})
+        out.append((t, collector._update(offsets, t).groups[0].partitions[0].status))
         t += cfg.interval_s
+    return last_commit, out
+
+
+def stop_after(cfg: LagConfig, commit_every: float) -> float:
+    """Seconds from the last commit of a consumer that stops to the first poll that says STOP."""
+    stop_at = 1000.0 + max(60 * cfg.interval_s, 12 * commit_every)
+    last, polls = run_consumer(cfg, commit_every, stop_at, until=stop_at + 1200)
+    return next(t for t, status in polls if t > stop_at and status is Status.STOP) - last
 
 
 def test_stop_is_noticed_within_30_s_at_the_default_settings() -> None:
     cfg = validate_config_text("").lag
-    for commit_every in (0.5, 1.0, 5.0):  # per batch, once a second, kafka-python's auto-commit interval
+    for commit_every in (0.2, 0.5, 1.0, 2.0):  # per batch under steady traffic, as crmhub's pipelines commit
         assert stop_after(cfg, commit_every) <= 30.0, commit_every
+
+
+def test_a_consumer_that_commits_seldom_is_never_stop_while_it_commits() -> None:
+    cfg = validate_config_text("").lag
+    for commit_every in (5.0, 30.0, 60.0):  # auto-commit intervals, a Kafka Connect sink's offset flush
+        _, polls = run_consumer(cfg, commit_every, None, until=1000.0 + 20 * commit_every)
+        assert {s for _, s in polls} == {Status.OK}, commit_every
+        # once it stops: STOP after the span of its own last commits (Burrow's rule), not before
+        assert stop_after(cfg, commit_every) > (cfg.window - 1) * commit_every
 
 
 def test_a_new_group_raises_no_alert_before_its_window_is_complete() -> None:
