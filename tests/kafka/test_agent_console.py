@@ -10,6 +10,7 @@ Screenshots go to ``test-artifacts/``; the times measured are printed."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import sqlite3
 import time
@@ -97,6 +98,10 @@ def test_home_search_record_lineage_cases_and_who(demo: tuple[DemoHub, float], b
     expect(page.locator("#who")).to_have_text(f"{me['name']} · {me['role']}")
     expect(page.locator("#home .hints li")).to_have_count(6)
     expect(page.locator("#recent li.none")).to_have_count(1)
+    _console(page, hub, "?customer=G999999999")
+    expect(page.locator("#search-status")).to_have_text("no customer G999999999")
+    expect(page.locator("#home")).to_be_visible()
+    _console(page, hub)
     page.screenshot(path=str(ARTIFACTS / "agent-console-home.png"), full_page=True)
 
     found: dict[str, Any] = {}
@@ -206,11 +211,13 @@ def test_live_freeze_alert_history_stock_and_orders(demo: tuple[DemoHub, float],
     assert not alert["message"].rstrip().endswith(":")
     assert frozen.locator("time.when").text_content()
     expect(frozen.locator(".sev")).to_have_text(alert["severity"])
-    change = _api(hub, f"/customers/{gid}/history?limit=1")["changes"][0]
-    latest = page.locator("#history li.change").first
-    expect(latest).to_have_attribute("data-version", str(change["version"]), timeout=15_000)
-    expect(latest.locator('li[data-field="credit_status"] .new')).to_have_text("FROZEN")
-    expect(latest.locator(".src")).to_contain_text(f"{change['cause']['source']}/{change['cause']['source_key']}")
+    [change] = [c for c in _api(hub, f"/customers/{gid}/history")["changes"]
+                if any(f["field"] == "credit_status" and json.loads(f["new"]) == "FROZEN" for f in c["fields"])]
+    entry = page.locator(f'#history li.change[data-version="{change["version"]}"]')
+    expect(entry.locator('li[data-field="credit_status"] .new')).to_have_text("FROZEN", timeout=15_000)
+    expect(entry.locator('li[data-field="credit_status"] .old')).to_have_text(
+        json.loads(next(f["old"] for f in change["fields"] if f["field"] == "credit_status")))
+    expect(entry.locator(".src")).to_contain_text(f"{change['cause']['source']}/{change['cause']['source_key']}")
 
     # the same alert again (released, then frozen again): one line, counted
     _set_credit(hub.db, "A")

@@ -1,6 +1,6 @@
 // The agent console: search with hints and recently viewed customers; the golden record with human labels and the
 // source of every field and of every address, phone, e-mail and contact; alerts (time, severity, acknowledge,
-// repeats folded); open orders with stock as a live stream; cases; the history of changes; the live credit banner.
+// repeats folded); open orders with stock and the cases, live from /live; the history of changes; the credit banner.
 const { get, el, text, token } = crmhub;
 const LABELS = {
   kind: "Kind", org_name: "Organisation", title: "Title", given_name: "Given name", middle_name: "Middle name",
@@ -13,11 +13,11 @@ const SCALARS = ["kind", "org_name", "title", "given_name", "middle_name", "fami
   "tax_id", "account_status", "credit_status", "credit_limit", "credit_reason", "owning_agent"];
 const LISTS = ["addresses", "phones", "emails", "contacts"];
 const RECENT_KEY = "crmhub.recent";
-let stream = null, orderStream = null, current = null;
+let stream = null, liveStream = null, current = null, lastOrders = null;
 
 const labelOf = (f) => LABELS[f] || f.replace(/_/g, " ");
 const pad = (n) => String(n).padStart(2, "0");
-function when(ms) {  // local time, to the minute (to the second when `seconds`)
+function when(ms) {  // local time, to the minute
   if (ms === null || ms === undefined || ms === "") return "";
   const d = new Date(Number(ms));
   if (isNaN(d)) return "";
@@ -265,19 +265,19 @@ function renderOrders(body, frozen) {
 }
 
 function listenLive(gid) {  // orders with stock, and cases: sent at once and whenever they change
-  if (orderStream) orderStream.close();
+  if (liveStream) liveStream.close();
   const state = document.getElementById("orders-state");
   state.textContent = "connecting…";
-  orderStream = new EventSource("/live?golden_id=" + encodeURIComponent(gid) + "&access_token=" +
+  liveStream = new EventSource("/live?golden_id=" + encodeURIComponent(gid) + "&access_token=" +
     encodeURIComponent(token()));
-  orderStream.addEventListener("orders", (msg) => {
-    const body = JSON.parse(msg.data);
+  liveStream.addEventListener("orders", (msg) => {
+    const body = lastOrders = JSON.parse(msg.data);
     renderOrders(body, current && (current.data || {}).credit_status === "FROZEN");
     state.textContent = "live · updated " + clock();
     document.body.dataset.ordersAt = String(Date.now());
   });
-  orderStream.addEventListener("cases", (msg) => renderCases(JSON.parse(msg.data).cases));
-  orderStream.onerror = () => { state.textContent = "reconnecting…"; };
+  liveStream.addEventListener("cases", (msg) => renderCases(JSON.parse(msg.data).cases));
+  liveStream.onerror = () => { state.textContent = "reconnecting…"; };
 }
 
 // --- the open record and its live stream ----------------------------------------------------------------------
@@ -317,12 +317,14 @@ function showRecord(rec) {
   renderFields(rec);
   const status = (rec.data || {}).credit_status;
   banner(status === "FROZEN" ? "Credit FROZEN for " + nameOf(rec) + " — do not take new orders" : "");
+  if (lastOrders && lastOrders.golden_id === rec.golden_id) renderOrders(lastOrders, status === "FROZEN");
 }
 
 async function open(gid, subscribe = true) {
   const rec = await get("/customers/" + encodeURIComponent(gid));
   showRecord(rec);
   if (subscribe) {
+    lastOrders = null;
     remember(rec);
     history.replaceState(null, "", location.pathname + "?customer=" + encodeURIComponent(rec.golden_id));
     listen(rec.golden_id);
@@ -350,8 +352,8 @@ for (const example of document.querySelectorAll("#home .hints code")) {  // an e
 }
 document.getElementById("home-link").addEventListener("click", (ev) => {  // back to the search page
   ev.preventDefault();
-  for (const s of [stream, orderStream]) if (s) s.close();
-  stream = orderStream = current = null;
+  for (const s of [stream, liveStream]) if (s) s.close();
+  stream = liveStream = current = lastOrders = null;
   delete document.body.dataset.live;
   banner("");
   document.getElementById("view").hidden = true;
@@ -369,5 +371,8 @@ renderRecent();
 (async () => {
   await whoami();
   const wanted = new URLSearchParams(location.search).get("customer");
-  if (wanted) await open(wanted);
+  if (wanted) {
+    try { await open(wanted); }
+    catch (e) { document.getElementById("search-status").textContent = /HTTP 404/.test(e.message) ? `no customer ${wanted}` : e.message; }
+  }
 })();
