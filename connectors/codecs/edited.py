@@ -12,7 +12,12 @@ IBM Enterprise COBOL Language Reference, PICTURE clause editing: every character
 
 The value is the digits of the digit positions, with as many decimal places as there are digit positions
 after the decimal point (``.`` or ``V``); negative when a sign position shows ``-``, ``CR`` or ``DB``. An
-all-blank field (BLANK WHEN ZERO, or no value) is None. A picture starting with ``S`` and holding an actual
+all-blank field (BLANK WHEN ZERO, or no value) is None. Every position must show what editing can put there,
+else the field is refused naming the character: a ``9`` a digit; ``Z`` a digit or a blank, ``*`` a digit or
+``*``; a floating position a digit, a blank or its symbol (``-`` too for ``+``); a fixed ``+`` a ``+`` or ``-``,
+a fixed ``-`` a blank or ``-``; the decimal point itself; ``,`` ``B`` ``0`` ``/`` themselves or what zero
+suppression puts in their place (a blank, or ``*``; in a floating string also its symbol); a fixed currency
+symbol itself. A picture starting with ``S`` and holding an actual
 decimal point (``S9(3).99``, a zoned number written with its point) reads a number with an optional leading or
 trailing ``+``/``-`` or an overpunched last digit.
 """
@@ -36,6 +41,7 @@ class EditedShape:
     digits: int
     scale: int
     signed_free: bool  # ``S`` and an actual decimal point: read as a number written with its point
+    allowed: tuple[str, ...] = ()  # per position: the characters besides digits it may show ("" for a 9)
 
 
 def edited_shape(symbols: list[tuple[str, int]]) -> EditedShape:
@@ -45,8 +51,10 @@ def edited_shape(symbols: list[tuple[str, int]]) -> EditedShape:
     if signed_free:
         flat = flat[1:]
     floating = {s for s in "+-$" if flat.count(s) > 1}
+    fill = "*" if "*" in flat else " "  # what zero suppression leaves in digit and insertion positions
     seen: set[str] = set()
     roles: list[Role] = []
+    allowed: list[str] = []
     digits = scale = 0
     after_point = False
     for symbol in flat:
@@ -57,6 +65,7 @@ def edited_shape(symbols: list[tuple[str, int]]) -> EditedShape:
             after_point, role = True, "point"
         elif symbol in ("CR", "DB"):
             roles += ["crdb", "crdb"]
+            allowed += [symbol[0] + " ", symbol[1] + " "]
             continue
         elif symbol in "9Z*" or (symbol in floating and symbol in seen):
             role = "digit"
@@ -64,13 +73,31 @@ def edited_shape(symbols: list[tuple[str, int]]) -> EditedShape:
             role = "sign"
         else:  # , B 0 / and the currency symbol (fixed, or the first of a floating string)
             role = "insert"
+        if role is not None:
+            roles.append(role)
+            may = _allowed(symbol, role, symbol in floating, fill)
+            if role == "insert" and floating and symbol in ",B0/":  # inside a floating string: its symbol too
+                may += "".join(_allowed(f, "digit", True, fill) for f in floating)
+            allowed.append(may)
         seen.add(symbol)
         if role == "digit":
             digits += 1
             scale += after_point
-        if role is not None:
-            roles.append(role)
-    return EditedShape(tuple(roles), digits, scale, signed_free)
+    return EditedShape(tuple(roles), digits, scale, signed_free, tuple(allowed))
+
+
+def _allowed(symbol: str, role: Role, floating: bool, fill: str) -> str:
+    """The characters other than digits a position may show (``.`` for the point, swapped for its data
+    character by the decoder)."""
+    if floating:  # a blank before the first digit, the symbol just left of it (a minus for "+" when negative)
+        return " " + symbol + ("-" if symbol == "+" else "")
+    if role == "digit":
+        return {"9": "", "Z": " ", "*": "*"}[symbol]
+    if role == "sign":
+        return "+-" if symbol == "+" else " -"
+    if symbol in ",B0/":
+        return (" " if symbol == "B" else symbol) + fill
+    return symbol  # the decimal point, a fixed currency symbol
 
 
 def edited_decoder(
@@ -83,6 +110,8 @@ def edited_decoder(
     if shape.signed_free:
         return lambda text: _free(text, shape.scale, overpunch, number, point)
     roles = shape.roles
+    swap = str.maketrans(".,", ",.") if point == "," else None  # the data shows "," as the point, "." grouping
+    allowed = tuple(a.translate(swap) for a in shape.allowed) if swap else shape.allowed
 
     def decode(text: str) -> EditedValue:
         if not text.strip():
@@ -90,18 +119,18 @@ def edited_decoder(
         negative = False
         digits: list[str] = []
         crdb = ""
-        for position, (role, char) in enumerate(zip(roles, text, strict=False), start=1):
+        for position, (role, char, may) in enumerate(zip(roles, text, allowed, strict=False), start=1):
             if role == "digit":
                 if "0" <= char <= "9":
                     digits.append(char)
                     continue
-                if char not in " *+-$":
+                if char not in may or not char:
                     raise _bad(char, position)
                 digits.append("0")
                 negative = negative or char == "-"
+            elif char not in may:
+                raise _bad(char, position)
             elif role == "sign":
-                if char not in " +-":
-                    raise _bad(char, position)
                 negative = negative or char == "-"
             elif role == "crdb":
                 crdb += char

@@ -68,7 +68,12 @@ def test_the_reference_hex_record() -> None:
     [
         ("Z(6)VZZ-", "3050X932-", "'X' at position 5"),
         ("+9(8)", "*00001234", "'*' at position 1"),
-        ("ZZ9.99CR", "  1.00XY", "CR, DB or blanks"),
+        ("ZZ9.99CR", "  1.00XY", "'X' at position 7"),
+        ("ZZ9.99CR", "  1.00RC", "'R' at position 7"),
+        ("+9(6)V99", "-3050393 ", "' ' at position 9"),  # a 9 always shows a digit
+        ("ZZ,ZZ9.99", " 1;234.56", "';' at position 3"),
+        ("ZZZ9.99", "   1,50", "',' at position 5"),  # the point shows itself
+        ("+9(4)", " 1234", "' ' at position 1"),  # a fixed + always shows + or -
         ("S9(3).99", "01A.34", "invalid number"),
     ],
 )
