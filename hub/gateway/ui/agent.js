@@ -111,13 +111,18 @@ function fromCell(src) {  // the source system and record key a value came from
   return el("td", { className: "src" }, src && src.source ? src.source + "/" + (src.source_key || "") : "");
 }
 
+const regions = (() => { try { return new Intl.DisplayNames(["en"], { type: "region" }); } catch { return null; } })();
+function countryName(code) {  // "DE" -> "Germany" (the browser's own tables: no network)
+  try { return (regions && regions.of(code)) || code; } catch { return code; }
+}
+
 function itemText(kind, x) {
   if (typeof x !== "object" || x === null) return text(x);
   if (kind === "addresses") {
     const city = [x.postal_code, x.city].filter(Boolean).join(" ");
     const parts = [x.line1, x.line2, city, x.region, x.country].filter(Boolean);
-    const only = x.country && parts.length === 1 ? " (country only)" : "";
-    return parts.join(", ") + only;
+    if (x.country && parts.length === 1) return `${x.country} (${countryName(x.country)}: no street or city in this source)`;
+    return parts.join(", ");
   }
   if (kind === "phones") return text(x.number);
   if (kind === "emails") return text(x.address);
