@@ -154,10 +154,10 @@ class _Builder:
         self.namespace: dict[str, object] = {"_D": Decimal, "_cd": EXACT.create_decimal}
         self.count = 0
         self.bound: dict[object, str] = {}
-        self.zoned_hex = ebcdic_digits(context.codec)  # EBCDIC zoned fields are read from the hex
+        self.zoned_hex = ebcdic_digits(context.codec)  # signed EBCDIC zoned fields are read from the hex
         fast = [s for s in steps if not s.lenient]
-        text = [s for s in fast if s.source == "text" and not (self.zoned_hex and s.inline == "zoned")]
-        hexed = [s for s in fast if s.source == "hex" or (self.zoned_hex and s.inline == "zoned")]
+        text = [s for s in fast if s.source == "text" and not self.from_hex(s)]
+        hexed = [s for s in fast if s.source == "hex" or self.from_hex(s)]
         self.text = self.part(_span(text)) if text else None  # (expression, offset in the record)
         self.hex = self.part(_span(hexed)) if hexed else None
         self.trimmed, self.texts, self.hexes = _Pulls("t", "_a", strip=True), _Pulls("t", "_t"), _Pulls("h", "_h")
@@ -166,6 +166,11 @@ class _Builder:
             table = overpunch_table(context.codec)
             self.namespace["_OVD"] = {char: digit for char, (digit, _) in table.items()}
             self.namespace["_OVN"] = frozenset(char for char, (_, negative) in table.items() if negative)
+
+    def from_hex(self, step: Step) -> bool:
+        """Signed EBCDIC zoned fields: digits and zones from the hex. Unsigned ones (zone F, bytes F0-F9) are
+        their text's digits: one slice, ``isdecimal`` and ``int``."""
+        return self.zoned_hex and step.inline == "zoned" and step.signed
 
     def part(self, span: tuple[int, int]) -> tuple[str, int]:
         """The record, or the part of it holding ``span`` when that is much shorter; and its offset."""
@@ -216,7 +221,7 @@ class _Builder:
     def leaf(self, step: Step) -> str:
         if step.lenient:
             return f"{self.bind(step.lenient_decode)}(d)"
-        if step.inline == "zoned" and self.zoned_hex:
+        if self.from_hex(step):
             return self.zoned_from_hex(step)
         start, end = step.offset, step.offset + step.length
         if step.source == "text":
