@@ -13,12 +13,14 @@ Per record, the function makes at most three whole-record conversions, each one 
 Every slice the fields need is then taken by one ``operator.itemgetter`` call per string, into locals (text
 fields also right-trimmed of blanks and low-values in C: ``map(str.rstrip, pieces, (' \\x00',) * n)``).
 
-Packed values, and zoned values of an EBCDIC record, come from the hex: a packed field is its digit nibbles
-and its sign nibble, a zoned field its digit nibbles (``h[a+1:b:2]``) and its zone nibbles (``h[a:b:2]``).
-One dict lookup turns the sign nibble (or the whole zone string) into ``''`` or ``'-'``, and ``int()`` or an
-exact ``Decimal`` conversion (``fields.EXACT``, which traps malformed text whatever the thread's context) reads
-the signed digits; hex letters in a digit position fail that conversion. Zoned fields of an ASCII record are
-converted from the text, by overpunch character. Anything odd (an unknown sign or zone, a bad digit, an
+Packed values, and signed zoned values of an EBCDIC record, come from the hex: a packed field is its digit
+nibbles and its sign nibble (with an even digit count, the spare high-order nibble is looked up with the sign,
+so anything but 0 there fails), a zoned field its digit nibbles (``h[a+1:b:2]``) and its zone nibbles
+(``h[a:b:2]``). One dict lookup turns the sign nibble (or the whole zone string) into ``''`` or ``'-'``, and
+``int()`` or an exact ``Decimal`` conversion (``fields.EXACT``, which traps malformed text whatever the
+thread's context) reads the signed digits; hex letters in a digit position fail that conversion. Unsigned
+zoned fields of an EBCDIC record, and zoned fields of an ASCII record, are converted from the text (digits
+as they are, else by overpunch character). Anything odd (an unknown sign or zone, a bad digit, an
 unsigned field with a minus sign) raises, and the record goes to the field-by-field fallback, which names the
 bad field or gives the same values; negative zero becomes zero.
 """
