@@ -161,3 +161,12 @@ def test_record_format_needs_a_copybook_and_no_record_length(values: dict[str, A
             "copybook": "cust.cpy", "record_format": "vb"}  # fmt: skip
     with pytest.raises(ValidationError, match=problem):
         Feed.model_validate(base | values)
+
+
+def test_a_huge_unreadable_rest_is_quoted_in_part_with_its_length(tmp_path: Path) -> None:
+    one = record(1, "ALPHA", "0012345C")
+    rest = struct.pack(">HH", 65_000, 0) + b"\x40" * 40_000
+    items = list(reader(tmp_path, record_format="rdw").read(rdw(one) + rest))
+    bad = items[1]
+    assert isinstance(bad, BadRecord) and bad.raw["length"] == len(rest) and bad.raw["truncated"] is True
+    assert bytes.fromhex(bad.raw["hex"]) == rest[:32_768]
