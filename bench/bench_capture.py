@@ -25,7 +25,11 @@ Per run: events/s (writes delivered / time from the first write to the last firs
 the tool's topic read back and compared by id and version with what was written). Tools alternate in order
 between repeats. The table ends with the medians over repeats and the ratio crmhub / debezium (poll 20 ms).
 
-Usage: ``.venv/bin/python bench/bench_capture.py [--workload all] [--events 100000] [--repeat 1] [--quick]``
+``--exactly-once`` adds crmhub with ``exactly_once: true`` (``crmhub-exactly-once``: each batch, its dead letters
+and its position in one Kafka transaction) and a second table of its ratios to crmhub at-least-once.
+
+Usage: ``.venv/bin/python bench/bench_capture.py [--workload all] [--events 100000] [--repeat 1] [--quick]
+[--exactly-once]``
 """
 
 from __future__ import annotations
@@ -78,9 +82,11 @@ class Tool:
     label: str
     kind: str  # crmhub | debezium
     poll_ms: int | None  # None: the tool's default
+    exactly_once: bool = False  # crmhub: each batch and its position in one Kafka transaction
 
 
 CRMHUB = Tool("crmhub", "crmhub", POLL_MS)
+CRMHUB_EOS = Tool("crmhub-exactly-once", "crmhub", POLL_MS, exactly_once=True)
 DEBEZIUM = Tool("debezium", "debezium", POLL_MS)
 DEBEZIUM_DEFAULT = Tool("debezium-default", "debezium", None)
 
@@ -126,7 +132,7 @@ class CrmhubProcess:
             self.proc.wait()
 
 
-def start_crmhub(env: Env, name: str, tbl: str) -> CrmhubProcess:
+def start_crmhub(env: Env, name: str, tbl: str, exactly_once: bool = False) -> CrmhubProcess:
     from sqlalchemy.engine import make_url
 
     url = make_url(env.pg_url)
@@ -136,7 +142,7 @@ def start_crmhub(env: Env, name: str, tbl: str) -> CrmhubProcess:
     spec = {"bootstrap": env.settings.bootstrap_servers, "registry": env.registry_url,
             "url": url.set(password=None).render_as_string(hide_password=False), "password": url.password,
             "name": name, "table": tbl, "poll_ms": POLL_MS, "safety_ms": SAFETY_MS,
-            "offsets_topic": offsets_topic, "ready": str(folder / "ready")}
+            "offsets_topic": offsets_topic, "ready": str(folder / "ready"), "exactly_once": exactly_once}
     spec_file = folder / "spec.json"
     spec_file.touch(mode=0o600)
     spec_file.write_text(json.dumps(spec))
@@ -186,7 +192,7 @@ def start_debezium(env: Env, tool: Tool, name: str, tbl: str) -> DebeziumProcess
 def started(env: Env, tool: Tool, name: str, tbl: str) -> Iterator[Running]:
     if tool.kind == "crmhub":
         create_topic(env.settings, f"src.{name}.{tbl}")
-        proc: Running = start_crmhub(env, name, tbl)
+        proc: Running = start_crmhub(env, name, tbl, tool.exactly_once)
     else:
         proc = start_debezium(env, tool, name, tbl)
     try:
@@ -212,7 +218,8 @@ def run_one(env: Env, tool: Tool, workload: str, name: str) -> Outcome:
             if workload == "warm":
                 src.insert(tbl, 1, args.events, args.tx_rows)
                 before += args.events
-                wait_for_records(env.settings, proc.topic, before, args.stall)
+                wait_for_records(env.settings, proc.topic, before, args.stall,
+                                 quiet_s=3.0 if tool.exactly_once else 0.0)
             if workload == "latency" and args.latency_warmup > 0:  # not measured: the stream runs on into it
                 before += len(src.update(tbl, keys, args.rate, args.latency_warmup).commits)
             writes: Writes
@@ -220,7 +227,8 @@ def run_one(env: Env, tool: Tool, workload: str, name: str) -> Outcome:
                 writes = src.update(tbl, keys, args.rate, args.latency_seconds)
             else:
                 writes = src.insert(tbl, before - snapshot + 1, args.events, args.tx_rows)
-            wait_for_records(env.settings, proc.topic, before + len(writes.commits), args.stall)
+            wait_for_records(env.settings, proc.topic, before + len(writes.commits), args.stall,
+                             quiet_s=3.0 if tool.exactly_once else 0.0)
             time.sleep(1.0)  # a record sent twice right after the last one is still counted
             proc.terminate()  # it stops (a connector waits for its next poll or heartbeat) while the topic is read
             outcome = account(tool.label, workload, writes.commits, read_back(env.settings, proc.topic, decode),
@@ -233,8 +241,9 @@ def run_one(env: Env, tool: Tool, workload: str, name: str) -> Outcome:
         src.close()
 
 
-def tools_for(workload: str) -> list[Tool]:
-    return [CRMHUB, DEBEZIUM, DEBEZIUM_DEFAULT] if workload == "latency" else [CRMHUB, DEBEZIUM]
+def tools_for(workload: str, exactly_once: bool = False) -> list[Tool]:
+    tools = [CRMHUB, DEBEZIUM, DEBEZIUM_DEFAULT] if workload == "latency" else [CRMHUB, DEBEZIUM]
+    return [CRMHUB, CRMHUB_EOS, *tools[1:]] if exactly_once else tools
 
 
 def run_all(env: Env) -> list[Outcome]:
@@ -243,7 +252,7 @@ def run_all(env: Env) -> list[Outcome]:
     n = 0
     for rep in range(env.args.repeat):
         for workload in workloads:
-            tools = tools_for(workload)
+            tools = tools_for(workload, env.args.exactly_once)
             for tool in tools if rep % 2 == 0 else tools[::-1]:  # alternate who goes first
                 n += 1
                 name = f"cap{os.getpid() % 100000}r{n}"
@@ -260,7 +269,7 @@ def summary(outcomes: list[Outcome]) -> list[Outcome]:
     groups: dict[tuple[str, str], list[Outcome]] = {}
     for o in outcomes:
         groups.setdefault((o.workload, o.tool), []).append(o)
-    order = {t.label: i for i, t in enumerate((CRMHUB, DEBEZIUM, DEBEZIUM_DEFAULT))}
+    order = {t.label: i for i, t in enumerate((CRMHUB, CRMHUB_EOS, DEBEZIUM, DEBEZIUM_DEFAULT))}
     keys = sorted(groups, key=lambda k: (WORKLOADS.index(k[0]), order[k[1]]))
     return [median_outcome(groups[k]) for k in keys]
 
@@ -284,6 +293,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--stall", type=float, default=60.0,
                         help="seconds without a new record after which a run counts what is missing as lost")
+    parser.add_argument("--exactly-once", action="store_true",
+                        help="also run crmhub with exactly_once (ratio to at-least-once printed)")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: 5,000 events, 4 s of updates after 3 s of warm-up, each workload once")
     args = parser.parse_args(argv)
@@ -313,6 +324,9 @@ def main(argv: list[str] | None = None) -> None:
                   f"load {os.getloadavg()[0]:.2f}", flush=True)
             outcomes = run_all(env)
             print("\nmedians over the repeats:\n" + table(summary(outcomes)))
+            if args.exactly_once:
+                eos = [o for o in summary(outcomes) if o.tool in (CRMHUB.label, CRMHUB_EOS.label)]
+                print("\nexactly-once against at-least-once:\n" + table(eos, reference=CRMHUB.label))
         finally:
             registry.stop()
             broker.down()

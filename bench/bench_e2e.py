@@ -68,8 +68,10 @@ def seed(db: Path, n: int) -> None:
                       [(200000 + i, f"CUSTOMER {i} GMBH".ljust(30), "1000.00", now_text()) for i in range(n)])
 
 
-def generate(db: Path, n: int, rate: float, seconds: float, stop: threading.Event) -> tuple[int, float]:
-    """Update credit limits at ``rate`` changes/s in transactions of ~20 ms; returns (changes made, seconds)."""
+def generate(db: Path, n: int, rate: float, seconds: float, stop: threading.Event,
+             hold: threading.Event | None = None) -> tuple[int, float]:
+    """Update credit limits at ``rate`` changes/s in transactions of ~20 ms; returns (changes made, seconds).
+    While ``hold`` is set (the database is down) it writes nothing, as an application that cannot reach it."""
     made, tick = 0, 0.02
     per_tick = max(1, round(rate * tick))
     start = time.perf_counter()
@@ -77,6 +79,8 @@ def generate(db: Path, n: int, rate: float, seconds: float, stop: threading.Even
         while not stop.is_set() and time.perf_counter() - start < seconds:
             due = start + made / rate
             time.sleep(max(0.0, due - time.perf_counter()))  # one clock reading: never a negative sleep
+            while hold is not None and hold.is_set() and not stop.is_set():
+                time.sleep(0.01)
             rows = [(f"{1000 + (made + k) % 90000}.00", now_text(), 200000 + (made + k) % n) for k in range(per_tick)]
             c.executemany("UPDATE CUSTMAST SET CRLIMIT = ?, CHGTS = ? WHERE CUSNO = ?", rows)
             c.commit()

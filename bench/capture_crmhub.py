@@ -4,7 +4,7 @@ Built as ``crmhub run`` builds a connector (``hub/runtime/hub.py``): ``Connector
 the runner's producer, an ``OffsetStore``, Avro through crmhub's registry at the given URL, the offsets saved at
 the hub's default interval. It touches the file ``ready`` once the connector streams (its snapshot done), and
 stops cleanly on SIGTERM. Spec (JSON file, the one argument): bootstrap, registry, url, password, name, table,
-poll_ms, safety_ms, offsets_topic, ready.
+poll_ms, safety_ms, offsets_topic, ready, exactly_once (optional).
 
 Usage (by the bench): ``.venv/bin/python bench/capture_crmhub.py SPEC.json``
 """
@@ -52,7 +52,8 @@ def main(spec_path: str) -> None:
                              schema_check_interval_s=conf.schema_check_interval_s,
                              flush_interval_s=OffsetsConfig().flush_interval_ms / 1000,
                              max_in_flight=conf.max_in_flight,
-                             max_in_flight_bytes=int(conf.max_in_flight_mb * 1024 * 1024))
+                             max_in_flight_bytes=int(conf.max_in_flight_mb * 1024 * 1024),
+                             exactly_once=bool(spec.get("exactly_once")))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     runner.start()

@@ -157,12 +157,14 @@ def topic_size(settings: KafkaSettings, topic: str, consumer: Consumer | None = 
         return sum(own.end_offsets(topic).values())
 
 
-def wait_for_records(settings: KafkaSettings, topic: str, count: int, stall_s: float) -> int:
+def wait_for_records(settings: KafkaSettings, topic: str, count: int, stall_s: float, quiet_s: float = 0.0) -> int:
     """Until ``topic`` holds ``count`` records, or none came for ``stall_s``; the records it holds. Asks 4
-    times a second over one client, so the waiting takes next to nothing from the tools it waits for."""
+    times a second over one client, so the waiting takes next to nothing from the tools it waits for. A
+    transactional writer's commit markers take offsets too: with ``quiet_s``, it also waits until the topic
+    stopped growing for that long."""
     size, grew_at = 0, time.monotonic()
     with _consumer(settings, topic) as consumer:
-        while size < count and time.monotonic() - grew_at < stall_s:
+        while (size < count or time.monotonic() - grew_at < quiet_s) and time.monotonic() - grew_at < stall_s:
             time.sleep(0.25)
             now = topic_size(settings, topic, consumer)
             if now > size:
@@ -192,11 +194,15 @@ def read_back(settings: KafkaSettings, topic: str, decode: Decoder) -> list[Deli
     """Every record of ``topic`` as (id, version, LogAppendTime); records without a row image are skipped."""
     out: list[Delivery] = []
     with _consumer(settings, topic) as consumer:
-        end = topic_size(settings, topic, consumer)
-        read, idle_until = 0, time.monotonic() + 60
-        while read < end and time.monotonic() < idle_until:
+        ends = consumer.end_offsets(topic)
+        idle_until = time.monotonic() + 60
+
+        def behind() -> bool:  # positions, not a count: commit markers of a transactional writer take offsets
+            return any(consumer.position(topic, p) < end for p, end in ends.items())
+
+        while behind() and time.monotonic() < idle_until:
             for m in consumer.poll(1000):
-                read, idle_until = read + 1, time.monotonic() + 60
+                idle_until = time.monotonic() + 60
                 after = decode(m.value) if m.value else None
                 if after is not None:
                     out.append(Delivery(int(after["id"]), int(after["version"]), float(m.timestamp_ms)))

@@ -55,6 +55,13 @@ CANON_TOPICS = tuple(f"canon.{e}" for e in ENTITIES)
 #: fetch to come back. Measured with ``bench/bench_e2e.py --processes`` at 1,000 changes/s, A/B in the same
 #: minutes: 500 ms gave windows with a max of 700-900 ms (p99 621-674 ms), 100 ms none (p99 362-404 ms).
 FETCH_MAX_WAIT_MS = 100
+#: The longest a pipeline consumer may take between two polls; also the group's rebalance timeout, how long
+#: the coordinator waits for known members to rejoin. A member killed in the middle of a join is kept until
+#: then: at kafka-python's default (300 s, ten times the client's 30 s request timeout, so the new members'
+#: join requests timed out and were sent again) the workers started after a kill -9 of every process sat in
+#: joins for a minute or more (``bench/bench_faults.py``). Below the request timeout, a join completes before
+#: its request times out. A batch takes well under a second.
+MAX_POLL_INTERVAL_MS = 20_000
 DQ_SAVE_INTERVAL_S = 2.0  # how often a canonicalize stage with ``dq_file`` writes its data-quality summary
 DQ_FILE_ENV = "CRMHUB_DQ_SUMMARY_FILE"  # set by the demo for its stage processes (hub/demo/stages.py)
 
@@ -131,7 +138,8 @@ class _Loop(ABC):
     def new_consumer(self) -> Consumer:
         # the hub creates the topics before it starts the loops, so the group join can wait for their metadata
         return Consumer(self.settings, self.group_id, self.topics, max_poll_records=self.batch_size,
-                        join_after_metadata=True, fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
+                        join_after_metadata=True, fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+                        max_poll_interval_ms=MAX_POLL_INTERVAL_MS)
 
     def _consume(self) -> None:
         consumer = self.new_consumer()
