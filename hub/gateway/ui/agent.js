@@ -107,8 +107,10 @@ function renderRecent() {
 
 // --- the golden record -------------------------------------------------------------------------------------------
 
-function fromCell(src) {  // the source system and record key a value came from
-  return el("td", { className: "src" }, src && src.source ? src.source + "/" + (src.source_key || "") : "");
+function fromCell(src) {  // the source record a value came from (system/key) and the source time it carries
+  const ok = src && src.source;
+  return el("td", { className: "from" }, el("span", { className: "src" }, ok ? src.source + "/" + (src.source_key || "") : ""),
+    ok ? " " : "", el("time", { className: "when" }, ok ? when(src.ts_ms) : ""));
 }
 
 const regions = (() => { try { return new Intl.DisplayNames(["en"], { type: "region" }); } catch { return null; } })();
@@ -137,7 +139,7 @@ function renderFields(rec) {
     if (data[f] === null || data[f] === undefined || data[f] === "") continue;
     const src = lineage[f] || {};
     rows.push(el("tr", { dataset: { field: f } }, el("td", { className: "label" }, labelOf(f)),
-      el("td", { className: "value" }, text(data[f])), fromCell(src), el("td", { className: "when" }, when(src.ts_ms))));
+      el("td", { className: "value" }, text(data[f])), fromCell(src)));
   }
   const items = [];
   for (const f of LISTS) {
@@ -145,11 +147,10 @@ function renderFields(rec) {
       const src = lineage[`${f}[${i}]`] || lineage[f] || {};
       items.push(el("tr", { className: "item", dataset: { field: f, index: String(i) } },
         el("td", { className: "label" }, labelOf(f)), el("td", { className: "type" }, text(x && x.type)),
-        el("td", { className: "value" }, itemText(f, x)), fromCell(src),
-        el("td", { className: "when" }, when(src.ts_ms))));
+        el("td", { className: "value" }, itemText(f, x)), fromCell(src)));
     });
   }
-  if (!items.length) items.push(el("tr", {}, el("td", { colSpan: 5, className: "none" }, "no addresses, phones or e-mails")));
+  if (!items.length) items.push(el("tr", {}, el("td", { colSpan: 4, className: "none" }, "no addresses, phones or e-mails")));
   document.querySelector("#fields tbody").replaceChildren(...rows);  // one swap each: concurrent renders never mix
   document.querySelector("#items tbody").replaceChildren(...items);
 }
@@ -225,6 +226,14 @@ function brief(json, field) {  // an old or new value of the history (JSON text)
   return s.length > 90 ? s.slice(0, 89) + "…" : s;
 }
 
+function reordered(f) {  // a list whose entries only changed places (survivorship orders them by source time)
+  try {
+    const [o, n] = [JSON.parse(f.old), JSON.parse(f.new)];
+    const key = (v) => v.map(x => JSON.stringify(x)).sort().join("\n");
+    return Array.isArray(o) && Array.isArray(n) && o.length > 1 && key(o) === key(n);
+  } catch { return false; }
+}
+
 async function renderHistory(gid) {
   const list = document.getElementById("history");
   let res;
@@ -235,7 +244,8 @@ async function renderHistory(gid) {
     const cause = c.cause || {};
     const from = cause.source ? `${cause.source}/${cause.source_key}` + (cause.table ? ` (${cause.table})` : "") : "steward";
     const shown = (c.fields || []).map(f => [f, f.field.replace(/\[\d+\]$/, "")])
-      .map(([f, root]) => [f, brief(f.old, root), brief(f.new, root)]).filter(([, o, n]) => o !== n);
+      .map(([f, root]) => reordered(f) ? [f, "same entries", "in another order"] : [f, brief(f.old, root), brief(f.new, root)])
+      .filter(([, o, n]) => o !== n);
     const fields = el("ul", { className: "changed" }, ...shown.map(([f, o, n]) => el("li", { dataset: { field: f.field } },
       labelOf(f.field.replace(/\[\d+\]$/, "")) + ": ", el("span", { className: "old" }, o), " → ",
       el("span", { className: "new" }, n))));
