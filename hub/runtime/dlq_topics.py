@@ -28,6 +28,48 @@ def to_read(settings: KafkaSettings, topics: list[str], wait_ms: int) -> dict[tu
     return {tp: end for tp, end in ends.items() if end > starts.get(tp, 0)}
 
 
+def _bounds(settings: KafkaSettings, topics: list[str], wait_ms: int) -> dict[tuple[str, int], tuple[int, int]]:
+    """(first, end) offset of every partition of ``topics``."""
+    admin = Admin(settings, bootstrap_timeout_ms=wait_ms)
+    try:
+        parts = admin.topic_partitions(topics)
+        tps = [(t, p) for t, ps in parts.items() for p in ps]
+        ends, starts = admin.end_offsets(tps), admin.end_offsets(tps, earliest=True)
+    finally:
+        admin.close()
+    return {tp: (starts.get(tp, 0), end) for tp, end in ends.items()}
+
+
+def newest_letters(settings: KafkaSettings, topics: list[str], limit: int,
+                   timeout_s: float) -> tuple[list[DeadLetter], int, list[str]]:
+    """The newest ``limit`` messages of each partition of ``topics`` (oldest first, by time), how many the topics
+    hold in all, and notes on what was not read in time: a bounded read whatever the topics hold."""
+    deadline = time.monotonic() + timeout_s
+    bounds = _bounds(settings, topics, int(timeout_s * 1000))
+    total = sum(end - first for first, end in bounds.values())
+    left = {tp: (max(first, end - limit), end) for tp, (first, end) in bounds.items() if end > first}
+    if not left:
+        return [], total, []
+    consumer = Consumer(settings, None, bootstrap_timeout_ms=int(timeout_s * 1000))
+    found: list[Message] = []
+    try:
+        consumer.assign_topics(sorted({t for t, _ in left}), from_beginning=False)
+        for (t, p), (start, _) in left.items():
+            consumer.seek(t, p, start)
+        while left and time.monotonic() < deadline:
+            for m in consumer.poll(timeout_ms=200):
+                r = left.get((m.topic, m.partition))
+                if r is not None and m.offset < r[1]:
+                    found.append(m)
+                    if m.offset + 1 >= r[1]:
+                        del left[(m.topic, m.partition)]
+    finally:
+        consumer.close()
+    found.sort(key=lambda m: (m.timestamp_ms, m.topic, m.partition, m.offset))
+    notes = [f"{t}/{p}: not read to its end within {timeout_s:g} s" for t, p in sorted(left)]
+    return [letter_of(m) for m in found], total, notes
+
+
 def topic_letters(settings: KafkaSettings, topics: list[str], timeout_s: float) -> tuple[list[DeadLetter], list[str]]:
     """Every message on ``topics`` up to their current end, and notes on what was not read in time."""
     deadline = time.monotonic() + timeout_s

@@ -14,7 +14,7 @@ from hub.gateway.auth import Principal, require
 from hub.pipeline_setup import pipelines_conf
 from hub.runtime.dlq_read import DEAD_ROW, TOPIC, DeadLetter, parse_id
 from hub.runtime.dlq_resend import NotResendable, Resend
-from hub.runtime.dlq_topics import topic_letter, topic_letters
+from hub.runtime.dlq_topics import newest_letters, topic_letter
 from schemas.envelope import table_topic
 
 log = structlog.get_logger(__name__)
@@ -42,17 +42,22 @@ def dead_letter_router(hub: Any) -> APIRouter:
                 return str(route.topic)
         return table_topic(connector, table)
 
-    def resender() -> Resend:
-        from hub.wiring import avro_serde
+    made: list[Resend] = []
 
-        return Resend(hub.settings, avro_serde(cfg, hub.registry).client, topic_of)
+    def resender() -> Resend:  # made at the first re-send, kept (one registry client)
+        if not made:
+            from hub.wiring import avro_serde
+
+            made.append(Resend(hub.settings, avro_serde(cfg, hub.registry).client, topic_of))
+        return made[0]
 
     @router.get("/ops/dead-letters")
     def dead_letters(limit: Annotated[int, Query(ge=1, le=500)] = 100,
                      _: Principal = Depends(require("ops"))) -> dict[str, Any]:
-        """The newest dead letters on the ``dlq.*`` topics (read for at most a few seconds), newest first."""
-        letters, notes = topic_letters(hub.settings, topics, READ_TIMEOUT_S)
-        return {"topics": topics, "total": len(letters), "notes": notes,
+        """The newest dead letters on the ``dlq.*`` topics (at most ``limit`` per partition read, for at most a
+        few seconds), newest first; ``total``: how many the topics hold."""
+        letters, total, notes = newest_letters(hub.settings, topics, limit, READ_TIMEOUT_S)
+        return {"topics": topics, "total": total, "notes": notes,
                 "letters": [letter_doc(x) for x in reversed(letters[-limit:])]}
 
     @router.post("/ops/dead-letters/resend")
