@@ -186,15 +186,17 @@ class LagCollector:
     def _judge(self, window: PartitionWindow, group: str, tp: TP, offsets: tuple[int, int, int | None],
                now: float) -> tuple[Status, bool]:
         """The partition's status and whether it is a verdict: Burrow's, over the group's last ``window``
-        commits from the commit log once it holds that many; before that (and without the commit log) over the
-        last ``window`` polls, with the newest commit's time and the mean gap between the known commits."""
+        commits from the commit log once it holds that many and has read the committed offset; otherwise (and
+        without the commit log) over the last ``window`` polls, with the newest commit's time and the mean gap
+        between the known commits."""
         end, earliest, committed = offsets
         commits = [] if self._commit_log is None else self._commit_log.commits(group, *tp)
         newest = commits[-1] if commits and commits[-1][0] == committed else None
         gap = (commits[-1][1] - commits[0][1]) / (len(commits) - 1) if len(commits) >= 2 else None
         window.observe(now, end, committed, earliest=earliest, commit_ts=None if newest is None else newest[1],
                        commit_gap=gap)
-        if committed is not None and len(commits) >= self.cfg.window:
+        caught_up = committed is not None and committed in (c[0] for c in commits[-2:])  # the log has read it
+        if caught_up and len(commits) >= self.cfg.window:
             samples = commit_samples(commits, self._tables[tp].points)
             return window.commit_status(samples, now, self.allowed_lag), True
         return window.status(now, self.allowed_lag), window.complete

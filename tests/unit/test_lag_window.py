@@ -176,3 +176,20 @@ def test_members_are_read_from_the_group_description() -> None:
     state, owners = members["g"]
     assert state == "Stable"
     assert owners == {("t", 0): Member("m-1", "c-1", "/127.0.0.1"), ("t", 2): Member("m-1", "c-1", "/127.0.0.1")}
+
+
+def test_a_commit_log_still_catching_up_is_not_judged_on_its_old_commits() -> None:
+    cfg = validate_config_text("").lag
+    collector = LagCollector(KafkaSettings(), cfg)
+    assert collector._commit_log is not None
+    tp = ("t", 0)
+    for i in range(10):  # yesterday's commits, read first; today's have not been read yet
+        collector._commit_log.ring.add(("g", *tp), Commit(100 + i, 1000.0 + 60 * i))
+    snap = None
+    for j in range(3):
+        offsets = Offsets(states={"g": "Stable"}, committed={"g": {tp: 90_000 + j}}, group_tps={"g": [tp]},
+                          ends={tp: 90_002 + j}, earliest={tp: 0})
+        snap = collector._update(offsets, 90_000.0 + 2 * j)
+    assert snap is not None
+    [partition] = snap.groups[0].partitions
+    assert (partition.status, partition.complete) == (Status.OK, False)  # no STOP from the old commits
