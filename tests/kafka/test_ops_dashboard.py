@@ -1,7 +1,7 @@
 """The operations dashboard in headless Chromium (fixtures and settings of ``test_pages.py``) against a whole hub
-on the real broker: history charts with points, per-partition lag, a connector paused and resumed from the page
-(and in the audit log), a paused connector's source lag growing, a message decoded by offset and by key, a
-schema diff, and a dead letter re-sent to its source topic. Screenshots go to ``test-artifacts/``."""
+on the real broker: history charts with points, per-partition lag, a connector paused, resumed and restarted
+from the page (and in the audit log), a paused connector's source lag growing, a message decoded by offset and
+by key, a schema diff, and a dead letter re-sent to its source topic. Screenshots go to ``test-artifacts/``."""
 
 from __future__ import annotations
 
@@ -121,6 +121,9 @@ def _pause_and_resume(page: Page, hub: Hub, base: str, auth: dict[str, str], sou
     row.locator("button.act-resume").click()
     expect(row.locator("td").nth(1)).to_have_text("RUNNING", timeout=10_000)
     wait_for(lambda: runner.status.source_lag.get("CUSTMAST", {}).get("seconds") == 0.0, 30)
+    runs = runner.status.runs
+    row.locator("button.act-restart").click()  # starts again from its saved position
+    wait_for(lambda: runner.status.runs == runs + 1 and runner.status.state is ConnectorState.RUNNING, 30)
 
 
 def _messages(page: Page, hub: Hub, source: str) -> None:
