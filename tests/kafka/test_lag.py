@@ -369,6 +369,13 @@ def test_a_consumer_keeping_up_on_50_partitions_is_ok_everywhere(kafka_broker: L
             assert g is not None
             verdicts += [p.status for p in g.partitions if p.complete]
         assert len(verdicts) >= 50 * 10 and set(verdicts) == {Status.OK}
+        owners = {p.member for p in g.partitions}  # the one live member owns every partition
+        [owner] = owners
+        assert owner is not None and owner.consumer_id and owner.client_id == kafka_settings.client_id
+        assert owner.host.lstrip("/") == "127.0.0.1"
+        labels = {"cluster_name": collector.cluster_name, "group": group, "topic": topic, "partition": "7",
+                  "member_host": owner.host, "consumer_id": owner.consumer_id, "client_id": owner.client_id}
+        assert _gauge("kafka_consumergroup_group_offset", **labels) == g.partitions[7].committed
         assert not [a for a in collector.alerts.history() if a.group == group]
         config = tmp_path / "hub.yaml"
         config.write_text(f"kafka: {{bootstrap_servers: '{kafka_broker.bootstrap}'}}\n")
