@@ -11,7 +11,9 @@ import typer.core
 def _flags_as_flags() -> None:
     """Help shows an on/off option as the flag it is (``--serve``, ``--wait/--no-wait``), without the ``<bool>``
     value type Typer's rich help gives every option, flags included."""
-    value_type = typer.core.TyperOption.display_type_rich
+    value_type = getattr(typer.core.TyperOption, "display_type_rich", None)
+    if value_type is None:  # a Typer without it renders help its own way
+        return
 
     def display_type_rich(self: typer.core.TyperOption, ctx: Any) -> str | None:
         return None if self.is_flag and not self.count else value_type(self, ctx)
