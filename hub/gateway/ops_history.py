@@ -3,10 +3,12 @@ and the time series drawn from it (events a second, golden changes a second, fre
 lag per consumer group) over a window (5 minutes, 1 hour). Nothing is written to disk: a restart starts an
 empty history.
 
-A sample keeps counters (events, golden changes) and the freshness histogram's cumulative buckets per source,
-so a point's rate or quantile covers exactly the time since the point before it, whatever the spacing: the
-1-hour series thins the samples out (:data:`MAX_POINTS`) and its freshness quantiles are those of all changes
-in each step, not of one sample in it. Lag is a level, taken as it was at the point.
+A sample keeps counters (events, golden changes) and the freshness histogram's cumulative bucket counts per
+source (the bucket bounds shared between samples), so a point's rate or quantile covers exactly the time since
+the point before it, whatever the spacing: two rings, 5 minutes of samples every 2 s and an hour of samples
+every 15 s (a few hundred samples, a few kB each), and the series thinned to :data:`MAX_POINTS`; the 1-hour
+freshness quantiles are those of all changes in each step, not of one sample in it. Lag is a level, taken as
+it was at the point.
 
 :class:`Ring`, :func:`sample_of` and :func:`series` are pure; :class:`OpsHistory` samples in a daemon thread.
 """
@@ -30,7 +32,7 @@ T = TypeVar("T")
 
 FRESHNESS_METRIC = "crmhub_freshness_seconds"
 SAMPLE_EVERY_S = 2.0
-KEEP_S = 3600.0
+COARSE_EVERY_S = 15.0
 MAX_POINTS = 240
 WINDOWS = {"5m": 300.0, "1h": 3600.0}
 
@@ -81,14 +83,21 @@ def _total(items: Any, get: Callable[[Mapping[str, Any]], Any]) -> int:
                    if isinstance(v, int | float)))
 
 
-def sample_of(snapshot: Mapping[str, Any], buckets: Buckets, t: float) -> dict[str, Any]:
+def sample_of(snapshot: Mapping[str, Any], buckets: Buckets, t: float,
+              bounds: dict[tuple[float, ...], tuple[float, ...]] | None = None) -> dict[str, Any]:
     """One sample at ``t`` (seconds since the epoch) of an ops summary (:func:`hub.gateway.ops.ops_snapshot`)
-    and the freshness buckets at that moment."""
+    and the freshness buckets at that moment, kept as (bounds, counts) per source; ``bounds`` interns the
+    bounds so that samples share one tuple of them."""
+    seen = {} if bounds is None else bounds
+    fresh = {}
+    for source, b in buckets.items():
+        key = tuple(bound for bound, _ in b)
+        fresh[source] = (seen.setdefault(key, key), tuple(count for _, count in b))
     groups = [g for g in ((snapshot.get("lag") or {}).get("groups") or []) if isinstance(g, Mapping)]
     return {"t": t,
             "events": _total(snapshot.get("connectors"), lambda c: c.get("events")),
             "golden": _total(snapshot.get("pipelines"), lambda p: (p.get("extra") or {}).get("golden_changed")),
-            "freshness": {s: list(b) for s, b in buckets.items()},
+            "freshness": fresh,
             "lag": {str(g["group"]): g.get("sum_lag") for g in groups},
             "lag_s": {str(g["group"]): g.get("max_lag_seconds") for g in groups}}
 
@@ -102,9 +111,12 @@ def _thin(samples: list[dict[str, Any]], max_points: int) -> list[dict[str, Any]
     return picked if picked[0] is samples[0] else [samples[0], *picked]
 
 
-def _quantiles(prev: list[tuple[float, float]], cur: list[tuple[float, float]]) -> tuple[float | None, ...]:
-    before = dict(prev)
-    delta = [(bound, count - before.get(bound, 0.0)) for bound, count in cur]
+Kept = tuple[tuple[float, ...], tuple[float, ...]]  # a source's bucket bounds and cumulative counts
+
+
+def _quantiles(prev: Kept | None, cur: Kept) -> tuple[float | None, ...]:
+    before = dict(zip(*prev, strict=True)) if prev is not None else {}
+    delta = [(bound, count - before.get(bound, 0.0)) for bound, count in zip(*cur, strict=True)]
     return bucket_quantile(delta, 0.5), bucket_quantile(delta, 0.99), (delta[-1][1] if delta else 0.0)
 
 
@@ -122,7 +134,7 @@ def series(samples: list[dict[str, Any]], window_s: float, now: float,
         out["events_per_s"].append(max(0, cur["events"] - prev["events"]) / dt)
         out["golden_per_s"].append(max(0, cur["golden"] - prev["golden"]) / dt)
         for source, buckets in cur["freshness"].items():
-            p50, p99, count = _quantiles(prev["freshness"].get(source, []), buckets)
+            p50, p99, count = _quantiles(prev["freshness"].get(source), buckets)
             col = out["freshness"].setdefault(source, {"p50_s": [None] * i, "p99_s": [None] * i, "count": [0.0] * i})
             col["p50_s"].append(p50)
             col["p99_s"].append(p99)
@@ -141,27 +153,33 @@ def series(samples: list[dict[str, Any]], window_s: float, now: float,
     if len(inside) > 1:
         first, last = inside[0]["freshness"], inside[-1]["freshness"]
         for source, buckets in last.items():
-            p50, p99, count = _quantiles(first.get(source, []), buckets)
+            p50, p99, count = _quantiles(first.get(source), buckets)
             out["window_freshness"][source] = {"p50_s": p50, "p99_s": p99, "count": count}
     return out
 
 
 class OpsHistory:
-    """Samples ``snapshot()`` and the freshness buckets of ``registries()`` every ``every_s`` into a ring that
-    holds ``keep_s`` of them, in a daemon thread."""
+    """Samples ``snapshot()`` and the freshness buckets of ``registries()`` every ``every_s``, in a daemon thread,
+    into a ring of the last 5 minutes and, every ``coarse_s``, a ring of the last hour."""
 
     def __init__(self, snapshot: Callable[[], Mapping[str, Any]],
                  registries: Callable[[], Iterable[CollectorRegistry]] = lambda: (REGISTRY,),
-                 every_s: float = SAMPLE_EVERY_S, keep_s: float = KEEP_S) -> None:
-        self.snapshot, self.registries, self.every_s = snapshot, registries, every_s
-        self.ring: Ring[dict[str, Any]] = Ring(int(keep_s / every_s) + 1)
+                 every_s: float = SAMPLE_EVERY_S, coarse_s: float = COARSE_EVERY_S) -> None:
+        self.snapshot, self.registries, self.every_s, self.coarse_s = snapshot, registries, every_s, coarse_s
+        self.ring: Ring[dict[str, Any]] = Ring(int(WINDOWS["5m"] / every_s) + 2)
+        self.coarse: Ring[dict[str, Any]] = Ring(int(WINDOWS["1h"] / coarse_s) + 2)
+        self._bounds: dict[tuple[float, ...], tuple[float, ...]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_error: str | None = None
 
     def sample(self) -> None:
         try:
-            self.ring.append(sample_of(self.snapshot(), freshness_buckets(self.registries()), time.time()))
+            sample = sample_of(self.snapshot(), freshness_buckets(self.registries()), time.time(), self._bounds)
+            self.ring.append(sample)
+            last = self.coarse.items()[-1:] if len(self.coarse) else []
+            if not last or sample["t"] - last[0]["t"] >= self.coarse_s - self.every_s / 2:
+                self.coarse.append(sample)
         except Exception as exc:  # a failed read leaves a gap, never ends the history (logged once per cause)
             error = f"{type(exc).__name__}: {exc}"
             if error != self._last_error:
@@ -186,4 +204,10 @@ class OpsHistory:
             self._thread.join(timeout_s)
 
     def series(self, window: str) -> dict[str, Any]:
-        return series(self.ring.items(), WINDOWS[window], time.time())
+        """The series over ``window`` (``5m``: every sample; ``1h``: the hour's samples and the newest one)."""
+        if window == "5m":
+            return series(self.ring.items(), WINDOWS[window], time.time())
+        samples, newest = self.coarse.items(), self.ring.items()[-1:]
+        if newest and (not samples or newest[0]["t"] > samples[-1]["t"]):
+            samples.append(newest[0])
+        return series(samples, WINDOWS[window], time.time())

@@ -4,6 +4,7 @@ diff, and a dead letter's original record turned back into Avro datums."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -13,7 +14,7 @@ import fastavro
 import pytest
 
 from hub.gateway.ops_browse import decode_payload, json_safe, key_matches, schema_diff, schema_fields
-from hub.gateway.ops_history import Ring, sample_of, series
+from hub.gateway.ops_history import OpsHistory, Ring, sample_of, series
 from hub.metrics import bucket_quantile
 from hub.runtime.dlq_resend import avro_value, event_datums
 from pipelines.canonicalize import json_safe as canon_json_safe
@@ -162,3 +163,27 @@ def test_a_dead_letters_original_goes_back_to_the_same_avro_datums() -> None:
     assert got["CHGTS"].replace(tzinfo=None) == after["CHGTS"] or got["CHGTS"] == after["CHGTS"].replace(tzinfo=UTC)
     assert back["op"] == "u" and back["source"]["name"] == "ibmi" and key == {"CUSNO": 104711}
     assert avro_value(["null", "bytes"], "AQI=") == b"\x01\x02"
+
+
+def test_the_history_keeps_five_minutes_of_samples_and_an_hour_of_coarser_ones(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr("hub.gateway.ops_history.time.time", lambda: clock[0])
+    events = [0]
+
+    def snapshot() -> dict[str, Any]:
+        events[0] += 30
+        return {"connectors": [{"events": events[0]}]}
+
+    history = OpsHistory(snapshot, lambda: (), every_s=2.0, coarse_s=15.0)
+    for _ in range(400):  # 800 s of samples
+        history.sample()
+        clock[0] += 2.0
+    clock[0] -= 2.0
+    fine, coarse = history.ring.items(), history.coarse.items()
+    assert fine[-1]["t"] == clock[0] and clock[0] - fine[0]["t"] >= 300 and len(fine) == history.ring._items.maxlen
+    assert all(b["t"] - a["t"] == 14.0 for a, b in itertools.pairwise(coarse))  # every 15 s, on the 2 s grid
+    five, hour = history.series("5m"), history.series("1h")
+    assert five["t"][-1] == hour["t"][-1] == clock[0]  # the hour's series ends with the newest sample
+    assert all(r == pytest.approx(15.0) for r in five["events_per_s"] + hour["events_per_s"])
+    assert hour["t"][0] - 1000.0 <= 14.0 + 2.0 and len(hour["t"]) < len(five["t"])
