@@ -5,6 +5,7 @@ length. The files are built here, by those rules, with ``struct``."""
 
 from __future__ import annotations
 
+import random
 import struct
 from pathlib import Path
 from typing import Any
@@ -170,3 +171,21 @@ def test_a_huge_unreadable_rest_is_quoted_in_part_with_its_length(tmp_path: Path
     bad = items[1]
     assert isinstance(bad, BadRecord) and bad.raw["length"] == len(rest) and bad.raw["truncated"] is True
     assert bytes.fromhex(bad.raw["hex"]) == rest[:32_768]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_every_byte_of_a_spoiled_file_is_in_a_record_or_a_bad_piece(seed: int) -> None:
+    """Nothing silently lost: in any byte string, split as RDW records, every byte is a consumed RDW, a record's
+    data or part of a bad piece; split as VB blocks, the pieces never hold more than the file."""
+    rnd = random.Random(seed)
+    for _ in range(200):
+        good = b"".join(rdw(bytes(rnd.randrange(256) for _ in range(rnd.randint(0, 9)))) for _ in range(5))
+        data = bytearray(bdw(good) if rnd.random() < 0.5 else good)
+        for _ in range(rnd.randint(0, 3)):
+            data[rnd.randrange(len(data))] = rnd.randrange(256)
+        accounted = 0
+        for _, view, problem in split_rdw(bytes(data)):
+            whole_record = problem is None or "bytes 3-4 are not zero" in problem
+            accounted += len(view) + (4 if whole_record else 0)
+        assert accounted == len(data)
+        assert sum(len(view) for _, view, _ in split_vb(bytes(data))) <= len(data)
