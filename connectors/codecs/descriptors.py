@@ -3,9 +3,11 @@
 IBM z/OS DFSMS Using Data Sets, "Format-V records":
 
 - **RDW** (record descriptor word): 4 bytes before each record. Bytes 1-2: the record's length ``LL``, big-endian,
-  *including* the 4-byte RDW, from 4 to 32,760; bytes 3-4: zero (other values mark the segments of spanned
-  records, ``RECFM=VS/VBS``, which are not read here). A file transferred with its RDWs (FTP ``quote site
-  rdw``) is one RDW record after the other: ``record_format: rdw``.
+  *including* the 4-byte RDW, from 4 to 32,760; bytes 3-4: zero. A file transferred with its RDWs (FTP ``quote
+  site rdw``) is one RDW record after the other: ``record_format: rdw``.
+- **SDW** (segment descriptor word, "Segmenting spanned records"): spanned records (``RECFM=VS/VBS``,
+  ``record_format: vs``/``vbs``) come in segments, each behind an SDW shaped like an RDW whose byte 3 says which
+  part of the record follows; the segments are joined into the logical record.
 - **BDW** (block descriptor word): 4 bytes before each block of RDW records (``RECFM=VB``, a data set copied
   whole, a "VB dump"): ``record_format: vb``. Nonextended: bit 0 zero, bits 1-15 the block length *including*
   the BDW, from 8 to 32,760, bits 16-31 zero. Extended (bit 0 one; tape, blocks over 32,760 bytes): bits 1-31
@@ -26,29 +28,42 @@ from typing import Literal
 
 from connectors.codecs.fields import Buffer
 
-RecordFormat = Literal["fixed", "rdw", "vb"]
+RecordFormat = Literal["fixed", "rdw", "vb", "vs", "vbs"]
 Piece = tuple[int, memoryview, str | None]
+Segment = tuple[int, memoryview, str | None, int]  # descriptor's byte offset, data, problem, bytes 3-4
 _EXTENDED = 0x80000000
 
 
 def split_rdw(data: Buffer, *, first: int = 1) -> Iterator[Piece]:
     """The records of a file of RDW records (see the module notes)."""
     view = memoryview(data).cast("B")
-    yield from _records(view, 0, len(view), first, "the end of the file")
+    return _whole(_words(view, 0, len(view), "the end of the file"), first)
 
 
 def split_vb(data: Buffer, *, first: int = 1) -> Iterator[Piece]:
     """The records of a file of blocks, each a BDW and RDW records (see the module notes)."""
+    return _whole(_blocks(memoryview(data).cast("B")), first)
+
+
+def split_vs(data: Buffer, *, first: int = 1) -> Iterator[Piece]:
+    """The logical records of a file of spanned records' segments (``RECFM=VS``), each behind its SDW."""
     view = memoryview(data).cast("B")
-    start, number, size = 0, first, len(view)
+    return _joined(_words(view, 0, len(view), "the end of the file"), first)
+
+
+def split_vbs(data: Buffer, *, first: int = 1) -> Iterator[Piece]:
+    """The logical records of a file of blocks of segments (``RECFM=VBS``); a record may span blocks."""
+    return _joined(_blocks(memoryview(data).cast("B")), first)
+
+
+def _blocks(view: memoryview) -> Iterator[Segment]:
+    start, size = 0, len(view)
     while start < size:
         length, problem = _block_length(view, start)
         if problem is not None:
-            yield number, view[start:], f"block descriptor word at byte {start}: {problem}"
+            yield start, view[start:], f"block descriptor word at byte {start}: {problem}", 0
             return
-        for piece in _records(view, start + 4, start + length, number, f"its block (at byte {start})"):
-            yield piece
-            number = piece[0] + 1
+        yield from _words(view, start + 4, start + length, f"its block (at byte {start})")
         start += length
 
 
@@ -70,36 +85,80 @@ def _block_length(view: memoryview, start: int) -> tuple[int, str | None]:
     return length, None
 
 
-def _records(view: memoryview, start: int, end: int, number: int, where: str) -> Iterator[Piece]:
-    """RDW records from ``start`` to ``end``; an unusable RDW ends the run with the rest as one bad record."""
+def _words(view: memoryview, start: int, end: int, where: str) -> Iterator[Segment]:
+    """Descriptor words and their data from ``start`` to ``end``; an unusable one ends the run with the rest
+    as one bad piece."""
     while start < end:
         left = end - start
         if left < 4:
-            yield number, view[start:end], f"{left} bytes at byte {start} are too few for a record descriptor word"
+            yield start, view[start:end], f"{left} bytes at byte {start} are too few for a record descriptor word", 0
             return
         word = int.from_bytes(view[start : start + 4], "big")
-        length, reserved = word >> 16, word & 0xFFFF
+        length = word >> 16
         rdw = f"record descriptor word X'{word:08X}' at byte {start}"
         if length < 4:
-            yield number, view[start:end], f"{rdw}: record length {length} is less than 4 (the RDW itself)"
+            yield start, view[start:end], f"{rdw}: record length {length} is less than 4 (the RDW itself)", 0
             return
         if length > left:
-            yield number, view[start:end], f"{rdw}: record length {length} runs past {where} ({left} bytes left)"
+            yield start, view[start:end], f"{rdw}: record length {length} runs past {where} ({left} bytes left)", 0
             return
-        problem = None
-        if reserved:
-            problem = f"{rdw}: bytes 3-4 are not zero (a spanned record segment, RECFM=VS/VBS, is not supported)"
-        yield number, view[start + 4 : start + length], problem
-        start, number = start + length, number + 1
+        yield start, view[start + 4 : start + length], None, word & 0xFFFF
+        start += length
+
+
+def _whole(segments: Iterator[Segment], number: int) -> Iterator[Piece]:
+    """Records that are not spanned: bytes 3-4 of each RDW must be zero."""
+    for at, data, problem, reserved in segments:
+        if problem is None and reserved:
+            word = (len(data) + 4) << 16 | reserved
+            problem = (f"record descriptor word X'{word:08X}' at byte {at}: bytes 3-4 are not zero (a spanned "
+                       "record's segment, RECFM=VS/VBS: record_format vs or vbs reads those)")  # fmt: skip
+        yield number, data, problem
+        number += 1
+
+
+def _joined(segments: Iterator[Segment], number: int) -> Iterator[Piece]:
+    """Logical records from their segments. Segment descriptor word (SDW): bytes 1-2 the segment's length with
+    the SDW, byte 3 the segment control code in its two low bits (00 a complete record, 01 the first segment,
+    10 the last, 11 one in between), its other bits and byte 4 zero. A segment out of order, or a record whose
+    last segment never comes, is a bad record holding the bytes gathered."""
+    parts: list[memoryview] = []
+    begun = 0
+    for at, data, problem, control in segments:
+        code = control >> 8 & 0x03
+        if problem is None and control & 0xFCFF:
+            word = (len(data) + 4) << 16 | control
+            problem = f"segment descriptor word X'{word:08X}' at byte {at}: reserved bits are set"
+        if parts and (problem is not None or code in (0, 1)):  # the record in progress never ends
+            yield number, _join(parts), f"the record begun at byte {begun} has no last segment"
+            number, parts = number + 1, []
+        if problem is None and not parts and code in (2, 3):
+            problem = f"segment at byte {at} ({'last' if code == 2 else 'middle'}) follows no first segment"
+        if problem is not None or code == 0:
+            yield number, data, problem
+            number += 1
+        elif code == 1:
+            parts, begun = [data], at
+        else:
+            parts.append(data)
+            if code == 2:
+                yield number, _join(parts), None
+                number, parts = number + 1, []
+    if parts:
+        yield number, _join(parts), f"the file ends before the last segment of the record begun at byte {begun}"
+
+
+def _join(parts: list[memoryview]) -> memoryview:
+    return memoryview(b"".join(parts))
 
 
 def split_records(data: Buffer, record_format: RecordFormat, *, first: int = 1) -> Iterator[Piece]:
-    """``split_rdw`` or ``split_vb`` by ``record_format`` (``fixed`` files are split by ``iter_records``)."""
-    if record_format == "rdw":
-        return split_rdw(data, first=first)
-    if record_format == "vb":
-        return split_vb(data, first=first)
-    raise ValueError(f"record_format {record_format!r} has no descriptor words")
+    """The records of a file with descriptor words, by ``record_format`` (``fixed`` files are split by
+    ``iter_records``)."""
+    splits = {"rdw": split_rdw, "vb": split_vb, "vs": split_vs, "vbs": split_vbs}
+    if record_format not in splits:
+        raise ValueError(f"record_format {record_format!r} has no descriptor words")
+    return splits[record_format](data, first=first)
 
 
-__all__ = ["RecordFormat", "split_rdw", "split_records", "split_vb"]
+__all__ = ["RecordFormat", "split_rdw", "split_records", "split_vb", "split_vbs", "split_vs"]

@@ -108,11 +108,12 @@ class Feed(ConfigModel):
     float_format: Literal["ieee", "ibm_hex"] = Field(
         default="ieee", description="EBCDIC feeds: COMP-1/COMP-2 fields are IEEE 754 floats (IBM i, z/OS "
                                     "FLOAT(NATIVE)) or IBM hexadecimal floating point (z/OS by default)")
-    record_format: Literal["fixed", "rdw", "vb"] = Field(
+    record_format: Literal["fixed", "rdw", "vb", "vs", "vbs"] = Field(
         default="fixed", validate_default=True,
         description="EBCDIC feeds with a copybook: fixed-length records (default), records each behind a 4-byte "
                     "record descriptor word (rdw: RECFM=V, FTP'd with its RDWs), or blocks of them each behind a "
-                    "block descriptor word (vb: RECFM=VB)")
+                    "block descriptor word (vb: RECFM=VB); spanned records in segments (vs: RECFM=VS, vbs: "
+                    "RECFM=VBS), joined")
 
     decimal_point_is_comma: bool = Field(
         default=False, description="EBCDIC feeds with a copybook: the programs say DECIMAL-POINT IS COMMA, so in "

@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from connectors.codecs import parse_copybook
-from connectors.codecs.descriptors import split_rdw, split_vb
+from connectors.codecs.descriptors import split_rdw, split_vb, split_vbs, split_vs
 from connectors.filedrop.config import Feed
 from connectors.filedrop.ebcdic import EbcdicReader
 from connectors.filedrop.formats import BadFile, BadRecord, Record
@@ -189,3 +189,48 @@ def test_every_byte_of_a_spoiled_file_is_in_a_record_or_a_bad_piece(seed: int) -
             accounted += len(view) + (4 if whole_record else 0)
         assert accounted == len(data)
         assert sum(len(view) for _, view, _ in split_vb(bytes(data))) <= len(data)
+
+
+# Spanned records (z/OS DFSMS Using Data Sets, "Segmenting spanned records"): each segment behind a segment
+# descriptor word, its length with the SDW in bytes 1-2, the segment control code in the two low bits of byte 3
+# (00 complete, 01 first, 10 last, 11 middle), the rest zero.
+def sdw(data: bytes, code: int) -> bytes:
+    return struct.pack(">HBB", len(data) + 4, code, 0) + data
+
+
+def test_segments_are_joined_into_their_records() -> None:
+    data = sdw(b"WHOLE", 0) + sdw(b"AB", 1) + sdw(b"CD", 3) + sdw(b"EF", 2) + sdw(b"LAST", 0)
+    assert pieces(split_vs, data) == [(1, b"WHOLE", None), (2, b"ABCDEF", None), (3, b"LAST", None)]
+
+
+def test_a_record_spans_blocks() -> None:
+    data = bdw(sdw(b"ONE", 0) + sdw(b"TW", 1)) + bdw(sdw(b"O-", 3)) + bdw(sdw(b"PARTS", 2) + sdw(b"3", 0))
+    assert pieces(split_vbs, data) == [(1, b"ONE", None), (2, b"TWO-PARTS", None), (3, b"3", None)]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (sdw(b"AB", 3) + sdw(b"OK", 0), [(b"AB", "segment at byte 0 (middle) follows no first segment"),
+                                          (b"OK", None)]),
+        (sdw(b"AB", 1) + sdw(b"OK", 0), [(b"AB", "the record begun at byte 0 has no last segment"), (b"OK", None)]),
+        (sdw(b"OK", 0) + sdw(b"AB", 1) + sdw(b"C", 3),
+         [(b"OK", None), (b"ABC", "the file ends before the last segment of the record begun at byte 6")]),
+        (struct.pack(">HBB", 6, 0x04, 0) + b"XY", [(b"XY", "X'00060400' at byte 0: reserved bits are set")]),
+        (sdw(b"AB", 1) + b"\x00\x30\x00\x00", [(b"AB", "has no last segment"), (b"\x00\x30\x00\x00", "runs past")]),
+    ],
+)
+def test_segments_out_of_order_are_bad_records_with_their_bytes(
+    data: bytes, expected: list[tuple[bytes, str | None]]
+) -> None:
+    got = pieces(split_vs, data)
+    assert [(raw, problem is None) for _, raw, problem in got] == [(raw, want is None) for raw, want in expected]
+    for (_, _, problem), (_, want) in zip(got, expected, strict=True):
+        assert want is None or want in str(problem)
+
+
+def test_reader_reads_a_vbs_file(tmp_path: Path) -> None:
+    one, two = record(1, "ALPHA", "0012345C"), record(2, "BETA", "0000100D")
+    fixed = [item.row for item in reader(tmp_path).read(one + two) if isinstance(item, Record)]
+    vbs = bdw(sdw(one, 0) + sdw(two[:5], 1)) + bdw(sdw(two[5:], 2))
+    assert [i.row for i in reader(tmp_path, record_format="vbs").read(vbs)] == fixed  # type: ignore[union-attr]
