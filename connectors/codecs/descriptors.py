@@ -46,13 +46,14 @@ def split_vb(data: Buffer, *, first: int = 1) -> Iterator[Piece]:
 
 
 def split_vs(data: Buffer, *, first: int = 1) -> Iterator[Piece]:
-    """The logical records of a file of spanned records' segments (``RECFM=VS``), each behind its SDW."""
+    """The logical records of a file of spanned records' segments, each behind its SDW, without blocks."""
     view = memoryview(data).cast("B")
     return _joined(_words(view, 0, len(view), "the end of the file"), first)
 
 
 def split_vbs(data: Buffer, *, first: int = 1) -> Iterator[Piece]:
-    """The logical records of a file of blocks of segments (``RECFM=VBS``); a record may span blocks."""
+    """The logical records of a file of blocks of segments (``RECFM=VBS``, or ``VS``: one segment a block);
+    a record may span blocks."""
     return _joined(_blocks(memoryview(data).cast("B")), first)
 
 

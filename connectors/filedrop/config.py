@@ -112,8 +112,8 @@ class Feed(ConfigModel):
         default="fixed", validate_default=True,
         description="EBCDIC feeds with a copybook: fixed-length records (default), records each behind a 4-byte "
                     "record descriptor word (rdw: RECFM=V, FTP'd with its RDWs), or blocks of them each behind a "
-                    "block descriptor word (vb: RECFM=VB); spanned records in segments (vs: RECFM=VS, vbs: "
-                    "RECFM=VBS), joined")
+                    "block descriptor word (vb: RECFM=VB); spanned records' segments, joined: behind segment "
+                    "descriptor words (vs), in blocks too (vbs: RECFM=VBS or VS)")
 
     decimal_point_is_comma: bool = Field(
         default=False, description="EBCDIC feeds with a copybook: the programs say DECIMAL-POINT IS COMMA, so in "
