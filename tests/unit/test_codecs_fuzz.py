@@ -286,6 +286,24 @@ def frame(records: list[bytes], rnd: random.Random, blocked: bool) -> bytes:
     return out
 
 
+def spanned(records: list[bytes], rnd: random.Random) -> bytes:
+    """RECFM=VBS: each record cut into one to three segments behind SDWs (control code in byte 3: 00 whole,
+    01 first, 11 middle, 10 last), the segments packed into blocks of one to three behind BDWs."""
+    segments = []
+    for record in records:
+        cuts = sorted(rnd.sample(range(1, len(record)), min(rnd.randint(0, 2), len(record) - 1)))
+        parts = [record[a:b] for a, b in zip([0, *cuts], [*cuts, len(record)], strict=True)]
+        codes = [0] if len(parts) == 1 else [1, *[3] * (len(parts) - 2), 2]
+        for part, code in zip(parts, codes, strict=True):
+            segments.append(struct.pack(">HBB", len(part) + 4, code, 0) + part)
+    out, at = b"", 0
+    while at < len(segments):
+        block = b"".join(segments[at : at + (take := rnd.randint(1, 3))])
+        at += take
+        out += struct.pack(">HH", len(block) + 4, 0) + block
+    return out
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_random_variable_length_files_give_every_record(seed: int, tmp_path: Path) -> None:
     rnd = random.Random(2000 + seed)
@@ -301,10 +319,11 @@ def test_random_variable_length_files_give_every_record(seed: int, tmp_path: Pat
         records.append(b"".join(raw for _, raw, _, _ in chosen) + bytes(0xF0 | int(c) for c in f"{count:02d}")
                        + "".join(items).encode("cp037"))  # fmt: skip
         expected.append([value for _, _, value, _ in chosen] + [count, *items, *([None] * (12 - count))])
-    for form in ("rdw", "vb"):
+    for form in ("rdw", "vb", "vbs"):
         feed = Feed.model_validate({"name": "f", "pattern": "*", "format": "ebcdic", "mode": "delta",
                                     "key_columns": ["n"], "copybook": str(tmp_path / "r.cpy"),
                                     "record_format": form})  # fmt: skip
         reader = build_reader(feed)
-        rows = [item.row for item in reader.read(frame(records, rnd, form == "vb")) if isinstance(item, Record)]
+        data = spanned(records, rnd) if form == "vbs" else frame(records, rnd, form == "vb")
+        rows = [item.row for item in reader.read(data) if isinstance(item, Record)]
         assert [list(row.values()) for row in rows] == expected
