@@ -96,15 +96,16 @@ def _words(view: memoryview, start: int, end: int, where: str) -> Iterator[Segme
             return
         word = int.from_bytes(view[start : start + 4], "big")
         length = word >> 16
+        if 4 <= length <= left:
+            yield start, view[start + 4 : start + length], None, word & 0xFFFF
+            start += length
+            continue
         rdw = f"record descriptor word X'{word:08X}' at byte {start}"
         if length < 4:
             yield start, view[start:end], f"{rdw}: record length {length} is less than 4 (the RDW itself)", 0
-            return
-        if length > left:
+        else:
             yield start, view[start:end], f"{rdw}: record length {length} runs past {where} ({left} bytes left)", 0
-            return
-        yield start, view[start + 4 : start + length], None, word & 0xFFFF
-        start += length
+        return
 
 
 def _whole(segments: Iterator[Segment], number: int) -> Iterator[Piece]:
