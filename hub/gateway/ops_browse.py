@@ -146,26 +146,23 @@ def topic_list(settings: KafkaSettings) -> list[dict[str, Any]]:
     admin = Admin(settings)
     try:
         names = [t for t in admin.list_topics() if not t.startswith("__")]
-        parts = admin.topic_partitions(names)
-        tps = [(t, p) for t, ps in parts.items() for p in ps]
-        ends, starts = admin.end_offsets(tps), admin.end_offsets(tps, earliest=True)
+        bounds = admin.bounds(names)
     finally:
         admin.close()
-    return [{"topic": t, "partitions": [{"partition": p, "earliest": starts.get((t, p), 0), "end": ends.get((t, p), 0)}
-                                        for p in sorted(parts.get(t, []))],
-             "messages": sum(ends.get((t, p), 0) - starts.get((t, p), 0) for p in parts.get(t, []))}
-            for t in sorted(names)]
+    by_topic: dict[str, list[tuple[int, int, int]]] = {t: [] for t in names}
+    for (t, p), (first, end) in sorted(bounds.items()):
+        by_topic[t].append((p, first, end))
+    return [{"topic": t, "partitions": [{"partition": p, "earliest": first, "end": end} for p, first, end in parts],
+             "messages": sum(end - first for _, first, end in parts)}
+            for t, parts in sorted(by_topic.items())]
 
 
 def _bounds(settings: KafkaSettings, topic: str) -> dict[int, tuple[int, int]]:
     admin = Admin(settings)
     try:
-        parts = admin.topic_partitions([topic]).get(topic, [])
-        tps = [(topic, p) for p in parts]
-        ends, starts = admin.end_offsets(tps), admin.end_offsets(tps, earliest=True)
+        return {p: bounds for (_, p), bounds in admin.bounds([topic]).items()}
     finally:
         admin.close()
-    return {p: (starts.get((topic, p), 0), ends.get((topic, p), 0)) for p in parts}
 
 
 def _read(consumer: Consumer, topic: str, ranges: dict[int, tuple[int, int]], keep: Callable[[Message], bool],

@@ -333,6 +333,12 @@ class Admin:
             raise broker_error(exc, "listing partition offsets") from exc
         return {(tp.topic, tp.partition): int(ot.offset) for tp, ot in result.items()}
 
+    def bounds(self, topics: Sequence[str]) -> dict[tuple[str, int], tuple[int, int]]:
+        """(earliest, end) offset of every partition of ``topics``: the messages still on the log."""
+        tps = [(t, p) for t, ps in self.topic_partitions(topics).items() for p in ps]
+        ends, starts = self.end_offsets(tps), self.end_offsets(tps, earliest=True)
+        return {tp: (starts.get(tp, 0), ends.get(tp, 0)) for tp in tps}
+
     def delete_topics(self, names: Sequence[str]) -> None:
         self._admin.delete_topics(list(names))
 

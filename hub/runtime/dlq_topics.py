@@ -18,26 +18,16 @@ def letter_of(m: Message) -> DeadLetter:
 
 def to_read(settings: KafkaSettings, topics: list[str], wait_ms: int) -> dict[tuple[str, int], int]:
     """The end offset of every partition of ``topics`` that holds messages."""
-    admin = Admin(settings, bootstrap_timeout_ms=wait_ms)
-    try:
-        parts = admin.topic_partitions(topics)
-        tps = [(t, p) for t, ps in parts.items() for p in ps]
-        ends, starts = admin.end_offsets(tps), admin.end_offsets(tps, earliest=True)
-    finally:
-        admin.close()
-    return {tp: end for tp, end in ends.items() if end > starts.get(tp, 0)}
+    return {tp: end for tp, (start, end) in _bounds(settings, topics, wait_ms).items() if end > start}
 
 
 def _bounds(settings: KafkaSettings, topics: list[str], wait_ms: int) -> dict[tuple[str, int], tuple[int, int]]:
     """(first, end) offset of every partition of ``topics``."""
     admin = Admin(settings, bootstrap_timeout_ms=wait_ms)
     try:
-        parts = admin.topic_partitions(topics)
-        tps = [(t, p) for t, ps in parts.items() for p in ps]
-        ends, starts = admin.end_offsets(tps), admin.end_offsets(tps, earliest=True)
+        return admin.bounds(topics)
     finally:
         admin.close()
-    return {tp: (starts.get(tp, 0), end) for tp, end in ends.items()}
 
 
 def newest_letters(settings: KafkaSettings, topics: list[str], limit: int,

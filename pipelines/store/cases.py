@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from pipelines.store.tables import cases
-from pipelines.store.views import _versioned_upsert
+from pipelines.store.views import _versioned_upsert, customer_rows
 
 #: Statuses of a case that is finished: such a case is not open.
 CLOSED_STATUSES = frozenset({"CLOSED", "RESOLVED", "CANCELLED", "DONE"})
@@ -38,12 +38,6 @@ def save_case(conn: Connection, source: str, key: str, data: Mapping[str, Any] |
 def cases_for(conn: Connection, refs: Collection[tuple[str, str]], *, only_open: bool = False,
               limit: int = 100) -> list[dict[str, Any]]:
     """The cases of the customer records ``refs``, open ones first, then newest first (by source time)."""
-    out: list[dict[str, Any]] = []
-    for source, key in refs:
-        q = select(cases).where(cases.c.customer_source == source, cases.c.customer_key == key,
-                                cases.c.deleted.is_(False))
-        if only_open:
-            q = q.where(cases.c.is_open.is_(True))
-        out.extend(dict(r._mapping) for r in conn.execute(q))
+    out = customer_rows(conn, cases, refs, only_open)
     out.sort(key=lambda c: (not c["is_open"], -int(c["source_ts_ms"] or 0), str(c["case_number"])))
     return out[:limit]

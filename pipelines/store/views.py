@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, Table, func, select, update
 
 from pipelines.store.raw import forget, in_params, jdump, jload, memo, raw, ref_chunks
 from pipelines.store.tables import golden, inventory, orders
@@ -169,15 +169,22 @@ def save_order(conn: Connection, source: str, key: str, data: Mapping[str, Any] 
     return _versioned_upsert(conn, orders, {"source": source, "source_key": key}, version, values)
 
 
-def orders_for(conn: Connection, refs: Collection[tuple[str, str]], only_open: bool = True) -> list[dict[str, Any]]:
+def customer_rows(conn: Connection, table: Table, refs: Collection[tuple[str, str]],
+                  only_open: bool) -> list[dict[str, Any]]:
+    """The live rows of ``table`` (orders, cases: keyed by ``customer_source``/``customer_key``, with ``is_open``)
+    that belong to the customer records ``refs``."""
     out: list[dict[str, Any]] = []
     for source, key in refs:
-        q = select(orders).where(orders.c.customer_source == source, orders.c.customer_key == key,
-                                 orders.c.deleted.is_(False))
+        q = select(table).where(table.c.customer_source == source, table.c.customer_key == key,
+                                table.c.deleted.is_(False))
         if only_open:
-            q = q.where(orders.c.is_open.is_(True))
+            q = q.where(table.c.is_open.is_(True))
         out.extend(dict(r._mapping) for r in conn.execute(q))
     return out
+
+
+def orders_for(conn: Connection, refs: Collection[tuple[str, str]], only_open: bool = True) -> list[dict[str, Any]]:
+    return customer_rows(conn, orders, refs, only_open)
 
 
 def save_inventory(conn: Connection, source: str, key: str, data: Mapping[str, Any] | None, version: str) -> bool:

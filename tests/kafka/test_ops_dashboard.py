@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +15,16 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from hub.config import validate_config_text
-from hub.demo.sources import _ts, freeze_credit, seed_legacy_db
+from hub.demo.sources import _ts, freeze_credit
 from hub.gateway.ops_browse import json_safe
-from hub.gateway.tokens import create_token
 from hub.kafka.clients import Consumer, KafkaSettings, Message
-from hub.kafka.local import LocalKafka, free_port
+from hub.kafka.local import LocalKafka
 from hub.registry.decode import ChangeDecoder
 from hub.runtime.hub import Hub
 from hub.runtime.runner import ConnectorState
 from hub.wiring import avro_serde
 from tests.kafka.helpers import wait_for
-from tests.kafka.test_pages import ARTIFACTS, browser  # noqa: F401  (the module's Chromium fixture)
-from tests.kafka.test_pipelines import _config, _mappings
+from tests.kafka.test_pages import ARTIFACTS, browser, page_hub  # noqa: F401  (the module's Chromium fixture)
 
 pytestmark = pytest.mark.kafka
 
@@ -53,20 +49,9 @@ def _shown(pre: str) -> Any:
 
 
 def test_ops_dashboard(hub_broker: LocalKafka, tmp_path: Path, browser: Browser) -> None:  # noqa: F811
-    tag = uuid.uuid4().hex[:6]
-    source = f"ops{tag}"
-    seed_legacy_db(tmp_path / "legacy.db")
-    _mappings(tmp_path / "mappings", source)
-    port = free_port()
-    cfg = validate_config_text(_config(hub_broker, tmp_path, source, f"go{tag}", free_port(), tag, port))
-    known = set(cfg.gateway.effective_roles())
-    admin = create_token(cfg.gateway.tokens_file, "ops-dashboard", "admin", known)
-    agent = create_token(cfg.gateway.tokens_file, "agent-desk", "agent", known)
-    ARTIFACTS.mkdir(exist_ok=True)
-    hub = Hub(cfg)
-    hub.start()
-    base, auth = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {admin}"}
-    try:
+    with page_hub(hub_broker, tmp_path, "ops", "agent-desk") as ph:
+        hub, base, source, tag, admin, agent = ph.hub, ph.base, ph.source, ph.tag, ph.admin, ph.agent
+        auth = {"Authorization": f"Bearer {admin}"}
         wait_for(lambda: httpx.get(f"{base}/customers/by-source/{source}/104711", headers=auth).status_code == 200, 60)
         with sqlite3.connect(tmp_path / "legacy.db") as db:  # a row the mapping rejects: a dead letter
             db.execute("INSERT INTO CUSTMAST VALUES (104799, 'BAD STATUS AG', 'X', '10.00', 'DE', 'AGT01', ?)",
@@ -84,8 +69,6 @@ def test_ops_dashboard(hub_broker: LocalKafka, tmp_path: Path, browser: Browser)
         _schema_diff(page, hub, tag)
         _resend(page, hub, base, auth, source)
         page.screenshot(path=str(ARTIFACTS / "ops-dashboard-full.png"), full_page=True)
-    finally:
-        hub.stop()
 
 
 def _charts_and_lag(page: Page) -> None:

@@ -5,10 +5,12 @@ Screenshots go to ``test-artifacts/``."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -40,21 +42,42 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
-def test_agent_console_and_ops_dashboard(hub_broker: LocalKafka, tmp_path: Path, browser: Browser) -> None:
+@dataclass(frozen=True)
+class PageHub:
+    """A whole hub on the demo's legacy database, its gateway at ``base``, with an admin and an agent token."""
+
+    hub: Hub
+    base: str
+    source: str
+    tag: str
+    admin: str
+    agent: str
+
+
+@contextlib.contextmanager
+def page_hub(broker: LocalKafka, tmp_path: Path, prefix: str, agent_name: str) -> Iterator[PageHub]:
+    """Starts the hub (connector ``<prefix><tag>`` on the seeded legacy database) and stops it afterwards."""
     tag = uuid.uuid4().hex[:6]
-    source = f"ibmi{tag}"
+    source = f"{prefix}{tag}"
     seed_legacy_db(tmp_path / "legacy.db")
     _mappings(tmp_path / "mappings", source)
     port = free_port()
-    cfg = validate_config_text(_config(hub_broker, tmp_path, source, f"gp{tag}", free_port(), tag, port))
+    cfg = validate_config_text(_config(broker, tmp_path, source, f"g{prefix}{tag}", free_port(), tag, port))
     known = set(cfg.gateway.effective_roles())
-    agent = create_token(cfg.gateway.tokens_file, "agent-console", "agent", known)
+    agent = create_token(cfg.gateway.tokens_file, agent_name, "agent", known)
     admin = create_token(cfg.gateway.tokens_file, "ops-dashboard", "admin", known)
     ARTIFACTS.mkdir(exist_ok=True)
     hub = Hub(cfg)
     hub.start()
-    base = f"http://127.0.0.1:{port}"
     try:
+        yield PageHub(hub, f"http://127.0.0.1:{port}", source, tag, admin, agent)
+    finally:
+        hub.stop()
+
+
+def test_agent_console_and_ops_dashboard(hub_broker: LocalKafka, tmp_path: Path, browser: Browser) -> None:
+    with page_hub(hub_broker, tmp_path, "ibmi", "agent-console") as ph:
+        base, source, admin, agent = ph.base, ph.source, ph.admin, ph.agent
         auth = {"Authorization": f"Bearer {admin}"}
 
         def loaded() -> bool:  # the customer and its open order are in the store
@@ -65,8 +88,6 @@ def test_agent_console_and_ops_dashboard(hub_broker: LocalKafka, tmp_path: Path,
         page = browser.new_page(viewport={"width": 1300, "height": 900})
         _agent_console(page, base, agent, tmp_path, source)
         _ops_dashboard(browser.new_page(viewport={"width": 1300, "height": 1000}), base, admin, tmp_path, source)
-    finally:
-        hub.stop()
 
 
 def _agent_console(page: Page, base: str, token: str, tmp: Path, source: str) -> None:
