@@ -12,9 +12,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["Position", "from_hex", "load_state", "make_state", "to_hex"]
+__all__ = ["Position", "from_hex", "lag_position", "load_state", "make_state", "to_hex"]
 
 
 def to_hex(value: bytes) -> str:
@@ -86,3 +87,12 @@ def load_state(state: Mapping[str, Any] | None) -> dict[str, Any]:
 def stream_entry(position: Position, source: str | None) -> dict[str, Any]:
     """One table's ``stream`` entry."""
     return {**position.to_json(), "source": source}
+
+
+def lag_position(table: str, commit: bytes, ms: int | None) -> dict[str, str]:
+    """A table's source head or saved position as the source-lag monitor compares them: the commit position
+    (hex) and, when the server could map it to a time (epoch ms), that time in UTC (ISO 8601)."""
+    out = {"table": table, "commit": to_hex(commit)}
+    if ms is not None:
+        out["ts"] = datetime.fromtimestamp(ms / 1000, UTC).isoformat()
+    return out

@@ -39,7 +39,7 @@ from connectors.base import (
 )
 from connectors.changetables.dbapi import ConnectionFactory, Session
 from connectors.changetables.pairing import Change, PairRule, RawChange, complete_prefix, pair_changes
-from connectors.changetables.position import Position, load_state, stream_entry, to_hex
+from connectors.changetables.position import Position, from_hex, lag_position, load_state, stream_entry, to_hex
 from connectors.sql.queries import encode_value
 from connectors.sql.values import ValueProblem, normalise_row
 from schemas.columns import TableMeta
@@ -142,6 +142,25 @@ class ChangeTableConnector(Connector):
     @abstractmethod
     def _pair_rule(self, t: Captured) -> PairRule:
         """Which two adjacent rows make one update."""
+
+    def _position_times(self, commits: set[bytes]) -> dict[bytes, int]:
+        """Time (epoch ms) of each commit position, for source lag: by default its commit time."""
+        return self._commit_times(commits)
+
+    # -- source lag --------------------------------------------------------------------------------------
+    def source_heads(self) -> list[dict[str, str]]:
+        """Every table's head is the newest commit position (the upper bound of a window) and its time; none
+        when the server cannot map it to a time."""
+        head = self._head()
+        ms = self._position_times({head}).get(head)
+        if ms is None:
+            return []
+        return [lag_position(t.label, head, ms) for t in self._active()]
+
+    def saved_positions(self, state: State) -> dict[str, dict[str, str]]:
+        commits = {t: from_hex(str(p["commit"])) for t, p in load_state(state)["stream"].items()}
+        times = self._position_times(set(commits.values())) if commits else {}
+        return {t: lag_position(t, c, times.get(c)) for t, c in commits.items()}
 
     # -- describe --------------------------------------------------------------------------------------
     def describe(self) -> list[TableMeta]:

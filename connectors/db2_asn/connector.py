@@ -12,6 +12,8 @@
   Pruning by Capture's retention limit cannot be seen from the CD table and is not detected.
 - ``source.ts_ms``: ``IBMSNAP_LOGMARKER`` of the commit in ``IBMSNAP_UOW`` (``commit_time: uow``), else poll
   time; ``source.position``: ``commit``, ``seq``, ``operation``, ``cd_table``; ``tx_id`` = the COMMITSEQ.
+- Source lag (``commit_time: uow`` only): the head is the register's newest synchpoint, a saved position the
+  table's COMMITSEQ; each stands for the time of the newest ``IBMSNAP_UOW`` commit at or before it.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from connectors.changetables.sql import keyset_select, snapshot_params
 from connectors.changetables.stream import Captured, ChangeTableConnector, LoopSettings, Window
 from connectors.db2_asn import catalog as cat
 from connectors.db2_asn.config import Db2AsnConfig, Db2TableConfig, database_of
-from connectors.db2_asn.reader import changes_sql, commit_ms, decode_change, quote, uow_times_sql
+from connectors.db2_asn.reader import changes_sql, commit_ms, decode_change, quote, uow_time_at_sql, uow_times_sql
 from schemas.columns import TableMeta
 from schemas.errors import ConfigError
 
@@ -168,6 +170,19 @@ class Db2AsnConnector(ChangeTableConnector):
             for r in self._db.query(sql, (), "reading commit times from IBMSNAP_UOW"):
                 if r["IBMSNAP_LOGMARKER"] is not None:
                     found[bytes(r["IBMSNAP_COMMITSEQ"])] = commit_ms(r["IBMSNAP_LOGMARKER"], r["TZ"] or 0)
+        return found
+
+    def _position_times(self, commits: set[bytes]) -> dict[bytes, int]:
+        """A position's time is that of the newest ``IBMSNAP_UOW`` commit at or before it (a window's upper
+        synchpoint is no commit of its own); none with ``commit_time: poll``."""
+        if self.config.commit_time != "uow":
+            return {}
+        found: dict[bytes, int] = {}
+        for commit in sorted(commits):
+            rows = self._db.query(uow_time_at_sql(self.config.asn_schema, commit), (),
+                                  "reading the time of a position from IBMSNAP_UOW")
+            if rows and rows[0]["IBMSNAP_LOGMARKER"] is not None:
+                found[commit] = commit_ms(rows[0]["IBMSNAP_LOGMARKER"], rows[0]["TZ"] or 0)
         return found
 
     def _pair_rule(self, t: Captured) -> PairRule:

@@ -14,7 +14,7 @@ from typing import Any
 from connectors.changetables.pairing import Kind, RawChange
 from connectors.changetables.position import Position
 
-__all__ = ["changes_sql", "commit_ms", "decode_change", "hexlit", "quote", "uow_times_sql"]
+__all__ = ["changes_sql", "commit_ms", "decode_change", "hexlit", "quote", "uow_time_at_sql", "uow_times_sql"]
 
 _KINDS = {"I": Kind.INSERT, "D": Kind.DELETE, "U": Kind.UPDATE}
 
@@ -44,6 +44,13 @@ def uow_times_sql(asn: str, commits: Sequence[bytes]) -> str:
     values = ", ".join(hexlit(c) for c in commits)
     return (f"SELECT IBMSNAP_COMMITSEQ, IBMSNAP_LOGMARKER, CURRENT TIMEZONE AS TZ FROM {asn}.IBMSNAP_UOW "
             f"WHERE IBMSNAP_COMMITSEQ IN ({values})")
+
+
+def uow_time_at_sql(asn: str, commit: bytes) -> str:
+    """The newest ``IBMSNAP_UOW`` commit at or before ``commit`` (a CD row's COMMITSEQ or a synchpoint), with its
+    time and the server's zone: the time the position stands for."""
+    return (f"SELECT IBMSNAP_COMMITSEQ, IBMSNAP_LOGMARKER, CURRENT TIMEZONE AS TZ FROM {asn}.IBMSNAP_UOW "
+            f"WHERE IBMSNAP_COMMITSEQ <= {hexlit(commit)} ORDER BY IBMSNAP_COMMITSEQ DESC FETCH FIRST 1 ROW ONLY")
 
 
 def commit_ms(local: datetime, tz: Decimal | int) -> int:

@@ -16,6 +16,8 @@ from connectors.base import Batch
 from connectors.changetables.position import Position, make_state
 from connectors.db2_asn.config import Db2AsnConfig
 from connectors.db2_asn.connector import Db2AsnConnector
+from hub.runtime.source_lag import SourceLag
+from hub.runtime.source_lag_monitor import measure
 from schemas.columns import ColumnType
 from schemas.envelope import Op
 from schemas.errors import FatalError
@@ -76,6 +78,10 @@ class FakeDb2:
                      "BEFORE_IMG_PREFIX": "X", "CHG_UPD_TO_DEL_INS": "Y", "STATE": self.state}]
         if "SYSCAT.COLUMNS" in sql:
             return list(CD if params[1] == "CDCUSTMAST" else SOURCE)
+        if "IBMSNAP_UOW" in sql and "IBMSNAP_COMMITSEQ <=" in sql:  # the newest commit at or before a position
+            bound = bytes.fromhex(re.findall(r"X'([0-9A-F]+)'", sql)[0])
+            found = sorted((c for c in self.uow if c <= bound), reverse=True)[:1]
+            return [{"IBMSNAP_COMMITSEQ": c, "IBMSNAP_LOGMARKER": self.uow[c], "TZ": self.timezone} for c in found]
         if "IBMSNAP_UOW" in sql:
             wanted = {bytes.fromhex(h) for h in re.findall(r"X'([0-9A-F]+)'", sql)}
             return [{"IBMSNAP_COMMITSEQ": c, "IBMSNAP_LOGMARKER": t, "TZ": self.timezone}
@@ -236,3 +242,27 @@ def test_config_paths() -> None:
                                      "asn_schema": "bad schema", "tables": [{"name": "NOOWNER"}], "platform": "i"})
     locs = {".".join(map(str, e["loc"])) for e in err.value.errors()}
     assert {"dsn", "asn_schema", "tables.0.name", "platform"} <= locs
+
+
+def test_source_lag_from_the_synchpoint_and_the_saved_commit_mapped_through_the_uow_table() -> None:
+    db = FakeDb2()
+    db.synchpoint = seq(20)  # capture's newest synchpoint: no commit of its own
+    db.rows = [cd_row(9, 1, "I", 1, "A", None), cd_row(12, 1, "I", 2, "B", None)]
+    db.uow = {seq(5): datetime(2024, 5, 6, 7, 0, 0), seq(9): datetime(2024, 5, 6, 7, 0, 30),
+              seq(12): datetime(2024, 5, 6, 7, 1, 15, 500000)}
+    conn = make(db)
+    heads = conn.source_heads()
+    assert heads == [{"table": "CRM.CUSTMAST", "commit": seq(20).hex(), "ts": "2024-05-06T12:01:15.500000+00:00"}]
+    saved = conn.saved_positions(at(6))  # between two commits: the time of the one before it
+    assert saved == {"CRM.CUSTMAST": {"table": "CRM.CUSTMAST", "commit": seq(6).hex(),
+                                      "ts": "2024-05-06T12:00:00+00:00"}}
+    assert measure(heads, saved) == [SourceLag("CRM.CUSTMAST", 75.5, None)]
+    caught_up = conn.saved_positions(at(20))
+    assert measure(heads, caught_up) == [SourceLag("CRM.CUSTMAST", 0.0, None)]
+
+
+def test_no_source_head_without_commit_times() -> None:
+    db = FakeDb2()
+    db.uow = {seq(1): datetime(2024, 5, 6, 7, 0, 0)}
+    assert make(db, commit_time="poll").source_heads() == []
+    assert make(db).saved_positions(at(0)) == {"CRM.CUSTMAST": {"table": "CRM.CUSTMAST", "commit": seq(0).hex()}}

@@ -15,6 +15,8 @@ from connectors.changetables.position import Position, make_state
 from connectors.mssql_cdc.config import MssqlCdcConfig, connection_string
 from connectors.mssql_cdc.connector import MssqlCdcConnector
 from connectors.mssql_cdc.driver import datetimeoffset
+from hub.runtime.source_lag import SourceLag
+from hub.runtime.source_lag_monitor import measure
 from schemas.envelope import Op
 from schemas.errors import FatalError
 from tests.unit.test_mssql_cdc_server import (
@@ -269,3 +271,25 @@ def test_config_errors_have_paths_and_the_password_is_added_braced() -> None:
 def test_datetimeoffset_output_converter() -> None:
     raw = struct.pack("<6hI2h", 2024, 5, 6, 12, 30, 15, 123456700, 2, 0)
     assert datetimeoffset(raw) == datetime(2024, 5, 6, 12, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
+
+
+def test_source_lag_from_the_max_lsn_and_the_saved_lsn_mapped_to_their_commit_times() -> None:
+    srv = server_with(inst_a())
+    srv.commit(lsn(21), datetime(2024, 5, 6, 12, 30, 0, 250000), "dbo_Contacts",
+               ct_row(lsn(21), seqval(1), 2, Id=1, Name="Al", Credit=None))
+    srv.commit(lsn(25), datetime(2024, 5, 6, 12, 31, 40), "dbo_Contacts",
+               ct_row(lsn(25), seqval(1), 2, Id=2, Name="Bo", Credit=None))
+    conn = connector(srv)
+    heads = conn.source_heads()
+    assert heads == [{"table": "dbo.Contacts", "commit": lsn(25).hex(), "ts": "2024-05-06T10:31:40+00:00"}]
+    saved = conn.saved_positions(streaming_state(lsn(21)))  # the server is UTC+2
+    assert saved == {"dbo.Contacts": {"table": "dbo.Contacts", "commit": lsn(21).hex(),
+                                      "ts": "2024-05-06T10:30:00.250000+00:00"}}
+    assert measure(heads, saved) == [SourceLag("dbo.Contacts", 99.75, None)]
+    assert measure(heads, conn.saved_positions(streaming_state(lsn(25)))) == [SourceLag("dbo.Contacts", 0.0, None)]
+
+
+def test_no_source_head_while_the_max_lsn_has_no_time() -> None:
+    srv = server_with(inst_a())
+    srv.max_lsn = lsn(20)  # no lsn_time_mapping row for it
+    assert connector(srv).source_heads() == []
