@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -30,13 +31,13 @@ from connectors.oracle_logminer.config import OracleLogminerConfig
 from connectors.oracle_logminer.events import epoch_ms, event_from_redo, typed_row
 from connectors.oracle_logminer.redo import RedoParseError, parse_redo
 from connectors.oracle_logminer.session import ConnectionFactory, LogMiner, oracledb_factory
-from connectors.oracle_logminer.state import load_state
+from connectors.oracle_logminer.state import lag_position, load_state, saved_scn
 from connectors.oracle_logminer.txbuffer import Committed, TxBuffer, is_emitted, make_position
 from connectors.sql.queries import decode_all, encode_value
 from connectors.sql.values import ValueProblem
 from schemas.columns import TableMeta
 from schemas.envelope import ChangeEvent, Op, SourceInfo
-from schemas.errors import ConfigError, SkippableError
+from schemas.errors import ConfigError, CrmhubError, SkippableError
 
 log = structlog.get_logger(__name__)
 
@@ -118,6 +119,31 @@ class OracleLogminerConnector(Connector):
         self._miner.close()
         if self._rowscn is not None:
             self._rowscn.close()
+
+    # -- source lag --------------------------------------------------------------------------------------
+    def source_heads(self) -> list[dict[str, str]]:
+        """Every table's head is the current SCN with its time (LogMiner mode: one position for every table)."""
+        if self._rowscn is not None:
+            return self._rowscn.source_heads()
+        rows = self._miner.query(q.HEAD_SCN, None, "reading the current SCN and its time")
+        scn, ts = int(rows[0]["CURRENT_SCN"]), rows[0]["SCN_TIME"]
+        return [lag_position(t.name, scn, ts if isinstance(ts, datetime) else None) for t in self.config.tables]
+
+    def saved_positions(self, state: State) -> dict[str, dict[str, str]]:
+        """Every table stands at :func:`.state.saved_scn`, with its time (none once the SCN is older than the
+        database's SCN-to-time mapping keeps)."""
+        if self._rowscn is not None:
+            return self._rowscn.saved_positions(state)
+        scn = saved_scn(state)
+        if scn is None:
+            return {}
+        try:
+            ts = self._miner.scalar(q.SCN_TIME, {"scn": scn}, "mapping the saved SCN to its time")
+        except CrmhubError as exc:
+            if "ORA-08181" not in str(exc):
+                raise
+            ts = None
+        return {t.name: lag_position(t.name, scn, ts if isinstance(ts, datetime) else None) for t in self.config.tables}
 
     # -- snapshot ----------------------------------------------------------------------------------------
     def snapshot(self, state: State) -> Iterator[Batch]:

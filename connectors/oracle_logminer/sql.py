@@ -22,12 +22,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
-    "CONTENTS_COLUMNS", "CURRENT_SCN", "END_LOGMNR", "LOG_FILES", "NLS_CHARSETS", "NLS_SETTINGS", "OLDEST_OPEN_TX",
-    "START_LOGMNR", "TABLE_COLUMNS", "TABLE_KEY", "add_logfile", "contents_query", "snapshot_query",
+    "CONTENTS_COLUMNS", "CURRENT_SCN", "END_LOGMNR", "HEAD_SCN", "LOG_FILES", "NLS_CHARSETS", "NLS_SETTINGS",
+    "OLDEST_OPEN_TX", "SCN_TIME", "START_LOGMNR", "TABLE_COLUMNS", "TABLE_KEY", "add_logfile", "contents_query",
+    "snapshot_query",
 ]
 
 CURRENT_SCN = "SELECT CURRENT_SCN FROM V$DATABASE"
 OLDEST_OPEN_TX = "SELECT MIN(START_SCN) FROM V$TRANSACTION"
+# source lag: the current SCN and a saved SCN with the database's time for them (SMON_SCN_TIME's mapping, about
+# 3 s fine; ORA-08181 for an SCN older than the mapping keeps)
+HEAD_SCN = "SELECT CURRENT_SCN, SCN_TO_TIMESTAMP(CURRENT_SCN) AS SCN_TIME FROM V$DATABASE"
+SCN_TIME = "SELECT SCN_TO_TIMESTAMP(:scn) AS SCN_TIME FROM DUAL"
 # the character sets of HEXTORAW text in SQL_REDO (:mod:`.charset`)
 NLS_CHARSETS = """\
 SELECT PARAMETER, VALUE FROM NLS_DATABASE_PARAMETERS

@@ -19,6 +19,8 @@ from connectors.oracle_logminer import OracleLogminerConfig, OracleLogminerConne
 from connectors.oracle_logminer.session import pick_log_files
 from connectors.oracle_logminer.state import make_state
 from connectors.oracle_logminer.txbuffer import TxBuffer, is_emitted, make_position
+from hub.runtime.source_lag import SourceLag
+from hub.runtime.source_lag_monitor import measure
 from schemas.columns import ColumnType
 from schemas.envelope import ChangeEvent, Op
 from schemas.errors import ConfigError, FatalError
@@ -297,3 +299,31 @@ def test_buffer_and_position_rules() -> None:
     assert is_emitted(pos, 20, "7.8.9") == 0
     assert is_emitted(make_position(10, 20, None), 20, "7.8.9") is None
     assert next(iter(itertools.islice(iter(r.dicts()), 1)))["OPERATION_CODE"] == 6
+
+
+def test_source_lag_from_the_current_scn_and_the_saved_scn_with_their_times() -> None:
+    db = FakeOracle(Redo(), CATALOG, KEYS)
+    db.current_scn = 5000
+    db.scn_times = {4000: datetime(2026, 12, 1, 10, 0, 0), 4500: datetime(2026, 12, 1, 10, 0, 42, 500000),
+                    5000: datetime(2026, 12, 1, 10, 1, 30)}
+    conn = connector(db)
+    heads = conn.source_heads()
+    assert heads == [{"table": "CRM.CUST", "scn": "5000", "ts": "2026-12-01T10:01:30"}]
+    idle = make_state(snapshot_done=True, stream=make_position(4601, 4550, None))  # windows read up to 4600
+    saved = conn.saved_positions(idle)
+    assert saved == {"CRM.CUST": {"table": "CRM.CUST", "scn": "4600", "ts": "2026-12-01T10:00:42.500000"}}
+    assert measure(heads, saved) == [SourceLag("CRM.CUST", 47.5, None)]
+    # a transaction open since 4100 and one at 4500 emitted in part: captured in full up to 4499 only
+    open_tx = make_state(snapshot_done=True, stream=make_position(4100, 4500, [], {"xid": "1.2.3", "events": 2}))
+    assert measure(heads, conn.saved_positions(open_tx)) == [SourceLag("CRM.CUST", 90.0, None)]
+
+
+def test_a_saved_scn_older_than_the_time_mapping_has_no_time() -> None:
+    db = FakeOracle(Redo(), CATALOG, KEYS)
+    db.current_scn = 5000
+    db.scn_times = {4000: datetime(2026, 12, 1, 10, 0, 0)}
+    conn = connector(db)
+    saved = conn.saved_positions(make_state(snapshot_done=True, stream=make_position(3001, 3000, None)))
+    assert saved == {"CRM.CUST": {"table": "CRM.CUST", "scn": "3000"}}
+    assert measure(conn.source_heads(), saved) == [SourceLag("CRM.CUST", None, None)]
+    assert conn.saved_positions(make_state()) == {}

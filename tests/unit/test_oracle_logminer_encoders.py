@@ -163,6 +163,7 @@ class FakeOracle:
         self.data = data or {}
         self.current_scn: int | None = None
         self.oldest_open: int | None = None
+        self.scn_times: dict[int, datetime] = {}  # SCN -> the database time SCN_TO_TIMESTAMP maps it to
         self.log: list[str] = []
         self.windows: list[tuple[int, int]] = []
         # NLS_DATABASE_PARAMETERS as Oracle has it: (PARAMETER, VALUE) rows, VARCHAR2 both
@@ -178,6 +179,14 @@ class FakeOracle:
         pass
 
     def answer(self, sql: str, p: dict[str, Any]) -> tuple[Sequence[str], Sequence[tuple[Any, ...]]]:
+        if "SCN_TO_TIMESTAMP" in sql:
+            scn = int(self.current_scn if self.current_scn is not None else self.redo.scn) if "V$DATABASE" in sql \
+                else int(p["scn"])
+            mapped = [s for s in self.scn_times if s <= scn]
+            if not mapped:
+                raise RuntimeError("ORA-08181: specified number is not a valid system change number")
+            time = self.scn_times[max(mapped)]  # SMON_SCN_TIME: the newest mapping at or below the SCN
+            return (["CURRENT_SCN", "SCN_TIME"], [(scn, time)]) if "V$DATABASE" in sql else (["SCN_TIME"], [(time,)])
         if "FROM V$DATABASE" in sql:
             return ["CURRENT_SCN"], [(self.current_scn if self.current_scn is not None else self.redo.scn,)]
         if "FROM NLS_DATABASE_PARAMETERS" in sql:
