@@ -8,7 +8,8 @@ What LogMiner writes (lower-case keywords, quoted upper-case identifiers, one sp
 
 Values: quoted strings (a quote doubled inside), ``NULL`` (``= NULL`` or ``IS NULL`` in a where clause), bare
 numbers (``-1.5E-3``; LogMiner writes NUMBER columns as quoted text ``'12.5'``, both are taken),
-``TO_DATE``, ``TO_TIMESTAMP``, ``TO_TIMESTAMP_TZ``, ``HEXTORAW``, ``UNISTR``, ``EMPTY_CLOB()``,
+``TO_DATE``, ``TO_TIMESTAMP``, ``TO_TIMESTAMP_TZ`` (ISO, Oracle's default NLS formats or a given format),
+``HEXTORAW``, ``UNISTR``, ``TO_BINARY_DOUBLE``, ``TO_BINARY_FLOAT``, ``XMLTYPE``, ``EMPTY_CLOB()``,
 ``EMPTY_BLOB()`` (decoded by :mod:`.literals`), and ``Unsupported Type`` (None). Quoted strings stay
 ``str`` and bare numbers become ``Decimal``: the column's type decides the final value (:mod:`.events`).
 
@@ -34,10 +35,13 @@ from typing import Any
 from connectors.oracle_logminer.literals import (
     LiteralError,
     hextoraw,
+    to_binary_double,
+    to_binary_float,
     to_date,
     to_timestamp,
     to_timestamp_tz,
     unistr,
+    xmltype,
 )
 from connectors.oracle_logminer.quotes import rebalance_quotes
 
@@ -90,6 +94,9 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "EMPTY_BLOB": lambda: b"",
     "TO_DSINTERVAL": lambda text: text,
     "TO_YMINTERVAL": lambda text: text,
+    "TO_BINARY_DOUBLE": to_binary_double,
+    "TO_BINARY_FLOAT": to_binary_float,
+    "XMLTYPE": xmltype,
 }
 
 
@@ -275,7 +282,8 @@ def _insert(sql: str, pos: int) -> Redo:
                 raise _fail(sql, pos, "',' or ')'")
         if (sql[pos] == ")") != (i == len(names) - 1):
             raise RedoParseError(f"{len(names)} columns but another number of values in {sql[:60]!r}")
-    if not _at_end(sql, pos + 1):
+    end = pos + 2 if sql.startswith(")'", pos) else pos + 1  # a stray quote after the complete values list
+    if not _at_end(sql, end):
         raise _fail(sql, pos + 1, "the end of the statement")
     return Redo("c", owner, table, None, after)
 

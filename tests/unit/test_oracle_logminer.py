@@ -190,7 +190,7 @@ def test_dead_rows_for_unparsable_or_unfitting_redo() -> None:
     first = r.scn + 1
     r.start("A")
     r.dml("A", insert_sql(*T, row(1, CREDIT=Decimal("123456789012.5"))))  # does not fit NUMBER(11,2)
-    r.dml("A", 'insert into "CRM"."CUST"("ID") values (XMLTYPE(\'<a/>\'));')
+    r.dml("A", 'insert into "CRM"."CUST"("ID") values (SDO_GEOMETRY(2001));')
     r.dml("A", 'delete from "CRM"."CUST" where "NAME" = \'x\';')  # no key in the where clause
     r.dml("A", insert_sql(*T, row(2)))
     r.commit("A")
