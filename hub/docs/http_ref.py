@@ -29,9 +29,10 @@ class Api:
 
 
 def gateway_openapi() -> dict[str, Any]:
-    """The gateway with the routers the running hub mounts (live stream, webhooks, operations summary)."""
+    """The gateway with the routers the running hub mounts (live stream, webhooks, operations, dead letters)."""
     from hub.gateway.app import close_gateway_app, create_gateway_app
     from hub.gateway.wiring import gateway_extras
+    from hub.runtime.ops_dlq import dead_letter_router
     from hub.wiring import kafka_settings
     from pipelines.store.engine import Store
 
@@ -40,10 +41,11 @@ def gateway_openapi() -> dict[str, Any]:
             "gateway": {"tokens_file": f"{tmp}/tokens.yaml",
                         "webhooks": {"enabled": False, "subscriptions_file": f"{tmp}/webhooks.json"}},
             "pipelines": {"store": {"url": f"sqlite:///{tmp}/store.db"}}})
-        hub = SimpleNamespace(cfg=cfg, registry=None, settings=kafka_settings(cfg), producer=lambda: None)
+        hub = SimpleNamespace(cfg=cfg, registry=None, settings=kafka_settings(cfg), producer=lambda: None,
+                              runners={})
         store = Store(f"sqlite:///{Path(tmp) / 'store.db'}")
         try:
-            app = create_gateway_app(cfg, store, gateway_extras(hub).routers)
+            app = create_gateway_app(cfg, store, [*gateway_extras(hub).routers, dead_letter_router(hub)])
             try:
                 return app.openapi()
             finally:
