@@ -3,7 +3,8 @@
 - ``config``: the settings models (``FileDropConnector``, ``Feed``, ``CsvOptions``, ``CsvColumn``).
 - ``formats``: record model and the CSV / fixed-width text readers; ``ebcdic``: copybook-described records.
 - ``diff``: delta files and snapshot diffs -> changes; the per-feed previous-snapshot store.
-- ``connector``: ``FileDropSource``, the ``Connector`` that watches the folder.
+- ``connector``: ``FileDropSource``, the ``Connector`` that watches the folder; ``state``: its state and where it
+  stands for source lag.
 """
 
 from connectors.filedrop.config import CsvColumn, CsvOptions, Feed, FileDropConnector

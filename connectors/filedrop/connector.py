@@ -21,6 +21,7 @@
   layout/copybook errors) go to ``quarantine_dir`` with ``<name>.reason.txt`` next to them. Malformed records
   become ``DeadRow``s naming file, record number and reason; the rest of the file flows.
 - An unreachable drop folder is a ``RetriableError`` (the runner backs off).
+- **Source lag**: the age of each feed's oldest file still waiting in the folder (:mod:`.state`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -44,6 +45,7 @@ from connectors.filedrop.config import Feed, FileDropConnector
 from connectors.filedrop.diff import Change, Output, SnapshotStore, delta_changes
 from connectors.filedrop.ebcdic import EbcdicReader
 from connectors.filedrop.formats import BadFile, BadRecord, CsvReader, FeedReader, FixedTextReader
+from connectors.filedrop.state import Cursor, folder_heads, load_cursor, make_state, oldest_waiting, waiting_by_feed
 from schemas.columns import TableMeta
 from schemas.envelope import ChangeEvent, Op, SourceInfo
 from schemas.errors import ConfigError, RetriableError, SkippableError
@@ -51,35 +53,6 @@ from schemas.errors import ConfigError, RetriableError, SkippableError
 log = structlog.get_logger(__name__)
 
 __all__ = ["Cursor", "FileDropSource", "archived_name", "build_reader", "load_cursor", "make_state", "stable_files"]
-
-
-@dataclass(frozen=True, slots=True)
-class Cursor:
-    """Delivery progress of one file: ``items`` outputs (events + dead rows) acknowledged, up to ``record``."""
-
-    name: str
-    sha256: str
-    feed: str
-    items: int = 0
-    record: int = 0
-    done: bool = False
-
-
-def make_state(cursor: Cursor | None = None) -> State:
-    """The connector's state: ``{"v": 1, "file": None | {name, sha256, feed, items, record, done}}``."""
-    return {"v": 1, "file": None if cursor is None else asdict(cursor)}
-
-
-def load_cursor(state: Mapping[str, object] | None) -> Cursor | None:
-    raw = (state or {}).get("file")
-    if not isinstance(raw, Mapping):
-        return None
-    try:
-        return Cursor(str(raw["name"]), str(raw["sha256"]), str(raw["feed"]), int(raw["items"]),
-                      int(raw.get("record", 0)), bool(raw.get("done", False)))  # fmt: skip
-    except (KeyError, TypeError, ValueError):
-        log.warning("filedrop.state_ignored", state=dict(raw))
-        return None
 
 
 Seen = tuple[int, int, float]  # size, mtime_ns, since when (clock) the file has looked like this
@@ -211,6 +184,17 @@ class FileDropSource(Connector):
         for store in self._stores.values():
             store.close()
         self._stores.clear()
+
+    def source_heads(self) -> list[dict[str, str]]:
+        """Each feed's head as the folder is read now (:mod:`connectors.filedrop.state`)."""
+        return folder_heads(self._waiting(), self._clock())
+
+    def saved_positions(self, state: State) -> dict[str, dict[str, str]]:
+        """Each feed at its oldest file still waiting: delivered files have left the folder."""
+        return oldest_waiting(self._waiting(), load_cursor(state), self._clock())
+
+    def _waiting(self) -> dict[str, list[tuple[int, str]]]:
+        return waiting_by_feed(((d.name, d.mtime_ns) for d in self._listing()[0]), self.config.feeds)
 
     # -- folder ---------------------------------------------------------------------------------------------
     def _listing(self) -> tuple[list[_Drop], set[str]]:
