@@ -50,6 +50,7 @@ from connectors.ibmi_journal.entries import (
     head_of,
     resolve_start,
 )
+from connectors.ibmi_journal.lag import entry_time, first_change_time, lag_position
 from connectors.ibmi_journal.layout import CatalogColumn, TableDecoder
 from connectors.ibmi_journal.queries import (
     PRIMARY_KEY_SQL,
@@ -101,6 +102,7 @@ class IbmiJournalConnector(Connector):
         self._conn: db.Connection | None = None
         self._tables: list[JournaledTable] | None = None
         self._zone = ZoneInfo(config.server_timezone)
+        self._journal = (config.journal_library, config.journal_name)
 
     # -- plumbing ----------------------------------------------------------------------------------------
     def _connection(self) -> db.Connection:
@@ -191,6 +193,20 @@ class IbmiJournalConnector(Connector):
             raise FatalError(f"{self.name}: journal {self.config.journal_library}/{self.config.journal_name} has no "
                              "attached receiver (or it is not found, or no privilege to see it)")
         return head
+
+    # -- source lag (connectors.ibmi_journal.lag) --------------------------------------------------------
+    def source_heads(self) -> list[dict[str, str]]:
+        head = entry_time(self._query, self._journal, self._head())
+        return [] if head is None else [lag_position(t.label, *head, self._zone) for t in self._resolved()]
+
+    def saved_positions(self, state: State) -> dict[str, dict[str, str]]:
+        saved = load_state(state)["position"]
+        if saved is None:
+            return {}
+        objects = [object_key(t.library, t.file) for t in self._resolved()]
+        at = first_change_time(self._query, self._journal, Position.from_dict(saved), objects) \
+            or entry_time(self._query, self._journal, self._head())
+        return {} if at is None else {t.label: lag_position(t.label, *at, self._zone) for t in self._resolved()}
 
     # -- snapshot ----------------------------------------------------------------------------------------
     def snapshot(self, state: State) -> Iterator[Batch]:

@@ -23,6 +23,30 @@ SELECT J.ENTRY_TIMESTAMP, J.SEQUENCE_NUMBER, J.JOURNAL_CODE, J.JOURNAL_ENTRY_TYP
         AND SUBSTR(J.OBJECT, 1, 20) IN ({objects}))
  FETCH FIRST {limit} ROWS ONLY"""
 
+#: Source lag: the entry at a position (the journal's newest), with its time. Markers: journal library, journal
+#: name, receiver library, receiver name, sequence.
+ENTRY_AT_SQL = """\
+SELECT J.ENTRY_TIMESTAMP, J.SEQUENCE_NUMBER
+  FROM TABLE(QSYS2.DISPLAY_JOURNAL(
+         JOURNAL_LIBRARY => ?, JOURNAL_NAME => ?,
+         STARTING_RECEIVER_LIBRARY => ?, STARTING_RECEIVER_NAME => ?,
+         STARTING_SEQUENCE => ?)) AS J
+ FETCH FIRST 1 ROWS ONLY"""
+
+#: Source lag: the first change (R entry) of a captured file after a position, with its time: the oldest change
+#: not read yet. Markers: those of ``ENTRY_AT_SQL``, the position's sequence again (entries after it), then one
+#: ``FILE      LIBRARY   `` per captured file.
+FIRST_CHANGE_SQL = """\
+SELECT J.ENTRY_TIMESTAMP, J.SEQUENCE_NUMBER
+  FROM TABLE(QSYS2.DISPLAY_JOURNAL(
+         JOURNAL_LIBRARY => ?, JOURNAL_NAME => ?,
+         STARTING_RECEIVER_LIBRARY => ?, STARTING_RECEIVER_NAME => ?,
+         STARTING_SEQUENCE => ?)) AS J
+ WHERE J.SEQUENCE_NUMBER > ? AND J.JOURNAL_CODE = 'R'
+   AND J.JOURNAL_ENTRY_TYPE IN ('PT', 'PX', 'UB', 'UP', 'DL', 'DR', 'BR', 'UR')
+   AND SUBSTR(J.OBJECT, 1, 20) IN ({objects})
+ FETCH FIRST 1 ROWS ONLY"""
+
 #: The journal's receivers, oldest first (the chain, and whether the saved receiver is still there).
 RECEIVERS_SQL = """\
 SELECT JOURNAL_RECEIVER_LIBRARY, JOURNAL_RECEIVER_NAME, FIRST_SEQUENCE_NUMBER, LAST_SEQUENCE_NUMBER, STATUS,
@@ -53,6 +77,13 @@ def journal_query(object_count: int, limit: int) -> str:
     if object_count < 1 or limit < 1:
         raise ValueError("need at least one file and one row")
     return DISPLAY_JOURNAL_SQL.format(objects=", ".join("?" * object_count), limit=int(limit))
+
+
+def first_change_query(object_count: int) -> str:
+    """``FIRST_CHANGE_SQL`` for ``object_count`` captured files."""
+    if object_count < 1:
+        raise ValueError("need at least one file")
+    return FIRST_CHANGE_SQL.format(objects=", ".join("?" * object_count))
 
 
 def object_key(library: str, file: str) -> str:
@@ -89,5 +120,6 @@ def snapshot_params(last_key: Sequence[object]) -> list[object]:
     return params
 
 
-__all__ = ["DISPLAY_JOURNAL_SQL", "PRIMARY_KEY_SQL", "RECEIVERS_SQL", "SYSCOLUMNS_SQL", "journal_query",
-           "object_key", "quote", "snapshot_params", "snapshot_query"]
+__all__ = ["DISPLAY_JOURNAL_SQL", "ENTRY_AT_SQL", "FIRST_CHANGE_SQL", "PRIMARY_KEY_SQL", "RECEIVERS_SQL",
+           "SYSCOLUMNS_SQL", "first_change_query", "journal_query", "object_key", "quote", "snapshot_params",
+           "snapshot_query"]

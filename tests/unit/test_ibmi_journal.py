@@ -87,7 +87,7 @@ class FakeIbmi:
     def execute(self, sql: str, params: list[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
         self.queries.append(sql)
         if "DISPLAY_JOURNAL" in sql:
-            return JOURNAL_COLUMNS, self._journal(sql, params)
+            return re.findall(r"J\.(\w+)", sql.split("FROM")[0]), self._journal(sql, params)
         if "JOURNAL_RECEIVER_INFO" in sql:
             cols = ["JOURNAL_RECEIVER_LIBRARY", "JOURNAL_RECEIVER_NAME", "FIRST_SEQUENCE_NUMBER",
                     "LAST_SEQUENCE_NUMBER", "STATUS", "ATTACH_TIMESTAMP"]
@@ -111,6 +111,9 @@ class FakeIbmi:
 
     def _journal(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         _, _, lib, name, start, *objects = params
+        after = objects.pop(0) if "J.SEQUENCE_NUMBER > ?" in sql else start - 1
+        codes = ("R",) if "J.JOURNAL_CODE = 'R'" in sql and " OR " not in sql else ("C", "R")
+        columns = re.findall(r"J\.(\w+)", sql.split("FROM")[0])
         limit = int(re.search(r"FETCH FIRST (\d+)", sql).group(1))  # type: ignore[union-attr]
         index = next((i for i, r in enumerate(self.receivers) if (r["lib"], r["name"]) == (lib, name)), None)
         if index is None:
@@ -121,8 +124,10 @@ class FakeIbmi:
             for e in r["entries"]:
                 wanted = (e["JOURNAL_CODE"] == "C" and e["JOURNAL_ENTRY_TYPE"] in ("SC", "CM", "RB")) or (
                     e["JOURNAL_CODE"] == "R" and e["OBJECT"][:20] in objects)
-                if e["SEQUENCE_NUMBER"] >= start and wanted:
-                    out.append(tuple(e[c] for c in JOURNAL_COLUMNS))
+                if "WHERE" not in sql:  # every entry from the starting sequence on
+                    wanted = True
+                if e["SEQUENCE_NUMBER"] > after and e["JOURNAL_CODE"] in codes and wanted:
+                    out.append(tuple(e[c] for c in columns))
         return out[:limit]
 
 
