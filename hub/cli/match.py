@@ -87,7 +87,7 @@ def weight_histogram(totals: Sequence[float], link: float, review: float, width:
 def train_command(
     config: ConfigOpt,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="model file to write")] = None,
-    sample: Annotated[int, typer.Option(help="random pairs for the u-probabilities")] = 100_000,
+    sample: Annotated[int, typer.Option(help="random pairs for the u-probabilities")] = 50_000,
     seed: Annotated[int, typer.Option(help="seed of the random pairs")] = 0,
 ) -> None:
     """Estimate the match parameters from the records in the store (no labels) and write a model file."""

@@ -299,7 +299,7 @@ def share_of_matches(vectors: Sequence[dict[str, str]], m: dict[str, dict[str, f
     return share
 
 
-def train(feats: Sequence[Features], cfg: MatchConfig, *, sample: int = 100_000, max_pairs: int = 200_000,
+def train(feats: Sequence[Features], cfg: MatchConfig, *, sample: int = 50_000, max_pairs: int = 200_000,
           max_block: int = 50, seed: int = 0) -> Training:
     """Estimate a model from the records' features (no labels)."""
     if len(feats) < 10:
