@@ -13,6 +13,8 @@ for the snapshot-then-stream loop and :mod:`.reader` for the queries).
 - ``source.ts_ms`` is the commit time, ``sys.fn_cdc_map_lsn_to_time`` once per distinct LSN of a batch;
   ``source.position`` = ``commit`` (start LSN), ``seq`` (seqval), ``op``, ``capture_instance`` and
   ``update_mask`` (hex); ``tx_id`` = the start LSN.
+- Source lag: the head is ``sys.fn_cdc_get_max_lsn()``, a saved position the table's LSN, each with its time
+  from ``sys.fn_cdc_map_lsn_to_time``; no head while the max LSN has no time (CDC never captured anything).
 """
 
 from __future__ import annotations
