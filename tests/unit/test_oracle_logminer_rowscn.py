@@ -14,6 +14,9 @@ from connectors.oracle_logminer import sql as q
 from connectors.oracle_logminer.rowscn import ROWSCN, RowscnConnector, sql_config, sql_url
 from connectors.sql.catalog import SourceTable
 from connectors.sql.queries import incremental_query, table_ref
+from connectors.sql.state import make_state
+from hub.runtime.source_lag import SourceLag
+from hub.runtime.source_lag_monitor import measure
 from schemas.columns import Column, ColumnType, TableMeta
 from schemas.envelope import Op
 from schemas.errors import ConfigError
@@ -76,3 +79,17 @@ def test_contents_query_and_snapshot_query() -> None:
     assert "SYS.DBMS_LOGMNR.ADDFILE" in q.add_logfile(False)
     assert "DICT_FROM_ONLINE_CATALOG" in q.START_LOGMNR and "STARTSCN => :start_scn" in q.START_LOGMNR
     assert sa.text(q.LOG_FILES).compile().params == {"start_scn": None}
+
+
+def test_rowscn_mode_tells_its_source_lag_as_the_sql_connector(monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = OracleLogminerConnector(config())
+    meta = TableMeta(connector="ar", db="ORCLPDB1", schema="crm", name="cust", key=("id",),
+                     columns=(Column("id", ColumnType.DECIMAL, precision=9),))
+    cfg = sql_config(config()).tables[0]
+    table = SourceTable(cfg, meta, table_ref("crm", "cust", ["id"]), None, None, meta.key_columns, None)
+    monkeypatch.setattr(RowscnConnector, "_resolved", lambda self: [table])
+    monkeypatch.setattr(RowscnConnector, "_newest", lambda self, t: {"head_ts": None, "head_id": 1200})
+    heads = conn.source_heads()
+    assert heads == [{"table": table.label, "id": "1200"}]
+    saved = conn.saved_positions(make_state(stream={table.label: {"ts": None, "id": [1150], "max_id": 1150}}))
+    assert measure(heads, saved) == [SourceLag(table.label, None, 50)]
