@@ -7,11 +7,13 @@ import hashlib
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 from connectors.filedrop import make_state
 from connectors.filedrop.state import Cursor
+from hub.runtime.runner import ConnectorState, RunnerStatus
 from hub.runtime.source_lag import SourceLag
-from hub.runtime.source_lag_monitor import measure
+from hub.runtime.source_lag_monitor import SourceLagMonitor, measure
 from tests.unit.test_filedrop_connector import Clock, credit_csv, poll, source
 
 
@@ -49,3 +51,17 @@ def test_the_oldest_waiting_file_sets_the_lag_and_it_grows_until_delivered(tmp_p
     _, state = poll(src, make_state())  # both files delivered and archived: nothing waits
     assert measure(src.source_heads(), src.saved_positions(state)) == [SourceLag("credit", 0.0, None),
                                                                        SourceLag("orders", 0.0, None)]
+
+
+def test_the_monitor_shows_a_stopped_file_drop_falling_behind(tmp_path: Path) -> None:
+    clock = Clock()
+    status = RunnerStatus(state=ConnectorState.STOPPED)
+    runner = SimpleNamespace(factory=lambda: source(tmp_path, clock), status=status, lag_monitored=False,
+                             saved_state=make_state())
+    monitor = SourceLagMonitor(lambda: {"exports": runner})  # type: ignore[dict-item]
+    monitor.measure_once()
+    assert status.source_lag["credit"] == {"seconds": 0.0, "rows": None}  # nothing waits
+    put(tmp_path, "credit_0103.csv", credit_csv(("1001", "Müller", "800.00")), clock.now - 5)
+    clock.now += 40
+    monitor.measure_once()
+    assert status.source_lag["credit"]["seconds"] == 45.0 and runner.lag_monitored
