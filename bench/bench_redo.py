@@ -5,7 +5,9 @@ Statements are mixed insert/update/delete (40/40/20) of a 20-column table, writt
 The baseline is ``str.split(", ")`` plus ``str.split(" and ")`` of the same statements (no values decoded):
 the ratio says how far the full scanner is from merely cutting the text up. A second line parses the same
 statements in the shapes LogMiner also writes: updates and deletes with a table alias (``a."COL_01"``) and the
-customer names split by ``||`` (``'Customer ' || '123 O''Neil'``).
+customer names split by ``||`` (``'Customer ' || '123 O''Neil'``). A third parses them with every
+``TO_TIMESTAMP`` in Oracle's default NLS_TIMESTAMP_FORMAT (``'22-SEP-20 12.09.37.123456 AM'``), the format-model
+path taken when the session's ISO formats are not in effect.
 
     .venv/bin/python bench/bench_redo.py [--statements 20000] [--rounds 5]
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -86,6 +89,19 @@ def aliased(stmts: list[str]) -> list[str]:
     return out
 
 
+_TIMESTAMP = re.compile(r"TO_TIMESTAMP\('([^']*)'\)")
+
+
+def _nls_default(match: re.Match[str]) -> str:
+    when = datetime.fromisoformat(match.group(1))
+    return "TO_TIMESTAMP('" + f"{when:%d-%b-%y %I.%M.%S.%f %p}".upper() + "')"
+
+
+def nls_default(stmts: list[str]) -> list[str]:
+    """``stmts`` with their timestamps in Oracle's default ``DD-MON-RR HH.MI.SSXFF AM``."""
+    return [_TIMESTAMP.sub(_nls_default, s) for s in stmts]
+
+
 def _raw(sql: str) -> int:
     return len(sql.split(", ")) + len(sql.split(" and "))
 
@@ -112,11 +128,13 @@ def main() -> None:
     size = sum(map(len, stmts)) / len(stmts)
     crmhub, crmhub_cpu = _rate(parse_redo, stmts, args.rounds)
     shaped, shaped_cpu = _rate(parse_redo, aliased(stmts), args.rounds)
+    nls, nls_cpu = _rate(parse_redo, nls_default(stmts), args.rounds)
     raw, raw_cpu = _rate(_raw, stmts, args.rounds)
     print(f"{len(stmts)} statements, {size:.0f} chars on average, best of {args.rounds} rounds, one core")
     print(f"{'':18} {'wall':>14} {'CPU time':>14}   statements/s")
     print(f"crmhub parse_redo  {crmhub:14,.0f} {crmhub_cpu:14,.0f}   (target >= 30,000)")
     print(f"  aliases and ||   {shaped:14,.0f} {shaped_cpu:14,.0f}")
+    print(f"  default NLS ts   {nls:14,.0f} {nls_cpu:14,.0f}")
     print(f"raw str.split      {raw:14,.0f} {raw_cpu:14,.0f}")
     print(f"ratio crmhub/raw   {crmhub / raw:14.3f} {crmhub_cpu / raw_cpu:14.3f}")
 

@@ -29,7 +29,7 @@ from functools import lru_cache
 
 __all__ = [
     "DEFAULT_DATE_FORMAT", "DEFAULT_TIMESTAMP_FORMAT", "DEFAULT_TIMESTAMP_TZ_FORMAT", "DatetimeError", "Parsed",
-    "check_year", "parse_default", "parse_format", "rr_year",
+    "check_year", "default_timestamp", "parse_default", "parse_format", "rr_year",
 ]
 
 DEFAULT_DATE_FORMAT = "DD-MON-RR"
@@ -177,6 +177,29 @@ def parse_format(text: str, fmt: str, current_year: int | None = None) -> Parsed
         sign = "-" if hours.startswith("-") else "+"
         zone = f"{sign}{int(hours.lstrip('+-')):02d}:{int(got.get('tzm', 0)):02d}"
     return Parsed(value, zone)
+
+
+_DEFAULT_TIMESTAMP = re.compile(r"(\d\d)-([A-Za-z]{3})-(\d\d) (\d\d)\.(\d\d)\.(\d\d)(?:[.,](\d{0,9}))? ([AaPp])[Mm]$")
+
+
+def default_timestamp(text: str, current_year: int | None = None) -> datetime | None:
+    """``text`` in the exact shape Oracle's default ``DD-MON-RR HH.MI.SSXFF AM`` produces
+    (``22-SEP-20 12.09.37.123456 AM``) without the general format machinery; None for any other text."""
+    m = _DEFAULT_TIMESTAMP.match(text)
+    if m is None:
+        return None
+    day, mon, yy, hh, mi, ss, frac, half = m.groups()
+    month = _month(mon, text)
+    hour = int(hh)
+    if not 1 <= hour <= 12:
+        raise DatetimeError(f"{text!r}: hour {hour} is not 1-12")
+    hour = hour % 12 + (12 if half in "Pp" else 0)
+    year = rr_year(int(yy), current_year if current_year is not None else date.today().year)
+    micro = int(frac[:6].ljust(6, "0")) if frac else 0
+    try:
+        return datetime(year, month, int(day), hour, int(mi), int(ss), micro)
+    except ValueError as exc:
+        raise DatetimeError(f"{text!r} is not a valid date/time: {exc}") from None
 
 
 def parse_default(text: str, formats: tuple[str, ...], current_year: int | None = None) -> Parsed:

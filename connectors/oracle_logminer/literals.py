@@ -35,6 +35,7 @@ from connectors.oracle_logminer.datetimes import (
     DatetimeError,
     Parsed,
     check_year,
+    default_timestamp,
     parse_default,
     parse_format,
 )
@@ -98,6 +99,13 @@ def to_timestamp(text: str, fmt: str | None = None) -> datetime:
     found = _fast(text)
     if found is not None:
         return found
+    if fmt is None:
+        try:
+            found = default_timestamp(text)
+        except DatetimeError as exc:
+            raise LiteralError(str(exc)) from None
+        if found is not None:
+            return found
     return _read(text, fmt, _TIMESTAMP_DEFAULTS).value
 
 

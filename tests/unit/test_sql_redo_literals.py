@@ -7,6 +7,7 @@ NLS_TIMESTAMP_TZ_FORMAT defaults for territory AMERICA)."""
 from __future__ import annotations
 
 import math
+import random
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from connectors.oracle_logminer.datetimes import (
     DEFAULT_TIMESTAMP_FORMAT,
     DatetimeError,
     check_year,
+    default_timestamp,
     parse_format,
     rr_year,
 )
@@ -56,6 +58,33 @@ def test_timestamps_in_the_default_nls_timestamp_format(text: str, expected: dat
     assert parse_format(text, DEFAULT_TIMESTAMP_FORMAT, current_year=2026).value == expected
     sql = f"insert into \"APP\".\"T\"(\"TS\") values (TO_TIMESTAMP('{text}'))"
     assert parse_redo(sql).after == {"TS": expected}
+
+
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+def _oracle_default(when: datetime, digits: int) -> str:
+    """``when`` as Oracle renders it in ``DD-MON-RR HH.MI.SSXFF AM`` with ``digits`` fraction digits."""
+    hour12 = when.hour % 12 or 12
+    text = f"{when.day:02d}-{MONTHS[when.month - 1]}-{when.year % 100:02d} "
+    text += f"{hour12:02d}.{when.minute:02d}.{when.second:02d}"
+    if digits:
+        text += "." + f"{when.microsecond:06d}000"[:digits]
+    return text + (" PM" if when.hour >= 12 else " AM")
+
+
+def test_default_format_round_trip() -> None:
+    rnd = random.Random(7)
+    start = datetime(1950, 1, 1)
+    for _ in range(2000):
+        when = start + timedelta(seconds=rnd.randrange(100 * 366 * 86400), microseconds=rnd.randrange(10**6))
+        if when.year > 2049:
+            continue
+        digits = rnd.choice((0, 3, 6, 9))
+        expected = when.replace(microsecond=int(f"{when.microsecond:06d}"[:digits].ljust(6, "0")) if digits else 0)
+        text = _oracle_default(when, digits)
+        assert default_timestamp(text, current_year=2026) == expected, text
+        assert parse_format(text, DEFAULT_TIMESTAMP_FORMAT, current_year=2026).value == expected, text
 
 
 def test_dates_in_default_and_given_formats() -> None:
