@@ -148,6 +148,23 @@ def _household_cap(contrib: dict[str, float], cap: float, notes: list[str]) -> N
         notes.append(f"different given name or birth date: shared contact details capped at {cap:+.1f} (household)")
 
 
+def _personal_email(a: Features, b: Features) -> bool:
+    """A shared e-mail address whose local part holds one side's given name (dirk_bauer@, guenter1950@): the
+    person's own address, not a household's (familie.berg@, or peter1974@ shared by Florian and Lara)."""
+    shared = set(a["emails"]).intersection(b["emails"])
+    names = [n for n in (a["given1"], b["given1"]) if len(n) >= 3]
+    return any(n in e.split("@", 1)[0] for e in shared for n in names)
+
+
+def _household_split(a: Features, b: Features, contrib: dict[str, float]) -> bool:
+    """Whether the pair may be two people of one household: given names or birth dates that disagree, or given
+    names only alike (similar), unless such a pair shares a personal e-mail address."""
+    if not any(k in contrib for k in _HOUSEHOLD_SPLIT):
+        return False
+    only_alike = not any(k in contrib for k in _HOUSEHOLD_SPLIT if k != "given.similar")
+    return not (only_alike and "email.agree" in contrib and _personal_email(a, b))
+
+
 def _decide(total: float, deterministic: str | None, cfg: MatchConfig, contrib: dict[str, float],
             notes: list[str]) -> Decision:
     if deterministic is not None:
@@ -181,7 +198,7 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
     _add(contrib, w, "email", email_level(a["emails"], b["emails"]))
     _add(contrib, w, "phone", phone_level(a["phones"], b["phones"]))
     _add(contrib, w, "address", address_level(a["addrs"], b["addrs"]))
-    if any(k in contrib for k in _HOUSEHOLD_SPLIT):
+    if _household_split(a, b, contrib):
         _household_cap(contrib, cfg.household_cap, notes)
     if a["country"] and b["country"] and a["country"] != b["country"]:
         contrib["country.disagree"] = w["country.disagree"]

@@ -137,6 +137,20 @@ def test_twins_with_different_given_names_are_at_most_a_possible_match() -> None
     assert score(a, b, MatchConfig(link=5.0, review=4.0, given_disagree_reviews=False)).decision == "link"
 
 
+def test_a_shared_personal_email_lifts_the_household_cap_of_only_alike_given_names() -> None:
+    home = {"address": HOME, "phone": "089 1234567"}
+    a = f(person("Pieter", "Waterhof", email="pieter_waterhof@example.nl", **home))
+    b = f(person("PYETTER", "WATERHOF", email="pieter_waterhof@example.nl", **home))
+    result = score(a, b, CFG)
+    assert "given.similar" in result.contributions and "household.cap" not in result.contributions
+    assert result.decision == "link"
+    family = f(person("PYETTER", "WATERHOF", email="familie.waterhof@example.nl", **home))
+    capped = score(f(person("Pieter", "Waterhof", email="familie.waterhof@example.nl", **home)), family, CFG)
+    assert "household.cap" in capped.contributions and capped.decision != "link"
+    twin = f(person("Lukas", "Waterhof", email="pieter_waterhof@example.nl", **home))  # names that disagree
+    assert "household.cap" in score(a, twin, CFG).contributions
+
+
 def test_names_alone_are_at_most_a_possible_match() -> None:
     a, b = f(person("John", "Smith")), f(person("John", "Smith", date(1970, 1, 1)))
     generous = MatchConfig(link=8.0, review=5.0)
