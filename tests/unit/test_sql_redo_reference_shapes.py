@@ -134,6 +134,8 @@ TIMESTAMPS = [
     ("22-SEP-20 12.09.37 AM", datetime(2020, 9, 22, 0, 9, 37)),
     ("22-SEP-20 12.09.37 PM", datetime(2020, 9, 22, 12, 9, 37)),
     ("29-SEP-20 06.02.24.777000 PM", datetime(2020, 9, 29, 18, 2, 24, 777000)),
+    ("2025-01-02 01:02:03.123456789", datetime(2025, 1, 2, 1, 2, 3, 123456)),  # nanoseconds: truncated
+    ("1500-03-01 12:34:56.00789", datetime(1500, 3, 1, 12, 34, 56, 7890)),  # fields as written, no calendar shift
 ]
 
 # (label, statement, what the refusal says)
@@ -150,6 +152,15 @@ REFUSED: list[tuple[str, str, str]] = [
      'insert into "SHOP"."T" a (a."ID",a."C1") values (\'5\',\'4\');', "expected a column list"),
     ("a spatial object value", 'update "SHOP"."MAP" set "G" = SDO_GEOMETRY(2001, NULL, NULL, NULL, NULL) '
      "where \"ID\" = '1'", "unsupported function SDO_GEOMETRY"),
+    ("a date in year 0", "update \"SHOP\".\"T\" set \"D\" = TO_DATE('0000-01-02 00:00:00', 'YYYY-MM-DD HH24:MI:SS') "
+     "where \"ID\" = '1'", "year 0, which Oracle's calendar does not have"),
+    ("a timestamp in year 0",
+     "insert into \"SHOP\".\"T\"(\"TS\") values (TO_TIMESTAMP('0000-01-02 00:00:00.123456789'))",
+     "year 0, which Oracle's calendar does not have"),
+    ("a BC date with a signed year", "insert into \"SHOP\".\"T\"(\"D\") values "
+     "(TO_DATE('-2018-03-27 12:34:56', 'SYYYY-MM-DD HH24:MI:SS'))", "2018 BC"),
+    ("a BC timestamp with a time zone", "insert into \"SHOP\".\"T\"(\"TZ\") values "
+     "(TO_TIMESTAMP_TZ('-0001-12-31 23:59:59.99999 -11:00', 'SYYYY-MM-DD HH24:MI:SS.FF5 TZH:TZM'))", "1 BC"),
     ("a value with unescaped quotes, relaxed_quotes off",
      "insert into \"SHOP\".\"T\"(\"ID\",\"NAME\") values ('1',''Insert1'');", "expected"),
 ]
