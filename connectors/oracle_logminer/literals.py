@@ -41,8 +41,8 @@ from connectors.oracle_logminer.datetimes import (
 )
 
 __all__ = [
-    "LiteralError", "hextoraw", "to_binary_double", "to_binary_float", "to_date", "to_timestamp", "to_timestamp_tz",
-    "unistr", "xmltype",
+    "ISO_DATE_FORMAT", "LiteralError", "hextoraw", "to_binary_double", "to_binary_float", "to_date", "to_timestamp",
+    "to_timestamp_tz", "unistr", "xmltype",
 ]
 
 
@@ -51,6 +51,9 @@ class LiteralError(ValueError):
 
 
 _ISO = re.compile(r"(-?\d{4})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d):(\d\d)(?:\.(\d*))?)?$")
+ISO_DATE_FORMAT = "YYYY-MM-DD HH24:MI:SS"
+"""The session's NLS_DATE_FORMAT (:data:`.sql.NLS_SETTINGS`): ``TO_DATE`` text in it takes the fast path."""
+_ISO_FORMATS = frozenset({ISO_DATE_FORMAT, "YYYY-MM-DD", "YYYY-MM-DD HH24:MI:SS.FF", "YYYY-MM-DD HH24:MI:SSXFF"})
 _DATE_DEFAULTS = (DEFAULT_DATE_FORMAT, "DD-MON-RR HH24:MI:SS", DEFAULT_TIMESTAMP_FORMAT)
 _TIMESTAMP_DEFAULTS = (DEFAULT_TIMESTAMP_FORMAT, DEFAULT_DATE_FORMAT)
 _TZ_DEFAULTS = (DEFAULT_TIMESTAMP_TZ_FORMAT, "DD-MON-RR HH.MI.SSXFF AM TZH:TZM", "DD-MON-RR HH.MI.SSXFF AM TZR TZD")
@@ -86,8 +89,9 @@ def _read(text: str, fmt: str | None, defaults: tuple[str, ...]) -> Parsed:
 
 def to_date(text: str, fmt: str | None = None) -> datetime:
     """``TO_DATE(text[, fmt])`` (Oracle DATE has a time part: a naive datetime); without a format, ISO or
-    one of Oracle's default NLS formats (``22-SEP-20``)."""
-    found = _fast(text)
+    one of Oracle's default NLS formats (``22-SEP-20``). ISO-looking text in another format (``YYYY-DD-MM``) is
+    read by that format."""
+    found = _fast(text) if fmt is None or fmt.upper() in _ISO_FORMATS else None
     if found is not None:
         return found
     return _read(text, fmt, _DATE_DEFAULTS).value
@@ -96,7 +100,7 @@ def to_date(text: str, fmt: str | None = None) -> datetime:
 def to_timestamp(text: str, fmt: str | None = None) -> datetime:
     """``TO_TIMESTAMP(text[, fmt])``, nanoseconds truncated to microseconds; without a format, ISO or
     Oracle's default ``DD-MON-RR HH.MI.SSXFF AM`` (``22-SEP-20 12.09.37.123456 AM``, fraction optional)."""
-    found = _fast(text)
+    found = _fast(text) if fmt is None or fmt.upper() in _ISO_FORMATS else None
     if found is not None:
         return found
     if fmt is None:

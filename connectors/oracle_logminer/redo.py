@@ -7,20 +7,18 @@ What LogMiner writes (lower-case keywords, quoted upper-case identifiers, one sp
     delete from "OWNER"."TABLE" where "C1" = '1' and "C2" = TO_DATE('2020-01-02 03:04:05', 'YYYY-MM-DD HH24:MI:SS');
 
 Values: quoted strings (a quote doubled inside), ``NULL`` (``= NULL`` or ``IS NULL`` in a where clause), bare
-numbers (``-1.5E-3``; LogMiner writes NUMBER columns as quoted text ``'12.5'``, both are taken),
-``TO_DATE``, ``TO_TIMESTAMP``, ``TO_TIMESTAMP_TZ`` (ISO, Oracle's default NLS formats or a given format),
-``HEXTORAW``, ``UNISTR``, ``TO_BINARY_DOUBLE``, ``TO_BINARY_FLOAT``, ``XMLTYPE``, ``EMPTY_CLOB()``,
-``EMPTY_BLOB()`` (decoded by :mod:`.literals`), and ``Unsupported Type`` (None). Quoted strings stay
-``str`` and bare numbers become ``Decimal``: the column's type decides the final value (:mod:`.events`).
+numbers (``-1.5E-3``; LogMiner quotes NUMBER values, ``'12.5'``), the functions of :mod:`.literals` (``TO_DATE``,
+``TO_TIMESTAMP``, ``HEXTORAW``, ``UNISTR``, ``XMLTYPE``, ..) and ``Unsupported Type`` (None). Quoted strings stay
+``str``, bare numbers become ``Decimal``: the column's type decides the final value (:mod:`.events`).
 
 :func:`parse_redo` returns a :class:`Redo`: ``before`` from the where clause (update, delete), ``after``
 from the values (insert) or the set clause merged over ``before`` (update); ``ROWID = '...'`` goes to
 ``rowid``, not into the images. The trailing ``;`` is optional (``NO_SQL_DELIMITER``). Keywords are also
 accepted in upper case and with other spacing (a slower path), so a hand-written statement parses too.
 
-Also taken: a table alias (``update "O"."T" a set a."C" = .. where a."C" = ..``, ``delete from "O"."T" a
-where ..``), ``||`` between values (``UNISTR('..') || UNISTR('..')``: joined, NULL as ''), a ``/* comment */``
-before a value. ``relaxed_quotes`` retries a refused statement after :func:`.quotes.rebalance_quotes`.
+Also taken: a table alias (``update "O"."T" a set a."C" = ..``, ``delete from "O"."T" a where ..``), ``||``
+between values (joined, NULL as ''), a ``/* comment */`` before a value; ``relaxed_quotes`` retries a refused
+statement after :func:`.quotes.rebalance_quotes`.
 """
 
 from __future__ import annotations
@@ -33,6 +31,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connectors.oracle_logminer.literals import (
+    ISO_DATE_FORMAT,
     LiteralError,
     hextoraw,
     to_binary_double,
@@ -200,7 +199,8 @@ def _decoded(sql: str, m: re.Match[str], base: int) -> tuple[Any, int]:
         return (text.replace("''", "'") if "''" in text else text), m.end()
     if kind == 5 or kind == 6:
         text = m.group(base + 4) if kind == 5 else m.group(base + 6)
-        if len(text) == 19 or (len(text) > 20 and text[19] == "." and text[-1] != "."):
+        iso = len(text) == 19 or (len(text) > 20 and text[19] == "." and text[-1] != ".")
+        if iso and (kind == 6 or m.group(base + 5) == ISO_DATE_FORMAT):
             try:  # the session's NLS format: C-speed parse
                 return _fromiso(text), m.end()
             except ValueError:
@@ -368,7 +368,7 @@ def _where(sql: str, pos: int, into: dict[str, Any], term: re.Pattern[str] = _TE
             elif kind == 2 or kind == 4:
                 into[m.group(1)] = None
                 pos = m.end()
-            elif kind == 7 and len(m.group(6)) == 19:  # TO_DATE in the session's format: no call
+            elif kind == 7 and len(m.group(6)) == 19 and m.group(7) == ISO_DATE_FORMAT:  # the session's: no call
                 try:
                     into[m.group(1)] = _fromiso(m.group(6))
                     pos = m.end()

@@ -103,6 +103,16 @@ def test_dates_in_default_and_given_formats() -> None:
     assert (redo.before, redo.after) == ({"D": datetime(1960, 1, 1)}, {"D": datetime(2020, 9, 22)})
 
 
+def test_iso_looking_text_in_another_format_is_read_by_its_format() -> None:
+    # 'YYYY-DD-MM': the fourth of March is written 2020-04-03
+    assert to_date("2020-04-03 10:00:00", "YYYY-DD-MM HH24:MI:SS") == datetime(2020, 3, 4, 10)
+    sql = ("delete from \"APP\".\"T\" where \"A\" = TO_DATE('2020-04-03 10:00:00', 'YYYY-DD-MM HH24:MI:SS') "
+           "and \"B\" = TO_DATE('2020-04-03 10:00:00', 'YYYY-MM-DD HH24:MI:SS')")
+    assert parse_redo(sql).before == {"A": datetime(2020, 3, 4, 10), "B": datetime(2020, 4, 3, 10)}
+    sql = "insert into \"APP\".\"T\"(\"A\") values (TO_DATE('2020-04-03 10:00:00', 'YYYY-DD-MM HH24:MI:SS'))"
+    assert parse_redo(sql).after == {"A": datetime(2020, 3, 4, 10)}
+
+
 @pytest.mark.parametrize("text, fmt, why", [
     ("31-FEB-20", "DD-MON-RR", "not a valid date"),
     ("22-SPT-20", "DD-MON-RR", "not a month name"),
