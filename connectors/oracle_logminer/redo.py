@@ -14,7 +14,8 @@ numbers (``-1.5E-3``; LogMiner quotes NUMBER values, ``'12.5'``), the functions 
 :func:`parse_redo` returns a :class:`Redo`: ``before`` from the where clause (update, delete), ``after``
 from the values (insert) or the set clause merged over ``before`` (update); ``ROWID = '...'`` goes to
 ``rowid``, not into the images. The trailing ``;`` is optional (``NO_SQL_DELIMITER``). Keywords are also
-accepted in upper case and with other spacing (a slower path), so a hand-written statement parses too.
+accepted in upper case and with other spacing, unquoted names (upper-cased, as Oracle reads them), an alias in
+an insert's column list and a lower-case ``null`` (a slower path), so a hand-written statement parses too.
 
 Also taken: a table alias (``update "O"."T" a set a."C" = ..``, ``delete from "O"."T" a where ..``), ``||``
 between values (joined, NULL as ''), a ``/* comment */`` before a value; ``relaxed_quotes`` retries a refused
@@ -24,31 +25,22 @@ statement after :func:`.quotes.rebalance_quotes`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from connectors.oracle_logminer.literals import (
-    ISO_DATE_FORMAT,
-    LiteralError,
-    hextoraw,
-    to_binary_double,
-    to_binary_float,
-    to_date,
-    to_timestamp,
-    to_timestamp_tz,
-    unistr,
-    xmltype,
-)
+from connectors.oracle_logminer.literals import ISO_DATE_FORMAT, LiteralError
 from connectors.oracle_logminer.quotes import rebalance_quotes
+from connectors.oracle_logminer.redo_values import SPACE as _SPACE
+from connectors.oracle_logminer.redo_values import VALUE as _VALUE
+from connectors.oracle_logminer.redo_values import VALUE_ALTS as _VALUE_ALTS
+from connectors.oracle_logminer.redo_values import RedoParseError
+from connectors.oracle_logminer.redo_values import concat as _concat
+from connectors.oracle_logminer.redo_values import decoded as _decoded
+from connectors.oracle_logminer.redo_values import fail as _fail
+from connectors.oracle_logminer.redo_values import value as _value
 
 __all__ = ["Redo", "RedoParseError", "parse_redo"]
-
-
-class RedoParseError(ValueError):
-    """SQL_REDO that is not a DML statement of the expected shape (the row goes to the DLQ)."""
 
 
 @dataclass(slots=True)
@@ -63,40 +55,17 @@ class Redo:
     rowid: str | None = None
 
 
-_VALUE_ALTS = (
-    r"'([^']*(?:''[^']*)*)'"  # +1 quoted string, quotes doubled
-    r"|(NULL)\b"  # +2
-    r"|([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"  # +3 bare number
-    r"|TO_DATE\('([^']*)', '([^']*)'\)"  # +4 text, +5 format (the common form, decoded without a call)
-    r"|TO_TIMESTAMP\('([^']*)'\)"  # +6
-    r"|([A-Za-z_][A-Za-z_0-9]*)\s*\("  # +7 any other function call
-    r"|(Unsupported Type)"  # +8
-)
-_VALUE = re.compile(_VALUE_ALTS)
 # a where/set term in one match: name, then IS NULL (group 2) or "= value" (groups 3-10)
 _TERM = re.compile(r'"([^"]*)" (?:(IS NULL)|= (?:' + _VALUE_ALTS + "))")
 _ALIASED_TERM = re.compile(r'(?:[A-Za-z_][A-Za-z0-9_$#]*\.)?"([^"]*)" (?:(IS NULL)|= (?:' + _VALUE_ALTS + "))")
 _ALIAS = re.compile(r"\s+([A-Za-z_][A-Za-z0-9_$#]*)(?=\s|;|$)")  # ``update "O"."T" a set a."C" = ..``
-_ALIAS_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_$#]*\.(?=\")")
+_ALIAS_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_$#]*\.(?=[\"A-Za-z_])")
+_BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_$#]*")
+_RESERVED = frozenset({"AND", "OR", "WHERE", "SET", "VALUES", "IS", "NULL"})
 _KEYWORDS = frozenset({"set", "where"})
-_SPACE = re.compile(r"\s*")
 _COLUMNS = re.compile(r'\(\s*((?:"[^"]*"\s*,\s*)*"[^"]*")\s*\)')
 _NAME = re.compile(r'"([^"]*)"')
 _fromiso = datetime.fromisoformat
-_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "TO_DATE": to_date,
-    "TO_TIMESTAMP": to_timestamp,
-    "TO_TIMESTAMP_TZ": to_timestamp_tz,
-    "HEXTORAW": hextoraw,
-    "UNISTR": unistr,
-    "EMPTY_CLOB": lambda: "",
-    "EMPTY_BLOB": lambda: b"",
-    "TO_DSINTERVAL": lambda text: text,
-    "TO_YMINTERVAL": lambda text: text,
-    "TO_BINARY_DOUBLE": to_binary_double,
-    "TO_BINARY_FLOAT": to_binary_float,
-    "XMLTYPE": xmltype,
-}
 
 
 def parse_redo(sql: str, *, relaxed_quotes: bool = False) -> Redo:
@@ -122,10 +91,6 @@ def parse_redo(sql: str, *, relaxed_quotes: bool = False) -> Redo:
     raise RedoParseError(f"not an insert, update or delete: {sql[:40]!r}")
 
 
-def _fail(sql: str, pos: int, expected: str) -> RedoParseError:
-    return RedoParseError(f"expected {expected} at {pos}: ...{sql[pos:pos + 30]!r}")
-
-
 def _expect(sql: str, pos: int, token: str) -> int:
     """Position after ``token`` at ``pos`` (fast exact match, else whitespace- and case-insensitive)."""
     if sql.startswith(token, pos):
@@ -138,10 +103,36 @@ def _expect(sql: str, pos: int, token: str) -> int:
 
 
 def _ident(sql: str, pos: int) -> tuple[str, int]:
+    """A quoted name, or an unquoted one (hand-written SQL), which Oracle reads in upper case."""
     if sql[pos] != '"':
-        raise _fail(sql, pos, "a quoted name")
+        m = _BARE.match(sql, pos)
+        if m is None or m.group().upper() in _RESERVED:
+            raise _fail(sql, pos, "a name")
+        return m.group().upper(), m.end()
     end = sql.index('"', pos + 1)
     return sql[pos + 1:end], end + 1
+
+
+def _column_list(sql: str, pos: int) -> tuple[list[str], int]:
+    """An insert's column list at ``pos`` the general way (a table alias, ``a."C"``, unquoted names); the
+    names and the position of its ``)``."""
+    alias = _ALIAS.match(sql, pos)
+    if alias is not None and alias.group(1).lower() != "values":
+        pos = alias.end()
+    pos = _SPACE.match(sql, pos).end()  # type: ignore[union-attr]
+    if not sql.startswith("(", pos):
+        raise _fail(sql, pos, "a column list")
+    names: list[str] = []
+    while True:
+        pos = _SPACE.match(sql, pos + 1).end()  # type: ignore[union-attr]
+        prefix = _ALIAS_PREFIX.match(sql, pos)
+        name, pos = _ident(sql, prefix.end() if prefix else pos)
+        names.append(name)
+        pos = _SPACE.match(sql, pos).end()  # type: ignore[union-attr]
+        if sql.startswith(")", pos):
+            return names, pos
+        if not sql.startswith(",", pos):
+            raise _fail(sql, pos, "',' or ')' in the column list")
 
 
 def _table(sql: str, pos: int) -> tuple[str, str, int]:
@@ -152,94 +143,6 @@ def _table(sql: str, pos: int) -> tuple[str, str, int]:
     return owner, table, pos
 
 
-def _value(sql: str, pos: int) -> tuple[Any, int]:
-    """The value at ``pos`` (after any ``/* comment */``), joined with what ``||`` appends to it."""
-    m = _VALUE.match(sql, pos)
-    while m is None and sql.startswith("/*", pos):
-        end = sql.find("*/", pos + 2)
-        if end < 0:
-            raise _fail(sql, pos, "the end of the comment")
-        pos = _SPACE.match(sql, end + 2).end()  # type: ignore[union-attr]
-        m = _VALUE.match(sql, pos)
-    if m is None:
-        raise _fail(sql, pos, "a value")
-    value, pos = _decoded(sql, m, 0)
-    return _concat(sql, pos, value)
-
-
-def _concat(sql: str, pos: int, value: Any) -> tuple[Any, int]:
-    """``value || next || ..`` from ``pos`` (LogMiner splits long national strings into ``UNISTR(..) ||
-    UNISTR(..)``); NULL is the empty string there, as in Oracle; text and numbers join as text."""
-    while True:
-        at = _SPACE.match(sql, pos).end()  # type: ignore[union-attr]
-        if not sql.startswith("||", at):
-            return value, pos
-        more, pos = _value(sql, _SPACE.match(sql, at + 2).end())  # type: ignore[union-attr]
-        if more is None:
-            continue
-        if value is None:
-            value = more
-        elif isinstance(value, bytes) and isinstance(more, bytes):
-            value += more
-        else:
-            value = _text(value) + _text(more)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        raise RedoParseError("|| joins raw bytes with text")
-    return str(value)
-
-
-def _decoded(sql: str, m: re.Match[str], base: int) -> tuple[Any, int]:
-    """The value matched by the ``_VALUE_ALTS`` groups of ``m`` (numbered from ``base`` + 1)."""
-    kind = (m.lastindex or 0) - base
-    if kind == 1:
-        text = m.group(base + 1)
-        return (text.replace("''", "'") if "''" in text else text), m.end()
-    if kind == 5 or kind == 6:
-        text = m.group(base + 4) if kind == 5 else m.group(base + 6)
-        iso = len(text) == 19 or (len(text) > 20 and text[19] == "." and text[-1] != ".")
-        if iso and (kind == 6 or m.group(base + 5) == ISO_DATE_FORMAT):
-            try:  # the session's NLS format: C-speed parse
-                return _fromiso(text), m.end()
-            except ValueError:
-                pass
-        if kind == 5:
-            return to_date(text, m.group(base + 5)), m.end()
-        return to_timestamp(text), m.end()
-    if kind == 3:
-        try:
-            return Decimal(m.group(base + 3)), m.end()
-        except InvalidOperation:
-            raise _fail(sql, m.start(), "a number") from None
-    if kind == 7:
-        return _call(sql, m.group(base + 7).upper(), m.end())
-    return None, m.end()  # NULL, Unsupported Type
-
-
-def _call(sql: str, name: str, pos: int) -> tuple[Any, int]:
-    func = _FUNCTIONS.get(name)
-    if func is None:
-        raise RedoParseError(f"unsupported function {name} at {pos}")
-    args: list[Any] = []
-    while True:
-        pos = _SPACE.match(sql, pos).end()  # type: ignore[union-attr]
-        if sql[pos] == ")":
-            break
-        arg, pos = _value(sql, pos)
-        args.append(arg)
-        pos = _SPACE.match(sql, pos).end()  # type: ignore[union-attr]
-        if sql[pos] == ",":
-            pos += 1
-        elif sql[pos] != ")":
-            raise _fail(sql, pos, "',' or ')'")
-    try:
-        return func(*args), pos + 1
-    except TypeError:
-        raise RedoParseError(f"{name} with {len(args)} argument(s)") from None
-
-
 def _at_end(sql: str, pos: int) -> bool:
     rest = sql[pos:pos + 2]
     return rest in ("", ";") or not sql[pos:].strip(" ;\n\r\t")
@@ -248,10 +151,11 @@ def _at_end(sql: str, pos: int) -> bool:
 def _insert(sql: str, pos: int) -> Redo:
     owner, table, pos = _table(sql, pos)
     m = _COLUMNS.match(sql, pos) or _COLUMNS.match(sql, _SPACE.match(sql, pos).end())  # type: ignore[union-attr]
-    if m is None:
-        raise _fail(sql, pos, "a column list")
-    names = _NAME.findall(m.group(1))
-    pos = m.end() - 1
+    if m is not None:
+        names = _NAME.findall(m.group(1))
+        pos = m.end() - 1
+    else:
+        names, pos = _column_list(sql, pos)
     pos = _expect(sql, pos + 1, " values (")
     after: dict[str, Any] = {}
     match = _VALUE.match
@@ -379,7 +283,7 @@ def _where(sql: str, pos: int, into: dict[str, Any], term: re.Pattern[str] = _TE
         elif sql[pos:pos + 5].upper() == "ROWID":
             value, pos = _value(sql, _expect(sql, pos + 5, " = "))
             rowid = None if value is None else str(value)
-        elif sql[pos] == '"' or _ALIAS_PREFIX.match(sql, pos):
+        elif sql[pos] == '"' or _BARE.match(sql, pos):  # also ``a."C"``, an unquoted name
             name, into[name], pos = _term(sql, pos, term)
         else:
             raise _fail(sql, pos, "a column condition")
