@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from connectors.oracle_logminer.literals import ISO_DATE_FORMAT
+
 __all__ = [
     "CONTENTS_COLUMNS", "CURRENT_SCN", "END_LOGMNR", "HEAD_SCN", "LOG_FILES", "NLS_CHARSETS", "NLS_SETTINGS",
     "OLDEST_OPEN_TX", "SCN_TIME", "START_LOGMNR", "TABLE_COLUMNS", "TABLE_KEY", "add_logfile", "contents_query",
@@ -39,7 +41,7 @@ SELECT PARAMETER, VALUE FROM NLS_DATABASE_PARAMETERS
  WHERE PARAMETER IN ('NLS_CHARACTERSET', 'NLS_NCHAR_CHARACTERSET')"""
 
 NLS_SETTINGS: tuple[str, ...] = (
-    "ALTER SESSION SET NLS_DATE_FORMAT = 'YYYY-MM-DD HH24:MI:SS'",
+    f"ALTER SESSION SET NLS_DATE_FORMAT = '{ISO_DATE_FORMAT}'",  # TO_DATE text in it takes the parser's fast path
     "ALTER SESSION SET NLS_TIMESTAMP_FORMAT = 'YYYY-MM-DD HH24:MI:SS.FF'",
     "ALTER SESSION SET NLS_TIMESTAMP_TZ_FORMAT = 'YYYY-MM-DD HH24:MI:SS.FF TZH:TZM'",
     "ALTER SESSION SET NLS_NUMERIC_CHARACTERS = '.,'",
