@@ -44,6 +44,7 @@ from connectors.base import Batch, Connector, DeadRow, State, snapshot_batches
 from connectors.sql.ahead import Window, read_ahead
 from connectors.sql.catalog import SourceTable, reflect_tables
 from connectors.sql.config import SqlConnectorConfig, create_engine
+from connectors.sql.dbclock import DbClock
 from connectors.sql.keystore import KeyStore
 from connectors.sql.queries import (
     bind_upper,
@@ -83,6 +84,7 @@ class SqlConnector(Connector):
         self._clock = clock
         self._sleep = sleep
         self._db_now_override = db_now  # tests: the database's "now" (else SELECT CURRENT_TIMESTAMP)
+        self._db_clock = DbClock(lambda: self._fetch(now_query(self.dialect), "reading the current time")[0]["now"])
         self._engine: sa.Engine | None = None
         self._tables: list[SourceTable] | None = None
         self._store: KeyStore | None = None
@@ -115,8 +117,7 @@ class SqlConnector(Connector):
     def _db_time(self) -> datetime:
         if self._db_now_override is not None:
             return self._db_now_override()
-        value = self._fetch(now_query(self.dialect), "reading the current time")[0]["now"]
-        return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        return self._db_clock.now()
 
     def _key_store(self) -> KeyStore | None:
         if self._store is None and self.config.state_dir is not None:
