@@ -14,7 +14,8 @@ current century), ``MM MON MONTH`` (English names, NLS_DATE_LANGUAGE AMERICAN), 
 not checked), ``HH24 HH12 HH MI SS``, ``X`` (the radix character, ``.`` or ``,``), ``FF`` / ``FF1``-``FF9``
 (up to 9 digits, truncated to microseconds), ``AM PM A.M. P.M.``, ``AD BC``, ``TZH TZM TZR TZD``, quoted
 text, and punctuation, which matches any run of punctuation or spaces, or none (the conversion rules of
-``TO_DATE`` without ``FX``).
+``TO_DATE`` without ``FX``). What the format leaves out is Oracle's default: the current year and month, day 1,
+midnight.
 
 Oracle's calendar runs from 4712 BC to 9999 AD and has no year 0. A year 0 (stored by a client that bypassed
 Oracle's checks) or a BC date cannot be an event timestamp: :class:`DatetimeError` says which.
@@ -145,7 +146,8 @@ def parse_format(text: str, fmt: str, current_year: int | None = None) -> Parsed
     if m is None:
         raise DatetimeError(f"{text!r} does not match the format {fmt!r}")
     got: dict[str, str] = {f: v for f, v in zip(fields, m.groups(), strict=True) if v}
-    this_year = current_year if current_year is not None else date.today().year
+    today = date.today()
+    this_year = current_year if current_year is not None else today.year
     year = this_year
     if "year" in got:
         year = int(got["year"])
@@ -157,7 +159,7 @@ def parse_format(text: str, fmt: str, current_year: int | None = None) -> Parsed
     if got.get("era", "").upper().startswith("B"):
         year = -year if year > 0 else year
     check_year(year, text)
-    month = _month(got["month_name"], text) if "month_name" in got else int(got.get("month", 1))
+    month = _month(got["month_name"], text) if "month_name" in got else int(got.get("month", today.month))
     hour = int(got.get("hour24", 0))
     if "hour12" in got:
         hour = int(got["hour12"])

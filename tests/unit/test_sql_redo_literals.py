@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -93,6 +93,8 @@ def test_dates_in_default_and_given_formats() -> None:
     assert to_date("15-AUGUST-2021 14:05:09", "DD-MONTH-YYYY HH24:MI:SS") == datetime(2021, 8, 15, 14, 5, 9)
     assert to_date("2021/08/15 02:05:09 P.M.", "YYYY/MM/DD HH12:MI:SS P.M.") == datetime(2021, 8, 15, 14, 5, 9)
     assert to_date("20210815", "YYYYMMDD") == datetime(2021, 8, 15)
+    today = date.today()  # Oracle's defaults for what the format leaves out: this year and month, day 1
+    assert to_date("14:05", "HH24:MI") == datetime(today.year, today.month, 1, 14, 5)
     assert to_date('2021-08-15T10:00', 'YYYY-MM-DD"T"HH24:MI') == datetime(2021, 8, 15, 10)
     assert to_date("Sun 15.08.2021", "DY DD.MM.YYYY") == datetime(2021, 8, 15)
     fraction = to_timestamp("2021-08-15 10:00:00.25", "YYYY-MM-DD HH24:MI:SS.FF2")
