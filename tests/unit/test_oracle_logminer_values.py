@@ -109,3 +109,14 @@ def test_connector_relaxed_quotes_option() -> None:
     assert not strict_out and len(strict_dead) == 1 and strict_dead[0].raw["SQL_REDO"] == sql
     out, dead = _stream(FakeOracle(Redo(), CATALOG, KEYS), sql, relaxed_quotes=True)
     assert not dead and [(e.op, e.after["NAME"]) for e in out] == [(Op.UPDATE, "j'ai")]
+
+
+def test_dates_the_event_cannot_carry_are_dead_rows_with_the_reason() -> None:
+    year0 = ('insert into "APP"."DOCS"("ID","NAME") values (\'1\','
+             "TO_DATE('0000-01-02 00:00:00', 'YYYY-MM-DD HH24:MI:SS'))")
+    bc = "insert into \"APP\".\"DOCS\"(\"ID\",\"NAME\") values ('2',TO_DATE('-0044-03-15', 'SYYYY-MM-DD'))"
+    good = "insert into \"APP\".\"DOCS\"(\"ID\",\"NAME\") values ('3',TO_TIMESTAMP('22-SEP-20 12.09.37 AM'))"
+    out, dead = _stream(FakeOracle(Redo(), CATALOG, KEYS), year0, bc, good)
+    assert [e.after["ID"] for e in out] == [3]
+    assert "year 0, which Oracle's calendar does not have" in dead[0].reason
+    assert "44 BC" in dead[1].reason and dead[1].raw["SQL_REDO"] == bc
