@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 
+from connectors.codecs.ebcdic_tables import EURO_VARIANT, base_table, euro_table
 from schemas.errors import ConfigError
 
 Buffer = bytes | bytearray | memoryview
@@ -124,9 +125,6 @@ def empty_text(text: str) -> str | None:
     return None if text and not text.strip("\x00") else ""
 
 
-# IBM's euro code pages replace the currency sign X'9F' of their base page with the euro sign: CCSID 1141 is
-# 273 (Germany, Austria) and 1148 is 500 (International Latin-1) so changed. Python lacks both.
-_EURO_BASES = {"cp1141": "cp273", "cp1148": "cp500"}
 # IBM's table for CCSID 273 maps X'BC' to U+00AF MACRON (as in 037 and 500); Python's cp273 gives U+203E
 # OVERLINE, so crmhub decodes 273 with its own table, registered under the name ``_OWN_TABLES`` gives.
 _OWN_TABLES = {"cp273": "crmhub_cp273"}
@@ -139,17 +137,11 @@ def cp273_table() -> str:
     return "".join(table)
 
 
-def euro_table(codepage: str) -> str:
-    """IBM-1141 / IBM-1148: the base code page's table (273 as IBM publishes it, 500) with X'9F' as the euro."""
-    base = _EURO_BASES[codepage]
-    table = list(cp273_table() if base == "cp273" else bytes(range(256)).decode(base))
-    table[0x9F] = "\u20ac"
-    return "".join(table)
-
-
 if not _has_codec("cp1047"):
     register_codepage("cp1047", cp1047_table())
 register_codepage("crmhub_cp273", cp273_table())
-for _page in _EURO_BASES:
-    if not _has_codec(_page):
-        register_codepage(_page, euro_table(_page))
+for _base, _euro in EURO_VARIANT.items():  # the country-extended pages and their euro variants Python lacks
+    if not _has_codec(f"cp{_euro}"):
+        register_codepage(f"cp{_euro}", euro_table(_euro))
+    if not _has_codec(f"cp{_base:03d}"):
+        register_codepage(f"cp{_base:03d}", base_table(_base))
