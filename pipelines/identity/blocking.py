@@ -8,7 +8,10 @@ no "birth year"; a full birth date is one of some 30,000, so its block stays sma
 past ``MatchConfig.max_candidates`` is skipped by the caller.
 
 Keys are short strings, prefixed by their kind: ``e:`` e-mail, ``p:`` phone, ``n:`` national id, ``t:`` tax
-id, ``x:`` source record, ``gf:`` given (nicknames mapped) + family name, order-independent so swapped names
+id, ``n~:`` / ``t~:`` the id itself and the id with one character left out (each position in turn:
+two ids one substitution, insertion, deletion or swap of neighbours apart share one, so a mistyped id still
+finds its record), ``x:`` source
+record, ``gf:`` given (nicknames mapped) + family name, order-independent so swapped names
 share it, ``d:`` birth date (of a record with a name), ``ny:`` phonetic given or family name + birth year and
 month, ``pf:`` postal code + phonetic family name, ``dp:`` birth date + postal code, ``a:`` postal code + street +
 house number, ``ac:`` the same with the city, ``o:`` country + phonetic org tokens, ``op:`` postal code +
@@ -19,9 +22,18 @@ from __future__ import annotations
 
 import hashlib
 
+from pipelines.identity.compare import TYPO_ID
 from pipelines.identity.features import ORGANISATION, Features
 
 MAX_KEY = 40
+
+
+def _id_keys(prefix: str, value: str) -> list[str]:
+    keys = [f"{prefix}:{_short(value)}"]
+    if TYPO_ID <= len(value) <= MAX_KEY:
+        keys.append(f"{prefix}~:{value}")  # meets the other id with the extra character left out
+        keys.extend(f"{prefix}~:{value[:i]}{value[i + 1:]}" for i in range(len(value)))
+    return keys
 
 
 def _short(text: str) -> str:
@@ -58,9 +70,9 @@ def block_keys(f: Features) -> list[str]:
     keys = [f"e:{_short(e)}" for e in f["emails"]]
     keys.extend(f"p:{p}" for p in f["phones"])
     if f["nid"]:
-        keys.append(f"n:{_short(f['nid'])}")
+        keys.extend(_id_keys("n", f["nid"]))
     if f["tax"]:
-        keys.append(f"t:{_short(f['tax'])}")
+        keys.extend(_id_keys("t", f["tax"]))
     if f["ref"]:
         keys.append(f"x:{_short(f['ref'])}")
     keys.extend(f"x:{_short(x)}" for x in f["xrefs"])

@@ -51,6 +51,8 @@ def given_level(g: str, g1: str, gc: str, h: str, h1: str, hc: str) -> str:
         return "disagree" if _other_given_names_differ(g, h) else "exact"
     if gc == hc:
         return "nickname"
+    if g.replace(" ", "") == h.replace(" ", ""):
+        return "fuzzy"  # a stray or a missing space (soph ie / sophie, anne marie / annemarie)
     if len(g1) == 1 or len(h1) == 1:
         return "initial" if g1[0] == h1[0] else "disagree"
     if (" " in g or " " in h) and _shared_token(g, h):
@@ -303,7 +305,8 @@ def org_level(a: str, b: str) -> str:
 # --- dates and ids ------------------------------------------------------------------------------------------------
 
 def dob_level(a: str, b: str) -> str:
-    """Birth dates (ISO): equal, day and month swapped, one mistyped digit, the year off by one, or disagree."""
+    """Birth dates (ISO): equal, day and month swapped, one mistyped digit or two neighbouring digits swapped,
+    the year off by one, or disagree."""
     if not a or not b:
         return ""
     if a == b:
@@ -311,8 +314,8 @@ def dob_level(a: str, b: str) -> str:
     ay, am, ad, by, bm, bd = a[:4], a[5:7], a[8:10], b[:4], b[5:7], b[8:10]
     if ay == by and am == bd and ad == bm:
         return "transposed"
-    if _one_digit(a, b):
-        return "typo"
+    if _one_digit(a, b) or _osa(a.replace("-", ""), b.replace("-", ""), score_cutoff=1) <= 1:
+        return "typo"  # one digit mistyped, or two neighbouring digits swapped (19571024 / 19571204)
     if am == bm and ad == bd and abs(int(ay) - int(by)) == 1:
         return "year"
     return "disagree"
@@ -322,13 +325,16 @@ def _one_digit(x: str, y: str) -> bool:
     return len(x) == len(y) and sum(c != d for c, d in zip(x, y, strict=True)) == 1
 
 
+TYPO_ID = 5  # ids this long or longer are compared for typos (shorter ones are too often one edit apart)
+
+
 def id_level(a: str, b: str) -> str:
     """Two normalised ids: equal, one edit apart (a keying error in ids of 5+ characters), or in conflict."""
     if not a or not b:
         return ""
     if a == b:
         return "exact"
-    if min(len(a), len(b)) >= 5 and _osa(a, b, score_cutoff=1) <= 1:
+    if min(len(a), len(b)) >= TYPO_ID and _osa(a, b, score_cutoff=1) <= 1:
         return "typo"
     return "conflict"
 

@@ -50,7 +50,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "dob.transposed": 2.0,  # day and month swapped
     "dob.typo": 1.5,  # one mistyped digit
     "dob.year": 1.0,  # the year off by one
-    "dob.disagree": -8.0,
+    "dob.disagree": -5.0,
     "email.agree": 7.0,
     "email.fuzzy": 1.0,  # one edit apart (namesakes often have e-mails one edit apart: weak)
     "email.disagree": -1.5,
@@ -63,8 +63,8 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "address.disagree": -1.5,  # people move: weak
     "country.disagree": -3.0,
     "national_id.exact": 0.0,  # equal ids are a deterministic link: the weight is only reported
-    "national_id.typo": 2.0,  # one edit apart: a keying error
-    "national_id.conflict": -8.0,  # both present and different: evidence against, not a veto (see authoritative)
+    "national_id.typo": 6.0,  # one edit apart: a keying error
+    "national_id.conflict": -4.5,  # both present and different: evidence against, not a veto (see authoritative)
     "tax_id.exact": 0.0,
     "tax_id.typo": 2.0,
     "tax_id.conflict": -8.0,
@@ -113,7 +113,8 @@ class MatchConfig(ConfigModel):
     family name, birth date or contacts, which a learned model weighs as if they were independent.
     ``names_alone_review``: a pair with no agreement worth +1 or more besides its names (a shared postal area
     alone is +0.5) is at most a possible match (namesakes are more common than independent name frequencies
-    suggest)."""
+    suggest). ``id_conflict_review``: a pair whose national or tax ids differ is at most a possible match unless
+    an address, phone or e-mail agrees as well (namesakes born on one day have ids of their own)."""
 
     link: float = DEFAULT_LINK
     review: float = DEFAULT_REVIEW
@@ -124,6 +125,7 @@ class MatchConfig(ConfigModel):
     household_cap: Annotated[float, Field(ge=0)] = 2.5
     given_disagree_reviews: bool = True
     names_alone_review: bool = True
+    id_conflict_review: bool = True
 
     @field_validator("weights")
     @classmethod

@@ -31,6 +31,7 @@ from pipelines.identity.features import Features
 Decision = Literal["link", "review", "new"]
 _HOUSEHOLD_SPLIT = ("given.disagree", "given.gendered", "given.similar", "dob.disagree")
 _NAME_FIELDS = ("given.", "family.", "org.")
+_ID_TYPOS = ("national_id.typo", "tax_id.typo")
 CORROBORATION = 1.0  # the least a field besides the names must add for the names to link (a postal area: 0.5)
 
 
@@ -156,13 +157,27 @@ def _personal_email(a: Features, b: Features) -> bool:
     return any(n in e.split("@", 1)[0] for e in shared for n in names)
 
 
+def _own_id_near(contrib: dict[str, float]) -> bool:
+    """A personal id one keying error apart: housemates and twins share address, family name and birth date,
+    but each has an id of their own, and two people's ids one edit apart are rare (a 7-digit id has about 70
+    neighbours among ten million values)."""
+    return any(k in contrib for k in _ID_TYPOS) and not any(k.endswith(".conflict") for k in contrib)
+
+
 def _household_split(a: Features, b: Features, contrib: dict[str, float]) -> bool:
     """Whether the pair may be two people of one household: given names or birth dates that disagree, or given
-    names only alike (similar), unless such a pair shares a personal e-mail address."""
-    if not any(k in contrib for k in _HOUSEHOLD_SPLIT):
+    names only alike (similar), unless such a pair shares a personal e-mail address or an id one typo apart."""
+    if not any(k in contrib for k in _HOUSEHOLD_SPLIT) or _own_id_near(contrib):
         return False
     only_alike = not any(k in contrib for k in _HOUSEHOLD_SPLIT if k != "given.similar")
     return not (only_alike and "email.agree" in contrib and _personal_email(a, b))
+
+
+def _conflict_alone(contrib: dict[str, float]) -> bool:
+    """Ids that differ, outweighed by names and birth date only: namesakes born on one day have ids of their
+    own, so some other detail (an address, a phone, an e-mail) must agree too."""
+    return any(k.endswith(".conflict") for k in contrib) and not any(
+        v > 0 and k.startswith(("email.", "phone.", "address.")) for k, v in contrib.items())
 
 
 def _decide(total: float, deterministic: str | None, cfg: MatchConfig, contrib: dict[str, float],
@@ -170,8 +185,11 @@ def _decide(total: float, deterministic: str | None, cfg: MatchConfig, contrib: 
     if deterministic is not None:
         return "link"
     if total >= cfg.link_threshold:
-        if cfg.given_disagree_reviews and "given.disagree" in contrib:
+        if cfg.given_disagree_reviews and "given.disagree" in contrib and not _own_id_near(contrib):
             notes.append("given names disagree: a possible match at most (twins and family members share the rest)")
+            return "review"
+        if cfg.id_conflict_review and _conflict_alone(contrib):
+            notes.append("the ids differ and no contact detail agrees: a possible match at most")
             return "review"
         if cfg.names_alone_review and not any(v >= CORROBORATION and not k.startswith(_NAME_FIELDS)
                                               for k, v in contrib.items()):

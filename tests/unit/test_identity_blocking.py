@@ -56,6 +56,19 @@ def test_both_names_mistyped_after_a_move_still_share_the_birth_date() -> None:
     assert a & b == {"d:2005-05-30"}
 
 
+def test_a_mistyped_id_still_shares_a_key_with_its_record() -> None:
+    def id_keys(nid: str) -> set[str]:
+        return {k for k in keys_of({"kind": "person", "given_name": "Jacobie", "family_name": "Tilley",
+                                    "national_id": nid}) if k.startswith("n")}
+    typed = id_keys("4137877")
+    assert "n:4137877" in typed and len(id_keys("1234567")) == 2 + 7  # the id, and each character left out
+    assert typed & id_keys("4137787")  # neighbours swapped
+    assert typed & id_keys("4137817")  # one digit wrong
+    assert typed & id_keys("413787")  # one left out
+    assert not typed & id_keys("4731877")  # two edits: no shared key
+    assert id_keys("1234") == {"n:1234"}  # too short to be compared for typos
+
+
 def test_organisation_keys() -> None:
     keys = keys_of({"kind": "organisation", "org_name": "Müller Bau GmbH", "tax_id": "DE123456789",
                     "addresses": [{"postal_code": "80331", "country": "DE"}]})

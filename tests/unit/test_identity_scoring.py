@@ -211,6 +211,8 @@ def test_family_and_dob_levels() -> None:
     assert dob_level("1949-12-25", "1950-12-25") == "year"
     assert dob_level("1949-12-25", "1948-12-25") == "typo"  # one digit, which also makes it a year off
     assert dob_level("1970-03-04", "1970-03-07") == "typo"
+    assert dob_level("1957-10-24", "1957-12-04") == "typo"  # two neighbouring digits swapped
+    assert dob_level("1933-01-22", "1933-02-12") == "typo"
     assert dob_level("1970-03-04", "1975-08-21") == "disagree"
     assert dob_level("", "1975-08-21") == ""
 
@@ -292,6 +294,37 @@ def test_a_mistyped_national_id_is_evidence_for_a_link() -> None:
     result = score(a, b, CFG)
     assert result.contributions["national_id.typo"] > 0
     assert result.decision == "link"
+
+
+def test_an_id_one_typo_apart_is_not_a_housemate() -> None:
+    """Housemates and twins share family name, address and birth date but not their ids: an id one keying
+    error apart lifts the household cap and the review of different given names."""
+    home = {"address": HOME, "phone": "089 1234567"}
+    a = f(person("Madeline", "Lowe", date(1965, 12, 6), national_id="8520720", **home))
+    b = f(person("Beau", "Lowe", date(1965, 12, 6), national_id="8529720", **home))
+    result = score(a, b, CFG)
+    assert {"given.disagree", "national_id.typo"} <= set(result.contributions)
+    assert "household.cap" not in result.contributions and result.decision == "link"
+    twin = f(person("Beau", "Lowe", date(1965, 12, 6), national_id="3170264", **home))
+    assert score(a, twin, CFG).decision != "link"
+    assert "household.cap" in score(a, twin, CFG).contributions
+
+
+def test_different_ids_need_a_contact_detail_besides_names_and_birth_date() -> None:
+    born = date(1980, 1, 2)
+    a = f(person("Anna", "Rossi", born, national_id="7492384"))
+    b = f(person("Anna", "Rossi", born, national_id="7186634"))
+    result = score(a, b, CFG)
+    assert result.total >= CFG.link_threshold and result.decision == "review"
+    assert "the ids differ and no contact detail agrees: a possible match at most" in result.notes
+    assert score(a, b, MatchConfig(id_conflict_review=False)).decision == "link"
+    at_home = f(person("Anna", "Rossi", born, national_id="7186634", address=HOME))
+    assert score(f(person("Anna", "Rossi", born, national_id="7492384", address=HOME)), at_home, CFG).decision == "link"
+
+
+def test_a_stray_space_in_a_given_name_is_a_typo() -> None:
+    assert given_level("soph ie", "soph", "soph", "sophie", "sophie", "sophie") == "fuzzy"
+    assert given_level("anne marie", "anne", "anne", "annemarie", "annemarie", "annemarie") == "fuzzy"
 
 
 def test_explain_lists_every_contribution_and_note() -> None:
