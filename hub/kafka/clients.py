@@ -3,7 +3,8 @@
 - ``Producer`` (``hub/kafka/producer.py``): idempotent, ``acks=all``, batching; ``send_batch`` returns only once
   *every* record of the batch is acknowledged, ``send_async`` at once (the runner saves a source position only
   after its batch's acknowledgements).
-- ``Consumer``: no auto-commit (the caller commits after processing); reads committed records only.
+- ``Consumer``: no auto-commit (the caller commits after processing: the offsets consumed so far, or explicit
+  ones per partition when batches are still in flight); reads committed records only.
 - ``Admin``: topics with configs (compacted ones for offsets, schemas, unified records), group offsets.
 Broker errors become ``RetriableError`` or ``FatalError`` (schemas/errors.py) in one place
 (``hub/kafka/common.py``).
@@ -21,6 +22,7 @@ import structlog
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewPartitions, NewTopic
 from kafka.errors import TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata
 
 from hub.kafka.common import Ack, Header, KafkaSettings, Record, broker_error
 from hub.kafka.membership import JOIN_STUCK_S, heartbeat_silence
@@ -57,6 +59,12 @@ METADATA_MAX_AGE_MS = 30_000
 def _commit_answered(offsets: Any, response: Any) -> None:
     if isinstance(response, Exception):
         log.warning("kafka.commit_failed", error=f"{type(response).__name__}: {response}", partitions=len(offsets))
+
+
+def _offsets(offsets: Mapping[tuple[str, int], int] | None) -> dict[TopicPartition, OffsetAndMetadata] | None:
+    if offsets is None:
+        return None
+    return {TopicPartition(t, p): OffsetAndMetadata(off, "", -1) for (t, p), off in offsets.items()}
 
 
 class Consumer:
@@ -175,18 +183,21 @@ class Consumer:
     def seek(self, topic: str, partition: int, offset: int) -> None:
         self._consumer.seek(TopicPartition(topic, partition), offset)
 
-    def commit(self) -> None:
+    def commit(self, offsets: Mapping[tuple[str, int], int] | None = None) -> None:
+        """Commit and wait for the coordinator's answer: the offsets consumed so far, or ``offsets`` (the next
+        offset to read, by (topic, partition))."""
         try:
-            self._consumer.commit()
+            self._consumer.commit(_offsets(offsets))
         except Exception as exc:
             raise broker_error(exc, "committing offsets") from exc
 
-    def commit_async(self) -> None:
-        """Commit the offsets consumed so far without waiting for the coordinator's answer (the next poll
-        handles it). A failed commit is logged; the next one covers the same partitions, so a failure can only
-        mean that a batch is read again after a restart, never that one is skipped."""
+    def commit_async(self, offsets: Mapping[tuple[str, int], int] | None = None) -> None:
+        """Commit the offsets consumed so far, or ``offsets`` (the next offset to read, by (topic, partition)),
+        without waiting for the coordinator's answer (the next poll handles it). A failed commit is logged; the
+        next one covers the same partitions, so a failure can only mean that a batch is read again after a
+        restart, never that one is skipped."""
         try:
-            self._consumer.commit_async(callback=_commit_answered)
+            self._consumer.commit_async(_offsets(offsets), callback=_commit_answered)
         except Exception as exc:
             raise broker_error(exc, "committing offsets") from exc
 

@@ -29,9 +29,10 @@ from hub.pipeline_setup import load_parts, topic_overrides
 from hub.registry.server import RegistryService, ServerHandle
 from hub.runtime.cluster import ConnectorCluster
 from hub.runtime.offsets import OffsetStore
-from hub.runtime.pipeline_workers import CanonWorker, UnifyWorker, _Loop, dq_summary_file, ensure_pipeline_topics
+from hub.runtime.pipeline_workers import CanonWorker, _Loop, dq_summary_file, ensure_pipeline_topics
 from hub.runtime.runner import ConnectorRunner
 from hub.runtime.source_lag_monitor import SourceLagMonitor
+from hub.runtime.unify_worker import UnifyWorker
 from hub.wiring import avro_serde, kafka_settings, serve_registry
 from schemas.errors import ConfigError
 from schemas.secrets import mask_text

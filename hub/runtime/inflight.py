@@ -1,12 +1,15 @@
 """Batches handed to the producer and not yet acknowledged, settled in the order they were sent by a thread of
-their own, so that reading and encoding the next batches overlaps waiting for the broker.
+their own, so that reading and encoding the next batches overlaps waiting for the broker. The connector runner
+keeps its batches here (``Sent``), the unify worker its applied batches (``hub/runtime/unify_worker.py``); an
+item is anything with the ``Sending`` of its records and its size in bytes.
 
-The runner thread ``put``s a batch after sending it and blocks while the window is full (``max_batches``
+The sending thread ``put``s a batch after sending it and blocks while the window is full (``max_batches``
 batches or ``max_bytes`` of keys and values). The settling thread waits for each batch's acknowledgements in
-turn and only then calls ``on_acked`` (which saves the position): a position is never saved before every
-event sent ahead of it was acknowledged. A failed batch stops the settling; the batches after it are dropped
-unsaved and the error is raised in the runner thread at its next ``put`` or ``drain``, which starts again from
-the last saved position (their events come again: at-least-once, nothing skipped).
+turn and only then calls ``on_acked`` (which saves the position, or lets the consumer offsets be committed): a
+position is never saved before every record sent ahead of it was acknowledged. A failed batch stops the
+settling; the batches after it are dropped unsaved and the error is raised in the sending thread at its next
+``put`` or ``drain``, which starts again from the last saved position (their events come again: at-least-once,
+nothing skipped).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 import structlog
 
@@ -32,16 +36,34 @@ class Sent:
     encoded: Encoded
     sending: Sending | None  # None: nothing to produce (a heartbeat, a batch of filtered rows)
 
+    @property
+    def nbytes(self) -> int:
+        return self.encoded.nbytes
 
-class InFlight:
-    def __init__(self, name: str, on_acked: Callable[[Sent], None], *, max_batches: int = 4,
-                 max_bytes: int = 32 * 1024 * 1024, ack_timeout_s: float = 120.0) -> None:
+
+class Settles(Protocol):
+    """What the window needs of a batch: the acknowledgements to wait for (None: none) and its size."""
+
+    @property
+    def sending(self) -> Sending | None: ...
+
+    @property
+    def nbytes(self) -> int: ...
+
+
+T = TypeVar("T", bound=Settles)
+
+
+class InFlight(Generic[T]):
+    def __init__(self, name: str, on_acked: Callable[[T], None], *, max_batches: int = 4,
+                 max_bytes: int = 32 * 1024 * 1024, ack_timeout_s: float = 120.0, role: str = "connector") -> None:
         self.name = name
+        self.role = role  # for the log: ``connector.batch_not_acknowledged connector=<name>``
         self.on_acked = on_acked
         self.max_batches = max(1, max_batches)
         self.max_bytes = max_bytes
         self.ack_timeout_s = ack_timeout_s
-        self._queue: deque[Sent] = deque()
+        self._queue: deque[T] = deque()
         self._bytes = 0
         self._error: BaseException | None = None
         self._settling = False  # the settling thread is working on the queue's head
@@ -50,14 +72,14 @@ class InFlight:
         self._thread = threading.Thread(target=self._settle_loop, name=f"acks-{name}", daemon=True)
         self._thread.start()
 
-    def put(self, sent: Sent) -> None:
+    def put(self, sent: T) -> None:
         """Queue a sent batch; waits while the window is full. Raises the error that stopped the settling."""
         with self._cond:
             while self._error is None and self._queue and self._full():
                 self._cond.wait()
             self._raise_error()
             self._queue.append(sent)
-            self._bytes += sent.encoded.nbytes
+            self._bytes += sent.nbytes
             self._cond.notify_all()
 
     def _full(self) -> bool:
@@ -104,7 +126,7 @@ class InFlight:
                     return
                 self.on_acked(sent)
             except BaseException as exc:  # handed to the runner thread, which retries or fails the connector
-                log.warning("connector.batch_not_acknowledged", connector=self.name, error=mask_text(str(exc)))
+                log.warning(f"{self.role}.batch_not_acknowledged", **{self.role: self.name}, error=mask_text(str(exc)))
                 with self._cond:
                     self._error = exc
                     self._queue.clear()
@@ -115,6 +137,6 @@ class InFlight:
             with self._cond:
                 if self._queue and self._queue[0] is sent:
                     self._queue.popleft()
-                    self._bytes -= sent.encoded.nbytes
+                    self._bytes -= sent.nbytes
                 self._settling = False
                 self._cond.notify_all()

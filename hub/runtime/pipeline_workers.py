@@ -1,12 +1,15 @@
-"""The pipeline loops on Kafka: canonicalize (``src.*`` → ``canon.*`` / ``dlq.<pipeline>``) and unify
-(``canon.*`` → store → ``customer.unified`` / ``customer.changes`` / ``customer.alerts``).
+"""The pipeline loops on Kafka: canonicalize (``src.*`` → ``canon.*`` / ``dlq.<pipeline>``) here, and the
+shared consumer-group loop unify builds on (``hub/runtime/unify_worker.py``: ``canon.*`` → store →
+``customer.unified`` / ``customer.changes`` / ``customer.alerts``).
 
-Both are consumer-group members with manual commits: a polled batch is processed, its outputs produced and
-every acknowledgement checked, and only then are the consumer offsets committed. The commit is sent without
-waiting for its answer (a clean stop waits for the last one), so a crash repeats at most the batch in flight and
-the one whose commit was on its way (the unify step then skips events whose version it already applied). A
-broker outage is retried with exponential backoff (tenacity, here only); the consumer is re-created, so
-processing resumes from the last committed offsets.
+Both are consumer-group members with manual commits: consumer offsets are committed only once every output of
+the batches they cover is acknowledged. Canonicalize produces a polled batch and checks every acknowledgement
+before its commit; unify keeps a few applied batches in flight and commits each batch's offsets once its
+outputs and those of every batch before it are acknowledged. The commit is sent without waiting for its answer
+(a clean stop waits for the last one), so a crash repeats at most the batches in flight and the one whose
+commit was on its way (the unify step then skips events whose version it already applied). A broker outage is
+retried with exponential backoff (tenacity, here only); the consumer is re-created, so processing resumes from
+the last committed offsets.
 """
 
 from __future__ import annotations
@@ -30,20 +33,17 @@ from hub.kafka.clients import Admin, Consumer, KafkaSettings, Message, Producer,
 from hub.metrics import (
     CANON_EVENTS,
     DQ_RESULTS,
-    FRESHNESS,
-    GOLDEN_CHANGES,
     PIPELINE_ERRORS,
     PIPELINE_MESSAGES,
-    UNIFY_EVENTS,
 )
 from hub.registry.decode import ChangeDecoder
 from hub.registry.serde import AvroSerde
 from pipelines.canonicalize import CanonResult, canonicalize, rule_counts
 from pipelines.dq_stats import DqStats, save_summary
 from pipelines.mapping import MappingSet
-from pipelines.unify.engine import OutRecord, Unifier
+from pipelines.unify.engine import OutRecord
 from schemas.canonical import ENTITIES, KEY_SCHEMA, CanonicalEvent, event_schema
-from schemas.errors import CrmhubError, RetriableError, SkippableError
+from schemas.errors import RetriableError, SkippableError
 from schemas.secrets import mask_text
 from schemas.unified import ALERTS_TOPIC, CHANGES_TOPIC, SCHEMAS, UNIFIED_TOPIC, to_avro_datum
 from schemas.unified import KEY_SCHEMA as GOLDEN_KEY_SCHEMA
@@ -101,10 +101,23 @@ class _Loop(ABC):
 
     @abstractmethod
     def handle(self, messages: list[Message]) -> None:
-        """Process one polled batch; return only when its outputs are acknowledged."""
+        """Process one polled batch; return when its outputs are acknowledged, unless :meth:`after_poll` and
+        :meth:`finish` commit only what was acknowledged."""
 
     def idle(self) -> None:  # noqa: B027 - optional hook
         """Called after every poll (also an empty one)."""
+
+    def after_poll(self, consumer: Consumer, handled: bool) -> None:
+        """After every poll, with whether it brought a batch: commit the offsets consumed (the batch's outputs are
+        acknowledged: a lost commit only means a batch read again), then :meth:`idle`."""
+        if handled:
+            # Not waiting for the coordinator's answer takes a round trip out of every batch's latency.
+            consumer.commit_async()
+        self.idle()
+
+    def finish(self, consumer: Consumer) -> None:
+        """A clean stop between batches: make sure the last commit landed."""
+        consumer.commit()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name=f"crmhub-{self.name}", daemon=True)
@@ -151,9 +164,6 @@ class _Loop(ABC):
                 messages = consumer.poll(self.poll_ms, max_records=self.batch_size)
                 if messages:
                     self.handle(messages)
-                    # Not waiting for the coordinator's answer takes a round trip out of every batch's latency;
-                    # the outputs are acknowledged already, so a lost commit only means a batch read again.
-                    consumer.commit_async()
                     self.status.batches += 1
                     self.status.messages += len(messages)
                     PIPELINE_MESSAGES.labels(self.name).inc(len(messages))
@@ -165,12 +175,12 @@ class _Loop(ABC):
                         raise RetriableError(f"no records for {self.stall_s:.0f} s although the consumer {reason}; "
                                              "reconnecting")
                     quiet_since = time.monotonic()
-                self.idle()
+                self.after_poll(consumer, bool(messages))
             clean = True
         finally:
             try:
-                if clean:  # stopped between batches: make sure the last commit landed
-                    consumer.commit()
+                if clean:  # stopped between batches
+                    self.finish(consumer)
             finally:
                 consumer.close()
 
@@ -300,59 +310,3 @@ def ensure_pipeline_topics(cfg: HubConfig, settings: KafkaSettings, source_topic
         admin.ensure_compacted(UNIFIED_TOPIC, parts, rf)
     finally:
         admin.close()
-
-
-class UnifyWorker(_Loop):
-    """``canon.*`` → identity resolution + survivorship in the store → golden records, changes, alerts."""
-
-    name = "unify"
-
-    def __init__(self, settings: KafkaSettings, producer: Producer, serde: AvroSerde, unifier: Unifier, *,
-                 group_id: str = "crmhub-unify", timer_interval_s: float = 5.0,
-                 topics: Sequence[str] = CANON_TOPICS, pipeline: str = "canon", **kw: Any) -> None:
-        super().__init__(settings, group_id, topics, **kw)
-        self.serde = serde
-        self.unifier = unifier
-        self.producer = producer
-        self.dlq_topic = f"dlq.{pipeline}"
-        self.publish = make_publisher(serde, producer)
-        self.timer_interval_s = timer_interval_s
-        self._next_timers = 0.0
-
-    def handle(self, messages: list[Message]) -> None:
-        events: list[CanonicalEvent] = []
-        dead: list[Record] = []
-        for m in messages:
-            if m.value is None:
-                continue
-            try:
-                datum = self.serde.deserialize(m.value)
-            except SkippableError as exc:  # not ours to read (unknown schema id, bad bytes): dead letter, go on
-                dead.append(undecodable_record(self.dlq_topic, m, exc.reason))
-                continue
-            if isinstance(datum, dict):
-                events.append(CanonicalEvent.from_avro(datum))
-        if dead:
-            self.producer.send_batch(dead)
-        stats = self.unifier.process(events, self.publish)
-        published_ms = time.time() * 1000  # process() returns once Kafka acknowledged the outputs
-        freshness: dict[str, Any] = {}
-        for source, source_ts_ms in stats.source_times:
-            child = freshness.get(source) or freshness.setdefault(source, FRESHNESS.labels(source))
-            child.observe(max(0.0, (published_ms - source_ts_ms) / 1000))
-        UNIFY_EVENTS.labels("applied").inc(stats.applied)
-        UNIFY_EVENTS.labels("skipped").inc(stats.skipped)
-        GOLDEN_CHANGES.inc(stats.golden_changed)
-        self.status.extra = {"golden_changed": self.status.extra.get("golden_changed", 0) + stats.golden_changed}
-
-    def idle(self) -> None:
-        now = time.monotonic()
-        if now < self._next_timers:
-            return
-        self._next_timers = now + self.timer_interval_s
-        try:
-            with self.unifier.store.exclusive():
-                self.unifier.fire_timers()
-                self.unifier.flush(self.publish)
-        except CrmhubError:
-            raise

@@ -92,7 +92,7 @@ class ConnectorRunner:
         self.flush_interval_s = flush_interval_s  # how often the position is saved at most (0: every batch)
         self.max_in_flight = max_in_flight  # batches sent and not yet acknowledged, at most
         self.max_in_flight_bytes = max_in_flight_bytes
-        self._in_flight: InFlight | None = None
+        self._in_flight: InFlight[Sent] | None = None
         self.exactly_once = exactly_once  # each batch and its position in one Kafka transaction
         self._txn: TransactionalSender | None = None
         self._unsaved: State | None = None

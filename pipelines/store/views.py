@@ -282,6 +282,12 @@ def outbox_empty(conn: Connection) -> bool:
     return raw(conn).one("SELECT id FROM outbox LIMIT 1") is None
 
 
+def outbox_outside(conn: Connection, own: tuple[int, int]) -> bool:
+    """Whether the outbox holds a row outside ids ``own`` (first, last): rows another writer or a crash left."""
+    low, high = raw(conn).one("SELECT MIN(id), MAX(id) FROM outbox") or (None, None)
+    return low is not None and (int(low) < own[0] or int(high) > own[1])
+
+
 def delete_outbox(conn: Connection, up_to_id: int, from_id: int | None = None) -> None:
     """Delete the outbox rows up to ``up_to_id`` (only those from ``from_id`` on, if given)."""
     if from_id is None:

@@ -66,6 +66,11 @@ class Written:
     last_id: int
     leftover: bool = False
 
+    @property
+    def first_id(self) -> int:
+        """The id of the first record (one writer at a time: a batch's rows have consecutive ids)."""
+        return self.last_id - len(self.out) + 1
+
 
 def cause(event: CanonicalEvent) -> dict[str, Any]:
     return {"source": event.source, "table": event.table, "source_key": event.source_key,

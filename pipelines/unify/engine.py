@@ -5,8 +5,11 @@ published (``customer.unified``, ``customer.changes``, ``customer.alerts``) to t
 transaction; :meth:`Unifier.flush` hands the outbox to a ``publish`` callable (the hub's Kafka producer) and
 deletes it once that returned, i.e. once Kafka acknowledged. :meth:`Unifier.process` does both under the
 store's writer lock, so outputs of one golden record are published in version order even with several
-workers. Events carry versions from source positions; a version not newer than the stored one is skipped,
-so replaying a topic leaves store and topics unchanged.
+workers. :meth:`Unifier.stage` is the step of a pipelined caller that holds the writer lock across batches and
+waits for their acknowledgements itself (``hub/runtime/unify_worker.py``): in one transaction it deletes the
+outbox rows already acknowledged, applies the batch and writes its outputs, and tells rows a crash or another
+writer left apart from the caller's own rows still in flight. Events carry versions from source positions; a
+version not newer than the stored one is skipped, so replaying a topic leaves store and topics unchanged.
 """
 
 from __future__ import annotations
@@ -67,9 +70,22 @@ class Unifier:
         """Apply ``events`` in one transaction; their outputs wait in the outbox for :meth:`flush`."""
         return self._apply(events)[0]
 
-    def _apply(self, events: Sequence[CanonicalEvent]) -> tuple[ApplyStats, Written]:
+    def stage(self, events: Sequence[CanonicalEvent], *, acked: tuple[int, int] | None = None,
+              own: tuple[int, int] | None = None) -> tuple[ApplyStats, Written]:
+        """For a caller that holds the writer lock and publishes ``Written.out`` itself: in one transaction,
+        delete the outbox rows ``acked`` (first id, last id; Kafka acknowledged their records), apply ``events``
+        and write their outputs to the outbox. ``own`` (first id, last id) are the caller's rows still waiting
+        for their acknowledgements; ``Written.leftover`` says whether the outbox holds any other row (a crash's
+        or another writer's), which the caller must :meth:`flush` before it publishes anything else."""
+        with self.store.exclusive():
+            return self._apply(events, acked=acked, own=own)
+
+    def _apply(self, events: Sequence[CanonicalEvent], *, acked: tuple[int, int] | None = None,
+               own: tuple[int, int] | None = None) -> tuple[ApplyStats, Written]:
         with self.store.tx() as conn:
-            leftover = not views.outbox_empty(conn)
+            if acked is not None:
+                views.delete_outbox(conn, acked[1], acked[0])
+            leftover = views.outbox_outside(conn, own) if own is not None else not views.outbox_empty(conn)
             batch = Batch(conn)
             batch.stored = rec.records_of_refs(conn, {(e.source, e.source_key) for e in events
                                                       if e.entity == "customer"})

@@ -18,7 +18,8 @@ from hub.kafka.local import LocalKafka
 from hub.registry.client import RegistryClient
 from hub.registry.serde import AvroSerde
 from hub.registry.server import RegistryService
-from hub.runtime.pipeline_workers import UnifyWorker, canon_record
+from hub.runtime.pipeline_workers import canon_record
+from hub.runtime.unify_worker import UnifyWorker
 from pipelines.store import views
 from pipelines.store.engine import Store
 from pipelines.store.tables import source_record

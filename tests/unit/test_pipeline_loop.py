@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.kafka.clients import Consumer, KafkaSettings, Message
+from hub.kafka.clients import Consumer, KafkaSettings, Message, Sending
 from hub.kafka.membership import heartbeat_silence
 from hub.runtime.pipeline_workers import _Loop
 
@@ -104,7 +104,7 @@ def test_a_quiet_consumer_that_is_not_stalled_is_kept() -> None:
 def test_unify_worker_dead_letters_what_it_cannot_decode(tmp_path: Any) -> None:
     import json
 
-    from hub.runtime.pipeline_workers import UnifyWorker
+    from hub.runtime.unify_worker import UnifyWorker
     from pipelines.store.engine import Store
     from pipelines.unify.engine import Unifier
     from schemas.errors import SkippableError
@@ -121,11 +121,16 @@ def test_unify_worker_dead_letters_what_it_cannot_decode(tmp_path: Any) -> None:
             self.sent.extend(records)
             return []
 
+        def send_async(self, records: Any) -> Sending:
+            self.sent.extend(records)
+            return Sending(())
+
     producer = Producer()
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
     worker = UnifyWorker(KafkaSettings(bootstrap_servers="unused:9092"), producer, Serde(),  # type: ignore[arg-type]
                          Unifier(store), pipeline="crm")
     worker.handle([_msg(3)])
+    worker.drain()
     [dead] = producer.sent
     body = json.loads(dead.value)
     assert dead.topic == "dlq.crm" and (body["topic"], body["offset"]) == ("canon.customer", 3)
