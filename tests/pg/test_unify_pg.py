@@ -4,16 +4,19 @@ group share one store without corrupting a record."""
 from __future__ import annotations
 
 import functools
+import random
 import threading
+import time
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 
 import pytest
 import sqlalchemy as sa
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
-from hub.kafka.clients import Admin, KafkaSettings, Producer
+from hub.kafka.clients import Admin, KafkaSettings, Producer, Record, Sending
 from hub.kafka.local import LocalKafka
 from hub.registry.client import RegistryClient
 from hub.registry.serde import AvroSerde
@@ -23,7 +26,7 @@ from hub.runtime.unify_worker import UnifyWorker
 from pipelines.store import views
 from pipelines.store.engine import Store
 from pipelines.store.tables import source_record
-from pipelines.unify.engine import OutRecord, Unifier
+from pipelines.unify.engine import Unifier
 from schemas.unified import UNIFIED_TOPIC
 from tests.kafka.helpers import wait_for
 from tests.unify_helpers import event, golden_of, person
@@ -96,19 +99,48 @@ def test_two_unify_workers_in_one_group_share_the_store(
         r = canon_record(serde, ev)
         records.append(type(r)(topic, r.key, r.value, partition=hash(ev.kafka_key) % 2))
 
-    published: list[OutRecord] = []
+    # (topic, golden id, version) in the order the broker acknowledged them (when the records arrived)
+    published: list[tuple[str, str, int]] = []
     lock = threading.Lock()
 
-    def publish(out: list[OutRecord]) -> None:
-        with lock:
-            published.extend(out)
+    class Ack:
+        """The acknowledgement of one record, a few milliseconds after it was sent, as the broker's would be."""
+
+        def __init__(self, arrived: tuple[str, str, int] | None) -> None:
+            self.arrived = arrived
+            self.at = time.monotonic() + random.uniform(0.0, 0.02)
+
+        def get(self, timeout: float) -> object:
+            time.sleep(max(0.0, self.at - time.monotonic()))
+            if self.arrived is not None:
+                with lock:
+                    if self.arrived is not None:
+                        published.append(self.arrived)
+                        self.arrived = None
+            return type("Meta", (), {"topic": UNIFIED_TOPIC, "partition": 0, "offset": 0})()
+
+    class Recording:
+        """The workers' producer: no broker, acknowledgements that take a little while."""
+
+        def send_async(self, records: Iterable[Record]) -> Sending:
+            acks = []
+            for r in records:
+                arrived = None
+                if r.topic == UNIFIED_TOPIC and r.value is not None:
+                    value = serde.deserialize(r.value)
+                    assert isinstance(value, dict)
+                    arrived = (r.topic, value["golden_id"], int(value["version"]))
+                acks.append(Ack(arrived))
+            return Sending(acks)
+
+        def send_batch(self, records: Iterable[Record]) -> list[object]:
+            return self.send_async(records).wait()
 
     workers = []
     for _ in range(2):
         unifier = Unifier(Store(pg_store_url))
-        worker = UnifyWorker(kafka_settings, producer, serde, unifier, group_id=f"unify-{tag}", topics=[topic],
-                             batch_size=25, poll_ms=100)
-        worker.publish = publish  # type: ignore[method-assign,assignment]
+        worker = UnifyWorker(kafka_settings, Recording(), serde, unifier, group_id=f"unify-{tag}",  # type: ignore[arg-type]
+                             topics=[topic], batch_size=25, poll_ms=100)
         workers.append(worker)
         worker.start()
     try:
@@ -135,9 +167,8 @@ def test_two_unify_workers_in_one_group_share_the_store(
     assert len(set(owner.values())) == len(entities)
     # outputs of one golden record were published in version order
     versions: dict[str, list[int]] = defaultdict(list)
-    for t, key, value in published:
-        if t == UNIFIED_TOPIC and key is not None:
-            versions[key].append(int(value["version"]))
+    for _t, key, version in published:
+        versions[key].append(version)
     assert versions and all(v == sorted(v) and len(v) == len(set(v)) for v in versions.values())
 
 
