@@ -2,7 +2,13 @@
 nobody has seen before, and a backtracking pattern (``(a|aa)+$``) on a crafted value could hold a worker for
 seconds. Patterns use the ``regex`` package (the ``re`` syntax, with a per-call timeout): a search or
 substitution that takes longer than ``TIMEOUT_S`` raises ``PatternTimeout`` (a ``ValueError``), which the
-caller turns into its usual failure (the value fails the rule, the transform or the expression)."""
+caller turns into its usual failure (the value fails the rule, the transform or the expression).
+
+Matching keeps the interpreter lock (``concurrent=False``): by default ``regex`` lets go of it for every match
+on a ``str``, and taking it back waits for whichever of the hub's other threads holds it, up to the
+interpreter's switch interval. With one other busy thread a search of a 5-character value took 75-110 µs
+instead of 1.2 µs (``bench/bench_stages.py``: a fifth of the canonicalize stage). A match is bounded by
+``TIMEOUT_S``, so the lock is never held for long."""
 
 from __future__ import annotations
 
@@ -36,7 +42,7 @@ def _timeout(pattern: Pattern, text: str) -> PatternTimeout:
 def search(pattern: Pattern, text: str) -> bool:
     """Whether ``pattern`` occurs in ``text`` (within the time bound)."""
     try:
-        return pattern.search(text, timeout=TIMEOUT_S) is not None
+        return pattern.search(text, timeout=TIMEOUT_S, concurrent=False) is not None
     except TimeoutError:
         raise _timeout(pattern, text) from None
 
@@ -44,6 +50,6 @@ def search(pattern: Pattern, text: str) -> bool:
 def substitute(pattern: Pattern, repl: str, text: str) -> str:
     """``text`` with every occurrence of ``pattern`` replaced (within the time bound)."""
     try:
-        return str(pattern.sub(repl, text, timeout=TIMEOUT_S))
+        return str(pattern.sub(repl, text, timeout=TIMEOUT_S, concurrent=False))
     except TimeoutError:
         raise _timeout(pattern, text) from None

@@ -62,3 +62,24 @@ def test_int_refuses_numbers_no_integer_holds(value: str, words: str) -> None:
 @pytest.mark.parametrize(("value", "expected"), [("12", 12), (" 1e3 ", 1000), ("-7.9", -7), ("9" * 38, int("9" * 38))])
 def test_int_still_reads_ordinary_numbers(value: Any, expected: int) -> None:
     assert compile_expr("int(V)")({"V": value}) == expected
+
+
+def test_matching_keeps_the_interpreter_lock() -> None:
+    """The hub runs many threads: a match that let go of the lock waited for it to come back on every value."""
+    seen: list[dict[str, Any]] = []
+
+    class Recording:
+        pattern = "x"
+
+        def search(self, text: str, **kw: Any) -> None:
+            seen.append(kw)
+
+        def sub(self, repl: str, text: str, **kw: Any) -> str:
+            seen.append(kw)
+            return text
+
+    from pipelines.patterns import substitute
+    search(Recording(), "x")
+    substitute(Recording(), "", "x")
+    assert [kw.get("concurrent") for kw in seen] == [False, False]
+    assert all(kw.get("timeout") for kw in seen)
