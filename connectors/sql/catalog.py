@@ -15,7 +15,9 @@ import structlog
 from connectors.sql.config import SqlConnectorConfig, SqlTableConfig, database_name
 from connectors.sql.queries import encode_value, table_ref
 from connectors.sql.types import column_from_reflection, source_type_text
+from connectors.sql.values import comparable, is_deleted
 from schemas.columns import Column, ColumnType, TableMeta
+from schemas.envelope import Op
 from schemas.errors import ConfigError
 
 log = structlog.get_logger(__name__)
@@ -48,6 +50,29 @@ class SourceTable:
         ts = encode_value(raw.get(self.ts.name)) if self.ts else None
         return {"table": self.label, "ts": "" if ts is None else str(ts),
                 "id": str(ids[0]) if len(ids) == 1 else json.dumps(ids)}
+
+
+    def same_columns(self, conn: sa.Connection) -> bool:
+        """Whether a ``SELECT *`` that reads no row names the columns the table was described with (one cheap
+        statement; names compared without case, as drivers report them in either)."""
+        names = conn.execute(sa.select(sa.text("*")).select_from(self.ref).where(sa.false())).keys()
+        return [n.lower() for n in names] == [c.name.lower() for c in self.meta.columns]
+
+    def op(self, row: Mapping[str, Any], raw: Mapping[str, Any], *, snapshot: bool, max_id: Any,
+           known: bool) -> Op | None:
+        """The operation of a polled row (``known``: its key was emitted before, or no key store keeps them);
+        ``None`` for a soft-deleted row in the snapshot (nothing to read)."""
+        soft = self.cfg.soft_delete
+        if self.soft is not None and soft and is_deleted(row[self.soft.name], soft.deleted_values):
+            return None if snapshot else Op.DELETE
+        if snapshot:
+            return Op.READ
+        if self.ts is None:
+            return Op.CREATE
+        if self.inc is not None:
+            value = raw[self.inc.name]
+            return Op.CREATE if max_id is None or comparable(value) > comparable(max_id) else Op.UPDATE
+        return Op.UPDATE if known else Op.CREATE
 
 
 def reflect_tables(engine: sa.Engine, config: SqlConnectorConfig) -> list[SourceTable]:

@@ -29,6 +29,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -45,6 +46,7 @@ from connectors.sql.ahead import Window, read_ahead
 from connectors.sql.catalog import SourceTable, reflect_tables
 from connectors.sql.config import SqlConnectorConfig, create_engine
 from connectors.sql.dbclock import DbClock
+from connectors.sql.events import row_events, source_info
 from connectors.sql.keystore import KeyStore
 from connectors.sql.queries import (
     bind_upper,
@@ -53,17 +55,16 @@ from connectors.sql.queries import (
     encode_value,
     head_query,
     incremental_query,
-    key_text,
     last_at_query,
     now_query,
 )
 from connectors.sql.reconcile import delete_events, table_keys
 from connectors.sql.snapshot import ChunkReader, SnapshotContext, snapshot_table
 from connectors.sql.state import load_state, make_state, stream_positions
-from connectors.sql.values import ValueProblem, commit_ts_ms, comparable, greatest, is_deleted, normalise_row
+from connectors.sql.values import comparable, greatest
 from schemas.columns import TableMeta
-from schemas.envelope import ChangeEvent, Op, SourceInfo
-from schemas.errors import CrmhubError, RetriableError, SkippableError
+from schemas.envelope import ChangeEvent
+from schemas.errors import CrmhubError, RetriableError
 from schemas.sqlstate import classify
 
 log = structlog.get_logger(__name__)
@@ -92,6 +93,7 @@ class SqlConnector(Connector):
         self._ahead: dict[str, Window] = {}  # per table: rows emitted before they were older than the delay
         self._full = False  # a poll of this round returned batch_size rows
         self._readers: set[ChunkReader] = set()  # the workers of a parallel snapshot
+        self._held = threading.local()  # the connection a poll holds (snapshot workers use their own)
 
     # -- plumbing ----------------------------------------------------------------------------------------
     @property
@@ -111,8 +113,22 @@ class SqlConnector(Connector):
             raise classify(exc, f"connector {self.name}: {what}") from exc
 
     def _fetch(self, stmt: sa.Select[Any], what: str) -> list[dict[str, Any]]:
-        with self._db(what), self._get_engine().connect() as conn:
+        with self._db(what), self._connection() as conn:
             return [dict(r) for r in conn.execute(stmt).mappings()]
+
+    @contextmanager
+    def _connection(self, hold: bool = False) -> Iterator[sa.Connection]:
+        """The connection this thread holds, else a pooled one (``hold``: held until the block ends, so a poll's
+        query, column check and head cost one checkout and one pre-ping instead of three)."""
+        if getattr(self._held, "conn", None) is not None:
+            yield self._held.conn
+            return
+        with self._get_engine().connect() as conn:
+            self._held.conn = conn if hold else None
+            try:
+                yield conn
+            finally:
+                self._held.conn = None
 
     def _db_time(self) -> datetime:
         if self._db_now_override is not None:
@@ -175,8 +191,11 @@ class SqlConnector(Connector):
 
     def _altered(self, t: SourceTable) -> bool:
         """Did the table's columns change since it was described? Checked after each fetch that returned rows,
-        so a row is never emitted without a column added before it was read (the caller reads again)."""
-        with self._db(f"checking the columns of {t.label}"):
+        so a row is never emitted without a column added before it was read (the caller reads again). The
+        names a row-less ``SELECT *`` returns answer the usual case; the catalog decides when they differ."""
+        with self._db(f"checking the columns of {t.label}"), self._connection() as conn:
+            if t.same_columns(conn):
+                return False
             names = [c["name"] for c in sa.inspect(self._get_engine()).get_columns(
                 t.cfg.table_name, schema=t.cfg.schema_name)]
         if names == [c.name for c in t.meta.columns]:
@@ -266,7 +285,8 @@ class SqlConnector(Connector):
 
     def _table_round(self, t: SourceTable, st: State, now: datetime, last_recon: dict[str, float]) -> Iterator[Batch]:
         """One poll of ``t`` and, when due, its reconciliation (each from the state the one before left)."""
-        batch = self._poll_table(t, st, now)
+        with self._db(f"connecting to poll {t.label}"), self._connection(hold=True):
+            batch = self._poll_table(t, st, now)
         if batch is not None:
             yield batch
             st = batch.state
@@ -320,7 +340,8 @@ class SqlConnector(Connector):
         new_st = copy.deepcopy(st)
         new_st["recon_gen"] = gen
         poll_ms = int(self._clock() * 1000)
-        events = delete_events(t, vanished, self._source(t, poll_ms, {"table": t.label}), poll_ms)
+        events = delete_events(t, vanished, source_info((self.kind, self.name), t, poll_ms, {"table": t.label}),
+                               poll_ms)
         store.mark_deleted(t.label, vanished, gen)
         log.info("sql.reconciled", connector=self.name, table=t.label, deleted=len(vanished), generation=gen)
         return Batch(events, new_st, [], self._head(t))
@@ -328,58 +349,8 @@ class SqlConnector(Connector):
     # -- events ------------------------------------------------------------------------------------------
     def _events(self, t: SourceTable, rows: Sequence[Mapping[str, Any]], now: datetime, *, snapshot: bool,
                 max_id: Any) -> tuple[list[ChangeEvent], list[DeadRow]]:
-        """Events for raw rows (a row whose values do not fit becomes a dead row); records emitted keys."""
-        good: list[tuple[Mapping[str, Any], dict[str, Any], str]] = []
-        dead: list[DeadRow] = []
-        store = self._key_store()
-        for raw in rows:
-            try:
-                row = normalise_row(raw, t.meta.columns, trim_char=t.cfg.trim_char)
-                good.append((raw, row, key_text(row, t.meta.key) if store is not None else ""))
-            except ValueProblem as exc:
-                dead.append(DeadRow(t.label, str(exc), dict(raw), t.position(raw)))
-        known: set[str] = set()
-        if store is not None and not snapshot and t.ts is not None and t.inc is None:
-            known = store.live(t.label, [text for _, _, text in good])
-        events: list[ChangeEvent] = []
-        emitted: dict[Op, list[str]] = {Op.DELETE: [], Op.READ: []}
-        poll_ms = int(self._clock() * 1000)
-        for raw, row, text in good:
-            op = self._op(t, row, raw, snapshot, max_id, text in known)
-            if op is None:  # a soft-deleted row in the snapshot: nothing to read
-                continue
-            position = t.position(raw)
-            source = self._source(t, commit_ts_ms(row, t.ts, now, poll_ms), position, snapshot)
-            before, after = (row, None) if op is Op.DELETE else (None, row)
-            try:
-                events.append(ChangeEvent.create(key={k: row[k] for k in t.meta.key}, before=before, after=after,
-                                                 op=op, source=source, ts_ms=poll_ms))
-            except SkippableError as exc:
-                dead.append(DeadRow(t.label, exc.reason, dict(raw), position))
-                continue
-            emitted[Op.DELETE if op is Op.DELETE else Op.READ].append(text)
-        if store is not None:  # keys already live stay as they are: only new (or deleted) ones are written
-            store.mark_seen(t.label, [text for text in emitted[Op.READ] if text not in known])
-            store.mark_deleted(t.label, emitted[Op.DELETE], 0)
-        return events, dead
-
-    def _op(self, t: SourceTable, row: Mapping[str, Any], raw: Mapping[str, Any], snapshot: bool, max_id: Any,
-            known: bool) -> Op | None:
-        if t.soft is not None and t.cfg.soft_delete and is_deleted(row[t.soft.name], t.cfg.soft_delete.deleted_values):
-            return None if snapshot else Op.DELETE
-        if snapshot:
-            return Op.READ
-        if t.ts is None:
-            return Op.CREATE
-        if t.inc is not None:
-            value = raw[t.inc.name]
-            return Op.CREATE if max_id is None or comparable(value) > comparable(max_id) else Op.UPDATE
-        return Op.UPDATE if known or self._key_store() is None else Op.CREATE
-
-    def _source(self, t: SourceTable, ts_ms: int, position: Mapping[str, str], snapshot: bool = False) -> SourceInfo:
-        return SourceInfo(connector=self.kind, name=self.name, db=t.meta.db, schema=t.meta.schema,
-                          table=t.meta.name, ts_ms=max(0, ts_ms), snapshot="true" if snapshot else "false",
-                          position=position)
+        return row_events(t, rows, now, snapshot=snapshot, max_id=max_id, store=self._key_store(),
+                          origin=(self.kind, self.name), poll_ms=int(self._clock() * 1000))
 
     def _newest(self, t: SourceTable) -> dict[str, Any]:
         return self._fetch(head_query(t.ref, t.ts.name if t.ts else None, t.inc.name if t.inc else None,

@@ -258,3 +258,29 @@ def test_describe_sees_a_new_column_and_a_disabled_table_is_not_polled(sql_db: S
     assert events_of(collect(stream)) == []  # the table is skipped; its position stays for later
     stream.close()
     conn.close()
+
+
+def test_a_poll_takes_one_connection_and_sees_a_column_added_since(sql_db: SqlDb) -> None:
+    name = sql_db.table_name("probe")
+    table = create(sql_db, customers_table(name))
+    sql_db.execute(table.insert(), rows(2))
+    conn = connector(make_config(sql_db, name))
+    state = list(conn.snapshot({}))[-1].state
+    stream = conn.changes(state)
+    assert events_of(collect(stream)) == []
+    checkouts: list[object] = []
+    sa.event.listen(conn._get_engine(), "checkout", lambda *_a: checkouts.append(1))
+    sql_db.execute(table.insert(), rows(1, start=3, ts=RECENT))
+    (event,) = events_of(collect(stream))
+    assert event.key == {"id": 3}
+    # the poll's query, its column check and the table's head on one connection (the database's clock, read
+    # once a second, may take one more): the catalog is not asked while the columns stay as they were
+    assert 1 <= len(checkouts) <= 2
+    with sql_db.engine.begin() as c:
+        c.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN tier INTEGER"))
+    with sql_db.engine.begin() as c:
+        c.execute(table.insert().values(**rows(1, start=4, ts=RECENT)[0]))
+    (event,) = events_of(collect(stream))  # not described again by hand: the poll saw the new column
+    assert event.key == {"id": 4} and event.after is not None and "tier" in event.after
+    stream.close()
+    conn.close()
