@@ -13,10 +13,12 @@ acknowledgements. The rules that keep this safe:
   transaction (or, when the loop goes quiet, in one of their own). A crash leaves the rest in the outbox; the
   next start finds them, publishes them in order and only then anything new (a duplicate, never a loss).
 - The worker knows the outbox ids of its own rows in flight, so only rows outside them count as left over.
-- The store's writer lock is held from a batch's apply until its acknowledgements: across consecutive batches,
-  given up whenever the window is empty (a quiet poll, after ``lock_hold_s``, before the alert timers). Several
-  workers on one PostgreSQL store thus still publish one golden record's outputs in version order, and one
-  worker's outputs go through one producer in apply order (the idempotent producer keeps partition order).
+- The store's writer lock is held from a batch's apply until its acknowledgements, across consecutive batches;
+  once the window is drained it is given up after a quiet poll, every ``lock_hold_s`` and before the alert
+  timers. Several workers on one PostgreSQL store thus still publish one golden record's outputs in version
+  order, and one worker's outputs go through one producer in apply order (the idempotent producer keeps
+  partition order). After a failed send, the outbox is published again from the first batch not acknowledged,
+  so a later version may arrive before an earlier one's repeat; the last record of a golden id is its latest.
 - A send that fails stops the window: what was not acknowledged is dropped unsaved, the error ends the loop's
   run, and the retry starts again from the last committed offsets (the events are skipped as applied; their
   outputs come from the outbox).
