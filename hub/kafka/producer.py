@@ -10,6 +10,7 @@ from typing import Any
 
 import structlog
 from kafka import KafkaProducer
+from kafka.partitioner import DefaultPartitioner
 
 from hub.kafka.common import Ack, KafkaSettings, Record, broker_error
 
@@ -31,6 +32,19 @@ class Sending:
         return [Ack(m.topic, m.partition, m.offset) for m in metas]
 
 
+class OnePartitionFirst(DefaultPartitioner):  # type: ignore[misc]
+    """kafka-python's partitioner (murmur2 of the key, in Python: about 8 µs a record here), except for a topic
+    of one partition, where every key has the same answer. crmhub's topics have one partition unless configured
+    otherwise; a topic given more later is hashed from the next metadata refresh on, as before."""
+
+    def partition(self, topic: str, key: Any, serialized_key: bytes | None, value: Any,
+                  serialized_value: bytes | None, cluster: Any) -> int:
+        partitions = cluster.partitions_for_topic(topic)
+        if partitions is not None and len(partitions) == 1:
+            return int(next(iter(partitions)))
+        return int(super().partition(topic, key, serialized_key, value, serialized_value, cluster))
+
+
 class Producer:
     """Idempotent producer (kafka-python 3 turns idempotence on by default; stated here anyway)."""
 
@@ -44,6 +58,7 @@ class Producer:
             "max_request_size": 4 * 1024 * 1024,
             "retries": 2**31 - 1,
             "delivery_timeout_ms": 120_000,
+            "partitioner": OnePartitionFirst(),
             **overrides,
         }
         try:
