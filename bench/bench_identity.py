@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -94,16 +95,17 @@ def write_source(path: Path, records: list[Record]) -> None:
     db.close()
 
 
-def write_config(folder: Path, sources: dict[str, list[Record]], model: Path | None = None) -> Path:
+def cli_config(folder: Path, names: Sequence[str], table: str, incrementing: str, mapping: str,
+               model: Path | None = None) -> Path:
+    """A crmhub config over one SQLite database per source (``<name>.db`` holding ``table``), each with the
+    customer mapping ``mapping`` (``{source}`` filled in), a match model when given."""
     (folder / "mappings").mkdir(exist_ok=True)
     connectors = []
-    for name, records in sources.items():
-        if not (folder / f"{name}.db").exists():
-            write_source(folder / f"{name}.db", records)
-        (folder / "mappings" / f"{name}.CUSTOMERS.yaml").write_text(MAPPING.format(source=name))
+    for name in names:
+        (folder / "mappings" / f"{name}.{table}.yaml").write_text(mapping.format(source=name))
         connectors.append({"kind": "sql", "name": name, "url": f"sqlite:///{folder / f'{name}.db'}",
                            "state_dir": str(folder / "state" / name),
-                           "tables": [{"name": "CUSTOMERS", "mode": "incrementing", "incrementing_column": "CUSTNO"}]})
+                           "tables": [{"name": table, "mode": "incrementing", "incrementing_column": incrementing}]})
     pipelines: dict[str, Any] = {"name": "canon", "mappings": [str(folder / "mappings")],
                                  "store": {"url": f"sqlite:///{folder / 'store.db'}"}}
     if model is not None:
@@ -111,6 +113,13 @@ def write_config(folder: Path, sources: dict[str, list[Record]], model: Path | N
     path = folder / "crmhub.yaml"
     path.write_text(yaml.safe_dump({"connectors": connectors, "pipelines": pipelines}, sort_keys=False))
     return path
+
+
+def write_config(folder: Path, sources: dict[str, list[Record]], model: Path | None = None) -> Path:
+    for name, records in sources.items():
+        if not (folder / f"{name}.db").exists():
+            write_source(folder / f"{name}.db", records)
+    return cli_config(folder, list(sources), "CUSTOMERS", "CUSTNO", MAPPING, model)
 
 
 def load_summary(output: str) -> dict[str, str]:

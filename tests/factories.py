@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
+from typing import Any
 
+from hub.kafka.common import Ack
 from schemas.columns import Column, ColumnType, TableMeta
+
+
+class Future:
+    """A produced record's acknowledgement, released (or failed) by the test: the ``get`` of a kafka-python
+    future."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.error: Exception | None = None
+
+    def get(self, timeout: float) -> Any:
+        if not self.done.wait(timeout):
+            raise TimeoutError("no ack")
+        if self.error is not None:
+            raise self.error
+        return Ack("t", 0, 0)
+
+    def ack(self) -> None:
+        self.done.set()
+
+    def fail(self, error: Exception) -> None:
+        self.error = error
+        self.done.set()
 
 
 def make_table(

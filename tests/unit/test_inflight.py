@@ -11,32 +11,10 @@ import pytest
 
 from connectors.base import Batch
 from hub.kafka.clients import Sending
-from hub.kafka.common import Ack
 from hub.runtime.encode import Encoded
 from hub.runtime.inflight import InFlight, Sent
 from schemas.errors import RetriableError
-
-
-class Future:
-    """An acknowledgement the test releases (or fails) by hand."""
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.error: Exception | None = None
-
-    def get(self, timeout: float) -> Any:
-        if not self.done.wait(timeout):
-            raise TimeoutError("no ack")
-        if self.error is not None:
-            raise self.error
-        return Ack("t", 0, 0)
-
-    def ack(self) -> None:
-        self.done.set()
-
-    def fail(self, error: Exception) -> None:
-        self.error = error
-        self.done.set()
+from tests.factories import Future
 
 
 def sent(n: int, future: Future | None, nbytes: int = 10) -> Sent:

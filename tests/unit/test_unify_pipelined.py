@@ -22,22 +22,8 @@ from pipelines.unify.engine import Unifier
 from schemas.canonical import CanonicalEvent
 from schemas.errors import RetriableError
 from schemas.unified import CHANGES_TOPIC, UNIFIED_TOPIC
+from tests.factories import Future
 from tests.unify_helpers import drain, event, golden_of, person
-
-
-class Future:
-    """One record's acknowledgement, released (or failed) by the test."""
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.error: Exception | None = None
-
-    def get(self, timeout: float) -> Any:
-        if not self.done.wait(timeout):
-            raise TimeoutError("no ack")
-        if self.error is not None:
-            raise self.error
-        return Ack("t", 0, 0)
 
 
 class Producer:
