@@ -8,11 +8,10 @@ no "birth year"; a full birth date is one of some 30,000, so its block stays sma
 past ``MatchConfig.max_candidates`` is skipped by the caller.
 
 Keys are short strings, prefixed by their kind: ``e:`` e-mail, ``p:`` phone, ``n:`` national id, ``t:`` tax
-id, ``n~:`` / ``t~:`` the id itself and the id with one character left out (each position in turn:
-two ids one substitution, insertion, deletion or swap of neighbours apart share one, so a mistyped id still
-finds its record), ``x:`` source
-record, ``gf:`` given (nicknames mapped) + family name, order-independent so swapped names
-share it, ``d:`` birth date (of a record with a name), ``ny:`` phonetic given or family name + birth year and
+id, ``n~:`` / ``t~:`` the id itself and the id with one character left out (each position in turn: two ids one
+substitution, insertion, deletion or swap of neighbours apart share one, so a mistyped id still finds its
+record), ``x:`` source record, ``gf:`` given (nicknames mapped) + family name, order-independent so swapped
+names share it, ``d:`` birth date (of a record with a name), ``ny:`` phonetic given or family name + birth year and
 month, ``pf:`` postal code + phonetic family name, ``dp:`` birth date + postal code, ``a:`` postal code + street +
 house number, ``ac:`` the same with the city, ``o:`` country + phonetic org tokens, ``op:`` postal code +
 phonetic first org token.
