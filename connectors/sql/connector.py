@@ -32,7 +32,7 @@ import copy
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -120,8 +120,14 @@ class SqlConnector(Connector):
     def _connection(self, hold: bool = False) -> Iterator[sa.Connection]:
         """The connection this thread holds, else a pooled one (``hold``: held until the block ends, so a poll's
         query, column check and head cost one checkout and one pre-ping instead of three)."""
-        if getattr(self._held, "conn", None) is not None:
-            yield self._held.conn
+        held = getattr(self._held, "conn", None)
+        if held is not None:
+            try:
+                yield held
+            except BaseException:
+                with suppress(Exception):  # a failed statement aborts the transaction (PostgreSQL): end it, so
+                    held.rollback()  # the poll's next statement (the column check after a failed read) can run
+                raise
             return
         with self._get_engine().connect() as conn:
             self._held.conn = conn if hold else None

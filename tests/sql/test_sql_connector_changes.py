@@ -284,3 +284,24 @@ def test_a_poll_takes_one_connection_and_sees_a_column_added_since(sql_db: SqlDb
     assert event.key == {"id": 4} and event.after is not None and "tier" in event.after
     stream.close()
     conn.close()
+
+
+def test_a_column_dropped_between_polls_is_read_again_without_it(sql_db: SqlDb) -> None:
+    name = sql_db.table_name("dropped")
+    table = create(sql_db, customers_table(name))
+    sql_db.execute(table.insert(), rows(2))
+    conn = connector(make_config(sql_db, name))
+    state = list(conn.snapshot({}))[-1].state
+    stream = conn.changes(state)
+    assert events_of(collect(stream)) == []
+    with sql_db.engine.begin() as c:
+        c.execute(sa.text(f"ALTER TABLE {name} DROP COLUMN code"))
+    with sql_db.engine.begin() as c:
+        c.execute(sa.text(f"UPDATE {name} SET name = 'renamed', changed = :ts WHERE id = 2"), {"ts": RECENT})
+    # the poll's query names the dropped column and fails; the column check on the same connection still runs
+    # (a failed statement ends the transaction first) and the table is read again with its columns of now
+    (event,) = events_of(collect(stream))
+    assert event.key == {"id": 2} and event.after is not None
+    assert event.after["name"] == "renamed" and "code" not in event.after
+    stream.close()
+    conn.close()
