@@ -198,10 +198,12 @@ class SqlConnector(Connector):
     def _altered(self, t: SourceTable) -> bool:
         """Did the table's columns change since it was described? Checked after each fetch that returned rows,
         so a row is never emitted without a column added before it was read (the caller reads again). The
-        names a row-less ``SELECT *`` returns answer the usual case; the catalog decides when they differ."""
-        with self._db(f"checking the columns of {t.label}"), self._connection() as conn:
-            if t.same_columns(conn):
-                return False
+        names a row-less ``SELECT *`` returns answer the usual case; the catalog decides when they differ or
+        when a dialect cannot run that statement."""
+        with self._db(f"checking the columns of {t.label}"):
+            with suppress(sa.exc.SQLAlchemyError), self._connection() as conn:
+                if t.same_columns(conn):
+                    return False
             names = [c["name"] for c in sa.inspect(self._get_engine()).get_columns(
                 t.cfg.table_name, schema=t.cfg.schema_name)]
         if names == [c.name for c in t.meta.columns]:

@@ -305,3 +305,25 @@ def test_a_column_dropped_between_polls_is_read_again_without_it(sql_db: SqlDb) 
     assert event.after["name"] == "renamed" and "code" not in event.after
     stream.close()
     conn.close()
+
+
+def test_a_dialect_that_cannot_run_the_column_check_asks_the_catalog(sql_db: SqlDb,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from connectors.sql.catalog import SourceTable
+
+    def cannot(self: SourceTable, conn: sa.Connection) -> bool:
+        raise sa.exc.CompileError("no row-less SELECT * in this dialect")
+    monkeypatch.setattr(SourceTable, "same_columns", cannot)
+    name = sql_db.table_name("nostar")
+    table = create(sql_db, customers_table(name))
+    sql_db.execute(table.insert(), rows(2))
+    conn = connector(make_config(sql_db, name))
+    stream = conn.changes(list(conn.snapshot({}))[-1].state)
+    assert events_of(collect(stream)) == []
+    with sql_db.engine.begin() as c:
+        c.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN tier INTEGER"))
+    sql_db.execute(table.insert(), rows(1, start=3, ts=RECENT))
+    (event,) = events_of(collect(stream))
+    assert event.key == {"id": 3} and event.after is not None and "tier" in event.after
+    stream.close()
+    conn.close()
