@@ -290,9 +290,11 @@ def output_record(serde: AvroSerde, topic: str, key: str | None, value: Any, key
     return Record(topic, k, v)
 
 
-def make_publisher(serde: AvroSerde, producer: Producer) -> Callable[[Sequence[OutRecord]], None]:
-    """The unify step's ``publish``: outbox entries → Kafka records → produced, every ack checked."""
-    keys = KeyBytes(serde, GOLDEN_KEY_SCHEMA)
+def make_publisher(serde: AvroSerde, producer: Producer,
+                   keys: KeyBytes | None = None) -> Callable[[Sequence[OutRecord]], None]:
+    """The unify step's ``publish``: outbox entries → Kafka records → produced, every ack checked (``keys``: the
+    caller's cache of encoded keys, shared with its other outputs)."""
+    keys = keys or KeyBytes(serde, GOLDEN_KEY_SCHEMA)
 
     def publish(outputs: Sequence[OutRecord]) -> None:
         producer.send_batch([output_record(serde, t, k, v, keys) for t, k, v in outputs])

@@ -129,8 +129,8 @@ class UnifyWorker(_Loop):
         self.unifier = unifier
         self.producer = producer
         self.dlq_topic = f"dlq.{pipeline}"
-        self.publish = make_publisher(serde, producer)  # waits for the acks: left-over rows, the timers' alerts
         self.keys = KeyBytes(serde, GOLDEN_KEY_SCHEMA)
+        self.publish = make_publisher(serde, producer, self.keys)  # waits for the acks: leftovers, timers' alerts
         self.timer_interval_s = timer_interval_s
         self.max_in_flight = max_in_flight
         self.max_in_flight_bytes = max_in_flight_bytes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -9,7 +11,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from connectors.sql import make_state
+from connectors.base import Batch
+from connectors.sql import SqlConnector, make_state
 from schemas.envelope import Op
 from tests.sqlservers import (
     T0,
@@ -260,51 +263,51 @@ def test_describe_sees_a_new_column_and_a_disabled_table_is_not_polled(sql_db: S
     conn.close()
 
 
-def test_a_poll_takes_one_connection_and_sees_a_column_added_since(sql_db: SqlDb) -> None:
-    name = sql_db.table_name("probe")
+@contextmanager
+def streaming(sql_db: SqlDb, prefix: str) -> Iterator[tuple[sa.Table, str, SqlConnector, Iterator[Batch]]]:
+    """A table of two rows, snapshotted, and its change stream caught up (its first poll found nothing new)."""
+    name = sql_db.table_name(prefix)
     table = create(sql_db, customers_table(name))
     sql_db.execute(table.insert(), rows(2))
     conn = connector(make_config(sql_db, name))
-    state = list(conn.snapshot({}))[-1].state
-    stream = conn.changes(state)
+    stream = conn.changes(list(conn.snapshot({}))[-1].state)
     assert events_of(collect(stream)) == []
-    checkouts: list[object] = []
-    sa.event.listen(conn._get_engine(), "checkout", lambda *_a: checkouts.append(1))
-    sql_db.execute(table.insert(), rows(1, start=3, ts=RECENT))
-    (event,) = events_of(collect(stream))
-    assert event.key == {"id": 3}
-    # the poll's query, its column check and the table's head on one connection (the database's clock, read
-    # once a second, may take one more): the catalog is not asked while the columns stay as they were
-    assert 1 <= len(checkouts) <= 2
-    with sql_db.engine.begin() as c:
-        c.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN tier INTEGER"))
-    with sql_db.engine.begin() as c:
-        c.execute(table.insert().values(**rows(1, start=4, ts=RECENT)[0]))
-    (event,) = events_of(collect(stream))  # not described again by hand: the poll saw the new column
-    assert event.key == {"id": 4} and event.after is not None and "tier" in event.after
-    stream.close()
-    conn.close()
+    try:
+        yield table, name, conn, stream
+    finally:
+        stream.close()
+        conn.close()
+
+
+def test_a_poll_takes_one_connection_and_sees_a_column_added_since(sql_db: SqlDb) -> None:
+    with streaming(sql_db, "probe") as (table, name, conn, stream):
+        checkouts: list[object] = []
+        sa.event.listen(conn._get_engine(), "checkout", lambda *_a: checkouts.append(1))
+        sql_db.execute(table.insert(), rows(1, start=3, ts=RECENT))
+        (event,) = events_of(collect(stream))
+        assert event.key == {"id": 3}
+        # the poll's query, its column check and the table's head on one connection (the database's clock, read
+        # once a second, may take one more): the catalog is not asked while the columns stay as they were
+        assert 1 <= len(checkouts) <= 2
+        with sql_db.engine.begin() as c:
+            c.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN tier INTEGER"))
+        with sql_db.engine.begin() as c:
+            c.execute(table.insert().values(**rows(1, start=4, ts=RECENT)[0]))
+        (event,) = events_of(collect(stream))  # not described again by hand: the poll saw the new column
+        assert event.key == {"id": 4} and event.after is not None and "tier" in event.after
 
 
 def test_a_column_dropped_between_polls_is_read_again_without_it(sql_db: SqlDb) -> None:
-    name = sql_db.table_name("dropped")
-    table = create(sql_db, customers_table(name))
-    sql_db.execute(table.insert(), rows(2))
-    conn = connector(make_config(sql_db, name))
-    state = list(conn.snapshot({}))[-1].state
-    stream = conn.changes(state)
-    assert events_of(collect(stream)) == []
-    with sql_db.engine.begin() as c:
-        c.execute(sa.text(f"ALTER TABLE {name} DROP COLUMN code"))
-    with sql_db.engine.begin() as c:
-        c.execute(sa.text(f"UPDATE {name} SET name = 'renamed', changed = :ts WHERE id = 2"), {"ts": RECENT})
-    # the poll's query names the dropped column and fails; the column check on the same connection still runs
-    # (a failed statement ends the transaction first) and the table is read again with its columns of now
-    (event,) = events_of(collect(stream))
-    assert event.key == {"id": 2} and event.after is not None
-    assert event.after["name"] == "renamed" and "code" not in event.after
-    stream.close()
-    conn.close()
+    with streaming(sql_db, "dropped") as (_table, name, _conn, stream):
+        with sql_db.engine.begin() as c:
+            c.execute(sa.text(f"ALTER TABLE {name} DROP COLUMN code"))
+        with sql_db.engine.begin() as c:
+            c.execute(sa.text(f"UPDATE {name} SET name = 'renamed', changed = :ts WHERE id = 2"), {"ts": RECENT})
+        # the poll's query names the dropped column and fails; the column check on the same connection still runs
+        # (a failed statement ends the transaction first) and the table is read again with its columns of now
+        (event,) = events_of(collect(stream))
+        assert event.key == {"id": 2} and event.after is not None
+        assert event.after["name"] == "renamed" and "code" not in event.after
 
 
 def test_a_dialect_that_cannot_run_the_column_check_asks_the_catalog(sql_db: SqlDb,
@@ -314,16 +317,9 @@ def test_a_dialect_that_cannot_run_the_column_check_asks_the_catalog(sql_db: Sql
     def cannot(self: SourceTable, conn: sa.Connection) -> bool:
         raise sa.exc.CompileError("no row-less SELECT * in this dialect")
     monkeypatch.setattr(SourceTable, "same_columns", cannot)
-    name = sql_db.table_name("nostar")
-    table = create(sql_db, customers_table(name))
-    sql_db.execute(table.insert(), rows(2))
-    conn = connector(make_config(sql_db, name))
-    stream = conn.changes(list(conn.snapshot({}))[-1].state)
-    assert events_of(collect(stream)) == []
-    with sql_db.engine.begin() as c:
-        c.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN tier INTEGER"))
-    sql_db.execute(table.insert(), rows(1, start=3, ts=RECENT))
-    (event,) = events_of(collect(stream))
-    assert event.key == {"id": 3} and event.after is not None and "tier" in event.after
-    stream.close()
-    conn.close()
+    with streaming(sql_db, "nostar") as (table, name, _conn, stream):
+        with sql_db.engine.begin() as c:
+            c.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN tier INTEGER"))
+        sql_db.execute(table.insert(), rows(1, start=3, ts=RECENT))
+        (event,) = events_of(collect(stream))
+        assert event.key == {"id": 3} and event.after is not None and "tier" in event.after
