@@ -11,7 +11,8 @@ The levels, best first:
   garbled (two slips: neighbouring keys, look-alike letters, swapped or doubled letters), initial, gendered
   (the male and female form of one name, e.g. giovanni/giovanna: usually two people, sometimes a typo), similar
   (Jaro-Winkler >= 0.8, e.g. several typos), disagree;
-- family names: exact, fuzzy, phonetic, garbled, similar, disagree;
+- family names: exact, fuzzy, phonetic, garbled, similar, disagree (the scorer reads a disagreement as changed
+  where the given name and a contact detail agree: see :mod:`pipelines.identity.scoring`);
 - birth dates: exact, transposed (day and month swapped), typo (one mistyped digit), year (one year off),
   disagree;
 - ids (national, tax): exact, typo (one edit: a digit changed, added, dropped or two swapped), conflict;

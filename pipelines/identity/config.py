@@ -42,6 +42,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "family.garbled": 2.5,  # two slips, as given.garbled
     "family.similar": 1.0,  # Jaro-Winkler >= 0.8 but no typo or sound-alike
     "family.disagree": -4.0,
+    "family.changed": -2.0,  # differ while the given name and an address, phone or e-mail agree: a married name
     "org.exact": 9.0,  # organisation names equal without legal forms
     "org.fuzzy": 7.0,  # similarity >= 90 (rapidfuzz ratio, or with the words sorted)
     "org.partial": 0.5,  # all tokens of the shorter name in the longer one

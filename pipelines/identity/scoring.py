@@ -5,8 +5,10 @@ and the level's log2 likelihood weight from :class:`MatchConfig` is added to the
 compared both as given and with given/family swapped on one side; the better reading counts (and is noted). A
 shared cross-reference or an equal national/tax id is a deterministic link; a mistyped id is evidence for a
 link, different ids evidence against (a veto only for ids the config calls authoritative). With a learned
-model, exact agreement on a given or family name is adjusted by how common the name is. ``contributions`` is
-keyed by the weight name (``"dob.exact"``), so an explanation says both the field and the level that decided it.
+model, exact agreement on a given or family name is adjusted by how common the name is. Family names that
+disagree where the given name and an address, phone or e-mail agree count as ``family.changed`` (a married
+name), not ``family.disagree``. ``contributions`` is keyed by the weight name (``"dob.exact"``), so an
+explanation says both the field and the level that decided it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pipelines.identity.compare import (
     family_level,
     given_level,
     id_level,
+    known_name,
     names_as_given,
     org_level,
     phone_level,
@@ -32,6 +35,8 @@ Decision = Literal["link", "review", "new"]
 _HOUSEHOLD_SPLIT = ("given.disagree", "given.gendered", "given.similar", "dob.disagree")
 _NAME_FIELDS = ("given.", "family.", "org.")
 _ID_TYPOS = ("national_id.typo", "tax_id.typo")
+_GIVEN_AGREE = ("given.exact", "given.nickname", "given.fuzzy")
+_CONTACT_AGREE = ("address.exact", "address.fuzzy", "phone.agree", "email.agree")
 CORROBORATION = 1.0  # the least a field besides the names must add for the names to link (a postal area: 0.5)
 
 
@@ -140,6 +145,23 @@ def _term_frequency(a: Features, b: Features, contrib: dict[str, float], cfg: Ma
                 contrib[f"{name}.tf"] = round(adj, 3)
 
 
+def _family_changed(a: Features, b: Features, contrib: dict[str, float], w: dict[str, float],
+                    notes: list[str]) -> None:
+    """Family names that disagree while the given name and an address, phone or e-mail agree (and the birth
+    dates do not disagree): a changed family name (a marriage) rather than another person. People who share
+    a home or a phone but not a family name seldom share a given name too, so the disagreement counts as
+    ``family.changed`` instead of ``family.disagree``. Not when a family name is a known given name: two
+    housemates both entered with given and family name swapped (moore / john, moore / elizabeth) look the same."""
+    if "family.disagree" not in contrib or "dob.disagree" in contrib:
+        return
+    if any(known_name(f["family"].split(" ", 1)[0]) for f in (a, b)):
+        return
+    if any(k in contrib for k in _GIVEN_AGREE) and any(k in contrib for k in _CONTACT_AGREE):
+        del contrib["family.disagree"]
+        contrib["family.changed"] = w["family.changed"]
+        notes.append("family names differ where the given name and a contact detail agree: a changed family name")
+
+
 def _household_cap(contrib: dict[str, float], cap: float, notes: list[str]) -> None:
     """Two people of one household share address, phone and often e-mail: once given names or birth dates
     disagree, that shared evidence counts at most ``cap`` together."""
@@ -216,6 +238,8 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
     _add(contrib, w, "email", email_level(a["emails"], b["emails"]))
     _add(contrib, w, "phone", phone_level(a["phones"], b["phones"]))
     _add(contrib, w, "address", address_level(a["addrs"], b["addrs"]))
+    if a["kind"] == "person":
+        _family_changed(a, b, contrib, w, notes)
     if _household_split(a, b, contrib):
         _household_cap(contrib, cfg.household_cap, notes)
     if a["country"] and b["country"] and a["country"] != b["country"]:

@@ -32,8 +32,12 @@ from pipelines.identity.model import TF_FIELDS, MatchModel, TermFrequencies
 from pipelines.identity.scoring import score
 
 TRAINED_FIELDS = ("given", "family", "org", "dob", "email", "phone", "address", "national_id", "tax_id")
-LEVELS: dict[str, list[str]] = {f: [k.split(".", 1)[1] for k in DEFAULT_WEIGHTS if k.split(".", 1)[0] == f]
-                                for f in TRAINED_FIELDS}
+#: levels the scorer derives from other fields' agreement, each trained as the field's own level it stands for:
+#: their chance among random pairs says nothing (``family.changed`` needs a shared address or phone), so they keep
+#: their default weight
+DERIVED = {"family.changed": "family.disagree"}
+LEVELS: dict[str, list[str]] = {f: [k.split(".", 1)[1] for k in DEFAULT_WEIGHTS if k.split(".", 1)[0] == f
+                                    and k not in DERIVED] for f in TRAINED_FIELDS}
 _SINGLE_VALUED = {"given": "given1", "family": "family", "org": "org", "dob": "dob", "national_id": "nid",
                   "tax_id": "tax"}
 M_FLOOR = 0.002  # the least m of a level: one never seen among true pairs is strong evidence, not a veto
@@ -71,7 +75,7 @@ def comparison(a: Features, b: Features, cfg: MatchConfig) -> dict[str, str]:
     result = score(a, b, cfg)
     out: dict[str, str] = {}
     for name in result.contributions:
-        fld, _, level = name.partition(".")
+        fld, _, level = DERIVED.get(name, name).partition(".")
         if fld in LEVELS and level in LEVELS[fld]:
             out[fld] = level
     for fld, x, y in (("national_id", a["nid"], b["nid"]), ("tax_id", a["tax"], b["tax"])):

@@ -137,6 +137,35 @@ def test_twins_with_different_given_names_are_at_most_a_possible_match() -> None
     assert score(a, b, MatchConfig(link=5.0, review=4.0, given_disagree_reviews=False)).decision == "link"
 
 
+def test_a_changed_family_name_with_the_same_given_name_and_home_links() -> None:
+    home = {"address": HOME, "phone": "089 1234567"}
+    maiden = f(person("Susanne", "Kesseldorfer", date(1989, 3, 8), **home))
+    married = f(person("SUSANNE", "BECKER", date(1989, 3, 8), **home))
+    result = score(maiden, married, CFG)
+    assert "family.changed" in result.contributions and "family.disagree" not in result.contributions
+    assert result.decision == "link"
+    assert any("changed family name" in n for n in result.notes)
+    moved = f(person("Susanne", "Becker", date(1989, 3, 8), phone="030 7654321",
+                     address={"line1": "Gartenweg 3", "postal_code": "10115", "city": "Berlin", "country": "DE"}))
+    assert "family.disagree" in score(maiden, moved, CFG).contributions  # nothing but given name and birth date
+
+
+def test_a_family_name_change_needs_the_given_name_and_a_birth_date_that_does_not_differ() -> None:
+    home = {"address": HOME, "phone": "089 1234567"}
+    a = f(person("Susanne", "Kesseldorfer", date(1989, 3, 8), **home))
+    other_given = score(a, f(person("Petra", "Becker", date(1989, 3, 8), **home)), CFG)
+    assert "family.changed" not in other_given.contributions and other_given.decision == "new"
+    other_dob = score(a, f(person("Susanne", "Becker", date(1961, 11, 2), **home)), CFG)
+    assert "family.changed" not in other_dob.contributions and other_dob.decision != "link"
+
+
+def test_housemates_both_entered_with_names_swapped_are_no_family_name_change() -> None:
+    home = {"address": HOME, "phone": "089 1234567"}
+    wife, husband = f(person("Moore", "Elizabeth", **home)), f(person("Moore", "John", **home))
+    result = score(wife, husband, CFG)
+    assert "family.changed" not in result.contributions and result.decision != "link"
+
+
 def test_a_shared_personal_email_lifts_the_household_cap_of_only_alike_given_names() -> None:
     home = {"address": HOME, "phone": "089 1234567"}
     a = f(person("Pieter", "Waterhof", email="pieter_waterhof@example.nl", **home))

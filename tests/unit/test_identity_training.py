@@ -17,6 +17,7 @@ from pipelines.identity.model import MatchModel, ModelError, TermFrequencies, lo
 from pipelines.identity.training import (
     LEVELS,
     blocked_pairs,
+    comparison,
     estimate_u,
     expectation_maximisation,
     term_frequencies,
@@ -63,6 +64,16 @@ def test_em_recovers_the_m_probabilities_of_a_known_mixture() -> None:
     for f, levels in m_true.items():
         for lv, p in levels.items():
             assert m[f][lv] == pytest.approx(p, abs=0.03), (f, lv)
+
+
+def test_a_changed_family_name_is_trained_as_a_disagreement_and_keeps_its_default_weight() -> None:
+    home = {"addresses": [{"line1": "Hauptstr. 12", "postal_code": "80331", "city": "München"}],
+            "phones": [{"number": "089 1234567"}]}
+    a = features({**_person("Susanne", "Kesseldorfer", "1989-03-08"), **home})
+    b = features({**_person("Susanne", "Becker", "1989-03-08"), **home})
+    assert "family.changed" in score(a, b, MatchConfig()).contributions
+    assert comparison(a, b, MatchConfig())["family"] == "disagree"
+    assert "changed" not in LEVELS["family"]
 
 
 def test_term_frequency_lowers_common_names_and_raises_rare_ones() -> None:
