@@ -11,7 +11,12 @@ fastavro decoding each captured change event and encoding it again (the least an
 Avro does per record). The snapshot goes through first, unmeasured. ``--digest`` prints a hash of every output
 record and of the store's tables per round (time fixed): every round must print the same.
 
-Usage: ``.venv/bin/python bench/bench_stages.py [--customers 2000] [--changes 7000] [--batch 25] [--rounds 3]``
+Captures differ from run to run (the generator's timing), so to compare two versions of the code on the same
+input, ``--save FILE`` keeps the captured events and their schemas, and ``--replay FILE`` runs the stages on
+them (registering the schemas under the same ids in a fresh registry): the same code prints the same digest.
+
+Usage: ``.venv/bin/python bench/bench_stages.py [--customers 2000] [--changes 7000] [--batch 25] [--rounds 3]
+[--digest] [--save FILE | --replay FILE]``
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import pickle
 import sqlite3
 import sys
 import tempfile
@@ -84,6 +90,31 @@ def capture(args: argparse.Namespace, tmp: Path, broker: LocalKafka) -> tuple[li
     consumer.close()
     assert cfg.registry.serve is not None
     return messages, f"http://127.0.0.1:{cfg.registry.serve.port}", hub
+
+
+def save(path: Path, messages: list[Message], registry: str, customers: int) -> None:
+    """The captured events (the first ``customers`` the snapshot) and every schema they were written with (id,
+    subject, text), in id order."""
+    client = RegistryClient(registry)
+    schemas = sorted((client.latest(s).schema_id, s, client.latest(s).schema) for s in client.subjects())
+    path.write_bytes(pickle.dumps({"messages": messages, "schemas": schemas,
+                                   "customers": customers}))
+
+
+def replay(path: Path, cfg_text: str) -> tuple[list[Message], str, Hub, int]:
+    """The events of ``save``, with a fresh registry holding their schemas under the same ids, and how many of
+    them are the snapshot."""
+    kept = pickle.loads(path.read_bytes())  # a file this bench wrote
+    cfg = validate_config_text(cfg_text)
+    hub = Hub(cfg, frozenset({"registry"}))
+    hub.start()
+    assert cfg.registry.serve is not None
+    url = f"http://127.0.0.1:{cfg.registry.serve.port}"
+    client = RegistryClient(url)
+    for schema_id, subject, text in kept["schemas"]:
+        if client.register(subject, text) != schema_id:
+            raise SystemExit(f"{path}: the registry gave {subject} another id than {schema_id}")
+    return list(kept["messages"]), url, hub, int(kept["customers"])
 
 
 def floor(serde: AvroSerde, messages: list[Message]) -> float:
@@ -155,6 +186,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=25, help="records per consumer poll")
     parser.add_argument("--rounds", type=int, default=3, help="the stages this often over the same records")
     parser.add_argument("--digest", action="store_true", help="fix the clock and print a hash of all outputs")
+    parser.add_argument("--save", type=Path, help="keep the captured events and their schemas in this file")
+    parser.add_argument("--replay", type=Path, help="run the stages on the events a --save kept")
     args = parser.parse_args()
     configure_logging("warning")
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -163,7 +196,12 @@ def main() -> None:
         broker.up(timeout=120)
         hub = None
         try:
-            messages, registry, hub = capture(args, tmp, broker)
+            if args.replay:
+                messages, registry, hub, args.customers = replay(args.replay, config(broker, tmp))
+            else:
+                messages, registry, hub = capture(args, tmp, broker)
+            if args.save:
+                save(args.save, messages, registry, args.customers)
             updates = len(messages) - args.customers
             print(f"{len(messages):,} change events captured ({args.customers:,} snapshot rows, {updates:,} "
                   f"updates), batches of {args.batch}")
