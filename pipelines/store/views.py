@@ -66,16 +66,27 @@ def new_golden_id(conn: Connection) -> tuple[str, int]:
     return f"G{seq:09d}", seq
 
 
+_GOLDEN_INSERT = ("INSERT INTO golden (golden_id, seq, status, merged_into, data, lineage, members, version, "
+                  "created_ms, updated_ms) VALUES (:g, :seq, :st, :m, :d, :l, :mem, :v, :c, :u)")
+_GOLDEN_UPDATE = ("UPDATE golden SET seq = :seq, status = :st, merged_into = :m, data = :d, lineage = :l, "
+                  "members = :mem, version = :v, created_ms = :c, updated_ms = :u WHERE golden_id = :g")
+
+
 def save_golden(conn: Connection, row: GoldenRow, *, is_new: bool) -> None:
-    values = {"g": row.golden_id, "seq": row.seq, "st": row.status, "m": row.merged_into, "d": jdump(row.data),
-              "l": jdump(row.lineage), "mem": jdump(row.members), "v": row.version, "c": row.created_ms,
-              "u": row.updated_ms}
-    if is_new:
-        raw(conn).run("INSERT INTO golden (golden_id, seq, status, merged_into, data, lineage, members, version, "
-                      "created_ms, updated_ms) VALUES (:g, :seq, :st, :m, :d, :l, :mem, :v, :c, :u)", values)
-    else:
-        raw(conn).run("UPDATE golden SET seq = :seq, status = :st, merged_into = :m, data = :d, lineage = :l, "
-                      "members = :mem, version = :v, created_ms = :c, updated_ms = :u WHERE golden_id = :g", values)
+    save_goldens(conn, [(row, is_new)])
+
+
+def save_goldens(conn: Connection, rows: Iterable[tuple[GoldenRow, bool]]) -> None:
+    """Insert (``is_new``) or update each golden record: one statement for the new, one for the others."""
+    new: list[dict[str, Any]] = []
+    old: list[dict[str, Any]] = []
+    for row, is_new in rows:
+        (new if is_new else old).append(
+            {"g": row.golden_id, "seq": row.seq, "st": row.status, "m": row.merged_into, "d": jdump(row.data),
+             "l": jdump(row.lineage), "mem": jdump(row.members), "v": row.version, "c": row.created_ms,
+             "u": row.updated_ms})
+    raw(conn).many(_GOLDEN_INSERT, new)
+    raw(conn).many(_GOLDEN_UPDATE, old)
 
 
 def count_golden(conn: Connection, status: str = "active") -> int:
@@ -111,21 +122,38 @@ def credit_for(conn: Connection, refs: Collection[tuple[str, str]]) -> dict[tupl
     return out
 
 
+def credit_versions(conn: Connection, refs: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The stored credit version of each ref that has one (one query per source and 500 refs)."""
+    out: dict[tuple[str, str], str] = {}
+    db = raw(conn)
+    for source, keys in ref_chunks(refs):
+        marks, params = in_params("k", keys)
+        q = f"SELECT customer_key, version FROM credit WHERE source = :s AND customer_key IN ({marks})"
+        out.update(((source, key), version) for key, version in db.rows(q, {**params, "s": source}))
+    return out
+
+
+_UNREAD: Any = object()
+
+
 def save_credit(conn: Connection, source: str, key: str, table: str, data: Mapping[str, Any] | None,
-                version: str, source_ts_ms: int) -> bool:
-    """Store (or with ``data`` None, remove) one customer's credit; False if the stored version is newer."""
+                version: str, source_ts_ms: int, *, stored: str | None = _UNREAD) -> bool:
+    """Store (or with ``data`` None, remove) one customer's credit; False if the stored version is newer.
+    ``stored``: the stored version (None: no row), when the caller read it already (:func:`credit_versions`)."""
     db = raw(conn)
     where = {"s": source, "k": key}
-    row = db.one("SELECT version FROM credit WHERE source = :s AND customer_key = :k", where)
-    if row is not None and row[0] >= version:
+    if stored is _UNREAD:
+        row = db.one("SELECT version FROM credit WHERE source = :s AND customer_key = :k", where)
+        stored = None if row is None else row[0]
+    if stored is not None and stored >= version:
         return False
     forget(conn, "credit")
-    if row is not None and data is not None:
+    if stored is not None and data is not None:
         db.run("UPDATE credit SET table_name = :t, data = :d, version = :v, source_ts_ms = :ts "
                "WHERE source = :s AND customer_key = :k", {**where, "t": table, "d": jdump(dict(data)), "v": version,
                                                            "ts": source_ts_ms})
         return True
-    if row is not None:
+    if stored is not None:
         db.run("DELETE FROM credit WHERE source = :s AND customer_key = :k", where)
     if data is not None:
         db.run("INSERT INTO credit (source, customer_key, table_name, data, version, source_ts_ms) "

@@ -50,6 +50,8 @@ class Batch:
     old_golden: dict[tuple[str, str], str | None] = field(default_factory=dict)
     causes: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     applied: list[CanonicalEvent] = field(default_factory=list)
+    # the stored credit version of every credit ref in the batch (absent: none), read in one query, kept current
+    credit_versions: dict[tuple[str, str], str | None] = field(default_factory=dict)
 
     def caused(self, entity: str, ref: tuple[str, str], event: CanonicalEvent) -> None:
         key = (entity, *ref)

@@ -89,6 +89,8 @@ class Unifier:
             batch = Batch(conn)
             batch.stored = rec.records_of_refs(conn, {(e.source, e.source_key) for e in events
                                                       if e.entity == "customer"})
+            credit_refs = {_credit_ref(e) for e in events if e.entity == "credit"}
+            batch.credit_versions = dict(views.credit_versions(conn, credit_refs)) if credit_refs else {}
             for event in events:
                 self._apply_one(batch, event)
             self._settle(batch)
@@ -174,15 +176,13 @@ class Unifier:
         return True
 
     def _credit(self, batch: Batch, event: CanonicalEvent) -> bool:
-        body = event.data
-        if body is None:  # a delete without a before image: the credit row is keyed by the source key
-            source, key = event.source, event.source_key
-        else:
-            source, key = body.get("customer_source") or event.source, str(body["customer_key"])
-        data = None if event.op == DELETE else to_json(body)
-        if not views.save_credit(batch.conn, source, key, event.table, data, event.version, event.source_ts_ms):
+        source, key = ref = _credit_ref(event)
+        data = None if event.op == DELETE else to_json(event.data)
+        if not views.save_credit(batch.conn, source, key, event.table, data, event.version, event.source_ts_ms,
+                                 stored=batch.credit_versions.get(ref)):
             return False
-        batch.caused("credit", (source, key), event)
+        batch.credit_versions[ref] = None if data is None else event.version
+        batch.caused("credit", ref, event)
         return True
 
     def _settle(self, batch: Batch) -> None:
@@ -269,13 +269,20 @@ class Unifier:
         batch.stats.merges += len(result.merges)
         batch.stats.splits += len(result.splits)
         causes = causes or {}
+        saves: list[tuple[views.GoldenRow, bool]] = []
         for gid in sorted(result.touched):
-            self._rebuild_one(batch, gid, stored.get(gid), by_golden.get(gid, []), merged_into.get(gid),
-                              related.get(gid, []), kinds.get(gid), causes.get(gid, cause), now, credits)
+            saved = self._rebuild_one(batch, gid, stored.get(gid), by_golden.get(gid, []), merged_into.get(gid),
+                                      related.get(gid, []), kinds.get(gid), causes.get(gid, cause), now, credits)
+            if saved is not None:
+                saves.append(saved)
+        views.save_goldens(conn, saves)
 
     def _rebuild_one(self, batch: Batch, gid: str, old: views.GoldenRow | None, rows: list[rec.SourceRow],
                      merged_into: str | None, related: list[str], kind: str | None, cause: dict[str, Any],
-                     now: int, credits: Mapping[tuple[str, str], dict[str, Any]]) -> None:
+                     now: int, credits: Mapping[tuple[str, str], dict[str, Any]]
+                     ) -> tuple[views.GoldenRow, bool] | None:
+        """The golden record ``gid`` rebuilt from ``rows``: its outputs added to the batch, and the row to save
+        with whether it is new (None: nothing to save)."""
         if rows:
             data, lineage = survive(self._members(rows, credits), self.cfg.survivorship, self._plan)
             status: str = "active"
@@ -287,14 +294,13 @@ class Unifier:
                 data, members, status, merged_into):
             if old.lineage != lineage:  # only the times of the same values moved: no new version, no output
                 old.lineage = lineage
-                views.save_golden(batch.conn, old, is_new=False)
-            return
+                return old, False
+            return None
         kind = kind or ("create" if old is None or old.status != "active" else "update")
         version = 1 if old is None else old.version + 1
         seq = int(gid[1:]) if gid[1:].isdigit() else 0
         row = views.GoldenRow(gid, seq, status, merged_into, data, lineage, members, version,
                               old.created_ms if old else now, now)
-        views.save_golden(batch.conn, row, is_new=old is None)
         batch.stats.golden_changed += 1
         unified = {"golden_id": gid, "status": status, "merged_into": merged_into, "version": version,
                    "updated_ms": now, "customer": data, "lineage": lineage, "members": members}
@@ -305,6 +311,7 @@ class Unifier:
         batch.out.append((UNIFIED_TOPIC, gid, unified))
         batch.out.append((CHANGES_TOPIC, gid, change))
         batch.changes.append((change, data or {}))
+        return row, old is None
 
     # --- alerts -----
 
@@ -360,6 +367,14 @@ class Unifier:
             self._emit_alerts(batch, alerts)
             self._save_outputs(batch)
         return len(due)
+
+
+def _credit_ref(event: CanonicalEvent) -> tuple[str, str]:
+    """The customer a credit event belongs to (a delete without a before image: its own source key)."""
+    body = event.data
+    if body is None:
+        return event.source, event.source_key
+    return body.get("customer_source") or event.source, str(body["customer_key"])
 
 
 def _enc(value: Any) -> str | None:

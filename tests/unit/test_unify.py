@@ -178,6 +178,26 @@ def test_credit_arriving_before_its_customer_is_kept(unifier: Unifier, store: St
     assert row.data is not None and row.data["credit_status"] == "HOLD"
 
 
+def test_credit_events_of_one_customer_in_one_batch_apply_in_version_order(unifier: Unifier, store: Store) -> None:
+    """The batch reads the stored credit versions once: later events of the same customer in the batch still
+    see what the earlier ones wrote (an older event is skipped, a delete and a re-insert both apply)."""
+    unifier.apply([event("ibmi", "1", JOHN_IBMI, 100),
+                   event("ibmi", "C1", {"customer_key": "1", "status": "HOLD"}, 150, entity="credit")])
+    frozen = event("ibmi", "C1", {"customer_key": "1", "status": "FROZEN"}, 300, entity="credit")
+    older = event("ibmi", "C1", {"customer_key": "1", "status": "OK"}, 200, entity="credit", offset=0)
+    stats = unifier.apply([frozen, older])
+    assert (stats.applied, stats.skipped) == (1, 1)
+    row = golden_row(store, golden_of(store, "ibmi", "1") or "")
+    assert row.data is not None and row.data["credit_status"] == "FROZEN"
+    gone = dataclasses.replace(event("ibmi", "C1", None, 400, entity="credit"), source_key="1")
+    back = event("ibmi", "C1", {"customer_key": "1", "status": "OK"}, 500, entity="credit")
+    stats = unifier.apply([gone, back])
+    assert (stats.applied, stats.skipped) == (2, 0)
+    with store.tx() as conn:
+        stored = views.credit_for(conn, [("ibmi", "1")])
+    assert stored[("ibmi", "1")]["data"]["status"] == "OK" and stored[("ibmi", "1")]["version"] == back.version
+
+
 def test_source_priority_survivorship(store: Store) -> None:
     cfg = UnifyConfig(survivorship=SurvivorshipConfig(fields={"given_name": {"rule": "source_priority",
                                                                                "sources": ["ibmi"]}}))
