@@ -4,6 +4,11 @@ field values (used by ``bench/bench_identity.py``).
 
 "Alike" is counted independently of crmhub: the number of fields (given and family name, birth date, national
 id, e-mail, phone, postal code, city) equal after case, accent and punctuation folding.
+
+The ceiling says how much of what was missed any matcher could find without linking on names alone: a missed
+pair with no field besides the names equal (not even a postal code) can only be joined on how rare its names
+are; the recall and F1 if every other missed pair were found (wrong merges as they are) bound what tuning the
+matcher can reach on this data.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from bench.person_corrupt import Record
 from bench.person_make import ascii_fold
 
 COMPARED = ("given", "family", "dob", "natid", "email", "phone", "zip", "city")
+BEYOND_NAMES = tuple(f for f in COMPARED if f not in ("given", "family"))
 SHOWN = ("given", "family", "dob", "natid", "email", "phone", "street", "zip", "city", "country")
 _MAX_CLUSTER = 300  # pairs of a bigger predicted cluster are sampled, not enumerated
 
@@ -28,8 +34,21 @@ def _norm(name: str, value: str) -> str:
     return "" if name == "dob" and text in ("", "00000000") else text
 
 
-def alike(a: Record, b: Record) -> int:
-    return sum(1 for f in COMPARED if (x := _norm(f, a.fields[f])) and x == _norm(f, b.fields[f]))
+def alike(a: Record, b: Record, fields: tuple[str, ...] = COMPARED) -> int:
+    return sum(1 for f in fields if (x := _norm(f, a.fields[f])) and x == _norm(f, b.fields[f]))
+
+
+def ceiling(true_pairs: int, found: int, wrong: int, missed: list[tuple[Record, Record]]) -> str:
+    """The line on how many ``missed`` pairs have evidence besides their names, and the recall and F1 if all of
+    those were found (``found`` true pairs joined, ``wrong`` false pairs)."""
+    names_only = sum(1 for a, b in missed if alike(a, b, BEYOND_NAMES) == 0)
+    best = found + len(missed) - names_only
+    recall = best / max(true_pairs, 1)
+    precision = best / max(best + wrong, 1)
+    f1 = 2 * precision * recall / max(precision + recall, 1e-9)
+    return (f"    missed pairs with no field besides the names equal: {names_only} of {len(missed)}; if every other "
+            f"missed pair were found: recall {recall:.4f}, F1 {f1:.4f} (the ceiling without linking on names "
+            "alone)")
 
 
 def _ref(r: Record) -> str:
@@ -71,6 +90,8 @@ def report(label: str, records: list[Record], predicted: Mapping[str, str], show
     twins = sum(1 for _s, a, b in wrong if a.household == b.household and a.fields["dob"] == b.fields["dob"])
     print(f"    false positive pairs: {len(wrong)}, of them same household {housed} (same birth date, twins-like "
           f"{twins}); false negative pairs between loaded records: {len(missed)}")
+    true_pairs = [(a, b) for a, b in _pairs(by_entity) if _ref(a) in predicted and _ref(b) in predicted]
+    print(ceiling(len(true_pairs), len(true_pairs) - len(missed), len(wrong), [(a, b) for _s, a, b in missed]))
     if show and missed:
         print(f"    most alike missed pairs (fields equal of {len(COMPARED)}):")
         for score, a, b in sorted(missed, key=lambda t: (-t[0], _ref(t[1]), _ref(t[2])))[:show]:

@@ -252,3 +252,18 @@ def test_source_styles() -> None:
         assert clean["given"] == person.given and clean["country"] == person.country
     # an old code page stays one after corruption: source B never holds an accent
     assert all(v.isascii() for r in linkage(300, "hard", seed=3).b for v in r.fields.values())
+
+
+def test_the_ceiling_counts_only_missed_pairs_with_a_field_besides_the_names() -> None:
+    from bench.person_report import ceiling
+
+    def rec(key: int, **fields: str) -> Record:
+        base = {f: "" for f in ("given", "family", "dob", "natid", "email", "phone", "street", "zip", "city",
+                                "country")}
+        return Record("a", key, "p1", "h1", {**base, "given": "Anna", "family": "Berger", **fields})
+
+    names_only = (rec(1, zip="1010"), rec(2, zip="8020"))  # only the names agree
+    folded = (rec(3, email="Anna.Berger@Example.com"), rec(4, email="anna.berger@example.com"))  # an e-mail too
+    line = ceiling(true_pairs=10, found=6, wrong=0, missed=[names_only, folded])
+    assert "no field besides the names equal: 1 of 2" in line
+    assert "recall 0.7000" in line and "F1 0.8235" in line  # 7 of 10 found, precision 1
