@@ -172,6 +172,8 @@ def _check_rules(target: TargetMapping, data: dict[str, Any], row: Row) -> tuple
     done: set[str | None] = set()
     for _ in range(len(target.rules) + 1):
         outcomes = evaluate(target.rules, data, row)
+        if not outcomes:
+            return nulled, []
         # a check on a field nulled before fails on the null: it has done its work (other rules pass a null)
         errors = [o for o in outcomes if o.level == ERROR and not (o.field in done and data.get(str(o.field)) is None)]
         if not errors:
@@ -192,21 +194,21 @@ def _upsert(ctx: _Context, target: TargetMapping, key: str | None, row: Row, out
         out.rejected.append(ctx.reject(target, "", "key", None, "the source record has no key", {}))
         return
     record, failures = target.apply(row)
-    if any(f.action == REJECT for f in failures):
+    if failures and any(f.action == REJECT for f in failures):
         failures.sort(key=lambda f: f.action != REJECT)  # the first rejecting failure names the rule
         out.rejected.append(_failure_rejection(ctx, target, key, failures))
         return
-    warnings = [_failure_warning(f) for f in failures]
     data, problems = coerce(target.entity, record)
     fixed = _schema_fixes(target, data, problems) if problems else []
     if fixed is None:
         out.rejected.append(_schema_rejection(ctx, target, key, record, problems))
         return
-    checked, errors = _check_rules(target, data, row)
+    checked, errors = _check_rules(target, data, row) if target.rules else ([], [])
     if errors:
         out.rejected.append(_rule_rejection(ctx, target, key, errors))
         return
-    out.events.append(ctx.emit(target, key, UPSERT, data, tuple(warnings + fixed + checked)))
+    warnings = [_failure_warning(f) for f in failures] + fixed + checked
+    out.events.append(ctx.emit(target, key, UPSERT, data, tuple(warnings)))
 
 
 def _delete(ctx: _Context, target: TargetMapping, key: str | None, before: Row | None, out: CanonResult) -> None:
