@@ -24,7 +24,7 @@ from typing import Any
 from pipelines.field_errors import REJECT, clear, cleared_note
 from pipelines.mapping import FieldFailure, MappingSet, TableMapping, TargetMapping
 from pipelines.quality import ERROR, WARNING, RuleOutcome, evaluate
-from schemas.canonical import DELETE, UPSERT, CanonicalEvent, Warning_, coerce, make_version, source_key
+from schemas.canonical import DELETE, KEY_SEPARATOR, UPSERT, CanonicalEvent, Warning_, coerce, make_version
 from schemas.envelope import ChangeEvent, Op, Row
 
 REASON_LIMIT = 1000
@@ -112,12 +112,11 @@ def _key(mapping: TableMapping, event: ChangeEvent) -> str | None:
     if mapping.key is None:
         parts: Mapping[str, Any] = event.key
     else:
-        row = event.before if event.op is Op.DELETE else event.after
-        merged = {**event.key, **(row or {})}
-        parts = {c: merged.get(c) for c in mapping.key}
-    if not parts or all(v is None or not str(v).strip() for v in parts.values()):
-        return None
-    return source_key(parts)
+        row = (event.before if event.op is Op.DELETE else event.after) or {}
+        key = event.key
+        parts = {c: row[c] if c in row else key.get(c) for c in mapping.key}
+    texts = ["" if v is None else str(v).strip() for v in parts.values()]
+    return KEY_SEPARATOR.join(texts) if any(texts) else None  # source_key(parts), unless every part is blank
 
 
 def _failure_rejection(ctx: _Context, target: TargetMapping, key: str, failures: list[FieldFailure]) -> Rejected:
