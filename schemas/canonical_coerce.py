@@ -134,7 +134,7 @@ def _fresh(default: Any) -> Callable[[], Any]:
 
 
 def _convert_record(v: Any, plan: _RecordPlan) -> Record:
-    if not isinstance(v, Mapping):
+    if type(v) is not dict and not isinstance(v, Mapping):
         raise _Slow
     out = plan.template.copy()
     converters, to_default = plan.converters, plan.to_default

@@ -13,7 +13,7 @@ from schemas.errors import SkippableError
 
 
 def _as_map(datum: object) -> Mapping[str, Any]:
-    if not isinstance(datum, Mapping):
+    if type(datum) is not dict and not isinstance(datum, Mapping):
         raise SkippableError(f"expected an Avro record, got {type(datum).__name__}", record=datum)
     return datum
 
