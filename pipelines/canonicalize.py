@@ -24,7 +24,7 @@ from typing import Any
 from pipelines.field_errors import REJECT, clear, cleared_note
 from pipelines.mapping import FieldFailure, MappingSet, TableMapping, TargetMapping
 from pipelines.quality import ERROR, WARNING, RuleOutcome, evaluate
-from schemas.canonical import DELETE, UPSERT, CanonicalEvent, Warning_, coerce, make_version, source_key
+from schemas.canonical import DELETE, KEY_SEPARATOR, UPSERT, CanonicalEvent, Warning_, coerce, make_version
 from schemas.envelope import ChangeEvent, Op, Row
 
 REASON_LIMIT = 1000
@@ -112,12 +112,11 @@ def _key(mapping: TableMapping, event: ChangeEvent) -> str | None:
     if mapping.key is None:
         parts: Mapping[str, Any] = event.key
     else:
-        row = event.before if event.op is Op.DELETE else event.after
-        merged = {**event.key, **(row or {})}
-        parts = {c: merged.get(c) for c in mapping.key}
-    if not parts or all(v is None or not str(v).strip() for v in parts.values()):
-        return None
-    return source_key(parts)
+        row = (event.before if event.op is Op.DELETE else event.after) or {}
+        key = event.key
+        parts = {c: row[c] if c in row else key.get(c) for c in mapping.key}
+    texts = ["" if v is None else str(v).strip() for v in parts.values()]
+    return KEY_SEPARATOR.join(texts) if any(texts) else None  # source_key(parts), unless every part is blank
 
 
 def _failure_rejection(ctx: _Context, target: TargetMapping, key: str, failures: list[FieldFailure]) -> Rejected:
@@ -172,6 +171,8 @@ def _check_rules(target: TargetMapping, data: dict[str, Any], row: Row) -> tuple
     done: set[str | None] = set()
     for _ in range(len(target.rules) + 1):
         outcomes = evaluate(target.rules, data, row)
+        if not outcomes:
+            return nulled, []
         # a check on a field nulled before fails on the null: it has done its work (other rules pass a null)
         errors = [o for o in outcomes if o.level == ERROR and not (o.field in done and data.get(str(o.field)) is None)]
         if not errors:
@@ -192,21 +193,21 @@ def _upsert(ctx: _Context, target: TargetMapping, key: str | None, row: Row, out
         out.rejected.append(ctx.reject(target, "", "key", None, "the source record has no key", {}))
         return
     record, failures = target.apply(row)
-    if any(f.action == REJECT for f in failures):
+    if failures and any(f.action == REJECT for f in failures):
         failures.sort(key=lambda f: f.action != REJECT)  # the first rejecting failure names the rule
         out.rejected.append(_failure_rejection(ctx, target, key, failures))
         return
-    warnings = [_failure_warning(f) for f in failures]
     data, problems = coerce(target.entity, record)
     fixed = _schema_fixes(target, data, problems) if problems else []
     if fixed is None:
         out.rejected.append(_schema_rejection(ctx, target, key, record, problems))
         return
-    checked, errors = _check_rules(target, data, row)
+    checked, errors = _check_rules(target, data, row) if target.rules else ([], [])
     if errors:
         out.rejected.append(_rule_rejection(ctx, target, key, errors))
         return
-    out.events.append(ctx.emit(target, key, UPSERT, data, tuple(warnings + fixed + checked)))
+    warnings = [_failure_warning(f) for f in failures] + fixed + checked
+    out.events.append(ctx.emit(target, key, UPSERT, data, tuple(warnings)))
 
 
 def _delete(ctx: _Context, target: TargetMapping, key: str | None, before: Row | None, out: CanonResult) -> None:

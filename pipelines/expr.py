@@ -77,24 +77,35 @@ def _sign(value: Any, negate: bool) -> Any:
     return -value if negate else value
 
 
-def _compare(op: ast.cmpop, left: Any, right: Any) -> bool:
+def _comparer(op: ast.cmpop) -> Callable[[Any, Any], bool]:
+    """The comparison ``op`` with the null semantics above, as a function of the two operands."""
     kind = type(op)
     if kind in _EQUALITY:
-        return bool(_EQUALITY[kind](left, right))
+        equality = _EQUALITY[kind]
+        return lambda left, right: bool(equality(left, right))
     if kind in (ast.In, ast.NotIn):
-        if right is None:
-            return False
-        try:
-            found = left in right
-        except TypeError:
-            found = False
-        return found if kind is ast.In else not found
+        return lambda left, right: _contains(left, right, kind is ast.In)
+    order = _ORDER[kind]
+    return lambda left, right: _order(order, left, right)
+
+
+def _contains(left: Any, right: Any, positive: bool) -> bool:
+    if right is None:
+        return False
+    try:
+        found = left in right
+    except TypeError:
+        found = False
+    return found if positive else not found
+
+
+def _order(order: Callable[[Any, Any], Any], left: Any, right: Any) -> bool:
     if left is None or right is None:
         return False
     if isinstance(left, Decimal) or isinstance(right, Decimal):
         left, right = _number(left), _number(right)
     try:
-        return bool(_ORDER[kind](left, right))
+        return bool(order(left, right))
     except TypeError:
         raise ExprEvalError(f"cannot compare {left!r} with {right!r}"[:200]) from None
 
@@ -164,13 +175,16 @@ class _Compiler:
 
     def _comparison(self, node: ast.Compare) -> Fn:
         first = self.build(node.left)
-        rest = [(op, self.build(c)) for op, c in zip(node.ops, node.comparators, strict=True)]
+        rest = [(_comparer(op), self.build(c)) for op, c in zip(node.ops, node.comparators, strict=True)]
+        if len(rest) == 1:  # the usual single comparison
+            [(test, second)] = rest
+            return lambda v: test(first(v), second(v))
 
         def compare(v: Values) -> bool:
             left = first(v)
-            for op, operand in rest:
+            for test, operand in rest:
                 right = operand(v)
-                if not _compare(op, left, right):
+                if not test(left, right):
                     return False
                 left = right
             return True
@@ -234,6 +248,9 @@ class _Compiler:
         if name == "matches":
             _check_pattern(node.args[1])
         args = [self.build(a) for a in node.args]
+        if len(args) == 1:
+            [arg] = args
+            return lambda v: fn(arg(v))
         return lambda v: fn(*(a(v) for a in args))
 
 

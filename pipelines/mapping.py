@@ -35,7 +35,7 @@ from __future__ import annotations
 import copy
 import glob
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -100,9 +100,10 @@ class FieldMap:
     given: str | None = None  # the on_error written in the mapping
 
     def apply(self, row: Row, failures: list[FieldFailure], where: str) -> Any:
-        if self.kind == "from":
+        kind = self.kind
+        if kind == "from":
             value = row.get(self.column) if self.column is not None else None
-        elif self.kind == "value":
+        elif kind == "value":
             value = copy.deepcopy(self.constant) if isinstance(self.constant, (list, dict)) else self.constant
         else:
             assert self.expr is not None
@@ -111,7 +112,7 @@ class FieldMap:
             except ExprEvalError as exc:
                 failures.append(FieldFailure(where, "expr", None, None, str(exc), self.action))
                 return None
-        if not self.chain:
+        if not self.chain.names:  # no transforms
             return value
         try:
             return self.chain(value)
@@ -124,24 +125,29 @@ class FieldMap:
 class ListMap:
     name: str
     elements: tuple[tuple[FieldMap, ...], ...]
+    #: per element: the path of each field in failures (``phones[0].number``), and whether all are constants
+    _paths: tuple[tuple[tuple[str, ...], bool], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_paths", tuple(
+            (tuple(f"{self.name}[{index}].{fm.name}" for fm in element), all(fm.kind == "value" for fm in element))
+            for index, element in enumerate(self.elements)))
 
     def field_maps(self) -> Iterator[FieldMap]:
         return (fm for element in self.elements for fm in element)
 
     def apply(self, row: Row, failures: list[FieldFailure]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for index, element in enumerate(self.elements):
+        for element, (paths, constant) in zip(self.elements, self._paths, strict=True):
             item: dict[str, Any] = {}
             mapped = False
             failed = len(failures)
-            for fm in element:
-                value = fm.apply(row, failures, f"{self.name}[{index}].{fm.name}")
-                item[fm.name] = value
-                if fm.kind != "value" and not _blank(value):
-                    mapped = True
-            if any(f.action == DROP for f in failures[failed:]):
+            for fm, where in zip(element, paths, strict=True):
+                item[fm.name] = value = fm.apply(row, failures, where)
+                mapped = mapped or (fm.kind != "value" and not _blank(value))
+            if len(failures) > failed and any(f.action == DROP for f in failures[failed:]):
                 continue  # a field the element cannot do without failed
-            if mapped or all(fm.kind == "value" for fm in element):
+            if mapped or constant:
                 out.append(item)
         return out
 

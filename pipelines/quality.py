@@ -173,6 +173,11 @@ class Rule:
     allowed: tuple[Any, ...] = ()
     expr: Expr | None = None
     on_error: str | None = None
+    #: the names the ``check`` expression reads, sorted (its outcome's values)
+    names: tuple[str, ...] = dc_field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(sorted(self.expr.names)) if self.expr is not None else ())
 
     @property
     def field(self) -> str | None:
@@ -182,48 +187,64 @@ class Rule:
         return p.top if p.index is None else f"{p.top}[{'*' if p.index == -1 else p.index}]" + (
             f".{p.sub}" if p.sub else "")
 
-    def evaluate(self, record: Mapping[str, Any], scope: Mapping[str, Any]) -> list[RuleOutcome]:
+    def evaluate(self, record: Mapping[str, Any], src: Mapping[str, Any] | None = None) -> list[RuleOutcome]:
+        """The outcomes of the values of ``record`` that fail the rule (``src``: the source row, for ``check``)."""
         if self.expr is not None:
-            return self._check(scope)
+            return self._check(record, src)
         assert self.path is not None
+        if self.path.index is None:  # the usual top-level field: no element paths to resolve
+            where, value = self.path.top, record.get(self.path.top)
+            problem = self._problem(value)
+            return [self._outcome(where, value, problem)] if problem else []
         out: list[RuleOutcome] = []
         for where, value in self.path.resolve(record):
             problem = self._problem(value)
             if problem:
-                out.append(RuleOutcome(self.name, where, self.level, self.message or f"{where} {problem}",
-                                       {where: value}, self.on_error))
+                out.append(self._outcome(where, value, problem))
         return out
 
+    def _outcome(self, where: str, value: Any, problem: str) -> RuleOutcome:
+        return RuleOutcome(self.name, where, self.level, self.message or f"{where} {problem}", {where: value},
+                           self.on_error)
+
     def _problem(self, value: Any) -> str | None:
-        if self.kind == "required":
+        kind = self.kind
+        if kind == "required":
             empty = value is None or (isinstance(value, (str, list)) and not (value.strip() if isinstance(
                 value, str) else value))
             return "is required" if empty else None
         if value is None:
             return None
-        if self.kind == "pattern":
+        if kind == "allowed":
+            return None if value in self.allowed else f"{value!r} is not one of {', '.join(map(str, self.allowed))}"
+        if kind == "pattern":
             assert self.regex is not None
             text = text_of(value)
             try:
                 return None if search(self.regex, text) else f"{text!r} does not match {self.regex.pattern}"
             except PatternTimeout as exc:
                 return f"could not be checked: {exc}"
-        if self.kind == "allowed":
-            return None if value in self.allowed else f"{value!r} is not one of {', '.join(map(str, self.allowed))}"
         return _out_of_range(value, self.low, self.high)
 
-    def _check(self, scope: Mapping[str, Any]) -> list[RuleOutcome]:
+    def _check(self, record: Mapping[str, Any], src: Mapping[str, Any] | None) -> list[RuleOutcome]:
+        """The expression over the canonical fields by name and the source row as ``src`` (only the names it
+        reads are looked up: any other name reads as null either way)."""
         assert self.expr is not None
-        values = {n: scope.get(n) for n in sorted(self.expr.names) if n != "src"}
+        scope = {n: record.get(n) for n in self.names}
+        if "src" in scope:
+            scope["src"] = dict(src or {})
         try:
             ok = self.expr(scope)
         except ExprEvalError as exc:
-            return [RuleOutcome(self.name, self.field, self.level, f"cannot evaluate {self.expr.text}: {exc}", values,
-                                self.on_error)]
+            return [RuleOutcome(self.name, self.field, self.level, f"cannot evaluate {self.expr.text}: {exc}",
+                                self._values(scope), self.on_error)]
         if ok:
             return []
         return [RuleOutcome(self.name, self.field, self.level, self.message or f"check failed: {self.expr.text}",
-                            values, self.on_error)]
+                            self._values(scope), self.on_error)]
+
+    def _values(self, scope: Mapping[str, Any]) -> dict[str, Any]:
+        return {n: scope[n] for n in self.names if n != "src"}
 
 
 def _out_of_range(value: Any, low: Any, high: Any) -> str | None:
@@ -331,10 +352,9 @@ def build_rules(raw: Any, entity: str, where: str, problems: list[str]) -> tuple
 def evaluate(rules: Sequence[Rule], record: Mapping[str, Any], src: Mapping[str, Any] | None = None,
              ) -> list[RuleOutcome]:
     """Every outcome of ``rules`` over a canonical ``record`` (``src``: the source row, for ``check``)."""
-    if not rules:
-        return []
-    scope: Mapping[str, Any] = {**record, "src": dict(src or {})}
     out: list[RuleOutcome] = []
     for rule in rules:
-        out.extend(rule.evaluate(record, scope))
+        failed = rule.evaluate(record, src)
+        if failed:
+            out.extend(failed)
     return out

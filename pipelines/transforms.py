@@ -75,17 +75,17 @@ class SplitNameParams(ConfigModel):
     part: Literal["title", "given", "middle", "family"]
 
 
-@register("trim", params=TrimParams, scalar="chars")
+@register("trim", params=TrimParams, scalar="chars", memo=False)
 def _trim(p: TrimParams) -> Fn:
     return lambda v: v.strip(p.chars) if isinstance(v, str) else v
 
 
-@register("upper")
+@register("upper", memo=False)
 def _upper(_: None) -> Fn:
     return lambda v: v.upper() if isinstance(v, str) else v
 
 
-@register("lower")
+@register("lower", memo=False)
 def _lower(_: None) -> Fn:
     return lambda v: v.lower() if isinstance(v, str) else v
 
@@ -194,7 +194,7 @@ class ScaleParams(ConfigModel):
     scale: Annotated[int, Field(ge=0, le=18)]
 
 
-@register("number", "decimal", params=NumberParams)
+@register("number", "decimal", params=NumberParams, memo=False)
 def _number(p: NumberParams) -> Fn:
     return lambda v: values.parse_number(v, p.decimal_sep, p.thousands_sep)
 
@@ -259,7 +259,7 @@ def _date(p: DateParams) -> Fn:
     return lambda v: values.parse_date(v, formats)
 
 
-@register("timestamp_ms")
+@register("timestamp_ms", memo=False)
 def _timestamp_ms(_: None) -> Fn:
     return values.timestamp_ms
 

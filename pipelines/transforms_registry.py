@@ -36,18 +36,21 @@ class _Spec:
     params: type[ConfigModel] | None
     scalar: str | None  # the parameter a non-mapping value stands for
     shorthand: Callable[[Any], Any] | None = None  # rewrites a short config form into the parameters
+    memo: bool = True  # whether a chain keeps its results for values other than text (see Chain)
 
 
 TRANSFORMS: dict[str, _Spec] = {}
 
 
 def register(*names: str, params: type[ConfigModel] | None = None, scalar: str | None = None,
-             shorthand: Callable[[Any], Any] | None = None) -> Callable[[Callable[[Any], Fn]], Callable[[Any], Fn]]:
+             shorthand: Callable[[Any], Any] | None = None,
+             memo: bool = True) -> Callable[[Callable[[Any], Fn]], Callable[[Any], Fn]]:
     """Register a transform factory under ``names`` (``params``: its parameters model, ``scalar``: the
-    parameter a plain value stands for, ``shorthand``: a rewrite of a short config form)."""
+    parameter a plain value stands for, ``shorthand``: a rewrite of a short config form, ``memo``: False
+    when keeping its results for values other than text does not pay, see :class:`Chain`)."""
     def add(factory: Callable[[Any], Fn]) -> Callable[[Any], Fn]:
         for name in names:
-            TRANSFORMS[name] = _Spec(factory, params, scalar, shorthand)
+            TRANSFORMS[name] = _Spec(factory, params, scalar, shorthand, memo)
         return factory
 
     return add
@@ -69,24 +72,31 @@ class Chain:
     """Transforms compiled from a mapping field's ``transforms`` list, applied in order.
 
     Transforms are pure functions of the value, so the results of the last ``MEMO_SIZE`` distinct plain
-    values are kept: a source record changes again and again with the same name, country and codes."""
+    values are kept: a source record changes again and again with the same name, country and codes. Text is
+    its own key; other values are keyed by their type and ``repr``, which is not worth it when every transform
+    of the chain is registered with ``memo=False`` (it takes such values about as fast as the lookup, or
+    their values seldom repeat: a decimal amount through ``number``, a timestamp through ``timestamp_ms``)."""
 
-    __slots__ = ("_memo", "_steps", "names")
+    __slots__ = ("_keep_other", "_memo", "_steps", "names")
     MEMO_SIZE = 4096
 
     def __init__(self, steps: Sequence[tuple[str, Fn]]) -> None:
         self._steps = tuple(steps)
         self.names = tuple(name for name, _ in steps)
         self._memo: dict[Any, Any] = {}
+        self._keep_other = any(TRANSFORMS[n].memo if n in TRANSFORMS else True for n in self.names)
 
     def __bool__(self) -> bool:
         return bool(self._steps)
 
     def __call__(self, value: Any) -> Any:
         kind = type(value)
-        if kind not in _PLAIN:
+        if kind is str:
+            key: Any = value
+        elif kind in _PLAIN and self._keep_other:
+            key = (kind, repr(value))  # 1 == 1.0 == True and Decimal("1") == Decimal("1.0")
+        else:
             return self._run(value)
-        key = value if kind is str else (kind, repr(value))  # 1 == 1.0 == True and Decimal("1") == Decimal("1.0")
         out = self._memo.get(key, _MISS)
         if out is _MISS:
             out = self._run(value)  # a failure raises: not kept

@@ -166,6 +166,8 @@ def parse_date(value: Any, formats: Sequence[str]) -> date | None:
 
 def timestamp_ms(value: Any) -> int | None:
     """Epoch milliseconds from a datetime, a date or ISO text (naive times are taken as UTC)."""
+    if type(value) is datetime and value.tzinfo is None:  # the usual TIMESTAMP column
+        return int((value - _NAIVE_EPOCH) // _ONE_MS)
     if blank(value):
         return None
     if isinstance(value, int) and not isinstance(value, bool):
@@ -181,10 +183,12 @@ def timestamp_ms(value: Any) -> int | None:
         raise Bad(f"not a timestamp: {value!r}"[:200])
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return int((value - _EPOCH) // timedelta(milliseconds=1))
+    return int((value - _EPOCH) // _ONE_MS)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_ONE_MS = timedelta(milliseconds=1)
 
 
 def check_regex(value: str) -> str:

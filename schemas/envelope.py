@@ -42,6 +42,9 @@ class Op(StrEnum):
     READ = "r"
 
 
+_OPS: dict[str, Op] = {op.value: op for op in Op}
+
+
 @dataclass(frozen=True, slots=True)
 class SourceInfo:
     """Where and when a change happened at the source (the Avro record ``crmhub.Source``).
@@ -114,11 +117,13 @@ class ChangeEvent:
     ) -> ChangeEvent:
         """A validated event: ``c``/``r``/``u`` need ``after``; ``c``/``r`` have no ``before``;
         ``d`` needs ``before`` or a non-empty key and has no ``after``. ``SkippableError`` otherwise."""
-        try:
-            code = op if type(op) is Op else Op(op)
-        except ValueError:
-            given = {"key": key, "before": before, "after": after, "op": op, "source": source, "ts_ms": ts_ms}
-            raise SkippableError(f"unknown op {op!r} (expected c, u, d or r)", record=given) from None
+        code = _OPS.get(op) if type(op) is str else op if type(op) is Op else None
+        if code is None:
+            try:
+                code = Op(op)
+            except ValueError:
+                given = {"key": key, "before": before, "after": after, "op": op, "source": source, "ts_ms": ts_ms}
+                raise SkippableError(f"unknown op {op!r} (expected c, u, d or r)", record=given) from None
         problem = _event_problem(key, before, after, code, ts_ms)
         if problem:
             given = {"key": key, "before": before, "after": after, "op": op, "source": source, "ts_ms": ts_ms}
@@ -179,7 +184,7 @@ def from_avro(key_datum: Mapping[str, Any] | None, value_datum: Mapping[str, Any
     :func:`schemas.avro_gen.renames_from_schema` of the writer schema). A datum that does not have the
     envelope's shape, or breaks its rules, raises ``SkippableError``.
     """
-    back = {f: c for c, f in renames.items()}
+    back = {f: c for c, f in renames.items()} if renames else _EMPTY
     try:
         src = value_datum["source"]
         source = SourceInfo(

@@ -13,17 +13,21 @@ from schemas.errors import SkippableError
 
 
 def _as_map(datum: object) -> Mapping[str, Any]:
-    if not isinstance(datum, Mapping):
+    if type(datum) is not dict and not isinstance(datum, Mapping):
         raise SkippableError(f"expected an Avro record, got {type(datum).__name__}", record=datum)
     return datum
 
 
 class ChangeDecoder:
-    """Wire-format key + value → :class:`ChangeEvent`, with the column renames of each writer schema cached."""
+    """Wire-format key + value → :class:`ChangeEvent`, with the column renames of each writer schema cached,
+    and the decoded keys while they are among the ``key_limit`` most recently first seen (a source row
+    changes again and again; :func:`~schemas.envelope.from_avro` copies the key, so one datum serves all)."""
 
-    def __init__(self, serde: AvroSerde) -> None:
+    def __init__(self, serde: AvroSerde, key_limit: int = 65536) -> None:
         self.serde = serde
+        self.key_limit = key_limit
         self._renames: dict[int, dict[str, str]] = {}
+        self._keys: dict[bytes, Mapping[str, Any]] = {}
 
     def _renames_for(self, value: bytes) -> dict[str, str]:
         sid = int.from_bytes(value[1:5], "big")
@@ -31,6 +35,16 @@ class ChangeDecoder:
             self._renames[sid] = renames_from_schema(json.loads(self.serde.client.get_by_id(sid)))
         return self._renames[sid]
 
+    def _key(self, key: bytes) -> Mapping[str, Any]:
+        if type(key) is not bytes:  # a bytearray or memoryview is no dict key
+            return _as_map(self.serde.deserialize(key))
+        datum = self._keys.get(key)
+        if datum is None:
+            datum = _as_map(self.serde.deserialize(key))
+            if len(self._keys) >= self.key_limit:
+                del self._keys[next(iter(self._keys))]
+            self._keys[key] = datum
+        return datum
+
     def decode(self, key: bytes, value: bytes) -> ChangeEvent:
-        return from_avro(_as_map(self.serde.deserialize(key)), _as_map(self.serde.deserialize(value)),
-                         self._renames_for(value))
+        return from_avro(self._key(key), _as_map(self.serde.deserialize(value)), self._renames_for(value))

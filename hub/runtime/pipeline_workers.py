@@ -228,7 +228,8 @@ class CanonWorker(_Loop):
             result = canonicalize(self.mappings, event, topic=m.topic, partition=m.partition, offset=m.offset,
                                   now_ms=now)
             records.extend(self.records_for(result))
-            published.update((ev.entity, ev.source) for ev in result.events)
+            for ev in result.events:
+                published[ev.entity, ev.source] += 1
         self.producer.send_batch(records)
         for (entity, source), n in published.items():
             CANON_EVENTS.labels(entity, source).inc(n)
@@ -240,8 +241,9 @@ class CanonWorker(_Loop):
             value = json.dumps(body, default=str, sort_keys=True).encode()
             out.append(Record(self.dlq_topic, f"{rejected.source}/{rejected.source_key}".encode(), value,
                               (("crmhub.reason", rejected.reason.encode()[:500]),)))
-        for (source, table, rule, level), n in rule_counts(result).items():
-            DQ_RESULTS.labels(self.pipeline, source, table, rule, level).inc(n)
+        if result.rejected or any(ev.warnings for ev in result.events):
+            for (source, table, rule, level), n in rule_counts(result).items():
+                DQ_RESULTS.labels(self.pipeline, source, table, rule, level).inc(n)
         self.dq.add(result, int(time.time() * 1000))
         return out
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from schemas.canonical import ENTITIES, _record, coerce, entity_schema
+from schemas.canonical import ENTITIES, coerce, entity_schema
+from schemas.canonical_coerce import walk
 
 CUSTOMER: dict[str, Any] = {
     "kind": "organisation", "org_name": "Acme GmbH", "given_name": None, "credit_limit": Decimal("1000.5"),
@@ -23,6 +24,17 @@ CASES: list[tuple[str, Any]] = [
     ("customer", {**CUSTOMER, "credit_limit": "12.345"}),  # text to decimal, rounded to the scale
     ("customer", {**CUSTOMER, "credit_limit": 7, "birth_date": "1990-02-03"}),
     ("customer", {**CUSTOMER, "credit_limit": Decimal("1E+40")}),  # too many digits
+    ("customer", {**CUSTOMER, "credit_limit": Decimal("9999999999999999.99")}),  # 18 digits: the most there are
+    ("customer", {**CUSTOMER, "credit_limit": Decimal("-9999999999999999.995")}),  # rounds to 19 digits
+    ("customer", {**CUSTOMER, "credit_limit": Decimal("10000000000000000")}),
+    ("customer", {**CUSTOMER, "credit_limit": Decimal("-0.00")}),
+    ("customer", {**CUSTOMER, "credit_limit": Decimal("0E+5")}),
+    ("customer", {**CUSTOMER, "credit_limit": Decimal("1.5E+3")}),
+    ("customer", {**CUSTOMER, "credit_limit": Decimal("1E+30")}),  # more digits than quantize can give
+    ("customer", {**CUSTOMER, "credit_limit": Decimal("NaN")}),
+    ("customer", {**CUSTOMER, "credit_limit": Decimal("-Infinity")}),
+    ("customer", {**CUSTOMER, "credit_limit": 1.25, "birth_date": date(1990, 2, 3)}),
+    ("customer", {**CUSTOMER, "kind": None, "org_name": None, "addresses": [{"type": None, "line1": "x"}]}),
     ("customer", {**CUSTOMER, "credit_limit": "lots"}),
     ("customer", {**CUSTOMER, "birth_date": "03.02.1990"}),
     ("customer", {**CUSTOMER, "org_name": True}),  # a boolean is no string
@@ -44,7 +56,7 @@ CASES: list[tuple[str, Any]] = [
 @pytest.mark.parametrize(("entity", "data"), CASES)
 def test_coerce_gives_what_the_checking_walk_gives(entity: str, data: Any) -> None:
     problems: list[str] = []
-    expected = _record(entity_schema(entity), data, "", problems)
+    expected = walk(entity_schema(entity), data, "", problems)
     got, got_problems = coerce(entity, data)
     assert got_problems == problems
     assert repr(got) == repr(expected)  # Decimal("1.0") == Decimal("1.00"): the text tells scales apart
@@ -54,7 +66,7 @@ def test_valid_and_invalid_records_of_every_entity_agree() -> None:
     for entity in ENTITIES:
         for data in ({}, {"nonsense": 1}):
             problems: list[str] = []
-            assert repr(coerce(entity, data)) == repr((_record(entity_schema(entity), data, "", problems), problems))
+            assert repr(coerce(entity, data)) == repr((walk(entity_schema(entity), data, "", problems), problems))
 
 
 def test_problems_name_their_paths_and_defaults_are_fresh_copies() -> None:

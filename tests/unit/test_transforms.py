@@ -216,6 +216,12 @@ def test_timestamp_ms() -> None:
     assert "ISO timestamp" in fails("timestamp_ms", "yesterday").message
 
 
+@pytest.mark.parametrize("naive", [datetime(1969, 12, 31, 23, 59, 59, 999500), datetime(1, 1, 1),
+                                   datetime(9999, 12, 31, 23, 59, 59, 999999), datetime(2021, 3, 28, 2, 30, fold=1)])
+def test_a_naive_timestamp_counts_as_the_same_time_in_utc(naive: datetime) -> None:
+    assert run("timestamp_ms", naive) == run("timestamp_ms", naive.replace(tzinfo=UTC))
+
+
 # --- codes and contact data ------------------------------------------------------------------------------------
 
 CODES = {"code": {"map": {"A": "OK", "H": "HOLD", "F": "FROZEN"}}}
