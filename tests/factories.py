@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterable
 from typing import Any
+
+import fastavro
 
 from hub.kafka.common import Ack
 from schemas.columns import Column, ColumnType, TableMeta
@@ -67,3 +70,21 @@ def customer_columns() -> tuple[Column, ...]:
         Column("RATING", ColumnType.FLOAT64),
         Column("PHOTO", ColumnType.BYTES),
     )
+
+
+class MemoryRegistry:
+    """The registry calls the serde and the change decoder make, answered from memory (the registry itself is
+    tested on Kafka)."""
+
+    def __init__(self) -> None:
+        self.schemas: list[Any] = []
+
+    def register(self, subject: str, schema: Any) -> int:
+        self.schemas.append(schema)
+        return len(self.schemas)
+
+    def parsed(self, schema_id: int) -> Any:
+        return fastavro.parse_schema(self.schemas[schema_id - 1])
+
+    def get_by_id(self, schema_id: int) -> str:
+        return json.dumps(self.schemas[schema_id - 1])

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-import fastavro
-
 from hub.registry.decode import ChangeDecoder
 from hub.registry.serde import AvroSerde
 from schemas.avro_gen import key_schema, value_schema
 from schemas.columns import Column, TableMeta
 from schemas.envelope import ChangeEvent, Op, SourceInfo, to_avro
+from tests.factories import MemoryRegistry
 
 TABLE = TableMeta("ibmi", "db", None, "CUSTMAST", (Column("CUST#", "int32"), Column("NAME", "string")), ("CUST#",))
-
-
-class _Registry:
-    """The registry calls the serde and the decoder make, answered from memory."""
-
-    def __init__(self) -> None:
-        self.schemas: list[Any] = []
-
-    def register(self, subject: str, schema: Any) -> int:
-        self.schemas.append(schema)
-        return len(self.schemas)
-
-    def parsed(self, schema_id: int) -> Any:
-        return fastavro.parse_schema(self.schemas[schema_id - 1])
-
-    def get_by_id(self, schema_id: int) -> str:
-        return json.dumps(self.schemas[schema_id - 1])
 
 
 def _wire(serde: AvroSerde, number: int, name: str) -> tuple[bytes, bytes]:
@@ -43,7 +22,7 @@ def _wire(serde: AvroSerde, number: int, name: str) -> tuple[bytes, bytes]:
 
 
 def test_a_key_decoded_again_is_a_fresh_dict_and_the_oldest_keys_make_room() -> None:
-    serde = AvroSerde(_Registry())  # type: ignore[arg-type]
+    serde = AvroSerde(MemoryRegistry())  # type: ignore[arg-type]
     decoder = ChangeDecoder(serde, key_limit=2)
     first = decoder.decode(*_wire(serde, 7, "Acme"))
     again = decoder.decode(*_wire(serde, 7, "Acme GmbH"))

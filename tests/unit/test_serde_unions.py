@@ -16,20 +16,7 @@ from schemas import wire
 from schemas.canonical import event_schema
 from schemas.errors import SkippableError
 from schemas.unified import SCHEMAS, UNIFIED_TOPIC
-
-
-class _Registry:
-    """The two registry calls the serde makes, answered from memory (the registry itself is tested on Kafka)."""
-
-    def __init__(self) -> None:
-        self.schemas: list[Any] = []
-
-    def register(self, subject: str, schema: Any) -> int:
-        self.schemas.append(schema)
-        return len(self.schemas)
-
-    def parsed(self, schema_id: int) -> Any:
-        return fastavro.parse_schema(self.schemas[schema_id - 1])
+from tests.factories import MemoryRegistry
 
 
 def plain(schema: Any, datum: Any) -> bytes:
@@ -55,7 +42,7 @@ def test_the_canonical_and_unified_schemas_have_their_record_unions_found() -> N
 @pytest.mark.parametrize("data", [CUSTOMER_EVENT["data"], None])
 def test_tagged_bytes_equal_fastavro_plain_bytes_and_read_back(data: Any) -> None:
     schema = event_schema("customer")
-    serde = AvroSerde(_Registry())  # type: ignore[arg-type]
+    serde = AvroSerde(MemoryRegistry())  # type: ignore[arg-type]
     datum = {**CUSTOMER_EVENT, "data": data}
     encoded = serde.serialize("canon.customer", schema, datum)
     assert wire.split(encoded)[1] == plain(schema, datum)
@@ -67,7 +54,7 @@ def test_tagged_bytes_equal_fastavro_plain_bytes_and_read_back(data: Any) -> Non
 
 def test_credit_event_with_decimals_round_trips() -> None:
     schema = event_schema("credit")
-    serde = AvroSerde(_Registry())  # type: ignore[arg-type]
+    serde = AvroSerde(MemoryRegistry())  # type: ignore[arg-type]
     datum = {**CUSTOMER_EVENT, "entity": "credit",
              "data": {"customer_source": "ibmi", "customer_key": "200017", "status": "frozen",
                       "limit": Decimal("1234.00"), "reason": None}}
@@ -79,6 +66,6 @@ def test_credit_event_with_decimals_round_trips() -> None:
 
 @pytest.mark.parametrize("bad", [{"kind": 5}, "not a record", {"addresses": [{"city": 7}]}])
 def test_a_value_that_does_not_fit_the_record_is_still_skippable(bad: Any) -> None:
-    serde = AvroSerde(_Registry())  # type: ignore[arg-type]
+    serde = AvroSerde(MemoryRegistry())  # type: ignore[arg-type]
     with pytest.raises(SkippableError, match=r"cannot encode a record for canon\.customer"):
         serde.serialize("canon.customer", event_schema("customer"), {**CUSTOMER_EVENT, "data": bad})
