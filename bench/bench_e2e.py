@@ -280,12 +280,18 @@ def _poll_unified(consumer: Consumer, serde: AvroSerde) -> list[dict[str, Any]]:
     return out
 
 
-def measure_raw(settings: KafkaSettings, rate: float, seconds: float) -> list[float]:
-    """The raw client in the same run: timestamped records produced at ``rate``/s, read back."""
-    topic = f"bench.raw.{int(time.time())}"
+def raw_topic(settings: KafkaSettings, kind: str) -> str:
+    """A new one-partition topic for a raw-client measurement."""
+    topic = f"bench.{kind}.{int(time.time())}"
     admin = Admin(settings)
     admin.ensure_topic(topic, 1, 1)
     admin.close()
+    return topic
+
+
+def measure_raw(settings: KafkaSettings, rate: float, seconds: float) -> list[float]:
+    """The raw client in the same run: timestamped records produced at ``rate``/s, read back."""
+    topic = raw_topic(settings, "raw")
     producer = Producer(settings)
     producer.send(Record(topic, None, b"{}"))
     consumer = Consumer(settings, group_id=None)
@@ -324,10 +330,7 @@ def measure_raw(settings: KafkaSettings, rate: float, seconds: float) -> list[fl
 def measure_raw_max(settings: KafkaSettings, n: int = 100_000, batch: int = 500) -> float:
     """The raw client as fast as it goes: records/s of ``n`` 300-byte records produced (batches of ``batch``,
     a few in flight) while a consumer reads them back, until the last one is read."""
-    topic = f"bench.rawmax.{int(time.time())}"
-    admin = Admin(settings)
-    admin.ensure_topic(topic, 1, 1)
-    admin.close()
+    topic = raw_topic(settings, "rawmax")
     producer, consumer = Producer(settings), Consumer(settings, group_id=None)
     consumer.assign(topic)
     value = b"x" * 300

@@ -97,7 +97,8 @@ def save(path: Path, messages: list[Message], registry: str, customers: int) -> 
     """The captured events (the first ``customers`` the snapshot) and every schema they were written with (id,
     subject, text), in id order."""
     client = RegistryClient(registry)
-    schemas = sorted((client.latest(s).schema_id, s, client.latest(s).schema) for s in client.subjects())
+    latest = [client.latest(s) for s in client.subjects()]
+    schemas = sorted((r.schema_id, r.subject, r.schema) for r in latest)
     path.write_bytes(pickle.dumps({"messages": messages, "schemas": schemas,
                                    "customers": customers}))
 

@@ -122,9 +122,9 @@ def credit_for(conn: Connection, refs: Collection[tuple[str, str]]) -> dict[tupl
     return out
 
 
-def credit_versions(conn: Connection, refs: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
+def credit_versions(conn: Connection, refs: Collection[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
     """The stored credit version of each ref that has one (one query per source and 500 refs)."""
-    out: dict[tuple[str, str], str] = {}
+    out: dict[tuple[str, str], str | None] = {}
     db = raw(conn)
     for source, keys in ref_chunks(refs):
         marks, params = in_params("k", keys)
@@ -133,18 +133,12 @@ def credit_versions(conn: Connection, refs: Collection[tuple[str, str]]) -> dict
     return out
 
 
-_UNREAD: Any = object()
-
-
 def save_credit(conn: Connection, source: str, key: str, table: str, data: Mapping[str, Any] | None,
-                version: str, source_ts_ms: int, *, stored: str | None = _UNREAD) -> bool:
+                version: str, source_ts_ms: int, *, stored: str | None) -> bool:
     """Store (or with ``data`` None, remove) one customer's credit; False if the stored version is newer.
-    ``stored``: the stored version (None: no row), when the caller read it already (:func:`credit_versions`)."""
+    ``stored``: the stored version as :func:`credit_versions` read it (None: no row)."""
     db = raw(conn)
     where = {"s": source, "k": key}
-    if stored is _UNREAD:
-        row = db.one("SELECT version FROM credit WHERE source = :s AND customer_key = :k", where)
-        stored = None if row is None else row[0]
     if stored is not None and stored >= version:
         return False
     forget(conn, "credit")

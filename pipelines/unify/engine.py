@@ -90,7 +90,7 @@ class Unifier:
             batch.stored = rec.records_of_refs(conn, {(e.source, e.source_key) for e in events
                                                       if e.entity == "customer"})
             credit_refs = {_credit_ref(e) for e in events if e.entity == "credit"}
-            batch.credit_versions = dict(views.credit_versions(conn, credit_refs)) if credit_refs else {}
+            batch.credit_versions = views.credit_versions(conn, credit_refs) if credit_refs else {}
             for event in events:
                 self._apply_one(batch, event)
             self._settle(batch)
