@@ -15,7 +15,7 @@ With ``--processes`` the hub runs as ``crmhub run`` processes instead, one per `
 Over the measured window (generator start → last record received) it prints the CPU each process used
 (``/proc/<pid>/stat``), in cores and in ms of CPU per change: the hub's processes, their total, and the broker.
 
-Targets: p50 under 250 ms and p99 under 1 s at 1,000 changes/s.
+Targets: p50 under 250 ms and p99 under 1 s at 2,000 changes/s (``--processes``); end to end / raw at least 0.1.
 
 Usage: ``.venv/bin/python bench/bench_e2e.py [--rate 1000] [--seconds 20] [--customers 2000] [--processes]``
 """
@@ -389,8 +389,9 @@ def main() -> None:
             if latencies:
                 s = sorted(latencies)
                 p50, p99 = s[len(s) // 2], s[min(len(s) - 1, int(0.99 * len(s)))]
-                met = p50 < 250 and p99 < 1000 and args.rate >= 1000
-                print(f"  target p50 < 250 ms and p99 < 1 s at 1,000 changes/s: {'met' if met else 'not met'}")
+                met = p50 < 250 and p99 < 1000 and made / elapsed >= 0.99 * args.rate
+                print(f"  p50 < 250 ms and p99 < 1 s at {args.rate:,.0f} changes/s (target at 2,000): "
+                      f"{'met' if met else 'not met'}")
         finally:
             broker.down()
 
