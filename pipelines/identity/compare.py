@@ -32,6 +32,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from pipelines.identity.features import NICKNAMES, NICKNAMES_OF
+from pipelines.identity.given_names import gender_of
 
 FUZZY_STREET = 0.9  # Jaro-Winkler of two street lines (same house number, same area) that count as one
 FUZZY_ORG = 90.0  # rapidfuzz ratio / token_sort_ratio of two organisation names that count as one
@@ -224,7 +225,15 @@ _FEMALE_SUFFIXES = ("a", "e", "ie", "ine", "ina", "le", "ne", "ette")
 
 def gendered(x: str, y: str) -> bool:
     """The male and female form of one name (giovanni/giovanna, andreas/andrea, jan/jana, stefan/stefanie,
-    michel/michelle)."""
+    michel/michelle): spelled like the two forms, and both common names given to different genders (talia /
+    talis and sophia / sophie are not)."""
+    if not _forms_of_one_name(x, y):
+        return False
+    gx, gy = gender_of(x), gender_of(y)
+    return gx is not None and gy is not None and gx != gy
+
+
+def _forms_of_one_name(x: str, y: str) -> bool:
     short, long = (x, y) if len(x) <= len(y) else (y, x)
     if len(short) >= 3 and long.startswith(short) and long[len(short):] in _FEMALE_SUFFIXES:
         return True

@@ -1,0 +1,56 @@
+"""Given names and the gender they are usually given to, from the name data of the `nomquamgender` package (MIT
+licence; counts of name-gender records from many countries, Van Buskirk et al. 2022).
+
+Only names seen often and given clearly to one gender count: :func:`gender_of` answers ``"f"``, ``"m"`` or
+``None`` (rare, unknown, or given to both). The comparison of given names uses it to tell the male and female
+form of one name (giovanni / giovanna, michel / michelle) from a typo that only looks like one (talia / talis:
+*talis* is rare; sophia / sophie: both female).
+
+The package's own module loads all 720,000 names with pandas; this reads its data file once, lazily, keeping the
+roughly 25,000 common ones (0.2 s, no pandas).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+Gender = Literal["f", "m"]
+
+MIN_COUNT = 1_000  # records with the name; rarer names are not known to be a male or female form
+CLEAR = 0.3  # share of women at most this (a man's name) or at least 1 - this (a woman's name)
+
+# one entry of name_data.json: "name": [countries, records, share of women, ...]; only plain folded names
+_ENTRY = re.compile(r'"([a-z]+)": \[\d+, (\d+), ([0-9.]+),')
+
+
+def _data_file() -> Path:
+    dist = importlib.metadata.distribution("nomquamgender")
+    return Path(str(dist.locate_file("nomquamgender/name_data.json")))
+
+
+def parse_genders(text: str, min_count: int = MIN_COUNT, clear: float = CLEAR) -> dict[str, Gender]:
+    """The common, clearly gendered names of a ``name_data.json`` text."""
+    out: dict[str, Gender] = {}
+    for m in _ENTRY.finditer(text):
+        if int(m.group(2)) < min_count:
+            continue
+        share = float(m.group(3))
+        if share <= clear:
+            out[m.group(1)] = "m"
+        elif share >= 1 - clear:
+            out[m.group(1)] = "f"
+    return out
+
+
+@cache
+def _genders() -> dict[str, Gender]:
+    return parse_genders(_data_file().read_text(encoding="utf-8"))
+
+
+def gender_of(name: str) -> Gender | None:
+    """``"f"`` or ``"m"`` for a common given name (folded, lower case) given clearly to one gender, else None."""
+    return _genders().get(name)

@@ -1,0 +1,40 @@
+"""Given names and their usual gender: the male and female form of one name against typos that look like one."""
+
+from __future__ import annotations
+
+from pipelines.identity.compare import gendered, given_level
+from pipelines.identity.given_names import gender_of, parse_genders
+
+SAMPLE = ('{"&amp;me": [1, 1, 0.0, 3], "giovanna": [26, 27748, 0.99, 3], "giovanni": [30, 129118, 0.001, 3], '
+          '"talis": [13, 147, 0.112, [2, 2, 3]], "andrea": [34, 772519, 0.83, [0, 2, 2]], '
+          '"kim": [30, 400000, 0.5, [0, 2]], "jan": [32, 252311, 0.235, [2, 2]]}')
+
+
+def test_only_common_names_given_clearly_to_one_gender_count() -> None:
+    genders = parse_genders(SAMPLE)
+    assert genders == {"giovanna": "f", "giovanni": "m", "andrea": "f", "jan": "m"}
+    assert "talis" not in genders  # too rare to be known as a man's name
+    assert "kim" not in genders  # given to both
+    assert parse_genders(SAMPLE, min_count=100, clear=0.2) == {"giovanna": "f", "giovanni": "m", "talis": "m",
+                                                               "andrea": "f"}  # jan: 23.5 % women
+
+
+def test_the_installed_name_data_is_read() -> None:
+    assert (gender_of("giovanna"), gender_of("giovanni")) == ("f", "m")
+    assert (gender_of("michelle"), gender_of("stefan")) == ("f", "m")
+    assert gender_of("talis") is None and gender_of("zzyzx") is None
+
+
+def test_male_and_female_forms_need_two_names_of_different_genders() -> None:
+    for male, female in (("giovanni", "giovanna"), ("julius", "julia"), ("michel", "michelle"), ("jan", "jana"),
+                         ("stefan", "stefanie"), ("carlo", "carla")):
+        assert gendered(male, female) and gendered(female, male), (male, female)
+    for x, y in (("talia", "talis"), ("sophia", "sophie"), ("julia", "julie"), ("emma", "emmo"),
+                 ("marco", "marca"), ("nikola", "nikolas")):
+        assert not gendered(x, y), (x, y)
+
+
+def test_a_typo_in_the_ending_is_a_typo_not_another_person() -> None:
+    assert given_level("talia", "talia", "talia", "talis", "talis", "talis") == "fuzzy"
+    assert given_level("elena", "elena", "elena", "eleno", "eleno", "eleno") == "fuzzy"
+    assert given_level("daniel", "daniel", "daniel", "daniela", "daniela", "daniela") == "gendered"
