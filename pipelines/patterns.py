@@ -8,16 +8,27 @@ Matching keeps the interpreter lock (``concurrent=False``): by default ``regex``
 on a ``str``, and taking it back waits for whichever of the hub's other threads holds it, up to the
 interpreter's switch interval. With one other busy thread a search of a 5-character value took 75-110 µs
 instead of 1.2 µs (``bench/bench_stages.py``: a fifth of the canonicalize stage). A match is bounded by
-``TIMEOUT_S``, so the lock is never held for long."""
+``TIMEOUT_S``, so the lock is never held for long.
+
+The time bound itself is not free: ``regex`` reads a clock while it matches, and inside the hub that made a
+search of a 5-character value take 170 µs of wall time instead of 20 (``bench/bench_e2e.py``, 1,000 changes/s).
+So a pattern whose backtracking is provably polynomial (no repeat or alternation inside a wide repeat, no back
+reference: :func:`degree`) runs without it on values short enough that the worst case stays under
+``STEP_BUDGET`` steps; every other pattern or value keeps the bound."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+from re import _constants as c  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
 from typing import Any, TypeAlias
 
 import regex
 
 TIMEOUT_S = 0.1
+STEP_BUDGET = 1_000_000  # backtracking steps a match may take without the time bound (milliseconds at worst)
+WIDE = 16  # a repeat allowing more than this many repetitions is wide: it multiplies the ways to match
 Pattern: TypeAlias = Any  # a compiled ``regex`` pattern (the package ships no type hints)
 
 
@@ -40,7 +51,9 @@ def _timeout(pattern: Pattern, text: str) -> PatternTimeout:
 
 
 def search(pattern: Pattern, text: str) -> bool:
-    """Whether ``pattern`` occurs in ``text`` (within the time bound)."""
+    """Whether ``pattern`` occurs in ``text`` (within the time bound, unless it cannot be needed)."""
+    if _bounded(pattern, text):
+        return pattern.search(text, concurrent=False) is not None
     try:
         return pattern.search(text, timeout=TIMEOUT_S, concurrent=False) is not None
     except TimeoutError:
@@ -48,8 +61,66 @@ def search(pattern: Pattern, text: str) -> bool:
 
 
 def substitute(pattern: Pattern, repl: str, text: str) -> str:
-    """``text`` with every occurrence of ``pattern`` replaced (within the time bound)."""
+    """``text`` with every occurrence of ``pattern`` replaced (within the time bound, unless it cannot be
+    needed)."""
+    if _bounded(pattern, text):
+        return str(pattern.sub(repl, text, concurrent=False))
     try:
         return str(pattern.sub(repl, text, timeout=TIMEOUT_S, concurrent=False))
     except TimeoutError:
         raise _timeout(pattern, text) from None
+
+
+def _bounded(pattern: Pattern, text: str) -> bool:
+    """Whether the worst case of ``pattern`` on ``text`` stays under :data:`STEP_BUDGET`: about
+    ``len(text) ** (degree + 1)`` steps (each start position, times the ways to split the text between the
+    wide repeats)."""
+    d = degree(pattern.pattern, getattr(pattern, "flags", 0) & re.VERBOSE)
+    return d is not None and d < 12 and len(text) ** (d + 1) <= STEP_BUDGET
+
+
+@lru_cache(maxsize=512)
+def degree(pattern: str, flags: int = 0) -> int | None:
+    """The number of wide repeats of a pattern whose backtracking is polynomial in the length of the text; None
+    if it may be exponential (a repeat of varying length or an alternation inside a wide repeat: ``(a|aa)+``,
+    ``(a+)+``; a back reference) or if the standard library's parser does not read it (syntax only ``regex``
+    has)."""
+    try:
+        tree = _parser.parse(pattern, flags)  # the parser ``re`` itself compiles with
+    except Exception:  # unreadable here means "keep the time bound", never an error
+        return None
+    return _degree(list(tree), False)
+
+
+def _degree(items: list[tuple[Any, Any]], in_wide: bool) -> int | None:
+    total = 0
+    for op, av in items:
+        if op in (c.GROUPREF, c.GROUPREF_EXISTS):
+            return None
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            low, high, body = av
+            wide = high == c.MAXREPEAT or high > WIDE
+            if in_wide and low != high:
+                return None
+            inner = _degree(list(body), in_wide or wide)
+            if inner is None:
+                return None
+            total += inner + 1 if wide else inner * high
+        elif op == c.BRANCH:
+            if in_wide:
+                return None
+            options = [_degree(list(b), in_wide) for b in av[1]]
+            if None in options:
+                return None
+            total += max(d for d in options if d is not None)
+        elif op == c.SUBPATTERN or op in (c.ASSERT, c.ASSERT_NOT):
+            inner = _degree(list(av[-1]), in_wide)
+            if inner is None:
+                return None
+            total += inner
+        elif op == c.ATOMIC_GROUP:
+            inner = _degree(list(av), in_wide)
+            if inner is None:
+                return None
+            total += inner
+    return total

@@ -81,5 +81,33 @@ def test_matching_keeps_the_interpreter_lock() -> None:
     from pipelines.patterns import substitute
     search(Recording(), "x")
     substitute(Recording(), "", "x")
-    assert [kw.get("concurrent") for kw in seen] == [False, False]
-    assert all(kw.get("timeout") for kw in seen)
+    Recording.pattern = BACKTRACKING
+    search(Recording(), "x")
+    substitute(Recording(), "", "x")
+    assert [kw.get("concurrent") for kw in seen] == [False] * 4
+    assert [bool(kw.get("timeout")) for kw in seen] == [False, False, True, True]  # see the tests below
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    (r"^AGT[0-9]{2}$", 0), (r"^[A-Z]{2}\d{9}[A-Z]{2}$", 0), (r"(?i)^(mr|mrs|ms)\.? ", 0),  # nothing wide
+    (r"^\d+$", 1), (r"^(?:ab{2})+$", 1), (r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", 3), (r"(\d+\.){3}\d+", 4),
+    (r"^(?=.*\d).{8,}$", 2),
+    (BACKTRACKING, None), (r"(a+)+$", None), (r"^(a{1,3})+$", None),  # exponential
+    (r"(\w)\1", None),  # a back reference
+    (r"\p{L}+", None),  # syntax of the regex package only: not analysed, keeps the bound
+])
+def test_degree_of_backtracking(pattern: str, expected: int | None) -> None:
+    from pipelines.patterns import degree
+    assert degree(pattern) == expected
+
+
+def test_the_time_bound_is_skipped_only_where_it_cannot_be_needed() -> None:
+    from pipelines.patterns import STEP_BUDGET, _bounded
+    assert _bounded(compiled(r"^AGT[0-9]{2}$"), "AGT07")
+    assert _bounded(compiled(r"^AGT[0-9]{2}$"), "A" * 100_000)  # no wide repeat: linear in the value
+    email = compiled(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")  # three wide repeats: steps grow with the 4th power
+    assert _bounded(email, "anna.berger@example.com")
+    assert not _bounded(email, "a" * 40)
+    assert 40 ** 4 > STEP_BUDGET >= 23 ** 4
+    assert not _bounded(compiled(BACKTRACKING), "aa")
+    assert search(email, "anna.berger@example.com") and not search(email, "anna berger@example")
