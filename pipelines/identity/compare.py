@@ -13,11 +13,10 @@ The levels, best first:
   (Jaro-Winkler >= 0.8, e.g. several typos), disagree;
 - family names: exact, fuzzy, phonetic, garbled, similar, disagree (the scorer reads a disagreement as changed
   where the given name and a contact detail agree: see :mod:`pipelines.identity.scoring`);
-- birth dates: exact, transposed (day and month swapped), typo (one mistyped digit), year (one year off),
-  disagree;
+- birth dates: exact, transposed (day and month swapped), typo (one mistyped digit), year (one year off), disagree;
 - ids (national, tax): exact, typo (one edit: a digit changed, added, dropped or two swapped), conflict;
 - e-mail: agree, fuzzy (one edit), disagree; phone: agree, fuzzy (one digit wrong or two swapped), disagree;
-- addresses: exact, fuzzy (street typo, same house number and area), area (same postal code or city), disagree;
+- addresses: exact, fuzzy (street typo, same house number, one area), area (:func:`same_area`), disagree;
 - organisation names: exact, fuzzy, partial (all words of one in the other), disagree.
 """
 
@@ -368,15 +367,14 @@ def phone_level(a: list[str], b: list[str]) -> str:
 
 
 def address_level(a: list[list[str]], b: list[list[str]]) -> str:
-    """Best agreement over all address pairs: exact/fuzzy street line in the same area, area only, or none. The
-    area is the postal code, or the city when a postal code is missing or one edit off (a typo)."""
+    """Best agreement over all address pairs: exact/fuzzy street line in one area (:func:`same_area`), area, none."""
     if not a or not b:
         return ""
     best = "disagree"
     for la, pa, ca, na in a:
         for lb, pb, cb, nb in b:
-            if not (pa and pa == pb) and not (ca and ca == cb and not (pa and pb and _osa(pa, pb, score_cutoff=1) > 1)):
-                continue  # neither the same postal code nor the same city (with no or a mistyped postal code)
+            if not same_area(pa, ca, pb, cb):
+                continue
             if la and la == lb:
                 return "exact"
             if la and lb and na == nb and similar_street(la, lb):
@@ -384,6 +382,17 @@ def address_level(a: list[list[str]], b: list[list[str]]) -> str:
             elif best == "disagree":
                 best = "area"
     return best
+
+
+def same_area(pa: str, ca: str, pb: str, cb: str) -> bool:
+    """Postal codes ``pa``/``pb`` and cities ``ca``/``cb`` name one area: the same postal code, the same city with
+    no or a mistyped postal code (one edit), or both mistyped (one edit, one typo); else another district."""
+    if pa and pa == pb:
+        return True
+    typo = bool(pa and pb) and _osa(pa, pb, score_cutoff=1) <= 1
+    if ca and ca == cb:
+        return typo or not (pa and pb)
+    return typo and bool(ca and cb) and similar(ca.replace(" ", ""), cb.replace(" ", ""))
 
 
 def similar_street(a: str, b: str) -> bool:
