@@ -13,11 +13,10 @@ The levels, best first:
   (Jaro-Winkler >= 0.8, e.g. several typos), disagree;
 - family names: exact, fuzzy, phonetic, garbled, similar, disagree (the scorer reads a disagreement as changed
   where the given name and a contact detail agree: see :mod:`pipelines.identity.scoring`);
-- birth dates: exact, transposed (day and month swapped), typo (one mistyped digit), year (one year off),
-  disagree;
+- birth dates: exact, transposed (day and month swapped), typo (one mistyped digit), year (one year off), disagree;
 - ids (national, tax): exact, typo (one edit: a digit changed, added, dropped or two swapped), conflict;
 - e-mail: agree, fuzzy (one edit), disagree; phone: agree, fuzzy (one digit wrong or two swapped), disagree;
-- addresses: exact, fuzzy (street typo, same house number and area), area (same postal code or city), disagree;
+- addresses: exact, fuzzy (street typo, same house number, one area), area (:func:`same_area`), disagree;
 - organisation names: exact, fuzzy, partial (all words of one in the other), disagree.
 """
 
@@ -32,7 +31,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from pipelines.identity.features import NICKNAMES, NICKNAMES_OF
-from pipelines.identity.given_names import gender_of
+from pipelines.identity.given_names import gendered
 
 FUZZY_STREET = 0.9  # Jaro-Winkler of two street lines (same house number, same area) that count as one
 FUZZY_ORG = 90.0  # rapidfuzz ratio / token_sort_ratio of two organisation names that count as one
@@ -219,31 +218,6 @@ def _anagram(x: str, y: str) -> bool:
     return sorted(x) == sorted(y)
 
 
-_MALE_ENDINGS = ("", "o", "i", "e", "s", "us", "as")
-_FEMALE_SUFFIXES = ("a", "e", "ie", "ine", "ina", "le", "ne", "ette")
-
-
-def gendered(x: str, y: str) -> bool:
-    """The male and female form of one name (giovanni/giovanna, andreas/andrea, jan/jana, stefan/stefanie,
-    michel/michelle): spelled like the two forms, and both common names given to different genders (talia /
-    talis and sophia / sophie are not)."""
-    if not _forms_of_one_name(x, y):
-        return False
-    gx, gy = gender_of(x), gender_of(y)
-    return gx is not None and gy is not None and gx != gy
-
-
-def _forms_of_one_name(x: str, y: str) -> bool:
-    short, long = (x, y) if len(x) <= len(y) else (y, x)
-    if len(short) >= 3 and long.startswith(short) and long[len(short):] in _FEMALE_SUFFIXES:
-        return True
-    if x.endswith("a") == y.endswith("a"):
-        return False
-    female, other = (x, y) if x.endswith("a") else (y, x)
-    stem = female[:-1]
-    return other.startswith(stem) and other[len(stem):] in _MALE_ENDINGS
-
-
 _SOUND_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
     (r"sch", "s"), (r"sh", "s"), (r"ph", "f"), (r"th", "t"), (r"dt", "t"), (r"ck", "k"), (r"tz", "z"),
     (r"ch", "k"), (r"c(?=[aou]|$)", "k"), (r"qu", "kw"), (r"x", "ks"), (r"(?<=[aeiou])h", ""), (r"^h", ""),
@@ -377,15 +351,14 @@ def phone_level(a: list[str], b: list[str]) -> str:
 
 
 def address_level(a: list[list[str]], b: list[list[str]]) -> str:
-    """Best agreement over all address pairs: exact/fuzzy street line in the same area, area only, or none. The
-    area is the postal code, or the city when a postal code is missing or one edit off (a typo)."""
+    """Best agreement over all address pairs: exact/fuzzy street line in one area (:func:`same_area`), area, none."""
     if not a or not b:
         return ""
     best = "disagree"
     for la, pa, ca, na in a:
         for lb, pb, cb, nb in b:
-            if not (pa and pa == pb) and not (ca and ca == cb and not (pa and pb and _osa(pa, pb, score_cutoff=1) > 1)):
-                continue  # neither the same postal code nor the same city (with no or a mistyped postal code)
+            if not same_area(pa, ca, pb, cb):
+                continue
             if la and la == lb:
                 return "exact"
             if la and lb and na == nb and similar_street(la, lb):
@@ -393,6 +366,17 @@ def address_level(a: list[list[str]], b: list[list[str]]) -> str:
             elif best == "disagree":
                 best = "area"
     return best
+
+
+def same_area(pa: str, ca: str, pb: str, cb: str) -> bool:
+    """Postal codes ``pa``/``pb`` and cities ``ca``/``cb`` name one area: the same postal code, the same city with
+    no or a mistyped postal code (one edit), or both mistyped (one edit, one typo); else another district."""
+    if pa and pa == pb:
+        return True
+    typo = bool(pa and pb) and _osa(pa, pb, score_cutoff=1) <= 1
+    if ca and ca == cb:
+        return typo or not (pa and pb)
+    return typo and bool(ca and cb) and similar(ca.replace(" ", ""), cb.replace(" ", ""))
 
 
 def similar_street(a: str, b: str) -> bool:

@@ -2,9 +2,9 @@
 licence; counts of name-gender records from many countries, Van Buskirk et al. 2022).
 
 Only names seen often and given clearly to one gender count: :func:`gender_of` answers ``"f"``, ``"m"`` or
-``None`` (rare, unknown, or given to both). The comparison of given names uses it to tell the male and female
-form of one name (giovanni / giovanna, michel / michelle) from a typo that only looks like one (talia / talis:
-*talis* is rare; sophia / sophie: both female).
+``None`` (rare, unknown, or given to both). :func:`gendered`, the comparison of given names' ``gendered``
+level, uses it to tell the male and female form of one name (giovanni / giovanna, michel / michelle) from a
+typo that only looks like one (talia / talis: *talis* is rare; sophia / sophie: both female).
 
 The package's own module loads all 720,000 names with pandas; this reads its data file once, lazily, keeping the
 roughly 25,000 common ones (0.2 s, no pandas).
@@ -54,3 +54,28 @@ def _genders() -> dict[str, Gender]:
 def gender_of(name: str) -> Gender | None:
     """``"f"`` or ``"m"`` for a common given name (folded, lower case) given clearly to one gender, else None."""
     return _genders().get(name)
+
+
+_MALE_ENDINGS = ("", "o", "i", "e", "s", "us", "as")
+_FEMALE_SUFFIXES = ("a", "e", "ie", "ine", "ina", "le", "ne", "ette")
+
+
+def gendered(x: str, y: str) -> bool:
+    """The male and female form of one name (giovanni/giovanna, andreas/andrea, jan/jana, stefan/stefanie,
+    michel/michelle): spelled like the two forms, and both common names given to different genders (talia /
+    talis and sophia / sophie are not)."""
+    if not _forms_of_one_name(x, y):
+        return False
+    gx, gy = gender_of(x), gender_of(y)
+    return gx is not None and gy is not None and gx != gy
+
+
+def _forms_of_one_name(x: str, y: str) -> bool:
+    short, long = (x, y) if len(x) <= len(y) else (y, x)
+    if len(short) >= 3 and long.startswith(short) and long[len(short):] in _FEMALE_SUFFIXES:
+        return True
+    if x.endswith("a") == y.endswith("a"):
+        return False
+    female, other = (x, y) if x.endswith("a") else (y, x)
+    stem = female[:-1]
+    return other.startswith(stem) and other[len(stem):] in _MALE_ENDINGS

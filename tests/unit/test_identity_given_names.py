@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pipelines.identity.compare import gendered, given_level
-from pipelines.identity.given_names import gender_of, parse_genders
+from pipelines.identity.compare import given_level
+from pipelines.identity.given_names import gender_of, gendered, parse_genders
 
 SAMPLE = ('{"&amp;me": [1, 1, 0.0, 3], "giovanna": [26, 27748, 0.99, 3], "giovanni": [30, 129118, 0.001, 3], '
           '"talis": [13, 147, 0.112, [2, 2, 3]], "andrea": [34, 772519, 0.83, [0, 2, 2]], '

@@ -256,6 +256,29 @@ def test_address_levels_forgive_a_mistyped_postal_code_in_the_same_city() -> Non
     assert address_level(home, [["bahnhofstr 3", "80331", "munchen", "3"]]) == "area"
 
 
+def test_address_area_forgives_a_mistyped_postal_code_in_a_mistyped_city() -> None:
+    from pipelines.identity.compare import address_level
+    home = [["hauptstr 12", "80331", "munchen", "12"]]
+    assert address_level(home, [["hauptstr 12", "80313", "munchn", "12"]]) == "exact"  # a typo in both
+    assert address_level([["1 wyola pl", "2210", "west wollongong", "1"]],
+                         [["1 wyola pl", "2201", "west wolllngong", "1"]]) == "exact"
+    assert address_level([["bradfield st", "4053", "mount colah", ""]],
+                         [["764 bradfield st", "4035", "mount c olah", "764"]]) == "area"  # a stray space
+    assert address_level(home, [["hauptstr 12", "80999", "munchn", "12"]]) == "disagree"  # another district
+    assert address_level(home, [["hauptstr 12", "80313", "berlin", "12"]]) == "disagree"  # another city
+    assert address_level(home, [["hauptstr 12", "", "mnuchen", "12"]]) == "disagree"  # nothing but a near city
+
+
+def test_names_and_birth_date_with_different_ids_link_at_an_address_with_a_mistyped_postal_code_and_city() -> None:
+    a = f(person("Eliza", "Campbell", date(1965, 12, 5), national_id="1754771",
+                 address={"line1": "113 Dines Place", "postal_code": "2770", "city": "Figtree", "country": "AU"}))
+    b = f(person("Eliza", "Campbell", date(1965, 12, 5), national_id="4509107",
+                 address={"line1": "113 Dines Pl", "postal_code": "2707", "city": "Figtere", "country": "AU"}))
+    result = score(a, b, CFG)
+    assert result.contributions["address.exact"] == CFG.weight("address.exact")
+    assert result.decision == "link", explain(result)
+
+
 def test_email_and_phone_levels() -> None:
     from pipelines.identity.compare import email_level, phone_level
     assert email_level(["anna.rossi@gmail.com"], ["anna.rosis@gmail.com"]) == "fuzzy"
