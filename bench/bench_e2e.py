@@ -7,7 +7,7 @@ written with its change timestamp, committed in small transactions); a consumer 
 takes, per received golden record, ``now - lineage.credit_limit.ts_ms`` (the source change time of the value it
 carries): source commit → unified record published and delivered. The baseline in the same run is the raw
 client: kafka-python producing timestamped records at the same rate and a consumer reading them back, then
-the same as fast as it goes (records/s, and the hub's changes/s over it).
+the same as fast as it goes (records/s), over which the changes/s the hub delivered (first change → last record).
 
 With ``--processes`` the hub runs as ``crmhub run`` processes instead, one per ``--only`` role group
 (default ``registry,connectors,canonicalize`` and ``unify``), as an operator spreads the stages over cores.
@@ -163,7 +163,7 @@ def running_hub(cfg: Any, cfg_text: str, tmp: Path, groups: list[str]) -> Iterat
 
 
 def measure_hub(cfg_text: str, tmp: Path, args: argparse.Namespace,
-                broker_pid: int | None) -> tuple[list[float], int, float]:
+                broker_pid: int | None) -> tuple[list[float], int, float, float]:
     cfg = validate_config_text(cfg_text)
     with running_hub(cfg, cfg_text, tmp, args.processes or []) as hub_pids:
         pids = dict(hub_pids)
@@ -178,7 +178,8 @@ def measure_hub(cfg_text: str, tmp: Path, args: argparse.Namespace,
         return out
 
 
-def _measure(cfg: Any, tmp: Path, args: argparse.Namespace, cpu: CpuWindow) -> tuple[list[float], int, float]:
+def _measure(cfg: Any, tmp: Path, args: argparse.Namespace, cpu: CpuWindow) -> tuple[list[float], int, float, float]:
+    """Latencies, changes made, the generator's seconds, and seconds from its start to the last record received."""
     settings = KafkaSettings(bootstrap_servers=cfg.kafka.bootstrap_servers)
     assert cfg.registry.serve is not None
     serde = AvroSerde(RegistryClient(f"http://127.0.0.1:{cfg.registry.serve.port}"))
@@ -199,6 +200,7 @@ def _measure(cfg: Any, tmp: Path, args: argparse.Namespace, cpu: CpuWindow) -> t
                                                                    args.seconds, stop)))
         cpu.start()
         gen.start()
+        gen_start = time.monotonic()
         tail_until = time.monotonic() + args.seconds + 30
         last = time.monotonic()
         while time.monotonic() < tail_until:
@@ -217,7 +219,7 @@ def _measure(cfg: Any, tmp: Path, args: argparse.Namespace, cpu: CpuWindow) -> t
         if args.timeline:
             timeline(received, latencies)
         stages(settings, serde, started_ms)
-        return latencies, made[0][0], made[0][1]
+        return latencies, made[0][0], made[0][1], (received[-1] - gen_start) if received else made[0][1]
     finally:
         consumer.close()
 
@@ -378,20 +380,18 @@ def main() -> None:
         try:
             seed(tmp / "legacy.db", args.customers)
             print(f"{args.rate:.0f} changes/s for {args.seconds:.0f} s over {args.customers:,} customers")
-            latencies, made, elapsed = measure_hub(config(broker, tmp, args.log_level), tmp, args, broker.pid())
-            print(f"  hub, source commit -> unified record received: {percentiles(latencies)}  "
-                  f"({made:,} changes made, {made / elapsed:,.0f}/s achieved)")
+            latencies, made, elapsed, span = measure_hub(config(broker, tmp, args.log_level), tmp, args, broker.pid())
+            print(f"  hub, source commit -> unified record received: {percentiles(latencies)}  ({made:,} changes "
+                  f"made, {made / elapsed:,.0f}/s; delivered {made / span:,.0f}/s, first change to last record)")
             raw = measure_raw(KafkaSettings(bootstrap_servers=broker.bootstrap), args.rate, args.seconds)
             print(f"  raw kafka-python produce -> consume:           {percentiles(raw)}")
             raw_max = measure_raw_max(KafkaSettings(bootstrap_servers=broker.bootstrap))
             print(f"  raw kafka-python produce + consume as fast as it goes: {raw_max:,.0f} records/s; "
-                  f"end to end / raw: {made / elapsed / raw_max:.3f} (target >= 0.1)")
-            if latencies:
-                s = sorted(latencies)
-                p50, p99 = s[len(s) // 2], s[min(len(s) - 1, int(0.99 * len(s)))]
-                met = p50 < 250 and p99 < 1000 and made / elapsed >= 0.99 * args.rate
-                print(f"  p50 < 250 ms and p99 < 1 s at {args.rate:,.0f} changes/s (target at 2,000): "
-                      f"{'met' if met else 'not met'}")
+                  f"end to end (delivered) / raw: {made / span / raw_max:.3f} (target >= 0.1)")
+            s = sorted(latencies) or [float("inf")]
+            met = s[len(s) // 2] < 250 and s[int(0.99 * (len(s) - 1))] < 1000 and made / elapsed >= 0.99 * args.rate
+            print(f"  p50 < 250 ms and p99 < 1 s at {args.rate:,.0f} changes/s (target at 2,000): "
+                  f"{'met' if met else 'not met'}")
         finally:
             broker.down()
 
