@@ -7,7 +7,9 @@ level, uses it to tell the male and female form of one name (giovanni / giovanna
 typo that only looks like one (talia / talis: *talis* is rare; sophia / sophie: both female).
 
 The package's own module loads all 720,000 names with pandas; this reads its data file once, lazily, keeping the
-roughly 25,000 common ones (0.2 s, no pandas).
+roughly 16,000 common ones (0.3 s, no pandas), each in the form :func:`~pipelines.identity.features.fold` gives
+the names it is asked about (noémie and noemie both as ``nomie``; a form two names of different genders share
+is dropped).
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+from pipelines.identity.features import fold
+
 Gender = Literal["f", "m"]
 
 MIN_COUNT = 1_000  # records with the name; rarer names are not known to be a male or female form
 CLEAR = 0.3  # share of women at most this (a man's name) or at least 1 - this (a woman's name)
 
-# one entry of name_data.json: "name": [countries, records, share of women, ...]; only plain folded names
-_ENTRY = re.compile(r'"([a-z]+)": \[\d+, (\d+), ([0-9.]+),')
+# one entry of name_data.json: "name": [countries, records, share of women, ...]
+_ENTRY = re.compile(r'"([^"\\]+)": \[\d+, (\d+), ([0-9.]+),')
 
 
 def _data_file() -> Path:
@@ -34,16 +38,16 @@ def _data_file() -> Path:
 
 def parse_genders(text: str, min_count: int = MIN_COUNT, clear: float = CLEAR) -> dict[str, Gender]:
     """The common, clearly gendered names of a ``name_data.json`` text."""
-    out: dict[str, Gender] = {}
+    out: dict[str, Gender | None] = {}
     for m in _ENTRY.finditer(text):
         if int(m.group(2)) < min_count:
             continue
         share = float(m.group(3))
-        if share <= clear:
-            out[m.group(1)] = "m"
-        elif share >= 1 - clear:
-            out[m.group(1)] = "f"
-    return out
+        gender: Gender | None = "m" if share <= clear else "f" if share >= 1 - clear else None
+        name = fold(m.group(1))
+        if gender is not None and name.isalpha():
+            out[name] = gender if out.get(name, gender) == gender else None
+    return {name: g for name, g in out.items() if g is not None}
 
 
 @cache
