@@ -81,7 +81,8 @@ def _bounded(pattern: Pattern, text: str) -> bool:
 
 @lru_cache(maxsize=512)
 def degree(pattern: str, flags: int = 0) -> int | None:
-    """The number of wide repeats of a pattern whose backtracking is polynomial in the length of the text; None
+    """The number of repeats of varying length (wide ones, ``+``, ``*``, ``{2,}``, and short ones, ``?``, ``{1,3}``)
+    of a pattern whose backtracking is polynomial in the length of the text; None
     if it may be exponential (a repeat of varying length or an alternation inside a wide repeat: ``(a|aa)+``,
     ``(a+)+``; a back reference) or if the standard library's parser does not read it (syntax only ``regex``
     has)."""
@@ -105,7 +106,8 @@ def _degree(items: list[tuple[Any, Any]], in_wide: bool) -> int | None:
             inner = _degree(list(body), in_wide or wide)
             if inner is None:
                 return None
-            total += inner + 1 if wide else inner * high
+            # a repeat that may stop at several lengths is one more way to split the text, even a short one
+            total += inner + 1 if wide else inner * high + (low != high)
         elif op == c.BRANCH:
             if in_wide:
                 return None

@@ -89,7 +89,8 @@ def test_matching_keeps_the_interpreter_lock() -> None:
 
 
 @pytest.mark.parametrize(("pattern", "expected"), [
-    (r"^AGT[0-9]{2}$", 0), (r"^[A-Z]{2}\d{9}[A-Z]{2}$", 0), (r"(?i)^(mr|mrs|ms)\.? ", 0),  # nothing wide
+    (r"^AGT[0-9]{2}$", 0), (r"^[A-Z]{2}\d{9}[A-Z]{2}$", 0),  # fixed lengths only
+    (r"(?i)^(mr|mrs|ms)\.? ", 1), (r"^\d{1,5}\d{1,5}x$", 2),  # short repeats of varying length count too
     (r"^\d+$", 1), (r"^(?:ab{2})+$", 1), (r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", 3), (r"(\d+\.){3}\d+", 4),
     (r"^(?=.*\d).{8,}$", 2),
     (BACKTRACKING, None), (r"(a+)+$", None), (r"^(a{1,3})+$", None),  # exponential
