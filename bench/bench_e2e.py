@@ -219,7 +219,7 @@ def _measure(cfg: Any, tmp: Path, args: argparse.Namespace, cpu: CpuWindow) -> t
         if args.timeline:
             timeline(received, latencies)
         stages(settings, serde, started_ms)
-        return latencies, made[0][0], made[0][1], (received[-1] - gen_start) if received else made[0][1]
+        return latencies, made[0][0], made[0][1], (received[-1] - gen_start) if received else float("inf")
     finally:
         consumer.close()
 
@@ -388,10 +388,10 @@ def main() -> None:
             raw_max = measure_raw_max(KafkaSettings(bootstrap_servers=broker.bootstrap))
             print(f"  raw kafka-python produce + consume as fast as it goes: {raw_max:,.0f} records/s; "
                   f"end to end (delivered) / raw: {made / span / raw_max:.3f} (target >= 0.1)")
-            s = sorted(latencies) or [float("inf")]
-            met = s[len(s) // 2] < 250 and s[int(0.99 * (len(s) - 1))] < 1000 and made / elapsed >= 0.99 * args.rate
-            print(f"  p50 < 250 ms and p99 < 1 s at {args.rate:,.0f} changes/s (target at 2,000): "
-                  f"{'met' if met else 'not met'}")
+            s = sorted(latencies) or [float("inf")]  # p50 and p99 read as percentiles() reads them
+            p50, p99 = s[len(s) // 2], s[min(len(s) - 1, int(0.99 * len(s)))]
+            met = p50 < 250 and p99 < 1000 and made >= 0.99 * args.rate * elapsed
+            print(f"  p50 < 250 ms and p99 < 1 s at {args.rate:,.0f}/s (target 2,000): {'met' if met else 'not met'}")
         finally:
             broker.down()
 

@@ -12,9 +12,8 @@ instead of 1.2 µs (``bench/bench_stages.py``: a fifth of the canonicalize stage
 
 The time bound itself is not free: ``regex`` reads a clock while it matches, and inside the hub that made a
 search of a 5-character value take 170 µs of wall time instead of 20 (``bench/bench_e2e.py``, 1,000 changes/s).
-So a pattern whose backtracking is provably polynomial (no repeat or alternation inside a wide repeat, no back
-reference: :func:`degree`) runs without it on values short enough that the worst case stays under
-``STEP_BUDGET`` steps; every other pattern or value keeps the bound."""
+So a pattern whose backtracking is provably polynomial (:func:`degree`) runs without it on values short enough
+that the worst case stays under ``STEP_BUDGET`` steps; every other pattern or value keeps the bound."""
 
 from __future__ import annotations
 
@@ -73,27 +72,43 @@ def substitute(pattern: Pattern, repl: str, text: str) -> str:
 
 def _bounded(pattern: Pattern, text: str) -> bool:
     """Whether the worst case of ``pattern`` on ``text`` stays under :data:`STEP_BUDGET`: about
-    ``len(text) ** (degree + 1)`` steps (each start position, times the ways to split the text between the
-    wide repeats)."""
-    d = degree(pattern.pattern, getattr(pattern, "flags", 0) & re.VERBOSE)
-    return d is not None and d < 12 and len(text) ** (d + 1) <= STEP_BUDGET
+    ``len(text) ** (degree + 1) * width`` steps (each start position, times the ways to split the text between
+    the repeats of varying length, times the characters one attempt reads: the longest match, or the text)."""
+    shape = _shape(pattern.pattern, getattr(pattern, "flags", 0) & re.VERBOSE)
+    if shape is None:
+        return False
+    d, width = shape
+    n = len(text)
+    return d < 12 and n ** (d + 1) * max(1, min(width, n)) <= STEP_BUDGET
+
+
+def degree(pattern: str, flags: int = 0) -> int | None:
+    """The number of repeats of varying length (wide ones, ``+``, ``*``, ``{2,}``, and short ones, ``?``, ``{1,3}``)
+    of a pattern whose backtracking is polynomial in the length of the text; None if it may be exponential (a
+    repeat of varying length inside a wide repeat, ``(a+)+``; an alternation inside any repeat, ``(a|aa)+``,
+    ``(?:a|a){16}``; a back reference) or if the standard library's parser does not read it the way ``regex``
+    does (syntax only ``regex`` has; its fuzzy matching, ``{e<=2}``, is literal text to the standard library)."""
+    shape = _shape(pattern, flags)
+    return None if shape is None else shape[0]
+
+
+_FUZZY = re.compile(r"\{[^}]*[A-Za-z<>=][^}]*\}")
 
 
 @lru_cache(maxsize=512)
-def degree(pattern: str, flags: int = 0) -> int | None:
-    """The number of repeats of varying length (wide ones, ``+``, ``*``, ``{2,}``, and short ones, ``?``, ``{1,3}``)
-    of a pattern whose backtracking is polynomial in the length of the text; None
-    if it may be exponential (a repeat of varying length or an alternation inside a wide repeat: ``(a|aa)+``,
-    ``(a+)+``; a back reference) or if the standard library's parser does not read it (syntax only ``regex``
-    has)."""
+def _shape(pattern: str, flags: int) -> tuple[int, int] | None:
+    """(degree, the longest match: ``MAXREPEAT`` when unbounded), or None (see :func:`degree`)."""
+    if _FUZZY.search(pattern):
+        return None
     try:
         tree = _parser.parse(pattern, flags)  # the parser ``re`` itself compiles with
     except Exception:  # unreadable here means "keep the time bound", never an error
         return None
-    return _degree(list(tree), False)
+    d = _degree(list(tree), False, False)
+    return None if d is None else (d, int(tree.getwidth()[1]))
 
 
-def _degree(items: list[tuple[Any, Any]], in_wide: bool) -> int | None:
+def _degree(items: list[tuple[Any, Any]], in_wide: bool, in_repeat: bool) -> int | None:
     total = 0
     for op, av in items:
         if op in (c.GROUPREF, c.GROUPREF_EXISTS):
@@ -103,25 +118,25 @@ def _degree(items: list[tuple[Any, Any]], in_wide: bool) -> int | None:
             wide = high == c.MAXREPEAT or high > WIDE
             if in_wide and low != high:
                 return None
-            inner = _degree(list(body), in_wide or wide)
+            inner = _degree(list(body), in_wide or wide, in_repeat or high > 1)
             if inner is None:
                 return None
             # a repeat that may stop at several lengths is one more way to split the text, even a short one
             total += inner + 1 if wide else inner * high + (low != high)
         elif op == c.BRANCH:
-            if in_wide:
+            if in_repeat:
                 return None
-            options = [_degree(list(b), in_wide) for b in av[1]]
+            options = [_degree(list(b), in_wide, in_repeat) for b in av[1]]
             if None in options:
                 return None
             total += max(d for d in options if d is not None)
         elif op == c.SUBPATTERN or op in (c.ASSERT, c.ASSERT_NOT):
-            inner = _degree(list(av[-1]), in_wide)
+            inner = _degree(list(av[-1]), in_wide, in_repeat)
             if inner is None:
                 return None
             total += inner
         elif op == c.ATOMIC_GROUP:
-            inner = _degree(list(av), in_wide)
+            inner = _degree(list(av), in_wide, in_repeat)
             if inner is None:
                 return None
             total += inner

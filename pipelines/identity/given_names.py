@@ -7,7 +7,7 @@ level, uses it to tell the male and female form of one name (giovanni / giovanna
 typo that only looks like one (talia / talis: *talis* is rare; sophia / sophie: both female).
 
 The package's own module loads all 720,000 names with pandas; this reads its data file once, lazily, keeping the
-roughly 16,000 common ones (0.3 s, no pandas), each in the form :func:`~pipelines.identity.features.fold` gives
+roughly 16,000 common ones (0.4 s, no pandas), each in the form :func:`~pipelines.identity.features.fold` gives
 the names it is asked about (noémie and noemie both as ``nomie``; a form two names of different genders share
 is dropped).
 """
@@ -15,6 +15,7 @@ is dropped).
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import re
 from functools import cache
 from pathlib import Path
@@ -27,8 +28,9 @@ Gender = Literal["f", "m"]
 MIN_COUNT = 1_000  # records with the name; rarer names are not known to be a male or female form
 CLEAR = 0.3  # share of women at most this (a man's name) or at least 1 - this (a woman's name)
 
-# one entry of name_data.json: "name": [countries, records, share of women, ...]
-_ENTRY = re.compile(r'"([^"\\]+)": \[\d+, (\d+), ([0-9.]+),')
+# one entry of name_data.json: "name": [countries, records, share of women, ...]; a key starts after "{" or ", "
+# and may hold escapes (\" inside a key is no key's start)
+_ENTRY = re.compile(r'(?<=[{ ])"([^"\\]*(?:\\.[^"\\]*)*)": \[\d+, (\d+), ([0-9.]+),')
 
 
 def _data_file() -> Path:
@@ -44,7 +46,8 @@ def parse_genders(text: str, min_count: int = MIN_COUNT, clear: float = CLEAR) -
             continue
         share = float(m.group(3))
         gender: Gender | None = "m" if share <= clear else "f" if share >= 1 - clear else None
-        name = fold(m.group(1))
+        key = m.group(1)
+        name = fold(json.loads(f'"{key}"') if "\\" in key else key)
         if gender is not None and name.isalpha():
             out[name] = gender if out.get(name, gender) == gender else None
     return {name: g for name, g in out.items() if g is not None}

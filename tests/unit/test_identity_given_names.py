@@ -46,3 +46,9 @@ def test_names_are_kept_in_the_folded_form_they_are_looked_up_in() -> None:
     genders = parse_genders(sample.encode().decode("unicode_escape"))
     assert genders == {"nomie": "f", "helene": "f"}  # joey and joy fold alike with different genders: neither
     assert gender_of("nomie") == "f"  # noemi as fold() gives it, found in the installed data
+
+
+def test_a_quote_inside_a_key_starts_no_entry() -> None:
+    sample = r'{"ab\"giovanni": [1, 5000, 0.0, 3], "x\\": [1, 5000, 0.0, 3], "anna": [3, 9000, 0.99, 3]}'
+    # not "giovanni" from the tail of another key; a key ending in an escaped backslash is read whole
+    assert parse_genders(sample) == {"x": "m", "anna": "f"}
