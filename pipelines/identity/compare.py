@@ -370,7 +370,8 @@ def address_level(a: list[list[str]], b: list[list[str]]) -> str:
 
 def same_area(pa: str, ca: str, pb: str, cb: str) -> bool:
     """Postal codes ``pa``/``pb`` and cities ``ca``/``cb`` name one area: the same postal code, the same city with
-    no or a mistyped postal code (one edit), or both mistyped (one edit, one typo); else another district."""
+    no or a mistyped postal code (one edit), or both mistyped (one edit; a city typo as :func:`similar` reads
+    it); else another district."""
     if pa and pa == pb:
         return True
     typo = bool(pa and pb) and _osa(pa, pb, score_cutoff=1) <= 1
