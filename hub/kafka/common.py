@@ -49,23 +49,41 @@ class KafkaSettings:
 
 class _RefusalLog(logging.Handler):
     """Keeps the last refusal kafka-python logged (wrong SASL credentials, an untrusted certificate): the client
-    retries those until a timeout and raises only the timeout, which alone reads like an outage."""
+    retries those until a timeout and raises only the timeout, which alone reads like an outage.
+
+    The broker often closes the connection right after it refuses the credentials, before the client has read
+    why: the client then logs only a bootstrap connection lost after the broker's version was identified (the
+    handshake done, the authentication under way). ``DROPS`` of those within the window count as a refusal too,
+    named so when no refusal with its reason was seen."""
 
     PATTERN = re.compile(r"(SaslAuthenticationFailedError: [^\n]*|CERTIFICATE_VERIFY_FAILED[^\n]*)")
+    DROPPED = re.compile(r"node_id=bootstrap-\d+ broker_version=\(\d[^)]*\) \(disconnected\)>: Connection lost: "
+                         r"KafkaConnectionError: socket disconnected")
+    DROPS = 3
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.last: tuple[float, str] | None = None
+        self.drops: list[float] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        found = self.PATTERN.search(record.getMessage())
+        message = record.getMessage()
+        found = self.PATTERN.search(message)
         if found:
             self.last = (time.monotonic(), found.group(1)[:300])
+        elif self.DROPPED.search(message):
+            now = time.monotonic()
+            self.drops = [*[t for t in self.drops if now - t < 120.0][-self.DROPS:], now]
 
     def recent(self, within_s: float = 120.0) -> str | None:
-        if self.last is None or time.monotonic() - self.last[0] > within_s:
-            return None
-        return self.last[1]
+        now = time.monotonic()
+        if self.last is not None and now - self.last[0] <= within_s:
+            return self.last[1]
+        drops = [t for t in self.drops if now - t <= within_s]
+        if len(drops) >= self.DROPS:
+            return (f"it closed the connection right after the handshake {len(drops)} times, as it does when it "
+                    "refuses the credentials")
+        return None
 
 
 REFUSALS = _RefusalLog()

@@ -95,7 +95,9 @@ def test_a_wrong_password_is_a_clear_configuration_error(secure_broker: LocalKaf
             break
     assert done.returncode == 3, done.stdout[-2000:] + done.stderr[-2000:]
     message = done.stdout
-    assert "refused" in message and "SaslAuthentication" in message and "check kafka.security" in message
+    assert "refused" in message and "check kafka.security" in message
+    # the reason when the client read it before the broker closed the connection, else the drops that show it
+    assert "SaslAuthentication" in message or "right after the handshake" in message
     assert "not-the-password" not in message
 
 
