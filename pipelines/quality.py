@@ -354,7 +354,5 @@ def evaluate(rules: Sequence[Rule], record: Mapping[str, Any], src: Mapping[str,
     """Every outcome of ``rules`` over a canonical ``record`` (``src``: the source row, for ``check``)."""
     out: list[RuleOutcome] = []
     for rule in rules:
-        failed = rule.evaluate(record, src)
-        if failed:
-            out.extend(failed)
+        out.extend(rule.evaluate(record, src))
     return out

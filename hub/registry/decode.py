@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from hub.registry.serde import AvroSerde
+from hub.registry.serde import AvroSerde, FirstSeen
 from schemas.avro_gen import renames_from_schema
 from schemas.envelope import ChangeEvent, from_avro
 from schemas.errors import SkippableError
@@ -25,9 +25,8 @@ class ChangeDecoder:
 
     def __init__(self, serde: AvroSerde, key_limit: int = 65536) -> None:
         self.serde = serde
-        self.key_limit = key_limit
         self._renames: dict[int, dict[str, str]] = {}
-        self._keys: dict[bytes, Mapping[str, Any]] = {}
+        self._keys: FirstSeen[bytes, Mapping[str, Any]] = FirstSeen(self._decode_key, key_limit)
 
     def _renames_for(self, value: bytes) -> dict[str, str]:
         sid = int.from_bytes(value[1:5], "big")
@@ -35,16 +34,12 @@ class ChangeDecoder:
             self._renames[sid] = renames_from_schema(json.loads(self.serde.client.get_by_id(sid)))
         return self._renames[sid]
 
+    def _decode_key(self, key: bytes) -> Mapping[str, Any]:
+        return _as_map(self.serde.deserialize(key))
+
     def _key(self, key: bytes) -> Mapping[str, Any]:
-        if type(key) is not bytes:  # a bytearray or memoryview is no dict key
-            return _as_map(self.serde.deserialize(key))
-        datum = self._keys.get(key)
-        if datum is None:
-            datum = _as_map(self.serde.deserialize(key))
-            if len(self._keys) >= self.key_limit:
-                del self._keys[next(iter(self._keys))]
-            self._keys[key] = datum
-        return datum
+        # a bytearray or memoryview is no dict key
+        return self._keys(key) if type(key) is bytes else self._decode_key(key)
 
     def decode(self, key: bytes, value: bytes) -> ChangeEvent:
         return from_avro(self._key(key), _as_map(self.serde.deserialize(value)), self._renames_for(value))

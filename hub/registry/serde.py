@@ -20,8 +20,9 @@ from __future__ import annotations
 import io
 import json
 import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import fastavro
 
@@ -146,3 +147,29 @@ class AvroSerde:
             raise SkippableError(f"cannot decode an Avro record written with schema id {schema_id}: "
                                  f"{type(exc).__name__}: {exc}", record=bytes(data)) from exc
 
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class FirstSeen(Generic[K, V]):
+    """``make(key)``, computed once per key while the key is among the ``limit`` most recently first seen: the
+    encoded or decoded keys of records that change again and again."""
+
+    __slots__ = ("_make", "_values", "limit")
+
+    def __init__(self, make: Callable[[K], V], limit: int = 65536) -> None:
+        self._make, self.limit = make, limit
+        self._values: dict[K, V] = {}
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __call__(self, key: K) -> V:
+        values = self._values
+        if key in values:
+            return values[key]
+        value = values[key] = self._make(key)  # a failure raises: not kept
+        if len(values) > self.limit:
+            del values[next(iter(values))]
+        return value

@@ -37,7 +37,7 @@ from hub.metrics import (
     PIPELINE_MESSAGES,
 )
 from hub.registry.decode import ChangeDecoder
-from hub.registry.serde import AvroSerde
+from hub.registry.serde import AvroSerde, FirstSeen
 from pipelines.canonicalize import CanonResult, canonicalize, rule_counts
 from pipelines.dq_stats import DqStats, save_summary
 from pipelines.mapping import MappingSet
@@ -253,17 +253,14 @@ class KeyBytes:
     most recently first seen: a source record or golden record changes again and again."""
 
     def __init__(self, serde: AvroSerde, schema: dict[str, Any], limit: int = 65536) -> None:
-        self.serde, self.schema, self.limit = serde, schema, limit
-        self._bytes: dict[tuple[str, str], bytes] = {}
+        self.serde, self.schema = serde, schema
+        self._bytes: FirstSeen[tuple[str, str], bytes] = FirstSeen(self._encode, limit)
+
+    def _encode(self, topic_key: tuple[str, str]) -> bytes:
+        return self.serde.serialize(topic_key[0], self.schema, topic_key[1], is_key=True)
 
     def get(self, topic: str, key: str) -> bytes:
-        out = self._bytes.get((topic, key))
-        if out is None:
-            out = self.serde.serialize(topic, self.schema, key, is_key=True)
-            if len(self._bytes) >= self.limit:
-                del self._bytes[next(iter(self._bytes))]
-            self._bytes[(topic, key)] = out
-        return out
+        return self._bytes((topic, key))
 
 
 def canon_record(serde: AvroSerde, ev: CanonicalEvent, keys: KeyBytes | None = None) -> Record:
