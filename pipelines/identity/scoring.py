@@ -202,6 +202,13 @@ def _conflict_alone(contrib: dict[str, float]) -> bool:
         v > 0 and k.startswith(("email.", "phone.", "address.")) for k, v in contrib.items())
 
 
+def _other_country(a: Features, b: Features) -> bool:
+    """Both records name a country and the countries differ. Addresses in two countries always differ, so the
+    country disagreement stands for the address disagreement too (one fact, one weight): a Fellegi-Sunter
+    weight for each would count it twice, as if a move abroad were two independent pieces of evidence."""
+    return bool(a["country"] and b["country"] and a["country"] != b["country"])
+
+
 def _decide(total: float, deterministic: str | None, cfg: MatchConfig, contrib: dict[str, float],
             notes: list[str]) -> Decision:
     if deterministic is not None:
@@ -242,8 +249,9 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
         _family_changed(a, b, contrib, w, notes)
     if _household_split(a, b, contrib):
         _household_cap(contrib, cfg.household_cap, notes)
-    if a["country"] and b["country"] and a["country"] != b["country"]:
+    if _other_country(a, b):
         contrib["country.disagree"] = w["country.disagree"]
+        contrib.pop("address.disagree", None)  # implied by the other country: one fact, counted once
     total = sum(contrib.values())
     return MatchScore(total, _decide(total, deterministic, cfg, contrib, notes), contrib, deterministic, notes)
 
@@ -265,12 +273,13 @@ def cannot_reach(a: Features, b: Features, cfg: MatchConfig) -> bool:
             return False  # may be a deterministic link
         if level:
             total += w[f"{name}.{level}"]
+    other_country = _other_country(a, b)
     for name, level in (("dob", dob_level(a["dob"], b["dob"])), ("email", email_level(a["emails"], b["emails"])),
                         ("phone", phone_level(a["phones"], b["phones"])),
                         ("address", address_level(a["addrs"], b["addrs"]))):
-        if level:
+        if level and not (other_country and name == "address" and level == "disagree"):
             total += w[f"{name}.{level}"]
-    if a["country"] and b["country"] and a["country"] != b["country"]:
+    if other_country:
         total += w["country.disagree"]
     return total < cfg.review_threshold
 

@@ -413,6 +413,20 @@ def test_config_rejects_bad_thresholds_and_unknown_weights() -> None:
     assert CFG.review < CFG.link
 
 
+def test_an_address_in_another_country_counts_as_one_disagreement() -> None:
+    from pipelines.identity import cannot_reach
+    a = f(person("Gabriele", "Wagner", date(1975, 4, 2), address=HOME, email="g.wagner@web.de"))
+    b = f(person("Gabriela", "Wagner", date(1975, 4, 2), email="gabriele.wagner@gmx.at",
+                 address={"line1": "Ringstraße 5", "postal_code": "1010", "city": "Wien", "country": "AT"}))
+    result = score(a, b, CFG)
+    # the other country stands for the other address too: a move abroad is one fact, not two
+    assert "country.disagree" in result.contributions and "address.disagree" not in result.contributions
+    assert result.total == pytest.approx(3 + 5 + 7 - 1.5 - 3) and result.decision == "link"
+    # the shortcut bounds the total the same way: best names +9, birth date +7, e-mail -1.5, country -3
+    assert not cannot_reach(a, b, MatchConfig(review=11.5, link=12))
+    assert cannot_reach(a, b, MatchConfig(review=11.6, link=12))
+
+
 def _block_pairs(n: int, seed: int) -> list[tuple[Features, Features, bool]]:
     """Pairs of generated records sharing a blocking key (what the resolver scores), with the truth."""
     from bench.identity_data import generate
