@@ -19,7 +19,7 @@ import jellyfish
 
 from pipelines.transforms_contact import ContactError, country_code
 
-FEATURES_VERSION = 5
+FEATURES_VERSION = 6
 #: The customer fields :func:`features` reads: records equal in these (and in source and key) have equal features.
 FEATURE_FIELDS = ("kind", "given_name", "family_name", "org_name", "emails", "phones", "addresses", "xrefs",
                   "birth_date", "national_id", "tax_id")
