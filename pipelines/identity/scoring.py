@@ -33,6 +33,8 @@ from pipelines.identity.features import Features
 
 Decision = Literal["link", "review", "new"]
 _HOUSEHOLD_SPLIT = ("given.disagree", "given.gendered", "given.similar", "dob.disagree")
+_PERSON_AGREE = ("given.exact", "given.nickname", "given.fuzzy", "given.phonetic", "given.garbled", "given.initial",
+                 "dob.exact", "dob.transposed", "dob.typo", "dob.year")
 _NAME_FIELDS = ("given.", "family.", "org.")
 _ID_TYPOS = ("national_id.typo", "tax_id.typo")
 _GIVEN_AGREE = ("given.exact", "given.nickname", "given.fuzzy")
@@ -163,12 +165,13 @@ def _family_changed(a: Features, b: Features, contrib: dict[str, float], w: dict
 
 
 def _household_cap(contrib: dict[str, float], cap: float, notes: list[str]) -> None:
-    """Two people of one household share address, phone and often e-mail: once given names or birth dates
-    disagree, that shared evidence counts at most ``cap`` together."""
+    """Two people of one household share address, phone and often e-mail: unless a given name or birth date
+    agrees (and none disagrees), that shared evidence counts at most ``cap`` together."""
     shared = sum(v for k, v in contrib.items() if v > 0 and k.startswith(("email.", "phone.", "address.")))
     if shared > cap:
         contrib["household.cap"] = cap - shared
-        notes.append(f"different given name or birth date: shared contact details capped at {cap:+.1f} (household)")
+        notes.append(f"no given name or birth date tells them apart from a housemate: shared contact details capped "
+                     f"at {cap:+.1f} (household)")
 
 
 def _personal_email(a: Features, b: Features) -> bool:
@@ -187,12 +190,17 @@ def _own_id_near(contrib: dict[str, float]) -> bool:
 
 
 def _household_split(a: Features, b: Features, contrib: dict[str, float]) -> bool:
-    """Whether the pair may be two people of one household: given names or birth dates that disagree, or given
-    names only alike (similar), unless such a pair shares a personal e-mail address or an id one typo apart."""
-    if not any(k in contrib for k in _HOUSEHOLD_SPLIT) or _own_id_near(contrib):
+    """Whether the pair may be two people of one household: given names or birth dates that disagree, given
+    names only alike (similar), or neither a given name nor a birth date that agrees (one side blank: shared
+    contact details name the household, not which of its members), unless such a pair shares a personal
+    e-mail address or an id one typo apart."""
+    if _own_id_near(contrib):
         return False
-    only_alike = not any(k in contrib for k in _HOUSEHOLD_SPLIT if k != "given.similar")
-    return not (only_alike and "email.agree" in contrib and _personal_email(a, b))
+    split = any(k in contrib for k in _HOUSEHOLD_SPLIT)
+    if not split and any(k in contrib for k in _PERSON_AGREE):
+        return False
+    weak = not any(k in contrib for k in _HOUSEHOLD_SPLIT if k != "given.similar")  # only alike, or unknown
+    return not (weak and "email.agree" in contrib and _personal_email(a, b))
 
 
 def _conflict_alone(contrib: dict[str, float]) -> bool:
@@ -247,7 +255,7 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
     _add(contrib, w, "address", address_level(a["addrs"], b["addrs"]))
     if a["kind"] == "person":
         _family_changed(a, b, contrib, w, notes)
-    if _household_split(a, b, contrib):
+    if a["kind"] == b["kind"] == "person" and _household_split(a, b, contrib):
         _household_cap(contrib, cfg.household_cap, notes)
     if _other_country(a, b):
         contrib["country.disagree"] = w["country.disagree"]

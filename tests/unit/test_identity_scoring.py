@@ -66,6 +66,29 @@ def test_shared_family_address_with_different_given_name_and_dob_is_not_a_link()
     assert no_dob.decision != "link"  # the given name alone keeps them apart
 
 
+def test_shared_contacts_without_a_given_name_or_birth_date_that_agrees_are_capped() -> None:
+    home = {"address": HOME, "phone": "089 1234567", "email": "familie.mueller@web.de"}
+    blank = f(person(None, "Müller", **home))  # no given name, no birth date: which of the household is it?
+    result = score(f(person("Julia", "Müller", date(1993, 7, 8), **home)), blank, CFG)
+    assert "household.cap" in result.contributions and result.decision != "link"
+    assert result.total == pytest.approx(5 + 2.5)
+    # a given name or a birth date that agrees says which member it is: no cap
+    named = score(f(person("Julia", "Müller", **home)), f(person("Julia", "Müller", **home)), CFG)
+    born = score(f(person("Julia", "Müller", date(1993, 7, 8), **home)), f(person(None, "Müller", date(1993, 7, 8),
+                                                                                  **home)), CFG)
+    initial = score(f(person("Julia", "Müller", **home)), f(person("J.", "Müller", **home)), CFG)
+    for agreed in (named, born, initial):
+        assert "household.cap" not in agreed.contributions and agreed.decision == "link", explain(agreed)
+    # the person's own e-mail address (it holds the given name of the other side) says it too
+    own = {"address": HOME, "phone": "089 1234567", "email": "julia.mueller@web.de"}
+    mailed = score(f(person("Julia", "Müller", date(1993, 7, 8), **own)), f(person(None, "Müller", **own)), CFG)
+    assert "household.cap" not in mailed.contributions and mailed.decision == "link"
+    # organisations have neither: their shared contact details are not capped
+    firm = {"kind": "organisation", "org_name": "Müller Bau GmbH", "addresses": [HOME],
+            "phones": [{"number": "089 1234567"}]}
+    assert "household.cap" not in score(f(firm), f({**firm, "org_name": "Mueller Bau"}), CFG).contributions
+
+
 def test_same_name_same_address_but_different_birth_dates_is_not_a_link() -> None:
     senior = f(person("Peter", "Schmidt", date(1950, 1, 1), address=HOME, phone="089 1234567"))
     junior = f(person("Peter", "Schmidt", date(1982, 6, 30), address=HOME, phone="089 1234567"))
