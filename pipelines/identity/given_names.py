@@ -9,19 +9,24 @@ typo that only looks like one (talia / talis: *talis* is rare; sophia / sophie: 
 The package's own module loads all 720,000 names with pandas; this reads its data file once, lazily, keeping the
 roughly 16,000 common ones (0.4 s, no pandas), each in the form :func:`~pipelines.identity.features.fold` gives
 the names it is asked about (noémie and noemie both as ``nomie``; a form two names of different genders share
-is dropped).
+is dropped). What it kept is written to the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``, under
+``crmhub/``), named after the data file's size and time, the thresholds and the features version, so the next
+process (each ``crmhub`` command, each worker) reads it in milliseconds; a cache that cannot be read or
+written is passed over.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import json
+import os
 import re
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pipelines.identity.features import fold
+from pipelines.identity.features import FEATURES_VERSION, fold
 
 Gender = Literal["f", "m"]
 
@@ -53,9 +58,42 @@ def parse_genders(text: str, min_count: int = MIN_COUNT, clear: float = CLEAR) -
     return {name: g for name, g in out.items() if g is not None}
 
 
+def _cache_file(data: Path) -> Path:
+    st = data.stat()
+    key = f"{FEATURES_VERSION}|{MIN_COUNT}|{CLEAR}|{data}|{st.st_size}|{st.st_mtime_ns}"
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "crmhub"
+    return folder / f"given-names-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+
+
+def _read_cache(path: Path) -> dict[str, Gender] | None:
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(kept, dict) or not kept or any(g not in ("f", "m") for g in kept.values()):
+        return None
+    return kept
+
+
+def _write_cache(path: Path, genders: dict[str, Gender]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_name(f"{path.name}.{os.getpid()}.part")
+        part.write_text(json.dumps(genders, separators=(",", ":")), encoding="utf-8")
+        part.replace(path)  # whole or not at all, for processes reading it meanwhile
+    except OSError:
+        pass
+
+
 @cache
 def _genders() -> dict[str, Gender]:
-    return parse_genders(_data_file().read_text(encoding="utf-8"))
+    data = _data_file()
+    cached = _cache_file(data)
+    genders = _read_cache(cached)
+    if genders is None:
+        genders = parse_genders(data.read_text(encoding="utf-8"))
+        _write_cache(cached, genders)
+    return genders
 
 
 def gender_of(name: str) -> Gender | None:

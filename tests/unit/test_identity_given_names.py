@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
+
 from pipelines.identity.compare import given_level
 from pipelines.identity.given_names import gender_of, gendered, parse_genders
 
@@ -52,3 +57,52 @@ def test_a_quote_inside_a_key_starts_no_entry() -> None:
     sample = r'{"ab\"giovanni": [1, 5000, 0.0, 3], "x\\": [1, 5000, 0.0, 3], "anna": [3, 9000, 0.99, 3]}'
     # not "giovanni" from the tail of another key; a key ending in an escaped backslash is read whole
     assert parse_genders(sample) == {"x": "m", "anna": "f"}
+
+
+def test_the_kept_names_are_read_from_the_cache_folder_by_the_next_process(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.identity import given_names
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    given_names._genders.cache_clear()
+    try:
+        first = given_names._genders()
+        written = list((tmp_path / "crmhub").glob("given-names-*.json"))
+        assert len(written) == 1 and json.loads(written[0].read_text()) == first
+        assert first["giovanna"] == "f" and first["giovanni"] == "m"
+
+        given_names._genders.cache_clear()  # a new process: the data file is not parsed again
+        monkeypatch.setattr(given_names, "parse_genders", lambda *_a, **_k: pytest.fail("parsed again"))
+        assert given_names._genders() == first
+    finally:
+        given_names._genders.cache_clear()
+
+
+@pytest.mark.parametrize("kept", ["{not json", '{"anna": "x"}', "{}", "[]"])
+def test_a_broken_cache_file_is_passed_over_and_written_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              kept: str) -> None:
+    from pipelines.identity import given_names
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    path = given_names._cache_file(given_names._data_file())
+    path.parent.mkdir(parents=True)
+    path.write_text(kept)
+    given_names._genders.cache_clear()
+    try:
+        genders = given_names._genders()
+        assert genders["giovanni"] == "m" and len(genders) > 10_000
+        assert json.loads(path.read_text()) == genders
+    finally:
+        given_names._genders.cache_clear()
+
+
+def test_an_unwritable_cache_folder_still_gives_the_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.identity import given_names
+
+    (tmp_path / "crmhub").write_text("a file where the folder would be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    given_names._genders.cache_clear()
+    try:
+        assert given_names._genders()["giovanna"] == "f"
+    finally:
+        given_names._genders.cache_clear()
