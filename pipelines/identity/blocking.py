@@ -7,15 +7,15 @@ block stays small on a store of 100k customers: no key is built from one weak fi
 no "birth year"; a full birth date is one of some 30,000, so its block stays small). A key whose block grows
 past ``MatchConfig.max_candidates`` is skipped by the caller.
 
-Keys are short strings, prefixed by their kind: ``e:`` e-mail, ``p:`` phone, ``n:`` national id, ``t:`` tax id,
-``n~:`` / ``t~:`` the id itself and the id with one character left out (each position in turn: two ids one
-substitution, insertion, deletion or swap of neighbours apart share one, so a mistyped id still finds its record),
-``x:`` source record, ``gf:`` given (nicknames mapped) + family name, order-independent so swapped names share it,
-``d:`` birth date (of a record with a name), ``ny:`` phonetic given or family name + birth year and month, ``pf:``
-postal code + phonetic family or given name, ``dp:`` birth date + postal code, ``a:`` postal code + street + house
-number, ``ac:`` the same with the city, ``an:`` postal code + house number (a typo in the first letters of the
-street, which ``a:`` and ``ac:`` take, still meets its record), ``o:`` country + phonetic org tokens, ``op:``
-postal code + phonetic first org token.
+Keys are short strings, prefixed by their kind: ``e:`` e-mail, ``p:`` phone, ``n:`` national id, ``t:`` tax
+id, ``n~:`` / ``t~:`` the id itself and the id with one character left out (each position in turn: two ids one
+substitution, insertion, deletion or swap of neighbours apart share one, so a mistyped id still finds its
+record), ``x:`` source record, ``gf:`` given (nicknames mapped) + family name, order-independent so swapped
+names share it, ``d:`` birth date (of a record with a name), ``ny:`` phonetic given or family name + birth year and
+month, ``pf:`` postal code + phonetic family name, ``dp:`` birth date + postal code, ``a:`` postal code + street +
+house number, ``ac:`` the same with the city, ``an:`` postal code + house number (a typo in the first letters of
+the street, which ``a:`` and ``ac:`` take, still meets its record), ``o:`` country + phonetic org tokens,
+``op:`` postal code + phonetic first org token.
 """
 
 from __future__ import annotations
@@ -52,9 +52,8 @@ def _person_keys(f: Features, postals: list[str], keys: list[str]) -> None:
         for code in {sg, sf} - {""}:
             keys.append(f"ny:{code}{dob[:7]}")
     for code in postals:
-        for sx in dict.fromkeys((sf, sg)):
-            if sx:  # either name, so swapped names (and a family name mistyped past its soundex) still meet
-                keys.append(f"pf:{code}|{sx}")
+        if sf:
+            keys.append(f"pf:{code}|{sf}")
         if dob:
             keys.append(f"dp:{dob}|{code}")
 
