@@ -185,20 +185,13 @@ GARBLED = 1.0  # the most a "garbled" pair of names may cost, a slip costing hal
 def garbled(x: str, y: str) -> bool:
     """Two slips in one name of 5+ letters: each a neighbouring key or look-alike letter typed for another, two
     neighbouring letters swapped, or a letter typed twice (tcreaa / teresa, lctra / petra, matic / marie, aarha
-    / sarah); or another spelling of the same sound (:func:`sound_key`, 5+ sounds) with one such slip after
-    its first sound (phlkrian / florian). Costs half an edit each, any other edit a whole one, at most
-    :data:`GARBLED` in all; two names that are both in the nickname tables are never garbled forms of each
-    other, nor are names whose lengths differ by more than one letter (stefanie / strfan)."""
+    / sarah). Costs half an edit each, any other edit a whole one, at most :data:`GARBLED` in all; two names
+    that are both in the nickname tables are never garbled forms of each other."""
     if min(len(x), len(y)) < 5 or abs(len(x) - len(y)) > 1 or (known_name(x) and known_name(y)):
         return False
     ox, oy = _OCR.sub(_ocr_letter, x), _OCR.sub(_ocr_letter, y)
     # each edit costs at least half: more than two plain edits apart (a quick test) is never garbled
-    if _osa(ox, oy, score_cutoff=2) <= 2 and _slip_distance(ox, oy) <= GARBLED:
-        return True
-    # another spelling of the sound with one slip after its first sound (phlkrian / florian: ph for f, k for o)
-    kx, ky = sound_key(x), sound_key(y)
-    return (min(len(kx), len(ky)) >= 5 and kx[0] == ky[0] and abs(len(kx) - len(ky)) <= 1
-            and _osa(kx, ky, score_cutoff=1) <= 1 and _slip_distance(kx, ky) <= GARBLED / 2)
+    return _osa(ox, oy, score_cutoff=2) <= 2 and _slip_distance(ox, oy) <= GARBLED
 
 
 def _slip_distance(x: str, y: str) -> float:

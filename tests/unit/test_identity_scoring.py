@@ -232,9 +232,6 @@ def test_a_slip_in_a_three_letter_name_is_a_typo_unless_both_are_names() -> None
     ("lctra", "petra"),  # neighbouring keys l/p, look-alike c/e
     ("matic", "marie"),  # t/r, c/e
     ("aarha", "sarah"),  # a/s and a swap
-    ("phlkrian", "florian"),  # spelled by sound (ph for f) and neighbouring keys k/o
-    ("wolphgqng", "wolfgang"),  # ph for f and neighbouring keys q/a
-    ("dawod", "david"),  # w for v and neighbouring keys o/i
 ])
 def test_two_slips_in_a_given_name_are_garbled_not_a_different_person(typed: str, name: str) -> None:
     assert given_level(typed, typed, typed, name, name, name) == "garbled"
@@ -246,9 +243,7 @@ def test_two_slips_in_a_given_name_are_garbled_not_a_different_person(typed: str
 
 
 @pytest.mark.parametrize(("x", "y"), [
-    ("sandra", "saskia"), ("heike", "heidi"), ("david", "daniel"), ("lukas", "felix"), ("anna", "emma"),
-    ("strfan", "stefanie"),  # stefan mistyped is still the male form: sound keys drop the ending, lengths do not
-    ("fischer", "visser"), ("kohler", "moller")])  # sound-alike but for the first sound
+    ("sandra", "saskia"), ("heike", "heidi"), ("david", "daniel"), ("lukas", "felix"), ("anna", "emma")])
 def test_different_names_are_not_garbled(x: str, y: str) -> None:
     from pipelines.identity.compare import garbled
     assert not garbled(x, y) and given_level(x, x, x, y, y, y) != "garbled"
