@@ -13,8 +13,9 @@ substitution, insertion, deletion or swap of neighbours apart share one, so a mi
 record), ``x:`` source record, ``gf:`` given (nicknames mapped) + family name, order-independent so swapped
 names share it, ``d:`` birth date (of a record with a name), ``ny:`` phonetic given or family name + birth year and
 month, ``pf:`` postal code + phonetic family name, ``dp:`` birth date + postal code, ``a:`` postal code + street +
-house number, ``ac:`` the same with the city, ``an:`` postal code + house number (a typo in the first letters of
-the street, which ``a:`` and ``ac:`` take, still meets its record), ``o:`` country + phonetic org tokens,
+house number, ``ac:`` the same with the city, ``an:`` postal code + house number + the street's last three
+letters (a typo in the first letters of the street, which ``a:`` and ``ac:`` take, still meets its record),
+``o:`` country + phonetic org tokens,
 ``op:`` postal code + phonetic first org token.
 """
 
@@ -82,9 +83,10 @@ def block_keys(f: Features) -> list[str]:
     else:
         _person_keys(f, postals, keys)
     for line, code, city, number in f["addrs"]:
-        street = "".join(t for t in line.split() if t.isalpha())[:6]
-        if code and number:
-            keys.append(f"an:{code}|{number[:8]}")
+        letters = "".join(t for t in line.split() if t.isalpha())
+        street = letters[:6]
+        if code and number:  # with the last letters of the street: one building, not one number on every street
+            keys.append(f"an:{code}|{number[:8]}|{letters[-3:]}")
         if street and number:
             if code:
                 keys.append(f"a:{code}|{street}|{number[:8]}")

@@ -108,7 +108,8 @@ class MatchConfig(ConfigModel):
     veto (two different values are never the same customer, whatever else agrees). ``max_candidates``: a
     blocking key whose block holds more records is skipped for that look-up (it says too little to be worth
     comparing against). ``household_cap``: when two persons' given names or birth dates disagree, the most their
-    shared e-mail, phone and address may add together (people of one household share them).
+    shared e-mail, phone and address may add together (people of one household share them); when neither a
+    given name nor a birth date agrees, a pair that links only with more than that is a possible match.
     ``given_disagree_reviews``: two persons whose given names disagree (no typo, nickname, initial, sound-alike
     or similar spelling) are at most a possible match, however high their total: twins and family members share
     family name, birth date or contacts, which a learned model weighs as if they were independent.

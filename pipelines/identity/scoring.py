@@ -164,14 +164,18 @@ def _family_changed(a: Features, b: Features, contrib: dict[str, float], w: dict
         notes.append("family names differ where the given name and a contact detail agree: a changed family name")
 
 
+def _shared(contrib: dict[str, float]) -> float:
+    """What the contact details a household shares (e-mail, phone, address) add."""
+    return sum(v for k, v in contrib.items() if v > 0 and k.startswith(("email.", "phone.", "address.")))
+
+
 def _household_cap(contrib: dict[str, float], cap: float, notes: list[str]) -> None:
-    """Two people of one household share address, phone and often e-mail: unless a given name or birth date
-    agrees (and none disagrees), that shared evidence counts at most ``cap`` together."""
-    shared = sum(v for k, v in contrib.items() if v > 0 and k.startswith(("email.", "phone.", "address.")))
+    """Two people of one household share address, phone and often e-mail: once given names or birth dates
+    disagree, that shared evidence counts at most ``cap`` together."""
+    shared = _shared(contrib)
     if shared > cap:
         contrib["household.cap"] = cap - shared
-        notes.append(f"no given name or birth date tells them apart from a housemate: shared contact details capped "
-                     f"at {cap:+.1f} (household)")
+        notes.append(f"different given name or birth date: shared contact details capped at {cap:+.1f} (household)")
 
 
 def _personal_email(a: Features, b: Features) -> bool:
@@ -189,18 +193,21 @@ def _own_id_near(contrib: dict[str, float]) -> bool:
     return any(k in contrib for k in _ID_TYPOS) and not any(k.endswith(".conflict") for k in contrib)
 
 
-def _household_split(a: Features, b: Features, contrib: dict[str, float]) -> bool:
-    """Whether the pair may be two people of one household: given names or birth dates that disagree, given
-    names only alike (similar), or neither a given name nor a birth date that agrees (one side blank: shared
-    contact details name the household, not which of its members), unless such a pair shares a personal
-    e-mail address or an id one typo apart."""
-    if _own_id_near(contrib):
-        return False
+def _household(a: Features, b: Features, contrib: dict[str, float]) -> Literal["split", "unknown"] | None:
+    """Whether two persons may be two people of one household: ``split`` when their given names or birth dates
+    disagree or the given names are only alike (similar); ``unknown`` when neither a given name nor a birth
+    date agrees (one side blank: shared contact details name the household, not which of its members); None
+    when a given name or birth date agrees, or the pair shares a personal e-mail address or an id one typo
+    apart."""
+    if a["kind"] != "person" or b["kind"] != "person" or _own_id_near(contrib):
+        return None
     split = any(k in contrib for k in _HOUSEHOLD_SPLIT)
     if not split and any(k in contrib for k in _PERSON_AGREE):
-        return False
+        return None
     weak = not any(k in contrib for k in _HOUSEHOLD_SPLIT if k != "given.similar")  # only alike, or unknown
-    return not (weak and "email.agree" in contrib and _personal_email(a, b))
+    if weak and "email.agree" in contrib and _personal_email(a, b):
+        return None
+    return "split" if split else "unknown"
 
 
 def _conflict_alone(contrib: dict[str, float]) -> bool:
@@ -218,10 +225,14 @@ def _other_country(a: Features, b: Features) -> bool:
 
 
 def _decide(total: float, deterministic: str | None, cfg: MatchConfig, contrib: dict[str, float],
-            notes: list[str]) -> Decision:
+            notes: list[str], *, unknown_member: bool = False) -> Decision:
     if deterministic is not None:
         return "link"
     if total >= cfg.link_threshold:
+        if unknown_member and total - max(0.0, _shared(contrib) - cfg.household_cap) < cfg.link_threshold:
+            notes.append("no given name or birth date tells them apart from a housemate: a possible match at most "
+                         "(household)")
+            return "review"
         if cfg.given_disagree_reviews and "given.disagree" in contrib and not _own_id_near(contrib):
             notes.append("given names disagree: a possible match at most (twins and family members share the rest)")
             return "review"
@@ -255,13 +266,15 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
     _add(contrib, w, "address", address_level(a["addrs"], b["addrs"]))
     if a["kind"] == "person":
         _family_changed(a, b, contrib, w, notes)
-    if a["kind"] == b["kind"] == "person" and _household_split(a, b, contrib):
+    household = _household(a, b, contrib)
+    if household == "split":
         _household_cap(contrib, cfg.household_cap, notes)
     if _other_country(a, b):
         contrib["country.disagree"] = w["country.disagree"]
         contrib.pop("address.disagree", None)  # implied by the other country: one fact, counted once
     total = sum(contrib.values())
-    return MatchScore(total, _decide(total, deterministic, cfg, contrib, notes), contrib, deterministic, notes)
+    decision = _decide(total, deterministic, cfg, contrib, notes, unknown_member=household == "unknown")
+    return MatchScore(total, decision, contrib, deterministic, notes)
 
 
 def cannot_reach(a: Features, b: Features, cfg: MatchConfig) -> bool:

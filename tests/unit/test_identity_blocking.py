@@ -48,7 +48,11 @@ def test_a_typo_at_the_start_of_the_street_still_shares_the_address_key() -> Non
                  "addresses": [{"line1": "139b Manor Rd", "postal_code": "EH6 6QH", "city": "Edinburgh"}]})
     b = keys_of({"kind": "person", "given_name": "Susie", "family_name": "Thonley", "birth_date": date(1942, 2, 18),
                  "addresses": [{"line1": "139b Mmanor Rd", "postal_code": "EH6 6QH", "city": "Edinburgh"}]})
-    assert a & b == {"an:eh66qh|139b"}
+    assert a & b == {"an:eh66qh|139b|rrd"}
+    # the same house number on another street of the postal code is another building: no shared key
+    c = keys_of({"kind": "person", "given_name": "Susie", "family_name": "Thonley", "birth_date": date(1942, 2, 18),
+                 "addresses": [{"line1": "139b Leith Walk", "postal_code": "EH6 6QH", "city": "Edinburgh"}]})
+    assert not a & c
 
 
 def test_no_key_from_one_weak_field_alone() -> None:
