@@ -60,6 +60,7 @@ class _RefusalLog(logging.Handler):
     DROPPED = re.compile(r"node_id=bootstrap-\d+ broker_version=\(\d[^)]*\) \(disconnected\)>: Connection lost: "
                          r"KafkaConnectionError: socket disconnected")
     DROPS = 3
+    WINDOW_S = 120.0
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -73,9 +74,9 @@ class _RefusalLog(logging.Handler):
             self.last = (time.monotonic(), found.group(1)[:300])
         elif self.DROPPED.search(message):
             now = time.monotonic()
-            self.drops = [*[t for t in self.drops if now - t < 120.0][-self.DROPS:], now]
+            self.drops = [*[t for t in self.drops if now - t < self.WINDOW_S][-self.DROPS:], now]
 
-    def recent(self, within_s: float = 120.0) -> str | None:
+    def recent(self, within_s: float = WINDOW_S) -> str | None:
         now = time.monotonic()
         if self.last is not None and now - self.last[0] <= within_s:
             return self.last[1]

@@ -39,6 +39,7 @@ _NAME_FIELDS = ("given.", "family.", "org.")
 _ID_TYPOS = ("national_id.typo", "tax_id.typo")
 _GIVEN_AGREE = ("given.exact", "given.nickname", "given.fuzzy")
 _CONTACT_AGREE = ("address.exact", "address.fuzzy", "phone.agree", "email.agree")
+_SHARED = ("email.", "phone.", "address.")  # what a household shares
 CORROBORATION = 1.0  # the least a field besides the names must add for the names to link (a postal area: 0.5)
 
 
@@ -166,7 +167,7 @@ def _family_changed(a: Features, b: Features, contrib: dict[str, float], w: dict
 
 def _shared(contrib: dict[str, float]) -> float:
     """What the contact details a household shares (e-mail, phone, address) add."""
-    return sum(v for k, v in contrib.items() if v > 0 and k.startswith(("email.", "phone.", "address.")))
+    return sum(v for k, v in contrib.items() if v > 0 and k.startswith(_SHARED))
 
 
 def _household_cap(contrib: dict[str, float], cap: float, notes: list[str]) -> None:
@@ -213,8 +214,7 @@ def _household(a: Features, b: Features, contrib: dict[str, float]) -> Literal["
 def _conflict_alone(contrib: dict[str, float]) -> bool:
     """Ids that differ, outweighed by names and birth date only: namesakes born on one day have ids of their
     own, so some other detail (an address, a phone, an e-mail) must agree too."""
-    return any(k.endswith(".conflict") for k in contrib) and not any(
-        v > 0 and k.startswith(("email.", "phone.", "address.")) for k, v in contrib.items())
+    return any(k.endswith(".conflict") for k in contrib) and not _shared(contrib)
 
 
 def _other_country(a: Features, b: Features) -> bool:
