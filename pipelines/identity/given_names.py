@@ -12,16 +12,19 @@ the names it is asked about (noémie and noemie both as ``nomie``; a form two na
 is dropped). What it kept is written to the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``, under
 ``crmhub/``), named after the data file's size and time, the thresholds and the features version, so the next
 process (each ``crmhub`` command, each worker) reads it in milliseconds; a cache that cannot be read or
-written is passed over.
+written is passed over. Writing a new one removes the others no process has read for :data:`STALE_S` (those of
+an older version or of another installation), so the folder does not fill up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
 import os
 import re
+import time
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -32,6 +35,7 @@ Gender = Literal["f", "m"]
 
 MIN_COUNT = 1_000  # records with the name; rarer names are not known to be a male or female form
 CLEAR = 0.3  # share of women at most this (a man's name) or at least 1 - this (a woman's name)
+STALE_S = 30 * 86400  # a kept-names file no process has read for this long is removed when another is written
 
 # one entry of name_data.json: "name": [countries, records, share of women, ...]; a key starts after "{" or ", "
 # and may hold escapes (\" inside a key is no key's start)
@@ -72,7 +76,17 @@ def _read_cache(path: Path) -> dict[str, Gender] | None:
         return None
     if not isinstance(kept, dict) or not kept or any(g not in ("f", "m") for g in kept.values()):
         return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # in use: not stale
     return kept
+
+
+def _remove_stale(keep: Path, now: float) -> None:
+    """Remove the other kept-names files of ``keep``'s folder that no process read for :data:`STALE_S`."""
+    for other in keep.parent.glob("given-names-*.json"):
+        with contextlib.suppress(OSError):
+            if other != keep and now - other.stat().st_mtime > STALE_S:
+                other.unlink()
 
 
 def _write_cache(path: Path, genders: dict[str, Gender]) -> None:
@@ -82,7 +96,8 @@ def _write_cache(path: Path, genders: dict[str, Gender]) -> None:
         part.write_text(json.dumps(genders, separators=(",", ":")), encoding="utf-8")
         part.replace(path)  # whole or not at all, for processes reading it meanwhile
     except OSError:
-        pass
+        return
+    _remove_stale(path, time.time())
 
 
 @cache

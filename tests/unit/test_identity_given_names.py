@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -104,5 +106,32 @@ def test_an_unwritable_cache_folder_still_gives_the_names(tmp_path: Path, monkey
     given_names._genders.cache_clear()
     try:
         assert given_names._genders()["giovanna"] == "f"
+    finally:
+        given_names._genders.cache_clear()
+
+
+def test_writing_the_kept_names_removes_files_no_process_read_for_a_month(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.identity import given_names
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = tmp_path / "crmhub"
+    folder.mkdir()
+    old, recent, other = folder / "given-names-old.json", folder / "given-names-recent.json", folder / "kafka.json"
+    for path in (old, recent, other):
+        path.write_text('{"anna": "f"}')
+    month_ago = time.time() - given_names.STALE_S - 60
+    os.utime(old, (month_ago, month_ago))
+    os.utime(other, (month_ago, month_ago))
+    given_names._genders.cache_clear()
+    try:
+        given_names._genders()
+        assert not old.exists()  # another version's or installation's, unread for a month
+        assert recent.exists() and other.exists()  # read lately; not a kept-names file
+        kept = given_names._cache_file(given_names._data_file())
+        os.utime(kept, (month_ago, month_ago))
+        given_names._genders.cache_clear()
+        given_names._genders()  # read from the cache: its time says it is in use
+        assert time.time() - kept.stat().st_mtime < 60
     finally:
         given_names._genders.cache_clear()
