@@ -9,7 +9,7 @@ from pipelines.identity.blocking import block_keys
 from pipelines.identity.config import DEFAULT_WEIGHTS, MatchConfig
 from pipelines.identity.features import FEATURES_VERSION, Features, features
 from pipelines.identity.metrics import PRF, pairwise_prf
-from pipelines.identity.scoring import Decision, MatchScore, cannot_reach, explain, score
+from pipelines.identity.scoring import Decision, MatchScore, cannot_reach, explain, score, vetoed
 
 __all__ = [
     "DEFAULT_WEIGHTS",
@@ -25,4 +25,5 @@ __all__ = [
     "features",
     "pairwise_prf",
     "score",
+    "vetoed",
 ]

@@ -30,6 +30,7 @@ from pipelines.identity.compare import (
 )
 from pipelines.identity.config import MatchConfig
 from pipelines.identity.features import Features
+from pipelines.identity.given_names import gender_of
 
 Decision = Literal["link", "review", "new"]
 _HOUSEHOLD_SPLIT = ("given.disagree", "given.gendered", "given.similar", "dob.disagree")
@@ -50,6 +51,7 @@ class MatchScore:
     contributions: dict[str, float]
     deterministic: str | None = None  # why the pair is a link whatever the total ("xref ibmi/42", "national_id")
     notes: list[str] = field(default_factory=list)
+    apart: str | None = None  # why a pair that is no match is surely two persons ("household", "national_id conflict")
 
 
 def _add(contrib: dict[str, float], w: dict[str, float], name: str, level: str) -> None:
@@ -253,10 +255,12 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
     contrib: dict[str, float] = {}
     notes: list[str] = []
     deterministic = _deterministic(a, b, contrib, w, notes)
+    swapped = False
     if a["kind"] != b["kind"]:
         contrib["kind.disagree"] = w["kind.disagree"]
     elif a["kind"] == "person":
-        if not _person_names(a, b, contrib, w, notes):
+        swapped = _person_names(a, b, contrib, w, notes)
+        if not swapped:
             _term_frequency(a, b, contrib, cfg)
         _add(contrib, w, "dob", dob_level(a["dob"], b["dob"]))
     else:
@@ -274,7 +278,44 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
         contrib.pop("address.disagree", None)  # implied by the other country: one fact, counted once
     total = sum(contrib.values())
     decision = _decide(total, deterministic, cfg, contrib, notes, unknown_member=household == "unknown")
-    return MatchScore(total, decision, contrib, deterministic, notes)
+    apart = _apart(a, b, contrib, household == "split" and not swapped, cfg) if decision == "new" else None
+    return MatchScore(total, decision, contrib, deterministic, notes, apart)
+
+
+def _common_given(name: str) -> bool:
+    """A given name of the name data: the nickname table's, or a common one with a clear gender."""
+    return bool(name) and (known_name(name) or gender_of(name) is not None)
+
+
+def _apart(a: Features, b: Features, contrib: dict[str, float], split: bool, cfg: MatchConfig) -> str | None:
+    """Why two records that are no match ("new") are surely two persons, so that no third record may join them:
+    an authoritative id that differs (a veto), or housemates (``split``: a household split, names read as given)
+    whose shared contact details were capped as a household's and whose birth dates disagree, or, with no birth
+    date that agrees, whose first given names differ and are both common given names (a typo seldom makes one
+    name another). Not a possible match ("review"): the scorer itself says it may be one person; not a given
+    name that is no common name (jamm / jan: a record with a garbled name would split from its duplicates); not
+    an agreeing birth date beside different given names (twins, or a given name replaced by another)."""
+    conflicts = [name for name in cfg.authoritative if f"{name}.conflict" in contrib]
+    if conflicts:
+        return f"{conflicts[0]} conflict"
+    if not split or "household.cap" not in contrib:
+        return None
+    if "dob.disagree" in contrib:
+        return "household"
+    if any(k.startswith("dob.") for k in contrib):
+        return None
+    ga, gb = a["given1"], b["given1"]
+    return "household" if ga != gb and _common_given(ga) and _common_given(gb) else None
+
+
+def vetoed(a: Features, b: Features, cfg: MatchConfig) -> str | None:
+    """The authoritative id (``MatchConfig.authoritative``) whose values differ between ``a`` and ``b``, or None:
+    such a pair never links, unless a cross-reference links it."""
+    for name in cfg.authoritative:
+        x, y = (a["nid"], b["nid"]) if name == "national_id" else (a["tax"], b["tax"])
+        if id_level(x, y) == "conflict":
+            return name
+    return None
 
 
 def cannot_reach(a: Features, b: Features, cfg: MatchConfig) -> bool:

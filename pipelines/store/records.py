@@ -207,6 +207,10 @@ def drop_links(conn: Connection, record_ids: Collection[int], *, keep_manual: bo
 Link = tuple[int, int, str, float, Mapping[str, Any]]
 """(record a, record b, kind, score, detail)."""
 
+CONFLICT = "conflict"
+"""The kind of a row that joins nothing: scoring found the two records to be two persons (:attr:`MatchScore.apart`),
+so no chain of links may put them in one golden record. Dropped and recomputed with the automatic links."""
+
 
 def add_links(conn: Connection, links: Sequence[Link], *, fresh: Collection[int] = ()) -> None:
     """Link pairs of records, replacing their link unless an end is ``fresh`` (new: it has none yet)."""
@@ -226,15 +230,36 @@ def add_link(conn: Connection, a: int, b: int, kind: str, score: float, detail: 
     add_links(conn, [(a, b, kind, score, detail)], fresh=(a,) if fresh else ())
 
 
-def neighbours(conn: Connection, ids: Collection[int]) -> dict[int, set[int]]:
+def neighbours(conn: Connection, ids: Collection[int],
+               conflicts: set[tuple[int, int]] | None = None) -> dict[int, set[int]]:
+    """The records linked to each of ``ids``; the :data:`CONFLICT` pairs among the rows read join no one, they
+    are added to ``conflicts`` (when given) as ``(lower id, higher id)``."""
     ids = list(ids)
     out: dict[int, set[int]] = {i: set() for i in ids}
     for i in range(0, len(ids), 400):
         marks, params = in_params("i", ids[i:i + 400])
-        q = f"SELECT a, b FROM match_link WHERE a IN ({marks}) UNION SELECT a, b FROM match_link WHERE b IN ({marks})"
-        for a, b in raw(conn).rows(q, params):
+        q = (f"SELECT a, b, kind FROM match_link WHERE a IN ({marks}) "
+             f"UNION SELECT a, b, kind FROM match_link WHERE b IN ({marks})")
+        for a, b, kind in raw(conn).rows(q, params):
+            if kind == CONFLICT:
+                if conflicts is not None:
+                    conflicts.add((a, b))
+                continue
             out.setdefault(a, set()).add(b)
             out.setdefault(b, set()).add(a)
+    return out
+
+
+def links_among(conn: Connection, ids: Collection[int]) -> list[tuple[int, int, str, float]]:
+    """``(a, b, kind, score)`` of the links (not the conflicts) whose both ends are among ``ids``."""
+    wanted = set(ids)
+    ordered = sorted(wanted)
+    out: list[tuple[int, int, str, float]] = []
+    for i in range(0, len(ordered), 400):
+        marks, params = in_params("i", ordered[i:i + 400])
+        q = f"SELECT a, b, kind, score FROM match_link WHERE a IN ({marks}) AND kind <> :c"
+        out.extend((a, b, kind, score) for a, b, kind, score in raw(conn).rows(q, {**params, "c": CONFLICT})
+                   if b in wanted)
     return out
 
 
@@ -255,6 +280,18 @@ def manual_decisions(conn: Connection, ref: str) -> dict[str, str]:
     q = select(manual_pair.c.a_ref, manual_pair.c.b_ref, manual_pair.c.kind).where(
         or_(manual_pair.c.a_ref == ref, manual_pair.c.b_ref == ref))
     return {(b if a == ref else a): kind for a, b, kind in conn.execute(q)}
+
+
+def cannot_pairs(conn: Connection, refs: Collection[str]) -> list[tuple[str, str]]:
+    """The steward's cannot-link pairs whose both records are among ``refs``."""
+    wanted = set(refs)
+    ordered = sorted(wanted)
+    out: list[tuple[str, str]] = []
+    for i in range(0, len(ordered), 500):
+        marks, params = in_params("r", ordered[i:i + 500])
+        q = f"SELECT a_ref, b_ref FROM manual_pair WHERE a_ref IN ({marks}) AND kind = :k"
+        out.extend((a, b) for a, b in raw(conn).rows(q, {**params, "k": "cannot"}) if b in wanted)
+    return out
 
 
 def set_manual(conn: Connection, ref_a: str, ref_b: str, kind: str, by: str, ts_ms: int) -> None:

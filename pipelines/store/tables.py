@@ -5,7 +5,8 @@
 - ``block_key``: the blocking index (key → record), so candidates come from a few small blocks.
 - ``contact_key``: the contact persons' names of each record (key → record), for the gateway's name search.
 - ``match_link``: the evidence that joins two records (deterministic, probabilistic, manual); a golden record is
-  a connected component of these links.
+  a connected component of these links, split where a ``conflict`` row (two persons, found by scoring) or a
+  steward's cannot-link pair lies inside it.
 - ``manual_pair``: a data steward's decisions: ``must`` link or ``cannot`` link two records (by reference).
 - ``review``: possible matches waiting for a steward.
 - ``golden``: the golden records (data with per-field lineage, members, version, merged_into).
@@ -69,7 +70,7 @@ match_link = Table(
     "match_link", metadata,
     Column("a", Integer, primary_key=True),
     Column("b", Integer, primary_key=True),
-    Column("kind", String(20), nullable=False),  # deterministic | probabilistic | manual
+    Column("kind", String(20), nullable=False),  # deterministic | probabilistic | manual | conflict (joins nothing)
     Column("score", Float, nullable=False),
     Column("detail", JSON),
     Index("ix_match_link_b", "b"),

@@ -2,8 +2,10 @@
 
 A golden record is a connected component of match links. When a record arrives, changes or goes away, its
 automatic links are recomputed (deterministic evidence first, then probabilistic scores over the candidates
-the blocking index gives; a score in the review band opens a review instead), and the components around it
-are recomputed. Golden ids are then handed out so they stay stable:
+the blocking index gives; a score in the review band opens a review instead; a pair scoring found to be two
+persons is kept as a ``conflict``), and the components around it are recomputed. A component holding a
+cannot-link pair (a conflict, or a steward's ``cannot``) is split so that no cluster holds both
+(:mod:`pipelines.unify.clusters`). Golden ids are then handed out so they stay stable:
 
 - each old golden id goes to the new component holding most of its former members (ties: the older id);
 - a component without an old id gets a new one (a **split** off the id its members came from);
@@ -21,11 +23,12 @@ from typing import Any, cast
 
 from sqlalchemy import Connection
 
-from pipelines.identity import Features, MatchConfig, MatchScore, block_keys, cannot_reach, features, score
+from pipelines.identity import Features, MatchConfig, MatchScore, block_keys, cannot_reach, features, score, vetoed
 from pipelines.identity.features import FEATURE_FIELDS
 from pipelines.store import records as rec
 from pipelines.store.raw import jdump, jload
 from pipelines.store.views import new_golden_id
+from pipelines.unify.clusters import constrained, split_components
 
 
 @dataclass
@@ -70,9 +73,11 @@ def record_block_keys(features: dict[str, Any], ref: str) -> list[str]:
 
 def link_records(conn: Connection, rows: Sequence[rec.SourceRow], cfg: MatchConfig, now_ms: int, *,
                  fresh: Collection[int] = (), keys: Mapping[int, list[str]] | None = None) -> list[str]:
-    """Recompute the automatic links and reviews of ``rows`` together (``fresh``: ids of new records, they
-    have none yet; ``keys``: blocking keys of some, when the caller has them): one blocking query, one features
-    read, each pair scored once. Returns notes (skipped over-large blocks)."""
+    """Recompute the automatic links, conflicts and reviews of ``rows`` together (``fresh``: ids of new
+    records, they have none yet; ``keys``: blocking keys of some, when the caller has them): one blocking query,
+    one features read, each pair scored once. A pair that does not link and that scoring finds to be two persons
+    (:attr:`MatchScore.apart`) is stored as a ``conflict``, unless a steward decided that pair. Returns notes
+    (skipped over-large blocks)."""
     stale = [r.id for r in rows if r.id not in fresh]
     rec.drop_links(conn, stale, keep_manual=True)
     rec.obsolete_reviews(conn, stale)
@@ -99,14 +104,18 @@ def link_records(conn: Connection, rows: Sequence[rec.SourceRow], cfg: MatchConf
             other_ref, other_features = others[other_id]
             if decisions.get(other_ref) == "cannot":
                 continue
-            if cannot_reach(features, other_features, cfg):  # a "new": no need for the names or an explanation
+            if cannot_reach(features, other_features, cfg) and not (cfg.authoritative and vetoed(
+                    features, other_features, cfg)):  # a "new": no need for the names or an explanation
                 continue
             result = score(features, other_features, cfg)
             if result.decision == "link":
                 kind = "deterministic" if result.deterministic else "probabilistic"
                 links.append((row.id, other_id, kind, result.total, _detail(result)))
-            elif result.decision == "review":
+                continue
+            if result.decision == "review":
                 rec.open_review(conn, row.id, other_id, result.total, _detail(result), now_ms)
+            if result.apart is not None and other_ref not in decisions:
+                links.append((row.id, other_id, rec.CONFLICT, result.total, {**_detail(result), "apart": result.apart}))
         must = [rec.split_ref(ref) for ref, kind in decisions.items() if kind == "must"]
         links.extend((row.id, other.id, "manual", 1e9, {"manual": "must"})
                      for other in (rec.records_by_refs(conn, must) if must else ()))
@@ -128,14 +137,15 @@ def _last_per_pair(links: list[rec.Link]) -> list[rec.Link]:
     return list(out.values())
 
 
-def _components(conn: Connection, seeds: Collection[int]) -> list[set[int]]:
+def _components(conn: Connection, seeds: Collection[int], conflicts: set[tuple[int, int]]) -> list[set[int]]:
     """The connected components around ``seeds``: the link graph is read breadth-first for all seeds at once
-    (one query per step), then split into components in memory."""
+    (one query per step), then split into components in memory. The conflict pairs met on the way (every row
+    of every member is read) are added to ``conflicts``."""
     adjacent: dict[int, set[int]] = {}
     seen = set(seeds)
     frontier = set(seeds)
     while frontier:
-        found = rec.neighbours(conn, frontier)
+        found = rec.neighbours(conn, frontier, conflicts)
         for node, ns in found.items():
             adjacent.setdefault(node, set()).update(ns)
         frontier = {n for ns in found.values() for n in ns} - seen
@@ -166,7 +176,8 @@ def recluster(conn: Connection, seeds: Collection[int], old_goldens: Collection[
     rows = {r.id: r for r in known if r.id in seeds}
     rows.update(rec.get_records(conn, set(seeds) - rows.keys()))
     live = [i for i in seeds if i in rows and not rows[i].deleted]
-    comps = _components(conn, live)
+    conflicts: set[tuple[int, int]] = set()
+    comps = _components(conn, live, conflicts)
     rows.update(rec.get_records(conn, {i for c in comps for i in c} - rows.keys()))
     involved |= _goldens(rows[i] for c in comps for i in c)
     while True:  # every live member of every involved golden id must be in a component
@@ -176,12 +187,27 @@ def recluster(conn: Connection, seeds: Collection[int], old_goldens: Collection[
             break
         for m in missing:
             rows[m.id] = m
-        new = _components(conn, [m.id for m in missing])
+        new = _components(conn, [m.id for m in missing], conflicts)
         rows.update(rec.get_records(conn, {i for c in new for i in c} - rows.keys()))
         involved |= _goldens(rows[i] for c in new for i in c)
         comps.extend(new)
-    _assign(conn, comps, rows, sorted(involved), out)
+    _assign(conn, _kept_apart(conn, comps, rows, conflicts), rows, sorted(involved), out)
     return out
+
+
+def _kept_apart(conn: Connection, comps: list[set[int]], rows: Mapping[int, rec.SourceRow],
+                conflicts: set[tuple[int, int]]) -> list[set[int]]:
+    """``comps`` with each one that holds a cannot-link pair (a conflict, or a steward's ``cannot`` between
+    two of its records) split by :func:`split_components`. Reads the steward's pairs only when the store has
+    decisions, and the links with their scores only for components that are split."""
+    cannot = set(conflicts)
+    if rec.any_manual(conn):
+        ids = {rows[i].ref: i for c in comps if len(c) > 1 for i in c}
+        cannot.update((ids[a], ids[b]) for a, b in rec.cannot_pairs(conn, ids))
+    held = constrained(comps, cannot) if cannot else set()
+    if not held:
+        return comps
+    return split_components(comps, rec.links_among(conn, held), cannot)
 
 
 def _goldens(rows: Iterable[rec.SourceRow]) -> set[str]:

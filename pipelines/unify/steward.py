@@ -2,7 +2,8 @@
 re-evaluate every automatic link under new match settings (a trained model).
 
 Decisions are stored as ``must``/``cannot`` pairs of record references, so they outlive later changes of
-the records: a record that changes is re-linked with the steward's decisions applied first.
+the records: a record that changes is re-linked with the steward's decisions applied first. A ``cannot`` pair
+never shares a golden record, not even through a third record that links to both (:mod:`pipelines.unify.clusters`).
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def unlink(unifier: Unifier, ref: str, by: str) -> ApplyStats:
 
 
 def decide(unifier: Unifier, review_id: int, accept: bool, by: str) -> ApplyStats:
-    """Accept (link) or reject (never link) a possible match from the review list."""
+    """Accept (link) or reject (never link) a possible match from the review list. A rejected pair that shares a
+    golden record through other records is split (each keeps the records it links best to)."""
     def work(conn: Connection) -> tuple[Reclustered, dict[str, Any]]:
         item = rec.get_review(conn, review_id)
         if item is None or item["status"] != "open":
@@ -77,7 +79,8 @@ def decide(unifier: Unifier, review_id: int, accept: bool, by: str) -> ApplyStat
         rec.decide_review(conn, review_id, "accepted" if accept else "rejected", by, unifier.now_ms())
         cause = _cause("accept" if accept else "reject", f"{a.ref}+{b.ref}", by)
         if not accept:
-            return Reclustered(), cause
+            together = a.golden_id is not None and a.golden_id == b.golden_id
+            return (recluster(conn, [a.id, b.id], [a.golden_id or ""]) if together else Reclustered()), cause
         return resolve(conn, a, unifier.cfg.match, unifier.now_ms), cause
     return unifier.run_in_batch(work)
 

@@ -23,6 +23,7 @@ from hub.registry.serde import AvroSerde
 from hub.registry.server import RegistryService
 from hub.runtime.pipeline_workers import canon_record
 from hub.runtime.unify_worker import UnifyWorker
+from pipelines.store import records as rec
 from pipelines.store import views
 from pipelines.store.engine import Store
 from pipelines.store.tables import source_record
@@ -47,6 +48,20 @@ def test_merge_and_split_on_postgresql(pg_store_url: str) -> None:
     assert golden_of(store, "ibmi", "10") == golden_of(store, "oracle", "B1")
     assert unifier.apply([event("helpdesk", "H9", None, 130)]).splits == 1
     assert golden_of(store, "ibmi", "10") != golden_of(store, "oracle", "B1")
+    store.dispose()
+
+
+def test_cannot_link_pairs_hold_through_a_third_record_on_postgresql(pg_store_url: str) -> None:
+    store = Store(pg_store_url)
+    unifier = Unifier(store, now_ms=lambda: 1)
+    home = {"family_name": "Müller", "phones": [{"number": "089 1234567"}],
+            "addresses": [{"line1": "Hauptstraße 12", "postal_code": "80331", "city": "München", "country": "DE"}]}
+    unifier.apply([event("ibmi", "1", {**home, "given_name": "Jan"}, 100),
+                   event("ibmi", "2", {**home, "given_name": "Julia"}, 110)])
+    with store.tx() as conn:  # a steward's cannot-link too, between records of two golden records
+        rec.set_manual(conn, "ibmi/2", "crm/7", "cannot", "steward1", 1)
+    unifier.apply([event("crm", "7", {**home, "given_name": "J."}, 120)])  # links to both housemates
+    assert golden_of(store, "ibmi", "1") == golden_of(store, "crm", "7") != golden_of(store, "ibmi", "2")
     store.dispose()
 
 

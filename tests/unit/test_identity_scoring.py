@@ -495,3 +495,32 @@ def test_cannot_reach_keeps_deterministic_and_other_kinds() -> None:
     assert cannot_reach(a, stranger, CFG)
     org = f({"kind": "organisation", "organisation_name": "Müller GmbH"}, "crm", "9")
     assert not cannot_reach(a, org, CFG)
+
+
+def test_housemates_and_an_authoritative_id_conflict_are_apart_a_garbled_duplicate_is_not() -> None:
+    """``apart``: the pairs no third record may join (no match, and surely two persons)."""
+    home: dict[str, Any] = {"address": HOME, "phone": "089 1234567"}
+    jan = f(person("Jan", "Müller", **home))
+    assert score(jan, f(person("Julia", "Müller", **home)), CFG).apart == "household"  # two common given names
+    senior = score(f(person("Jan", "Müller", date(1941, 2, 3), **home)), f(person("Jan", "Müller", date(1968, 9, 1),
+                                                                              **home)), CFG)
+    assert (senior.decision, senior.apart) == ("new", "household")  # birth dates that disagree
+    garbled = score(jan, f(person("Jamm", "Müller", **home)), CFG)
+    assert garbled.decision == "new" and garbled.apart is None  # no common name: a slip, maybe
+    second = score(f(person("Maria Carmen", "Lopez", **home)), f(person("Maria Cafmen", "Lopez", **home)), CFG)
+    assert second.apart is None  # the first given names agree
+    strangers = score(jan, f(person("Julia", "Müller")), CFG)
+    assert strangers.decision == "new" and strangers.apart is None  # nothing shared: no household
+    twins = score(f(person("Jan", "Müller", date(1990, 1, 2), **home)), f(person("Julia", "Müller", date(1990, 1, 2),
+                                                                               **home)), CFG)
+    assert twins.decision == "review" and twins.apart is None  # a possible match is for a steward
+    born = score(f(person("Chelsea", "Colquhoun", date(1969, 2, 20), address=HOME, phone="089 1234567",
+                          email="chelsea@example.com")),
+                 f(person("Natalie", "Colquhoun", date(1969, 2, 20), address=HOME, phone="089 7654321",
+                          email="natalie@example.com")), CFG)
+    assert born.decision == "new" and born.apart is None, explain(born)  # the birth date agrees: twins, or a slip
+    assert score(jan, f(person("J.", "Müller", **home)), CFG).apart is None  # a link
+    ids = MatchConfig(authoritative=["national_id"])
+    a = f(person("Hans", "Meier", date(1970, 3, 4), national_id="AB123456", **home))
+    b = f(person("Hans", "Meier", date(1970, 3, 4), national_id="XY987654", **home))
+    assert score(a, b, ids).apart == "national_id conflict" and score(a, b, CFG).apart is None

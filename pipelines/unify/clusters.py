@@ -1,0 +1,98 @@
+"""Clusters of linked records that keep apart the pairs known to be two persons.
+
+A golden record is a connected component of match links, unless a component holds both records of a
+**cannot-link pair**: a data steward's ``cannot`` decision, or a pair that scoring found to be surely two
+persons (:attr:`~pipelines.identity.MatchScore.apart`: an authoritative id that differs, or housemates told
+apart by their birth dates or their given names). Such a component is rebuilt greedily: its links are taken
+strongest first and each joins its two clusters unless that would put both records of a cannot-link pair in
+one. A component without such a pair is left as it is.
+
+Order of the links: a steward's must-links first, then deterministic links (a cross-reference, an equal id),
+then probabilistic ones by descending score; ties go to the pair of lower record ids. The result depends on
+nothing else, so re-clustering the same links gives the same clusters.
+
+A cannot-link pair always holds. A must-link that would join one (through other records: must A-C and C-B
+against cannot A-B) is not applied, and the must-links are taken in record-id order, so the lower pair wins.
+A steward's decision on the pair itself replaces the automatic one: scoring records no conflict for a pair a
+steward linked or kept apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+Edge = tuple[int, int, str, float]
+"""(record a, record b, kind, score) of a link."""
+
+_RANK = {"manual": 0, "deterministic": 1}  # every other kind (probabilistic) after these
+
+
+def _order(edge: Edge) -> tuple[int, float, int, int]:
+    a, b, kind, score = edge
+    return (_RANK.get(kind, 2), -score, min(a, b), max(a, b))
+
+
+def split_component(members: Collection[int], links: Iterable[Edge],
+                    cannot: Iterable[tuple[int, int]]) -> list[set[int]]:
+    """The clusters of one connected component (``members``, joined by ``links``) in which no pair of
+    ``cannot`` shares a cluster, in order of their lowest record id. Without such a pair inside the component,
+    the component itself. Links or pairs with an end outside ``members`` are ignored."""
+    inside = set(members)
+    banned: dict[int, set[int]] = {}
+    for a, b in cannot:
+        if a != b and a in inside and b in inside:
+            banned.setdefault(a, set()).add(b)
+            banned.setdefault(b, set()).add(a)
+    if not banned:
+        return [inside]
+    root = {m: m for m in inside}
+    cluster = {m: {m} for m in inside}  # by root: its members, and the records none of them may join
+    apart = {m: set(banned.get(m, ())) for m in inside}
+
+    def find(x: int) -> int:
+        while root[x] != x:
+            root[x] = root[root[x]]
+            x = root[x]
+        return x
+
+    for edge in sorted((e for e in links if e[0] in inside and e[1] in inside), key=_order):
+        ra, rb = find(edge[0]), find(edge[1])
+        if ra == rb or not apart[ra].isdisjoint(cluster[rb]):
+            continue
+        if len(cluster[ra]) < len(cluster[rb]):
+            ra, rb = rb, ra
+        root[rb] = ra
+        cluster[ra] |= cluster.pop(rb)
+        apart[ra] |= apart.pop(rb)
+    return sorted(cluster.values(), key=min)
+
+
+def split_components(components: list[set[int]], links: Iterable[Edge],
+                     cannot: Collection[tuple[int, int]]) -> list[set[int]]:
+    """:func:`split_component` over several components (``links``: those of the components holding a pair of
+    ``cannot``, at least); each result takes its component's place, the others stay as they are."""
+    where = {m: ci for ci, comp in enumerate(components) for m in comp}
+    held: dict[int, list[tuple[int, int]]] = {}
+    for a, b in cannot:
+        ci = where.get(a)
+        if ci is not None and where.get(b) == ci:
+            held.setdefault(ci, []).append((a, b))
+    if not held:
+        return components
+    edges: dict[int, list[Edge]] = {}
+    for edge in links:
+        ci = where.get(edge[0])
+        if ci in held:
+            edges.setdefault(ci, []).append(edge)
+    out: list[set[int]] = []
+    for ci, comp in enumerate(components):
+        out.extend(split_component(comp, edges.get(ci, ()), held[ci]) if ci in held else [comp])
+    return out
+
+
+def constrained(components: list[set[int]], cannot: Collection[tuple[int, int]]) -> set[int]:
+    """The records of the components that hold a pair of ``cannot`` (whose links :func:`split_components`
+    needs)."""
+    where = {m: ci for ci, comp in enumerate(components) for m in comp}
+    held = {where[a] for a, b in cannot if a in where and where.get(b) == where[a]}
+    return {m for ci in held for m in components[ci]}
