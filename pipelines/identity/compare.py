@@ -15,7 +15,7 @@ The levels, best first:
   where the given name and a contact detail agree: see :mod:`pipelines.identity.scoring`);
 - birth dates: exact, transposed (day and month swapped), typo (one mistyped digit), year (one year off), disagree;
 - ids (national, tax): exact, typo (one edit: a digit changed, added, dropped or two swapped), conflict;
-- e-mail: agree, fuzzy (one edit), disagree; phone: agree, fuzzy (one digit wrong or two swapped), disagree;
+- e-mail and phone: see :mod:`pipelines.identity.contact_levels`;
 - addresses: exact, fuzzy (street typo, same house number, one area), area (:func:`same_area`), disagree;
 - organisation names: exact, fuzzy, partial (all words of one in the other), disagree.
 """
@@ -37,7 +37,6 @@ FUZZY_STREET = 0.9  # Jaro-Winkler of two street lines (same house number, same 
 FUZZY_ORG = 90.0  # rapidfuzz ratio / token_sort_ratio of two organisation names that count as one
 SIMILAR_NAME = 0.8  # Jaro-Winkler from which two names that are no typo, nickname or sound-alike are "similar"
 _SINGLE = re.compile(r"(.)\1+")
-_NUMBERING = re.compile(r"[\d._-]+")
 _jw = JaroWinkler.similarity
 _osa = OSA.distance
 
@@ -324,31 +323,6 @@ def id_level(a: str, b: str) -> str:
 
 
 # --- contact details -------------------------------------------------------------------------------------------
-
-def overlap_level(a: list[str], b: list[str]) -> str:
-    if not a or not b:
-        return ""
-    return "agree" if any(x in b for x in a) else "disagree"
-
-
-def email_level(a: list[str], b: list[str]) -> str:
-    """E-mail addresses: one shared, one a typo of the other (one edit), or none. Addresses that differ only
-    in digits or separators are not typos: that is how namesakes get addresses of their own (anna.rossi1 /
-    anna.rossi2, anna.rossi / annarossi)."""
-    level = overlap_level(a, b)
-    if level == "disagree" and any(_osa(x, y, score_cutoff=1) <= 1 and _NUMBERING.sub("", x) != _NUMBERING.sub("", y)
-                                   for x in a for y in b):
-        return "fuzzy"
-    return level
-
-
-def phone_level(a: list[str], b: list[str]) -> str:
-    """Phone numbers (last digits): one shared, one with a wrong digit or two digits swapped, or none."""
-    level = overlap_level(a, b)
-    if level == "disagree" and any(len(x) == len(y) and _osa(x, y, score_cutoff=1) <= 1 for x in a for y in b):
-        return "fuzzy"
-    return level
-
 
 def address_level(a: list[list[str]], b: list[list[str]]) -> str:
     """Best agreement over all address pairs: exact/fuzzy street line in one area (:func:`same_area`), area, none."""

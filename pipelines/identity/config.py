@@ -54,6 +54,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "dob.disagree": -5.0,  # about what training learns where dates are sometimes keyed wrong (FEBRL: -4.3)
     "email.agree": 7.0,
     "email.fuzzy": 1.0,  # one edit apart (namesakes often have e-mails one edit apart: weak)
+    "email.user": 0.0,  # the same user name at another domain: a new provider, or a namesake's
     "email.disagree": -1.5,
     "phone.agree": 4.0,
     "phone.fuzzy": 1.5,  # one digit wrong or two swapped

@@ -19,16 +19,15 @@ from typing import Literal
 from pipelines.identity.compare import (
     address_level,
     dob_level,
-    email_level,
     family_level,
     given_level,
     id_level,
     known_name,
     names_as_given,
     org_level,
-    phone_level,
 )
 from pipelines.identity.config import MatchConfig
+from pipelines.identity.contact_levels import email_level, phone_level
 from pipelines.identity.features import Features
 from pipelines.identity.given_names import gender_of
 

@@ -307,11 +307,17 @@ def test_names_and_birth_date_with_different_ids_link_at_an_address_with_a_misty
 
 
 def test_email_and_phone_levels() -> None:
-    from pipelines.identity.compare import email_level, phone_level
+    from pipelines.identity.contact_levels import email_level, phone_level
     assert email_level(["anna.rossi@gmail.com"], ["anna.rosis@gmail.com"]) == "fuzzy"
     assert email_level(["anna.rossi1@gmail.com"], ["anna.rossi2@gmail.com"]) == "disagree"  # namesakes
     assert email_level(["anna.rossi@gmail.com"], ["annarossi@gmail.com"]) == "disagree"
     assert email_level([], ["annarossi@gmail.com"]) == ""
+    # a new provider: the same user name, or one typo off, at another domain is no evidence against the pair
+    assert email_level(["thijs.vanderbroek@ziggo.nl"], ["thjjs.vanderbroek@kpnmail.nl"]) == "user"
+    assert email_level(["anna.rossi@gmail.com"], ["anna.rossi@libero.it"]) == "user"
+    assert email_level(["anna.rossi1@gmail.com"], ["anna.rossi2@libero.it"]) == "disagree"  # namesakes
+    assert email_level(["info@rossi-spa.it"], ["info@bianchi.it"]) == "disagree"  # a role mailbox, two firms
+    assert CFG.weight("email.user") > CFG.weight("email.disagree")
     assert phone_level(["891234567"], ["891234576"]) == "fuzzy"
     assert phone_level(["891234567"], ["897654321"]) == "disagree"
 

@@ -1,0 +1,60 @@
+"""Comparators of e-mail addresses and phone numbers (lists of a customer's values, see :mod:`pipelines.identity.
+compare` for the other fields). The levels, best first:
+
+- e-mail: agree, fuzzy (one edit), user (the same user name, or one edit off, at another domain), disagree;
+- phone: agree, fuzzy (one digit wrong or two swapped), disagree.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rapidfuzz.distance import OSA
+
+_NUMBERING = re.compile(r"[\d._-]+")
+_osa = OSA.distance
+
+def overlap_level(a: list[str], b: list[str]) -> str:
+    if not a or not b:
+        return ""
+    return "agree" if any(x in b for x in a) else "disagree"
+
+
+#: role mailboxes (RFC 2142's, and common ones): the same one at two domains says nothing about a person
+_ROLE_USERS = frozenset({"info", "marketing", "sales", "support", "abuse", "noc", "security", "postmaster",
+                         "hostmaster", "usenet", "news", "webmaster", "www", "uucp", "ftp", "office", "contact",
+                         "admin", "mail", "hello", "service", "billing", "accounts", "kontakt", "bureau"})
+
+
+def _one_slip(x: str, y: str) -> bool:
+    """One edit apart, and not only in digits or separators (anna.rossi1 / anna.rossi2 are namesakes)."""
+    return _osa(x, y, score_cutoff=1) <= 1 and _NUMBERING.sub("", x) != _NUMBERING.sub("", y)
+
+
+def _same_user(x: str, y: str) -> bool:
+    ux, _, dx = x.rpartition("@")
+    uy, _, dy = y.rpartition("@")
+    return dx != dy and ux not in _ROLE_USERS and (ux == uy or _one_slip(ux, uy))
+
+
+def email_level(a: list[str], b: list[str]) -> str:
+    """E-mail addresses: one shared, one a typo of the other (one edit), the same user name (or one edit off) at
+    another domain (a change of provider; the user name mostly spells the name, so it is no evidence either
+    way), or none. Addresses that differ only in digits or separators are not typos: that is how namesakes get
+    addresses of their own (anna.rossi1 / anna.rossi2, anna.rossi / annarossi)."""
+    level = overlap_level(a, b)
+    if level != "disagree":
+        return level
+    if any(_one_slip(x, y) for x in a for y in b):
+        return "fuzzy"
+    if any(_same_user(x, y) for x in a for y in b):
+        return "user"
+    return level
+
+
+def phone_level(a: list[str], b: list[str]) -> str:
+    """Phone numbers (last digits): one shared, one with a wrong digit or two digits swapped, or none."""
+    level = overlap_level(a, b)
+    if level == "disagree" and any(len(x) == len(y) and _osa(x, y, score_cutoff=1) <= 1 for x in a for y in b):
+        return "fuzzy"
+    return level
