@@ -289,19 +289,18 @@ def _common_given(name: str) -> bool:
 def _apart(a: Features, b: Features, contrib: dict[str, float], split: bool, cfg: MatchConfig) -> str | None:
     """Why two records that are no match ("new") are surely two persons, so that no third record may join them:
     an authoritative id that differs (a veto), or housemates (``split``: a household split, names read as given)
-    whose shared contact details were capped as a household's and whose birth dates disagree, or, with no birth
-    date that agrees, whose first given names differ and are both common given names (a typo seldom makes one
-    name another). Not a possible match ("review"): the scorer itself says it may be one person; not a given
-    name that is no common name (jamm / jan: a record with a garbled name would split from its duplicates); not
-    an agreeing birth date beside different given names (twins, or a given name replaced by another)."""
+    whose shared contact details were capped as a household's, with no birth date that agrees (none, or two that
+    disagree) and first given names that differ and are both common given names (a typo seldom makes one name
+    another). Not a possible match ("review"): the scorer itself says it may be one person; not a given name
+    that is no common name (jamm / jan: a record with a garbled name would split from its duplicates); not the
+    same given name beside another birth date (a mistyped date as often as a father and son); not an agreeing
+    or nearly agreeing birth date beside different given names (twins, or a given name replaced by another)."""
     conflicts = [name for name in cfg.authoritative if f"{name}.conflict" in contrib]
     if conflicts:
         return f"{conflicts[0]} conflict"
     if not split or "household.cap" not in contrib:
         return None
-    if "dob.disagree" in contrib:
-        return "household"
-    if any(k.startswith("dob.") for k in contrib):
+    if any(k.startswith("dob.") and k != "dob.disagree" for k in contrib):
         return None
     ga, gb = a["given1"], b["given1"]
     return "household" if ga != gb and _common_given(ga) and _common_given(gb) else None

@@ -3,7 +3,7 @@
 A golden record is a connected component of match links, unless a component holds both records of a
 **cannot-link pair**: a data steward's ``cannot`` decision, or a pair that scoring found to be surely two
 persons (:attr:`~pipelines.identity.MatchScore.apart`: an authoritative id that differs, or housemates told
-apart by their birth dates or their given names). Such a component is rebuilt greedily: its links are taken
+apart by their given names, with no birth date that agrees). Such a component is rebuilt greedily: its links are taken
 strongest first and each joins its two clusters unless that would put both records of a cannot-link pair in
 one. A component without such a pair is left as it is.
 
