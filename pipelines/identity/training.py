@@ -32,10 +32,11 @@ from pipelines.identity.model import TF_FIELDS, MatchModel, TermFrequencies
 from pipelines.identity.scoring import score
 
 TRAINED_FIELDS = ("given", "family", "org", "dob", "email", "phone", "address", "national_id", "tax_id")
-#: levels the scorer derives from other fields' agreement, each trained as the field's own level it stands for:
-#: their chance among random pairs says nothing (``family.changed`` needs a shared address or phone), so they keep
-#: their default weight
-DERIVED = {"family.changed": "family.disagree"}
+#: levels whose chance among random pairs says nothing, each trained as the field's own level it stands for and
+#: keeping its default weight: ``family.changed`` needs a shared address or phone; ``email.user`` (one user name at
+#: two domains) spells the name, so it goes with the names: namesakes show it as often as a person who changed
+#: provider, and a weight learned from its rarity among random pairs linked them
+DERIVED = {"family.changed": "family.disagree", "email.user": "email.disagree"}
 LEVELS: dict[str, list[str]] = {f: [k.split(".", 1)[1] for k in DEFAULT_WEIGHTS if k.split(".", 1)[0] == f
                                     and k not in DERIVED] for f in TRAINED_FIELDS}
 _SINGLE_VALUED = {"given": "given1", "family": "family", "org": "org", "dob": "dob", "national_id": "nid",

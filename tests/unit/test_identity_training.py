@@ -76,6 +76,14 @@ def test_a_changed_family_name_is_trained_as_a_disagreement_and_keeps_its_defaul
     assert "changed" not in LEVELS["family"]
 
 
+def test_one_user_name_at_two_domains_is_trained_as_a_disagreement_and_keeps_its_default_weight() -> None:
+    a = features({**_person("Thijs", "Vanderbroek", "1980-01-02"), "emails": [{"address": "thijs.vdb@ziggo.nl"}]})
+    b = features({**_person("Thijs", "Vanderbroek"), "emails": [{"address": "thijs.vdb@kpnmail.nl"}]})
+    assert "email.user" in score(a, b, MatchConfig()).contributions
+    assert comparison(a, b, MatchConfig())["email"] == "disagree"  # namesakes show it as often: not learned
+    assert "user" not in LEVELS["email"]
+
+
 def test_term_frequency_lowers_common_names_and_raises_rare_ones() -> None:
     feats = [features(_person("ann", "smith"))] * 50 + [features(_person("ann", f"name{i}x")) for i in range(200)]
     tf = term_frequencies(feats)["family"]
