@@ -12,6 +12,7 @@ import pytest
 from hub.kafka.clients import Admin, KafkaSettings
 from hub.kafka.local import LocalKafka, free_port
 from hub.registry.server import RegistryService, run_registry
+from pipelines.store.engine import Store
 
 pytest_plugins = ["tests.sqlservers"]
 
@@ -70,3 +71,11 @@ def registry(kafka_settings: KafkaSettings) -> Iterator[RegistryService]:
     service = run_registry(kafka_settings, topic=f"_schemas-{uuid.uuid4().hex[:8]}", port=free_port())
     yield service
     service.stop()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """An empty SQLite store in the test's folder (a test module may define its own ``store``)."""
+    s = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    yield s
+    s.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +25,6 @@ from hub.gateway.tokens import TokenRegistry, create_token, revoke_token
 from pipelines.store.engine import Store
 from pipelines.unify.engine import Unifier
 from tests.unify_helpers import event, golden_of, person
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(f"sqlite:///{tmp_path / 'store.db'}")
-    yield s
-    s.dispose()
 
 
 def entry(i: int, **kw: Any) -> AuditEntry:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,13 +57,6 @@ pipelines:
 def cfg(tmp_path: Path) -> HubConfig:
     (tmp_path / "gw.yaml").write_text(config_text(tmp_path))
     return validate_config_text(config_text(tmp_path))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(f"sqlite:///{tmp_path / 'store.db'}")
-    yield s
-    s.dispose()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,13 +20,6 @@ from pipelines.store.engine import Store
 from pipelines.store.raw import raw
 from pipelines.unify.engine import Unifier
 from tests.unify_helpers import event, golden_of, person
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(f"sqlite:///{tmp_path / 'store.db'}")
-    yield s
-    s.dispose()
 
 
 @pytest.fixture

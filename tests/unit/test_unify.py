@@ -19,13 +19,6 @@ from tests.unify_helpers import drain, event, golden_of, golden_row, person
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(f"sqlite:///{tmp_path / 'store.db'}")
-    yield s
-    s.dispose()
-
-
-@pytest.fixture
 def unifier(store: Store) -> Unifier:
     return Unifier(store, now_ms=lambda: 5_000)
 

@@ -3,11 +3,6 @@ golden records and some of them are new or re-clustered."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from pipelines.store.engine import Store
 from pipelines.unify.engine import Unifier
 from schemas.unified import CHANGES_TOPIC
@@ -16,13 +11,6 @@ from tests.unify_helpers import drain, event, golden_of, person
 JOHN = person("John", "Smith", "1980-01-02", "john.smith@example.com")
 MARY = person("Mary", "Jones", "1975-06-30", "mary@example.org")
 PAUL = person("Paul", "Brown", "1969-03-04", "paul@example.net")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(f"sqlite:///{tmp_path / 'store.db'}")
-    yield s
-    s.dispose()
 
 
 def test_a_new_golden_record_names_its_own_event_not_the_batchs_last(store: Store) -> None:

@@ -4,7 +4,6 @@ scoring finds to be two persons, never end in one golden record."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +26,6 @@ HOME = {"addresses": [{"line1": "Hauptstraße 12", "postal_code": "80331", "city
 
 def _housemate(given: str) -> dict[str, Any]:
     return {"given_name": given, "family_name": "Müller", **HOME}
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(f"sqlite:///{tmp_path / 'store.db'}")
-    yield s
-    s.dispose()
 
 
 @pytest.fixture
