@@ -21,7 +21,7 @@ from pipelines.alert_match import render_message
 from pipelines.store.engine import Store
 from pipelines.unify.engine import Unifier
 from tests.unify_helpers import event
-from tests.unit.test_gateway import STOCK_W1, cfg, client, get, ids, ok, store, tokens  # noqa: F401
+from tests.unit.test_gateway import STOCK_W1, cfg, client, get, ids, ok, tokens  # noqa: F401
 
 COMPLAINT = {"case_number": "HD-9001", "customer_key": "1", "kind": "complaint", "status": "OPEN",
              "step": "Analysis", "subject": "Valve leaking", "owner": "AGT07", "opened_at_ms": 1_000}
