@@ -24,18 +24,13 @@ from typing import Any
 import structlog
 
 from hub.kafka import local_secure
+from schemas.cache import cache_root
 from schemas.errors import ConfigError, FatalError, RetriableError
 
 log = structlog.get_logger(__name__)
 
 POM = Path(__file__).with_name("pom.xml")
 MIN_JAVA = 17
-
-
-def cache_root() -> Path:
-    """Where resolved jars live: $CRMHUB_CACHE, else ~/.cache/crmhub."""
-    env = os.environ.get("CRMHUB_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "crmhub"
 
 
 def java_major_version(java: str = "java") -> int:

@@ -9,11 +9,11 @@ typo that only looks like one (talia / talis: *talis* is rare; sophia / sophie: 
 The package's own module loads all 720,000 names with pandas; this reads its data file once, lazily, keeping the
 roughly 16,000 common ones (0.4 s, no pandas), each in the form :func:`~pipelines.identity.features.fold` gives
 the names it is asked about (noémie and noemie both as ``nomie``; a form two names of different genders share
-is dropped). What it kept is written to the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``, under
-``crmhub/``), named after the data file's size and time, the thresholds and the features version, so the next
-process (each ``crmhub`` command, each worker) reads it in milliseconds; a cache that cannot be read or
-written is passed over. Writing a new one removes the others no process has read for :data:`STALE_S` (those of
-an older version or of another installation), so the folder does not fill up.
+is dropped). What it kept is written to the user's cache folder (:func:`schemas.cache.cache_root`), named after
+the data file's size and time, the thresholds and the features version, so the next process (each ``crmhub``
+command, each worker) reads it in milliseconds; a cache that cannot be read or written is passed over. Writing
+a new one removes the others no process has read for :data:`STALE_S` (those of an older version or of another
+installation), so the folder does not fill up.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Literal
 
 from pipelines.identity.features import FEATURES_VERSION, fold
+from schemas.cache import cache_root
 
 Gender = Literal["f", "m"]
 
@@ -65,8 +66,7 @@ def parse_genders(text: str, min_count: int = MIN_COUNT, clear: float = CLEAR) -
 def _cache_file(data: Path) -> Path:
     st = data.stat()
     key = f"{FEATURES_VERSION}|{MIN_COUNT}|{CLEAR}|{data}|{st.st_size}|{st.st_mtime_ns}"
-    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "crmhub"
-    return folder / f"given-names-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+    return cache_root() / f"given-names-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
 
 
 def _read_cache(path: Path) -> dict[str, Gender] | None:

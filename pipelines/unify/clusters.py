@@ -3,9 +3,9 @@
 A golden record is a connected component of match links, unless a component holds both records of a
 **cannot-link pair**: a data steward's ``cannot`` decision, or a pair that scoring found to be surely two
 persons (:attr:`~pipelines.identity.MatchScore.apart`: an authoritative id that differs, or housemates told
-apart by their given names, with no birth date that agrees). Such a component is rebuilt greedily: its links are taken
-strongest first and each joins its two clusters unless that would put both records of a cannot-link pair in
-one. A component without such a pair is left as it is.
+apart by their given names, with no birth date that agrees). Such a component is rebuilt greedily: its links
+are taken strongest first and each joins its two clusters unless that would put both records of a cannot-link
+pair in one. A component without such a pair is left as it is.
 
 Order of the links: a steward's must-links first, then deterministic links (a cross-reference, an equal id),
 then probabilistic ones by descending score; ties go to the pair of lower record ids. The result depends on
@@ -67,16 +67,23 @@ def split_component(members: Collection[int], links: Iterable[Edge],
     return sorted(cluster.values(), key=min)
 
 
-def split_components(components: list[set[int]], links: Iterable[Edge],
-                     cannot: Collection[tuple[int, int]]) -> list[set[int]]:
-    """:func:`split_component` over several components (``links``: those of the components holding a pair of
-    ``cannot``, at least); each result takes its component's place, the others stay as they are."""
+def _held(components: list[set[int]], cannot: Iterable[tuple[int, int]]
+          ) -> tuple[dict[int, int], dict[int, list[tuple[int, int]]]]:
+    """Each record's component index, and the ``cannot`` pairs inside each component that holds one."""
     where = {m: ci for ci, comp in enumerate(components) for m in comp}
     held: dict[int, list[tuple[int, int]]] = {}
     for a, b in cannot:
         ci = where.get(a)
         if ci is not None and where.get(b) == ci:
             held.setdefault(ci, []).append((a, b))
+    return where, held
+
+
+def split_components(components: list[set[int]], links: Iterable[Edge],
+                     cannot: Collection[tuple[int, int]]) -> list[set[int]]:
+    """:func:`split_component` over several components (``links``: those of the components holding a pair of
+    ``cannot``, at least); each result takes its component's place, the others stay as they are."""
+    where, held = _held(components, cannot)
     if not held:
         return components
     edges: dict[int, list[Edge]] = {}
@@ -93,6 +100,4 @@ def split_components(components: list[set[int]], links: Iterable[Edge],
 def constrained(components: list[set[int]], cannot: Collection[tuple[int, int]]) -> set[int]:
     """The records of the components that hold a pair of ``cannot`` (whose links :func:`split_components`
     needs)."""
-    where = {m: ci for ci, comp in enumerate(components) for m in comp}
-    held = {where[a] for a, b in cannot if a in where and where.get(b) == where[a]}
-    return {m for ci in held for m in components[ci]}
+    return {m for ci in _held(components, cannot)[1] for m in components[ci]}

@@ -104,8 +104,11 @@ def link_records(conn: Connection, rows: Sequence[rec.SourceRow], cfg: MatchConf
             other_ref, other_features = others[other_id]
             if decisions.get(other_ref) == "cannot":
                 continue
-            if cannot_reach(features, other_features, cfg) and not (cfg.authoritative and vetoed(
-                    features, other_features, cfg)):  # a "new": no need for the names or an explanation
+            if cannot_reach(features, other_features, cfg):  # a "new": no need for the names or an explanation
+                veto = vetoed(features, other_features, cfg) if cfg.authoritative else None
+                if veto is not None and other_ref not in decisions:  # two persons, whatever else agrees
+                    links.append((row.id, other_id, rec.CONFLICT, cfg.weight(f"{veto}.conflict"),
+                                  {"apart": f"{veto} conflict"}))
                 continue
             result = score(features, other_features, cfg)
             if result.decision == "link":

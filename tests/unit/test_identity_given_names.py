@@ -17,6 +17,11 @@ SAMPLE = ('{"&amp;me": [1, 1, 0.0, 3], "giovanna": [26, 27748, 0.99, 3], "giovan
           '"kim": [30, 400000, 0.5, [0, 2]], "jan": [32, 252311, 0.235, [2, 2]]}')
 
 
+@pytest.fixture(autouse=True)
+def _no_cache_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CRMHUB_CACHE", raising=False)  # the tests name the cache folder with XDG_CACHE_HOME
+
+
 def test_only_common_names_given_clearly_to_one_gender_count() -> None:
     genders = parse_genders(SAMPLE)
     assert genders == {"giovanna": "f", "giovanni": "m", "andrea": "f", "jan": "m"}
