@@ -72,6 +72,19 @@ def given_level(g: str, g1: str, gc: str, h: str, h1: str, hc: str) -> str:
     return "disagree"
 
 
+def middle_level(a: str, b: str) -> str:
+    """Middle names: ``exact`` the same name, ``initial`` the same initial (an initial against a name, two equal
+    initials, or a typo), ``disagree`` otherwise; "" when one side has none."""
+    if not a or not b:
+        return ""
+    a1, b1 = a.split(" ", 1)[0], b.split(" ", 1)[0]
+    if a1 == b1:
+        return "exact" if len(a1) > 1 else "initial"
+    if a1[0] == b1[0] and (len(a1) == 1 or len(b1) == 1 or similar(a1, b1)):
+        return "initial"
+    return "disagree"
+
+
 @lru_cache(maxsize=1)
 def _nicknamer() -> NickNamer:
     return NickNamer()

@@ -36,6 +36,9 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "given.gendered": -1.5,  # male and female form (jan / jana): often two people, sometimes a typo
     "given.similar": 0.5,  # Jaro-Winkler >= 0.8 but no typo, nickname or sound-alike (several typos; martin / marion)
     "given.disagree": -5.0,
+    "middle.exact": 4.0,  # the same middle name
+    "middle.initial": 2.5,  # the same middle initial (one or both sides an initial, or a typo in the name)
+    "middle.disagree": -2.5,  # people drop or change a middle name more often than a given name
     "family.exact": 5.0,
     "family.fuzzy": 3.5,  # a typo (as given.fuzzy), or a shared part of a double name
     "family.phonetic": 2.5,  # another spelling of the same sound (meyer / maier)
@@ -189,10 +192,17 @@ class MatchConfig(ConfigModel):
     @cached_property
     def best_names(self) -> float:
         """The most a pair's given and family names can add (the best level of each and its term-frequency
-        adjustment, or nothing)."""
-        table = self.table
-        best = sum(max(0.0, *(v for k, v in table.items() if k.startswith(f"{name}."))) for name in ("given", "family"))
+        adjustment, or nothing); middle names on both sides add at most :attr:`best_middle`."""
+        best = sum(self.best_of(name) for name in ("given", "family"))
         return best + 2 * self.tf_clip
+
+    @cached_property
+    def best_middle(self) -> float:
+        return self.best_of("middle")
+
+    def best_of(self, name: str) -> float:
+        """The best weight of a field's levels (0 when none is positive)."""
+        return max(0.0, *(v for k, v in self.table.items() if k.startswith(f"{name}.")))
 
     def weight(self, name: str) -> float:
         """The effective weight of ``<field>.<level>`` (the model's or an override, else the default)."""

@@ -19,10 +19,10 @@ import jellyfish
 
 from pipelines.transforms_contact import ContactError, country_code
 
-FEATURES_VERSION = 6
+FEATURES_VERSION = 7
 #: The customer fields :func:`features` reads: records equal in these (and in source and key) have equal features.
-FEATURE_FIELDS = ("kind", "given_name", "family_name", "org_name", "emails", "phones", "addresses", "xrefs",
-                  "birth_date", "national_id", "tax_id")
+FEATURE_FIELDS = ("kind", "given_name", "middle_name", "family_name", "org_name", "emails", "phones", "addresses",
+                  "xrefs", "birth_date", "national_id", "tax_id")
 PERSON = "person"
 ORGANISATION = "organisation"
 
@@ -35,6 +35,7 @@ class Features(TypedDict):
     given: str  # all given names, normalised ("hans peter")
     given1: str  # first given name
     gcanon: str  # first given name with nicknames mapped to one form (bill -> william)
+    middle: str  # middle name(s) or initial, normalised ("" in features stored before it was kept)
     family: str  # family name(s), normalised ("meyer schulz")
     org: str  # organisation name without legal form ("muller bau")
     tokens: list[str]  # name tokens (persons: given + family; organisations: org name)
@@ -130,6 +131,33 @@ def _tokens(text: Any) -> list[str]:
 def _drop(tokens: list[str], words: frozenset[str]) -> list[str]:
     kept = [t for t in tokens if t not in words]
     return kept or tokens
+
+
+#: What is keyed where a name is not known ("FNU" / "LNU": first / last name unknown, as US agencies write it)
+UNKNOWN_NAMES = frozenset({
+    "unknown", "unk", "unkn", "none", "null", "nil", "na", "nn", "nfn", "nln", "nmn", "nmi", "fnu", "lnu", "mnu",
+    "noname", "no name", "no first name", "no last name", "no middle name", "not known", "not given", "not stated",
+    "xx", "xxx", "unbekannt", "inconnu", "sconosciuto", "desconocido", "onbekend",
+})
+#: What forms and registrations hold in place of a given name: a role in the household or a bare description
+#: ("Baby Boy", "Adult Male", "Grandchild", "Respondent"). Only for given and middle names: some of these words
+#: are family names too (Child, Brother).
+ROLE_WORDS = frozenset({
+    "baby", "boy", "girl", "child", "kid", "infant", "newborn", "daughter", "grandson", "granddaughter",
+    "grandchild", "nephew", "niece", "brother", "sister", "husband", "wife", "spouse", "mother", "father", "mom",
+    "mum", "dad", "adult", "male", "female", "woman", "minor", "oldest", "youngest", "eldest", "inmate",
+    "resident", "occupant", "respondent", "tenant", "roommate", "householder", "guardian", "hijo", "hija", "nino",
+    "nina", "bebe", "enfant", "sohn", "tochter",
+})
+
+
+def placeholder(name: str, *, roles: bool = True) -> bool:
+    """A normalised name that stands for no name: an "unknown" marker, or (``roles``) only role words."""
+    return name in UNKNOWN_NAMES or (roles and bool(name) and all(t in ROLE_WORDS for t in name.split()))
+
+
+def _real(name: str, *, roles: bool = True) -> str:
+    return "" if placeholder(name, roles=roles) else name
 
 
 def person_name(text: Any) -> str:
@@ -287,8 +315,8 @@ def features(customer: Mapping[str, Any], source: str | None = None, key: str | 
     """The match attributes of one canonical customer; ``source``/``key`` name the record itself, so another
     record's xref to it is a deterministic link."""
     kind = _kind(customer.get("kind"))
-    given = person_name(customer.get("given_name"))
-    family = person_name(customer.get("family_name"))
+    given = _real(person_name(customer.get("given_name")))
+    family = _real(person_name(customer.get("family_name")), roles=False)
     org = org_name(customer.get("org_name")) if kind == ORGANISATION or not (given or family) else ""
     given1 = given.split(" ", 1)[0]
     family1 = family.split(" ", 1)[0]
@@ -298,7 +326,8 @@ def features(customer: Mapping[str, Any], source: str | None = None, key: str | 
     xrefs = sorted({f"{x.get('source')}/{x.get('key')}" for x in _items(customer, "xrefs") if x.get("key")})
     return Features(
         v=FEATURES_VERSION, kind=kind, given=given, given1=given1, gcanon=NICKNAMES.get(given1, given1),
-        family=family, org=org, tokens=org_tokens if kind == ORGANISATION else (given + " " + family).split(),
+        middle=_real(person_name(customer.get("middle_name"))), family=family, org=org,
+        tokens=org_tokens if kind == ORGANISATION else (given + " " + family).split(),
         sx_given=phonetic(NICKNAMES.get(given1, given1)), sx_family=phonetic(family1),
         sx_org=[phonetic(t) for t in org_tokens[:3]],
         dob=iso_date(customer.get("birth_date")), emails=emails, phones=phones, addrs=addrs, country=country,

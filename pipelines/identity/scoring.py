@@ -23,6 +23,7 @@ from pipelines.identity.compare import (
     given_level,
     id_level,
     known_name,
+    middle_level,
     names_as_given,
     org_level,
 )
@@ -35,8 +36,10 @@ Decision = Literal["link", "review", "new"]
 _HOUSEHOLD_SPLIT = ("given.disagree", "given.gendered", "given.similar", "dob.disagree")
 _PERSON_AGREE = ("given.exact", "given.nickname", "given.fuzzy", "given.phonetic", "given.garbled", "given.initial",
                  "dob.exact", "dob.transposed", "dob.typo", "dob.year")
-_NAME_FIELDS = ("given.", "family.", "org.")
+_NAME_FIELDS = ("given.", "family.", "org.")  # a middle name corroborates: namesakes seldom share one too
 _ID_TYPOS = ("national_id.typo", "tax_id.typo")
+_ID_FIELDS = ("national_id", "tax_id")
+_NAMES_DIFFER = ("given.disagree", "given.gendered", "family.disagree")
 _GIVEN_AGREE = ("given.exact", "given.nickname", "given.fuzzy")
 _CONTACT_AGREE = ("address.exact", "address.fuzzy", "phone.agree", "email.agree")
 _SHARED = ("email.", "phone.", "address.")  # what a household shares
@@ -261,6 +264,7 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
         swapped = _person_names(a, b, contrib, w, notes)
         if not swapped:
             _term_frequency(a, b, contrib, cfg)
+        _add(contrib, w, "middle", middle_level(a.get("middle", ""), b.get("middle", "")))
         _add(contrib, w, "dob", dob_level(a["dob"], b["dob"]))
     else:
         _add(contrib, w, "org", org_level(a["org"], b["org"]))
@@ -275,10 +279,29 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
     if _other_country(a, b):
         contrib["country.disagree"] = w["country.disagree"]
         contrib.pop("address.disagree", None)  # implied by the other country: one fact, counted once
+    overruled = deterministic in _ID_FIELDS and _housemates_sharing_id(contrib)
+    if overruled:
+        notes.append(f"equal {deterministic} at one address but no name agrees: a possible match at most (a "
+                     "housemate's id)")
+        deterministic = None
     total = sum(contrib.values())
     decision = _decide(total, deterministic, cfg, contrib, notes, unknown_member=household == "unknown")
+    if overruled and decision == "new":
+        decision = "review"
     apart = _apart(a, b, contrib, household == "split" and not swapped, cfg) if decision == "new" else None
     return MatchScore(total, decision, contrib, deterministic, notes, apart)
+
+
+def _housemates_sharing_id(contrib: dict[str, float]) -> bool:
+    """Two records at one address (or phone, or e-mail) where neither the given nor the family name agrees (one
+    or both disagree, the other missing or disagreeing) and no birth date agrees: housemates, one entered
+    under the other's id. One name or the birth date that agrees keeps the equal id a link (a given name
+    replaced or keyed wrong, a family name changed by a marriage)."""
+    if not any(k in contrib for k in _CONTACT_AGREE) or any(k.startswith("dob.") and k != "dob.disagree"
+                                                            for k in contrib):
+        return False
+    names = [k for k in contrib if k.startswith(("given.", "family."))]
+    return bool(names) and all(k in _NAMES_DIFFER for k in names)
 
 
 def _common_given(name: str) -> bool:
@@ -326,7 +349,7 @@ def cannot_reach(a: Features, b: Features, cfg: MatchConfig) -> bool:
     if _xref(a, b) is not None:
         return False
     w = cfg.table
-    total = cfg.best_names
+    total = cfg.best_names + (cfg.best_middle if a.get("middle") and b.get("middle") else 0.0)
     for name, x, y in (("national_id", a["nid"], b["nid"]), ("tax_id", a["tax"], b["tax"])):
         level = id_level(x, y)
         if level == "exact":

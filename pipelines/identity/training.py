@@ -31,7 +31,7 @@ from pipelines.identity.features import Features
 from pipelines.identity.model import TF_FIELDS, MatchModel, TermFrequencies
 from pipelines.identity.scoring import score
 
-TRAINED_FIELDS = ("given", "family", "org", "dob", "email", "phone", "address", "national_id", "tax_id")
+TRAINED_FIELDS = ("given", "middle", "family", "org", "dob", "email", "phone", "address", "national_id", "tax_id")
 #: levels whose chance among random pairs says nothing, each trained as the field's own level it stands for and
 #: keeping its default weight: ``family.changed`` needs a shared address or phone; ``email.user`` (one user name at
 #: two domains) spells the name, so it goes with the names: namesakes show it as often as a person who changed
@@ -39,8 +39,8 @@ TRAINED_FIELDS = ("given", "family", "org", "dob", "email", "phone", "address", 
 DERIVED = {"family.changed": "family.disagree", "email.user": "email.disagree"}
 LEVELS: dict[str, list[str]] = {f: [k.split(".", 1)[1] for k in DEFAULT_WEIGHTS if k.split(".", 1)[0] == f
                                     and k not in DERIVED] for f in TRAINED_FIELDS}
-_SINGLE_VALUED = {"given": "given1", "family": "family", "org": "org", "dob": "dob", "national_id": "nid",
-                  "tax_id": "tax"}
+_SINGLE_VALUED = {"given": "given1", "middle": "middle", "family": "family", "org": "org", "dob": "dob",
+                  "national_id": "nid", "tax_id": "tax"}
 M_FLOOR = 0.002  # the least m of a level: one never seen among true pairs is strong evidence, not a veto
 WEIGHT_RANGE = (-12.0, 14.0)
 REVIEW_BAND = 4.0
@@ -87,7 +87,7 @@ def comparison(a: Features, b: Features, cfg: MatchConfig) -> dict[str, str]:
 
 def _values(feats: Sequence[Features], fld: str) -> Counter[str]:
     key = _SINGLE_VALUED[fld]
-    return Counter(str(f[key]) for f in feats if f[key])  # type: ignore[literal-required]
+    return Counter(str(v) for f in feats if (v := f.get(key)))
 
 
 def _same_value_chance(counts: Counter[str]) -> float | None:

@@ -1,0 +1,228 @@
+"""Identity resolution on pseudopeople's simulated population, records crmhub did not make.
+
+pseudopeople (IHME) simulates the people of a fictional US town and writes them as the records of several
+agencies with realistic noise: typos, OCR and phonetic errors, nicknames, fake names, blank fields, month and
+day swapped, wrong digits in dates, ids and house numbers, values copied from a household member. Every row
+carries the ``simulant_id`` of its person: the truth. The bench makes a virtualenv for it once
+(``<cache>/pseudopeople-1.3.1``, the cache folder of ``docs/operations.md``; pseudopeople pins its own
+pandas and vivarium), writes its sample data sets with the generator's default noise as CSV
+(:mod:`bench.pseudopeople_make`, seed ``--seed``), and runs crmhub as an integrator would: each data set in
+SQLite, one text column per field, a customer mapping per data set, ``crmhub load``, ``crmhub export golden``
+and, with ``--train``, ``crmhub unify train`` + ``relink``. Tasks:
+
+- ``census-ssa``: the 2020 census (names, middle initial, birth date, address) against the Social Security
+  records of when a number was issued (names, middle name, birth date, SSN): linkage on names and birth date;
+- ``census-1040``: the census against the 1040 tax returns' filers (names, SSN, mailing address, which may be
+  a PO box): linkage on names and address, no birth date;
+- ``w2``: the W-2 and 1099 forms, one per job, so a person with several jobs has several records (names,
+  SSN, mailing address): deduplication.
+
+The sample town is one city with ZIP code ``00000`` everywhere, so postal codes tell nothing. Pairs are
+scored with :func:`pipelines.identity.metrics.pairwise_prf` over all records of the task (a person's
+duplicates within one data set count as pairs too); ``--show`` prints examples of missed and wrong pairs.
+
+Usage: ``.venv/bin/python bench/bench_pseudopeople.py --task census-ssa census-1040 w2 --train``
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from itertools import combinations
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bench_identity import cli_config, exported, find_model, load_summary, run, score_row
+from pipelines.identity.metrics import pairwise_prf
+from schemas.cache import cache_root
+
+PACKAGE = "pseudopeople==1.3.1"
+HOME = cache_root() / "pseudopeople-1.3.1"
+
+def _text(column: str, *steps: str) -> str:
+    chain = ", ".join((*steps, '{null_if: [""]}'))
+    return f"{{from: {column}, transforms: [{chain}]}}"
+
+
+_NAMES = f"""\
+      given_name: {_text("first_name", "collapse_spaces", "title")}
+      family_name: {_text("last_name", "collapse_spaces", "title")}"""
+_SSN = f"""\
+      national_id: {_text("ssn", '{regex_replace: {pattern: "[^0-9]"}}')}"""
+
+
+def _address(prefix: str) -> str:
+    return f"""\
+      addresses:
+        - type: home
+          line1:
+            expr: "concat({prefix}street_number, ' ', {prefix}street_name)"
+            transforms: [collapse_spaces, title, {{null_if: [""]}}]
+          line2: {_text(prefix + "unit_number", "collapse_spaces", "title")}
+          city: {_text(prefix + "city", "collapse_spaces", "title")}
+          region: {_text(prefix + "state", "trim", "upper")}
+          postal_code: {_text(prefix + "zipcode", "trim")}
+          country: US"""
+
+
+_INITIAL = f"""\
+      middle_name: {_text("middle_initial", "trim", "upper")}"""
+#: the customer mapping an integrator writes for each data set's columns (docs/pipelines/mapping.md)
+MAPPINGS = {
+    "decennial_census": "\n".join((_NAMES, _INITIAL, """\
+      birth_date: {from: date_of_birth, transforms: [trim, {date: "%m/%d/%Y"}]}""", _address(""))),
+    "social_security": "\n".join((_NAMES, f"""\
+      middle_name: {_text("middle_name", "collapse_spaces", "title")}
+      birth_date: {{from: date_of_birth, transforms: [trim, yyyymmdd]}}""", _SSN)),
+    "taxes_1040": "\n".join((_NAMES, _INITIAL, _SSN, _address("mailing_address_"))),
+}
+MAPPINGS["taxes_w2_and_1099"] = MAPPINGS["taxes_1040"]
+HEADER = """\
+source: {source}
+table: ROWS
+key: [ROWNO]
+targets:
+  - entity: customer
+    fields:
+      kind: person
+"""
+TASKS = {"census-ssa": ("decennial_census", "social_security"), "census-1040": ("decennial_census", "taxes_1040"),
+         "w2": ("taxes_w2_and_1099",)}
+SHOWN = ("first_name", "middle_initial", "middle_name", "last_name", "date_of_birth", "ssn", "street_number",
+         "street_name", "mailing_address_street_number", "mailing_address_street_name", "unit_number")
+
+
+def data_sets(seed: int) -> Path:
+    """The CSV files for ``seed``, made once (a virtualenv with pseudopeople first, also once)."""
+    out = HOME / f"seed-{seed}"
+    if all((out / f"{name}.csv").exists() for names in TASKS.values() for name in names):
+        return out
+    python = HOME / "venv" / "bin" / "python"
+    if not (HOME / "venv" / ".installed").exists():
+        print(f"installing {PACKAGE} into {HOME / 'venv'} (once)")
+        shutil.rmtree(HOME / "venv", ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(HOME / "venv")], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+                        "--disable-pip-version-check", PACKAGE], check=True)
+        (HOME / "venv" / ".installed").touch()
+    subprocess.run([str(python), str(Path(__file__).with_name("pseudopeople_make.py")), str(out), str(seed)],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return out
+
+
+def read_rows(path: Path, name: str) -> list[dict[str, str]]:
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    if name == "social_security":  # one row per number issued; later events (deaths) repeat the person
+        rows = [r for r in rows if r["event_type"] == "creation"]
+    return rows
+
+
+def write_source(path: Path, rows: list[dict[str, str]]) -> None:
+    columns = list(rows[0])
+    with sqlite3.connect(path) as db:
+        db.execute(f"CREATE TABLE ROWS (ROWNO INTEGER PRIMARY KEY, {', '.join(f'{c} TEXT' for c in columns)})")
+        marks = ", ".join("?" * (len(columns) + 1))
+        db.executemany(f"INSERT INTO ROWS VALUES ({marks})", [(i + 1, *r.values()) for i, r in enumerate(rows)])
+    db.close()
+
+
+def write_config(folder: Path, names: tuple[str, ...], model: Path | None = None) -> Path:
+    config = cli_config(folder, names, "ROWS", "ROWNO", "", model)
+    for name in names:  # one mapping per data set: their columns differ
+        (folder / "mappings" / f"{name}.ROWS.yaml").write_text(HEADER.format(source=name) + MAPPINGS[name] + "\n")
+    return config
+
+
+def show_pairs(title: str, pairs: list[tuple[str, str]], rows: dict[str, dict[str, str]], show: int) -> None:
+    if not pairs or not show:
+        return
+    print(f"  {title} ({len(pairs)}), e.g.:")
+    for a, b in pairs[:show]:
+        for ref in (a, b):
+            values = " | ".join(v for c in SHOWN if (v := rows[ref].get(c)))
+            print(f"    {ref:<24} {values}")
+        print()
+
+
+def examples(predicted: dict[str, str], truth: dict[str, str], rows: dict[str, dict[str, str]], show: int) -> None:
+    by_person: dict[str, list[str]] = defaultdict(list)
+    by_golden: dict[str, list[str]] = defaultdict(list)
+    for ref, person in truth.items():
+        by_person[person].append(ref)
+    for ref, golden in predicted.items():
+        by_golden[golden].append(ref)
+    missed = [(a, b) for refs in by_person.values() for a, b in combinations(sorted(refs), 2)
+              if predicted.get(a) is None or predicted.get(a) != predicted.get(b)]
+    wrong = [(a, b) for refs in by_golden.values() if len(refs) < 50 for a, b in combinations(sorted(refs), 2)
+             if truth[a] != truth[b]]
+    show_pairs("missed pairs", missed, rows, show)
+    show_pairs("wrong pairs", wrong, rows, show)
+
+
+def bench_task(task: str, csvs: Path, folder: Path, train: bool, show: int) -> None:
+    names = TASKS[task]
+    truth: dict[str, str] = {}
+    rows: dict[str, dict[str, str]] = {}
+    for name in names:
+        data = read_rows(csvs / f"{name}.csv", name)
+        write_source(folder / f"{name}.db", data)
+        for i, row in enumerate(data):
+            truth[f"{name}/{i + 1}"] = row["simulant_id"]
+            rows[f"{name}/{i + 1}"] = row
+    pairs = pairwise_prf({}, truth).false_neg
+    print(f"\ntask {task}: {' + '.join(names)}, {len(truth)} records, {len(set(truth.values()))} persons, "
+          f"{pairs} true pairs")
+    config = write_config(folder, names)
+    started = time.perf_counter()
+    done = run(["load", "-c", str(config)])
+    print(f"  load: {load_summary(done.stdout) or done.stdout.strip()}")
+    results = [("defaults", exported(config, folder, "defaults"), time.perf_counter() - started, "load")]
+    if train:
+        started = time.perf_counter()
+        trained = run(["unify", "train", "-c", str(config)])
+        model = find_model(trained.stdout + trained.stderr, config.with_name(f"{config.stem}.model.json"))
+        if model is None:
+            raise SystemExit(f"no model file named by `crmhub unify train`:\n{trained.stdout[-400:]}")
+        config = write_config(folder, names, model)
+        run(["unify", "relink", "-c", str(config)])
+        results.append(("trained", exported(config, folder, "trained"), time.perf_counter() - started,
+                        "train+relink"))
+    for label, predicted, seconds, what in results:
+        lost = len(truth) - len(predicted.keys() & truth.keys())
+        score_row(label, pairwise_prf(predicted, truth), lost, len(set(predicted.values())), seconds, what)
+    label, predicted, _s, _w = results[-1]
+    print(f"  {label}:")
+    examples(predicted, truth, rows, show)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--task", nargs="+", choices=tuple(TASKS), default=list(TASKS))
+    parser.add_argument("--seed", type=int, default=1, help="pseudopeople's seed for the noise")
+    parser.add_argument("--train", action="store_true", help="also run `crmhub unify train` + `relink`")
+    parser.add_argument("--show", type=int, default=3, help="examples of missed and wrong pairs")
+    parser.add_argument("--keep", type=Path, help="keep databases, configs and exports in this folder")
+    args = parser.parse_args()
+    csvs = data_sets(args.seed)
+    print(f"identity bench on pseudopeople ({PACKAGE}, default noise, seed {args.seed}, {csvs})")
+    with tempfile.TemporaryDirectory(prefix="crmhub-pseudopeople-") as tmp:
+        root = args.keep or Path(tmp)
+        for task in args.task:
+            folder = root / task
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True)
+            bench_task(task, csvs, folder, args.train, args.show)
+
+
+if __name__ == "__main__":
+    main()

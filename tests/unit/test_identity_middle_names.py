@@ -1,0 +1,97 @@
+"""Middle names as evidence, placeholder names as no name, and an id two housemates share."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pipelines.identity import MatchConfig, cannot_reach, features, score
+from pipelines.identity.compare import middle_level
+from pipelines.identity.features import person_name, placeholder
+
+CFG = MatchConfig()
+HOME = {"line1": "1130 Mallory Ln", "postal_code": "98101", "city": "Seattle", "country": "US"}
+OTHER = {"line1": "77 Pine St", "postal_code": "98101", "city": "Seattle", "country": "US"}
+
+
+def person(given: str | None, family: str | None, middle: str | None = None, dob: date | None = None, *,
+           address: dict[str, str] | None = None, nid: str | None = None) -> dict[str, Any]:
+    return {"kind": "person", "given_name": given, "middle_name": middle, "family_name": family, "birth_date": dob,
+            "addresses": [address] if address else [], "national_id": nid}
+
+
+def test_middle_name_levels() -> None:
+    assert middle_level("alicia", "alicia") == "exact"
+    assert middle_level("a", "alicia") == "initial" and middle_level("alicia", "a") == "initial"
+    assert middle_level("j", "j") == "initial"  # two initials: a weaker agreement than two equal names
+    assert middle_level("frederick", "fredrick") == "initial"  # a typo: the initial is sure
+    assert middle_level("j", "k") == "disagree" and middle_level("anne", "alice") == "disagree"
+    assert middle_level("", "j") == "" and middle_level("j", "") == ""
+
+
+def test_features_keep_the_middle_name_normalised() -> None:
+    assert features(person("Emily", "Dockins", "Alicia"))["middle"] == "alicia"
+    assert features(person("Emily", "Dockins", "A."))["middle"] == "a"
+    assert features(person("Emily", "Dockins"))["middle"] == ""
+
+
+def test_placeholder_names_are_no_name() -> None:
+    for text in ("Unknown", "UNK", "FNU", "No Last Name", "Baby Boy", "Adult Male", "Grandchild", "Respondent"):
+        assert placeholder(person_name(text)), text
+        assert features(person(text, "Ross"))["given"] == ""
+    assert not placeholder(person_name("Baby Jane")) and not placeholder(person_name("Sunny"))
+    assert features(person("Mary", "Unk"))["family"] == "" and features(person("Mary", "No Last Name"))["family"] == ""
+    # a role word is a family name as well: only the "unknown" markers are dropped there
+    assert features(person("Ellen", "Child"))["family"] == "child"
+    assert features(person("Anna", "Berger", "Nmn"))["middle"] == ""
+    assert features(person("Mary", "Archie"))["given"] == "mary"
+
+
+def test_a_placeholder_given_name_is_no_evidence_against() -> None:
+    a = features(person("Daughter", "Carter", dob=date(2001, 5, 2), address=HOME))
+    b = features(person("Olivia", "Carter", dob=date(2001, 5, 2), address=HOME))
+    result = score(a, b, CFG)
+    assert not any(k.startswith("given.") for k in result.contributions)
+
+
+def test_a_middle_initial_lifts_names_alone_to_a_link_and_a_different_one_keeps_them_apart() -> None:
+    a = features(person("Heather", "Castillo", "J", date(1973, 7, 24), address=HOME))
+    b = features(person("Heather", "Castillo", "J"))  # another source: no birth date, no address
+    result = score(a, b, CFG)
+    assert result.contributions["middle.initial"] > 0 and result.decision == "link"
+    plain = score(features(person("Heather", "Castillo", dob=date(1973, 7, 24))),
+                  features(person("Heather", "Castillo")), CFG)
+    assert plain.decision == "review"  # names alone: namesakes
+    other = score(a, features(person("Heather", "Castillo", "M")), CFG)
+    assert other.contributions["middle.disagree"] < 0 and other.decision != "link"
+
+
+def test_cannot_reach_counts_the_middle_name_only_when_both_have_one() -> None:
+    a = features(person("Jason", "Garrell", "F", date(1970, 2, 6)))
+    b = features(person("Jasen", "Garrel", "Frederick", date(1970, 2, 6)))
+    full = score(a, b, CFG).total
+    bound = CFG.best_names + CFG.best_middle + CFG.table["dob.exact"]
+    assert full <= bound
+    assert not cannot_reach(a, b, MatchConfig(review=bound - 0.1, link=bound + 1))
+    assert cannot_reach(a, b, MatchConfig(review=bound + 0.1, link=bound + 1))
+    without = features(person("Jasen", "Garrel", None, date(1970, 2, 6)))
+    assert cannot_reach(a, without, MatchConfig(review=CFG.best_names + CFG.table["dob.exact"] + 0.1, link=30))
+
+
+def test_an_id_two_housemates_share_is_a_possible_match_not_a_link() -> None:
+    husband = features(person("Eric", "Roldan", "R", address=HOME, nid="396-29-1980"))
+    wife = features(person("Gloria", "Marin", "T", address=HOME, nid="396291980"))
+    result = score(husband, wife, CFG)
+    assert result.deterministic is None and result.decision == "review"
+    assert any("housemate" in note for note in result.notes)
+
+
+def test_an_equal_id_still_links_when_a_name_or_the_birth_date_agrees_or_no_address_is_shared() -> None:
+    a = features(person("Isabelle", "Spratt", address=HOME, nid="5074015"))
+    renamed = features(person("Campbell", "Spratt", address=HOME, nid="5074015"))  # one name agrees
+    assert score(a, renamed, CFG).deterministic == "national_id"
+    born = features(person("Luke", "Purdon", dob=date(1983, 10, 24), address=HOME, nid="8099933"))
+    other_name = features(person("Mia", "Smith", dob=date(1983, 10, 24), address=HOME, nid="8099933"))
+    assert score(born, other_name, CFG).decision == "link"  # the birth date agrees: a name keyed wrong
+    moved = features(person("Charlotte", "Nolan", address=OTHER, nid="5074015"))
+    assert score(a, moved, CFG).deterministic == "national_id"  # not housemates: the id decides
