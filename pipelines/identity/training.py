@@ -281,6 +281,11 @@ def _sessions(feats: Sequence[Features], u: dict[str, dict[str, float]], cfg: Ma
         fields = {f: u[f] for f in u if f not in excluded}
         m, share, n = expectation_maximisation(chosen, fields, m0)
         rounds += n
+        astray = _astray(m, u, chosen)
+        if astray:
+            notes.append(f"session '{name}': {len(chosen):,} pairs, left out: its matches agree on "
+                         f"{', '.join(astray)} no more often than random pairs (EM found households, not persons)")
+            continue
         notes.append(f"session '{name}': {len(chosen):,} pairs, {share:.1%} matches, {n} EM rounds")
         for fld, levels in m.items():
             if any(v.get(fld) for v in chosen):
@@ -290,6 +295,14 @@ def _sessions(feats: Sequence[Features], u: dict[str, dict[str, float]], cfg: Ma
         total = sum(n for _m, n in found)
         m_all[fld] = {lv: sum(m[lv] * n for m, n in found) / total for lv in LEVELS[fld]}
     return m_all, notes, rounds
+
+
+def _astray(m: dict[str, dict[str, float]], u: dict[str, dict[str, float]],
+            chosen: Sequence[dict[str, str]]) -> list[str]:
+    """The fields whose exact agreement EM found no more likely among its matches than among random pairs: a
+    session whose latent class is something else than one person (people of one household, born on one day)."""
+    return [f for f, levels in m.items() if "exact" in levels and any(v.get(f) for v in chosen)
+            and levels["exact"] <= u[f]["exact"]]
 
 
 def share_of_matches(vectors: Sequence[dict[str, str]], m: dict[str, dict[str, float]],
@@ -332,7 +345,8 @@ def train(feats: Sequence[Features], cfg: MatchConfig, *, sample: int = 50_000, 
             weights[f"{fld}.{lv}"] = w
             levels.append(LevelStats(fld, lv, m[fld][lv], u[fld][lv], w, default, seen[(fld, lv)]))
     link, review = _thresholds(len(feats), len(proposed), share)
-    notes += [f"{fld}: no pair compared, default weights kept" for fld in TRAINED_FIELDS if fld not in m]
+    notes += [f"{fld}: not estimated (no pair compared, or its session left out), default weights kept"
+              for fld in TRAINED_FIELDS if fld not in m]
     info = {"records": len(feats), "blocked_pairs": len(proposed), "em_pairs": len(pairs),
             "random_pairs": len(randoms), "share_blocked": round(share, 6), "em_rounds": rounds,
             "m": m, "u": u, "seed": seed, "notes": notes}
