@@ -299,10 +299,15 @@ def _sessions(feats: Sequence[Features], u: dict[str, dict[str, float]], cfg: Ma
 
 def _astray(m: dict[str, dict[str, float]], u: dict[str, dict[str, float]],
             chosen: Sequence[dict[str, str]]) -> list[str]:
-    """The fields whose exact agreement EM found no more likely among its matches than among random pairs: a
-    session whose latent class is something else than one person (people of one household, born on one day)."""
-    return [f for f, levels in m.items() if "exact" in levels and any(v.get(f) for v in chosen)
-            and levels["exact"] <= u[f]["exact"]]
+    """The fields on which EM's matches agree (any level with a positive default weight) no more often than
+    random pairs: a session whose latent class is something else than one person (people of one household, born
+    on one day)."""
+    out = []
+    for f, levels in m.items():
+        agree = [lv for lv in levels if DEFAULT_WEIGHTS[f"{f}.{lv}"] > 0]
+        if any(v.get(f) for v in chosen) and sum(levels[lv] for lv in agree) <= sum(u[f][lv] for lv in agree):
+            out.append(f)
+    return out
 
 
 def share_of_matches(vectors: Sequence[dict[str, str]], m: dict[str, dict[str, float]],
@@ -344,7 +349,7 @@ def train(feats: Sequence[Features], cfg: MatchConfig, *, sample: int = 50_000, 
                 w = round(max(low, min(high, math.log2(m[fld][lv] / u[fld][lv]))), 3)
             weights[f"{fld}.{lv}"] = w
             levels.append(LevelStats(fld, lv, m[fld][lv], u[fld][lv], w, default, seen[(fld, lv)]))
-    link, review = _thresholds(len(feats), len(proposed), share)
+    link, review = _thresholds(len(feats), len(proposed), share) if m else (None, None)  # nothing learned
     notes += [f"{fld}: not estimated (no pair compared, or its session left out), default weights kept"
               for fld in TRAINED_FIELDS if fld not in m]
     info = {"records": len(feats), "blocked_pairs": len(proposed), "em_pairs": len(pairs),
