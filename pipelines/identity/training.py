@@ -299,12 +299,12 @@ def _sessions(feats: Sequence[Features], u: dict[str, dict[str, float]], cfg: Ma
 
 def _astray(m: dict[str, dict[str, float]], u: dict[str, dict[str, float]],
             chosen: Sequence[dict[str, str]]) -> list[str]:
-    """The fields on which EM's matches agree (any level with a positive default weight) no more often than
+    """The fields on which EM's matches agree (exact, or any level with a positive default weight) no more often than
     random pairs: a session whose latent class is something else than one person (people of one household, born
     on one day)."""
     out = []
     for f, levels in m.items():
-        agree = [lv for lv in levels if DEFAULT_WEIGHTS[f"{f}.{lv}"] > 0]
+        agree = [lv for lv in levels if lv == "exact" or DEFAULT_WEIGHTS[f"{f}.{lv}"] > 0]
         if any(v.get(f) for v in chosen) and sum(levels[lv] for lv in agree) <= sum(u[f][lv] for lv in agree):
             out.append(f)
     return out
