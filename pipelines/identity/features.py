@@ -138,6 +138,7 @@ UNKNOWN_NAMES = frozenset({
     "unknown", "unk", "unkn", "none", "null", "nil", "na", "nn", "nfn", "nln", "nmn", "nmi", "fnu", "lnu", "mnu",
     "noname", "no name", "no first name", "no last name", "no middle name", "not known", "not given", "not stated",
     "xx", "xxx", "unbekannt", "inconnu", "sconosciuto", "desconocido", "onbekend",
+    "last name", "lastname", "surname", "family name", "first name", "firstname", "given name",  # the form's label
 })
 #: What forms and registrations hold in place of a given name: a role in the household or a bare description
 #: ("Baby Boy", "Adult Male", "Grandchild", "Respondent"). Only for given and middle names: some of these words
@@ -147,13 +148,29 @@ ROLE_WORDS = frozenset({
     "grandchild", "nephew", "niece", "brother", "sister", "husband", "wife", "spouse", "mother", "father", "mom",
     "mum", "dad", "adult", "male", "female", "woman", "minor", "oldest", "youngest", "eldest", "inmate",
     "resident", "occupant", "respondent", "tenant", "roommate", "householder", "guardian", "hijo", "hija", "nino",
-    "nina", "bebe", "enfant", "sohn", "tochter",
+    "nina", "bebe", "enfant", "sohn", "tochter", "gentleman", "gentlemen", "lady", "senor", "senora", "person",
 })
+_FILLERS = frozenset({"of", "the", "de", "la", "del"})  # "Lady of the house", "de la casa"
+_HOUSE = frozenset({"house", "home", "household", "casa", "hogar"})
 
 
 def placeholder(name: str, *, roles: bool = True) -> bool:
-    """A normalised name that stands for no name: an "unknown" marker, or (``roles``) only role words."""
-    return name in UNKNOWN_NAMES or (roles and bool(name) and all(t in ROLE_WORDS for t in name.split()))
+    """A normalised name that stands for no name: an "unknown" marker or a form's label, a part of "of the
+    house" ("of the house", "de la casa": any name part), or (``roles``) only role words and titles ("Adult
+    Male", "Lady of", a bare "Ms")."""
+    if name in UNKNOWN_NAMES:
+        return True
+    tokens = name.split()
+    if (any(t in _HOUSE for t in tokens) and any(t in _FILLERS for t in tokens)
+            and all(t in _HOUSE or t in _FILLERS for t in tokens)):
+        return True
+    if not roles or not tokens or not any(_role(t) for t in tokens):
+        return False
+    return all(_role(t) or t in _FILLERS for t in tokens)
+
+
+def _role(token: str) -> bool:
+    return token in ROLE_WORDS or (len(token) > 1 and token in TITLES)  # "m" is an initial, not Monsieur
 
 
 def _real(name: str, *, roles: bool = True) -> str:
@@ -317,6 +334,7 @@ def features(customer: Mapping[str, Any], source: str | None = None, key: str | 
     kind = _kind(customer.get("kind"))
     given = _real(person_name(customer.get("given_name")))
     family = _real(person_name(customer.get("family_name")), roles=False)
+    family = "" if len(family) == 1 else family  # an initial says too little to tell families apart
     org = org_name(customer.get("org_name")) if kind == ORGANISATION or not (given or family) else ""
     given1 = given.split(" ", 1)[0]
     family1 = family.split(" ", 1)[0]

@@ -40,6 +40,12 @@ def test_placeholder_names_are_no_name() -> None:
         assert placeholder(person_name(text)), text
         assert features(person(text, "Ross"))["given"] == ""
     assert not placeholder(person_name("Baby Jane")) and not placeholder(person_name("Sunny"))
+    for text in ("Ms", "Lady of", "Gentleman", "Mrs."):  # a title or description alone
+        assert features(person(text, "Ross"))["given"] == "", text
+    for text in ("Of The House", "de la Casa", "Last Name", "F"):  # placeholders and an initial as family name
+        assert features(person("Elan", text))["family"] == "", text
+    assert features(person("Elan", "House"))["family"] == "house"  # no "of": a name
+    assert not placeholder("of") and not placeholder("the") and features(person("Mr", "Ross"))["family"] == "ross"
     assert features(person("Mary", "Unk"))["family"] == "" and features(person("Mary", "No Last Name"))["family"] == ""
     # a role word is a family name as well: only the "unknown" markers are dropped there
     assert features(person("Ellen", "Child"))["family"] == "child"
