@@ -279,10 +279,10 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
     if _other_country(a, b):
         contrib["country.disagree"] = w["country.disagree"]
         contrib.pop("address.disagree", None)  # implied by the other country: one fact, counted once
-    overruled = deterministic in _ID_FIELDS and _housemates_sharing_id(contrib)
+    overruled = deterministic in _ID_FIELDS and _housemates_sharing_id(a, b, contrib)
     if overruled:
-        notes.append(f"equal {deterministic} at one address but no name agrees: a possible match at most (a "
-                     "housemate's id)")
+        notes.append(f"equal {deterministic} at one address, but the names say two persons: a possible match at "
+                     "most (a housemate's id)")
         deterministic = None
     total = sum(contrib.values())
     decision = _decide(total, deterministic, cfg, contrib, notes, unknown_member=household == "unknown")
@@ -292,14 +292,19 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
     return MatchScore(total, decision, contrib, deterministic, notes, apart)
 
 
-def _housemates_sharing_id(contrib: dict[str, float]) -> bool:
-    """Two records at one address (or phone, or e-mail) where neither the given nor the family name agrees (one
-    or both disagree, the other missing or disagreeing) and no birth date agrees: housemates, one entered
-    under the other's id. One name or the birth date that agrees keeps the equal id a link (a given name
-    replaced or keyed wrong, a family name changed by a marriage)."""
+def _housemates_sharing_id(a: Features, b: Features, contrib: dict[str, float]) -> bool:
+    """Two records at one address (or phone, or e-mail) with no birth date that agrees, where neither the given
+    nor the family name agrees (one or both disagree, the other missing or disagreeing), or the given names
+    disagree and are a man's and a woman's: housemates (spouses, a parent and child), one entered under the
+    other's id. Otherwise an agreeing name or birth date keeps the equal id a link (a given name replaced or
+    keyed wrong, a family name changed by a marriage)."""
     if not any(k in contrib for k in _CONTACT_AGREE) or any(k.startswith("dob.") and k != "dob.disagree"
                                                             for k in contrib):
         return False
+    if "given.disagree" in contrib:
+        genders = gender_of(a["given1"]), gender_of(b["given1"])
+        if None not in genders and genders[0] != genders[1]:
+            return True
     names = [k for k in contrib if k.startswith(("given.", "family."))]
     return bool(names) and all(k in _NAMES_DIFFER for k in names)
 
