@@ -295,13 +295,15 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
 def _housemates_sharing_id(a: Features, b: Features, contrib: dict[str, float]) -> bool:
     """Two records at one address (or phone, or e-mail) with no birth date that agrees, where neither the given
     nor the family name agrees (one or both disagree, the other missing or disagreeing), or the given names
-    disagree and are a man's and a woman's: housemates (spouses, a parent and child), one entered under the
-    other's id. Otherwise an agreeing name or birth date keeps the equal id a link (a given name replaced or
-    keyed wrong, a family name changed by a marriage)."""
+    disagree and so do the middle names, or they are a man's and a woman's: housemates (spouses, a parent and
+    child), one entered under the other's id. Otherwise an agreeing name or birth date keeps the equal id a
+    link (a given name replaced or keyed wrong, a family name changed by a marriage)."""
     if not any(k in contrib for k in _CONTACT_AGREE) or any(k.startswith("dob.") and k != "dob.disagree"
                                                             for k in contrib):
         return False
     if "given.disagree" in contrib:
+        if "middle.disagree" in contrib:
+            return True
         genders = gender_of(a["given1"]), gender_of(b["given1"])
         if None not in genders and genders[0] != genders[1]:
             return True

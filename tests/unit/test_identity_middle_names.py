@@ -87,7 +87,8 @@ def test_cannot_reach_counts_the_middle_name_only_when_both_have_one() -> None:
 def test_an_id_two_housemates_share_is_a_possible_match_not_a_link() -> None:
     husband = features(person("Eric", "Roldan", "R", address=HOME, nid="396-29-1980"))
     for wife in (features(person("Gloria", "Marin", "T", address=HOME, nid="396291980")),  # no name agrees
-                 features(person("Gloria", "Roldan", "R", address=HOME, nid="396291980"))):  # a man and a woman
+                 features(person("Gloria", "Roldan", "R", address=HOME, nid="396291980")),  # a man and a woman
+                 features(person("Logan", "Roldan", "K", address=HOME, nid="396291980"))):  # middle names differ
         result = score(husband, wife, CFG)
         assert result.deterministic is None and result.decision == "review"
         assert any("housemate" in note for note in result.notes)
