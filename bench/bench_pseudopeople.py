@@ -32,16 +32,14 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
-import time
 from collections import defaultdict
 from itertools import combinations
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_identity import cli_config, exported, find_model, load_summary, run, score_row
-from pipelines.identity.metrics import pairwise_prf
+from bench.bench_febrl import load_and_train, task_folders
+from bench.bench_identity import cli_config
 from schemas.cache import cache_root
 
 PACKAGE = "pseudopeople==1.3.1"
@@ -178,28 +176,9 @@ def bench_task(task: str, csvs: Path, folder: Path, train: bool, show: int) -> N
         for i, row in enumerate(data):
             truth[f"{name}/{i + 1}"] = row["simulant_id"]
             rows[f"{name}/{i + 1}"] = row
-    pairs = pairwise_prf({}, truth).false_neg
-    print(f"\ntask {task}: {' + '.join(names)}, {len(truth)} records, {len(set(truth.values()))} persons, "
-          f"{pairs} true pairs")
-    config = write_config(folder, names)
-    started = time.perf_counter()
-    done = run(["load", "-c", str(config)])
-    print(f"  load: {load_summary(done.stdout) or done.stdout.strip()}")
-    results = [("defaults", exported(config, folder, "defaults"), time.perf_counter() - started, "load")]
-    if train:
-        started = time.perf_counter()
-        trained = run(["unify", "train", "-c", str(config)])
-        model = find_model(trained.stdout + trained.stderr, config.with_name(f"{config.stem}.model.json"))
-        if model is None:
-            raise SystemExit(f"no model file named by `crmhub unify train`:\n{trained.stdout[-400:]}")
-        config = write_config(folder, names, model)
-        run(["unify", "relink", "-c", str(config)])
-        results.append(("trained", exported(config, folder, "trained"), time.perf_counter() - started,
-                        "train+relink"))
-    for label, predicted, seconds, what in results:
-        lost = len(truth) - len(predicted.keys() & truth.keys())
-        score_row(label, pairwise_prf(predicted, truth), lost, len(set(predicted.values())), seconds, what)
-    label, predicted, _s, _w = results[-1]
+    results = load_and_train(f"{task}: {' + '.join(names)}", truth, folder,
+                             lambda model: write_config(folder, names, model), train)
+    label, predicted = results[-1]
     print(f"  {label}:")
     examples(predicted, truth, rows, show)
 
@@ -214,14 +193,8 @@ def main() -> None:
     args = parser.parse_args()
     csvs = data_sets(args.seed)
     print(f"identity bench on pseudopeople ({PACKAGE}, default noise, seed {args.seed}, {csvs})")
-    with tempfile.TemporaryDirectory(prefix="crmhub-pseudopeople-") as tmp:
-        root = args.keep or Path(tmp)
-        for task in args.task:
-            folder = root / task
-            if folder.exists():
-                shutil.rmtree(folder)
-            folder.mkdir(parents=True)
-            bench_task(task, csvs, folder, args.train, args.show)
+    for task, folder in task_folders(args.keep, "crmhub-pseudopeople-", args.task):
+        bench_task(task, csvs, folder, args.train, args.show)
 
 
 if __name__ == "__main__":
