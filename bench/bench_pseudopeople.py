@@ -133,11 +133,23 @@ def write_source(path: Path, rows: list[dict[str, str]]) -> None:
     db.close()
 
 
+def mapping(name: str) -> str:
+    """The customer mapping of data set ``name`` (its connector has the same name)."""
+    return HEADER.format(source=name) + MAPPINGS[name] + "\n"
+
+
 def write_config(folder: Path, names: tuple[str, ...], model: Path | None = None) -> Path:
     config = cli_config(folder, names, "ROWS", "ROWNO", "", model)
     for name in names:  # one mapping per data set: their columns differ
-        (folder / "mappings" / f"{name}.ROWS.yaml").write_text(HEADER.format(source=name) + MAPPINGS[name] + "\n")
+        (folder / "mappings" / f"{name}.ROWS.yaml").write_text(mapping(name))
     return config
+
+
+def task_rows(task: str, csvs: Path) -> tuple[dict[str, list[dict[str, str]]], dict[str, str]]:
+    """Per data set of ``task`` its rows (``ROWNO`` numbered from 1, the source key), and source/key -> person."""
+    rows = {name: [{"ROWNO": str(i + 1), **row} for i, row in enumerate(read_rows(csvs / f"{name}.csv", name))]
+            for name in TASKS[task]}
+    return rows, {f"{name}/{row['ROWNO']}": row["simulant_id"] for name, rs in rows.items() for row in rs}
 
 
 def show_pairs(title: str, pairs: list[tuple[str, str]], rows: dict[str, dict[str, str]], show: int) -> None:
@@ -168,14 +180,10 @@ def examples(predicted: dict[str, str], truth: dict[str, str], rows: dict[str, d
 
 def bench_task(task: str, csvs: Path, folder: Path, train: bool, show: int) -> None:
     names = TASKS[task]
-    truth: dict[str, str] = {}
-    rows: dict[str, dict[str, str]] = {}
-    for name in names:
-        data = read_rows(csvs / f"{name}.csv", name)
-        write_source(folder / f"{name}.db", data)
-        for i, row in enumerate(data):
-            truth[f"{name}/{i + 1}"] = row["simulant_id"]
-            rows[f"{name}/{i + 1}"] = row
+    data, truth = task_rows(task, csvs)
+    for name, rs in data.items():
+        write_source(folder / f"{name}.db", [{k: v for k, v in r.items() if k != "ROWNO"} for r in rs])
+    rows = {f"{name}/{r['ROWNO']}": r for name, rs in data.items() for r in rs}
     results = load_and_train(f"{task}: {' + '.join(names)}", truth, folder,
                              lambda model: write_config(folder, names, model), train)
     label, predicted = results[-1]

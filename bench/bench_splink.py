@@ -8,19 +8,21 @@ packages and ``make test`` stay as they are.
 The data and truth are those of the other identity benches, made by their own functions: the second generator
 (:mod:`bench.person_corrupt`, tasks ``link`` and ``dedup`` per ``--level``, as :mod:`bench.bench_identity`) and
 the FEBRL sets (``febrl-link`` = dataset4a + 4b, ``febrl-dedup`` / ``-dedup2`` / ``-dedup1`` = dataset3 / 2 / 1,
-as :mod:`bench.bench_febrl`). Both tools see the same values: Splink gets each source row as the benches'
+as :mod:`bench.bench_febrl`), and pseudopeople's simulated town (``pp-census-ssa``, ``pp-census-1040``, ``pp-w2``,
+as :mod:`bench.bench_pseudopeople`, one mapping per data set). Both tools see the same values: Splink gets each source row as the benches'
 customer mapping standardises it for crmhub (names, E.164 phones, e-mails, ids, ISO dates; impossible dates
 null), then lower-cased and accent-folded as Splink's docs advise, plus a soundex of the family name for blocking.
 
 Splink is set up as its own tutorials do (febrl3/febrl4, deduplicate_50k_synthetic), not tuned to the truth:
 ``NameComparison`` with term-frequency adjustments for given and family name, ``DateOfBirthComparison``,
-``EmailComparison``, Damerau-Levenshtein at 1 and 2 for national id, phone, postal code (with term
+``EmailComparison``, the middle initial exactly, Damerau-Levenshtein at 1 and 2 for national id, phone, postal code (with term
 frequencies; ``PostcodeComparison`` reads UK postcodes only) and street; the city is left out, as the
 tutorials leave out location columns predictable from the postal code. Prediction blocks on family-name soundex
 + given initial, swapped names, birth date, postal code + street, e-mail, phone and national id (the kinds of
 keys of ``pipelines/identity/blocking.py``); the chance of a match comes from deterministic rules (national id;
 given + family + birth date; recall 0.8), u from 10 million random pairs (seed 1), m from EM blocked on
-given + family name and on birth date; then ``predict`` and ``cluster_pairwise_predictions_at_threshold`` at
+given + family name and on birth date (on the street where one source has no birth date); a column only one
+source of a link task holds is not compared; then ``predict`` and ``cluster_pairwise_predictions_at_threshold`` at
 match probability 0.95 (the 50k tutorial's) and 0.99 (the febrl4 tutorial's), both fixed before any run.
 
 crmhub's side runs the CLI as the other benches do (``crmhub load``, export; ``crmhub unify train`` +
@@ -57,6 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import bench_febrl as febrl
 from bench import bench_identity as ident
+from bench import bench_pseudopeople as pseudo
 from bench.person_corrupt import LEVELS, Record, dedup, linkage
 from bench.person_report import SHOWN
 from pipelines.identity.config import MatchConfig
@@ -69,6 +72,7 @@ SPLINK = "splink==5.0.0"
 TARGET = Path.home() / ".cache" / "crmhub" / "splink-5.0.0"
 THRESHOLDS = (0.95, 0.99)
 FEBRL = {"febrl-link": "link", "febrl-dedup": "dedup", "febrl-dedup2": "dedup2", "febrl-dedup1": "dedup1"}
+PSEUDO = {f"pp-{t}": t for t in pseudo.TASKS}  # pseudopeople's data sets, as bench_pseudopeople runs them
 
 
 def use_splink() -> None:
@@ -95,6 +99,7 @@ class Task:
     truth: dict[str, str]  # source/key -> true person
     configure: Callable[[Path, Path | None], Path]  # writes databases + crmhub config into a folder
     records: dict[str, Record] = field(default_factory=dict)  # source/key -> generated record (for --diff)
+    mappings: dict[str, str] = field(default_factory=dict)  # source -> its own mapping, in place of ``mapping``
 
 
 def generated(kind: str, level: str, n: int, seed: int) -> Task:
@@ -126,6 +131,20 @@ def febrl_task(task: str) -> Task:
     truth = {f"{s}/{row[0]}": febrl.person_of(row[0]) for s, rs in raw.items() for row in rs}
     rows = {s: [dict(zip(febrl.COLUMNS, row, strict=True)) for row in rs] for s, rs in raw.items()}
     return Task(f"FEBRL {' + '.join(files)}", len(files) > 1, febrl.MAPPING, "REC_ID", rows, truth, configure)
+
+
+def pseudo_task(task: str) -> Task:
+    name = PSEUDO[task]
+    rows, truth = pseudo.task_rows(name, pseudo.data_sets(1))
+
+    def configure(folder: Path, model: Path | None) -> Path:
+        for source, rs in rows.items():
+            if not (folder / f"{source}.db").exists():
+                pseudo.write_source(folder / f"{source}.db", [{k: v for k, v in r.items() if k != "ROWNO"} for r in rs])
+        return pseudo.write_config(folder, pseudo.TASKS[name], model)
+
+    return Task(f"pseudopeople {name}", len(rows) > 1, "", "ROWNO", rows, truth, configure,
+                mappings={s: pseudo.mapping(s) for s in rows})
 
 
 @dataclass
@@ -177,7 +196,8 @@ def canonical(task: Task) -> dict[str, dict[str, Any]]:
     """source/key -> the customer record the bench's mapping makes of the row (what crmhub stores)."""
     out: dict[str, dict[str, Any]] = {}
     for source, rows in task.rows.items():
-        target = parse_mapping(task.mapping.format(source=source), f"{source}.mapping").targets[0]
+        text = task.mappings.get(source) or task.mapping.format(source=source)
+        target = parse_mapping(text, f"{source}.mapping").targets[0]
         out.update((f"{source}/{row[task.key]}", target.apply(row)[0]) for row in rows)
     return out
 
@@ -190,6 +210,7 @@ def splink_tables(canon: dict[str, dict[str, Any]]) -> dict[str, dict[str, list[
         dob = rec.get("birth_date")
         values = {"unique_id": ref, "given": _fold(rec.get("given_name")), "family": _fold(rec.get("family_name")),
                   "dob": dob.isoformat() if dob else None, "natid": _fold(rec.get("national_id")),
+                  "middle": (_fold(rec.get("middle_name")) or "")[:1] or None,
                   "email": _fold(first["emails"].get("address")), "phone": _fold(first["phones"].get("number")),
                   "street": _fold(first["addresses"].get("line1")), "zip": _fold(first["addresses"].get("postal_code"))}
         values["family_sx"] = jellyfish.soundex(values["family"]) if values["family"] else None
@@ -205,10 +226,12 @@ def splink_side(task: Task, canon: dict[str, dict[str, Any]]) -> tuple[list[Resu
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     tables = splink_tables(canon)
-    has = {c for cols in tables.values() for c, vs in cols.items() if any(v is not None for v in vs)}
+    has = set.intersection(*({c for c, vs in cols.items() if any(v is not None for v in vs)}
+                             for cols in tables.values()))  # a column only one source holds compares nothing
     comparisons = [
         ("given", cl.NameComparison("given").configure(term_frequency_adjustments=True)),
         ("family", cl.NameComparison("family").configure(term_frequency_adjustments=True)),
+        ("middle", cl.ExactMatch("middle")),  # the initial: one source may spell the name out
         ("dob", cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d")),
         ("natid", cl.DamerauLevenshteinAtThresholds("natid", [1, 2])),
         ("email", cl.EmailComparison("email")),
@@ -229,11 +252,13 @@ def splink_side(task: Task, canon: dict[str, dict[str, Any]]) -> tuple[list[Resu
                           dataset_display_name=s) for s, cols in tables.items()]
     linker = Linker(frames if task.link else frames[0], settings, log_level=logging.ERROR)
     started = time.perf_counter()
+    deterministic = [("natid",), ("given", "family", "dob")]
     linker.training.estimate_probability_two_random_records_match(
-        [block_on("natid"), block_on("given", "family", "dob")], recall=0.8)
+        [block_on(*cols) for cols in deterministic if set(cols) <= has] or [block_on("given", "family")], recall=0.8)
     linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=1)
-    for rule in (block_on("given", "family"), block_on("dob")):
-        linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
+    for cols in (("given", "family"), ("dob",) if "dob" in has else ("street",)):
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on(*cols),
+                                                                           estimate_without_term_frequencies=True)
     trained = time.perf_counter()
     predictions = linker.inference.predict(threshold_match_probability=0.2)
     predicted = time.perf_counter()
@@ -346,7 +371,7 @@ def table(rows: list[tuple[str, int, dict[str, Result]]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--task", nargs="+", choices=("link", "dedup", *FEBRL), default=["link", "dedup"])
+    parser.add_argument("--task", nargs="+", choices=("link", "dedup", *FEBRL, *PSEUDO), default=["link", "dedup"])
     parser.add_argument("--level", nargs="+", choices=tuple(LEVELS), default=["hard"])
     parser.add_argument("--n", type=int, default=5000, help="records per source (second generator)")
     parser.add_argument("--seed", type=int, default=1)
@@ -359,13 +384,14 @@ def main() -> None:
     tools = {"splink"} if args.skip_crmhub else {"splink", "crmhub"} if args.tool == "both" else {args.tool}
     if "splink" in tools:
         use_splink()
-    plan = [(t, lv) for t in args.task if t not in FEBRL for lv in args.level] + [(t, "") for t in args.task
-                                                                                   if t in FEBRL]
+    plan = [(t, lv) for t in args.task if t in ("link", "dedup") for lv in args.level]
+    plan += [(t, "") for t in args.task if t not in ("link", "dedup")]
     rows = []
     with tempfile.TemporaryDirectory(prefix="crmhub-splink-") as tmp:
         root = args.keep or Path(tmp)
         for kind, level in plan:
-            task = febrl_task(kind) if kind in FEBRL else generated(kind, level, args.n, args.seed)
+            task = (febrl_task(kind) if kind in FEBRL else pseudo_task(kind) if kind in PSEUDO
+                    else generated(kind, level, args.n, args.seed))
             pairs = pairwise_prf({}, task.truth).false_neg
             print(f"\ntask {task.name}: {len(task.truth)} records, {len(set(task.truth.values()))} persons, "
                   f"{pairs} true pairs")
