@@ -6,17 +6,18 @@ installs ``splink==5.0.0`` with its three dependencies (``duckdb``, ``pyarrow``,
 packages and ``make test`` stay as they are.
 
 The data and truth are those of the other identity benches, made by their own functions: the second generator
-(:mod:`bench.person_corrupt`, tasks ``link`` and ``dedup`` per ``--level``, as :mod:`bench.bench_identity`) and
+(:mod:`bench.person_corrupt`, tasks ``link`` and ``dedup`` per ``--level``, as :mod:`bench.bench_identity`),
 the FEBRL sets (``febrl-link`` = dataset4a + 4b, ``febrl-dedup`` / ``-dedup2`` / ``-dedup1`` = dataset3 / 2 / 1,
-as :mod:`bench.bench_febrl`), and pseudopeople's simulated town (``pp-census-ssa``, ``pp-census-1040``, ``pp-w2``,
-as :mod:`bench.bench_pseudopeople`, one mapping per data set). Both tools see the same values: Splink gets each source row as the benches'
-customer mapping standardises it for crmhub (names, E.164 phones, e-mails, ids, ISO dates; impossible dates
-null), then lower-cased and accent-folded as Splink's docs advise, plus a soundex of the family name for blocking.
+as :mod:`bench.bench_febrl`) and pseudopeople's simulated town (``pp-census-ssa``, ``pp-census-1040``,
+``pp-w2``, as :mod:`bench.bench_pseudopeople`, one mapping per data set). Both tools see the same values:
+Splink gets each source row as the benches' customer mapping standardises it for crmhub (names, E.164 phones,
+e-mails, ids, ISO dates; impossible dates null), then lower-cased and accent-folded as Splink's docs advise,
+plus a soundex of the family name for blocking.
 
 Splink is set up as its own tutorials do (febrl3/febrl4, deduplicate_50k_synthetic), not tuned to the truth:
 ``NameComparison`` with term-frequency adjustments for given and family name, ``DateOfBirthComparison``,
-``EmailComparison``, the middle initial exactly, Damerau-Levenshtein at 1 and 2 for national id, phone, postal code (with term
-frequencies; ``PostcodeComparison`` reads UK postcodes only) and street; the city is left out, as the
+``EmailComparison``, the middle initial exactly, Damerau-Levenshtein at 1 and 2 for national id, phone, postal
+code (with term frequencies; ``PostcodeComparison`` reads UK postcodes only) and street; the city is left out, as the
 tutorials leave out location columns predictable from the postal code. Prediction blocks on family-name soundex
 + given initial, swapped names, birth date, postal code + street, e-mail, phone and national id (the kinds of
 keys of ``pipelines/identity/blocking.py``); the chance of a match comes from deterministic rules (national id;
