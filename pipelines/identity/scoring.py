@@ -229,7 +229,7 @@ def _other_country(a: Features, b: Features) -> bool:
 
 
 def _decide(total: float, deterministic: str | None, cfg: MatchConfig, contrib: dict[str, float],
-            notes: list[str], *, unknown_member: bool = False) -> Decision:
+            notes: list[str], *, unknown_member: bool = False, garbled: bool = False) -> Decision:
     if deterministic is not None:
         return "link"
     if total >= cfg.link_threshold:
@@ -237,7 +237,7 @@ def _decide(total: float, deterministic: str | None, cfg: MatchConfig, contrib: 
             notes.append("no given name or birth date tells them apart from a housemate: a possible match at most "
                          "(household)")
             return "review"
-        if cfg.given_disagree_reviews and "given.disagree" in contrib and not _own_id_near(contrib):
+        if cfg.given_disagree_reviews and "given.disagree" in contrib and not _own_id_near(contrib) and not garbled:
             notes.append("given names disagree: a possible match at most (twins and family members share the rest)")
             return "review"
         if cfg.id_conflict_review and _conflict_alone(contrib):
@@ -285,7 +285,8 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
                      "most (a housemate's id)")
         deterministic = None
     total = sum(contrib.values())
-    decision = _decide(total, deterministic, cfg, contrib, notes, unknown_member=household == "unknown")
+    decision = _decide(total, deterministic, cfg, contrib, notes, unknown_member=household == "unknown",
+                       garbled=_garbled_given(a, b, contrib))
     if overruled and decision == "new":
         decision = "review"
     apart = _apart(a, b, contrib, household == "split" and not swapped, cfg) if decision == "new" else None
@@ -309,6 +310,15 @@ def _housemates_sharing_id(a: Features, b: Features, contrib: dict[str, float]) 
             return True
     names = [k for k in contrib if k.startswith(("given.", "family."))]
     return bool(names) and all(k in _NAMES_DIFFER for k in names)
+
+
+def _garbled_given(a: Features, b: Features, contrib: dict[str, float]) -> bool:
+    """Given names that disagree where one is a common given name and the other is none (a garbled or replaced
+    entry: hrsjdw / brenda, a stray initial), beside the same birth date and the same middle name or initial:
+    twins have names of their own, seldom one of them no name at all."""
+    if "dob.exact" not in contrib or not ("middle.exact" in contrib or "middle.initial" in contrib):
+        return False
+    return _common_given(a["given1"]) != _common_given(b["given1"])
 
 
 def _common_given(name: str) -> bool:

@@ -105,3 +105,15 @@ def test_an_equal_id_still_links_when_a_name_or_the_birth_date_agrees_or_no_addr
     assert score(born, other_name, CFG).decision == "link"  # the birth date agrees: a name keyed wrong
     moved = features(person("Charlotte", "Nolan", address=OTHER, nid="5074015"))
     assert score(a, moved, CFG).deterministic == "national_id"  # not housemates: the id decides
+
+
+def test_a_garbled_given_name_beside_the_same_birth_date_and_middle_initial_links_but_twins_do_not() -> None:
+    born = date(1965, 3, 14)
+    brenda = features(person("Brenda", "Kopec", "K", born, address=HOME))
+    garbled = features(person("Hrsjdw", "Kopec", "Karen", born))  # no given name of the name data
+    result = score(brenda, garbled, CFG)
+    assert "given.disagree" in result.contributions and result.decision == "link"
+    twin = features(person("Karen", "Kopec", "K", born))  # two real names: twins, a possible match at most
+    assert score(brenda, twin, CFG).decision == "review"
+    other_middle = features(person("Hrsjdw", "Kopec", "T", born))  # the middle initial differs too
+    assert score(brenda, other_middle, CFG).decision != "link"
