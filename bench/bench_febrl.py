@@ -126,7 +126,7 @@ def load_and_train(title: str, truth: dict[str, str], folder: Path, configure: C
     runs = [("defaults", exported(config, folder, "defaults"), time.perf_counter() - started, "load")]
     if train:
         started = time.perf_counter()
-        config = train_relink(config, configure)
+        config, _printed = train_relink(config, configure)
         runs.append(("trained", exported(config, folder, "trained"), time.perf_counter() - started, "train+relink"))
     for label, predicted, seconds, what in runs:
         lost = len(truth) - len(predicted.keys() & truth.keys())
@@ -145,16 +145,16 @@ def bench_task(task: str, csvs: Path, folder: Path, train: bool) -> None:
                    lambda model: write_config(folder, names, model), train)
 
 
-def train_relink(config: Path, configure: Callable[[Path], Path]) -> Path:
+def train_relink(config: Path, configure: Callable[[Path], Path]) -> tuple[Path, str]:
     """``crmhub unify train`` on the loaded store, a config naming the model (``configure``), ``crmhub unify
-    relink`` under it; returns that config."""
+    relink`` under it; returns that config and what `train` printed."""
     trained = run(["unify", "train", "-c", str(config)])
     model = find_model(trained.stdout + trained.stderr, config.with_name(f"{config.stem}.model.json"))
     if model is None:
         raise SystemExit(f"no model file named by `crmhub unify train`:\n{trained.stdout[-400:]}")
     config = configure(model)
     run(["unify", "relink", "-c", str(config)])
-    return config
+    return config, trained.stdout
 
 
 def task_folders(keep: Path | None, prefix: str, tasks: Sequence[str]) -> Iterator[tuple[str, Path]]:

@@ -125,12 +125,21 @@ def read_rows(path: Path, name: str) -> list[dict[str, str]]:
 
 
 def write_source(path: Path, rows: list[dict[str, str]]) -> None:
-    columns = list(rows[0])
+    """One data set as a table ``ROWS``: ``ROWNO`` (the rows' own numbering) and a text column per field."""
+    columns = [c for c in rows[0] if c != "ROWNO"]
     with sqlite3.connect(path) as db:
         db.execute(f"CREATE TABLE ROWS (ROWNO INTEGER PRIMARY KEY, {', '.join(f'{c} TEXT' for c in columns)})")
         marks = ", ".join("?" * (len(columns) + 1))
-        db.executemany(f"INSERT INTO ROWS VALUES ({marks})", [(i + 1, *r.values()) for i, r in enumerate(rows)])
+        db.executemany(f"INSERT INTO ROWS VALUES ({marks})", [(int(r["ROWNO"]), *(r[c] for c in columns))
+                                                              for r in rows])
     db.close()
+
+
+def write_sources(folder: Path, rows: dict[str, list[dict[str, str]]]) -> None:
+    """Each data set's database in ``folder`` (``<name>.db``), unless it is there already."""
+    for name, rs in rows.items():
+        if not (folder / f"{name}.db").exists():
+            write_source(folder / f"{name}.db", rs)
 
 
 def mapping(name: str) -> str:
@@ -181,8 +190,7 @@ def examples(predicted: dict[str, str], truth: dict[str, str], rows: dict[str, d
 def bench_task(task: str, csvs: Path, folder: Path, train: bool, show: int) -> None:
     names = TASKS[task]
     data, truth = task_rows(task, csvs)
-    for name, rs in data.items():
-        write_source(folder / f"{name}.db", [{k: v for k, v in r.items() if k != "ROWNO"} for r in rs])
+    write_sources(folder, data)
     rows = {f"{name}/{r['ROWNO']}": r for name, rs in data.items() for r in rs}
     results = load_and_train(f"{task}: {' + '.join(names)}", truth, folder,
                              lambda model: write_config(folder, names, model), train)

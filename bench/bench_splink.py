@@ -48,8 +48,8 @@ import tempfile
 import time
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -60,9 +60,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import bench_febrl as febrl
 from bench import bench_identity as ident
-from bench import bench_pseudopeople as pseudo
-from bench.person_corrupt import LEVELS, Record, dedup, linkage
+from bench.person_corrupt import LEVELS, Record
 from bench.person_report import SHOWN
+from bench.splink_tasks import FEBRL, PSEUDO, Task, febrl_task, generated, pseudo_task
 from pipelines.identity.config import MatchConfig
 from pipelines.identity.features import Features, features
 from pipelines.identity.metrics import PRF, pairwise_prf
@@ -72,8 +72,6 @@ from pipelines.mapping import parse_mapping
 SPLINK = "splink==5.0.0"
 TARGET = Path.home() / ".cache" / "crmhub" / "splink-5.0.0"
 THRESHOLDS = (0.95, 0.99)
-FEBRL = {"febrl-link": "link", "febrl-dedup": "dedup", "febrl-dedup2": "dedup2", "febrl-dedup1": "dedup1"}
-PSEUDO = {f"pp-{t}": t for t in pseudo.TASKS}  # pseudopeople's data sets, as bench_pseudopeople runs them
 
 
 def use_splink() -> None:
@@ -88,64 +86,6 @@ def use_splink() -> None:
         partial.rename(TARGET)
     if str(TARGET) not in sys.path:
         sys.path.append(str(TARGET))  # last: nothing in it shadows the venv's packages
-
-
-@dataclass
-class Task:
-    name: str
-    link: bool
-    mapping: str  # the other bench's customer mapping ({source} to fill in)
-    key: str  # the source column that becomes the exported source_key
-    rows: dict[str, list[dict[str, str]]]  # source -> its rows, column -> text
-    truth: dict[str, str]  # source/key -> true person
-    configure: Callable[[Path, Path | None], Path]  # writes databases + crmhub config into a folder
-    records: dict[str, Record] = field(default_factory=dict)  # source/key -> generated record (for --diff)
-    mappings: dict[str, str] = field(default_factory=dict)  # source -> its own mapping, in place of ``mapping``
-
-
-def generated(kind: str, level: str, n: int, seed: int) -> Task:
-    if kind == "link":
-        data = linkage(n, level, seed)
-        raw = {"crm_a": data.a, "crm_b": data.b}
-    else:
-        raw = {"crm": dedup(n, level, seed)}
-    sources = {s: [Record(s, r.key, r.entity, r.household, r.fields, r.kinds) for r in rs] for s, rs in raw.items()}
-    records = {f"{r.source}/{r.key}": r for rs in sources.values() for r in rs}
-    rows = {s: [{"CUSTNO": str(r.key), **{ident.COLUMNS[f]: v for f, v in r.fields.items()}} for r in rs]
-            for s, rs in sources.items()}
-    return Task(f"{level} {kind}", kind == "link", ident.MAPPING, "CUSTNO", rows,
-                {k: r.entity for k, r in records.items()},
-                lambda folder, model: ident.write_config(folder, sources, model), records)
-
-
-def febrl_task(task: str) -> Task:
-    csvs = febrl.febrl_files()
-    files = febrl.TASKS[FEBRL[task]]
-    raw = {f"febrl_{chr(ord('a') + i)}": febrl.read_rows(csvs / f) for i, f in enumerate(files)}
-
-    def configure(folder: Path, model: Path | None) -> Path:
-        for name, rs in raw.items():
-            if not (folder / f"{name}.db").exists():
-                febrl.write_source(folder / f"{name}.db", rs)
-        return febrl.write_config(folder, list(raw), model)
-
-    truth = {f"{s}/{row[0]}": febrl.person_of(row[0]) for s, rs in raw.items() for row in rs}
-    rows = {s: [dict(zip(febrl.COLUMNS, row, strict=True)) for row in rs] for s, rs in raw.items()}
-    return Task(f"FEBRL {' + '.join(files)}", len(files) > 1, febrl.MAPPING, "REC_ID", rows, truth, configure)
-
-
-def pseudo_task(task: str) -> Task:
-    name = PSEUDO[task]
-    rows, truth = pseudo.task_rows(name, pseudo.data_sets(1))
-
-    def configure(folder: Path, model: Path | None) -> Path:
-        for source, rs in rows.items():
-            if not (folder / f"{source}.db").exists():
-                pseudo.write_source(folder / f"{source}.db", [{k: v for k, v in r.items() if k != "ROWNO"} for r in rs])
-        return pseudo.write_config(folder, pseudo.TASKS[name], model)
-
-    return Task(f"pseudopeople {name}", len(rows) > 1, "", "ROWNO", rows, truth, configure,
-                mappings={s: pseudo.mapping(s) for s in rows})
 
 
 @dataclass
@@ -173,15 +113,10 @@ def crmhub_side(task: Task, folder: Path) -> tuple[list[Result], str]:
     out = [scored(task, "crmhub defaults", ident.exported(config, folder, "defaults"),
                   time.perf_counter() - started)]
     started = time.perf_counter()
-    trained = ident.run(["unify", "train", "-c", str(config)])
-    model = ident.find_model(trained.stdout + trained.stderr, config.with_name(f"{config.stem}.model.json"))
-    if model is None:
-        raise SystemExit(f"no model file named by `crmhub unify train`:\n{trained.stdout[-400:]}")
-    config = task.configure(folder, model)
-    ident.run(["unify", "relink", "-c", str(config)])
+    config, trained = febrl.train_relink(config, lambda model: task.configure(folder, model))
     seconds = time.perf_counter() - started
     out.append(scored(task, "crmhub trained", ident.exported(config, folder, "trained"), seconds))
-    return out, trained.stdout
+    return out, trained
 
 
 # --- Splink ------------------------------------------------------------------------------------------------------

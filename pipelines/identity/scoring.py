@@ -316,7 +316,8 @@ def _garbled_given(a: Features, b: Features, contrib: dict[str, float]) -> bool:
     """Given names that disagree where one is a common given name and the other is none (a garbled or replaced
     entry: hrsjdw / brenda, a stray initial), beside the same birth date and the same middle name or initial:
     twins have names of their own, seldom one of them no name at all."""
-    if "dob.exact" not in contrib or not ("middle.exact" in contrib or "middle.initial" in contrib):
+    if "given.disagree" not in contrib or "dob.exact" not in contrib or not ("middle.exact" in contrib
+                                                                          or "middle.initial" in contrib):
         return False
     return _common_given(a["given1"]) != _common_given(b["given1"])
 
