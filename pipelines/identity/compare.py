@@ -13,7 +13,8 @@ The levels, best first:
   (Jaro-Winkler >= 0.8, e.g. several typos), disagree;
 - family names: exact, fuzzy, phonetic, garbled, similar, disagree (the scorer reads a disagreement as changed
   where the given name and a contact detail agree: see :mod:`pipelines.identity.scoring`);
-- birth dates: exact, transposed (day and month swapped), typo (one mistyped digit), year (one year off), disagree;
+- birth dates: exact, transposed (day and month swapped), typo (one mistyped digit), year (one year off), near
+  (day and month swapped and a digit mistyped besides), disagree;
 - ids (national, tax): exact, typo (one edit: a digit changed, added, dropped or two swapped), conflict;
 - e-mail and phone: see :mod:`pipelines.identity.contact_levels`;
 - addresses: exact, fuzzy (street typo, same house number, one area), area (:func:`same_area`), disagree;
@@ -302,7 +303,8 @@ def org_level(a: str, b: str) -> str:
 
 def dob_level(a: str, b: str) -> str:
     """Birth dates (ISO): equal, day and month swapped, one mistyped digit or two neighbouring digits swapped,
-    the year off by one, or disagree."""
+    the year off by one, day and month swapped with one digit mistyped besides (``near``: two keying errors),
+    or disagree."""
     if not a or not b:
         return ""
     if a == b:
@@ -314,6 +316,8 @@ def dob_level(a: str, b: str) -> str:
         return "typo"  # one digit mistyped, or two neighbouring digits swapped (19571024 / 19571204)
     if am == bm and ad == bd and abs(int(ay) - int(by)) == 1:
         return "year"
+    if _one_digit(ay + ad + am, by + bm + bd):
+        return "near"  # 1986-08-05 / 1986-04-08: read as 1986-05-08, then one digit mistyped
     return "disagree"
 
 

@@ -54,6 +54,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "dob.transposed": 2.0,  # day and month swapped
     "dob.typo": 1.5,  # one mistyped digit
     "dob.year": 1.0,  # the year off by one
+    "dob.near": 0.5,  # day and month swapped and a digit mistyped besides
     "dob.disagree": -5.0,  # about what training learns where dates are sometimes keyed wrong (FEBRL: -4.3)
     "email.agree": 7.0,
     "email.fuzzy": 1.0,  # one edit apart (namesakes often have e-mails one edit apart: weak)

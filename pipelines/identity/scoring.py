@@ -35,7 +35,7 @@ from pipelines.identity.given_names import gender_of
 Decision = Literal["link", "review", "new"]
 _HOUSEHOLD_SPLIT = ("given.disagree", "given.gendered", "given.similar", "dob.disagree")
 _PERSON_AGREE = ("given.exact", "given.nickname", "given.fuzzy", "given.phonetic", "given.garbled", "given.initial",
-                 "dob.exact", "dob.transposed", "dob.typo", "dob.year")
+                 "dob.exact", "dob.transposed", "dob.typo", "dob.year", "dob.near")
 _NAME_FIELDS = ("given.", "family.", "org.")  # a middle name corroborates: namesakes seldom share one too
 _ID_TYPOS = ("national_id.typo", "tax_id.typo")
 _ID_FIELDS = ("national_id", "tax_id")

@@ -271,6 +271,24 @@ def test_family_and_dob_levels() -> None:
     assert dob_level("1933-01-22", "1933-02-12") == "typo"
     assert dob_level("1970-03-04", "1975-08-21") == "disagree"
     assert dob_level("", "1975-08-21") == ""
+    # day and month swapped, and one digit mistyped besides: in the day, the month or the year
+    assert dob_level("1986-08-05", "1986-04-08") == "near"
+    assert dob_level("1962-12-05", "1962-05-11") == "near"
+    assert dob_level("1948-08-06", "1944-06-08") == "near"
+    assert dob_level("1986-08-05", "1986-04-09") == "disagree"  # three digits apart after the swap
+    assert dob_level("1948-08-06", "1978-06-09") == "disagree"
+
+
+def test_a_date_two_slips_away_is_no_household_split() -> None:
+    """The same full name at one address and home phone with birth dates in the same year, day and month swapped
+    and one digit mistyped: one person (housemates of one name are parent and child, a generation apart)."""
+    a = f(person("Sarah", "Midridge", date(1986, 8, 5), address=HOME, phone="+44 7700 355042"))
+    b = f(person("SARAH", "MIDRIDGE", date(1986, 4, 8), address=HOME, phone="+44 7700 355042"))
+    result = score(a, b, MatchConfig())
+    assert result.contributions["dob.near"] == MatchConfig().weight("dob.near")
+    assert "household.cap" not in result.contributions and result.decision == "link"
+    father = f(person("Sarah", "Midridge", date(1956, 3, 17), address=HOME, phone="+44 7700 355042"))
+    assert score(a, father, MatchConfig()).decision != "link"  # another birth date: capped as a household's
 
 
 def test_address_levels_forgive_a_mistyped_postal_code_in_the_same_city() -> None:
