@@ -19,7 +19,7 @@ import jellyfish
 
 from pipelines.transforms_contact import ContactError, country_code
 
-FEATURES_VERSION = 7
+FEATURES_VERSION = 8
 #: The customer fields :func:`features` reads: records equal in these (and in source and key) have equal features.
 FEATURE_FIELDS = ("kind", "given_name", "middle_name", "family_name", "org_name", "emails", "phones", "addresses",
                   "xrefs", "birth_date", "national_id", "tax_id")
@@ -283,6 +283,17 @@ def iso_date(value: Any) -> str:
     return ""
 
 
+EARLIEST_BIRTH = "1900-01-01"  # no one alive was born before (the oldest person known lived to 122)
+
+
+def birth_date(value: Any, today: date | None = None) -> str:
+    """A birth date as :func:`iso_date` reads it, or "" when no one alive can have it: in the future (03/30/4005,
+    a year mistyped) or before :data:`EARLIEST_BIRTH`. An impossible date is no evidence either way, so it is
+    compared as a missing one, not as a date that disagrees."""
+    text = iso_date(value)
+    return text if text and EARLIEST_BIRTH <= text <= (today or date.today()).isoformat() else ""
+
+
 # --- the record --------------------------------------------------------------------------------------------
 
 def _items(customer: Mapping[str, Any], name: str) -> Iterable[Mapping[str, Any]]:
@@ -348,7 +359,7 @@ def features(customer: Mapping[str, Any], source: str | None = None, key: str | 
         tokens=org_tokens if kind == ORGANISATION else (given + " " + family).split(),
         sx_given=phonetic(NICKNAMES.get(given1, given1)), sx_family=phonetic(family1),
         sx_org=[phonetic(t) for t in org_tokens[:3]],
-        dob=iso_date(customer.get("birth_date")), emails=emails, phones=phones, addrs=addrs, country=country,
+        dob=birth_date(customer.get("birth_date")), emails=emails, phones=phones, addrs=addrs, country=country,
         nid=identifier(customer.get("national_id")), tax=identifier(customer.get("tax_id"), drop_country=True),
         ref=f"{source}/{key}" if source and key is not None else "", xrefs=xrefs,
     )

@@ -279,6 +279,22 @@ def test_family_and_dob_levels() -> None:
     assert dob_level("1948-08-06", "1978-06-09") == "disagree"
 
 
+def test_a_birth_date_no_one_alive_can_have_is_no_evidence() -> None:
+    """A year keyed wrong into the future (4005, 2029) or before 1900 is compared as a missing date: the pair
+    keeps what its names and middle initial say instead of losing the -5 of two dates that disagree."""
+    from pipelines.identity.features import birth_date
+    assert birth_date("4005-03-30") == "" and birth_date("1899-12-31") == ""
+    assert birth_date("1900-01-01") == "1900-01-01" and birth_date(date(2000, 3, 30)) == "2000-03-30"
+    assert birth_date("2026-12-07", today=date(2026, 12, 6)) == ""
+    clean = f(person("Aaron", "Macleod", date(2000, 3, 30), middle_name="Jacob"))
+    typo = f(person("Aaron", "Macleod", None, middle_name="J", birth_date="4005-03-30"))
+    assert typo["dob"] == ""
+    result = score(clean, typo, MatchConfig())
+    assert not any(k.startswith("dob.") for k in result.contributions) and result.decision == "link"
+    other = f(person("Aaron", "Macleod", date(1971, 6, 2), middle_name="J"))
+    assert score(clean, other, MatchConfig()).decision != "link"  # a possible date that differs still counts
+
+
 def test_a_date_two_slips_away_is_no_household_split() -> None:
     """The same full name at one address and home phone with birth dates in the same year, day and month swapped
     and one digit mistyped: one person (housemates of one name are parent and child, a generation apart)."""
