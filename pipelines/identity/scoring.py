@@ -33,7 +33,7 @@ from pipelines.identity.features import Features
 from pipelines.identity.given_names import gender_of
 
 Decision = Literal["link", "review", "new"]
-_HOUSEHOLD_SPLIT = ("given.disagree", "given.gendered", "given.similar", "dob.disagree")
+_HOUSEHOLD_SPLIT = ("given.disagree", "given.gendered", "given.similar", "dob.disagree", "middle.disagree")
 _PERSON_AGREE = ("given.exact", "given.nickname", "given.fuzzy", "given.phonetic", "given.garbled", "given.initial",
                  "dob.exact", "dob.transposed", "dob.typo", "dob.year", "dob.near")
 _NAME_FIELDS = ("given.", "family.", "org.")  # a middle name corroborates: namesakes seldom share one too
@@ -175,12 +175,14 @@ def _shared(contrib: dict[str, float]) -> float:
 
 
 def _household_cap(contrib: dict[str, float], cap: float, notes: list[str]) -> None:
-    """Two people of one household share address, phone and often e-mail: once given names or birth dates
-    disagree, that shared evidence counts at most ``cap`` together."""
+    """Two people of one household share address, phone and often e-mail: once given names, middle names or
+    birth dates disagree (John A and John B Smith at one address: father and son), that shared evidence counts
+    at most ``cap`` together."""
     shared = _shared(contrib)
     if shared > cap:
         contrib["household.cap"] = cap - shared
-        notes.append(f"different given name or birth date: shared contact details capped at {cap:+.1f} (household)")
+        notes.append(f"different given name, middle name or birth date: shared contact details capped at {cap:+.1f} "
+                     "(household)")
 
 
 def _personal_email(a: Features, b: Features) -> bool:

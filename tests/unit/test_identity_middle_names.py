@@ -117,3 +117,19 @@ def test_a_garbled_given_name_beside_the_same_birth_date_and_middle_initial_link
     assert score(brenda, twin, CFG).decision == "review"
     other_middle = features(person("Hrsjdw", "Kopec", "T", born))  # the middle initial differs too
     assert score(brenda, other_middle, CFG).decision != "link"
+
+
+def test_names_alike_at_one_address_with_different_middle_initials_are_a_household_not_a_link() -> None:
+    """Jon A and John B Smith at one address with no birth date to tell: father and son as likely as one man
+    with a slip in the given name, so the shared address counts as a household's; the same birth date links."""
+    home = {"line1": "1501 Interlake Ave N", "postal_code": "98103", "city": "Seattle", "country": "US"}
+
+    def smith(given: str, middle: str, **extra: Any) -> Any:
+        return features({"kind": "person", "given_name": given, "middle_name": middle, "family_name": "Smith",
+                         "addresses": [home], **extra}, "census", given)
+
+    result = score(smith("Jon", "A"), smith("John", "B"), CFG)
+    assert {"given.fuzzy", "middle.disagree", "household.cap"} <= set(result.contributions)
+    assert result.decision == "review"
+    born = {"birth_date": "1961-04-02"}
+    assert score(smith("Jon", "A", **born), smith("John", "B", **born), CFG).decision == "link"
