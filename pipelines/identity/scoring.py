@@ -30,19 +30,21 @@ from pipelines.identity.compare import (
 from pipelines.identity.config import MatchConfig
 from pipelines.identity.contact_levels import email_level, phone_level
 from pipelines.identity.features import Features
-from pipelines.identity.given_names import gender_of
+from pipelines.identity.household import (
+    CONTACT_AGREE,
+    common_given,
+    garbled_given,
+    household_cap,
+    household_kind,
+    housemates_sharing_id,
+    own_id_near,
+    shared_contacts,
+)
 
 Decision = Literal["link", "review", "new"]
-_HOUSEHOLD_SPLIT = ("given.disagree", "given.gendered", "given.similar", "dob.disagree", "middle.disagree")
-_PERSON_AGREE = ("given.exact", "given.nickname", "given.fuzzy", "given.phonetic", "given.garbled", "given.initial",
-                 "dob.exact", "dob.transposed", "dob.typo", "dob.year", "dob.near")
 _NAME_FIELDS = ("given.", "family.", "org.")  # a middle name corroborates: namesakes seldom share one too
-_ID_TYPOS = ("national_id.typo", "tax_id.typo")
 _ID_FIELDS = ("national_id", "tax_id")
-_NAMES_DIFFER = ("given.disagree", "given.gendered", "family.disagree")
 _GIVEN_AGREE = ("given.exact", "given.nickname", "given.fuzzy")
-_CONTACT_AGREE = ("address.exact", "address.fuzzy", "phone.agree", "email.agree")
-_SHARED = ("email.", "phone.", "address.")  # what a household shares
 CORROBORATION = 1.0  # the least a field besides the names must add for the names to link (a postal area: 0.5)
 
 
@@ -163,64 +165,16 @@ def _family_changed(a: Features, b: Features, contrib: dict[str, float], w: dict
         return
     if any(known_name(f["family"].split(" ", 1)[0]) for f in (a, b)):
         return
-    if any(k in contrib for k in _GIVEN_AGREE) and any(k in contrib for k in _CONTACT_AGREE):
+    if any(k in contrib for k in _GIVEN_AGREE) and any(k in contrib for k in CONTACT_AGREE):
         del contrib["family.disagree"]
         contrib["family.changed"] = w["family.changed"]
         notes.append("family names differ where the given name and a contact detail agree: a changed family name")
 
 
-def _shared(contrib: dict[str, float]) -> float:
-    """What the contact details a household shares (e-mail, phone, address) add."""
-    return sum(v for k, v in contrib.items() if v > 0 and k.startswith(_SHARED))
-
-
-def _household_cap(contrib: dict[str, float], cap: float, notes: list[str]) -> None:
-    """Two people of one household share address, phone and often e-mail: once given names, middle names or
-    birth dates disagree (John A and John B Smith at one address: father and son), that shared evidence counts
-    at most ``cap`` together."""
-    shared = _shared(contrib)
-    if shared > cap:
-        contrib["household.cap"] = cap - shared
-        notes.append(f"different given name, middle name or birth date: shared contact details capped at {cap:+.1f} "
-                     "(household)")
-
-
-def _personal_email(a: Features, b: Features) -> bool:
-    """A shared e-mail address whose local part holds one side's given name (dirk_bauer@, guenter1950@): the
-    person's own address, not a household's (familie.berg@, or peter1974@ shared by Florian and Lara)."""
-    shared = set(a["emails"]).intersection(b["emails"])
-    names = [n for n in (a["given1"], b["given1"]) if len(n) >= 3]
-    return any(n in e.split("@", 1)[0] for e in shared for n in names)
-
-
-def _own_id_near(contrib: dict[str, float]) -> bool:
-    """A personal id one keying error apart: housemates and twins share address, family name and birth date,
-    but each has an id of their own, and two people's ids one edit apart are rare (a 7-digit id has about 70
-    neighbours among ten million values)."""
-    return any(k in contrib for k in _ID_TYPOS) and not any(k.endswith(".conflict") for k in contrib)
-
-
-def _household(a: Features, b: Features, contrib: dict[str, float]) -> Literal["split", "unknown"] | None:
-    """Whether two persons may be two people of one household: ``split`` when their given names or birth dates
-    disagree or the given names are only alike (similar); ``unknown`` when neither a given name nor a birth
-    date agrees (one side blank: shared contact details name the household, not which of its members); None
-    when a given name or birth date agrees, or the pair shares a personal e-mail address or an id one typo
-    apart."""
-    if a["kind"] != "person" or b["kind"] != "person" or _own_id_near(contrib):
-        return None
-    split = any(k in contrib for k in _HOUSEHOLD_SPLIT)
-    if not split and any(k in contrib for k in _PERSON_AGREE):
-        return None
-    weak = not any(k in contrib for k in _HOUSEHOLD_SPLIT if k != "given.similar")  # only alike, or unknown
-    if weak and "email.agree" in contrib and _personal_email(a, b):
-        return None
-    return "split" if split else "unknown"
-
-
 def _conflict_alone(contrib: dict[str, float]) -> bool:
     """Ids that differ, outweighed by names and birth date only: namesakes born on one day have ids of their
     own, so some other detail (an address, a phone, an e-mail) must agree too."""
-    return any(k.endswith(".conflict") for k in contrib) and not _shared(contrib)
+    return any(k.endswith(".conflict") for k in contrib) and not shared_contacts(contrib)
 
 
 def _other_country(a: Features, b: Features) -> bool:
@@ -235,11 +189,11 @@ def _decide(total: float, deterministic: str | None, cfg: MatchConfig, contrib: 
     if deterministic is not None:
         return "link"
     if total >= cfg.link_threshold:
-        if unknown_member and total - max(0.0, _shared(contrib) - cfg.household_cap) < cfg.link_threshold:
+        if unknown_member and total - max(0.0, shared_contacts(contrib) - cfg.household_cap) < cfg.link_threshold:
             notes.append("no given name or birth date tells them apart from a housemate: a possible match at most "
                          "(household)")
             return "review"
-        if cfg.given_disagree_reviews and "given.disagree" in contrib and not _own_id_near(contrib) and not garbled:
+        if cfg.given_disagree_reviews and "given.disagree" in contrib and not own_id_near(contrib) and not garbled:
             notes.append("given names disagree: a possible match at most (twins and family members share the rest)")
             return "review"
         if cfg.id_conflict_review and _conflict_alone(contrib):
@@ -275,58 +229,24 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
     _add(contrib, w, "address", address_level(a["addrs"], b["addrs"]))
     if a["kind"] == "person":
         _family_changed(a, b, contrib, w, notes)
-    household = _household(a, b, contrib)
+    household = household_kind(a, b, contrib)
     if household == "split":
-        _household_cap(contrib, cfg.household_cap, notes)
+        household_cap(contrib, cfg.household_cap, notes)
     if _other_country(a, b):
         contrib["country.disagree"] = w["country.disagree"]
         contrib.pop("address.disagree", None)  # implied by the other country: one fact, counted once
-    overruled = deterministic in _ID_FIELDS and _housemates_sharing_id(a, b, contrib)
+    overruled = deterministic in _ID_FIELDS and housemates_sharing_id(a, b, contrib)
     if overruled:
         notes.append(f"equal {deterministic} at one address, but the names say two persons: a possible match at "
                      "most (a housemate's id)")
         deterministic = None
     total = sum(contrib.values())
     decision = _decide(total, deterministic, cfg, contrib, notes, unknown_member=household == "unknown",
-                       garbled=_garbled_given(a, b, contrib))
+                       garbled=garbled_given(a, b, contrib))
     if overruled and decision == "new":
         decision = "review"
     apart = _apart(a, b, contrib, household == "split" and not swapped, cfg) if decision == "new" else None
     return MatchScore(total, decision, contrib, deterministic, notes, apart)
-
-
-def _housemates_sharing_id(a: Features, b: Features, contrib: dict[str, float]) -> bool:
-    """Two records at one address (or phone, or e-mail) with no birth date that agrees, where neither the given
-    nor the family name agrees (one or both disagree, the other missing or disagreeing), or the given names
-    disagree and so do the middle names, or they are a man's and a woman's: housemates (spouses, a parent and
-    child), one entered under the other's id. Otherwise an agreeing name or birth date keeps the equal id a
-    link (a given name replaced or keyed wrong, a family name changed by a marriage)."""
-    if not any(k in contrib for k in _CONTACT_AGREE) or any(k.startswith("dob.") and k != "dob.disagree"
-                                                            for k in contrib):
-        return False
-    if "given.disagree" in contrib:
-        if "middle.disagree" in contrib:
-            return True
-        genders = gender_of(a["given1"]), gender_of(b["given1"])
-        if None not in genders and genders[0] != genders[1]:
-            return True
-    names = [k for k in contrib if k.startswith(("given.", "family."))]
-    return bool(names) and all(k in _NAMES_DIFFER for k in names)
-
-
-def _garbled_given(a: Features, b: Features, contrib: dict[str, float]) -> bool:
-    """Given names that disagree where one is a common given name and the other is none (a garbled or replaced
-    entry: hrsjdw / brenda, a stray initial), beside the same birth date and the same middle name or initial:
-    twins have names of their own, seldom one of them no name at all."""
-    if "given.disagree" not in contrib or "dob.exact" not in contrib or not ("middle.exact" in contrib
-                                                                          or "middle.initial" in contrib):
-        return False
-    return _common_given(a["given1"]) != _common_given(b["given1"])
-
-
-def _common_given(name: str) -> bool:
-    """A given name of the name data: the nickname table's, or a common one with a clear gender."""
-    return bool(name) and (known_name(name) or gender_of(name) is not None)
 
 
 def _apart(a: Features, b: Features, contrib: dict[str, float], split: bool, cfg: MatchConfig) -> str | None:
@@ -346,7 +266,7 @@ def _apart(a: Features, b: Features, contrib: dict[str, float], split: bool, cfg
     if any(k.startswith("dob.") and k != "dob.disagree" for k in contrib):
         return None
     ga, gb = a["given1"], b["given1"]
-    return "household" if ga != gb and _common_given(ga) and _common_given(gb) else None
+    return "household" if ga != gb and common_given(ga) and common_given(gb) else None
 
 
 def vetoed(a: Features, b: Features, cfg: MatchConfig) -> str | None:

@@ -94,6 +94,19 @@ def test_an_id_two_housemates_share_is_a_possible_match_not_a_link() -> None:
         assert any("housemate" in note for note in result.notes)
 
 
+def test_an_id_under_a_given_and_a_middle_name_of_one_s_own_is_no_link_wherever_the_records_live() -> None:
+    """A W-2 under a housemate's social security number, mailed to another street: given and middle names both
+    differ, so the equal id is no deterministic link, shared address or not."""
+    filer = features(person("Brandon", "Lowe", "T", address=HOME, nid="533-21-7788"))
+    other = features(person("Kimberly", "Lowe", "A", address=OTHER, nid="533217788"))
+    result = score(filer, other, CFG)
+    assert result.deterministic is None and result.decision != "link"
+    assert any("housemate" in note for note in result.notes)
+    same_day = features(person("Kimberly", "Lowe", "A", dob=date(1980, 5, 1), address=OTHER, nid="533217788"))
+    filer_born = features(person("Brandon", "Lowe", "T", dob=date(1980, 5, 1), address=HOME, nid="533-21-7788"))
+    assert score(filer_born, same_day, CFG).deterministic == "national_id"  # the birth date agrees
+
+
 def test_an_equal_id_still_links_when_a_name_or_the_birth_date_agrees_or_no_address_is_shared() -> None:
     a = features(person("Isabelle", "Spratt", address=HOME, nid="5074015"))
     renamed = features(person("Charlotte", "Spratt", address=HOME, nid="5074015"))  # one name agrees
