@@ -237,8 +237,8 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
         contrib.pop("address.disagree", None)  # implied by the other country: one fact, counted once
     overruled = deterministic in _ID_FIELDS and housemates_sharing_id(a, b, contrib)
     if overruled:
-        notes.append(f"equal {deterministic} at one address, but the names say two persons: a possible match at "
-                     "most (a housemate's id)")
+        notes.append(f"equal {deterministic}, but the names say two persons (of one household): a possible match "
+                     "at most (a housemate's id)")
         deterministic = None
     total = sum(contrib.values())
     decision = _decide(total, deterministic, cfg, contrib, notes, unknown_member=household == "unknown",
