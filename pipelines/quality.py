@@ -247,9 +247,14 @@ class Rule:
         return {n: scope[n] for n in self.names if n != "src"}
 
 
+TODAY = "today"  # a date bound read when the rule runs: {rule: range, field: birth_date, max: today}
+
+
 def _out_of_range(value: Any, low: Any, high: Any) -> str | None:
     if isinstance(value, datetime):
         value = value.date()
+    if TODAY in (low, high):
+        low, high = (date.today() if bound == TODAY else bound for bound in (low, high))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = Decimal(str(value))
     try:

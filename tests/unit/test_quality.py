@@ -71,6 +71,17 @@ def test_range_numbers_and_dates() -> None:
     assert outcomes(born, {"birth_date": datetime(2021, 1, 1, 12)})[0].message.endswith("above 2020-12-31")
 
 
+def test_a_date_range_may_end_today() -> None:
+    """A birth date keyed with its year mistyped into the future (4005, 2029) fails ``max: today``; the bound is
+    read when the rule runs, so tomorrow is above it and today is not."""
+    born = {"rule": "range", "field": "birth_date", "min": "1900-01-01", "max": "today"}
+    assert outcomes(born, customer(birth_date=date.today())) == []
+    [future] = outcomes(born, customer(birth_date=date(4005, 3, 30)))
+    assert future.message == f"birth_date 4005-03-30 is above {date.today().isoformat()}"
+    [out] = outcomes({"rule": "range", "field": "birth_date", "min": "today"}, customer(birth_date=date(1980, 5, 1)))
+    assert out.message.endswith(f"below {date.today().isoformat()}")
+
+
 def test_range_on_an_uncomparable_value_fails_with_a_reason() -> None:
     [out] = outcomes({"rule": "range", "field": "org_name", "min": 0}, customer(org_name="Acme"))
     assert "cannot be compared" in out.message
