@@ -32,7 +32,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from pipelines.identity.features import NICKNAMES, NICKNAMES_OF
-from pipelines.identity.given_names import gendered
+from pipelines.identity.given_names import gender_of, gendered
 
 FUZZY_STREET = 0.9  # Jaro-Winkler of two street lines (same house number, same area) that count as one
 FUZZY_ORG = 90.0  # rapidfuzz ratio / token_sort_ratio of two organisation names that count as one
@@ -148,7 +148,17 @@ def _similar_nickname(g1: str, gc: str, h1: str, hc: str) -> bool:
     if (gc != g1 or hc != h1) and (similar(gc, hc) or similar(gc, h1) or similar(g1, hc)):
         return True
     return any(similar(g1, nick) for nick in NICKNAMES_OF.get(hc, ())) or \
-        any(similar(h1, nick) for nick in NICKNAMES_OF.get(gc, ()))
+        any(similar(h1, nick) for nick in NICKNAMES_OF.get(gc, ())) or \
+        _mistyped_english_nickname(g1, h1) or _mistyped_english_nickname(h1, g1)
+
+
+@lru_cache(maxsize=65536)
+def _mistyped_english_nickname(name: str, other: str) -> bool:
+    """``other`` one slip from a nickname of ``name`` in the `nicknames` package's English table, and no common
+    name of its own (jacc / john, rnick / michael; not jake / john or mara / carol: twins may be named so)."""
+    if known_name(other) or gender_of(other) is not None:
+        return False
+    return any(similar(other, nick) for nick in _nicknamer().nicknames_of(name))
 
 
 def similar(x: str, y: str) -> bool:

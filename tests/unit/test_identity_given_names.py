@@ -46,6 +46,16 @@ def test_male_and_female_forms_need_two_names_of_different_genders() -> None:
         assert not gendered(x, y), (x, y)
 
 
+def test_a_mistyped_nickname_from_the_english_table_is_a_nickname_unless_it_is_a_name_itself() -> None:
+    """jacc (jack keyed wrong) for john, rnick (mick read off a scan) for michael, beciy for rebecca; not jake
+    for john, nor mara for carol (one slip from cara): names of their own, as twins may have."""
+    for full, typed in (("john", "jacc"), ("michael", "rnick"), ("rebecca", "beciy")):
+        assert given_level(full, full, full, typed, typed, typed) == "nickname", (full, typed)
+        assert given_level(typed, typed, typed, full, full, full) == "nickname", (typed, full)
+    for full, other in (("john", "jake"), ("carol", "mara")):
+        assert given_level(full, full, full, other, other, other) != "nickname", (full, other)
+
+
 def test_a_typo_in_the_ending_is_a_typo_not_another_person() -> None:
     assert given_level("talia", "talia", "talia", "talis", "talis", "talis") == "fuzzy"
     assert given_level("elena", "elena", "elena", "eleno", "eleno", "eleno") == "fuzzy"
