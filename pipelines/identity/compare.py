@@ -103,6 +103,11 @@ def known_name(name: str) -> bool:
     return name in _known_names()
 
 
+def common_given(name: str) -> bool:
+    """A given name of the name data: the nickname table's, or a common one with a clear gender."""
+    return bool(name) and (known_name(name) or gender_of(name) is not None)
+
+
 @lru_cache(maxsize=65536)
 def known_nickname(x: str, y: str) -> bool:
     """A nickname of the other name in the `nicknames` package's English table (mick / michael, tina /
@@ -156,9 +161,7 @@ def _similar_nickname(g1: str, gc: str, h1: str, hc: str) -> bool:
 def _mistyped_english_nickname(name: str, other: str) -> bool:
     """``other`` one slip from a nickname of ``name`` in the `nicknames` package's English table, and no common
     name of its own (jacc / john, rnick / michael; not jake / john or mara / carol: twins may be named so)."""
-    if known_name(other) or gender_of(other) is not None:
-        return False
-    return any(similar(other, nick) for nick in _nicknamer().nicknames_of(name))
+    return not common_given(other) and any(similar(other, nick) for nick in _nicknamer().nicknames_of(name))
 
 
 def similar(x: str, y: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pipelines.identity.compare import known_name
+from pipelines.identity.compare import common_given
 from pipelines.identity.features import Features
 from pipelines.identity.given_names import gender_of
 
@@ -71,6 +71,11 @@ def household_kind(a: Features, b: Features, contrib: dict[str, float]) -> Liter
     return "split" if split else "unknown"
 
 
+def dob_agrees(contrib: dict[str, float]) -> bool:
+    """The birth dates agree at some level (exact, or one or two slips apart)."""
+    return any(k.startswith("dob.") and k != "dob.disagree" for k in contrib)
+
+
 def housemates_sharing_id(a: Features, b: Features, contrib: dict[str, float]) -> bool:
     """No birth date that agrees, and the given names disagree and so do the middle names (two names of one's
     own, wherever the records live), or, at one address (or phone, or e-mail), neither the given nor the family
@@ -78,7 +83,7 @@ def housemates_sharing_id(a: Features, b: Features, contrib: dict[str, float]) -
     woman's: housemates (spouses, a parent and child), one entered under the other's id. Otherwise an agreeing
     name or birth date keeps the equal id a link (a given name replaced or keyed wrong, a family name changed
     by a marriage)."""
-    if any(k.startswith("dob.") and k != "dob.disagree" for k in contrib):
+    if dob_agrees(contrib):
         return False
     if "given.disagree" in contrib and "middle.disagree" in contrib:
         return True
@@ -100,8 +105,3 @@ def garbled_given(a: Features, b: Features, contrib: dict[str, float]) -> bool:
                                                                           or "middle.initial" in contrib):
         return False
     return common_given(a["given1"]) != common_given(b["given1"])
-
-
-def common_given(name: str) -> bool:
-    """A given name of the name data: the nickname table's, or a common one with a clear gender."""
-    return bool(name) and (known_name(name) or gender_of(name) is not None)

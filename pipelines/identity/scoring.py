@@ -18,6 +18,7 @@ from typing import Literal
 
 from pipelines.identity.compare import (
     address_level,
+    common_given,
     dob_level,
     family_level,
     given_level,
@@ -32,7 +33,7 @@ from pipelines.identity.contact_levels import email_level, phone_level
 from pipelines.identity.features import Features
 from pipelines.identity.household import (
     CONTACT_AGREE,
-    common_given,
+    dob_agrees,
     garbled_given,
     household_cap,
     household_kind,
@@ -263,7 +264,7 @@ def _apart(a: Features, b: Features, contrib: dict[str, float], split: bool, cfg
         return f"{conflicts[0]} conflict"
     if not split or "household.cap" not in contrib:
         return None
-    if any(k.startswith("dob.") and k != "dob.disagree" for k in contrib):
+    if dob_agrees(contrib):
         return None
     ga, gb = a["given1"], b["given1"]
     return "household" if ga != gb and common_given(ga) and common_given(gb) else None
