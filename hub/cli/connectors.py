@@ -39,13 +39,14 @@ def run(config: ConfigOpt = None,
             "--only", help="roles: registry, connectors, pipelines (or canonicalize, unify), admin, gateway")] = None,
         ) -> None:
     """Run the hub: every configured role in this process, or only the ones named."""
-    from hub.cli.serve import exit_if_stuck, wait_for_signal
+    from hub.cli.serve import arm_stop_signals, exit_if_stuck
     from hub.logsetup import configure_logging
     from hub.runtime.gctune import tune_gc
     from hub.runtime.hub import Hub, parse_roles
 
     cfg = _cfg(config)
     configure_logging(cfg.logging.level, cfg.logging.format, cfg.logging.file)
+    wait_for_signal = arm_stop_signals()  # a signal while the hub starts stops it once it has started
     hub = Hub(cfg, parse_roles(only))
     hub.start()
     tune_gc()

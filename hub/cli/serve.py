@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -29,8 +30,9 @@ def _config(path: Path | None) -> HubConfig:
     return cfg
 
 
-def wait_for_signal() -> None:
-    """Block until SIGINT or SIGTERM; a second one while the hub stops ends the process at once."""
+def arm_stop_signals() -> Callable[[], None]:
+    """Catch SIGINT and SIGTERM from now on and return what blocks until one came (at once when one came
+    already, say while the hub was still starting); a second one while the hub stops ends the process at once."""
     done = threading.Event()
 
     def handler(signum: int, _frame: object) -> None:
@@ -40,7 +42,16 @@ def wait_for_signal() -> None:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, handler)
-    done.wait()
+
+    def wait() -> None:
+        done.wait()
+
+    return wait
+
+
+def wait_for_signal() -> None:
+    """Block until SIGINT or SIGTERM."""
+    arm_stop_signals()()
 
 
 def exit_if_stuck(code: int = 0) -> None:

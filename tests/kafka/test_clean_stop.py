@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from hub.kafka.local import LocalKafka, free_port
@@ -72,3 +73,33 @@ def test_a_signal_stops_the_hub_within_its_deadline(own_broker: LocalKafka, tmp_
     log = (tmp_path / "hub.log").read_text(errors="replace")
     assert took < 8.0, f"the hub took {took:.1f} s to stop (deadline 5 s); log tail:\n{log[-3000:]}"
     assert hub.returncode in (0, -sig.value, 128 + sig.value), log[-2000:]
+
+
+def test_a_signal_while_the_hub_starts_stops_it_once_started(own_broker: LocalKafka, tmp_path: Path) -> None:
+    """SIGINT the moment the admin API answers, while the gateway is still starting: the hub stops once started
+    (before, Python's KeyboardInterrupt could land in a library callback that swallowed it, and the hub ran on)."""
+    db = tmp_path / "legacy.db"
+    make_source(db, 10)
+    admin_port = free_port()
+    cfg = tmp_path / "hub.yaml"
+    cfg.write_text(config_text(own_broker, db, tmp_path, free_port(), admin_port)
+                   + PIPELINES.format(store=tmp_path / "store.db"))
+    hub = start_hub(cfg, tmp_path / "hub.log")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and hub.poll() is None:
+            try:
+                httpx.get(f"http://127.0.0.1:{admin_port}/connectors", timeout=0.5)
+                break  # any answer, even 401: the admin API is up
+            except httpx.HTTPError:
+                time.sleep(0.01)
+        assert hub.poll() is None, (tmp_path / "hub.log").read_text(errors="replace")[-2000:]
+        took = seconds_to_exit(hub, signal.SIGINT)
+    finally:
+        if hub.poll() is None:
+            os.killpg(hub.pid, signal.SIGKILL)
+            hub.wait(10)
+    log = (tmp_path / "hub.log").read_text(errors="replace")
+    assert took < 8.0, f"the hub took {took:.1f} s to stop; log tail:\n{log[-3000:]}"
+    assert "crmhub running roles" in log, log[-2000:]  # it had finished starting before it stopped
+    assert hub.returncode == 0, log[-2000:]
