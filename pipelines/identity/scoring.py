@@ -131,7 +131,7 @@ def _person_names(a: Features, b: Features, contrib: dict[str, float], w: dict[s
     g = given_level(a["given"], a["given1"], a["gcanon"], b["given"], b["given1"], b["gcanon"])
     f = family_level(a["family"], b["family"])
     swapped = False
-    if (g in ("disagree", "gendered") or f in ("disagree", "phonetic")) and _may_cross(a, b):
+    if (g in ("disagree", "gendered", "similar") or f in ("disagree", "phonetic", "similar")) and _may_cross(a, b):
         direct = (w[f"given.{g}"] if g else 0.0) + (w[f"family.{f}"] if f else 0.0)
         sg, sf, total = _crosswise(a, b, w)
         if total > direct:

@@ -46,6 +46,18 @@ def test_swapped_given_and_family_names_score_high_and_say_so() -> None:
     assert result.total == score(a, a, CFG).total  # as strong as reading the names the right way round
 
 
+def test_swapped_names_that_also_look_alike_the_right_way_round_are_read_swapped() -> None:
+    """Marie / Martin are alike read as given, so the straight reading only looks 'similar': the crosswise
+    reading (both exact) is the better one."""
+    a = f(person("Marie", "Martin", date(1962, 5, 28), address=HOME))
+    b = f(person("MARTIN", "MARIE", date(1962, 5, 28),
+                 address={"line1": "110 avenue Jean Jaurès", "postal_code": "67041", "city": "Strasbourg"}))
+    result = score(a, b, CFG)
+    assert any("swapped" in note for note in result.notes)
+    assert {"given.exact", "family.exact", "dob.exact"} <= set(result.contributions)
+    assert result.decision == "link"
+
+
 def test_typo_in_the_family_name_still_links() -> None:
     a = f(person("Claudia", "Zimmermann", date(1952, 9, 16), address=HOME))
     b = f(person("Claudia", "Zimermann", date(1952, 9, 16), address=HOME))
