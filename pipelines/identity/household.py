@@ -17,6 +17,7 @@ from pipelines.identity.given_names import gender_of
 HOUSEHOLD_SPLIT = ("given.disagree", "given.gendered", "given.similar", "dob.disagree", "middle.disagree")
 PERSON_AGREE = ("given.exact", "given.nickname", "given.fuzzy", "given.phonetic", "given.garbled", "given.initial",
                 "dob.exact", "dob.transposed", "dob.typo", "dob.year", "dob.near")
+DOB_SLIPS = ("dob.typo", "dob.transposed", "dob.year", "dob.near")  # a birth date one or two slips apart
 ID_TYPOS = ("national_id.typo", "tax_id.typo")
 NAMES_DIFFER = ("given.disagree", "given.gendered", "family.disagree")
 CONTACT_AGREE = ("address.exact", "address.fuzzy", "phone.agree", "email.agree")
@@ -59,13 +60,16 @@ def household_kind(a: Features, b: Features, contrib: dict[str, float]) -> Liter
     or birth dates disagree or the given names are only alike (similar); ``unknown`` when neither a given name
     nor a birth date agrees (one side blank: shared contact details name the household, not which of its
     members); None when a given name or birth date agrees, or the pair shares a personal e-mail address or an
-    id one typo apart."""
+    id one typo apart, or given names only alike sit beside birth dates one or two slips apart (Philipp /
+    PHIHPP, 1968-04-26 / 1964-04-26: twins' dates are equal, and siblings' dates seldom one slip apart)."""
     if a["kind"] != "person" or b["kind"] != "person" or own_id_near(contrib):
         return None
     split = any(k in contrib for k in HOUSEHOLD_SPLIT)
     if not split and any(k in contrib for k in PERSON_AGREE):
         return None
     weak = not any(k in contrib for k in HOUSEHOLD_SPLIT if k != "given.similar")  # only alike, or unknown
+    if weak and split and any(k in contrib for k in DOB_SLIPS):
+        return None
     if weak and "email.agree" in contrib and personal_email(a, b):
         return None
     return "split" if split else "unknown"

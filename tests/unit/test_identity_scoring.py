@@ -319,6 +319,21 @@ def test_a_date_two_slips_away_is_no_household_split() -> None:
     assert score(a, father, MatchConfig()).decision != "link"  # another birth date: capped as a household's
 
 
+def test_given_names_only_alike_beside_a_birth_date_one_slip_off_are_no_household_split() -> None:
+    """Philipp / PHIHPP (a scan's look-alike letters) at one address and phone, born 1968-04-26 / 1964-04-26:
+    twins' birth dates are equal and siblings' seldom one slip apart, so the shared details count in full. With
+    the same birth date (twins) or another one (siblings) the household cap still applies."""
+    home = {"line1": "Dorfstraße 163", "postal_code": "21692", "city": "Hamburg", "country": "DE"}
+    a = f(person("Philipp", "Schmidt", date(1968, 4, 26), address=home, phone="+49 172 46568021"))
+    b = f(person("PHIHPP", "SCHMIDT", date(1964, 4, 26), address=home, phone="(0172) 46568021"))
+    result = score(a, b, CFG)
+    assert {"given.similar", "dob.typo"} <= set(result.contributions)
+    assert "household.cap" not in result.contributions and result.decision == "link"
+    for dob in (date(1968, 4, 26), date(1971, 9, 2)):
+        twin = f(person("PHIHPP", "SCHMIDT", dob, address=home, phone="(0172) 46568021"))
+        assert "household.cap" in score(a, twin, CFG).contributions
+
+
 def test_address_levels_forgive_a_mistyped_postal_code_in_the_same_city() -> None:
     from pipelines.identity.compare import address_level
     home = [["hauptstr 12", "80331", "munchen", "12"]]
