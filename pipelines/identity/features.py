@@ -19,7 +19,7 @@ import jellyfish
 
 from pipelines.transforms_contact import ContactError, country_code
 
-FEATURES_VERSION = 8
+FEATURES_VERSION = 9
 #: The customer fields :func:`features` reads: records equal in these (and in source and key) have equal features.
 FEATURE_FIELDS = ("kind", "given_name", "middle_name", "family_name", "org_name", "emails", "phones", "addresses",
                   "xrefs", "birth_date", "national_id", "tax_id")
@@ -87,6 +87,25 @@ NICKNAMES: dict[str, str] = {  # short or foreign form -> one canonical form; no
     "andy": "andrew", "andreas": "andrew", "matt": "matthew", "pat": "patrick", "sam": "samuel",
     "ben": "benjamin", "dan": "daniel", "danny": "daniel", "greg": "gregory", "gabi": "gabriele", "uli": "ulrich",
     "wolf": "wolfgang", "gigi": "luigi", "franco": "francesco", "cesco": "francesco",
+    # pet names of continental Europe that no spelling rule derives (compare.diminutive finds steffi / stefanie)
+    "basti": "sebastian", "matze": "matthias", "hannes": "johannes", "manni": "manfred", "jupp": "josef",
+    "resi": "theresia", "heinz": "heinrich", "kalle": "karl", "andi": "andreas", "michi": "michael",
+    "conny": "cornelia", "biggi": "birgit", "babsi": "barbara", "sanne": "susanne", "rudi": "rudolf",
+    "willi": "wilhelm", "olli": "oliver", "benni": "benjamin", "lotte": "charlotte", "gretel": "margaret",
+    "margarete": "margaret", "toto": "salvatore", "checco": "francesco", "ciccio": "francesco",
+    "peppe": "giuseppe", "peppino": "giuseppe", "gianni": "giovanni", "nanni": "giovanni", "lello": "raffaele",
+    "enzo": "vincenzo", "pippo": "filippo", "pina": "giuseppina", "mimmo": "domenico", "elisabetta": "elizabeth",
+    "betta": "elizabeth", "bice": "beatrice", "tonino": "anthony", "paco": "francisco", "pancho": "francisco",
+    "curro": "francisco", "pepe": "jose", "pepa": "josefa", "manolo": "manuel", "lola": "dolores",
+    "concha": "concepcion", "conchita": "concepcion", "charo": "rosario", "chelo": "consuelo", "nacho": "ignacio",
+    "quique": "enrique", "kike": "enrique", "lupe": "guadalupe", "pili": "pilar", "rafa": "rafael",
+    "santi": "santiago", "chus": "jesus", "chuy": "jesus", "chucho": "jesus", "memo": "guillermo",
+    "merche": "mercedes", "nando": "fernando", "toño": "anthony", "fito": "adolfo", "dédé": "andre",
+    "manu": "emmanuel", "zaza": "isabelle", "babette": "elizabeth", "jeannot": "jean", "pierrot": "pierre",
+    "toinette": "antoinette", "kees": "cornelis", "henk": "hendrik", "koos": "jacobus", "wim": "william",
+    "willem": "william", "piet": "pieter", "klaas": "nicholas", "joop": "johannes", "sjaak": "jacques",
+    "bram": "abraham", "truus": "geertruida", "teun": "anthony", "zé": "jose", "chico": "francisco",
+    "quim": "joaquim",
 }
 STREET_WORDS: dict[str, str] = {
     "street": "st", "st": "st", "strasse": "str", "str": "str", "road": "rd", "rd": "rd", "avenue": "ave",
@@ -115,7 +134,7 @@ def fold(text: str) -> str:
 # the word tables in the form fold() gives their words; NICKNAMES_OF: canonical form -> its short forms
 TITLES = frozenset(fold(t) for t in TITLES)
 LEGAL_FORMS = frozenset(fold(t) for t in LEGAL_FORMS)
-NICKNAMES = {fold(k): fold(v) for k, v in NICKNAMES.items()}
+NICKNAMES = {fold(k): fold(NICKNAMES.get(v, v)) for k, v in NICKNAMES.items()}  # andi -> andreas -> andrew
 NICKNAMES_OF: dict[str, tuple[str, ...]] = {
     canonical: tuple(short for short, full in NICKNAMES.items() if full == canonical)
     for canonical in set(NICKNAMES.values())

@@ -56,6 +56,21 @@ def test_a_mistyped_nickname_from_the_english_table_is_a_nickname_unless_it_is_a
         assert given_level(full, full, full, other, other, other) != "nickname", (full, other)
 
 
+def test_continental_pet_names_are_nicknames_of_their_full_names() -> None:
+    """Pet names no spelling rule derives (Basti for Sebastian, Totò for Salvatore, Paco for Francisco, Kees for
+    Cornelis); one that maps to another short form ends at that form's full name (Andi -> Andreas -> Andrew)."""
+    from pipelines.identity import features
+    from pipelines.identity.features import NICKNAMES
+    for short, full in (("Basti", "Sebastian"), ("Totò", "Salvatore"), ("PACO", "Francisco"), ("Kees", "Cornelis"),
+                        ("Andi", "Andreas"), ("Zé", "José")):
+        a, b = features({"kind": "person", "given_name": short}), features({"kind": "person", "given_name": full})
+        assert given_level(a["given"], a["given1"], a["gcanon"], b["given"], b["given1"], b["gcanon"]) == \
+            "nickname", (short, full)
+    assert not set(NICKNAMES.values()) & set(NICKNAMES)  # every short form maps to a full name, not to another
+    a, b = features({"kind": "person", "given_name": "Paco"}), features({"kind": "person", "given_name": "Pepe"})
+    assert given_level(a["given"], a["given1"], a["gcanon"], b["given"], b["given1"], b["gcanon"]) == "disagree"
+
+
 def test_a_typo_in_the_ending_is_a_typo_not_another_person() -> None:
     assert given_level("talia", "talia", "talia", "talis", "talis", "talis") == "fuzzy"
     assert given_level("elena", "elena", "elena", "eleno", "eleno", "eleno") == "fuzzy"
