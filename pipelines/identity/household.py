@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pipelines.identity.compare import common_given
-from pipelines.identity.features import Features
+from pipelines.identity.features import Features, fold
 from pipelines.identity.given_names import gender_of
 
 HOUSEHOLD_SPLIT = ("given.disagree", "given.gendered", "given.similar", "dob.disagree", "middle.disagree")
@@ -45,7 +45,9 @@ def personal_email(a: Features, b: Features) -> bool:
     person's own address, not a household's (familie.berg@, or peter1974@ shared by Florian and Lara)."""
     shared = set(a["emails"]).intersection(b["emails"])
     names = [n for n in (a["given1"], b["given1"]) if len(n) >= 3]
-    return any(n in e.split("@", 1)[0] for e in shared for n in names)
+    locals_ = [e.split("@", 1)[0] for e in shared]
+    locals_ += [f for f in map(fold, locals_) if f not in locals_]  # guenter1950@ holds günter (gunter)
+    return any(n in local for local in locals_ for n in names)
 
 
 def own_id_near(contrib: dict[str, float]) -> bool:

@@ -217,6 +217,11 @@ def test_a_shared_personal_email_lifts_the_household_cap_of_only_alike_given_nam
     assert "household.cap" in capped.contributions and capped.decision != "link"
     twin = f(person("Lukas", "Waterhof", email="pieter_waterhof@example.nl", **home))  # names that disagree
     assert "household.cap" in score(a, twin, CFG).contributions
+    # the local part spells an umlaut out (guenter1950@ for Günter) and still holds the given name
+    c = f(person("Günter", "Kirchler", email="guenter1950@gmail.com", **home))
+    d = f(person("GUENDTCR", "KIRCHLER", email="guenter1950@gmail.com", **home))
+    result = score(c, d, CFG)
+    assert "given.similar" in result.contributions and "household.cap" not in result.contributions
 
 
 def test_names_alone_are_at_most_a_possible_match() -> None:
