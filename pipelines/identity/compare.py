@@ -355,17 +355,13 @@ def id_level(a: str, b: str) -> str:
 # --- contact details -------------------------------------------------------------------------------------------
 
 def address_level(a: list[list[str]], b: list[list[str]]) -> str:
-    """Best agreement over all address pairs: exact/fuzzy street line in one area (:func:`same_area`), area, none.
-    The same street line and house number in the same city under another postal code is ``fuzzy``: a postal
-    code keyed wrong more often than one street name and number in two districts of one city."""
+    """Best agreement over all address pairs: exact/fuzzy street line in one area (:func:`same_area`), area, none."""
     if not a or not b:
         return ""
     best = "disagree"
     for la, pa, ca, na in a:
         for lb, pb, cb, nb in b:
             if not same_area(pa, ca, pb, cb):
-                if la and la == lb and na and ca and ca == cb:
-                    best = "fuzzy"
                 continue
             if la and la == lb:
                 return "exact"

@@ -343,10 +343,7 @@ def test_address_levels_forgive_a_mistyped_postal_code_in_the_same_city() -> Non
     from pipelines.identity.compare import address_level
     home = [["hauptstr 12", "80331", "munchen", "12"]]
     assert address_level(home, [["hauptstr 12", "80313", "munchen", "12"]]) == "exact"  # digits swapped
-    # the same street and number under another postal code of the city: a postal code keyed wrong, as a rule,
-    # though a merged city may have two streets of one name; weaker evidence than the same area
-    assert address_level(home, [["hauptstr 12", "80999", "munchen", "12"]]) == "fuzzy"
-    assert address_level(home, [["hauptstr 14", "80999", "munchen", "14"]]) == "disagree"  # another district
+    assert address_level(home, [["hauptstr 12", "80999", "munchen", "12"]]) == "disagree"  # another district
     assert address_level(home, [["hauptstr 12", "", "munchen", "12"]]) == "exact"
     assert address_level(home, [["hauptstr 12", "10115", "berlin", "12"]]) == "disagree"
     assert address_level(home, [["bahnhofstr 3", "80331", "munchen", "3"]]) == "area"
