@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Annotated, cast
 
@@ -21,9 +22,10 @@ from rich.table import Table
 from hub.cli import app
 from hub.config import HubConfig, load_config, validate_config_text
 from hub.pipeline_setup import open_unifier, pipelines_conf
+from hub.runtime.pairpool import map_pairs
 from pipelines.identity import Features, MatchConfig, score
 from pipelines.identity.model import save_model
-from pipelines.identity.training import MIN_EVIDENCE, Training, blocked_pairs, train
+from pipelines.identity.training import MIN_EVIDENCE, Training, blocked_pairs, comparison, train
 from pipelines.store import records as rec
 from pipelines.unify import steward
 
@@ -83,6 +85,11 @@ def weight_histogram(totals: Sequence[float], link: float, review: float, width:
     return lines
 
 
+def total_score(a: Features, b: Features, cfg: MatchConfig) -> float:
+    """A pair's match weight (module-level, so that :func:`hub.runtime.pairpool.map_pairs` workers find it)."""
+    return score(a, b, cfg).total
+
+
 @unify_app.command("train")
 def train_command(
     config: ConfigOpt,
@@ -98,7 +105,7 @@ def train_command(
         feats = [cast(Features, f) for _i, _ref, f in rec.live_features(conn)]
     start = time.perf_counter()
     try:
-        result = train(feats, match, sample=sample, seed=seed)
+        result = train(feats, match, sample=sample, seed=seed, compare=partial(map_pairs, comparison))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     path = output or (Path(named) if named else default_model_path(config, cfg))
@@ -108,7 +115,7 @@ def train_command(
     for note in result.notes:
         typer.echo(f"  {note}")
     learned = MatchConfig.model_validate({**match.model_dump(exclude_unset=True), "model": str(path)})
-    totals = [score(feats[i], feats[j], learned).total for i, j in blocked_pairs(feats, learned.max_candidates)]
+    totals = map_pairs(total_score, feats, blocked_pairs(feats, learned.max_candidates), learned)
     typer.echo(f"match weights of the {len(totals):,} blocked pairs under the new model:")
     for line in weight_histogram(totals, learned.link_threshold, learned.review_threshold):
         typer.echo(f"  {line}")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,6 +69,15 @@ class Training:
     share_blocked: float  # EM's share of true pairs among the blocked pairs
     iterations: int
     notes: list[str] = field(default_factory=list)
+
+
+#: ``[comparison(feats[i], feats[j], cfg) for i, j in pairs]``, however the caller spreads the work
+Compare = Callable[[Sequence[Features], Sequence[tuple[int, int]], MatchConfig], list[dict[str, str]]]
+
+
+def comparisons(feats: Sequence[Features], pairs: Sequence[tuple[int, int]], cfg: MatchConfig) -> list[dict[str, str]]:
+    """The comparison vectors of ``pairs`` (indices into ``feats``), one after the other in this process."""
+    return [comparison(feats[i], feats[j], cfg) for i, j in pairs]
 
 
 def comparison(a: Features, b: Features, cfg: MatchConfig) -> dict[str, str]:
@@ -265,7 +274,7 @@ def session_pairs(feats: Sequence[Features], name: str, max_block: int, limit: i
 
 
 def _sessions(feats: Sequence[Features], u: dict[str, dict[str, float]], cfg: MatchConfig, rng: random.Random,
-              limit: int) -> tuple[dict[str, dict[str, float]], list[str], int]:
+              limit: int, compare: Compare) -> tuple[dict[str, dict[str, float]], list[str], int]:
     """m of every field, each estimated only from pairs that were not chosen for agreeing on it (the blocking
     rules of Splink's training sessions): the fields a session's pairs agree on by choice are left out, so a
     household (sharing family name, address, phone) is not taken for one customer. Returns (m, notes, rounds)."""
@@ -274,7 +283,7 @@ def _sessions(feats: Sequence[Features], u: dict[str, dict[str, float]], cfg: Ma
     rounds = 0
     m0 = _initial_m(u, cfg)
     for name, excluded in SESSIONS:
-        chosen = [comparison(feats[i], feats[j], cfg) for i, j in session_pairs(feats, name, 200, limit, rng)]
+        chosen = compare(feats, session_pairs(feats, name, 200, limit, rng), cfg)
         if len(chosen) < MIN_SESSION_PAIRS:
             notes.append(f"session '{name}': {len(chosen)} pairs, skipped")
             continue
@@ -323,18 +332,19 @@ def share_of_matches(vectors: Sequence[dict[str, str]], m: dict[str, dict[str, f
 
 
 def train(feats: Sequence[Features], cfg: MatchConfig, *, sample: int = 50_000, max_pairs: int = 200_000,
-          max_block: int = 50, seed: int = 0) -> Training:
-    """Estimate a model from the records' features (no labels)."""
+          max_block: int = 50, seed: int = 0, compare: Compare = comparisons) -> Training:
+    """Estimate a model from the records' features (no labels); ``compare`` scores the pairs (the CLI spreads
+    them over the machine's cores)."""
     if len(feats) < 10:
         raise ValueError(f"too few records to train on ({len(feats)}; at least 10)")
     rng = random.Random(seed)
     randoms = random_pairs(len(feats), sample, rng)
-    random_vectors = [comparison(feats[i], feats[j], cfg) for i, j in randoms]
+    random_vectors = compare(feats, randoms, cfg)
     u = estimate_u(feats, random_vectors)
     proposed = blocked_pairs(feats, max_block)
     pairs = proposed if len(proposed) <= max_pairs else rng.sample(proposed, max_pairs)
-    vectors = [comparison(feats[i], feats[j], cfg) for i, j in pairs]
-    m, notes, rounds = _sessions(feats, u, cfg, rng, max_pairs)
+    vectors = compare(feats, pairs, cfg)
+    m, notes, rounds = _sessions(feats, u, cfg, rng, max_pairs, compare)
     share = share_of_matches(vectors, m, u)
     seen = Counter((f, lv) for v in (*random_vectors, *vectors) for f, lv in v.items())
     levels: list[LevelStats] = []
