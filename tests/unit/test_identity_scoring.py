@@ -296,6 +296,20 @@ def test_family_and_dob_levels() -> None:
     assert dob_level("1948-08-06", "1978-06-09") == "disagree"
 
 
+def test_a_birth_date_with_day_and_month_swapped_carries_a_moved_customer_to_a_link() -> None:
+    """Linda Montley, born 1974-06-08, keyed 1974-08-06 by a source writing dates the other way round, moved and
+    with a new e-mail: the mirrored date is nearly as telling as an equal one (strangers' dates seldom mirror,
+    siblings' never), so the same names beside it link; an unrelated date does not."""
+    a = f(person("Linda", "Montley", date(1974, 6, 8), email="linda_montley@icloud.com",
+                 address={"line1": "165 Pine Street", "postal_code": "78220", "city": "San Antonio"}))
+    moved = {"line1": "64 MAPLE AVENUE", "postal_code": "60627", "city": "CHICAGO"}
+    b = f(person("LINDA", "MONTLEY", date(1974, 8, 6), email="linda.montley@aol.com", address=moved))
+    result = score(a, b, CFG)
+    assert "dob.transposed" in result.contributions and result.decision == "link"
+    other = f(person("LINDA", "MONTLEY", date(1974, 3, 19), email="linda.montley@aol.com", address=moved))
+    assert score(a, other, CFG).decision == "new"
+
+
 def test_a_birth_date_no_one_alive_can_have_is_no_evidence() -> None:
     """A year keyed wrong into the future (4005, 2029) or before 1900 is compared as a missing date: the pair
     keeps what its names and middle initial say instead of losing the -5 of two dates that disagree."""
