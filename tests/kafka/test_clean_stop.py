@@ -41,22 +41,32 @@ def seconds_to_exit(hub: subprocess.Popen[bytes], sig: signal.Signals, limit: fl
     try:
         hub.wait(limit)
     except subprocess.TimeoutExpired:
-        os.killpg(hub.pid, signal.SIGKILL)
-        hub.wait(10)
+        kill_if_running(hub)
         return limit
     return time.monotonic() - start
+
+
+def start_own_hub(broker: LocalKafka, tmp_path: Path, rows: int) -> tuple[subprocess.Popen[bytes], int]:
+    """A hub over a legacy table of ``rows`` rows with the pipelines on: the process and its admin port."""
+    db = tmp_path / "legacy.db"
+    make_source(db, rows)
+    admin_port = free_port()
+    cfg = tmp_path / "hub.yaml"
+    cfg.write_text(config_text(broker, db, tmp_path, free_port(), admin_port)
+                   + PIPELINES.format(store=tmp_path / "store.db"))
+    return start_hub(cfg, tmp_path / "hub.log"), admin_port
+
+
+def kill_if_running(hub: subprocess.Popen[bytes]) -> None:
+    if hub.poll() is None:
+        os.killpg(hub.pid, signal.SIGKILL)
+        hub.wait(10)
 
 
 @pytest.mark.parametrize(("sig", "broker_stopped"), [(signal.SIGTERM, True), (signal.SIGINT, False)])
 def test_a_signal_stops_the_hub_within_its_deadline(own_broker: LocalKafka, tmp_path: Path,
                                                     sig: signal.Signals, broker_stopped: bool) -> None:
-    db = tmp_path / "legacy.db"
-    make_source(db, 3000)
-    admin_port = free_port()
-    cfg = tmp_path / "hub.yaml"
-    cfg.write_text(config_text(own_broker, db, tmp_path, free_port(), admin_port)
-                   + PIPELINES.format(store=tmp_path / "store.db"))
-    hub = start_hub(cfg, tmp_path / "hub.log")
+    hub, admin_port = start_own_hub(own_broker, tmp_path, 3000)
     broker_pid = own_broker.pid()
     assert broker_pid is not None
     try:
@@ -67,9 +77,7 @@ def test_a_signal_stops_the_hub_within_its_deadline(own_broker: LocalKafka, tmp_
         took = seconds_to_exit(hub, sig)
     finally:
         os.kill(broker_pid, signal.SIGCONT)
-        if hub.poll() is None:
-            os.killpg(hub.pid, signal.SIGKILL)
-            hub.wait(10)
+        kill_if_running(hub)
     log = (tmp_path / "hub.log").read_text(errors="replace")
     assert took < 8.0, f"the hub took {took:.1f} s to stop (deadline 5 s); log tail:\n{log[-3000:]}"
     assert hub.returncode in (0, -sig.value, 128 + sig.value), log[-2000:]
@@ -78,13 +86,7 @@ def test_a_signal_stops_the_hub_within_its_deadline(own_broker: LocalKafka, tmp_
 def test_a_signal_while_the_hub_starts_stops_it_once_started(own_broker: LocalKafka, tmp_path: Path) -> None:
     """SIGINT the moment the admin API answers, while the gateway is still starting: the hub stops once started
     (before, Python's KeyboardInterrupt could land in a library callback that swallowed it, and the hub ran on)."""
-    db = tmp_path / "legacy.db"
-    make_source(db, 10)
-    admin_port = free_port()
-    cfg = tmp_path / "hub.yaml"
-    cfg.write_text(config_text(own_broker, db, tmp_path, free_port(), admin_port)
-                   + PIPELINES.format(store=tmp_path / "store.db"))
-    hub = start_hub(cfg, tmp_path / "hub.log")
+    hub, admin_port = start_own_hub(own_broker, tmp_path, 10)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and hub.poll() is None:
@@ -96,9 +98,7 @@ def test_a_signal_while_the_hub_starts_stops_it_once_started(own_broker: LocalKa
         assert hub.poll() is None, (tmp_path / "hub.log").read_text(errors="replace")[-2000:]
         took = seconds_to_exit(hub, signal.SIGINT)
     finally:
-        if hub.poll() is None:
-            os.killpg(hub.pid, signal.SIGKILL)
-            hub.wait(10)
+        kill_if_running(hub)
     log = (tmp_path / "hub.log").read_text(errors="replace")
     assert took < 8.0, f"the hub took {took:.1f} s to stop; log tail:\n{log[-3000:]}"
     assert "crmhub running roles" in log, log[-2000:]  # it had finished starting before it stopped
