@@ -222,6 +222,16 @@ def _initial_m(u: dict[str, dict[str, float]], cfg: MatchConfig) -> dict[str, di
     return out
 
 
+def _implied(m: dict[str, dict[str, float]], u: dict[str, dict[str, float]], cfg: MatchConfig,
+             seen: Counter[tuple[str, str]]) -> dict[str, dict[str, float]]:
+    """m of the compared fields no session estimated (the names, where the only session chose its pairs by
+    them), as the default weights imply it (:func:`_initial_m`) against this data's u: their weights then stand
+    on the scale of the learned ones and of the learned threshold, instead of the defaults' own scale."""
+    m0 = _initial_m(u, cfg)
+    return {fld: m0[fld] for fld in TRAINED_FIELDS
+            if fld not in m and fld in m0 and any(seen[(fld, lv)] for lv in LEVELS[fld])}
+
+
 def term_frequencies(feats: Sequence[Features]) -> dict[str, TermFrequencies]:
     persons = [f for f in feats if f["kind"] == "person"]
     out = {}
@@ -347,6 +357,8 @@ def train(feats: Sequence[Features], cfg: MatchConfig, *, sample: int = 50_000, 
     m, notes, rounds = _sessions(feats, u, cfg, rng, max_pairs, compare)
     share = share_of_matches(vectors, m, u)
     seen = Counter((f, lv) for v in (*random_vectors, *vectors) for f, lv in v.items())
+    implied = _implied(m, u, cfg, seen) if m else {}
+    m = {**m, **implied}
     levels: list[LevelStats] = []
     weights: dict[str, float] = {}
     low, high = WEIGHT_RANGE
@@ -360,6 +372,8 @@ def train(feats: Sequence[Features], cfg: MatchConfig, *, sample: int = 50_000, 
             weights[f"{fld}.{lv}"] = w
             levels.append(LevelStats(fld, lv, m[fld][lv], u[fld][lv], w, default, seen[(fld, lv)]))
     link, review = _thresholds(len(feats), len(proposed), share) if m else (None, None)  # nothing learned
+    notes += [f"{fld}: not estimated by EM (its session left out, or it chose the pairs): m implied by the default "
+              "weights, u from this data" for fld in implied]
     notes += [f"{fld}: not estimated (no pair compared, or its session left out), default weights kept"
               for fld in TRAINED_FIELDS if fld not in m]
     info = {"records": len(feats), "blocked_pairs": len(proposed), "em_pairs": len(pairs),
