@@ -39,14 +39,14 @@ def run(config: ConfigOpt = None,
             "--only", help="roles: registry, connectors, pipelines (or canonicalize, unify), admin, gateway")] = None,
         ) -> None:
     """Run the hub: every configured role in this process, or only the ones named."""
-    from hub.cli.serve import arm_stop_signals, exit_if_stuck
+    from hub.cli.serve import StopSignals, exit_if_stuck
     from hub.logsetup import configure_logging
     from hub.runtime.gctune import tune_gc
-    from hub.runtime.hub import Hub, parse_roles
+    from hub.runtime.hub import STOP_TIMEOUT_S, Hub, parse_roles
 
     cfg = _cfg(config)
     configure_logging(cfg.logging.level, cfg.logging.format, cfg.logging.file)
-    wait_for_signal = arm_stop_signals()  # a signal while the hub starts stops it once it has started
+    signals = StopSignals(STOP_TIMEOUT_S)  # caught while the hub starts, too
     hub = Hub(cfg, parse_roles(only))
     hub.start()
     tune_gc()
@@ -54,7 +54,7 @@ def run(config: ConfigOpt = None,
     console.print(f"crmhub running roles {', '.join(sorted(hub.roles))}; "
                   f"{len(hub.runners)} connector(s); admin API {hub.admin.url if hub.admin else 'off'}")
     try:
-        wait_for_signal()
+        signals.wait()
     finally:
         hub.stop()  # within hub.runtime.hub.STOP_TIMEOUT_S
     exit_if_stuck()

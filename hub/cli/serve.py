@@ -6,7 +6,6 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -30,28 +29,43 @@ def _config(path: Path | None) -> HubConfig:
     return cfg
 
 
-def arm_stop_signals() -> Callable[[], None]:
-    """Catch SIGINT and SIGTERM from now on and return what blocks until one came (at once when one came
-    already, say while the hub was still starting); a second one while the hub stops ends the process at once."""
-    done = threading.Event()
+class StopSignals:
+    """SIGINT and SIGTERM caught from construction on. :meth:`wait` blocks until one came (at once when one came
+    already). One that comes before :meth:`wait` (the hub still starting) stops the hub once it has started, or
+    ends the process after ``start_deadline_s`` if starting takes longer (a broker that does not answer): like a
+    kill, which loses nothing, as no position is saved past what Kafka acknowledged. A second signal while the
+    hub stops ends the process at once."""
 
-    def handler(signum: int, _frame: object) -> None:
-        if done.is_set():
+    def __init__(self, start_deadline_s: float = 5.0) -> None:
+        self.start_deadline_s = start_deadline_s
+        self._done = threading.Event()
+        self._started = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handler)
+
+    def _handler(self, signum: int, _frame: object) -> None:
+        if self._done.is_set():
             os._exit(128 + signum)
-        done.set()
+        self._done.set()
+        if not self._started.is_set():
+            threading.Thread(target=self._exit_unless_started, args=(signum,), name="crmhub-start-deadline",
+                             daemon=True).start()
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, handler)
+    def _exit_unless_started(self, signum: int) -> None:
+        if not self._started.wait(self.start_deadline_s):
+            logging.getLogger("crmhub").warning("stopped while starting: still starting after %.0f s, exiting",
+                                                self.start_deadline_s)
+            logging.shutdown()
+            os._exit(128 + signum)
 
-    def wait() -> None:
-        done.wait()
-
-    return wait
+    def wait(self) -> None:
+        self._started.set()
+        self._done.wait()
 
 
 def wait_for_signal() -> None:
     """Block until SIGINT or SIGTERM."""
-    arm_stop_signals()()
+    StopSignals().wait()
 
 
 def exit_if_stuck(code: int = 0) -> None:
