@@ -45,9 +45,8 @@ def personal_email(a: Features, b: Features) -> bool:
     person's own address, not a household's (familie.berg@, or peter1974@ shared by Florian and Lara)."""
     shared = set(a["emails"]).intersection(b["emails"])
     names = [n for n in (a["given1"], b["given1"]) if len(n) >= 3]
-    locals_ = [e.split("@", 1)[0] for e in shared]
-    locals_ += [f for f in map(fold, locals_) if f not in locals_]  # guenter1950@ holds günter (gunter)
-    return any(n in local for local in locals_ for n in names)
+    users = {u for e in shared for u in (e.split("@", 1)[0], fold(e.split("@", 1)[0]))}  # guenter1950@: gunter
+    return any(n in user for user in users for n in names)
 
 
 def own_id_near(contrib: dict[str, float]) -> bool:

@@ -222,16 +222,6 @@ def _initial_m(u: dict[str, dict[str, float]], cfg: MatchConfig) -> dict[str, di
     return out
 
 
-def _implied(m: dict[str, dict[str, float]], u: dict[str, dict[str, float]], cfg: MatchConfig,
-             seen: Counter[tuple[str, str]]) -> dict[str, dict[str, float]]:
-    """m of the compared fields no session estimated (the names, where the only session chose its pairs by
-    them), as the default weights imply it (:func:`_initial_m`) against this data's u: their weights then stand
-    on the scale of the learned ones and of the learned threshold, instead of the defaults' own scale."""
-    m0 = _initial_m(u, cfg)
-    return {fld: m0[fld] for fld in TRAINED_FIELDS
-            if fld not in m and fld in m0 and any(seen[(fld, lv)] for lv in LEVELS[fld])}
-
-
 def term_frequencies(feats: Sequence[Features]) -> dict[str, TermFrequencies]:
     persons = [f for f in feats if f["kind"] == "person"]
     out = {}
@@ -283,15 +273,15 @@ def session_pairs(feats: Sequence[Features], name: str, max_block: int, limit: i
     return pairs if len(pairs) <= limit else rng.sample(pairs, limit)
 
 
-def _sessions(feats: Sequence[Features], u: dict[str, dict[str, float]], cfg: MatchConfig, rng: random.Random,
-              limit: int, compare: Compare) -> tuple[dict[str, dict[str, float]], list[str], int]:
+def _sessions(feats: Sequence[Features], u: dict[str, dict[str, float]], m0: dict[str, dict[str, float]],
+              cfg: MatchConfig, rng: random.Random, limit: int,
+              compare: Compare) -> tuple[dict[str, dict[str, float]], list[str], int]:
     """m of every field, each estimated only from pairs that were not chosen for agreeing on it (the blocking
     rules of Splink's training sessions): the fields a session's pairs agree on by choice are left out, so a
     household (sharing family name, address, phone) is not taken for one customer. Returns (m, notes, rounds)."""
     estimates: dict[str, list[tuple[dict[str, float], int]]] = defaultdict(list)
     notes: list[str] = []
     rounds = 0
-    m0 = _initial_m(u, cfg)
     for name, excluded in SESSIONS:
         chosen = compare(feats, session_pairs(feats, name, 200, limit, rng), cfg)
         if len(chosen) < MIN_SESSION_PAIRS:
@@ -354,10 +344,15 @@ def train(feats: Sequence[Features], cfg: MatchConfig, *, sample: int = 50_000, 
     proposed = blocked_pairs(feats, max_block)
     pairs = proposed if len(proposed) <= max_pairs else rng.sample(proposed, max_pairs)
     vectors = compare(feats, pairs, cfg)
-    m, notes, rounds = _sessions(feats, u, cfg, rng, max_pairs, compare)
+    m0 = _initial_m(u, cfg)  # EM starts from it; a compared field no session estimates keeps it (see below)
+    m, notes, rounds = _sessions(feats, u, m0, cfg, rng, max_pairs, compare)
     share = share_of_matches(vectors, m, u)
     seen = Counter((f, lv) for v in (*random_vectors, *vectors) for f, lv in v.items())
-    implied = _implied(m, u, cfg, seen) if m else {}
+    # A field no session estimated (the names, where the only session chose its pairs by them) takes the m its
+    # default weights imply against this data's u: its weights then stand on the scale of the learned ones and
+    # of the learned threshold, instead of the defaults' own.
+    implied = {fld: m0[fld] for fld in TRAINED_FIELDS
+               if m and fld not in m and fld in m0 and any(seen[(fld, lv)] for lv in LEVELS[fld])}
     m = {**m, **implied}
     levels: list[LevelStats] = []
     weights: dict[str, float] = {}
