@@ -36,9 +36,11 @@ def _fastavro_logical(logical: str) -> type:
 
     def init(self: Any, write: Callable[..., Any], read: Callable[..., Any], node: dict[str, Any]) -> None:
         self.write, self.read, self.node = write, read, node
+        self.written_as = int if node["type"] in ("int", "long") else bytes
 
     def encode(self: Any, value: Any) -> Any:
-        return self.write(value, self.node)
+        # a value already of the base type: fastavro's writers leave it as it is (an event's converted columns)
+        return value if type(value) is self.written_as else self.write(value, self.node)
 
     def decode(self: Any, value: Any) -> Any:
         return self.read(value, self.node, self.node)
