@@ -104,9 +104,12 @@ def housemates_sharing_id(a: Features, b: Features, contrib: dict[str, float]) -
 
 def garbled_given(a: Features, b: Features, contrib: dict[str, float]) -> bool:
     """Given names that disagree where one is a common given name and the other is none (a garbled or replaced
-    entry: hrsjdw / brenda, a stray initial), beside the same birth date and the same middle name or initial:
-    twins have names of their own, seldom one of them no name at all."""
-    if "given.disagree" not in contrib or "dob.exact" not in contrib or not ("middle.exact" in contrib
-                                                                          or "middle.initial" in contrib):
+    entry: hrsjdw / brenda, a stray initial), beside the same birth date and either the same middle name or
+    initial or a shared personal e-mail address (berger.juergen@ beside Jürgen / MERGEN): twins have names of
+    their own, seldom one of them no name at all, and seldom give the other's own address."""
+    if "given.disagree" not in contrib or "dob.exact" not in contrib:
         return False
-    return common_given(a["given1"]) != common_given(b["given1"])
+    if common_given(a["given1"]) == common_given(b["given1"]):
+        return False
+    return ("middle.exact" in contrib or "middle.initial" in contrib
+            or ("email.agree" in contrib and personal_email(a, b)))

@@ -613,3 +613,21 @@ def test_housemates_and_an_authoritative_id_conflict_are_apart_a_garbled_duplica
     a = f(person("Hans", "Meier", date(1970, 3, 4), national_id="AB123456", **home))
     b = f(person("Hans", "Meier", date(1970, 3, 4), national_id="XY987654", **home))
     assert score(a, b, ids).apart == "national_id conflict" and score(a, b, CFG).apart is None
+
+
+def test_a_garbled_given_name_beside_the_same_birth_date_and_a_personal_email_links_but_twins_do_not() -> None:
+    """berger.juergen@ names Jürgen Berger: a record born the same day with that address and a given name that is
+    no name at all (MERGEN) is his, mistyped; a twin with a name of his own stays a possible match at most, and
+    a family address (familie.berger@) proves nothing."""
+    born, home = date(1957, 4, 23), {"address": HOME, "phone": "089 1234567"}
+    juergen = f(person("Jürgen", "Berger", born, email="berger.juergen@gmx.de", **home))
+    garbled = f(person("MERGEN", "BERGER", born, email="berger.juergen@gmx.de", **home))
+    result = score(juergen, garbled, CFG)
+    assert "given.disagree" in result.contributions and result.decision == "link"
+    twin = f(person("Markus", "Berger", born, email="berger.juergen@gmx.de", **home))
+    assert score(juergen, twin, CFG).decision == "review"
+    family = {**home, "email": "familie.berger@gmx.de"}
+    assert score(f(person("Jürgen", "Berger", born, **family)), f(person("MERGEN", "BERGER", born, **family)),
+                 CFG).decision != "link"
+    older = f(person("MERGEN", "BERGER", date(1957, 4, 24), email="berger.juergen@gmx.de", **home))
+    assert score(juergen, older, CFG).decision != "link"  # another birth date: no typo to assume
