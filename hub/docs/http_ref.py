@@ -42,7 +42,7 @@ def gateway_openapi() -> dict[str, Any]:
                         "webhooks": {"enabled": False, "subscriptions_file": f"{tmp}/webhooks.json"}},
             "pipelines": {"store": {"url": f"sqlite:///{tmp}/store.db"}}})
         hub = SimpleNamespace(cfg=cfg, registry=None, settings=kafka_settings(cfg), producer=lambda: None,
-                              runners={})
+                              runners={}, workers=[])
         store = Store(f"sqlite:///{Path(tmp) / 'store.db'}")
         try:
             app = create_gateway_app(cfg, store, [*gateway_extras(hub).routers, dead_letter_router(hub)])
