@@ -40,8 +40,8 @@ from hub.config_parse import (
     problem_text,
 )
 from hub.gateway.settings import DEFAULT_ROLES, GatewayRole
-from hub.kafka.group import ClusterConfig
 from hub.kafka.security import SecurityOptions
+from hub.kafka.settings import ClusterConfig
 from hub.lag.settings import LagConfig
 from hub.web.settings import AuthMode, HttpSettings
 from pipelines.unify.config import UnifyConfig

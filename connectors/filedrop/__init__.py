@@ -7,7 +7,15 @@
   stands for source lag.
 """
 
+from typing import TYPE_CHECKING
+
 from connectors.filedrop.config import CsvColumn, CsvOptions, Feed, FileDropConnector
-from connectors.filedrop.connector import FileDropSource, make_state
+from connectors.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from connectors.filedrop.connector import FileDropSource, make_state
+
+__getattr__ = lazy_exports(__name__, {"FileDropSource": "connectors.filedrop.connector",
+                                      "make_state": "connectors.filedrop.connector"})
 
 __all__ = ["CsvColumn", "CsvOptions", "Feed", "FileDropConnector", "FileDropSource", "make_state"]

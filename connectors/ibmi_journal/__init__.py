@@ -9,8 +9,15 @@
 - :mod:`connectors.ibmi_journal.connector`: ``IbmiJournalConnector``, run by the hub.
 """
 
+from typing import TYPE_CHECKING
+
 from connectors.ibmi_journal.config import IbmiJournalConfig, IbmiTableConfig
-from connectors.ibmi_journal.connector import IbmiJournalConnector
 from connectors.ibmi_journal.state import make_state
+from connectors.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from connectors.ibmi_journal.connector import IbmiJournalConnector
+
+__getattr__ = lazy_exports(__name__, {"IbmiJournalConnector": "connectors.ibmi_journal.connector"})
 
 __all__ = ["IbmiJournalConfig", "IbmiJournalConnector", "IbmiTableConfig", "make_state"]

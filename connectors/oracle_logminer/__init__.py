@@ -17,7 +17,14 @@ adding every thread's logs, and the uncommitted-redo flush race at the window's 
 docs/connectors/oracle-logminer.md).
 """
 
+from typing import TYPE_CHECKING
+
+from connectors.lazy import lazy_exports
 from connectors.oracle_logminer.config import OracleLogminerConfig, OracleTable
-from connectors.oracle_logminer.connector import OracleLogminerConnector
+
+if TYPE_CHECKING:
+    from connectors.oracle_logminer.connector import OracleLogminerConnector
+
+__getattr__ = lazy_exports(__name__, {"OracleLogminerConnector": "connectors.oracle_logminer.connector"})
 
 __all__ = ["OracleLogminerConfig", "OracleLogminerConnector", "OracleTable"]

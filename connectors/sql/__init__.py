@@ -12,8 +12,15 @@ Server, Oracle, Db2 LUW, Db2 for i): snapshot by key, then poll by timestamp and
 - :mod:`connectors.sql.connector`: ``SqlConnector``, the connector the hub runs.
 """
 
+from typing import TYPE_CHECKING
+
+from connectors.lazy import lazy_exports
 from connectors.sql.config import SoftDelete, SqlConnectorConfig, SqlTableConfig
-from connectors.sql.connector import SqlConnector
 from connectors.sql.state import make_state
+
+if TYPE_CHECKING:
+    from connectors.sql.connector import SqlConnector
+
+__getattr__ = lazy_exports(__name__, {"SqlConnector": "connectors.sql.connector"})
 
 __all__ = ["SoftDelete", "SqlConnector", "SqlConnectorConfig", "SqlTableConfig", "make_state"]

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import sqlalchemy as sa
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from schemas.errors import ConfigError
 from schemas.settings import ConfigModel, ConnectorSettings, OptPath, OptSecret, TopicName, duplicate_names
 from schemas.settings import missing as _missing
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 Mode = Literal["timestamp+incrementing", "incrementing", "timestamp"]
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -131,6 +133,8 @@ def create_engine(config: SqlConnectorConfig) -> sa.Engine:
     """The engine for ``config.url`` with the password merged in (never logged: SQLAlchemy masks it in the
     URL's repr, and ``hide_parameters`` keeps row values out of error messages). A missing dialect or
     driver is a ``ConfigError`` naming the extra to install."""
+    import sqlalchemy as sa  # here, not at the top: reading a config does not load SQLAlchemy
+
     try:
         url = sa.engine.make_url(config.url)
         if config.password is not None:

@@ -11,32 +11,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any
+from typing import Any
 
 import structlog
 from kafka import KafkaConsumer
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
-from pydantic import Field
 
 from hub.kafka.clients import Admin, KafkaSettings
 from schemas.secrets import mask_text
-from schemas.settings import ConfigModel, Name
 
 log = structlog.get_logger(__name__)
 
 Work = Callable[[set[int]], None]
-
-
-class ClusterConfig(ConfigModel):
-    """Several ``crmhub run`` processes sharing the connectors through a Kafka consumer group."""
-
-    group: Name | None = Field(default=None, description=(
-        "workers with the same group share the configured connectors, each connector running in exactly one "
-        "of them (none: this process runs every connector)"))
-    session_timeout_ms: Annotated[int, Field(ge=6_000, le=300_000, description=(
-        "a worker silent this long is out of the group and its connectors move"))] = 10_000
-    heartbeat_interval_ms: Annotated[int, Field(ge=500, le=60_000)] = 3_000
 
 
 def work_topic(group: str) -> str:

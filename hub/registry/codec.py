@@ -1,13 +1,14 @@
 """Compiled Avro codecs: cavro (Cython) for the schemas it reads and writes exactly as fastavro does.
 
 cavro writes a capture event in about half of fastavro's time and reads it in about 60 % (8 against 15-18 µs,
-7 against 12-17 µs; ``bench/bench_stages.py`` shows what that saves per change). :func:`compile_schema` gives a cavro codec only for schemas where the two libraries
-cannot differ: every union is one type or ``null`` and one type (no choice between two types to make), and every
-logical type is converted by fastavro's own functions (``fastavro.write.LOGICAL_WRITERS`` and
-``fastavro.read.LOGICAL_READERS``, the tables fastavro documents for custom logical types), so cavro only moves
-the bytes. For any other schema it returns None, and the caller uses fastavro. The caller hands a value cavro
-refuses to fastavro as well, which writes it or raises as before: what is written, and every error message, stay
-fastavro's. Tests compare both libraries' bytes and values on every schema crmhub writes.
+7 against 12-17 µs; ``bench/bench_stages.py`` shows what that saves per change). :func:`compile_schema` gives a
+cavro codec only for schemas where the two libraries cannot differ: every union is one type or ``null`` and one
+type (no choice between two types to make), and every logical type is converted by fastavro's own functions
+(``fastavro.write.LOGICAL_WRITERS`` and ``fastavro.read.LOGICAL_READERS``, the tables fastavro documents for
+custom logical types), so cavro only moves the bytes. For any other schema it returns None, and the caller uses
+fastavro. The caller hands a value cavro refuses to fastavro as well, which writes it or raises as before: what
+is written, and every error message, stay fastavro's. Tests compare both libraries' bytes and values on every
+schema crmhub writes.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.kafka.clients import KafkaSettings
-from hub.kafka.group import ClusterConfig, GroupMember, ensure_work_topic, group_id, members, work_topic
+from hub.kafka.group import GroupMember, ensure_work_topic, group_id, members, work_topic
+from hub.kafka.settings import ClusterConfig
 from hub.registry.store import SchemaStore
 from schemas.errors import RetriableError
 

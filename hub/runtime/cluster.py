@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 import structlog
 
 from hub.kafka.clients import KafkaSettings
-from hub.kafka.group import ClusterConfig, GroupMember, ensure_work_topic, group_id, work_topic
+from hub.kafka.group import GroupMember, ensure_work_topic, group_id, work_topic
+from hub.kafka.settings import ClusterConfig
 
 log = structlog.get_logger(__name__)
 
