@@ -1,0 +1,38 @@
+"""Reading a config loads no connector's code, no SQLAlchemy and no Kafka client (every ``crmhub`` command reads
+one at start-up), and the connector packages still export their connector classes, loaded when asked for."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("sqlalchemy", "kafka", "numpy", "connectors.sql.connector", "connectors.oracle_logminer.connector",
+         "connectors.filedrop.connector", "connectors.ibmi_journal.connector")
+
+
+def test_importing_the_config_loads_no_connector_sqlalchemy_or_kafka() -> None:
+    code = f"import json, sys, hub.config; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert json.loads(out.stdout) == []
+
+
+@pytest.mark.parametrize(("package", "name", "module"), [
+    ("connectors.sql", "SqlConnector", "connectors.sql.connector"),
+    ("connectors.oracle_logminer", "OracleLogminerConnector", "connectors.oracle_logminer.connector"),
+    ("connectors.filedrop", "FileDropSource", "connectors.filedrop.connector"),
+    ("connectors.filedrop", "make_state", "connectors.filedrop.connector"),
+    ("connectors.ibmi_journal", "IbmiJournalConnector", "connectors.ibmi_journal.connector"),
+])
+def test_a_package_exports_its_connector_on_first_use(package: str, name: str, module: str) -> None:
+    exported = getattr(__import__(package, fromlist=[name]), name)
+    assert exported is getattr(__import__(module, fromlist=[name]), name)
+
+
+def test_a_name_a_package_does_not_export_is_an_attribute_error() -> None:
+    import connectors.sql
+
+    with pytest.raises(AttributeError, match="has no attribute 'SqlConnecter'"):
+        _ = connectors.sql.SqlConnecter  # type: ignore[attr-defined]
