@@ -21,7 +21,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from pipelines.field_errors import REJECT, clear, cleared_note
+from pipelines.field_errors import NULL, REJECT, clear, cleared_note
 from pipelines.mapping import FieldFailure, MappingSet, TableMapping, TargetMapping
 from pipelines.quality import ERROR, WARNING, RuleOutcome, evaluate
 from schemas.canonical import DELETE, KEY_SEPARATOR, UPSERT, CanonicalEvent, Warning_, coerce, make_version
@@ -145,13 +145,15 @@ def _rule_rejection(ctx: _Context, target: TargetMapping, key: str, errors: list
     return ctx.reject(target, key, errors[0].rule, errors[0].field, reason, values)
 
 
-def _warning(rule: str, fld: str | None, message: str) -> Warning_:
-    return Warning_(rule, fld, message[:WARNING_LIMIT])
+def _warning(rule: str, fld: str | None, message: str, nulled: Any = None) -> Warning_:
+    """A warning; ``nulled``: the value set to null, kept as text (a scalar only)."""
+    value = None if nulled is None or isinstance(nulled, dict | list | tuple) else str(nulled)[:WARNING_LIMIT]
+    return Warning_(rule, fld, message[:WARNING_LIMIT], value)
 
 
 def _failure_warning(f: FieldFailure) -> Warning_:
     return _warning(f"transform:{f.transform}", f.field, f"{f.field}: {f.transform}: {f.message}"
-                    + cleared_note(f.action, f.value))
+                    + cleared_note(f.action, f.value), f.value if f.action == NULL else None)
 
 
 def _schema_fixes(target: TargetMapping, data: dict[str, Any], problems: list[str]) -> list[Warning_] | None:
@@ -159,9 +161,10 @@ def _schema_fixes(target: TargetMapping, data: dict[str, Any], problems: list[st
     fixes = [(p.split(":", 1)[0], target.policy.action(p.split(":", 1)[0])) for p in problems]
     if any(action == REJECT for _, action in fixes):
         return None
+    values = [data.get(path) if action == NULL else None for path, action in fixes]
     clear(data, target.entity, fixes)
-    return [_warning("schema", path, problem + cleared_note(action))
-            for (path, action), problem in zip(fixes, problems, strict=True)]
+    return [_warning("schema", path, problem + cleared_note(action), value)
+            for (path, action), problem, value in zip(fixes, problems, values, strict=True)]
 
 
 def _check_rules(target: TargetMapping, data: dict[str, Any], row: Row) -> tuple[list[Warning_], list[RuleOutcome]]:
@@ -182,7 +185,8 @@ def _check_rules(target: TargetMapping, data: dict[str, Any], row: Row) -> tuple
             return [], errors
         clear(data, target.entity, [(str(path), action) for path, action in fixes])
         nulled.extend(_warning(o.rule, o.field, o.message + (cleared_note(action, o.values[o.field])
-                                                             if o.field in o.values else cleared_note(action)))
+                                                             if o.field in o.values else cleared_note(action)),
+                               o.values.get(str(o.field)) if action == NULL else None)
                       for o, (_, action) in zip(errors, fixes, strict=True))
         done.update(path for path, _ in fixes)
     return [], errors

@@ -106,7 +106,10 @@ def event_schema(entity: str) -> dict[str, Any]:
             {"name": "warnings", "type": {"type": "array", "items": {
                 "type": "record", "name": "Warning", "fields": [
                     {"name": "rule", "type": "string"}, {"name": "field", "type": ["null", "string"], "default": None},
-                    {"name": "message", "type": "string"}]}}, "default": []},
+                    {"name": "message", "type": "string"},
+                    {"name": "value", "type": ["null", "string"], "default": None,
+                     "doc": "The value set to null, as text (an impossible birth date's digits still help matching)."},
+                ]}}, "default": []},
             {"name": "data", "type": ["null", entity_schema(entity)], "default": None},
         ],
     }
@@ -131,6 +134,12 @@ class Warning_:
     rule: str
     field: str | None
     message: str
+    value: str | None = None  # the value set to null, as text
+
+
+def nulled_text(warnings: tuple[Warning_, ...], field_name: str) -> str | None:
+    """The text of the value a warning says was set to null in ``field_name``, if any."""
+    return next((w.value for w in warnings if w.field == field_name and w.value), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,11 +165,13 @@ class CanonicalEvent:
         return {"entity": self.entity, "source": self.source, "table": self.table, "source_key": self.source_key,
                 "op": self.op, "version": self.version, "source_ts_ms": self.source_ts_ms, "ts_ms": self.ts_ms,
                 "origin": self.origin, "snapshot": self.snapshot, "data": self.data,
-                "warnings": [{"rule": w.rule, "field": w.field, "message": w.message} for w in self.warnings]}
+                "warnings": [{"rule": w.rule, "field": w.field, "message": w.message, "value": w.value}
+                             for w in self.warnings]}
 
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> CanonicalEvent:
-        warnings = tuple(Warning_(w["rule"], w.get("field"), w["message"]) for w in datum.get("warnings", ()))
+        warnings = tuple(Warning_(w["rule"], w.get("field"), w["message"], w.get("value"))
+                         for w in datum.get("warnings", ()))
         return cls(entity=datum["entity"], source=datum["source"], table=datum["table"],
                    source_key=datum["source_key"], op=datum["op"], version=datum["version"],
                    source_ts_ms=datum["source_ts_ms"], ts_ms=datum["ts_ms"], origin=datum["origin"],

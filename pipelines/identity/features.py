@@ -13,13 +13,13 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import jellyfish
 
 from pipelines.transforms_contact import ContactError, country_code
 
-FEATURES_VERSION = 9
+FEATURES_VERSION = 10
 #: The customer fields :func:`features` reads: records equal in these (and in source and key) have equal features.
 FEATURE_FIELDS = ("kind", "given_name", "middle_name", "family_name", "org_name", "emails", "phones", "addresses",
                   "xrefs", "birth_date", "national_id", "tax_id")
@@ -43,6 +43,7 @@ class Features(TypedDict):
     sx_family: str  # soundex of the first family-name token
     sx_org: list[str]  # soundex of the first three org-name tokens
     dob: str  # birth date, ISO
+    dob_raw: NotRequired[str]  # an impossible birth date's digits in ISO shape ("1966-00-91"), when dob is ""
     emails: list[str]  # sorted, case-folded
     phones: list[str]  # last 9 digits of each number, sorted
     addrs: list[list[str]]  # [normalised line1, postal code, city, house number] per address
@@ -313,6 +314,15 @@ def birth_date(value: Any, today: date | None = None) -> str:
     return text if text and EARLIEST_BIRTH <= text <= (today or date.today()).isoformat() else ""
 
 
+def raw_birth_date(text: Any, today: date | None = None) -> str:
+    """A birth date no calendar has (19660091, 1989-27-01) in ISO shape ("1966-00-91"), for :func:`dob_level` to
+    tell one slip from a valid one: year first, eight digits, a year someone alive may be born in; else ""."""
+    digits = _NON_DIGITS.sub("", text) if isinstance(text, str) else ""
+    if len(digits) != 8 or not EARLIEST_BIRTH[:4] <= digits[:4] <= str((today or date.today()).year):
+        return ""
+    return f"{digits[:4]}-{digits[4:6]}-{digits[6:]}"
+
+
 # --- the record --------------------------------------------------------------------------------------------
 
 def _items(customer: Mapping[str, Any], name: str) -> Iterable[Mapping[str, Any]]:
@@ -358,9 +368,11 @@ def _contact(customer: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     return sorted(e for e in emails if "@" in e), sorted(p for p in phones if p)
 
 
-def features(customer: Mapping[str, Any], source: str | None = None, key: str | None = None) -> Features:
+def features(customer: Mapping[str, Any], source: str | None = None, key: str | None = None,
+             dob_raw: str | None = None) -> Features:
     """The match attributes of one canonical customer; ``source``/``key`` name the record itself, so another
-    record's xref to it is a deterministic link."""
+    record's xref to it is a deterministic link. ``dob_raw``: the birth date the source wrote when it was no
+    date (canonicalize set the field to null and kept the text in a warning)."""
     kind = _kind(customer.get("kind"))
     given = _real(person_name(customer.get("given_name")))
     family = _real(person_name(customer.get("family_name")), roles=False)
@@ -372,7 +384,7 @@ def features(customer: Mapping[str, Any], source: str | None = None, key: str | 
     emails, phones = _contact(customer)
     addrs, country = _addresses(customer)
     xrefs = sorted({f"{x.get('source')}/{x.get('key')}" for x in _items(customer, "xrefs") if x.get("key")})
-    return Features(
+    feats = Features(
         v=FEATURES_VERSION, kind=kind, given=given, given1=given1, gcanon=NICKNAMES.get(given1, given1),
         middle=_real(person_name(customer.get("middle_name"))), family=family, org=org,
         tokens=org_tokens if kind == ORGANISATION else (given + " " + family).split(),
@@ -382,3 +394,6 @@ def features(customer: Mapping[str, Any], source: str | None = None, key: str | 
         nid=identifier(customer.get("national_id")), tax=identifier(customer.get("tax_id"), drop_country=True),
         ref=f"{source}/{key}" if source and key is not None else "", xrefs=xrefs,
     )
+    if not feats["dob"] and (raw := raw_birth_date(dob_raw)):
+        feats["dob_raw"] = raw
+    return feats

@@ -178,6 +178,17 @@ def _conflict_alone(contrib: dict[str, float]) -> bool:
     return any(k.endswith(".conflict") for k in contrib) and not shared_contacts(contrib)
 
 
+def birth_level(a: Features, b: Features) -> str:
+    """The birth dates' level; where one side has none but wrote an impossible one (``dob_raw``: 19660091), its
+    digits against the other's date, counted only when equal or a slip or two apart: a date known to be mistyped
+    says nothing when it differs more."""
+    level = dob_level(a["dob"], b["dob"])
+    if level or not (a.get("dob_raw") or b.get("dob_raw")):
+        return level
+    raw = dob_level(a["dob"] or a.get("dob_raw", ""), b["dob"] or b.get("dob_raw", ""))
+    return "" if raw == "disagree" else raw
+
+
 def _other_country(a: Features, b: Features) -> bool:
     """Both records name a country and the countries differ. Addresses in two countries always differ, so the
     country disagreement stands for the address disagreement too (one fact, one weight): a Fellegi-Sunter
@@ -222,7 +233,7 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
         if not swapped:
             _term_frequency(a, b, contrib, cfg)
         _add(contrib, w, "middle", middle_level(a.get("middle", ""), b.get("middle", "")))
-        _add(contrib, w, "dob", dob_level(a["dob"], b["dob"]))
+        _add(contrib, w, "dob", birth_level(a, b))
     else:
         _add(contrib, w, "org", org_level(a["org"], b["org"]))
     _add(contrib, w, "email", email_level(a["emails"], b["emails"]))
@@ -298,7 +309,7 @@ def cannot_reach(a: Features, b: Features, cfg: MatchConfig) -> bool:
         if level:
             total += w[f"{name}.{level}"]
     other_country = _other_country(a, b)
-    for name, level in (("dob", dob_level(a["dob"], b["dob"])), ("email", email_level(a["emails"], b["emails"])),
+    for name, level in (("dob", birth_level(a, b)), ("email", email_level(a["emails"], b["emails"])),
                         ("phone", phone_level(a["phones"], b["phones"])),
                         ("address", address_level(a["addrs"], b["addrs"]))):
         if level and not (other_country and name == "address" and level == "disagree"):

@@ -21,6 +21,7 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -75,13 +76,20 @@ class Training:
 Compare = Callable[[Sequence[Features], Sequence[tuple[int, int]], MatchConfig], list[dict[str, str]]]
 
 
+def _valid_dates_only(f: Features) -> Features:
+    return cast(Features, {k: v for k, v in f.items() if k != "dob_raw"})
+
+
 def comparisons(feats: Sequence[Features], pairs: Sequence[tuple[int, int]], cfg: MatchConfig) -> list[dict[str, str]]:
     """The comparison vectors of ``pairs`` (indices into ``feats``), one after the other in this process."""
     return [comparison(feats[i], feats[j], cfg) for i, j in pairs]
 
 
 def comparison(a: Features, b: Features, cfg: MatchConfig) -> dict[str, str]:
-    """The level of each trained field for one pair (a field missing on either side is absent)."""
+    """The level of each trained field for one pair (a field missing on either side is absent). The birth date
+    levels are learned from valid dates only: an impossible date's digits (``dob_raw``) borrow their weights."""
+    if "dob_raw" in a or "dob_raw" in b:
+        a, b = _valid_dates_only(a), _valid_dates_only(b)
     result = score(a, b, cfg)
     out: dict[str, str] = {}
     for name in result.contributions:

@@ -29,7 +29,7 @@ from pipelines.survivorship import Member, diff, survival_plan, survive
 from pipelines.unify.batch import ApplyStats, Batch, OutRecord, Publish, Written, inherit_causes
 from pipelines.unify.config import UnifyConfig
 from pipelines.unify.resolver import Reclustered, record_block_keys, resolve_many, stored_features
-from schemas.canonical import DELETE, CanonicalEvent, to_json
+from schemas.canonical import DELETE, CanonicalEvent, nulled_text, to_json
 from schemas.unified import ALERTS_TOPIC, CHANGES_TOPIC, UNIFIED_TOPIC
 
 __all__ = ["ApplyStats", "OutRecord", "Publish", "Unifier"]
@@ -157,7 +157,8 @@ class Unifier:
         data = None if deleted else to_json(event.data)
         feats = None
         if data is not None:
-            feats = stored_features(event.data or {}, event.source, event.source_key)
+            feats = stored_features(event.data or {}, event.source, event.source_key,
+                                    nulled_text(event.warnings, "birth_date"))
         rid = rec.save_record(conn, row, source=event.source, key=event.source_key, table=event.table, data=data,
                               features=feats, version=event.version, source_ts_ms=event.source_ts_ms,
                               deleted=deleted)

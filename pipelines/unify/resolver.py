@@ -48,14 +48,14 @@ _FEATURE_TEXTS_MAX = 16384
 _FEATURE_TEXTS_LOCK = threading.Lock()
 
 
-def stored_features(data: Mapping[str, Any], source: str, key: str) -> dict[str, Any]:
+def stored_features(data: Mapping[str, Any], source: str, key: str, dob_raw: str | None = None) -> dict[str, Any]:
     """A record's match features in the form the store keeps (and gives back): JSON-safe. A record whose
-    feature inputs (:data:`FEATURE_FIELDS`, source and key) are those of a recent call reuses that result: a
-    change of a credit limit or a status leaves them as they were."""
-    inputs = repr((source, key, [data.get(f) for f in FEATURE_FIELDS]))
+    feature inputs (:data:`FEATURE_FIELDS`, source and key, an impossible birth date's text) are those of a
+    recent call reuses that result: a change of a credit limit or a status leaves them as they were."""
+    inputs = repr((source, key, dob_raw, [data.get(f) for f in FEATURE_FIELDS]))
     text = _FEATURE_TEXTS.get(inputs)
     if text is None:
-        text = jdump(dict(features(data, source, key)))
+        text = jdump(dict(features(data, source, key, dob_raw)))
         assert text is not None
         with _FEATURE_TEXTS_LOCK:
             if len(_FEATURE_TEXTS) >= _FEATURE_TEXTS_MAX:

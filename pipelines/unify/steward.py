@@ -92,7 +92,7 @@ def refresh_features(conn: Connection, rows: list[rec.SourceRow]) -> dict[int, l
     for row in rows:
         if row.deleted or row.data is None or row.features is None or row.features.get("v") == FEATURES_VERSION:
             continue
-        row.features = stored_features(row.data, row.source, row.source_key)
+        row.features = stored_features(row.data, row.source, row.source_key, row.features.get("dob_raw"))
         rec.set_features(conn, row.id, row.features)
         sync_contact_keys(conn, row.id, None, row.data, fresh=False)
         keys[row.id] = record_block_keys(row.features, row.ref)

@@ -87,6 +87,7 @@ def test_an_impossible_optional_date_is_nulled_with_a_warning_and_the_record_kep
     [warning] = customer.warnings
     assert (warning.rule, warning.field) == ("transform:yyyymmdd", "birth_date")
     assert "'19660091'" in warning.message and "set to null" in warning.message
+    assert warning.value == "19660091"  # kept as text: its digits still count as a mistyped date in matching
     assert rule_counts(result) == {("crm", "PEOPLE", "transform:yyyymmdd", "warning"): 1}
 
 
