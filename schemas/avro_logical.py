@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from decimal import Decimal
+from decimal import MAX_PREC, Context, Decimal
 from typing import Any
 
 Converter = Callable[[Any], Any]
@@ -20,6 +20,7 @@ Converter = Callable[[Any], Any]
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _EPOCH_DAYS = dt.date(1970, 1, 1).toordinal()
 _ONE_US = dt.timedelta(microseconds=1)
+_WIDE = Context(prec=MAX_PREC)  # never rounds a coefficient: scaling only moves the exponent
 
 
 def decimal_bytes(precision: int, scale: int) -> Converter:
@@ -28,14 +29,12 @@ def decimal_bytes(precision: int, scale: int) -> Converter:
     def convert(value: Any) -> Any:
         if not isinstance(value, Decimal):
             return value
-        sign, digits, exp = value.as_tuple()
+        _sign, digits, exp = value.as_tuple()
         if len(digits) > precision:
             raise ValueError("The decimal precision is bigger than allowed by schema")
         if not isinstance(exp, int) or exp + scale < 0:
             raise ValueError("Scale provided in schema does not match the decimal")
-        unscaled = int("".join(map(str, digits)) or "0") * 10 ** (exp + scale)
-        if sign:
-            unscaled = -unscaled
+        unscaled = int(value.scaleb(scale, _WIDE))  # exact: a whole number of at most ``precision`` digits
         return unscaled.to_bytes((abs(unscaled).bit_length() + 8) // 8, "big", signed=True)
 
     return convert

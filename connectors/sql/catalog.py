@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,7 +56,7 @@ class SourceTable:
     def same_columns(self, conn: sa.Connection) -> bool:
         """Whether a ``SELECT *`` that reads no row names the columns the table was described with (one cheap
         statement; names compared without case, as drivers report them in either)."""
-        names = conn.execute(sa.select(sa.text("*")).select_from(self.ref).where(sa.false())).keys()
+        names = conn.execute(_no_rows(self.ref)).keys()
         return [n.lower() for n in names] == [c.name.lower() for c in self.meta.columns]
 
     def op(self, row: Mapping[str, Any], raw: Mapping[str, Any], *, snapshot: bool, max_id: Any,
@@ -73,6 +74,12 @@ class SourceTable:
             value = raw[self.inc.name]
             return Op.CREATE if max_id is None or comparable(value) > comparable(max_id) else Op.UPDATE
         return Op.UPDATE if known else Op.CREATE
+
+
+@lru_cache(maxsize=1024)
+def _no_rows(ref: sa.Table) -> sa.Select[Any]:
+    """``SELECT * FROM ref WHERE false``, built once per table (building it costs as much as running it)."""
+    return sa.select(sa.text("*")).select_from(ref).where(sa.false())
 
 
 def reflect_tables(engine: sa.Engine, config: SqlConnectorConfig) -> list[SourceTable]:

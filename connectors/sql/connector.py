@@ -114,7 +114,9 @@ class SqlConnector(Connector):
 
     def _fetch(self, stmt: sa.Select[Any], what: str) -> list[dict[str, Any]]:
         with self._db(what), self._connection() as conn:
-            return [dict(r) for r in conn.execute(stmt).mappings()]
+            result = conn.execute(stmt)
+            names = tuple(result.keys())
+            return [dict(zip(names, r, strict=True)) for r in result.all()]  # one fetch, not one per row
 
     @contextmanager
     def _connection(self, hold: bool = False) -> Iterator[sa.Connection]:
