@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
 from decimal import Decimal
 from typing import Any
 
 import fastavro
 import pytest
 
-from schemas.avro_logical import convert_row, row_converters
+from schemas.avro_logical import convert_row, decimal_bytes, row_converters
 
 DECIMAL = {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2}
 RECORD = {"type": "record", "name": "Row", "fields": [
@@ -65,3 +66,30 @@ def test_a_decimal_that_does_not_fit_is_refused_like_fastavro_does(amount: Decim
         encoded(row)
     with pytest.raises(ValueError, match=message):
         convert_row(dict(row), CONVERTERS)
+
+
+@pytest.mark.parametrize(("precision", "scale"), [(9, 2), (38, 10), (38, 0), (5, 5)])
+def test_random_decimals_encode_to_fastavros_bytes_or_are_refused_as_it_refuses_them(precision: int,
+                                                                                    scale: int) -> None:
+    """Any sign, any number of digits up to one past the precision, any exponent from past the scale to above
+    zero (``1E+3``): the converted value writes fastavro's bytes, and a value fastavro refuses is refused."""
+    rng = random.Random(precision * 100 + scale)
+    schema = fastavro.parse_schema({"type": "bytes", "logicalType": "decimal", "precision": precision, "scale": scale})
+    convert = decimal_bytes(precision, scale)
+    written = refused = 0
+    for _ in range(3000):
+        digits = tuple(rng.randrange(10) for _ in range(rng.randint(1, precision + 1)))
+        value = Decimal((rng.randrange(2), digits, rng.randint(-scale - 1, 2)))
+        expected = io.BytesIO()
+        try:
+            fastavro.schemaless_writer(expected, schema, value)
+        except ValueError:
+            with pytest.raises(ValueError):
+                convert(value)
+            refused += 1
+            continue
+        got = io.BytesIO()
+        fastavro.schemaless_writer(got, schema, convert(value))
+        assert got.getvalue() == expected.getvalue(), value
+        written += 1
+    assert written > 1000 and refused > 100  # both paths were taken
