@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 import typer.core
+
+if TYPE_CHECKING:
+    from hub.config import HubConfig
 
 
 def _flags_as_flags() -> None:
@@ -29,6 +33,15 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+def config_at(path: Path | None) -> HubConfig:
+    """The configuration in ``path``, or the defaults without one. The command modules import what a command
+    needs when it runs (pydantic's config models, SQLAlchemy, the Kafka client), so ``crmhub --help`` and a
+    mistyped command answer at once."""
+    from hub.config import HubConfig, load_config
+
+    return load_config(path) if path else HubConfig()
 
 
 def _register() -> None:

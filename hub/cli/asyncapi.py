@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hub.cli import app
-from hub.config import HubConfig, load_config
+from hub.cli import app, config_at
 from schemas.errors import CrmhubError
+
+if TYPE_CHECKING:
+    from hub.config import HubConfig
 
 
 def registered_source_schemas(cfg: HubConfig, timeout: float = 3.0) -> dict[str, Any]:
@@ -42,7 +44,7 @@ def asyncapi(
     payload schemas, Kafka bindings. The gateway serves the same document at /asyncapi.json."""
     from hub.gateway.asyncapi import build_asyncapi
 
-    cfg = load_config(config)
+    cfg = config_at(config)
     registered: dict[str, Any] = {}
     if registry:
         try:

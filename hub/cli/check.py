@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hub.cli import app
-from hub.config import HubConfig, load_config
+from hub.cli import app, config_at
 from schemas.errors import ConfigError
+
+if TYPE_CHECKING:
+    from hub.config import HubConfig
 
 EXIT_PROBLEMS = 1
 EXIT_NO_FILE = 2
@@ -33,7 +35,7 @@ def check(
 
     problems: list[str] = []
     try:
-        cfg = load_config(config)
+        cfg = config_at(config)
         problems += port_problems(cfg) + file_problems(cfg)
         if cfg.pipelines is not None:
             from hub.pipeline_setup import load_parts

@@ -10,8 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hub.cli import app
-from hub.config import HubConfig, load_config
+from hub.cli import app, config_at
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="crmhub YAML config")]
 
@@ -25,7 +24,7 @@ def status(config: ConfigOpt = None) -> None:
     from hub.kafka.group import members
     from hub.wiring import kafka_settings
 
-    cfg = load_config(config) if config else HubConfig()
+    cfg = config_at(config)
     if cfg.cluster.group is None:
         typer.echo("cluster.group is not set: every crmhub run process runs all of its connectors")
         raise typer.Exit(1)

@@ -6,16 +6,17 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hub.cli import app
-from hub.config import HubConfig, load_config
+from hub.cli import app, config_at
+
+if TYPE_CHECKING:
+    import httpx
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="crmhub YAML config")]
 UrlOpt = Annotated[str | None, typer.Option("--url", help="admin API of the running hub (default from config)")]
@@ -29,10 +30,6 @@ connectors_app = typer.Typer(help="Manage the connectors of a running hub (throu
 app.add_typer(connectors_app, name="connectors")
 
 
-def _cfg(path: Path | None) -> HubConfig:
-    return load_config(path) if path else HubConfig()
-
-
 @app.command("run")
 def run(config: ConfigOpt = None,
         only: Annotated[list[str] | None, typer.Option(
@@ -44,7 +41,7 @@ def run(config: ConfigOpt = None,
     from hub.runtime.gctune import tune_gc
     from hub.runtime.hub import STOP_TIMEOUT_S, Hub, parse_roles
 
-    cfg = _cfg(config)
+    cfg = config_at(config)
     configure_logging(cfg.logging.level, cfg.logging.format, cfg.logging.file)
     signals = StopSignals(STOP_TIMEOUT_S)  # caught while the hub starts, too
     hub = Hub(cfg, parse_roles(only))
@@ -63,9 +60,11 @@ def run(config: ConfigOpt = None,
 def _admin(config: Path | None, url: str | None, token: str | None = None) -> httpx.Client:
     """A client of the admin API with a token: ``--token`` or ``$CRMHUB_TOKEN`` (an admin token), else the hub's
     service token when this machine holds it (``hub/gateway/guards.py``)."""
+    import httpx
+
     from hub.gateway.guards import service_token_file
 
-    cfg = _cfg(config)
+    cfg = config_at(config)
     if url is None:
         url = f"{'https' if cfg.admin.http.tls else 'http'}://{cfg.admin.host}:{cfg.admin.port}"
     token = (token if token is not None else os.environ.get("CRMHUB_TOKEN", "")).strip()
@@ -76,6 +75,8 @@ def _admin(config: Path | None, url: str | None, token: str | None = None) -> ht
 
 
 def _call(config: Path | None, url: str | None, method: str, path: str, token: str | None = None) -> Any:
+    import httpx
+
     with _admin(config, url, token) as client:
         try:
             resp = client.request(method, path)

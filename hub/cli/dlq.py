@@ -10,25 +10,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import select
 
-from hub.cli import app
-from hub.config import HubConfig, load_config
-from hub.kafka.clients import KafkaSettings
-from hub.pipeline_setup import open_store, pipelines_conf
-from hub.runtime import dlq_topics as dlq_topics_read
+from hub.cli import app, config_at
 from hub.runtime.dlq_read import OUTBOX, DeadLetter, Ident, outbox_id, parse, parse_id
 from hub.runtime.dlq_read import select as select_letters
-from pipelines.store.engine import Store
-from pipelines.store.raw import jload
-from pipelines.store.tables import outbox
 from schemas.errors import CrmhubError
+
+if TYPE_CHECKING:
+    from hub.config import HubConfig
+    from hub.kafka.clients import KafkaSettings
+    from pipelines.store.engine import Store
 
 dlq_app = typer.Typer(help="Rejected records: in the store's outbox after `crmhub load`, or on the dlq.* topics.",
                       no_args_is_help=True)
@@ -44,6 +41,8 @@ PLACES = ("all", OUTBOX, "topics")
 
 def _store(cfg: HubConfig) -> Store | None:
     """The configured store; None for an SQLite file that does not exist (nothing was loaded)."""
+    from hub.pipeline_setup import open_store, pipelines_conf
+
     conf = pipelines_conf(cfg)
     url = conf.store.url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
@@ -53,6 +52,11 @@ def _store(cfg: HubConfig) -> Store | None:
 
 def outbox_letters(cfg: HubConfig, row: int | None = None) -> list[DeadLetter]:
     """The dead letters in the outbox (only row ``row`` when given), oldest first."""
+    from sqlalchemy import select
+
+    from pipelines.store.raw import jload
+    from pipelines.store.tables import outbox
+
     store = _store(cfg)
     if store is None:
         return []
@@ -69,6 +73,8 @@ def outbox_letters(cfg: HubConfig, row: int | None = None) -> list[DeadLetter]:
 # --- the dead-letter topics ----------------------------------------------------------------------------------
 
 def dlq_topics(cfg: HubConfig) -> list[str]:
+    from hub.pipeline_setup import pipelines_conf
+
     return sorted({f"dlq.{pipelines_conf(cfg).name}", *(f"dlq.{c.name}" for c in cfg.connectors)})
 
 
@@ -80,11 +86,15 @@ def _settings(cfg: HubConfig) -> KafkaSettings:
 
 def topic_letters(cfg: HubConfig, timeout_s: float) -> tuple[list[DeadLetter], list[str]]:
     """Every message on the dead-letter topics up to their current end, and notes on what was not read."""
+    from hub.runtime import dlq_topics as dlq_topics_read
+
     return dlq_topics_read.topic_letters(_settings(cfg), dlq_topics(cfg), timeout_s)
 
 
 def topic_letter(cfg: HubConfig, ident: Ident, timeout_s: float) -> DeadLetter | None:
     """The message an id names, or None when it is not (or no longer) on the topic."""
+    from hub.runtime import dlq_topics as dlq_topics_read
+
     return dlq_topics_read.topic_letter(_settings(cfg), ident, timeout_s)
 
 
@@ -125,7 +135,7 @@ def dlq_list(config: ConfigOpt,
     """One line per rejected record: id, where it waits, source, table, key, rule and reason."""
     if place not in PLACES:
         raise typer.BadParameter(f"--from must be one of {', '.join(PLACES)}")
-    letters, notes = gather(load_config(config), place, timeout)
+    letters, notes = gather(config_at(config), place, timeout)
     chosen = select_letters(letters, source, table, rule)
     shown = chosen[-limit:]
     Console(width=200).print(render(shown, f"{len(shown)} of {len(chosen)} rejected record(s)"))
@@ -141,7 +151,7 @@ def dlq_show(config: ConfigOpt, reject_id: Annotated[str, typer.Argument(help="a
         ident = parse_id(reject_id)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    cfg = load_config(config)
+    cfg = config_at(config)
     found = outbox_letters(cfg, ident.row) if ident.where == OUTBOX else [topic_letter(cfg, ident, timeout)]
     letter = found[0] if found else None
     if letter is None:

@@ -10,9 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hub.cli import app
-from hub.config import load_config
-from hub.gateway.tokens import create_token, read_tokens, revoke_token
+from hub.cli import app, config_at
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="crmhub YAML config")]
 NameOpt = Annotated[str, typer.Option("--name", help="who or what uses the token (shown in the audit log)")]
@@ -25,7 +23,9 @@ app.add_typer(token_app, name="token")
 def token_create(config: ConfigOpt, name: NameOpt,
                  role: Annotated[str, typer.Option("--role", help="a role of gateway.roles")]) -> None:
     """Create a token and print it once; only its SHA-256 hash is stored."""
-    cfg = load_config(config)
+    from hub.gateway.tokens import create_token
+
+    cfg = config_at(config)
     path = cfg.gateway.tokens_file
     token = create_token(path, name, role, set(cfg.gateway.effective_roles()))
     typer.echo(token)
@@ -35,7 +35,9 @@ def token_create(config: ConfigOpt, name: NameOpt,
 @token_app.command("list")
 def token_list(config: ConfigOpt) -> None:
     """Names, roles and hash prefixes of the tokens (never the tokens or full hashes)."""
-    cfg = load_config(config)
+    from hub.gateway.tokens import read_tokens
+
+    cfg = config_at(config)
     entries = read_tokens(cfg.gateway.tokens_file)
     table = Table(title=f"{len(entries)} token(s) in {cfg.gateway.tokens_file}")
     for column in ("name", "role", "hash", "created"):
@@ -49,7 +51,9 @@ def token_list(config: ConfigOpt) -> None:
 @token_app.command("revoke")
 def token_revoke(config: ConfigOpt, name: NameOpt) -> None:
     """Remove a token; the gateway refuses it from its next request on."""
-    cfg = load_config(config)
+    from hub.gateway.tokens import revoke_token
+
+    cfg = config_at(config)
     if not revoke_token(cfg.gateway.tokens_file, name):
         typer.echo(f"error: no token named '{name}'", err=True)
         raise typer.Exit(1)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hub.cli import app
-from hub.kafka.local import LocalKafka, resolve_jars
+from hub.cli import app, config_at
+
+if TYPE_CHECKING:
+    from hub.kafka.local import LocalKafka
 
 kafka_app = typer.Typer(help="Run a local single-node Apache Kafka broker (KRaft) for development and demo.",
                         no_args_is_help=True)
@@ -25,10 +27,9 @@ PortOpt = Annotated[int | None, typer.Option("--port", help="client port (defaul
 def broker_from(config: Path | None, kafka_home: str | None = None, data_dir: Path | None = None,
                 port: int | None = None) -> LocalKafka:
     """The local broker described by the config file (if any), with command-line overrides."""
-    from hub.config import HubConfig, load_config
     from hub.wiring import local_broker
 
-    broker = local_broker(load_config(config) if config else HubConfig())
+    broker = local_broker(config_at(config))
     if kafka_home:
         broker.kafka_home = kafka_home
     if data_dir:
@@ -74,6 +75,8 @@ def down(config: ConfigOpt = None, data_dir: DirOpt = None) -> None:
 def status(config: ConfigOpt = None, data_dir: DirOpt = None, port: PortOpt = None,
            as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Say whether the broker runs; exit 1 if it does not."""
+    from hub.kafka.local import LocalKafka
+
     info = LocalKafka.status(broker_from(config, data_dir=data_dir, port=port))
     if as_json:
         typer.echo(json.dumps(info))
@@ -86,4 +89,6 @@ def status(config: ConfigOpt = None, data_dir: DirOpt = None, port: PortOpt = No
 @kafka_app.command("jars")
 def jars() -> None:
     """Resolve the broker's jars with Maven into the cache (done by `up` too)."""
+    from hub.kafka.local import resolve_jars
+
     typer.echo(str(resolve_jars(quiet=False)))

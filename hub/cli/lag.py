@@ -20,8 +20,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from hub.cli import app
-from hub.config import HubConfig, load_config
+from hub.cli import app, config_at
 from hub.lag.model import GroupStatus, LagSnapshot, Status
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="crmhub YAML config")]
@@ -80,7 +79,7 @@ def lag_command(
     from hub.logsetup import configure_logging
     from hub.wiring import kafka_settings
 
-    cfg = load_config(config) if config else HubConfig()
+    cfg = config_at(config)
     configure_logging(cfg.logging.level, cfg.logging.format, cfg.logging.file)  # alerts are logged to stderr
     count = cfg.lag.window if samples is None else samples
     lag_cfg = cfg.lag if watch else cfg.lag.model_copy(update={"window": count})

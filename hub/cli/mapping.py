@@ -11,18 +11,18 @@ import csv
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from hub.cli import app
-from pipelines.canonicalize import CanonResult, Rejected, canonicalize, json_safe
-from pipelines.mapping import MappingSet, TableMapping, load_mappings
-from pipelines.transforms import TRANSFORMS
-from pipelines.yaml_text import parse_yaml
-from schemas.canonical import CanonicalEvent
 from schemas.envelope import ChangeEvent, Op, SourceInfo
 from schemas.errors import ConfigError, SkippableError
+
+if TYPE_CHECKING:
+    from pipelines.canonicalize import CanonResult, Rejected
+    from pipelines.mapping import MappingSet, TableMapping
+    from schemas.canonical import CanonicalEvent
 
 EXIT_PROBLEMS = 1
 EXIT_BAD_INPUT = 2
@@ -48,6 +48,8 @@ def _decimals(value: Any) -> Any:
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
     """Rows from ``.jsonl``, ``.json`` (a list), ``.yaml``/``.yml`` (a list) or ``.csv`` (header line)."""
+    from pipelines.yaml_text import parse_yaml
+
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -92,6 +94,8 @@ def _compact(value: Any) -> Any:
 
 
 def _show_event(ev: CanonicalEvent, full: bool) -> None:
+    from pipelines.canonicalize import json_safe
+
     data = json_safe(ev.data) if full else _compact(json_safe(ev.data))
     body = json.dumps(data, indent=2, ensure_ascii=False) if data is not None else "null"
     typer.echo(f"  {ev.entity} {ev.op} {ev.source}/{ev.source_key}: " + body.replace("\n", "\n  "))
@@ -101,6 +105,8 @@ def _show_event(ev: CanonicalEvent, full: bool) -> None:
 
 
 def _show_rejected(rej: Rejected) -> None:
+    from pipelines.canonicalize import json_safe
+
     typer.secho(f"  {rej.entity} REJECTED by {rej.rule}" + (f" at {rej.field}" if rej.field else ""),
                 fg=typer.colors.RED)
     typer.echo(f"    values: {json.dumps(json_safe(rej.values), ensure_ascii=False)}")
@@ -108,6 +114,8 @@ def _show_rejected(rej: Rejected) -> None:
 
 
 def _one_mapping(path: Path) -> tuple[TableMapping, MappingSet]:
+    from pipelines.mapping import load_mappings
+
     mappings = load_mappings([path])
     found = list(mappings)
     if len(found) != 1:
@@ -170,6 +178,8 @@ def test(
 
 def _run_row(mapping: TableMapping, mappings: MappingSet, row: dict[str, Any], number: int,
              op: Op) -> CanonResult | None:
+    from pipelines.canonicalize import canonicalize
+
     label = ", ".join(f"{c}={row.get(c)!s}" for c in mapping.key) if mapping.key else f"#{number}"
     typer.secho(f"row {number} ({label})", bold=True)
     try:
@@ -186,6 +196,8 @@ def _run_row(mapping: TableMapping, mappings: MappingSet, row: dict[str, Any], n
 @mapping_app.command("transforms")
 def transforms() -> None:
     """List the transforms a mapping field can use, with their parameters."""
+    from pipelines.transforms import TRANSFORMS
+
     for name, spec in sorted(TRANSFORMS.items()):
         params = ""
         if spec.params is not None:

@@ -12,22 +12,18 @@ import time
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 
-from hub.cli import app
-from hub.config import HubConfig, load_config, validate_config_text
-from hub.pipeline_setup import open_unifier, pipelines_conf
-from hub.runtime.pairpool import map_pairs
-from pipelines.identity import Features, MatchConfig, score
-from pipelines.identity.model import save_model
-from pipelines.identity.training import MIN_EVIDENCE, Training, blocked_pairs, comparison, train
-from pipelines.store import records as rec
-from pipelines.unify import steward
+from hub.cli import app, config_at
+
+if TYPE_CHECKING:
+    from hub.config import HubConfig
+    from pipelines.identity import Features, MatchConfig
+    from pipelines.identity.training import Training
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="crmhub YAML config")]
 unify_app = typer.Typer(help="Identity resolution: learn the match parameters, re-link with them.",
@@ -38,23 +34,31 @@ app.add_typer(unify_app, name="unify")
 def config_for_training(config: Path) -> tuple[HubConfig, str | None]:
     """The config, and the model file it names that does not exist yet (training writes it): without that
     file the config would not validate, so it is read without the ``model`` key then."""
+    import yaml
+
+    from hub.config import validate_config_text
+
     text = config.read_text(encoding="utf-8") if config.is_file() else ""
     raw = yaml.safe_load(text) if text else None
     match = (((raw or {}).get("pipelines") or {}).get("unify") or {}).get("match") if isinstance(raw, dict) else None
     named = match.get("model") if isinstance(match, dict) else None
     if not isinstance(match, dict) or not isinstance(named, str) or not named or Path(named).exists():
-        return load_config(config), None
+        return config_at(config), None
     del match["model"]
     return validate_config_text(yaml.safe_dump(raw, sort_keys=False), str(config), base_dir=config.parent), named
 
 
 def default_model_path(config: Path, cfg: HubConfig) -> Path:
     """Where ``train`` writes: the model the config already names, else ``<config>.model.json`` beside it."""
+    from hub.pipeline_setup import pipelines_conf
+
     named = pipelines_conf(cfg).unify.match.model
     return Path(named) if named else config.with_name(f"{config.stem}.model.json")
 
 
 def _levels_table(result: Training) -> Table:
+    from pipelines.identity.training import MIN_EVIDENCE
+
     table = Table(title=f"match weights learned from {result.records:,} records")
     for column in ("field", "level", "pairs", "m", "u", "weight", "default"):
         table.add_column(column, justify="left" if column in ("field", "level") else "right")
@@ -87,6 +91,8 @@ def weight_histogram(totals: Sequence[float], link: float, review: float, width:
 
 def total_score(a: Features, b: Features, cfg: MatchConfig) -> float:
     """A pair's match weight (module-level, so that :func:`hub.runtime.pairpool.map_pairs` workers find it)."""
+    from pipelines.identity import score
+
     return score(a, b, cfg).total
 
 
@@ -98,11 +104,18 @@ def train_command(
     seed: Annotated[int, typer.Option(help="seed of the random pairs")] = 0,
 ) -> None:
     """Estimate the match parameters from the records in the store (no labels) and write a model file."""
+    from hub.pipeline_setup import open_unifier, pipelines_conf
+    from hub.runtime.pairpool import map_pairs
+    from pipelines.identity import MatchConfig
+    from pipelines.identity.model import save_model
+    from pipelines.identity.training import blocked_pairs, comparison, train
+    from pipelines.store import records as rec
+
     cfg, named = config_for_training(config)
     match = pipelines_conf(cfg).unify.match
     unifier = open_unifier(pipelines_conf(cfg))
     with unifier.store.tx() as conn:
-        feats = [cast(Features, f) for _i, _ref, f in rec.live_features(conn)]
+        feats = [cast("Features", f) for _i, _ref, f in rec.live_features(conn)]
     start = time.perf_counter()
     try:
         result = train(feats, match, sample=sample, seed=seed, compare=partial(map_pairs, comparison))
@@ -134,7 +147,10 @@ def relink_command(
     publish: Annotated[bool, typer.Option(help="publish the merges and splits to Kafka now")] = False,
 ) -> None:
     """Re-score every record under the config's match settings; merges and splits go to the outbox."""
-    cfg = load_config(config)
+    from hub.pipeline_setup import open_unifier, pipelines_conf
+    from pipelines.unify import steward
+
+    cfg = config_at(config)
     unifier = open_unifier(pipelines_conf(cfg))
     start = time.perf_counter()
     stats = steward.relink(unifier)

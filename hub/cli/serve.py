@@ -7,13 +7,15 @@ import os
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from hub.cli import app
-from hub.config import HubConfig, load_config
+from hub.cli import app, config_at
+
+if TYPE_CHECKING:
+    from hub.config import HubConfig
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="crmhub YAML config")]
 
@@ -22,7 +24,7 @@ app.add_typer(registry_app, name="registry")
 
 
 def _config(path: Path | None) -> HubConfig:
-    cfg = load_config(path) if path else HubConfig()
+    cfg = config_at(path)
     from hub.logsetup import configure_logging
 
     configure_logging(cfg.logging.level, cfg.logging.format, cfg.logging.file)

@@ -15,19 +15,13 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from connectors.base import Batch
-from hub.cli import app
-from hub.cli.export import export_csv, export_jsonl
-from hub.config import HubConfig, load_config
-from hub.pipeline_setup import load_parts, open_unifier, pipelines_conf
-from hub.runtime.dlq_read import top_reasons
-from pipelines.identity import explain
-from pipelines.store import records as rec
-from pipelines.unify import steward
-from pipelines.unify.engine import ApplyStats
+from hub.cli import app, config_at
 
 if TYPE_CHECKING:
+    from connectors.base import Batch
+    from hub.config import HubConfig
     from hub.runtime.loader import LoadSummary
+    from pipelines.unify.engine import ApplyStats, Unifier
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="crmhub YAML config")]
 ByOpt = Annotated[str, typer.Option("--by", help="who decides (kept with the decision)")]
@@ -38,18 +32,21 @@ app.add_typer(review_app, name="review")
 app.add_typer(export_app, name="export")
 
 
-def _cfg(path: Path) -> HubConfig:
-    return load_config(path)
+def _unifier(config: Path) -> Unifier:
+    from hub.pipeline_setup import open_unifier, pipelines_conf
+
+    return open_unifier(pipelines_conf(config_at(config)))
 
 
 @app.command("load")
 def load_command(config: ConfigOpt,
                  publish: Annotated[bool, typer.Option(help="publish the outputs to Kafka now")] = False) -> None:
     """Initial load: snapshot every configured source through the pipelines into the golden-record store."""
+    from hub.pipeline_setup import load_parts
     from hub.runtime.gctune import tune_gc
     from hub.runtime.loader import load
 
-    cfg = _cfg(config)
+    cfg = config_at(config)
     parts = load_parts(cfg)
     unifier = parts.unifier()
     tune_gc()
@@ -84,6 +81,8 @@ def load_command(config: ConfigOpt,
 
 def _print_quality(summary: LoadSummary) -> None:
     """The top reasons of the rejects (values masked) and the warnings on the records kept."""
+    from hub.runtime.dlq_read import top_reasons
+
     if summary.reasons:
         table = Table(title="top reasons of rejects (`crmhub dlq list` shows them)")
         table.add_column("count", justify="right")
@@ -118,7 +117,9 @@ def export_golden(config: ConfigOpt,
     """Write the active golden records: CSV has one row per member source record, JSONL one line per record."""
     if fmt not in ("csv", "jsonl"):
         raise typer.BadParameter("--format must be csv or jsonl")
-    unifier = open_unifier(pipelines_conf(_cfg(config)))
+    from hub.cli.export import export_csv, export_jsonl
+
+    unifier = _unifier(config)
     writer = export_csv if fmt == "csv" else export_jsonl
     with unifier.store.tx() as conn:
         if output is None:
@@ -132,7 +133,9 @@ def export_golden(config: ConfigOpt,
 @review_app.command("list")
 def review_list(config: ConfigOpt, limit: Annotated[int, typer.Option(help="at most this many")] = 50) -> None:
     """Open possible matches, best score first."""
-    unifier = open_unifier(pipelines_conf(_cfg(config)))
+    from pipelines.store import records as rec
+
+    unifier = _unifier(config)
     with unifier.store.tx() as conn:
         items = rec.list_reviews(conn, limit=limit)
         rows = rec.get_records(conn, {i["a"] for i in items} | {i["b"] for i in items})
@@ -149,9 +152,10 @@ def review_list(config: ConfigOpt, limit: Annotated[int, typer.Option(help="at m
 @review_app.command("show")
 def review_show(config: ConfigOpt, review_id: Annotated[int, typer.Argument(help="review id")]) -> None:
     """One possible match: both records side by side and the score's explanation."""
-    from pipelines.identity import MatchScore
+    from pipelines.identity import MatchScore, explain
+    from pipelines.store import records as rec
 
-    unifier = open_unifier(pipelines_conf(_cfg(config)))
+    unifier = _unifier(config)
     with unifier.store.tx() as conn:
         item = rec.get_review(conn, review_id)
         if item is None:
@@ -181,24 +185,32 @@ def _report(stats: ApplyStats, what: str) -> None:
 @review_app.command("accept")
 def review_accept(config: ConfigOpt, review_id: Annotated[int, typer.Argument()], by: ByOpt = "steward") -> None:
     """Accept a possible match: the two records are linked from now on."""
-    _report(steward.decide(open_unifier(pipelines_conf(_cfg(config))), review_id, True, by), "accepted")
+    from pipelines.unify import steward
+
+    _report(steward.decide(_unifier(config), review_id, True, by), "accepted")
 
 
 @review_app.command("reject")
 def review_reject(config: ConfigOpt, review_id: Annotated[int, typer.Argument()], by: ByOpt = "steward") -> None:
     """Reject a possible match: the two records are never linked automatically."""
-    _report(steward.decide(open_unifier(pipelines_conf(_cfg(config))), review_id, False, by), "rejected")
+    from pipelines.unify import steward
+
+    _report(steward.decide(_unifier(config), review_id, False, by), "rejected")
 
 
 @app.command("link")
 def link_command(config: ConfigOpt, ref_a: Annotated[str, typer.Argument(help="SOURCE/KEY")],
                  ref_b: Annotated[str, typer.Argument(help="SOURCE/KEY")], by: ByOpt = "steward") -> None:
     """Link two source records by hand (they end up in one golden record and stay there)."""
-    _report(steward.link(open_unifier(pipelines_conf(_cfg(config))), ref_a, ref_b, by), "linked")
+    from pipelines.unify import steward
+
+    _report(steward.link(_unifier(config), ref_a, ref_b, by), "linked")
 
 
 @app.command("unlink")
 def unlink_command(config: ConfigOpt, ref: Annotated[str, typer.Argument(help="SOURCE/KEY")],
                    by: ByOpt = "steward") -> None:
     """Detach a source record from its golden record (it will not link to those members again)."""
-    _report(steward.unlink(open_unifier(pipelines_conf(_cfg(config))), ref, by), "unlinked")
+    from pipelines.unify import steward
+
+    _report(steward.unlink(_unifier(config), ref, by), "unlinked")

@@ -1,5 +1,6 @@
 """Reading a config loads no connector's code, no SQLAlchemy and no Kafka client (every ``crmhub`` command reads
-one at start-up), and the connector packages still export their connector classes, loaded when asked for."""
+one at start-up); the command line's help loads not even the config models; and the connector packages still
+export their connector classes, loaded when asked for."""
 
 from __future__ import annotations
 
@@ -17,6 +18,19 @@ def test_importing_the_config_loads_no_connector_sqlalchemy_or_kafka() -> None:
     code = f"import json, sys, hub.config; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert json.loads(out.stdout) == []
+
+
+def test_the_command_line_registers_its_commands_without_loading_what_they_run() -> None:
+    """Every command is registered (``crmhub --help`` lists them), and none of pydantic's config models,
+    SQLAlchemy, the Kafka client, numpy, httpx or structlog is loaded for that: each command imports them."""
+    heavy = (*HEAVY, "hub.config", "pydantic", "httpx", "structlog", "fastavro", "pipelines.identity")
+    code = ("import json, sys\nfrom hub.cli import _register, app\n_register()\n"
+            "names = sorted([c.name for c in app.registered_commands] + [g.name for g in app.registered_groups])\n"
+            f"print(json.dumps([names, [m for m in {heavy!r} if m in sys.modules]]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    names, loaded = json.loads(out.stdout)
+    assert loaded == []
+    assert {"run", "load", "check", "link", "dlq", "unify", "kafka", "lag", "token", "mapping"} <= set(names)
 
 
 @pytest.mark.parametrize(("package", "name", "module"), [
