@@ -7,7 +7,8 @@ written with its change timestamp, committed in small transactions); a consumer 
 takes, per received golden record, ``now - lineage.credit_limit.ts_ms`` (the source change time of the value it
 carries): source commit → unified record published and delivered. The baseline in the same run is the raw
 client: kafka-python producing timestamped records at the same rate and a consumer reading them back, then
-the same as fast as it goes (records/s), over which the changes/s the hub delivered (first change → last record).
+the same as fast as it goes (records/s, the median of three runs), over which the changes/s the hub delivered
+(first change → last record).
 
 With ``--processes`` the hub runs as ``crmhub run`` processes instead, one per ``--only`` role group
 (default ``registry,connectors,canonicalize`` and ``unify``), as an operator spreads the stages over cores.
@@ -385,9 +386,11 @@ def main() -> None:
                   f"made, {made / elapsed:,.0f}/s; delivered {made / span:,.0f}/s, first change to last record)")
             raw = measure_raw(KafkaSettings(bootstrap_servers=broker.bootstrap), args.rate, args.seconds)
             print(f"  raw kafka-python produce -> consume:           {percentiles(raw)}")
-            raw_max = measure_raw_max(KafkaSettings(bootstrap_servers=broker.bootstrap))
-            print(f"  raw kafka-python produce + consume as fast as it goes: {raw_max:,.0f} records/s; "
-                  f"end to end (delivered) / raw: {made / span / raw_max:.3f} (target >= 0.1)")
+            runs = sorted(measure_raw_max(KafkaSettings(bootstrap_servers=broker.bootstrap)) for _ in range(3))
+            raw_max = runs[1]  # the median of three: one lucky or unlucky run does not make the ratio
+            print(f"  raw kafka-python produce + consume as fast as it goes: {raw_max:,.0f} records/s (median of "
+                  f"{', '.join(f'{r:,.0f}' for r in runs)}); end to end (delivered) / raw: {made / span / raw_max:.3f} "
+                  "(target >= 0.1)")
             s = sorted(latencies) or [float("inf")]  # p50 and p99 read as percentiles() reads them
             p50, p99 = s[len(s) // 2], s[min(len(s) - 1, int(0.99 * len(s)))]
             met = p50 < 250 and p99 < 1000 and made >= 0.99 * args.rate * elapsed
