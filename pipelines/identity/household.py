@@ -62,7 +62,8 @@ def household_kind(a: Features, b: Features, contrib: dict[str, float]) -> Liter
     nor a birth date agrees (one side blank: shared contact details name the household, not which of its
     members); None when a given name or birth date agrees, or the pair shares a personal e-mail address or an
     id one typo apart, or given names only alike sit beside birth dates one or two slips apart (Philipp /
-    PHIHPP, 1968-04-26 / 1964-04-26: twins' dates are equal, and siblings' dates seldom one slip apart)."""
+    PHIHPP, 1968-04-26 / 1964-04-26: twins' dates are equal, and siblings' dates seldom one slip apart), or a
+    given name that is no name sits beside the person's own e-mail address (:func:`garbled_beside_own_email`)."""
     if a["kind"] != "person" or b["kind"] != "person" or own_id_near(contrib):
         return None
     split = any(k in contrib for k in HOUSEHOLD_SPLIT)
@@ -72,6 +73,8 @@ def household_kind(a: Features, b: Features, contrib: dict[str, float]) -> Liter
     if weak and split and any(k in contrib for k in DOB_SLIPS):
         return None
     if weak and "email.agree" in contrib and personal_email(a, b):
+        return None
+    if garbled_beside_own_email(a, b, contrib):
         return None
     return "split" if split else "unknown"
 
@@ -102,14 +105,29 @@ def housemates_sharing_id(a: Features, b: Features, contrib: dict[str, float]) -
     return bool(names) and all(k in NAMES_DIFFER for k in names)
 
 
-def garbled_given(a: Features, b: Features, contrib: dict[str, float]) -> bool:
+def _one_given_no_name(a: Features, b: Features, contrib: dict[str, float]) -> bool:
     """Given names that disagree where one is a common given name and the other is none (a garbled or replaced
-    entry: hrsjdw / brenda, a stray initial), beside the same birth date and either the same middle name or
-    initial or a shared personal e-mail address (berger.juergen@ beside Jürgen / MERGEN): twins have names of
-    their own, seldom one of them no name at all, and seldom give the other's own address."""
-    if "given.disagree" not in contrib or "dob.exact" not in contrib:
+    entry: hrsjdw / brenda, a stray initial)."""
+    return "given.disagree" in contrib and common_given(a["given1"]) != common_given(b["given1"])
+
+
+def garbled_beside_own_email(a: Features, b: Features, contrib: dict[str, float]) -> bool:
+    """A given name that is no name beside the other's common one (:func:`_one_given_no_name`), birth dates
+    that agree (equal, or a slip apart) and a shared personal e-mail address holding the common name
+    (leone.giuseppe@ beside Giuseppe / B., berger.juergen@ beside Jürgen / MERGEN): the person under a garbled
+    name, not a housemate. Twins and spouses have names of their own, seldom one of them no name at all, and
+    seldom give the other's own address; a birth date that does not agree (or an impossible one beside it, a
+    housemate's often) leaves the pair to the household rules."""
+    return (_one_given_no_name(a, b, contrib) and "email.agree" in contrib and personal_email(a, b)
+            and any(k in contrib for k in ("dob.exact", *DOB_SLIPS)))
+
+
+def garbled_given(a: Features, b: Features, contrib: dict[str, float]) -> bool:
+    """A given name that is no name beside the other's common one, read as a typo and not as two persons:
+    beside the same birth date and the same middle name or initial, or beside the person's own e-mail address
+    (:func:`garbled_beside_own_email`)."""
+    if not _one_given_no_name(a, b, contrib):
         return False
-    if common_given(a["given1"]) == common_given(b["given1"]):
-        return False
-    return ("middle.exact" in contrib or "middle.initial" in contrib
-            or ("email.agree" in contrib and personal_email(a, b)))
+    if "dob.exact" in contrib and ("middle.exact" in contrib or "middle.initial" in contrib):
+        return True
+    return garbled_beside_own_email(a, b, contrib)

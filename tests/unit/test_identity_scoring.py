@@ -629,5 +629,23 @@ def test_a_garbled_given_name_beside_the_same_birth_date_and_a_personal_email_li
     family = {**home, "email": "familie.berger@gmx.de"}
     assert score(f(person("Jürgen", "Berger", born, **family)), f(person("MERGEN", "BERGER", born, **family)),
                  CFG).decision != "link"
-    older = f(person("MERGEN", "BERGER", date(1957, 4, 24), email="berger.juergen@gmx.de", **home))
-    assert score(juergen, older, CFG).decision != "link"  # another birth date: no typo to assume
+    slip = f(person("MERGEN", "BERGER", date(1957, 4, 24), email="berger.juergen@gmx.de", **home))
+    assert score(juergen, slip, CFG).decision == "link"  # a birth date one slip apart agrees too
+    older = f(person("MERGEN", "BERGER", date(1961, 9, 2), email="berger.juergen@gmx.de", **home))
+    assert score(juergen, older, CFG).decision != "link"  # another birth date: a housemate, no typo to assume
+    impossible = f(person("MERGEN", "BERGER", None, email="berger.juergen@gmx.de", **home))
+    assert score(juergen, impossible, CFG).decision != "link"  # no birth date to agree: the household rules hold
+
+
+def test_a_stray_initial_beside_the_persons_own_email_and_birth_date_is_no_housemate() -> None:
+    """B. LSONE, born the day Giuseppe Leone was, at his address and phone, with leone.giuseppe@: the initial
+    is no name of anyone's, the address his own; a housemate's share of the contact details is not capped."""
+    born, home = date(1937, 9, 2), {"address": HOME, "phone": "089 1234567", "email": "leone.giuseppe@libero.it"}
+    giuseppe = f(person("Giuseppe", "Leone", born, **home))
+    result = score(giuseppe, f(person("B.", "LSONE", born, **home)), CFG)
+    assert result.decision == "link" and "household.cap" not in result.contributions, explain(result)
+    shared = {**home, "email": "leone.famiglia@libero.it"}  # a family address holds no given name
+    capped = score(f(person("Giuseppe", "Leone", born, **shared)), f(person("B.", "LSONE", born, **shared)), CFG)
+    assert capped.decision != "link" and "household.cap" in capped.contributions
+    sister = score(giuseppe, f(person("Bianca", "Leone", born, **home)), CFG)  # a twin with a name of her own
+    assert sister.decision != "link"
