@@ -34,7 +34,7 @@ def decimal_bytes(precision: int, scale: int) -> Converter:
             raise ValueError("The decimal precision is bigger than allowed by schema")
         if not isinstance(exp, int) or exp + scale < 0:
             raise ValueError("Scale provided in schema does not match the decimal")
-        unscaled = int(value.scaleb(scale, _WIDE))  # exact: a whole number of at most ``precision`` digits
+        unscaled = int(value.scaleb(scale, _WIDE))  # exact: with exp + scale >= 0 the scaled value is whole
         return unscaled.to_bytes((abs(unscaled).bit_length() + 8) // 8, "big", signed=True)
 
     return convert
