@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_e2e import measure_raw, percentiles  # noqa: E402
+from bench.raw_client import measure_raw, percentiles  # noqa: E402
 from hub.config import load_config  # noqa: E402
 from hub.demo.summary import DASH  # noqa: E402
 from hub.kafka.clients import KafkaSettings  # noqa: E402

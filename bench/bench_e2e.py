@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sqlite3
 import subprocess
@@ -43,8 +42,9 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.proc_cpu import CpuWindow
+from bench.raw_client import measure_raw, percentiles, raw_max_median
 from hub.config import validate_config_text
-from hub.kafka.clients import Admin, Consumer, KafkaSettings, Producer, Record
+from hub.kafka.clients import Consumer, KafkaSettings
 from hub.kafka.local import LocalKafka, free_port
 from hub.logsetup import configure_logging
 from hub.registry.client import RegistryClient
@@ -114,14 +114,6 @@ pipelines:
   store: {{url: "sqlite:///{tmp / "store.db"}"}}
   poll_interval_ms: 20
 """
-
-
-def percentiles(values: list[float]) -> str:
-    if not values:
-        return "no samples"
-    s = sorted(values)
-    p = {q: s[min(len(s) - 1, int(q * len(s)))] for q in (0.5, 0.9, 0.99)}
-    return f"n={len(s):,}  p50 {p[0.5]:7.1f} ms  p90 {p[0.9]:7.1f} ms  p99 {p[0.99]:7.1f} ms  max {s[-1]:7.1f} ms"
 
 
 @contextlib.contextmanager
@@ -283,83 +275,6 @@ def _poll_unified(consumer: Consumer, serde: AvroSerde) -> list[dict[str, Any]]:
     return out
 
 
-def raw_topic(settings: KafkaSettings, kind: str) -> str:
-    """A new one-partition topic for a raw-client measurement."""
-    topic = f"bench.{kind}.{int(time.time())}"
-    admin = Admin(settings)
-    admin.ensure_topic(topic, 1, 1)
-    admin.close()
-    return topic
-
-
-def measure_raw(settings: KafkaSettings, rate: float, seconds: float) -> list[float]:
-    """The raw client in the same run: timestamped records produced at ``rate``/s, read back."""
-    topic = raw_topic(settings, "raw")
-    producer = Producer(settings)
-    producer.send(Record(topic, None, b"{}"))
-    consumer = Consumer(settings, group_id=None)
-    consumer.assign(topic, from_beginning=False)
-    consumer.poll(200)
-    stop = threading.Event()
-    latencies: list[float] = []
-
-    def produce() -> None:
-        start, n = time.perf_counter(), 0
-        while time.perf_counter() - start < seconds:
-            due = start + n / rate
-            time.sleep(max(0.0, due - time.perf_counter()))  # one clock reading: never a negative sleep
-            batch = [Record(topic, None, json.dumps({"ts": time.time() * 1000}).encode()) for _ in range(20)]
-            producer.send_batch(batch)
-            n += 20
-        stop.set()
-
-    t = threading.Thread(target=produce)
-    t.start()
-    idle_until = None
-    while True:
-        msgs = consumer.poll(100)
-        now = time.time() * 1000
-        latencies.extend(now - json.loads(m.value or b"{}").get("ts", now) for m in msgs)
-        if stop.is_set():
-            idle_until = idle_until or time.monotonic() + 2
-            if time.monotonic() > idle_until:
-                break
-    t.join()
-    producer.close()
-    consumer.close()
-    return latencies
-
-
-def measure_raw_max(settings: KafkaSettings, n: int = 100_000, batch: int = 500) -> float:
-    """The raw client as fast as it goes: records/s of ``n`` 300-byte records produced (batches of ``batch``,
-    a few in flight) while a consumer reads them back, until the last one is read."""
-    topic = raw_topic(settings, "rawmax")
-    producer, consumer = Producer(settings), Consumer(settings, group_id=None)
-    consumer.assign(topic)
-    value = b"x" * 300
-
-    def produce() -> None:
-        pending = []
-        for _ in range(n // batch):
-            pending.append(producer.send_async([Record(topic, None, value)] * batch))
-            if len(pending) > 4:
-                pending.pop(0).wait()
-        for sending in pending:
-            sending.wait()
-
-    start = time.perf_counter()
-    t = threading.Thread(target=produce)
-    t.start()
-    got, deadline = 0, time.monotonic() + 300
-    while got < n // batch * batch and time.monotonic() < deadline:
-        got += len(consumer.poll(200))
-    elapsed = time.perf_counter() - start
-    t.join()
-    producer.close()
-    consumer.close()
-    return got / elapsed
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=1000.0)
@@ -386,8 +301,7 @@ def main() -> None:
                   f"made, {made / elapsed:,.0f}/s; delivered {made / span:,.0f}/s, first change to last record)")
             raw = measure_raw(KafkaSettings(bootstrap_servers=broker.bootstrap), args.rate, args.seconds)
             print(f"  raw kafka-python produce -> consume:           {percentiles(raw)}")
-            runs = sorted(measure_raw_max(KafkaSettings(bootstrap_servers=broker.bootstrap)) for _ in range(3))
-            raw_max = runs[1]  # the median of three: one lucky or unlucky run does not make the ratio
+            raw_max, runs = raw_max_median(KafkaSettings(bootstrap_servers=broker.bootstrap))
             print(f"  raw kafka-python produce + consume as fast as it goes: {raw_max:,.0f} records/s (median of "
                   f"{', '.join(f'{r:,.0f}' for r in runs)}); end to end (delivered) / raw: {made / span / raw_max:.3f} "
                   "(target >= 0.1)")
