@@ -22,7 +22,7 @@ from hub.cli import app, config_at
 
 if TYPE_CHECKING:
     from hub.config import HubConfig
-    from pipelines.identity import Features, MatchConfig
+    from pipelines.identity import Features
     from pipelines.identity.training import Training
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="crmhub YAML config")]
@@ -89,13 +89,6 @@ def weight_histogram(totals: Sequence[float], link: float, review: float, width:
     return lines
 
 
-def total_score(a: Features, b: Features, cfg: MatchConfig) -> float:
-    """A pair's match weight (module-level, so that :func:`hub.runtime.pairpool.map_pairs` workers find it)."""
-    from pipelines.identity import score
-
-    return score(a, b, cfg).total
-
-
 @unify_app.command("train")
 def train_command(
     config: ConfigOpt,
@@ -108,6 +101,7 @@ def train_command(
     from hub.runtime.pairpool import map_pairs
     from pipelines.identity import MatchConfig
     from pipelines.identity.model import save_model
+    from pipelines.identity.scoring import total_score
     from pipelines.identity.training import blocked_pairs, comparison, train
     from pipelines.store import records as rec
 

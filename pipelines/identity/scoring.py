@@ -291,6 +291,11 @@ def vetoed(a: Features, b: Features, cfg: MatchConfig) -> str | None:
     return None
 
 
+def total_score(a: Features, b: Features, cfg: MatchConfig) -> float:
+    """A pair's match weight (module-level, so that :func:`hub.runtime.pairpool.map_pairs` workers find it)."""
+    return score(a, b, cfg).total
+
+
 def cannot_reach(a: Features, b: Features, cfg: MatchConfig) -> bool:
     """True when two persons' total stays below the review threshold whatever their names say and nothing
     links them deterministically: the decision would be "new", so the caller may skip :func:`score`. The names

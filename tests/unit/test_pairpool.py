@@ -8,9 +8,9 @@ from functools import partial
 import pytest
 
 from bench.identity_data import generate
-from hub.cli.match import total_score
 from hub.runtime import pairpool
 from pipelines.identity import Features, MatchConfig, features
+from pipelines.identity.scoring import total_score
 from pipelines.identity.training import comparison, comparisons, random_pairs, train
 
 
