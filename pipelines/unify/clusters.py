@@ -15,11 +15,17 @@ A cannot-link pair always holds. A must-link that would join one (through other 
 against cannot A-B) is not applied, and the must-links are taken in record-id order, so the lower pair wins.
 A steward's decision on the pair itself replaces the automatic one: scoring records no conflict for a pair a
 steward linked or kept apart.
+
+**Birth dates a third record bridges.** Two records whose birth dates disagree and that are no match on their
+own are a cannot-link pair of their component too (:func:`birth_conflicts`), unless one of them is linked to a
+record whose birth date disagrees with its own: that link shows its date may be the wrong one. Without this, a
+record with no birth date (a tax return, a contact form) that matches father and son, or two siblings, on
+name and address would join them into one customer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 Edge = tuple[int, int, str, float]
 """(record a, record b, kind, score) of a link."""
@@ -101,3 +107,27 @@ def constrained(components: list[set[int]], cannot: Collection[tuple[int, int]])
     """The records of the components that hold a pair of ``cannot`` (whose links :func:`split_components`
     needs)."""
     return {m for ci in _held(components, cannot)[1] for m in components[ci]}
+
+
+def birth_conflicts(component: Collection[int], adjacent: Mapping[int, Collection[int]], dated: Collection[int],
+                    disagree: Callable[[int, int], bool], no_match: Callable[[int, int], bool]
+                    ) -> set[tuple[int, int]]:
+    """The pairs ``(lower, higher)`` of ``component`` kept apart for their birth dates: both have one (``dated``),
+    ``disagree`` says the dates disagree, they are not linked (``adjacent``: each record's linked records),
+    ``no_match`` says their own score does not link them, and neither is linked to a record whose date
+    disagrees with its own (its date may be the wrong one)."""
+    inside = set(component)
+    members = sorted(inside.intersection(dated))
+    if len(inside) < 3 or len(members) < 2:
+        return set()
+    dates = set(members)
+    doubted = {m for m in members if any(n in dates and disagree(m, n) for n in adjacent.get(m, ()) if n in inside)}
+    out: set[tuple[int, int]] = set()
+    for i, a in enumerate(members):
+        if a in doubted:
+            continue
+        linked = adjacent.get(a, ())
+        for b in members[i + 1:]:
+            if b not in doubted and b not in linked and disagree(a, b) and no_match(a, b):
+                out.add((a, b))
+    return out

@@ -25,10 +25,11 @@ from sqlalchemy import Connection
 
 from pipelines.identity import Features, MatchConfig, MatchScore, block_keys, cannot_reach, features, score, vetoed
 from pipelines.identity.features import FEATURE_FIELDS
+from pipelines.identity.scoring import birth_level
 from pipelines.store import records as rec
 from pipelines.store.raw import jdump, jload
 from pipelines.store.views import new_golden_id
-from pipelines.unify.clusters import constrained, split_components
+from pipelines.unify.clusters import birth_conflicts, constrained, split_components
 
 
 @dataclass
@@ -140,11 +141,11 @@ def _last_per_pair(links: list[rec.Link]) -> list[rec.Link]:
     return list(out.values())
 
 
-def _components(conn: Connection, seeds: Collection[int], conflicts: set[tuple[int, int]]) -> list[set[int]]:
+def _components(conn: Connection, seeds: Collection[int], conflicts: set[tuple[int, int]],
+                adjacent: dict[int, set[int]]) -> list[set[int]]:
     """The connected components around ``seeds``: the link graph is read breadth-first for all seeds at once
     (one query per step), then split into components in memory. The conflict pairs met on the way (every row
-    of every member is read) are added to ``conflicts``."""
-    adjacent: dict[int, set[int]] = {}
+    of every member is read) are added to ``conflicts``, each member's linked records to ``adjacent``."""
     seen = set(seeds)
     frontier = set(seeds)
     while frontier:
@@ -170,7 +171,7 @@ def _components(conn: Connection, seeds: Collection[int], conflicts: set[tuple[i
     return comps
 
 
-def recluster(conn: Connection, seeds: Collection[int], old_goldens: Collection[str],
+def recluster(conn: Connection, seeds: Collection[int], old_goldens: Collection[str], cfg: MatchConfig,
               known: Iterable[rec.SourceRow] = ()) -> Reclustered:
     """Recompute the components around ``seeds`` (live records; ``known``: rows of some already read) and
     the former ``old_goldens``."""
@@ -180,7 +181,8 @@ def recluster(conn: Connection, seeds: Collection[int], old_goldens: Collection[
     rows.update(rec.get_records(conn, set(seeds) - rows.keys()))
     live = [i for i in seeds if i in rows and not rows[i].deleted]
     conflicts: set[tuple[int, int]] = set()
-    comps = _components(conn, live, conflicts)
+    adjacent: dict[int, set[int]] = {}
+    comps = _components(conn, live, conflicts, adjacent)
     rows.update(rec.get_records(conn, {i for c in comps for i in c} - rows.keys()))
     involved |= _goldens(rows[i] for c in comps for i in c)
     while True:  # every live member of every involved golden id must be in a component
@@ -190,12 +192,34 @@ def recluster(conn: Connection, seeds: Collection[int], old_goldens: Collection[
             break
         for m in missing:
             rows[m.id] = m
-        new = _components(conn, [m.id for m in missing], conflicts)
+        new = _components(conn, [m.id for m in missing], conflicts, adjacent)
         rows.update(rec.get_records(conn, {i for c in new for i in c} - rows.keys()))
         involved |= _goldens(rows[i] for c in new for i in c)
         comps.extend(new)
+    for comp in comps:
+        conflicts |= _birth_conflicts(comp, adjacent, rows, cfg)
     _assign(conn, _kept_apart(conn, comps, rows, conflicts), rows, sorted(involved), out)
     return out
+
+
+def _birth_conflicts(comp: set[int], adjacent: Mapping[int, set[int]], rows: Mapping[int, rec.SourceRow],
+                     cfg: MatchConfig) -> set[tuple[int, int]]:
+    """The pairs of a component kept apart for their birth dates (:func:`birth_conflicts`)."""
+    if len(comp) < 3:
+        return set()
+    feats = {i: cast(Features, f) for i in comp if (f := rows[i].features) is not None and f.get("kind") == "person"}
+    dated = [i for i, f in feats.items() if f["dob"] or f.get("dob_raw")]
+    levels: dict[tuple[str, str, str, str], bool] = {}
+
+    def disagree(a: int, b: int) -> bool:
+        fa, fb = feats[a], feats[b]
+        key = (fa["dob"], fa.get("dob_raw", ""), fb["dob"], fb.get("dob_raw", ""))
+        if key not in levels:
+            levels[key] = birth_level(fa, fb) == "disagree"
+        return levels[key]
+
+    return birth_conflicts(comp, adjacent, dated, disagree,
+                           lambda a, b: score(feats[a], feats[b], cfg).decision != "link")
 
 
 def _kept_apart(conn: Connection, comps: list[set[int]], rows: Mapping[int, rec.SourceRow],
@@ -269,7 +293,7 @@ def resolve_many(conn: Connection, rows: Sequence[rec.SourceRow], old_goldens: C
     gone = [r.id for r in rows if r.deleted]
     if gone:
         rec.set_golden(conn, gone, None)
-    return recluster(conn, [r.id for r in rows if not r.deleted], old_goldens, known=rows)
+    return recluster(conn, [r.id for r in rows if not r.deleted], old_goldens, cfg, known=rows)
 
 
 def resolve(conn: Connection, row: rec.SourceRow, cfg: MatchConfig, now: Callable[[], int], *,

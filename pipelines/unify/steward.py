@@ -60,7 +60,7 @@ def unlink(unifier: Unifier, ref: str, by: str) -> ApplyStats:
         old = row.golden_id
         result = resolve(conn, row, unifier.cfg.match, unifier.now_ms)
         if old:
-            more = recluster(conn, [], [old])
+            more = recluster(conn, [], [old], unifier.cfg.match)
             result.touched |= more.touched
         return result, _cause("unlink", ref, by)
     return unifier.run_in_batch(work)
@@ -80,7 +80,9 @@ def decide(unifier: Unifier, review_id: int, accept: bool, by: str) -> ApplyStat
         cause = _cause("accept" if accept else "reject", f"{a.ref}+{b.ref}", by)
         if not accept:
             together = a.golden_id is not None and a.golden_id == b.golden_id
-            return (recluster(conn, [a.id, b.id], [a.golden_id or ""]) if together else Reclustered()), cause
+            if not together:
+                return Reclustered(), cause
+            return recluster(conn, [a.id, b.id], [a.golden_id or ""], unifier.cfg.match), cause
         return resolve(conn, a, unifier.cfg.match, unifier.now_ms), cause
     return unifier.run_in_batch(work)
 

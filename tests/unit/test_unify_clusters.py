@@ -12,7 +12,7 @@ import pytest
 from pipelines.store import records as rec
 from pipelines.store.engine import Store
 from pipelines.unify import resolver, steward
-from pipelines.unify.clusters import Edge, constrained, split_component, split_components
+from pipelines.unify.clusters import Edge, birth_conflicts, constrained, split_component, split_components
 from pipelines.unify.config import UnifyConfig
 from pipelines.unify.engine import Unifier
 from tests.unify_helpers import drain, event, golden_of, person
@@ -80,6 +80,37 @@ def test_a_chain_of_links_never_joins_a_cannot_pair_and_the_result_does_not_depe
     # two pairs: each cluster is still joined by links
     assert split_component({1, 2, 3, 4, 5, 6}, links, [(1, 5), (2, 3)]) == expected
     assert split_component({1, 2, 3, 4, 5, 6}, links, [(1, 5), (1, 2)]) == [{1, 6}, {2, 3, 4, 5}]
+
+
+# --- birth dates that a third record bridges ------------------------------------------------------------------------
+
+_DATES = {1: "1988-04-12", 2: "1991-09-30", 3: "", 4: "1991-09-30"}
+
+
+def _disagree(a: int, b: int) -> bool:
+    return _DATES[a] != _DATES[b]
+
+
+def _no_match(_a: int, _b: int) -> bool:
+    return True
+
+
+def test_two_dated_records_joined_only_through_an_undated_one_are_kept_apart() -> None:
+    bridge = {1: {3}, 2: {3}, 3: {1, 2}}
+    assert birth_conflicts({1, 2, 3}, bridge, [1, 2], _disagree, _no_match) == {(1, 2)}
+    assert birth_conflicts({1, 2, 3}, bridge, [1, 2], _disagree, lambda a, b: False) == set()  # they match
+    assert birth_conflicts({1, 2}, {1: {2}, 2: {1}}, [1, 2], _disagree, _no_match) == set()  # linked themselves
+    # 2 and 4 share a date: no conflict between them, each against 1
+    chain = {1: {3}, 3: {1, 2, 4}, 2: {3}, 4: {3}}
+    assert birth_conflicts({1, 2, 3, 4}, chain, [1, 2, 4], _disagree, _no_match) == {(1, 2), (1, 4)}
+
+
+def test_a_record_linked_despite_a_disagreeing_date_casts_doubt_on_its_own_date() -> None:
+    # 1 is linked to 4 although their dates disagree (an equal id, say): 1's date may be the wrong one
+    links = {1: {4, 3}, 4: {1}, 3: {1, 2}, 2: {3}}
+    assert birth_conflicts({1, 2, 3, 4}, links, [1, 2, 4], _disagree, _no_match) == set()
+    # a link to a record outside the component says nothing
+    assert birth_conflicts({1, 2, 3}, links, [1, 2, 4], _disagree, _no_match) == {(1, 2)}
 
 
 # --- a steward's cannot-link ----------------------------------------------------------------------------------------
@@ -170,6 +201,44 @@ def test_an_authoritative_id_conflict_keeps_two_records_apart(store: Store) -> N
     with store.tx() as conn:
         details = [k["detail"]["apart"] for k in rec.links_of(conn, [1]) if k["kind"] == rec.CONFLICT]
     assert details == ["national_id conflict"]
+
+
+def _weber(given: str, dob: str | None, **more: Any) -> dict[str, Any]:
+    return {"given_name": given, "family_name": "Weber", "birth_date": dob, **more}
+
+
+def _lives_at(line1: str) -> dict[str, Any]:
+    return {"addresses": [{"line1": line1, "postal_code": "80331", "city": "München", "country": "DE"}]}
+
+
+_WEBER_HOME = _lives_at("Hauptstraße 12")
+
+
+@pytest.mark.parametrize("batches", [2, 1], ids=["third-later", "one-batch"])
+def test_mother_and_daughter_stay_apart_when_a_record_without_a_birth_date_links_to_both(
+        unifier: Unifier, store: Store, batches: int) -> None:
+    family = [event("census", "1", _weber("Mary", "1962-01-18", middle_name="M", **_WEBER_HOME), 100),
+              event("census", "2", _weber("Maria", "1992-01-21", middle_name="M", **_lives_at("Lindwurmstraße 80")),
+                    110)]  # +5 together: names alike, birth dates thirty years apart
+    # +10 with Mary (the names, one postal area), +15.5 with Maria (and her address)
+    tax_return = [event("tax", "7", _weber("Maria", None, middle_name="M", **_lives_at("Lindwurmstraße 80")), 200)]
+    if batches == 1:
+        unifier.apply(family + tax_return)
+    else:
+        unifier.apply(family)
+        unifier.apply(tax_return)
+    mary, maria = golden_of(store, "census", "1"), golden_of(store, "census", "2")
+    assert None not in (mary, maria) and mary != maria
+    assert golden_of(store, "tax", "7") == maria
+
+
+def test_a_date_a_link_has_already_overruled_keeps_no_one_apart(unifier: Unifier, store: Store) -> None:
+    phone = {"phones": [{"number": "089 1234567"}]}
+    unifier.apply([event("crm", "1", _weber("Laura", "1988-04-12", national_id="AB123456", **_WEBER_HOME), 100),
+                   event("erp", "4", _weber("Laura", "1961-01-30", national_id="AB123456", **phone), 110),
+                   event("shop", "9", _weber("Laura", "1961-01-30", **phone), 120)])
+    # crm/1 and shop/9 disagree on the date and do not match, but crm/1 is erp/4 by its id despite the dates
+    assert golden_of(store, "crm", "1") == golden_of(store, "erp", "4") == golden_of(store, "shop", "9")
 
 
 # --- everything else as before ---------------------------------------------------------------------------------------
