@@ -17,9 +17,10 @@ from typing import Any, NotRequired, TypedDict
 
 import jellyfish
 
+from pipelines.identity.stand_ins import TITLES, placeholder
 from pipelines.transforms_contact import ContactError, country_code
 
-FEATURES_VERSION = 10
+FEATURES_VERSION = 11
 #: The customer fields :func:`features` reads: records equal in these (and in source and key) have equal features.
 FEATURE_FIELDS = ("kind", "given_name", "middle_name", "family_name", "org_name", "emails", "phones", "addresses",
                   "xrefs", "birth_date", "national_id", "tax_id")
@@ -65,8 +66,6 @@ _NON_DIGITS = re.compile(r"\D+")
 # (Michael, Manuel, Samuel, Joel, Michaela, Chloe, Zoe), where the letters are no umlaut
 _DIGRAPHS = re.compile(r"([aou])e(?!(?:la?|ls)?\b)")
 
-TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "herr", "frau", "hr", "fr", "m", "mme", "mlle",
-                    "sig", "sigra", "dott", "ing", "dipl", "mag", "sr", "sra", "dhr", "mevr"})
 LEGAL_FORMS = frozenset({
     "gmbh", "mbh", "ag", "kg", "kgaa", "ohg", "gbr", "ug", "ev", "eg", "co", "cie", "ltd", "limited", "plc", "llp",
     "lp", "llc", "inc", "incorporated", "corp", "corporation", "company", "sa", "sas", "sarl", "eurl", "snc", "sasu",
@@ -133,7 +132,6 @@ def fold(text: str) -> str:
 
 
 # the word tables in the form fold() gives their words; NICKNAMES_OF: canonical form -> its short forms
-TITLES = frozenset(fold(t) for t in TITLES)
 LEGAL_FORMS = frozenset(fold(t) for t in LEGAL_FORMS)
 NICKNAMES = {fold(k): fold(NICKNAMES.get(v, v)) for k, v in NICKNAMES.items()}  # andi -> andreas -> andrew
 NICKNAMES_OF: dict[str, tuple[str, ...]] = {
@@ -151,46 +149,6 @@ def _tokens(text: Any) -> list[str]:
 def _drop(tokens: list[str], words: frozenset[str]) -> list[str]:
     kept = [t for t in tokens if t not in words]
     return kept or tokens
-
-
-#: What is keyed where a name is not known ("FNU" / "LNU": first / last name unknown, as US agencies write it)
-UNKNOWN_NAMES = frozenset({
-    "unknown", "unk", "unkn", "none", "null", "nil", "na", "nn", "nfn", "nln", "nmn", "nmi", "fnu", "lnu", "mnu",
-    "noname", "no name", "no first name", "no last name", "no middle name", "not known", "not given", "not stated",
-    "xx", "xxx", "unbekannt", "inconnu", "sconosciuto", "desconocido", "onbekend",
-    "last name", "lastname", "surname", "family name", "first name", "firstname", "given name",  # the form's label
-})
-#: What forms and registrations hold in place of a given name: a role in the household or a bare description
-#: ("Baby Boy", "Adult Male", "Grandchild", "Respondent"). Only for given and middle names: some of these words
-#: are family names too (Child, Brother).
-ROLE_WORDS = frozenset({
-    "baby", "boy", "girl", "child", "kid", "infant", "newborn", "daughter", "grandson", "granddaughter",
-    "grandchild", "nephew", "niece", "brother", "sister", "husband", "wife", "spouse", "mother", "father", "mom",
-    "mum", "dad", "adult", "male", "female", "woman", "minor", "oldest", "youngest", "eldest", "inmate",
-    "resident", "occupant", "respondent", "tenant", "roommate", "householder", "guardian", "hijo", "hija", "nino",
-    "nina", "bebe", "enfant", "sohn", "tochter", "gentleman", "gentlemen", "lady", "senor", "senora", "person",
-})
-_FILLERS = frozenset({"of", "the", "de", "la", "del"})  # "Lady of the house", "de la casa"
-_HOUSE = frozenset({"house", "home", "household", "casa", "hogar"})
-
-
-def placeholder(name: str, *, roles: bool = True) -> bool:
-    """A normalised name that stands for no name: an "unknown" marker or a form's label, a part of "of the
-    house" ("of the house", "de la casa": any name part), or (``roles``) only role words and titles ("Adult
-    Male", "Lady of", a bare "Ms")."""
-    if name in UNKNOWN_NAMES:
-        return True
-    tokens = name.split()
-    if (any(t in _HOUSE for t in tokens) and any(t in _FILLERS for t in tokens)
-            and all(t in _HOUSE or t in _FILLERS for t in tokens)):
-        return True
-    if not roles or not tokens or not any(_role(t) for t in tokens):
-        return False
-    return all(_role(t) or t in _FILLERS for t in tokens)
-
-
-def _role(token: str) -> bool:
-    return token in ROLE_WORDS or (len(token) > 1 and token in TITLES)  # "m" is an initial, not Monsieur
 
 
 def _real(name: str, *, roles: bool = True) -> str:

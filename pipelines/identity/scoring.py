@@ -41,6 +41,7 @@ from pipelines.identity.household import (
     own_id_near,
     shared_contacts,
 )
+from pipelines.identity.stand_ins import stand_in_family
 
 Decision = Literal["link", "review", "new"]
 _NAME_FIELDS = ("given.", "family.", "org.")  # a middle name corroborates: namesakes seldom share one too
@@ -127,9 +128,12 @@ def _may_cross(a: Features, b: Features) -> bool:
 
 def _person_names(a: Features, b: Features, contrib: dict[str, float], w: dict[str, float],
                   notes: list[str]) -> bool:
-    """Adds the name levels; True when they were read swapped."""
+    """Adds the name levels; True when they were read swapped. Family names that differ where one may stand for
+    none (:func:`stand_in_family`: Wife, Respondent, Doe) are no evidence."""
     g = given_level(a["given"], a["given1"], a["gcanon"], b["given"], b["given1"], b["gcanon"])
     f = family_level(a["family"], b["family"])
+    if f in ("disagree", "phonetic", "similar") and (stand_in_family(a["family"]) or stand_in_family(b["family"])):
+        f = ""
     swapped = False
     if (g in ("disagree", "gendered", "similar") or f in ("disagree", "phonetic", "similar")) and _may_cross(a, b):
         direct = (w[f"given.{g}"] if g else 0.0) + (w[f"family.{f}"] if f else 0.0)

@@ -7,7 +7,8 @@ from typing import Any
 
 from pipelines.identity import MatchConfig, cannot_reach, features, score
 from pipelines.identity.compare import middle_level
-from pipelines.identity.features import person_name, placeholder
+from pipelines.identity.features import person_name
+from pipelines.identity.stand_ins import placeholder, stand_in_family
 
 CFG = MatchConfig()
 HOME = {"line1": "1130 Mallory Ln", "postal_code": "98101", "city": "Seattle", "country": "US"}
@@ -51,6 +52,33 @@ def test_placeholder_names_are_no_name() -> None:
     assert features(person("Ellen", "Child"))["family"] == "child"
     assert features(person("Anna", "Berger", "Nmn"))["middle"] == ""
     assert features(person("Mary", "Archie"))["given"] == "mary"
+
+
+def test_what_census_forms_hold_in_place_of_a_name_is_no_name() -> None:
+    for text in ("Lady of House", "Man of the House", "GOH", "Soh", "Child F", "Baby A", "Person Two", "House",
+                 "Gent", "Refused", "Apellido", "Anonymous", "HHM"):
+        assert features(person(text, "Ross"))["given"] == "", text
+    for text in ("Refused", "Apellido", "Anonymous", "Dont Know", "of the House"):
+        assert features(person("Elan", text))["family"] == "", text
+    for text in ("Anna Maria", "Jo", "Mansour", "Sonja", "Friedrich"):  # names that hold such a word's letters
+        assert features(person(text, "Ross"))["given"] != "", text
+    assert not placeholder("house m") and not placeholder("hayes h")  # an initial beside a name or a house alone
+
+
+def test_a_family_name_that_may_stand_for_none_is_no_evidence_against() -> None:
+    for text in ("Wife", "Respondent", "Man of the House", "Lady of the House", "Doe", "Four", "Owner", "House"):
+        assert stand_in_family(features(person("Robert", text))["family"]), text
+    for text in ("Tran", "Parenti", "Dole", "Housel"):
+        assert not stand_in_family(features(person("Robert", text))["family"]), text
+    tran = features(person("Robert", "Tran", "D", address=HOME))
+    for text in ("Wife", "Doe", "Owner"):  # one source's form held a word where the family name goes
+        result = score(features(person("Robert", text, "D", address=HOME)), tran, CFG)
+        assert not any(k.startswith("family.") for k in result.contributions), text
+        assert result.decision == "link", text
+    assert score(features(person("Robert", "Tran", "D", address=HOME)),  # a real name that differs still counts
+                 features(person("Robert", "Nguyen", "D", address=HOME)), CFG).decision != "link"
+    both = score(features(person("Ellen", "Parent", address=HOME)), features(person("Ellen", "Parent")), CFG)
+    assert both.contributions["family.exact"] > 0  # the same word in both: a family name after all
 
 
 def test_a_placeholder_given_name_is_no_evidence_against() -> None:
