@@ -16,7 +16,9 @@ month, ``pf:`` postal code + phonetic family name, ``dp:`` birth date + postal c
 house number, ``ac:`` the same with the city, ``an:`` postal code + house number + the street's last three
 letters (a typo in the first letters of the street, which ``a:`` and ``ac:`` take, still meets its record),
 ``o:`` country + phonetic org tokens,
-``op:`` postal code + phonetic first org token.
+``op:`` postal code + phonetic first org token, ``ga:`` given name (nicknames mapped) + postal code (or city) + house
+number + the street's first three letters: a person whose family name is blank, replaced or changed still meets
+their record at home, also in a building whose ``a:`` block is too large (a dormitory, a care home).
 """
 
 from __future__ import annotations
@@ -82,11 +84,14 @@ def block_keys(f: Features) -> list[str]:
         _org_keys(f, postals, keys)
     else:
         _person_keys(f, postals, keys)
+    given = f["gcanon"] if f["kind"] != ORGANISATION else ""
     for line, code, city, number in f["addrs"]:
         letters = "".join(t for t in line.split() if t.isalpha())
         street = letters[:6]
         if code and number:  # with the last letters of the street: one building, not one number on every street
             keys.append(f"an:{code}|{number[:8]}|{letters[-3:]}")
+        if given and number and (code or city):  # a family name blank, replaced or changed, in a large building
+            keys.append(f"ga:{given[:12]}|{code or city[:12]}|{number[:8]}|{letters[:3]}")
         if street and number:
             if code:
                 keys.append(f"a:{code}|{street}|{number[:8]}")

@@ -109,6 +109,16 @@ def test_same_name_same_address_but_different_birth_dates_is_not_a_link() -> Non
     senior = f(person("Peter", "Schmidt", date(1950, 1, 1), address=HOME, phone="089 1234567"))
     junior = f(person("Peter", "Schmidt", date(1982, 6, 30), address=HOME, phone="089 1234567"))
     assert score(senior, junior, CFG).decision != "link"
+    # the same middle initial too (+2.5) reaches the link threshold: still a parent and child of one name
+    senior, junior = (f(person("Peter", "Schmidt", born, address=HOME, phone="089 1234567", middle_name="J"))
+                      for born in (date(1950, 1, 1), date(1982, 6, 30)))
+    result = score(senior, junior, CFG)
+    assert result.total >= CFG.link_threshold and result.decision == "review"
+    assert any("parent and child of one name" in note for note in result.notes)
+    # the same pair with no home in common is no household: the differing dates alone keep it below review
+    apart = score(f(person("Peter", "Schmidt", date(1950, 1, 1), middle_name="J")),
+                  f(person("Peter", "Schmidt", date(1982, 6, 30), middle_name="J")), CFG)
+    assert apart.decision == "new"
 
 
 def test_male_and_female_forms_of_a_name_are_their_own_level() -> None:

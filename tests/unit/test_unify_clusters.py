@@ -15,6 +15,7 @@ from pipelines.unify import resolver, steward
 from pipelines.unify.clusters import Edge, birth_conflicts, constrained, split_component, split_components
 from pipelines.unify.config import UnifyConfig
 from pipelines.unify.engine import Unifier
+from schemas.canonical import CanonicalEvent
 from tests.unify_helpers import drain, event, golden_of, person
 
 PETER = person("Peter", "Novak", "1970-01-01")
@@ -31,6 +32,15 @@ def _housemate(given: str) -> dict[str, Any]:
 @pytest.fixture
 def unifier(store: Store) -> Unifier:
     return Unifier(store, now_ms=lambda: 7_000)
+
+
+def _apply_then(unifier: Unifier, first: list[CanonicalEvent], then: list[CanonicalEvent], batches: int) -> None:
+    """``first`` and then ``then`` in two batches, or all in one."""
+    if batches == 1:
+        unifier.apply(first + then)
+    else:
+        unifier.apply(first)
+        unifier.apply(then)
 
 
 def _review_id(unifier: Unifier) -> int:
@@ -160,11 +170,7 @@ def test_housemates_stay_apart_when_a_third_record_links_to_both(unifier: Unifie
                                                                   batches: int) -> None:
     housemates = [event("ibmi", "1", _housemate("Jan"), 100), event("ibmi", "2", _housemate("Julia"), 110)]
     third = [event("crm", "7", _housemate("J."), 200)]  # the initial agrees with either given name
-    if batches == 1:
-        unifier.apply(housemates + third)
-    else:
-        unifier.apply(housemates)
-        unifier.apply(third)
+    _apply_then(unifier, housemates, third, batches)
     jan, julia = golden_of(store, "ibmi", "1"), golden_of(store, "ibmi", "2")
     assert None not in (jan, julia) and jan != julia
     assert golden_of(store, "crm", "7") == jan  # equal scores (+14.5): the lower record ids
@@ -222,11 +228,7 @@ def test_mother_and_daughter_stay_apart_when_a_record_without_a_birth_date_links
                     110)]  # +5 together: names alike, birth dates thirty years apart
     # +10 with Mary (the names, one postal area), +15.5 with Maria (and her address)
     tax_return = [event("tax", "7", _weber("Maria", None, middle_name="M", **_lives_at("Lindwurmstraße 80")), 200)]
-    if batches == 1:
-        unifier.apply(family + tax_return)
-    else:
-        unifier.apply(family)
-        unifier.apply(tax_return)
+    _apply_then(unifier, family, tax_return, batches)
     mary, maria = golden_of(store, "census", "1"), golden_of(store, "census", "2")
     assert None not in (mary, maria) and mary != maria
     assert golden_of(store, "tax", "7") == maria
