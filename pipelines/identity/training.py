@@ -382,5 +382,9 @@ def train(feats: Sequence[Features], cfg: MatchConfig, *, sample: int = 50_000, 
     info = {"records": len(feats), "blocked_pairs": len(proposed), "em_pairs": len(pairs),
             "random_pairs": len(randoms), "share_blocked": round(share, 6), "em_rounds": rounds,
             "m": m, "u": u, "seed": seed, "notes": notes}
-    model = MatchModel(weights, link, review, term_frequencies(feats), info=info)
+    # Term frequencies adjust an exact name's weight against this data's average chance agreement (u), so only a
+    # name whose weights stand on that scale (estimated, or implied against this u) takes them: the default
+    # weights stand for an average name anywhere, and a common name of this data is no commoner than that.
+    tf = {fld: t for fld, t in term_frequencies(feats).items() if fld in m}
+    model = MatchModel(weights, link, review, tf, info=info)
     return Training(model, levels, len(feats), len(proposed), len(randoms), share, rounds, notes)

@@ -245,6 +245,9 @@ def test_a_session_whose_matches_are_households_is_left_out() -> None:
     assert any("same birth date" in n and "left out" in n for n in result.notes), result.notes
     learned = MatchConfig(weights=result.model.weights)
     assert learned.weight("given.exact") > 0 > learned.weight("given.disagree")
+    # nothing was learned: the default weights stand for an average name anywhere, so no term frequencies either
+    # (against this data's chance agreement, "anna" would lose weight for being commoner than its average name)
+    assert result.model.weights == {} and result.model.tf == {}
 
 
 def test_names_no_session_estimates_take_the_m_their_defaults_imply_on_the_learned_scale() -> None:
@@ -265,3 +268,4 @@ def test_names_no_session_estimates_take_the_m_their_defaults_imply_on_the_learn
     assert len(shifts) == 1 and shifts != {0.0}, shifts  # one constant for the field, not the defaults themselves
     assert weights["given.exact"] > 0 > weights["given.disagree"]
     assert weights["family.exact"] > 0 > weights["family.disagree"]
+    assert {"given", "family"} <= result.model.tf.keys()  # on this data's scale: term frequencies apply
