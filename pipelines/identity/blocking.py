@@ -11,14 +11,14 @@ Keys are short strings, prefixed by their kind: ``e:`` e-mail, ``p:`` phone, ``n
 id, ``n~:`` / ``t~:`` the id itself and the id with one character left out (each position in turn: two ids one
 substitution, insertion, deletion or swap of neighbours apart share one, so a mistyped id still finds its
 record), ``x:`` source record, ``gf:`` given (nicknames mapped) + family name, order-independent so swapped
-names share it, ``d:`` birth date (of a record with a name), ``ny:`` phonetic given or family name + birth year and
-month, ``pf:`` postal code + phonetic family name, ``dp:`` birth date + postal code, ``a:`` postal code + street +
-house number, ``ac:`` the same with the city, ``an:`` postal code + house number + the street's last three
-letters (a typo in the first letters of the street, which ``a:`` and ``ac:`` take, still meets its record),
-``o:`` country + phonetic org tokens,
-``op:`` postal code + phonetic first org token, ``ga:`` given name (nicknames mapped) + postal code (or city) + house
-number + the street's first three letters: a person whose family name is blank, replaced or changed still meets
-their record at home, also in a building whose ``a:`` block is too large (a dormitory, a care home).
+names share it, ``d:`` birth date (of a record with a name), ``ny:`` phonetic given or family name + birth year
+and month, ``pf:`` postal code + phonetic family name, ``dp:`` birth date + postal code, ``a:`` postal code +
+street + house number, ``ac:`` the same with the city, ``an:`` postal code + house number + the street's last
+three letters (a typo in the first letters of the street, which ``a:`` and ``ac:`` take, still meets its
+record), ``o:`` country + phonetic org tokens, ``op:`` postal code + phonetic first org token, ``ga:`` given
+name (nicknames mapped) + postal code (or city) + house number + the street's first three letters: a person
+whose family name is blank, replaced or changed still meets their record at home, also in a building whose
+``a:`` block is too large (a dormitory, a care home).
 """
 
 from __future__ import annotations

@@ -55,6 +55,17 @@ def test_a_typo_at_the_start_of_the_street_still_shares_the_address_key() -> Non
     assert not a & c
 
 
+def test_the_given_name_at_home_meets_a_record_whose_family_name_is_blank_or_a_stand_in() -> None:
+    home = {"addresses": [{"line1": "2333 Westminster Place", "postal_code": "00000", "city": "Anytown"}]}
+    worley = keys_of({"kind": "person", "given_name": "Mary", "family_name": "Worley", **home})
+    for family in (None, "Owner"):
+        other = keys_of({"kind": "person", "given_name": "Mary", "family_name": family, **home})
+        assert "ga:mary|00000|2333|wes" in worley & other, family
+    # another resident of the building: only the building's keys, which a large building's block skips
+    anna = keys_of({"kind": "person", "given_name": "Anna", "family_name": "Owner", **home})
+    assert {k.split(":", 1)[0] for k in worley & anna} == {"a", "ac", "an"}
+
+
 def test_no_key_from_one_weak_field_alone() -> None:
     keys = keys_of({"kind": "person", "birth_date": date(1970, 1, 1),
                     "addresses": [{"country": "DE", "city": "Berlin"}]})
