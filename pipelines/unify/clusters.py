@@ -117,17 +117,15 @@ def birth_conflicts(component: Collection[int], adjacent: Mapping[int, Collectio
     ``no_match`` says their own score does not link them, and neither is linked to a record whose date
     disagrees with its own (its date may be the wrong one)."""
     inside = set(component)
-    members = sorted(inside.intersection(dated))
-    if len(inside) < 3 or len(members) < 2:
+    dates = inside.intersection(dated)
+    if len(inside) < 3 or len(dates) < 2:
         return set()
-    dates = set(members)
-    doubted = {m for m in members if any(n in dates and disagree(m, n) for n in adjacent.get(m, ()) if n in inside)}
+    doubted = {m for m in dates if any(n in dates and disagree(m, n) for n in adjacent.get(m, ()))}
+    members = sorted(dates - doubted)
     out: set[tuple[int, int]] = set()
     for i, a in enumerate(members):
-        if a in doubted:
-            continue
         linked = adjacent.get(a, ())
         for b in members[i + 1:]:
-            if b not in doubted and b not in linked and disagree(a, b) and no_match(a, b):
+            if b not in linked and disagree(a, b) and no_match(a, b):
                 out.add((a, b))
     return out
