@@ -81,6 +81,21 @@ def test_both_names_mistyped_after_a_move_still_share_the_birth_date() -> None:
     assert a & b == {"d:2005-05-30"}
 
 
+def test_day_and_month_written_in_the_other_order_still_share_a_name_key() -> None:
+    def moved(given: str, dob: date | None, raw: str | None = None, home: str = "85012") -> set[str]:
+        record = {"kind": "person", "given_name": given, "family_name": "Goodard", "birth_date": dob,
+                  "addresses": [{"line1": "Birkenweg 12", "postal_code": home}]}
+        return set(block_keys(features(record, "crm", given, raw)))
+
+    a = moved("Charles", date(1981, 9, 11))
+    assert a & moved("Chafles", date(1981, 11, 9), home="19153") == {"ny:G3631981-09", "ny:G3631981-11"}
+    assert not a & moved("Chafles", date(1981, 10, 13), home="19153")  # neither date nor its swap in October
+    late = moved("Sabine", date(2003, 8, 22))  # the 22nd cannot be a month: only the date's own month
+    assert {k for k in late if k.startswith("ny:")} == {"ny:S1502003-08", "ny:G3632003-08"}
+    swapped = moved("Sablne", None, "20032208", home="01188")  # the impossible 2003-22-08
+    assert late & swapped == {"ny:G3632003-08"}
+
+
 def test_a_mistyped_id_still_shares_a_key_with_its_record() -> None:
     def id_keys(nid: str) -> set[str]:
         return {k for k in keys_of({"kind": "person", "given_name": "Jacobie", "family_name": "Tilley",
