@@ -11,14 +11,14 @@ Keys are short strings, prefixed by their kind: ``e:`` e-mail, ``p:`` phone, ``n
 ``n~:`` / ``t~:`` the id itself and the id with one character left out (each position in turn: two ids one
 substitution, insertion, deletion or swap of neighbours apart share one, so a mistyped id still finds its record),
 ``x:`` source record, ``gf:`` given (nicknames mapped) + family name, order-independent so swapped names share it,
-``d:`` birth date (of a record with a name), ``ny:`` phonetic given or family name + birth year and month (also with
-the day as the month, so day and month written in the other order still meet), ``pf:`` postal code + phonetic family
-name, ``dp:`` birth date + postal code, ``a:`` postal code + street + house number, ``ac:`` the same with the city,
-``an:`` postal code + house number + the street's last three letters (a typo in the first letters of the street,
-which ``a:`` and ``ac:`` take, still meets its record), ``o:`` country + phonetic org tokens, ``op:`` postal code +
-phonetic first org token, ``ga:`` given name (nicknames mapped) + postal code (or city) + house number + the
-street's first three letters: a person whose family name is blank, replaced or changed still meets their record at
-home, also in a building whose ``a:`` block is too large (a dormitory, a care home).
+``d:`` birth date (of a record with a name), ``ny:`` phonetic given or family name + birth year and month (the
+family name also with the day as the month, so day and month written in the other order still meet), ``pf:`` postal
+code + phonetic family name, ``dp:`` birth date + postal code, ``a:`` postal code + street + house number, ``ac:``
+the same with the city, ``an:`` postal code + house number + the street's last three letters (a typo in the first
+letters of the street, which ``a:`` and ``ac:`` take, still meets its record), ``o:`` country + phonetic org tokens,
+``op:`` postal code + phonetic first org token, ``ga:`` given name (nicknames mapped) + postal code (or city) +
+house number + the street's first three letters: a person whose family name is blank, replaced or changed still
+meets their record at home, also in a building whose ``a:`` block is too large (a dormitory, a care home).
 """
 
 from __future__ import annotations
@@ -45,15 +45,15 @@ def _short(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()
 
 
-def _birth_months(dob: str, raw: str) -> list[str]:
-    """The year and month of the birth date, and of the date with day and month exchanged where that is one too
-    (1981-09-11 and 1981-11-09): a date written in the other order, valid or not (2003-22-08), shares a key."""
+def _swapped_month(dob: str, raw: str) -> str:
+    """The year and month of the birth date with day and month exchanged, where that is a date too: 1981-11 for
+    1981-09-11, 2003-08 for the impossible 2003-22-08; "" otherwise."""
     if dob:
         day = dob[8:10]
-        return [dob[:7]] + ([f"{dob[:5]}{day}"] if "01" <= day <= "12" and day != dob[5:7] else [])
+        return f"{dob[:5]}{day}" if "01" <= day <= "12" and day != dob[5:7] else ""
     if len(raw) == 10 and raw[5:7] > "12" and "01" <= raw[8:10] <= "12":
-        return [f"{raw[:5]}{raw[8:10]}"]
-    return []
+        return f"{raw[:5]}{raw[8:10]}"
+    return ""
 
 
 def _person_keys(f: Features, postals: list[str], keys: list[str]) -> None:
@@ -63,8 +63,9 @@ def _person_keys(f: Features, postals: list[str], keys: list[str]) -> None:
         keys.append("gf:" + _short("|".join(sorted((given, family)))))
     if dob and (given or family):
         keys.append(f"d:{dob}")  # both names mistyped or swapped and the person moved: the date is left
-    for month in _birth_months(dob, f.get("dob_raw", "")):
-        keys.extend(f"ny:{code}{month}" for code in (sg, sf) if code)
+        keys.extend(f"ny:{code}{dob[:7]}" for code in (sg, sf) if code)
+    if sf and (swapped := _swapped_month(dob, f.get("dob_raw", ""))):
+        keys.append(f"ny:{sf}{swapped}")  # day and month in the other order; the family name only: one block more
     for code in postals:
         if sf:
             keys.append(f"pf:{code}|{sf}")
