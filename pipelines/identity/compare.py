@@ -177,11 +177,11 @@ def similar(x: str, y: str) -> bool:
     edits = 2 if shorter >= 7 else 1 if shorter >= 3 else 0
     if bool(edits) and _osa(x, y, score_cutoff=edits) <= edits:
         return True
-    ox, oy = _OCR.sub(_ocr_letter, x), _OCR.sub(_ocr_letter, y)  # a scanned form: rn read for m, cl for d
+    ox, oy = _OCR.sub(_ocr_letter, x), _OCR.sub(_ocr_letter, y)  # a scanned form: rn read for m, cl for d, li for h
     return shorter >= 4 and (ox, oy) != (x, y) and _osa(ox, oy, score_cutoff=edits) <= edits
 
 
-_OCR_PAIRS = {"rn": "m", "cl": "d", "vv": "w", "ii": "u"}
+_OCR_PAIRS = {"rn": "m", "cl": "d", "vv": "w", "ii": "u", "li": "h"}
 _OCR = re.compile("|".join(_OCR_PAIRS))
 
 
