@@ -248,7 +248,7 @@ def test_names_alone_are_at_most_a_possible_match() -> None:
 
 def test_letter_pairs_an_ocr_pass_reads_as_one_letter_are_a_typo() -> None:
     from pipelines.identity.compare import similar
-    assert similar("rnonika", "monika") and similar("clirk", "dirk") and similar("asliworth", "ashworth")
+    assert similar("rnonika", "monika") and similar("clirk", "dirk") and similar("lizrris", "harris")
     assert not similar("monika", "marika")  # two real letters apart
 
 
