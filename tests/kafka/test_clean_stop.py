@@ -47,13 +47,16 @@ def seconds_to_exit(hub: subprocess.Popen[bytes], sig: signal.Signals, limit: fl
 
 
 def start_own_hub(broker: LocalKafka, tmp_path: Path, rows: int) -> tuple[subprocess.Popen[bytes], int]:
-    """A hub over a legacy table of ``rows`` rows with the pipelines on: the process and its admin port."""
+    """A hub over a legacy table of ``rows`` rows with the pipelines on: the process and its admin port. Its
+    source positions go to a topic of its own, so it reads its table from the start whatever an earlier test's
+    hub saved on the shared broker."""
     db = tmp_path / "legacy.db"
     make_source(db, rows)
     admin_port = free_port()
     cfg = tmp_path / "hub.yaml"
-    cfg.write_text(config_text(broker, db, tmp_path, free_port(), admin_port)
-                   + PIPELINES.format(store=tmp_path / "store.db"))
+    text = config_text(broker, db, tmp_path, free_port(), admin_port)  # positions of its own: the broker is shared
+    text = text.replace("crmhub.offsets.faults", f"crmhub.offsets.{tmp_path.name}")
+    cfg.write_text(text + PIPELINES.format(store=tmp_path / "store.db"))
     return start_hub(cfg, tmp_path / "hub.log"), admin_port
 
 
