@@ -50,7 +50,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "org.fuzzy": 7.0,  # similarity >= 90 (rapidfuzz ratio, or with the words sorted)
     "org.partial": 0.5,  # all tokens of the shorter name in the longer one
     "org.disagree": -6.0,
-    "dob.exact": 7.0,
+    "dob.exact": 7.5,
     "dob.transposed": 3.5,  # day and month swapped: two strangers' dates seldom mirror, siblings' never
     "dob.typo": 1.5,  # one mistyped digit
     "dob.year": 1.0,  # the year off by one
