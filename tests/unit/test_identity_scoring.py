@@ -662,3 +662,16 @@ def test_a_stray_initial_beside_the_persons_own_email_and_birth_date_is_no_house
     assert capped.decision != "link" and "household.cap" in capped.contributions
     sister = score(giuseppe, f(person("Bianca", "Leone", born, **home)), CFG)  # a twin with a name of her own
     assert sister.decision != "link"
+
+
+def test_a_married_name_beside_one_birth_date_and_home_links_despite_a_rekeyed_id() -> None:
+    """FEBRL's duplicates: the given name, birth date and address agree, the family name changed and the national
+    id was keyed anew. The birth date carries the pair over the link threshold; without it, it would be a
+    possible match at most."""
+    a = f(person("Kirra", "Wilkinson", date(1984, 6, 2), address=HOME, national_id="4182733"))
+    b = f(person("Kirra", "Madigan", date(1984, 6, 2), address=HOME, national_id="9051864"))
+    result = score(a, b, CFG)
+    assert {"given.exact", "family.changed", "dob.exact", "address.exact", "national_id.conflict"} == set(
+        result.contributions), explain(result)
+    assert result.decision == "link"
+    assert score(a, f(person("Kirra", "Madigan", None, address=HOME, national_id="9051864")), CFG).decision != "link"
