@@ -201,8 +201,7 @@ def _other_country(a: Features, b: Features) -> bool:
 
 
 def _decide(total: float, deterministic: str | None, cfg: MatchConfig, contrib: dict[str, float],
-            notes: list[str], *, unknown_member: bool = False, garbled: bool = False,
-            generations: bool = False) -> Decision:
+            notes: list[str], *, unknown_member: bool = False, garbled: bool = False) -> Decision:
     if deterministic is not None:
         return "link"
     if total >= cfg.link_threshold:
@@ -210,7 +209,7 @@ def _decide(total: float, deterministic: str | None, cfg: MatchConfig, contrib: 
             notes.append("no given name or birth date tells them apart from a housemate: a possible match at most "
                          "(household)")
             return "review"
-        if generations:
+        if "household.cap" in contrib and "dob.disagree" in contrib:
             notes.append("one household, birth dates that disagree: a possible match at most (a parent and child "
                          "of one name)")
             return "review"
@@ -263,7 +262,6 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
         deterministic = None
     total = sum(contrib.values())
     decision = _decide(total, deterministic, cfg, contrib, notes, unknown_member=household == "unknown",
-                       generations="household.cap" in contrib and "dob.disagree" in contrib,
                        garbled=garbled_given(a, b, contrib))
     if overruled and decision == "new":
         decision = "review"
