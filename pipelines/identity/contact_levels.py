@@ -1,7 +1,8 @@
 """Comparators of e-mail addresses and phone numbers (lists of a customer's values, see :mod:`pipelines.identity.
 compare` for the other fields). The levels, best first:
 
-- e-mail: agree, fuzzy (one edit), user (the same user name, or one edit off, at another domain), disagree;
+- e-mail: agree, fuzzy (one edit), user (the same user name, one edit off or its words otherwise arranged, at
+  another domain), disagree;
 - phone: agree, fuzzy (one digit wrong or two swapped), disagree.
 """
 
@@ -12,6 +13,7 @@ import re
 from rapidfuzz.distance import OSA
 
 _NUMBERING = re.compile(r"[\d._-]+")
+_SEPARATORS = re.compile(r"[._-]+")
 _osa = OSA.distance
 
 def overlap_level(a: list[str], b: list[str]) -> str:
@@ -32,16 +34,25 @@ def _one_slip(x: str, y: str) -> bool:
 
 
 def _same_user(x: str, y: str) -> bool:
+    """The same user name at two domains: equal, one slip apart, or the same words in another order or with
+    other separators (anna.rossi / anna_rossi / rossi.anna). A user name spelling the name is chosen anew at each
+    provider, so another arrangement of the same words at another domain is no evidence against."""
     ux, _, dx = x.rpartition("@")
     uy, _, dy = y.rpartition("@")
-    return dx != dy and ux not in _ROLE_USERS and (ux == uy or _one_slip(ux, uy))
+    if dx == dy or ux in _ROLE_USERS:
+        return False
+    if ux == uy or _one_slip(ux, uy):
+        return True
+    wx, wy = _SEPARATORS.split(ux), _SEPARATORS.split(uy)
+    return "".join(wx) == "".join(wy) or sorted(wx) == sorted(wy)
 
 
 def email_level(a: list[str], b: list[str]) -> str:
-    """E-mail addresses: one shared, one a typo of the other (one edit), the same user name (or one edit off) at
-    another domain (a change of provider; the user name mostly spells the name, so it is no evidence either
-    way), or none. Addresses that differ only in digits or separators are not typos: that is how namesakes get
-    addresses of their own (anna.rossi1 / anna.rossi2, anna.rossi / annarossi)."""
+    """E-mail addresses: one shared, one a typo of the other (one edit), the same user name (or one edit off, or
+    its words otherwise arranged) at another domain (a change of provider; the user name mostly spells the
+    name, so it is no evidence either way), or none. At one domain, addresses that differ only in digits or
+    separators are not typos: that is how namesakes get addresses of their own there (anna.rossi1 / anna.rossi2,
+    anna.rossi / annarossi)."""
     level = overlap_level(a, b)
     if level != "disagree":
         return level

@@ -407,10 +407,29 @@ def test_email_and_phone_levels() -> None:
     assert email_level(["thijs.vanderbroek@ziggo.nl"], ["thjjs.vanderbroek@kpnmail.nl"]) == "user"
     assert email_level(["anna.rossi@gmail.com"], ["anna.rossi@libero.it"]) == "user"
     assert email_level(["anna.rossi1@gmail.com"], ["anna.rossi2@libero.it"]) == "disagree"  # namesakes
+    # a user name spelling the name, arranged anew at another provider: no evidence against
+    assert email_level(["andre.bernard@hotmail.fr"], ["andre_bernard@orange.fr"]) == "user"
+    assert email_level(["thomas.celine@laposte.net"], ["celine.thomas@sfr.fr"]) == "user"
+    assert email_level(["anna.rossi@gmail.com"], ["annarossi@libero.it"]) == "user"
+    assert email_level(["anna.rossi@gmail.com"], ["anna_rossi@gmail.com"]) == "disagree"  # one domain: two users
+    assert email_level(["anna.rossi@gmail.com"], ["anna.bianchi@libero.it"]) == "disagree"
     assert email_level(["info@rossi-spa.it"], ["info@bianchi.it"]) == "disagree"  # a role mailbox, two firms
     assert CFG.weight("email.user") > CFG.weight("email.disagree")
     assert phone_level(["891234567"], ["891234576"]) == "fuzzy"
     assert phone_level(["891234567"], ["897654321"]) == "disagree"
+
+
+def test_a_rearranged_user_name_at_a_new_provider_does_not_keep_a_pair_apart() -> None:
+    # an initial, the family name and the home agree; the e-mail moved from hotmail to orange with an
+    # underscore for the dot: no evidence against, so the pair links (with the -1.5 of a disagreement it would not)
+    home = {"line1": "49 rue Victor Hugo", "postal_code": "67066", "city": "Strasbourg", "country": "FR"}
+    a = f(person("André", "Bernard", date(1979, 4, 29), address=home, phone="+33 6 33 34 91 93",
+                 email="andre.bernard@hotmail.fr"))
+    b = f(person("A.", "Bernard", address=home, phone="+33 6 37 27 24 38", email="andre_bernard@orange.fr"))
+    result = score(a, b, CFG)
+    assert result.contributions["email.user"] == CFG.weight("email.user")
+    assert result.decision == "link", explain(result)
+    assert result.total + CFG.weight("email.disagree") - CFG.weight("email.user") < CFG.link_threshold
 
 
 def test_organisations_match_without_legal_forms() -> None:
