@@ -69,8 +69,15 @@ def given_level(g: str, g1: str, gc: str, h: str, h1: str, hc: str) -> str:
     if garbled(g1, h1):
         return "garbled"
     if _jw(g1, h1, score_cutoff=SIMILAR_NAME):
-        return "similar"
+        return "disagree" if _opposite_genders(g1, h1) else "similar"
     return "disagree"
+
+
+def _opposite_genders(x: str, y: str) -> bool:
+    """Two common names given clearly to different genders (marco / maria): alike in their letters, but no typo,
+    nickname or sound-alike of each other, so two people (a brother and sister, twins)."""
+    gx, gy = gender_of(x), gender_of(y)
+    return gx is not None and gy is not None and gx != gy
 
 
 def middle_level(a: str, b: str) -> str:

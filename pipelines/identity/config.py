@@ -34,7 +34,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "given.garbled": 2.0,  # two slips (neighbouring keys, look-alike letters, swapped or doubled letters)
     "given.initial": 1.5,  # one side is an initial of the other
     "given.gendered": -1.5,  # male and female form (jan / jana): often two people, sometimes a typo
-    "given.similar": 0.5,  # Jaro-Winkler >= 0.8 but no typo, nickname or sound-alike (several typos; martin / marion)
+    "given.similar": 0.5,  # Jaro-Winkler >= 0.8, no typo, nickname or sound-alike (several typos; not marco / maria)
     "given.disagree": -5.0,
     "middle.exact": 4.0,  # the same middle name
     "middle.initial": 2.5,  # the same middle initial (one or both sides an initial, or a typo in the name)

@@ -148,6 +148,19 @@ def test_phonetic_spellings_are_their_own_level() -> None:
     assert given_level("tomsas", "tomsas", "tomsas", "thomas", "thomas", "thomas") == "similar"  # two errors
     assert given_level("tliomas", "tliomas", "tliomas", "thomas", "thomas", "thomas") == "fuzzy"  # li read for h
     assert given_level("anna", "anna", "anna", "julia", "julia", "julia") == "disagree"
+    # alike in their letters, but two common names given to different genders: a brother and a sister
+    assert given_level("marco", "marco", "marco", "maria", "maria", "maria") == "disagree"
+    assert given_level("martin", "martin", "martin", "marion", "marion", "marion") == "disagree"
+
+
+def test_twins_of_different_sex_with_alike_names_are_not_linked() -> None:
+    home = {"line1": "Via Marconi 162", "postal_code": "00136", "city": "Roma", "country": "IT"}
+    marco = f(person("Marco", "Pelini", date(1958, 1, 18), address=home, phone="+39 06 4892 67835",
+                     email="marco_pelini@hotmail.it"))
+    maria = f(person("Maria", "Pelini", date(1958, 1, 18), address=home))
+    result = score(marco, maria, CFG)
+    assert "given.disagree" in result.contributions, explain(result)
+    assert result.decision != "link", explain(result)
     a = f(person("Karl", "Meyer", date(1961, 4, 1), address=HOME))
     assert score(a, f(person("Carl", "Maier", date(1961, 4, 1), address=HOME)), CFG).decision == "link"
 
