@@ -93,3 +93,21 @@ def test_random_decimals_encode_to_fastavros_bytes_or_are_refused_as_it_refuses_
         assert got.getvalue() == expected.getvalue(), value
         written += 1
     assert written > 1000 and refused > 100  # both paths were taken
+
+
+def test_random_timestamps_encode_to_fastavros_bytes() -> None:
+    rng = random.Random(7)
+    lo, hi = dt.datetime(1, 1, 1).toordinal(), dt.datetime(9999, 12, 31).toordinal()
+    zones = [dt.UTC, dt.timezone(dt.timedelta(hours=5, minutes=30)), dt.timezone(dt.timedelta(hours=-11))]
+    for _ in range(2000):
+        wall = dt.datetime.fromordinal(rng.randint(lo, hi)).replace(
+            hour=rng.randint(0, 23), minute=rng.randint(0, 59), second=rng.randint(0, 59),
+            microsecond=rng.choice([0, 1, 999_999, rng.randint(0, 999_999)]))
+        utc = wall.replace(tzinfo=rng.choice(zones))
+        if not dt.datetime(1, 1, 2) <= wall <= dt.datetime(9999, 12, 30):  # an offset would leave the range
+            utc = wall.replace(tzinfo=dt.UTC)
+        row: dict[str, Any] = {"whole": Decimal("1"), "at": wall, "utc": utc}
+        converted = dict(row)
+        convert_row(converted, CONVERTERS)
+        assert isinstance(converted["at"], int) and isinstance(converted["utc"], int)
+        assert encoded(converted) == encoded(row), row
