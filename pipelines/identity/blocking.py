@@ -12,7 +12,8 @@ Keys are short strings, prefixed by their kind: ``e:`` e-mail, ``p:`` phone, ``n
 substitution, insertion, deletion or swap of neighbours apart share one, so a mistyped id still finds its record),
 ``x:`` source record, ``gf:`` given (nicknames mapped) + family name, order-independent so swapped names share it,
 ``d:`` birth date (of a record with a name), ``ny:`` phonetic given or family name + birth year and month (the
-family name also with the day as the month, so day and month written in the other order still meet), ``pf:`` postal
+family name also with the day as the month, so day and month written in the other order still meet; from an
+impossible date whose month is one, 1967-02-42, its year and month), ``pf:`` postal
 code + phonetic family name, ``dp:`` birth date + postal code, ``a:`` postal code + street + house number, ``ac:``
 the same with the city, ``an:`` postal code + house number + the street's last three letters (a typo in the first
 letters of the street, which ``a:`` and ``ac:`` take, still meets its record), ``o:`` country + phonetic org tokens,
@@ -56,6 +57,11 @@ def _swapped_month(dob: str, raw: str) -> str:
     return ""
 
 
+def _raw_month(raw: str) -> str:
+    """The year and month of an impossible birth date whose month is one (1967-02 for 1967-02-42), else ""."""
+    return raw[:7] if len(raw) == 10 and "01" <= raw[5:7] <= "12" else ""
+
+
 def _person_keys(f: Features, postals: list[str], keys: list[str]) -> None:
     sg, sf, dob = f["sx_given"], f["sx_family"], f["dob"]
     given, family = f["gcanon"], f["family"].split(" ", 1)[0]
@@ -64,6 +70,8 @@ def _person_keys(f: Features, postals: list[str], keys: list[str]) -> None:
     if dob and (given or family):
         keys.append(f"d:{dob}")  # both names mistyped or swapped and the person moved: the date is left
         keys.extend(f"ny:{code}{dob[:7]}" for code in (sg, sf) if code)
+    elif month := _raw_month(f.get("dob_raw", "")):  # a mistyped day (1967-02-42): its year and month still meet
+        keys.extend(f"ny:{code}{month}" for code in (sg, sf) if code)
     if sf and (swapped := _swapped_month(dob, f.get("dob_raw", ""))):
         keys.append(f"ny:{sf}{swapped}")  # day and month in the other order; the family name only: one block more
     for code in postals:

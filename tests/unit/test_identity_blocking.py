@@ -96,6 +96,18 @@ def test_day_and_month_written_in_the_other_order_still_share_a_name_key() -> No
     assert late & swapped == {"ny:G3632003-08"}
 
 
+def test_an_impossible_day_still_meets_its_year_and_month() -> None:
+    def moved(given: str, family: str, dob: date | None, raw: str | None, home: str) -> set[str]:
+        record = {"kind": "person", "given_name": given, "family_name": family, "birth_date": dob,
+                  "addresses": [{"line1": "Schulstr 117", "postal_code": home}]}
+        return set(block_keys(features(record, "crm", family, raw)))
+
+    a = moved("Martina", "Fischer", date(1967, 2, 24), None, "50797")
+    typed = moved("Martina", "Fisher", None, "19670242", "13384")  # the 42nd of February, after a move
+    assert a & typed == {"ny:M6351967-02", "ny:F2601967-02"}
+    assert not {k for k in moved("Martina", "Fisher", None, "19671324", "13384") if k.startswith("ny:")}
+
+
 def test_a_mistyped_id_still_shares_a_key_with_its_record() -> None:
     def id_keys(nid: str) -> set[str]:
         return {k for k in keys_of({"kind": "person", "given_name": "Jacobie", "family_name": "Tilley",
