@@ -21,7 +21,7 @@ from typing import Any
 import structlog
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewPartitions, NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import InvalidPartitionsError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
 from hub.kafka.common import Ack, Header, KafkaSettings, Record, broker_error
@@ -224,12 +224,21 @@ class Admin:
             raise broker_error(exc, f"creating topic {name}") from exc
         return True
 
-    def grow_partitions(self, name: str, count: int) -> None:
-        """Give the topic ``count`` partitions if it has fewer (partitions are never removed)."""
+    def grow_partitions(self, name: str, count: int, settle_s: float = 5.0) -> None:
+        """Give the topic ``count`` partitions if it has fewer (partitions are never removed). Another client
+        creating or growing the topic at the same moment is no error: a topic just created is not described yet
+        (it reads as having none), so the broker refuses the growth as already done; the topic is described
+        again for up to ``settle_s`` seconds and, once it has ``count`` partitions, that is the wanted end."""
         if len(self.topic_partitions([name]).get(name, [])) >= count:
             return
         try:
             self._admin.create_partitions({name: NewPartitions(total_count=count)})
+        except InvalidPartitionsError as exc:
+            deadline = time.monotonic() + settle_s
+            while len(self.topic_partitions([name]).get(name, [])) < count:
+                if time.monotonic() >= deadline:
+                    raise broker_error(exc, f"growing {name} to {count} partitions") from exc
+                time.sleep(0.1)
         except Exception as exc:
             raise broker_error(exc, f"growing {name} to {count} partitions") from exc
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
@@ -138,3 +139,28 @@ def test_a_group_member_joining_right_after_the_topic_was_created_gets_its_parti
                 (t, p) for t in sorted(topics) for p in range(3)]
         finally:
             consumer.close()
+
+
+def test_two_workers_growing_one_new_topic_together_both_succeed(kafka_settings: KafkaSettings) -> None:
+    """Two workers start at once: the first creates the cluster topic with its partitions, the second finds it
+    there but cannot describe it yet, asks the broker to grow it and is refused as already grown (the real
+    broker's answer); it describes again and goes on. A topic that really lacks partitions is still grown."""
+    from hub.kafka.group import ensure_work_topic
+
+    name = f"t.grow.{uuid.uuid4().hex[:8]}"
+    ensure_work_topic(kafka_settings, name, 2)  # the first worker
+    admin = Admin(kafka_settings)
+    try:
+        describe = admin.topic_partitions
+        # the second worker's first look: the new topic is not described yet
+        answers: Iterator[dict[str, list[int]]] = iter([{}])
+        admin.topic_partitions = lambda topics: next(answers, None) or describe(topics)  # type: ignore[method-assign]
+        admin.grow_partitions(name, 2)
+        assert describe([name]) == {name: [0, 1]}
+        admin.grow_partitions(name, 3)  # a connector added: grown for real
+        assert describe([name]) == {name: [0, 1, 2]}
+        admin.topic_partitions = lambda topics: {}  # type: ignore[method-assign]
+        with pytest.raises(Exception, match=f"growing {name} to 3 partitions"):
+            admin.grow_partitions(name, 3, settle_s=0.3)  # never seen with them: the refusal stands
+    finally:
+        admin.close()
