@@ -70,7 +70,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "country.disagree": -3.0,
     "national_id.exact": 0.0,  # equal ids are a deterministic link: the weight is only reported
     "national_id.typo": 6.0,  # one edit apart: a keying error
-    "national_id.conflict": -4.5,  # both present and different: evidence against, not a veto (see authoritative)
+    "national_id.conflict": -4.0,  # both present and different: evidence against, not a veto (see authoritative)
     "tax_id.exact": 0.0,
     "tax_id.typo": 2.0,
     "tax_id.conflict": -8.0,
