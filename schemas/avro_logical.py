@@ -17,7 +17,6 @@ from typing import Any
 
 Converter = Callable[[Any], Any]
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _EPOCH_DAYS = dt.date(1970, 1, 1).toordinal()
 _ONE_US = dt.timedelta(microseconds=1)
 _WIDE = Context(prec=MAX_PREC)  # never rounds a coefficient: scaling only moves the exponent
@@ -59,9 +58,8 @@ def timestamp_micros(value: Any) -> Any:
     """A zone-aware ``datetime`` -> microseconds since the epoch (a naive one is left to fastavro)."""
     if not isinstance(value, dt.datetime) or value.tzinfo is None:
         return value
-    if value.tzinfo is dt.UTC:
-        return _wall_micros(value)
-    return (value - _EPOCH) // _ONE_US
+    offset = value.utcoffset()
+    return _wall_micros(value) - (offset // _ONE_US if offset else 0)
 
 
 def date_days(value: Any) -> Any:

@@ -229,18 +229,22 @@ class Admin:
         creating or growing the topic at the same moment is no error: a topic just created is not described yet
         (it reads as having none), so the broker refuses the growth as already done; the topic is described
         again for up to ``settle_s`` seconds and, once it has ``count`` partitions, that is the wanted end."""
-        if len(self.topic_partitions([name]).get(name, [])) >= count:
+        def grown() -> bool:
+            return len(self.topic_partitions([name]).get(name, [])) >= count
+
+        if grown():
             return
+        what = f"growing {name} to {count} partitions"
         try:
             self._admin.create_partitions({name: NewPartitions(total_count=count)})
         except InvalidPartitionsError as exc:
             deadline = time.monotonic() + settle_s
-            while len(self.topic_partitions([name]).get(name, [])) < count:
+            while not grown():
                 if time.monotonic() >= deadline:
-                    raise broker_error(exc, f"growing {name} to {count} partitions") from exc
+                    raise broker_error(exc, what) from exc
                 time.sleep(0.1)
         except Exception as exc:
-            raise broker_error(exc, f"growing {name} to {count} partitions") from exc
+            raise broker_error(exc, what) from exc
 
     def ensure_compacted(self, name: str, partitions: int = 1, replication_factor: int = 1) -> bool:
         return self.ensure_topic(name, partitions, replication_factor, COMPACTED)

@@ -63,16 +63,16 @@ def _raw_month(raw: str) -> str:
 
 
 def _person_keys(f: Features, postals: list[str], keys: list[str]) -> None:
-    sg, sf, dob = f["sx_given"], f["sx_family"], f["dob"]
+    sg, sf, dob, raw = f["sx_given"], f["sx_family"], f["dob"], f.get("dob_raw", "")
     given, family = f["gcanon"], f["family"].split(" ", 1)[0]
     if given and family:
         keys.append("gf:" + _short("|".join(sorted((given, family)))))
     if dob and (given or family):
         keys.append(f"d:{dob}")  # both names mistyped or swapped and the person moved: the date is left
         keys.extend(f"ny:{code}{dob[:7]}" for code in (sg, sf) if code)
-    elif month := _raw_month(f.get("dob_raw", "")):  # a mistyped day (1967-02-42): its year and month still meet
+    elif month := _raw_month(raw):  # a mistyped day (1967-02-42): its year and month still meet
         keys.extend(f"ny:{code}{month}" for code in (sg, sf) if code)
-    if sf and (swapped := _swapped_month(dob, f.get("dob_raw", ""))):
+    if sf and (swapped := _swapped_month(dob, raw)):
         keys.append(f"ny:{sf}{swapped}")  # day and month in the other order; the family name only: one block more
     for code in postals:
         if sf:

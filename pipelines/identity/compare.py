@@ -32,7 +32,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from pipelines.identity.features import NICKNAMES, NICKNAMES_OF
-from pipelines.identity.given_names import gender_of, gendered
+from pipelines.identity.given_names import gender_of, gendered, opposite_genders
 
 FUZZY_STREET = 0.9  # Jaro-Winkler of two street lines (same house number, same area) that count as one
 FUZZY_ORG = 90.0  # rapidfuzz ratio / token_sort_ratio of two organisation names that count as one
@@ -69,15 +69,9 @@ def given_level(g: str, g1: str, gc: str, h: str, h1: str, hc: str) -> str:
     if garbled(g1, h1):
         return "garbled"
     if _jw(g1, h1, score_cutoff=SIMILAR_NAME):
-        return "disagree" if _opposite_genders(g1, h1) else "similar"
+        # alike in their letters, but no typo, nickname or sound-alike: of two genders, a brother and a sister
+        return "disagree" if opposite_genders(g1, h1) else "similar"
     return "disagree"
-
-
-def _opposite_genders(x: str, y: str) -> bool:
-    """Two common names given clearly to different genders (marco / maria): alike in their letters, but no typo,
-    nickname or sound-alike of each other, so two people (a brother and sister, twins)."""
-    gx, gy = gender_of(x), gender_of(y)
-    return gx is not None and gy is not None and gx != gy
 
 
 def middle_level(a: str, b: str) -> str:

@@ -124,8 +124,11 @@ def gendered(x: str, y: str) -> bool:
     """The male and female form of one name (giovanni/giovanna, andreas/andrea, jan/jana, stefan/stefanie,
     michel/michelle): spelled like the two forms, and both common names given to different genders (talia /
     talis and sophia / sophie are not)."""
-    if not _forms_of_one_name(x, y):
-        return False
+    return _forms_of_one_name(x, y) and opposite_genders(x, y)
+
+
+def opposite_genders(x: str, y: str) -> bool:
+    """Two common names given clearly to different genders (marco / maria, giovanni / giovanna)."""
     gx, gy = gender_of(x), gender_of(y)
     return gx is not None and gy is not None and gx != gy
 
