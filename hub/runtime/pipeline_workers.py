@@ -85,6 +85,7 @@ class _Loop(ABC):
     """A consumer-group loop with backoff; subclasses implement :meth:`handle`."""
 
     name = "pipeline"
+    consumer_class: type[Consumer] = Consumer
 
     def __init__(self, settings: KafkaSettings, group_id: str, topics: Sequence[str], *, batch_size: int = 500,
                  poll_ms: int = 200, max_backoff_s: float = 30.0, stall_s: float = 15.0) -> None:
@@ -150,7 +151,7 @@ class _Loop(ABC):
 
     def new_consumer(self) -> Consumer:
         # the hub creates the topics before it starts the loops, so the group join can wait for their metadata
-        return Consumer(self.settings, self.group_id, self.topics, max_poll_records=self.batch_size,
+        return self.consumer_class(self.settings, self.group_id, self.topics, max_poll_records=self.batch_size,
                         join_after_metadata=True, fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
                         max_poll_interval_ms=MAX_POLL_INTERVAL_MS)
 

@@ -36,6 +36,7 @@ from typing import Any
 import structlog
 
 from hub.kafka.clients import Consumer, KafkaSettings, Message, Producer, Record, Sending
+from hub.kafka.ordered import TimeOrderedConsumer
 from hub.metrics import FRESHNESS, GOLDEN_CHANGES, UNIFY_EVENTS
 from hub.registry.serde import AvroSerde
 from hub.runtime.inflight import InFlight
@@ -119,6 +120,8 @@ class UnifyWorker(_Loop):
     """``canon.*`` → identity resolution + survivorship in the store → golden records, changes, alerts."""
 
     name = "unify"
+    # a change mapped to several entities (a customer and its credit line) is applied in one batch
+    consumer_class = TimeOrderedConsumer
 
     def __init__(self, settings: KafkaSettings, producer: Producer, serde: AvroSerde, unifier: Unifier, *,
                  group_id: str = "crmhub-unify", timer_interval_s: float = 5.0,

@@ -1,0 +1,133 @@
+"""A consumer whose polls interleave its partitions in record-time order.
+
+kafka-python hands out one partition's fetched records before the next one's: a poll of 500 records from a
+consumer of several topics that are all behind holds a single partition, and the next thousands of records too
+(the rest of that partition's fetch, up to ``max_partition_fetch_bytes``). For the unify stage this splits what
+belongs together: a customer master row is mapped to a ``canon.customer`` and a ``canon.credit`` event with the
+same time, and with the two in different batches every golden record is rebuilt twice. Kafka Streams meets the
+same problem by choosing, across a task's input partitions, the record with the lowest timestamp next;
+:class:`TimeOrderedConsumer` does that over what it has fetched. It takes what the client has at hand (at most
+``buffer_records``), and each poll returns the earliest ``max_records`` of them by record time, taking only the
+next record of each partition, so a partition's records keep their offset order. A partition left out of the
+assignment (a rebalance) loses its buffered records; one read again from an earlier offset (the group's
+committed offset after a rebalance gave it back) replaces them. The consumer's position runs ahead of what the
+caller received, so the caller commits the offsets it processed, never the position.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from kafka import TopicPartition
+
+from hub.kafka.clients import Consumer, KafkaSettings, Message
+
+Partition = tuple[str, int]
+
+
+def take_in_time_order(runs: Mapping[Partition, deque[Message]], n: int) -> list[Message]:
+    """Pop up to ``n`` messages from the heads of ``runs`` (one partition's messages each, in offset order),
+    lowest timestamp first (ties: the partition listed first); a partition's messages stay in their order."""
+    heads = [(run[0].timestamp_ms, i, tp) for i, (tp, run) in enumerate(runs.items()) if run]
+    heapq.heapify(heads)
+    out: list[Message] = []
+    while heads and len(out) < n:
+        _ts, i, tp = heads[0]
+        run = runs[tp]
+        out.append(run.popleft())
+        if run:
+            heapq.heapreplace(heads, (run[0].timestamp_ms, i, tp))
+        else:
+            heapq.heappop(heads)
+    return out
+
+
+class TimeOrderedConsumer(Consumer):
+    """:class:`Consumer` whose :meth:`poll` merges the partitions by record time (see the module)."""
+
+    def __init__(self, settings: KafkaSettings, group_id: str | None, topics: Sequence[str] = (), *,
+                 buffer_records: int = 10_000, **overrides: Any) -> None:
+        super().__init__(settings, group_id, topics, **overrides)
+        self.buffer_records = buffer_records
+        self._runs: dict[Partition, deque[Message]] = {}
+        self._next: dict[Partition, int] = {}  # the offset after the last message buffered, by partition
+        self._gave_up: dict[TopicPartition, int | None] = {}  # waited for in vain, at this high watermark
+        self._count = 0
+
+    @property
+    def buffered(self) -> int:
+        return self._count
+
+    def poll(self, timeout_ms: int = 500, max_records: int | None = None) -> list[Message]:
+        n = max_records or 500
+        deadline = time.monotonic() + timeout_ms / 1000
+        self._keep_assigned()
+        self._fill(0 if self._count else timeout_ms, n)
+        # a partition known to have more records, none of them here yet (its fetch is on the way): wait for it
+        # within the poll's time, as Kafka Streams does, or a batch would leave out what belongs beside it
+        while self._count and (lagging := self._lagging()):
+            left_ms = int((deadline - time.monotonic()) * 1000)
+            if left_ms <= 0 or not self._fill(left_ms, n):
+                self._gave_up.update(lagging)
+                break
+        out = take_in_time_order(self._runs, n)
+        self._count -= len(out)
+        return out
+
+    def _fill(self, timeout_ms: int, n: int) -> int:
+        """Buffer what the client has (waiting up to ``timeout_ms`` for the first records); how many came."""
+        added, wait = 0, timeout_ms
+        while self._count < self.buffer_records:
+            got = super().poll(wait, max_records=max(n, self.buffer_records - self._count))
+            wait = 0
+            if not got:
+                break
+            self._add(got)
+            added += len(got)
+        return added
+
+    def _lagging(self) -> dict[TopicPartition, int | None]:
+        """Assigned partitions with nothing buffered whose high watermark is unknown (never fetched) or beyond
+        the last record buffered, by high watermark; once waited for in vain, a partition is left out until its
+        high watermark moves (a transaction marker at its end is never delivered as a record)."""
+        out: dict[TopicPartition, int | None] = {}
+        for tp in self._consumer.assignment():
+            key = (tp.topic, tp.partition)
+            if self._runs.get(key):
+                continue
+            high = self._consumer.highwater(tp)
+            if tp in self._gave_up and self._gave_up[tp] == high:
+                continue
+            if high is None or (key in self._next and high > self._next[key]):
+                out[tp] = high
+        return out
+
+    def seek(self, topic: str, partition: int, offset: int) -> None:
+        self._drop([(topic, partition)])
+        super().seek(topic, partition, offset)
+
+    def _add(self, messages: Iterable[Message]) -> None:
+        for m in messages:
+            tp = (m.topic, m.partition)
+            if m.offset < self._next.get(tp, -1):  # read again from further back: what was buffered is stale
+                self._drop([tp])
+            self._runs.setdefault(tp, deque()).append(m)
+            self._next[tp] = m.offset + 1
+            self._count += 1
+
+    def _keep_assigned(self) -> None:
+        if not self._runs:
+            return
+        assigned = {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+        self._drop([tp for tp in self._runs if tp not in assigned])
+
+    def _drop(self, partitions: Iterable[Partition]) -> None:
+        for tp in list(partitions):
+            run = self._runs.pop(tp, None)
+            self._next.pop(tp, None)
+            if run:
+                self._count -= len(run)
