@@ -8,10 +8,14 @@ same time, and with the two in different batches every golden record is rebuilt 
 same problem by choosing, across a task's input partitions, the record with the lowest timestamp next;
 :class:`TimeOrderedConsumer` does that over what it has fetched. It takes what the client has at hand (at most
 ``buffer_records``), and each poll returns the earliest ``max_records`` of them by record time, taking only the
-next record of each partition, so a partition's records keep their offset order. A partition left out of the
-assignment (a rebalance) loses its buffered records; one read again from an earlier offset (the group's
-committed offset after a rebalance gave it back) replaces them. The consumer's position runs ahead of what the
-caller received, so the caller commits the offsets it processed, never the position.
+next record of each partition, so a partition's records keep their offset order. A partition with nothing
+buffered that is known to have more (its high watermark is beyond the last record buffered: its fetch is on
+the way) or was never fetched is waited for within the poll's time while less than a batch is at hand; with a
+full batch at hand, only one never fetched is (time spent waiting is time not spent on records, so a busy
+worker gives up a little order). A partition left out of the assignment (a rebalance) loses its buffered
+records; one read again from an earlier offset (the group's committed offset after a rebalance gave it back)
+replaces them. The consumer's position runs ahead of what the caller received, so the caller commits the
+offsets it processed, never the position.
 """
 
 from __future__ import annotations
@@ -67,9 +71,10 @@ class TimeOrderedConsumer(Consumer):
         deadline = time.monotonic() + timeout_ms / 1000
         self._keep_assigned()
         self._fill(0 if self._count else timeout_ms, n)
-        # a partition known to have more records, none of them here yet (its fetch is on the way): wait for it
-        # within the poll's time, as Kafka Streams does, or a batch would leave out what belongs beside it
-        while self._count and (lagging := self._lagging()):
+        # a partition with more records than are here (its fetch is on the way) is waited for within the
+        # poll's time, or a batch would leave out what belongs beside it; with a full batch at hand, only one
+        # never fetched
+        while self._count and (lagging := self._lagging(unknown_only=self._count >= n)):
             left_ms = int((deadline - time.monotonic()) * 1000)
             if left_ms <= 0 or not self._fill(left_ms, n):
                 self._gave_up.update(lagging)
@@ -90,10 +95,11 @@ class TimeOrderedConsumer(Consumer):
             added += len(got)
         return added
 
-    def _lagging(self) -> dict[TopicPartition, int | None]:
-        """Assigned partitions with nothing buffered whose high watermark is unknown (never fetched) or beyond
-        the last record buffered, by high watermark; once waited for in vain, a partition is left out until its
-        high watermark moves (a transaction marker at its end is never delivered as a record)."""
+    def _lagging(self, *, unknown_only: bool = False) -> dict[TopicPartition, int | None]:
+        """Assigned partitions with nothing buffered whose high watermark is unknown (never fetched) or, unless
+        ``unknown_only``, beyond the last record buffered, by high watermark. Once waited for in vain, a partition
+        is left out until its high watermark moves (a transaction marker at its end is never delivered as a
+        record)."""
         out: dict[TopicPartition, int | None] = {}
         for tp in self._consumer.assignment():
             key = (tp.topic, tp.partition)
@@ -102,7 +108,7 @@ class TimeOrderedConsumer(Consumer):
             high = self._consumer.highwater(tp)
             if tp in self._gave_up and self._gave_up[tp] == high:
                 continue
-            if high is None or (key in self._next and high > self._next[key]):
+            if high is None or (not unknown_only and key in self._next and high > self._next[key]):
                 out[tp] = high
         return out
 

@@ -276,10 +276,17 @@ def test_stop_at_the_default_settings_after_a_live_consumer_stops(kafka_settings
     stop_producing, stop_consuming = threading.Event(), threading.Event()
     last_commit = [0.0]
 
+    produce_errors: list[str] = []
+
     def produce() -> None:
+        # the lag to see only grows while records keep coming: a send that fails (a broker busy with another
+        # test's clients) is retried, never the end of the producer
         producer = Producer(kafka_settings)
         while not stop_producing.is_set():
-            producer.send_batch([Record(topic, None, b"x", partition=p) for p in (0, 1)])
+            try:
+                producer.send_batch([Record(topic, None, b"x", partition=p) for p in (0, 1)])
+            except RetriableError as exc:
+                produce_errors.append(str(exc))
             stop_producing.wait(0.1)
         producer.close()
 
@@ -309,7 +316,8 @@ def test_stop_at_the_default_settings_after_a_live_consumer_stops(kafka_settings
         stop_consuming.set()
         threads[1].join(10)
         stopped_at = last_commit[0]
-        wait_for(lambda: (verdict() or ("",))[0] == "ERR", timeout=120, state=verdict)
+        wait_for(lambda: (verdict() or ("",))[0] == "ERR", timeout=120,
+                 state=lambda: (verdict(), threads[0].is_alive(), produce_errors[-3:]))
         snap = collector.snapshot
         assert snap is not None
         g = snap.group(group)
