@@ -74,6 +74,17 @@ def committed(admin: Admin, group_id: str) -> dict[tuple[str, int], int] | None:
         return None
 
 
+def run_until_committed(admin: Admin, worker: UnifyWorker, ends: dict[tuple[str, int], int]) -> None:
+    """Run ``worker`` until its group committed ``ends``; then stop it and close its producer."""
+    worker.start()
+    try:
+        wait_for(lambda: committed(admin, worker.group_id) == ends, timeout=90,
+                 state=lambda: (worker.status, committed(admin, worker.group_id)))
+    finally:
+        worker.stop()
+        worker.producer.close()
+
+
 @pytest.fixture()
 def own_registry(hub_broker: LocalKafka) -> Iterator[RegistryService]:
     service = run_registry(KafkaSettings(bootstrap_servers=hub_broker.bootstrap),
@@ -109,14 +120,7 @@ def test_a_batch_that_never_reaches_kafka_is_published_after_the_retry(hub_broke
     producer = DropsOneBatch(settings, fail_at=3)
     worker = UnifyWorker(settings, producer, serde, Unifier(store), group_id=f"unify-{uuid.uuid4().hex[:6]}",
                          topics=[topic], batch_size=20, poll_ms=50, max_backoff_s=0.5)
-    worker.start()
-    ends = admin.end_offsets([(topic, 0), (topic, 1)])
-    try:
-        wait_for(lambda: committed(admin, worker.group_id) == ends, timeout=90,
-                 state=lambda: (worker.status, committed(admin, worker.group_id)))
-    finally:
-        worker.stop()
-        producer.close()
+    run_until_committed(admin, worker, admin.end_offsets([(topic, 0), (topic, 1)]))
     assert producer.calls > 3 and "expired" in (worker.status.last_error or "")
     with store.tx() as conn:
         latest = {g.golden_id: g.version for g in views.iter_golden(conn)}
@@ -161,17 +165,10 @@ def test_a_backlog_of_customers_and_their_credit_lines_is_applied_change_by_chan
         feeder.close()
 
     def unify_all() -> None:
-        producer = Producer(settings)
-        worker = UnifyWorker(settings, producer, serde, Unifier(store), group_id=f"unify-{suffix}",
+        worker = UnifyWorker(settings, Producer(settings), serde, Unifier(store), group_id=f"unify-{suffix}",
                              topics=[customers, credits], batch_size=50, poll_ms=50)
-        worker.start()
         ends = {tp: end for tp, end in admin.end_offsets([(customers, 0), (credits, 0)]).items() if end}
-        try:
-            wait_for(lambda: committed(admin, worker.group_id) == ends, timeout=90,
-                     state=lambda: (worker.status, committed(admin, worker.group_id)))
-        finally:
-            worker.stop()
-            producer.close()
+        run_until_committed(admin, worker, ends)
 
     people = [person(f"Given{i}", f"Family{i}", f"19{50 + i % 40}-0{1 + i % 9}-1{i % 9}") for i in range(n)]
     feed([(customers, event("ibmi", str(i), p, 1000 + i), base + i) for i, p in enumerate(people)])
