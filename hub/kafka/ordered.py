@@ -69,7 +69,6 @@ class TimeOrderedConsumer(Consumer):
     def poll(self, timeout_ms: int = 500, max_records: int | None = None) -> list[Message]:
         n = max_records or 500
         deadline = time.monotonic() + timeout_ms / 1000
-        self._keep_assigned()
         self._fill(0 if self._count else timeout_ms, n)
         # a partition with more records than are here (its fetch is on the way) is waited for within the
         # poll's time, or a batch would leave out what belongs beside it; with a full batch at hand, only one
@@ -79,6 +78,7 @@ class TimeOrderedConsumer(Consumer):
             if left_ms <= 0 or not self._fill(left_ms, n):
                 self._gave_up.update(lagging)
                 break
+        self._keep_assigned()  # after the client's polls, where a rebalance happens
         out = take_in_time_order(self._runs, n)
         self._count -= len(out)
         return out
