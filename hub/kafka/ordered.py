@@ -14,8 +14,8 @@ the way) or was never fetched is waited for within the poll's time while less th
 full batch at hand, only one never fetched is (time spent waiting is time not spent on records, so a busy
 worker gives up a little order). A partition left out of the assignment (a rebalance) loses its buffered
 records; one read again from an earlier offset (the group's committed offset after a rebalance gave it back)
-replaces them. The consumer's position runs ahead of what the caller received, so the caller commits the
-offsets it processed, never the position.
+replaces them. The consumer's position runs ahead of what the caller received: a commit without offsets
+commits those after the records the caller received, never the position.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ class TimeOrderedConsumer(Consumer):
         self._runs: dict[Partition, deque[Message]] = {}
         self._next: dict[Partition, int] = {}  # the offset after the last message buffered, by partition
         self._gave_up: dict[TopicPartition, int | None] = {}  # waited for in vain, at this high watermark
+        self._handed: dict[Partition, int] = {}  # the offset after the last message returned, by partition
         self._count = 0
 
     @property
@@ -81,7 +82,16 @@ class TimeOrderedConsumer(Consumer):
         self._keep_assigned()  # after the client's polls, where a rebalance happens
         out = take_in_time_order(self._runs, n)
         self._count -= len(out)
+        for m in out:
+            self._handed[(m.topic, m.partition)] = m.offset + 1
         return out
+
+    def commit(self, offsets: Mapping[Partition, int] | None = None) -> None:
+        """Commit ``offsets``, or the offsets after the records returned so far (not the position)."""
+        super().commit(dict(self._handed) if offsets is None else offsets)
+
+    def commit_async(self, offsets: Mapping[Partition, int] | None = None) -> None:
+        super().commit_async(dict(self._handed) if offsets is None else offsets)
 
     def _fill(self, timeout_ms: int, n: int) -> int:
         """Buffer what the client has (waiting up to ``timeout_ms`` for the first records); how many came."""
@@ -114,6 +124,7 @@ class TimeOrderedConsumer(Consumer):
 
     def seek(self, topic: str, partition: int, offset: int) -> None:
         self._drop([(topic, partition)])
+        self._handed[(topic, partition)] = offset
         super().seek(topic, partition, offset)
 
     def _add(self, messages: Iterable[Message]) -> None:
@@ -126,14 +137,15 @@ class TimeOrderedConsumer(Consumer):
             self._count += 1
 
     def _keep_assigned(self) -> None:
-        if not self._runs:
+        if not self._runs and not self._handed:
             return
         assigned = {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
-        self._drop([tp for tp in self._runs if tp not in assigned])
+        self._drop([tp for tp in {*self._runs, *self._handed} if tp not in assigned])
 
     def _drop(self, partitions: Iterable[Partition]) -> None:
         for tp in list(partitions):
             run = self._runs.pop(tp, None)
             self._next.pop(tp, None)
+            self._handed.pop(tp, None)
             if run:
                 self._count -= len(run)

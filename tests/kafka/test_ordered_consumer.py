@@ -93,3 +93,30 @@ def test_a_partition_no_longer_assigned_loses_its_buffered_records(kafka_setting
         consumer.close()
     assert rest and all(m.topic == b for m in rest)
     assert [m.offset for m in first + rest if m.topic == b] == list(range(N))
+
+
+def test_a_commit_without_offsets_commits_what_was_returned_not_what_was_fetched(
+        kafka_settings: KafkaSettings, two_topics: tuple[str, str]) -> None:
+    a, b = two_topics
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    consumer = TimeOrderedConsumer(kafka_settings, group, [a, b], max_poll_records=200)
+    try:
+        first = drain(consumer, 1)[0]
+        assert consumer.buffered > 0  # fetched well beyond the 200 returned
+        consumer.commit()
+    finally:
+        consumer.close()
+    returned = {t: max(m.offset for m in first if m.topic == t) + 1 for t in (a, b)}
+    admin = Admin(kafka_settings)
+    try:
+        assert admin.group_offsets(group) == {(a, 0): returned[a], (b, 0): returned[b]}
+    finally:
+        admin.close()
+    # the next member of the group goes on from there: nothing skipped, nothing read twice
+    again = TimeOrderedConsumer(kafka_settings, group, [a, b], max_poll_records=200)
+    try:
+        rest = [m for batch in drain(again, 2 * N - len(first)) for m in batch]
+    finally:
+        again.close()
+    assert sorted((m.topic, m.offset) for m in first + rest) == sorted(
+        [(a, i) for i in range(N)] + [(b, i) for i in range(N)])
