@@ -1,21 +1,21 @@
 """A consumer whose polls interleave its partitions in record-time order.
 
-kafka-python hands out one partition's fetched records before the next one's: a poll of 500 records from a
-consumer of several topics that are all behind holds a single partition, and the next thousands of records too
-(the rest of that partition's fetch, up to ``max_partition_fetch_bytes``). For the unify stage this splits what
-belongs together: a customer master row is mapped to a ``canon.customer`` and a ``canon.credit`` event with the
-same time, and with the two in different batches every golden record is rebuilt twice. Kafka Streams meets the
-same problem by choosing, across a task's input partitions, the record with the lowest timestamp next;
-:class:`TimeOrderedConsumer` does that over what it has fetched. It takes what the client has at hand (at most
-``buffer_records``), and each poll returns the earliest ``max_records`` of them by record time, taking only the
-next record of each partition, so a partition's records keep their offset order. A partition with nothing
-buffered that is known to have more (its high watermark is beyond the last record buffered: its fetch is on
-the way) or was never fetched is waited for within the poll's time while less than a batch is at hand; with a
-full batch at hand, only one never fetched is (time spent waiting is time not spent on records, so a busy
-worker gives up a little order). A partition left out of the assignment (a rebalance) loses its buffered
-records; one read again from an earlier offset (the group's committed offset after a rebalance gave it back)
-replaces them. The consumer's position runs ahead of what the caller received: a commit without offsets
-commits those after the records the caller received, never the position.
+kafka-python hands out one partition's fetched records before the next one's: a poll of 500 records from a consumer
+of several topics that are all behind holds a single partition, and the next thousands of records too (the rest of
+that partition's fetch, up to ``max_partition_fetch_bytes``). For the unify stage this splits what belongs
+together: a customer master row is mapped to a ``canon.customer`` and a ``canon.credit`` event with the same time,
+and with the two in different batches every golden record is rebuilt twice. Kafka Streams meets the same problem by
+choosing, across a task's input partitions, the record with the lowest timestamp next; :class:`TimeOrderedConsumer`
+does that over what it has fetched. It takes what the client has at hand (at most ``buffer_records`` records and
+``buffer_bytes`` of keys and values), and each poll returns the earliest ``max_records`` of them by record time,
+taking only the next record of each partition, so a partition's records keep their offset order. A partition with
+nothing buffered that is known to have more (its high watermark is beyond the last record buffered: its fetch is on
+the way) or was never fetched is waited for within the poll's time while less than a batch is at hand; with a full
+batch at hand, only one never fetched is (time spent waiting is time not spent on records, so a busy worker gives
+up a little order). A partition left out of the assignment (a rebalance) loses its buffered records; one read again
+from an earlier offset (the group's committed offset after a rebalance gave it back) replaces them. The consumer's
+position runs ahead of what the caller received: a commit without offsets commits those after the records the
+caller received, never the position.
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ from kafka import TopicPartition
 from hub.kafka.clients import Consumer, KafkaSettings, Message
 
 Partition = tuple[str, int]
+
+
+def _size(m: Message) -> int:
+    return len(m.key or b"") + len(m.value or b"")
 
 
 def take_in_time_order(runs: Mapping[Partition, deque[Message]], n: int) -> list[Message]:
@@ -54,14 +58,16 @@ class TimeOrderedConsumer(Consumer):
     """:class:`Consumer` whose :meth:`poll` merges the partitions by record time (see the module)."""
 
     def __init__(self, settings: KafkaSettings, group_id: str | None, topics: Sequence[str] = (), *,
-                 buffer_records: int = 10_000, **overrides: Any) -> None:
+                 buffer_records: int = 10_000, buffer_bytes: int = 16 * 1024 * 1024, **overrides: Any) -> None:
         super().__init__(settings, group_id, topics, **overrides)
         self.buffer_records = buffer_records
+        self.buffer_bytes = buffer_bytes
         self._runs: dict[Partition, deque[Message]] = {}
         self._next: dict[Partition, int] = {}  # the offset after the last message buffered, by partition
         self._gave_up: dict[TopicPartition, int | None] = {}  # waited for in vain, at this high watermark
         self._handed: dict[Partition, int] = {}  # the offset after the last message returned, by partition
         self._count = 0
+        self._bytes = 0
 
     @property
     def buffered(self) -> int:
@@ -84,6 +90,7 @@ class TimeOrderedConsumer(Consumer):
         self._count -= len(out)
         for m in out:
             self._handed[(m.topic, m.partition)] = m.offset + 1
+            self._bytes -= _size(m)
         return out
 
     def commit(self, offsets: Mapping[Partition, int] | None = None) -> None:
@@ -96,8 +103,8 @@ class TimeOrderedConsumer(Consumer):
     def _fill(self, timeout_ms: int, n: int) -> int:
         """Buffer what the client has (waiting up to ``timeout_ms`` for the first records); how many came."""
         added, wait = 0, timeout_ms
-        while self._count < self.buffer_records:
-            got = super().poll(wait, max_records=max(n, self.buffer_records - self._count))
+        while self._count < self.buffer_records and self._bytes < self.buffer_bytes:
+            got = super().poll(wait, max_records=n)  # the bounds are checked every batch's worth
             wait = 0
             if not got:
                 break
@@ -135,6 +142,7 @@ class TimeOrderedConsumer(Consumer):
             self._runs.setdefault(tp, deque()).append(m)
             self._next[tp] = m.offset + 1
             self._count += 1
+            self._bytes += _size(m)
 
     def _keep_assigned(self) -> None:
         if not self._runs and not self._handed:
@@ -149,3 +157,4 @@ class TimeOrderedConsumer(Consumer):
             self._handed.pop(tp, None)
             if run:
                 self._count -= len(run)
+                self._bytes -= sum(map(_size, run))

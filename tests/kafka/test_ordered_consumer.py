@@ -120,3 +120,25 @@ def test_a_commit_without_offsets_commits_what_was_returned_not_what_was_fetched
         again.close()
     assert sorted((m.topic, m.offset) for m in first + rest) == sorted(
         [(a, i) for i in range(N)] + [(b, i) for i in range(N)])
+
+
+def test_the_buffer_stays_within_its_bytes(kafka_settings: KafkaSettings, two_topics: tuple[str, str]) -> None:
+    a, b = two_topics
+    consumer = TimeOrderedConsumer(kafka_settings, f"g-{uuid.uuid4().hex[:6]}", [a, b], max_poll_records=100,
+                                   buffer_bytes=2000)
+    sizes: list[int] = []
+    seen: list[Message] = []
+    try:
+        for _ in range(400):
+            got = consumer.poll(500, max_records=100)
+            seen.extend(got)
+            sizes.append(consumer.buffered)
+            if len(seen) >= 2 * N:
+                break
+    finally:
+        consumer.close()
+    # checked before each fetch from the client, so at most one client poll (100 records) beyond the bound; the
+    # values are 13-16 bytes, so 2,000 bytes hold at most 153 records
+    assert max(sizes) <= 2000 // 13 + 100
+    for topic in (a, b):
+        assert [m.offset for m in seen if m.topic == topic] == list(range(N))
