@@ -8,14 +8,13 @@ and with the two in different batches every golden record is rebuilt twice. Kafk
 choosing, across a task's input partitions, the record with the lowest timestamp next; :class:`TimeOrderedConsumer`
 does that over what it has fetched. It takes what the client has at hand (at most ``buffer_records`` records and
 ``buffer_bytes`` of keys and values), and each poll returns the earliest ``max_records`` of them by record time,
-taking only the next record of each partition, so a partition's records keep their offset order. A partition with
-nothing buffered that is known to have more (its high watermark is beyond the last record buffered: its fetch is on
-the way) or was never fetched is waited for within the poll's time while less than a batch is at hand; with a full
-batch at hand, only one never fetched is (time spent waiting is time not spent on records, so a busy worker gives
-up a little order). A partition left out of the assignment (a rebalance) loses its buffered records; one read again
-from an earlier offset (the group's committed offset after a rebalance gave it back) replaces them. The consumer's
-position runs ahead of what the caller received: a commit without offsets commits those after the records the
-caller received, never the position.
+taking only the next record of each partition, so a partition's records keep their offset order. A partition never
+fetched yet (a worker starting, a rebalance) is waited for within the poll's time; one whose next fetch is merely
+on the way is not (at a low rate that wait showed as latency, and under a backlog a batch's worth is at hand
+anyway), so grouping is best effort. A partition left out of the assignment (a rebalance) loses its buffered
+records; one read again from an earlier offset (the group's committed offset after a rebalance gave it back)
+replaces them. The consumer's position runs ahead of what the caller received: a commit without offsets commits
+those after the records the caller received, never the position.
 """
 
 from __future__ import annotations
@@ -64,7 +63,7 @@ class TimeOrderedConsumer(Consumer):
         self.buffer_bytes = buffer_bytes
         self._runs: dict[Partition, deque[Message]] = {}
         self._next: dict[Partition, int] = {}  # the offset after the last message buffered, by partition
-        self._gave_up: dict[TopicPartition, int | None] = {}  # waited for in vain, at this high watermark
+        self._gave_up: set[TopicPartition] = set()  # never fetched, waited for in vain
         self._handed: dict[Partition, int] = {}  # the offset after the last message returned, by partition
         self._count = 0
         self._bytes = 0
@@ -77,10 +76,9 @@ class TimeOrderedConsumer(Consumer):
         n = max_records or 500
         deadline = time.monotonic() + timeout_ms / 1000
         self._fill(0 if self._count else timeout_ms, n)
-        # a partition with more records than are here (its fetch is on the way) is waited for within the
-        # poll's time, or a batch would leave out what belongs beside it; with a full batch at hand, only one
-        # never fetched
-        while self._count and (lagging := self._lagging(unknown_only=self._count >= n)):
+        # a partition never fetched yet (a worker starting, a rebalance) is waited for within the poll's time,
+        # or the first batches would leave out what belongs beside their records
+        while self._count and (lagging := self._unfetched()):
             left_ms = int((deadline - time.monotonic()) * 1000)
             if left_ms <= 0 or not self._fill(left_ms, n):
                 self._gave_up.update(lagging)
@@ -112,21 +110,15 @@ class TimeOrderedConsumer(Consumer):
             added += len(got)
         return added
 
-    def _lagging(self, *, unknown_only: bool = False) -> dict[TopicPartition, int | None]:
-        """Assigned partitions with nothing buffered whose high watermark is unknown (never fetched) or, unless
-        ``unknown_only``, beyond the last record buffered, by high watermark. Once waited for in vain, a partition
-        is left out until its high watermark moves (a transaction marker at its end is never delivered as a
-        record)."""
-        out: dict[TopicPartition, int | None] = {}
+    def _unfetched(self) -> list[TopicPartition]:
+        """Assigned partitions with nothing buffered and no high watermark yet (no fetch answered for them),
+        except those already waited for in vain."""
+        out = []
         for tp in self._consumer.assignment():
-            key = (tp.topic, tp.partition)
-            if self._runs.get(key):
+            if tp in self._gave_up or self._runs.get((tp.topic, tp.partition)):
                 continue
-            high = self._consumer.highwater(tp)
-            if tp in self._gave_up and self._gave_up[tp] == high:
-                continue
-            if high is None or (not unknown_only and key in self._next and high > self._next[key]):
-                out[tp] = high
+            if self._consumer.highwater(tp) is None:
+                out.append(tp)
         return out
 
     def seek(self, topic: str, partition: int, offset: int) -> None:
@@ -145,9 +137,11 @@ class TimeOrderedConsumer(Consumer):
             self._bytes += _size(m)
 
     def _keep_assigned(self) -> None:
-        if not self._runs and not self._handed:
+        if not self._runs and not self._handed and not self._gave_up:
             return
-        assigned = {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+        tps = self._consumer.assignment()
+        self._gave_up &= tps
+        assigned = {(tp.topic, tp.partition) for tp in tps}
         self._drop([tp for tp in {*self._runs, *self._handed} if tp not in assigned])
 
     def _drop(self, partitions: Iterable[Partition]) -> None:
