@@ -62,30 +62,27 @@ class TimeOrderedConsumer(Consumer):
         self.buffer_records = buffer_records
         self.buffer_bytes = buffer_bytes
         self._runs: dict[Partition, deque[Message]] = {}
-        self._next: dict[Partition, int] = {}  # the offset after the last message buffered, by partition
         self._gave_up: set[TopicPartition] = set()  # never fetched, waited for in vain
         self._handed: dict[Partition, int] = {}  # the offset after the last message returned, by partition
-        self._count = 0
         self._bytes = 0
 
     @property
     def buffered(self) -> int:
-        return self._count
+        return sum(map(len, self._runs.values()))
 
     def poll(self, timeout_ms: int = 500, max_records: int | None = None) -> list[Message]:
         n = max_records or 500
         deadline = time.monotonic() + timeout_ms / 1000
-        self._fill(0 if self._count else timeout_ms, n)
+        self._fill(0 if self.buffered else timeout_ms, n)
         # a partition never fetched yet (a worker starting, a rebalance) is waited for within the poll's time,
         # or the first batches would leave out what belongs beside their records
-        while self._count and (lagging := self._unfetched()):
+        while self.buffered and (lagging := self._unfetched()):
             left_ms = int((deadline - time.monotonic()) * 1000)
             if left_ms <= 0 or not self._fill(left_ms, n):
                 self._gave_up.update(lagging)
                 break
         self._keep_assigned()  # after the client's polls, where a rebalance happens
         out = take_in_time_order(self._runs, n)
-        self._count -= len(out)
         for m in out:
             self._handed[(m.topic, m.partition)] = m.offset + 1
             self._bytes -= _size(m)
@@ -101,7 +98,7 @@ class TimeOrderedConsumer(Consumer):
     def _fill(self, timeout_ms: int, n: int) -> int:
         """Buffer what the client has (waiting up to ``timeout_ms`` for the first records); how many came."""
         added, wait = 0, timeout_ms
-        while self._count < self.buffer_records and self._bytes < self.buffer_bytes:
+        while self.buffered < self.buffer_records and self._bytes < self.buffer_bytes:
             got = super().poll(wait, max_records=n)  # the bounds are checked every batch's worth
             wait = 0
             if not got:
@@ -129,11 +126,11 @@ class TimeOrderedConsumer(Consumer):
     def _add(self, messages: Iterable[Message]) -> None:
         for m in messages:
             tp = (m.topic, m.partition)
-            if m.offset < self._next.get(tp, -1):  # read again from further back: what was buffered is stale
+            run = self._runs.get(tp)
+            after = run[-1].offset + 1 if run else self._handed.get(tp, 0)  # the next offset expected
+            if m.offset < after:  # read again from further back: what was buffered or handed out is stale
                 self._drop([tp])
             self._runs.setdefault(tp, deque()).append(m)
-            self._next[tp] = m.offset + 1
-            self._count += 1
             self._bytes += _size(m)
 
     def _keep_assigned(self) -> None:
@@ -147,8 +144,6 @@ class TimeOrderedConsumer(Consumer):
     def _drop(self, partitions: Iterable[Partition]) -> None:
         for tp in list(partitions):
             run = self._runs.pop(tp, None)
-            self._next.pop(tp, None)
             self._handed.pop(tp, None)
             if run:
-                self._count -= len(run)
                 self._bytes -= sum(map(_size, run))
