@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -24,8 +23,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.local_broker import broker_in_temp_dir
 from hub.kafka.clients import Admin, Consumer, KafkaSettings, Producer, Record
-from hub.kafka.local import LocalKafka, free_port
+from hub.kafka.local import free_port
 from hub.kafka.ordered import TimeOrderedConsumer
 from hub.logsetup import configure_logging
 from hub.registry.client import RegistryClient
@@ -103,10 +103,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     configure_logging("warning")
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        broker = LocalKafka(data_dir=tmp / "kafka", port=free_port(), controller_port=free_port())
-        broker.up(timeout=120)
+    with broker_in_temp_dir() as (tmp, broker):
         settings = KafkaSettings(bootstrap_servers=broker.bootstrap)
         registry = run_registry(settings, topic="_schemas", port=free_port())
         admin = Admin(settings)
@@ -134,7 +131,6 @@ def main() -> None:
         finally:
             admin.close()
             registry.stop()
-            broker.down()
 
 
 if __name__ == "__main__":

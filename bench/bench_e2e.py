@@ -29,7 +29,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,6 +40,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.local_broker import broker_in_temp_dir
 from bench.proc_cpu import CpuWindow
 from bench.raw_client import measure_raw, percentiles, raw_max_median
 from hub.config import validate_config_text
@@ -289,28 +289,22 @@ def main() -> None:
     if args.processes == []:
         args.processes = ["registry,connectors,canonicalize", "unify"]
     configure_logging("warning")
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        broker = LocalKafka(data_dir=tmp / "kafka", port=free_port(), controller_port=free_port())
-        broker.up(timeout=120)
-        try:
-            seed(tmp / "legacy.db", args.customers)
-            print(f"{args.rate:.0f} changes/s for {args.seconds:.0f} s over {args.customers:,} customers")
-            latencies, made, elapsed, span = measure_hub(config(broker, tmp, args.log_level), tmp, args, broker.pid())
-            print(f"  hub, source commit -> unified record received: {percentiles(latencies)}  ({made:,} changes "
-                  f"made, {made / elapsed:,.0f}/s; delivered {made / span:,.0f}/s, first change to last record)")
-            raw = measure_raw(KafkaSettings(bootstrap_servers=broker.bootstrap), args.rate, args.seconds)
-            print(f"  raw kafka-python produce -> consume:           {percentiles(raw)}")
-            raw_max, runs = raw_max_median(KafkaSettings(bootstrap_servers=broker.bootstrap))
-            print(f"  raw kafka-python produce + consume as fast as it goes: {raw_max:,.0f} records/s (median of "
-                  f"{', '.join(f'{r:,.0f}' for r in runs)}); end to end (delivered) / raw: {made / span / raw_max:.3f} "
-                  "(target >= 0.1)")
-            s = sorted(latencies) or [float("inf")]  # p50 and p99 read as percentiles() reads them
-            p50, p99 = s[len(s) // 2], s[min(len(s) - 1, int(0.99 * len(s)))]
-            met = p50 < 250 and p99 < 1000 and made >= 0.99 * args.rate * elapsed
-            print(f"  p50 < 250 ms and p99 < 1 s at {args.rate:,.0f}/s (target 2,000): {'met' if met else 'not met'}")
-        finally:
-            broker.down()
+    with broker_in_temp_dir() as (tmp, broker):
+        seed(tmp / "legacy.db", args.customers)
+        print(f"{args.rate:.0f} changes/s for {args.seconds:.0f} s over {args.customers:,} customers")
+        latencies, made, elapsed, span = measure_hub(config(broker, tmp, args.log_level), tmp, args, broker.pid())
+        print(f"  hub, source commit -> unified record received: {percentiles(latencies)}  ({made:,} changes "
+              f"made, {made / elapsed:,.0f}/s; delivered {made / span:,.0f}/s, first change to last record)")
+        raw = measure_raw(KafkaSettings(bootstrap_servers=broker.bootstrap), args.rate, args.seconds)
+        print(f"  raw kafka-python produce -> consume:           {percentiles(raw)}")
+        raw_max, runs = raw_max_median(KafkaSettings(bootstrap_servers=broker.bootstrap))
+        print(f"  raw kafka-python produce + consume as fast as it goes: {raw_max:,.0f} records/s (median of "
+              f"{', '.join(f'{r:,.0f}' for r in runs)}); end to end (delivered) / raw: {made / span / raw_max:.3f} "
+              "(target >= 0.1)")
+        s = sorted(latencies) or [float("inf")]  # p50 and p99 read as percentiles() reads them
+        p50, p99 = s[len(s) // 2], s[min(len(s) - 1, int(0.99 * len(s)))]
+        met = p50 < 250 and p99 < 1000 and made >= 0.99 * args.rate * elapsed
+        print(f"  p50 < 250 ms and p99 < 1 s at {args.rate:,.0f}/s (target 2,000): {'met' if met else 'not met'}")
 
 
 if __name__ == "__main__":

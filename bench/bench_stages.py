@@ -28,7 +28,6 @@ import io
 import pickle
 import sqlite3
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterable
@@ -41,9 +40,10 @@ import fastavro
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_e2e import config, generate, seed
+from bench.local_broker import broker_in_temp_dir
 from hub.config import validate_config_text
 from hub.kafka.clients import Consumer, KafkaSettings, Message, Record, Sending
-from hub.kafka.local import LocalKafka, free_port
+from hub.kafka.local import LocalKafka
 from hub.logsetup import configure_logging
 from hub.pipeline_setup import load_parts
 from hub.registry.client import RegistryClient
@@ -192,10 +192,7 @@ def main() -> None:
     parser.add_argument("--replay", type=Path, help="run the stages on the events a --save kept")
     args = parser.parse_args()
     configure_logging("warning")
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        broker = LocalKafka(data_dir=tmp / "kafka", port=free_port(), controller_port=free_port())
-        broker.up(timeout=120)
+    with broker_in_temp_dir() as (tmp, broker):
         hub = None
         try:
             if args.replay:
@@ -228,7 +225,6 @@ def main() -> None:
         finally:
             if hub is not None:
                 hub.stop()
-            broker.down()
 
 
 if __name__ == "__main__":
