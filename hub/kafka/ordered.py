@@ -1,20 +1,19 @@
-"""A consumer whose polls interleave its partitions in record-time order.
-
-kafka-python hands out one partition's fetched records before the next one's: a poll of 500 records from a consumer
-of several topics that are all behind holds a single partition, and the next thousands of records too (the rest of
-that partition's fetch, up to ``max_partition_fetch_bytes``). For the unify stage this splits what belongs
-together: a customer master row is mapped to a ``canon.customer`` and a ``canon.credit`` event with the same time,
-and with the two in different batches every golden record is rebuilt twice. Kafka Streams meets the same problem by
-choosing, across a task's input partitions, the record with the lowest timestamp next; :class:`TimeOrderedConsumer`
-does that over what it has fetched. It takes what the client has at hand (at most ``buffer_records`` records and
-``buffer_bytes`` of keys and values), and each poll returns the earliest ``max_records`` of them by record time,
-taking only the next record of each partition, so a partition's records keep their offset order. A partition never
-fetched yet (a worker starting, a rebalance) is waited for within the poll's time; one whose next fetch is merely
-on the way is not (at a low rate that wait showed as latency, and under a backlog a batch's worth is at hand
-anyway), so grouping is best effort. A partition left out of the assignment (a rebalance) loses its buffered
-records; one read again from an earlier offset (the group's committed offset after a rebalance gave it back)
-replaces them. The consumer's position runs ahead of what the caller received: a commit without offsets commits
-those after the records the caller received, never the position.
+"""A consumer whose polls interleave its partitions in record-time order. kafka-python hands out one partition's
+fetched records before the next one's: a poll of 500 records from a consumer of several topics that are all behind
+holds a single partition, and the next thousands of records too (the rest of that partition's fetch, up to
+``max_partition_fetch_bytes``). For the unify stage this splits what belongs together: a customer master row is
+mapped to a ``canon.customer`` and a ``canon.credit`` event with the same time, and with the two in different
+batches every golden record is rebuilt twice. Kafka Streams meets the same problem by choosing, across a task's
+input partitions, the record with the lowest timestamp next; :class:`TimeOrderedConsumer` does that over what it
+has fetched. It takes what the client has at hand (at most ``buffer_records`` records and ``buffer_bytes`` of keys
+and values), and each poll returns the earliest ``max_records`` of them by record time, taking only the next record
+of each partition, so a partition's records keep their offset order. A partition never fetched yet (a worker
+starting, a rebalance) is waited for, up to ``fetch_grace_s`` (polls return nothing meanwhile, as Kafka Streams
+idles a task); one whose next fetch is merely on the way is not (at a low rate that wait showed as latency, and
+under a backlog a batch's worth is at hand anyway), so grouping is best effort. A partition left out of the
+assignment (a rebalance) loses its buffered records; one read again from an earlier offset (the group's committed
+offset after a rebalance gave it back) replaces them. The consumer's position runs ahead of what the caller
+received: a commit without offsets commits those after the records the caller received, never the position.
 """
 
 from __future__ import annotations
@@ -57,12 +56,14 @@ class TimeOrderedConsumer(Consumer):
     """:class:`Consumer` whose :meth:`poll` merges the partitions by record time (see the module)."""
 
     def __init__(self, settings: KafkaSettings, group_id: str | None, topics: Sequence[str] = (), *,
-                 buffer_records: int = 10_000, buffer_bytes: int = 16 * 1024 * 1024, **overrides: Any) -> None:
+                 buffer_records: int = 10_000, buffer_bytes: int = 16 * 1024 * 1024, fetch_grace_s: float = 2.0,
+                 **overrides: Any) -> None:
         super().__init__(settings, group_id, topics, **overrides)
         self.buffer_records = buffer_records
         self.buffer_bytes = buffer_bytes
+        self.fetch_grace_s = fetch_grace_s
         self._runs: dict[Partition, deque[Message]] = {}
-        self._gave_up: set[TopicPartition] = set()  # never fetched, waited for in vain
+        self._unfetched_since: dict[TopicPartition, float] = {}  # assigned, not fetched yet: since when
         self._handed: dict[Partition, int] = {}  # the offset after the last message returned, by partition
         self._bytes = 0
 
@@ -74,14 +75,17 @@ class TimeOrderedConsumer(Consumer):
         n = max_records or 500
         deadline = time.monotonic() + timeout_ms / 1000
         self._fill(0 if self.buffered else timeout_ms, n)
-        # a partition never fetched yet (a worker starting, a rebalance) is waited for within the poll's time,
-        # or the first batches would leave out what belongs beside their records
-        while self.buffered and (lagging := self._unfetched()):
+        # a partition never fetched yet (a worker starting, a rebalance) is waited for, for up to
+        # ``fetch_grace_s`` over as many polls as that takes (as Kafka Streams idles a task), or the first
+        # batches would leave out what belongs beside their records
+        while self.buffered and self._unfetched():
             left_ms = int((deadline - time.monotonic()) * 1000)
             if left_ms <= 0 or not self._fill(left_ms, n):
-                self._gave_up.update(lagging)
                 break
         self._keep_assigned()  # after the client's polls, where a rebalance happens
+        if self._unfetched():  # still waiting: the poll's time is spent, with nothing to hand out yet
+            time.sleep(max(0.0, deadline - time.monotonic()))
+            return []
         out = take_in_time_order(self._runs, n)
         for m in out:
             self._handed[(m.topic, m.partition)] = m.offset + 1
@@ -107,16 +111,16 @@ class TimeOrderedConsumer(Consumer):
             added += len(got)
         return added
 
-    def _unfetched(self) -> list[TopicPartition]:
-        """Assigned partitions with nothing buffered and no high watermark yet (no fetch answered for them),
-        except those already waited for in vain."""
-        out = []
+    def _unfetched(self) -> bool:
+        """Whether an assigned partition with nothing buffered has no high watermark yet (no fetch answered for
+        it) and has been waited for less than ``fetch_grace_s``."""
+        now = time.monotonic()
+        waiting = False
         for tp in self._consumer.assignment():
-            if tp in self._gave_up or self._runs.get((tp.topic, tp.partition)):
+            if self._runs.get((tp.topic, tp.partition)) or self._consumer.highwater(tp) is not None:
                 continue
-            if self._consumer.highwater(tp) is None:
-                out.append(tp)
-        return out
+            waiting = waiting or now - self._unfetched_since.setdefault(tp, now) < self.fetch_grace_s
+        return waiting
 
     def seek(self, topic: str, partition: int, offset: int) -> None:
         self._drop([(topic, partition)])
@@ -134,10 +138,10 @@ class TimeOrderedConsumer(Consumer):
             self._bytes += _size(m)
 
     def _keep_assigned(self) -> None:
-        if not self._runs and not self._handed and not self._gave_up:
+        if not self._runs and not self._handed and not self._unfetched_since:
             return
         tps = self._consumer.assignment()
-        self._gave_up &= tps
+        self._unfetched_since = {tp: t for tp, t in self._unfetched_since.items() if tp in tps}
         assigned = {(tp.topic, tp.partition) for tp in tps}
         self._drop([tp for tp in {*self._runs, *self._handed} if tp not in assigned])
 
