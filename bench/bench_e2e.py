@@ -18,7 +18,10 @@ Over the measured window (generator start → last record received) it prints th
 
 Targets: p50 under 250 ms and p99 under 1 s at 2,000 changes/s (``--processes``); end to end / raw at least 0.1.
 
-Usage: ``.venv/bin/python bench/bench_e2e.py [--rate 1000] [--seconds 20] [--customers 2000] [--processes]``
+``--linger-ms`` and ``--compression`` set the hub's ``kafka.producer`` batching (the raw client keeps its own).
+
+Usage: ``.venv/bin/python bench/bench_e2e.py [--rate 1000] [--seconds 20] [--customers 2000] [--processes]
+[--linger-ms MS] [--compression CODEC]``
 """
 
 from __future__ import annotations
@@ -90,12 +93,13 @@ def generate(db: Path, n: int, rate: float, seconds: float, stop: threading.Even
     return made, time.perf_counter() - start
 
 
-def config(broker: LocalKafka, tmp: Path, log_level: str = "warning") -> str:
+def config(broker: LocalKafka, tmp: Path, log_level: str = "warning", producer: str = "{}") -> str:
+    """The hub's config (``producer``: the ``kafka.producer`` section, in YAML flow style)."""
     maps = tmp / "mappings"
     maps.mkdir()
     (maps / "ibmi.CUSTMAST.yaml").write_text((ROOT / "config" / "mappings" / "ibmi.CUSTMAST.yaml").read_text())
     return f"""
-kafka: {{bootstrap_servers: "{broker.bootstrap}"}}
+kafka: {{bootstrap_servers: "{broker.bootstrap}", producer: {producer}}}
 registry: {{serve: {{port: {free_port()}, auth: none}}}}  # the bench reads schemas on loopback
 admin: {{port: {free_port()}}}
 lag: {{enabled: false}}
@@ -285,6 +289,8 @@ def main() -> None:
     parser.add_argument("--processes", nargs="*", metavar="ROLES",
                         help="run the hub as one `crmhub run --only ROLES` process per argument "
                              "(no argument: registry,connectors,canonicalize and unify)")
+    parser.add_argument("--linger-ms", type=int, help="the hub's kafka.producer.linger_ms (default: the config's)")
+    parser.add_argument("--compression", help="the hub's kafka.producer.compression_type (gzip, lz4 ...)")
     args = parser.parse_args()
     if args.processes == []:
         args.processes = ["registry,connectors,canonicalize", "unify"]
@@ -292,7 +298,10 @@ def main() -> None:
     with broker_in_temp_dir() as (tmp, broker):
         seed(tmp / "legacy.db", args.customers)
         print(f"{args.rate:.0f} changes/s for {args.seconds:.0f} s over {args.customers:,} customers")
-        latencies, made, elapsed, span = measure_hub(config(broker, tmp, args.log_level), tmp, args, broker.pid())
+        chosen = (("linger_ms", args.linger_ms), ("compression_type", args.compression))
+        producer = "{" + ", ".join(f"{k}: {v}" for k, v in chosen if v is not None) + "}"
+        cfg_text = config(broker, tmp, args.log_level, producer)
+        latencies, made, elapsed, span = measure_hub(cfg_text, tmp, args, broker.pid())
         print(f"  hub, source commit -> unified record received: {percentiles(latencies)}  ({made:,} changes "
               f"made, {made / elapsed:,.0f}/s; delivered {made / span:,.0f}/s, first change to last record)")
         raw = measure_raw(KafkaSettings(bootstrap_servers=broker.bootstrap), args.rate, args.seconds)

@@ -41,7 +41,7 @@ from hub.config_parse import (
 )
 from hub.gateway.settings import DEFAULT_ROLES, GatewayRole
 from hub.kafka.security import SecurityOptions
-from hub.kafka.settings import ClusterConfig
+from hub.kafka.settings import ClusterConfig, ProducerConfig
 from hub.lag.settings import LagConfig
 from hub.web.settings import AuthMode, HttpSettings
 from pipelines.unify.config import UnifyConfig
@@ -95,6 +95,7 @@ class KafkaConfig(ConfigModel):
         "...), checked at load; secret ones are masked in logs"))
     local: KafkaLocal = Field(default_factory=KafkaLocal)
     topic_defaults: TopicDefaults = Field(default_factory=TopicDefaults)
+    producer: ProducerConfig = Field(default_factory=ProducerConfig)
 
     def security_options(self) -> dict[str, Any]:
         """The ``security`` passthrough with secrets unwrapped, ready for the Kafka client's keyword args."""

@@ -18,7 +18,8 @@ from hub.registry.store import SchemaStore
 def kafka_settings(cfg: HubConfig, client_id: str | None = None) -> KafkaSettings:
     return KafkaSettings(bootstrap_servers=cfg.kafka.bootstrap_servers,
                          client_id=client_id or cfg.kafka.client_id,
-                         security=cfg.kafka.security_options())
+                         security=cfg.kafka.security_options(),
+                         producer=cfg.kafka.producer.client_options())
 
 
 def local_broker(cfg: HubConfig) -> LocalKafka:

@@ -39,6 +39,7 @@ class KafkaSettings:
     bootstrap_servers: str = "127.0.0.1:9092"
     client_id: str = "crmhub"
     security: Mapping[str, Any] = field(default_factory=dict)
+    producer: Mapping[str, Any] = field(default_factory=dict)  # batching options of every producer (linger_ms ...)
 
     def common(self) -> dict[str, Any]:
         """The keyword arguments every Kafka client of these settings takes."""

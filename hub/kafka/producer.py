@@ -13,6 +13,7 @@ from kafka import KafkaProducer
 from kafka.partitioner import DefaultPartitioner
 
 from hub.kafka.common import Ack, KafkaSettings, Record, broker_error
+from hub.kafka.settings import BATCH_BYTES, LINGER_MS
 
 log = structlog.get_logger(__name__)
 
@@ -53,12 +54,13 @@ class Producer:
             **settings.common(),
             "acks": "all",
             "enable_idempotence": True,
-            "linger_ms": 5,
-            "batch_size": 256 * 1024,
+            "linger_ms": LINGER_MS,
+            "batch_size": BATCH_BYTES,
             "max_request_size": 4 * 1024 * 1024,
             "retries": 2**31 - 1,
             "delivery_timeout_ms": 120_000,
             "partitioner": OnePartitionFirst(),
+            **settings.producer,
             **overrides,
         }
         try:

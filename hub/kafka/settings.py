@@ -3,9 +3,10 @@ reading a config does not load the Kafka client)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import importlib.util
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from schemas.settings import ConfigModel, Name
 
@@ -19,3 +20,37 @@ class ClusterConfig(ConfigModel):
     session_timeout_ms: Annotated[int, Field(ge=6_000, le=300_000, description=(
         "a worker silent this long is out of the group and its connectors move"))] = 10_000
     heartbeat_interval_ms: Annotated[int, Field(ge=500, le=60_000)] = 3_000
+
+
+#: kafka-python's module for each compression codec it supports, and the package that provides it
+CODEC_MODULES = {"gzip": ("gzip", "the standard library"), "snappy": ("snappy", "python-snappy"),
+                 "lz4": ("lz4.frame", "lz4"), "zstd": ("zstandard", "zstandard")}
+LINGER_MS = 5  # the producers' defaults, measured in docs/benchmarks.md ("Producer batching")
+BATCH_BYTES = 256 * 1024
+
+
+class ProducerConfig(ConfigModel):
+    """How crmhub's producers batch what they send (every connector and pipeline producer of the process)."""
+
+    linger_ms: Annotated[int, Field(ge=0, le=60_000, description=(
+        "how long a producer waits for more records before it sends a batch that is not full: more saves CPU on "
+        "the hub and the broker at moderate rates and adds up to this much latency per hop"))] = LINGER_MS
+    batch_size: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024, description=(
+        "the most bytes of records per partition in one batch"))] = BATCH_BYTES
+    compression_type: Literal["none", "gzip", "snappy", "lz4", "zstd"] = Field(default="none", description=(
+        "compress batches: less network for a remote broker, more CPU on both sides; snappy, lz4 and zstd "
+        "need their Python package installed (python-snappy, lz4, zstandard)"))
+
+    @field_validator("compression_type")
+    @classmethod
+    def _codec_installed(cls, value: str) -> str:
+        if value != "none":
+            module, package = CODEC_MODULES[value]
+            if importlib.util.find_spec(module.split(".")[0]) is None:
+                raise ValueError(f"compression {value} needs the Python package {package}, which is not installed")
+        return value
+
+    def client_options(self) -> dict[str, Any]:
+        """The keyword arguments of kafka-python's producer."""
+        return {"linger_ms": self.linger_ms, "batch_size": self.batch_size,
+                "compression_type": None if self.compression_type == "none" else self.compression_type}
