@@ -41,7 +41,6 @@ import logging
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -64,8 +63,9 @@ from bench.capture_workloads import (
     read_back,
     wait_for_records,
 )
+from bench.local_broker import broker_in_temp_dir
 from hub.kafka.clients import KafkaSettings
-from hub.kafka.local import LocalKafka, free_port
+from hub.kafka.local import free_port
 from hub.logsetup import configure_logging
 from hub.registry.client import RegistryClient
 from hub.registry.serde import AvroSerde
@@ -309,10 +309,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("kafka").setLevel(logging.ERROR)  # the client's own warnings of a busy event loop
     url = pg_url()
     dsn, parts = dsn_of(url)
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        broker = LocalKafka(data_dir=tmp / "kafka", port=free_port(), controller_port=free_port(), heap="1g")
-        broker.up(timeout=120)
+    with broker_in_temp_dir(heap="1g") as (tmp, broker):
         settings = KafkaSettings(bootstrap_servers=broker.bootstrap, client_id="bench-capture")
         registry = run_registry(settings, topic="_schemas", port=free_port())
         try:
@@ -329,7 +326,6 @@ def main(argv: list[str] | None = None) -> None:
                 print("\nexactly-once against at-least-once:\n" + table(eos, reference=CRMHUB.label))
         finally:
             registry.stop()
-            broker.down()
 
 
 if __name__ == "__main__":
