@@ -291,7 +291,9 @@ def test_stop_at_the_default_settings_after_a_live_consumer_stops(kafka_settings
         producer.close()
 
     def consume() -> None:
-        consumer = Consumer(kafka_settings, group_id=group, topics=[topic])
+        # the topic was just created: join once the client knows its partitions, as the pipelines do (otherwise
+        # the member can be assigned none of them until a later metadata refresh and rejoin)
+        consumer = Consumer(kafka_settings, group_id=group, topics=[topic], join_after_metadata=True)
         while not stop_consuming.is_set():
             if consumer.poll(200):
                 consumer.commit()
@@ -350,7 +352,9 @@ def test_a_consumer_keeping_up_on_50_partitions_is_ok_everywhere(kafka_broker: L
         producer.close()
 
     def consume() -> None:
-        consumer = Consumer(kafka_settings, group_id=group, topics=[topic])
+        # the topic was just created: join once the client knows its partitions, as the pipelines do (otherwise
+        # the member can be assigned none of them until a later metadata refresh and rejoin)
+        consumer = Consumer(kafka_settings, group_id=group, topics=[topic], join_after_metadata=True)
         while not stop.is_set():
             if consumer.poll(100):
                 consumer.commit()
