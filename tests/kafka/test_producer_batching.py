@@ -4,7 +4,6 @@ the broker's disk as configured, and the records come back as sent."""
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,7 +32,8 @@ def batch_codecs(segment: Path) -> list[str]:
 
 
 def read_back(settings: KafkaSettings, topic: str, n: int) -> list[bytes]:
-    consumer = Consumer(settings, group_id=f"g-{uuid.uuid4().hex[:6]}", topics=[topic])
+    consumer = Consumer(settings, None)
+    consumer.assign(topic)
     seen: list[bytes] = []
     for _ in range(40):
         seen.extend(m.value or b"" for m in consumer.poll(500))
