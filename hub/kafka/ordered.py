@@ -138,8 +138,6 @@ class TimeOrderedConsumer(Consumer):
             self._bytes += _size(m)
 
     def _keep_assigned(self) -> None:
-        if not self._runs and not self._handed and not self._unfetched_since:
-            return
         tps = self._consumer.assignment()
         self._unfetched_since = {tp: t for tp, t in self._unfetched_since.items() if tp in tps}
         assigned = {(tp.topic, tp.partition) for tp in tps}

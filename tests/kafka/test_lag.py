@@ -54,6 +54,12 @@ def _commit(settings: KafkaSettings, group: str, topic: str, offsets: dict[int, 
     consumer.close()
 
 
+def _member(settings: KafkaSettings, group: str, topic: str) -> Consumer:
+    """A member of ``group`` on ``topic``, just created: it joins once its client knows the topic's partitions, as
+    the pipelines do (otherwise it can be assigned none of them until a later metadata refresh and rejoin)."""
+    return Consumer(settings, group_id=group, topics=[topic], join_after_metadata=True)
+
+
 def _gauge(name: str, **labels: Any) -> float | None:
     return REGISTRY.get_sample_value(name, {k: str(v) for k, v in labels.items()})
 
@@ -291,9 +297,7 @@ def test_stop_at_the_default_settings_after_a_live_consumer_stops(kafka_settings
         producer.close()
 
     def consume() -> None:
-        # the topic was just created: join once the client knows its partitions, as the pipelines do (otherwise
-        # the member can be assigned none of them until a later metadata refresh and rejoin)
-        consumer = Consumer(kafka_settings, group_id=group, topics=[topic], join_after_metadata=True)
+        consumer = _member(kafka_settings, group, topic)
         while not stop_consuming.is_set():
             if consumer.poll(200):
                 consumer.commit()
@@ -352,9 +356,7 @@ def test_a_consumer_keeping_up_on_50_partitions_is_ok_everywhere(kafka_broker: L
         producer.close()
 
     def consume() -> None:
-        # the topic was just created: join once the client knows its partitions, as the pipelines do (otherwise
-        # the member can be assigned none of them until a later metadata refresh and rejoin)
-        consumer = Consumer(kafka_settings, group_id=group, topics=[topic], join_after_metadata=True)
+        consumer = _member(kafka_settings, group, topic)
         while not stop.is_set():
             if consumer.poll(100):
                 consumer.commit()

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from hub.config import validate_config_text
-from hub.kafka.clients import Consumer, KafkaSettings, Producer, Record
+from hub.kafka.clients import KafkaSettings, Producer, Record
 from hub.kafka.local import LocalKafka
 from hub.wiring import kafka_settings as settings_of
+from tests.kafka.helpers import read_all
 
 pytestmark = pytest.mark.kafka
 
@@ -31,18 +32,6 @@ def batch_codecs(segment: Path) -> list[str]:
     return out
 
 
-def read_back(settings: KafkaSettings, topic: str, n: int) -> list[bytes]:
-    consumer = Consumer(settings, None)
-    consumer.assign(topic)
-    seen: list[bytes] = []
-    for _ in range(40):
-        seen.extend(m.value or b"" for m in consumer.poll(500))
-        if len(seen) >= n:
-            break
-    consumer.close()
-    return seen
-
-
 def test_configured_compression_is_what_the_broker_stores(kafka_broker: LocalKafka, topic: str) -> None:
     cfg = validate_config_text(f'kafka: {{bootstrap_servers: "{kafka_broker.bootstrap}", '
                                'producer: {compression_type: gzip, linger_ms: 20}}')
@@ -51,7 +40,7 @@ def test_configured_compression_is_what_the_broker_stores(kafka_broker: LocalKaf
     producer = Producer(settings)
     producer.send_batch(Record(topic, f"k{i}".encode(), v) for i, v in enumerate(values))
     producer.close()
-    assert read_back(settings, topic, len(values)) == values
+    assert [m.value for m in read_all(settings, topic, len(values))] == values
     segments = sorted((kafka_broker.data_dir / "data" / f"{topic}-0").glob("*.log"))
     codecs = [c for s in segments for c in batch_codecs(s)]
     assert codecs and set(codecs) == {"gzip"}
