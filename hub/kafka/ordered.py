@@ -115,12 +115,9 @@ class TimeOrderedConsumer(Consumer):
         """Whether an assigned partition with nothing buffered has no high watermark yet (no fetch answered for
         it) and has been waited for less than ``fetch_grace_s``."""
         now = time.monotonic()
-        waiting = False
-        for tp in self._consumer.assignment():
-            if self._runs.get((tp.topic, tp.partition)) or self._consumer.highwater(tp) is not None:
-                continue
-            waiting = waiting or now - self._unfetched_since.setdefault(tp, now) < self.fetch_grace_s
-        return waiting
+        since = [self._unfetched_since.setdefault(tp, now) for tp in self._consumer.assignment()
+                 if not self._runs.get((tp.topic, tp.partition)) and self._consumer.highwater(tp) is None]
+        return any(now - t < self.fetch_grace_s for t in since)
 
     def seek(self, topic: str, partition: int, offset: int) -> None:
         self._drop([(topic, partition)])

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections import deque
 
+import pytest
+from kafka import TopicPartition
+
+from hub.kafka import ordered
 from hub.kafka.clients import Message
-from hub.kafka.ordered import take_in_time_order
+from hub.kafka.ordered import TimeOrderedConsumer, take_in_time_order
 
 
 def msgs(topic: str, stamps: list[int], first: int = 0) -> deque[Message]:
@@ -37,3 +41,26 @@ def test_an_empty_or_missing_partition_and_a_zero_count() -> None:
     assert take_in_time_order(runs, 0) == []
     assert [m.offset for m in take_in_time_order(runs, 10)] == [0, 1]
     assert take_in_time_order({}, 10) == []
+
+
+class _Client:
+    """kafka-python's consumer as far as the wait for unfetched partitions asks it: two partitions assigned, no
+    fetch answered for either (no high watermark)."""
+
+    def assignment(self) -> set[TopicPartition]:
+        return {TopicPartition("canon.customer", 0), TopicPartition("canon.credit", 0)}
+
+    def highwater(self, tp: TopicPartition) -> int | None:
+        return None
+
+
+def test_every_unfetched_partition_is_waited_for_from_the_same_moment(monkeypatch: pytest.MonkeyPatch) -> None:
+    consumer = TimeOrderedConsumer.__new__(TimeOrderedConsumer)  # no client to connect: only the waiting rule
+    consumer._consumer, consumer._runs, consumer._unfetched_since, consumer.fetch_grace_s = _Client(), {}, {}, 2.0
+    clock = [100.0]
+    monkeypatch.setattr(ordered.time, "monotonic", lambda: clock[0])
+    assert consumer._unfetched()
+    clock[0] = 101.9
+    assert consumer._unfetched()
+    clock[0] = 102.1  # the grace of both ran out together, not one after the other
+    assert not consumer._unfetched()
