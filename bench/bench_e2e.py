@@ -18,10 +18,11 @@ Over the measured window (generator start → last record received) it prints th
 
 Targets: p50 under 250 ms and p99 under 1 s at 2,000 changes/s (``--processes``); end to end / raw at least 0.1.
 
-``--linger-ms`` and ``--compression`` set the hub's ``kafka.producer`` batching (the raw client keeps its own).
+``--linger-ms`` and ``--compression`` set the hub's ``kafka.producer`` batching (the raw client keeps its own),
+``--fetch-min-bytes`` and ``--fetch-max-wait-ms`` its pipeline consumers' fetches (``pipelines.fetch_*``).
 
 Usage: ``.venv/bin/python bench/bench_e2e.py [--rate 1000] [--seconds 20] [--customers 2000] [--processes]
-[--linger-ms MS] [--compression CODEC]``
+[--linger-ms MS] [--compression CODEC] [--fetch-min-bytes N] [--fetch-max-wait-ms MS]``
 """
 
 from __future__ import annotations
@@ -93,8 +94,10 @@ def generate(db: Path, n: int, rate: float, seconds: float, stop: threading.Even
     return made, time.perf_counter() - start
 
 
-def config(broker: LocalKafka, tmp: Path, log_level: str = "warning", producer: str = "{}") -> str:
-    """The hub's config (``producer``: the ``kafka.producer`` section, in YAML flow style)."""
+def config(broker: LocalKafka, tmp: Path, log_level: str = "warning", producer: str = "{}",
+           pipelines: str = "") -> str:
+    """The hub's config (``producer``: the ``kafka.producer`` section, in YAML flow style; ``pipelines``: more
+    keys of the ``pipelines`` section, one ``key: value`` per line)."""
     maps = tmp / "mappings"
     maps.mkdir()
     (maps / "ibmi.CUSTMAST.yaml").write_text((ROOT / "config" / "mappings" / "ibmi.CUSTMAST.yaml").read_text())
@@ -117,7 +120,7 @@ pipelines:
   mappings: [{maps}]
   store: {{url: "sqlite:///{tmp / "store.db"}"}}
   poll_interval_ms: 20
-"""
+""" + "".join(f"  {line}\n" for line in pipelines.splitlines())
 
 
 @contextlib.contextmanager
@@ -291,6 +294,8 @@ def main() -> None:
                              "(no argument: registry,connectors,canonicalize and unify)")
     parser.add_argument("--linger-ms", type=int, help="the hub's kafka.producer.linger_ms (default: the config's)")
     parser.add_argument("--compression", help="the hub's kafka.producer.compression_type (gzip, lz4 ...)")
+    parser.add_argument("--fetch-min-bytes", type=int, help="the hub's pipelines.fetch_min_bytes")
+    parser.add_argument("--fetch-max-wait-ms", type=int, help="the hub's pipelines.fetch_max_wait_ms")
     args = parser.parse_args()
     if args.processes == []:
         args.processes = ["registry,connectors,canonicalize", "unify"]
@@ -300,7 +305,9 @@ def main() -> None:
         print(f"{args.rate:.0f} changes/s for {args.seconds:.0f} s over {args.customers:,} customers")
         chosen = (("linger_ms", args.linger_ms), ("compression_type", args.compression))
         producer = "{" + ", ".join(f"{k}: {v}" for k, v in chosen if v is not None) + "}"
-        cfg_text = config(broker, tmp, args.log_level, producer)
+        fetch = (("fetch_min_bytes", args.fetch_min_bytes), ("fetch_max_wait_ms", args.fetch_max_wait_ms))
+        pipelines = "".join(f"{k}: {v}\n" for k, v in fetch if v is not None)
+        cfg_text = config(broker, tmp, args.log_level, producer, pipelines)
         latencies, made, elapsed, span = measure_hub(cfg_text, tmp, args, broker.pid())
         print(f"  hub, source commit -> unified record received: {percentiles(latencies)}  ({made:,} changes "
               f"made, {made / elapsed:,.0f}/s; delivered {made / span:,.0f}/s, first change to last record)")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, TypedDict, get_args
 
 from pydantic import (
     BeforeValidator,
@@ -41,7 +41,7 @@ from hub.config_parse import (
 )
 from hub.gateway.settings import DEFAULT_ROLES, GatewayRole
 from hub.kafka.security import SecurityOptions
-from hub.kafka.settings import ClusterConfig, ProducerConfig
+from hub.kafka.settings import FETCH_MAX_WAIT_MS, FETCH_MIN_BYTES, ClusterConfig, ProducerConfig
 from hub.lag.settings import LagConfig
 from hub.web.settings import AuthMode, HttpSettings
 from pipelines.unify.config import UnifyConfig
@@ -222,6 +222,15 @@ class StoreConfig(ConfigModel):
                    ] = "sqlite:///.crmhub/store.db"
 
 
+class LoopOptions(TypedDict):
+    """The keyword arguments every pipeline worker's consumer loop takes from the ``pipelines`` section."""
+
+    batch_size: int
+    poll_ms: int
+    fetch_min_bytes: int
+    fetch_max_wait_ms: int
+
+
 class PipelinesConfig(ConfigModel):
     """Canonicalize (mappings, data quality) and unify (identity, survivorship, alerts)."""
 
@@ -235,7 +244,18 @@ class PipelinesConfig(ConfigModel):
     unify: UnifyConfig = Field(default_factory=UnifyConfig)
     batch_size: Annotated[int, Field(ge=1, le=10000)] = 500
     poll_interval_ms: Annotated[int, Field(ge=10)] = 100
+    fetch_min_bytes: Annotated[int, Field(ge=1, le=1024 * 1024, description=(
+        "the least bytes of records the broker gathers before it answers a pipeline consumer's fetch (up to "
+        "fetch_max_wait_ms): more means fewer, fuller fetches, less CPU on the hub and the broker at moderate "
+        "rates and up to fetch_max_wait_ms more latency per stage"))] = FETCH_MIN_BYTES
+    fetch_max_wait_ms: Annotated[int, Field(ge=1, le=10_000, description=(
+        "the longest the broker holds a pipeline consumer's fetch that has fewer than fetch_min_bytes"))
+                                 ] = FETCH_MAX_WAIT_MS
     timer_interval_s: Annotated[float, Field(gt=0)] = 5.0
+
+    def loop_options(self) -> LoopOptions:
+        return {"batch_size": self.batch_size, "poll_ms": self.poll_interval_ms,
+                "fetch_min_bytes": self.fetch_min_bytes, "fetch_max_wait_ms": self.fetch_max_wait_ms}
 
 
 # --- connectors -----------------------------------------------------------------------------------------

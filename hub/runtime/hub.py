@@ -161,15 +161,15 @@ class Hub:
         topics = parts.source_topics(overrides=topic_overrides(self.cfg))
         ensure_pipeline_topics(self.cfg, self.settings, topics, conf.name)
         serde = avro_serde(self.cfg, self.registry)
-        size, poll = conf.batch_size, conf.poll_interval_ms
+        loop = conf.loop_options()
         if self.runs("canonicalize"):
             self.workers.append(CanonWorker(self.settings, self.producer(), serde, parts.mappings, topics,
                                             pipeline=conf.name, group_id=f"{conf.group_id_prefix}-canonicalize",
-                                            batch_size=size, poll_ms=poll, dq_file=dq_summary_file()))
+                                            dq_file=dq_summary_file(), **loop))
         if self.runs("unify"):
             self.workers.append(UnifyWorker(self.settings, self.producer(), serde, parts.unifier(),
                                             timer_interval_s=conf.timer_interval_s, pipeline=conf.name,
-                                            group_id=f"{conf.group_id_prefix}-unify", batch_size=size, poll_ms=poll))
+                                            group_id=f"{conf.group_id_prefix}-unify", **loop))
         for worker in self.workers:
             worker.start()
         log.info("hub.pipelines_started", source_topics=len(topics), store=mask_text(conf.store.url))

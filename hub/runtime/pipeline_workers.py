@@ -30,6 +30,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_never, wait_exponen
 
 from hub.config import HubConfig
 from hub.kafka.clients import Admin, Consumer, KafkaSettings, Message, Producer, Record
+from hub.kafka.settings import FETCH_MAX_WAIT_MS, FETCH_MIN_BYTES
 from hub.metrics import (
     CANON_EVENTS,
     DQ_RESULTS,
@@ -50,11 +51,6 @@ from schemas.unified import KEY_SCHEMA as GOLDEN_KEY_SCHEMA
 
 log = structlog.get_logger(__name__)
 CANON_TOPICS = tuple(f"canon.{e}" for e in ENTITIES)
-#: How long the broker may hold a fetch that found nothing (Kafka's default: 500 ms). kafka-python leaves out of
-#: its next fetch the partitions whose records it still holds, so records arriving on those can wait for that
-#: fetch to come back. Measured with ``bench/bench_e2e.py --processes`` at 1,000 changes/s, A/B in the same
-#: minutes: 500 ms gave windows with a max of 700-900 ms (p99 621-674 ms), 100 ms none (p99 362-404 ms).
-FETCH_MAX_WAIT_MS = 100
 #: The longest a pipeline consumer may take between two polls; also the group's rebalance timeout, how long
 #: the coordinator waits for known members to rejoin. A member killed in the middle of a join is kept until
 #: then: at kafka-python's default (300 s, ten times the client's 30 s request timeout, so the new members'
@@ -88,7 +84,8 @@ class _Loop(ABC):
     consumer_class: type[Consumer] = Consumer
 
     def __init__(self, settings: KafkaSettings, group_id: str, topics: Sequence[str], *, batch_size: int = 500,
-                 poll_ms: int = 200, max_backoff_s: float = 30.0, stall_s: float = 15.0) -> None:
+                 poll_ms: int = 200, max_backoff_s: float = 30.0, stall_s: float = 15.0,
+                 fetch_min_bytes: int = FETCH_MIN_BYTES, fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS) -> None:
         self.settings = settings
         self.group_id = group_id
         self.topics = list(topics)
@@ -96,6 +93,7 @@ class _Loop(ABC):
         self.poll_ms = poll_ms
         self.max_backoff_s = max_backoff_s
         self.stall_s = stall_s
+        self.fetch = {"fetch_min_bytes": fetch_min_bytes, "fetch_max_wait_ms": fetch_max_wait_ms}
         self.status = WorkerStatus()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -152,8 +150,8 @@ class _Loop(ABC):
     def new_consumer(self) -> Consumer:
         # the hub creates the topics before it starts the loops, so the group join can wait for their metadata
         return self.consumer_class(self.settings, self.group_id, self.topics, max_poll_records=self.batch_size,
-                        join_after_metadata=True, fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-                        max_poll_interval_ms=MAX_POLL_INTERVAL_MS)
+                                   join_after_metadata=True, max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
+                                   **self.fetch)
 
     def _consume(self) -> None:
         consumer = self.new_consumer()
