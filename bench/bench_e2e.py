@@ -35,7 +35,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -94,15 +94,14 @@ def generate(db: Path, n: int, rate: float, seconds: float, stop: threading.Even
     return made, time.perf_counter() - start
 
 
-def config(broker: LocalKafka, tmp: Path, log_level: str = "warning", producer: str = "{}",
-           pipelines: str = "") -> str:
-    """The hub's config (``producer``: the ``kafka.producer`` section, in YAML flow style; ``pipelines``: more
-    keys of the ``pipelines`` section, one ``key: value`` per line)."""
+def config(broker: LocalKafka, tmp: Path, log_level: str = "warning", producer: Mapping[str, object] = {},
+           pipelines: Mapping[str, object] = {}) -> str:
+    """The hub's config; ``producer``: the ``kafka.producer`` section, ``pipelines``: more keys of ``pipelines``."""
     maps = tmp / "mappings"
     maps.mkdir()
     (maps / "ibmi.CUSTMAST.yaml").write_text((ROOT / "config" / "mappings" / "ibmi.CUSTMAST.yaml").read_text())
     return f"""
-kafka: {{bootstrap_servers: "{broker.bootstrap}", producer: {producer}}}
+kafka: {{bootstrap_servers: "{broker.bootstrap}", producer: {{{", ".join(f"{k}: {v}" for k, v in producer.items())}}}}}
 registry: {{serve: {{port: {free_port()}, auth: none}}}}  # the bench reads schemas on loopback
 admin: {{port: {free_port()}}}
 lag: {{enabled: false}}
@@ -120,7 +119,7 @@ pipelines:
   mappings: [{maps}]
   store: {{url: "sqlite:///{tmp / "store.db"}"}}
   poll_interval_ms: 20
-""" + "".join(f"  {line}\n" for line in pipelines.splitlines())
+""" + "".join(f"  {k}: {v}\n" for k, v in pipelines.items())
 
 
 @contextlib.contextmanager
@@ -303,11 +302,10 @@ def main() -> None:
     with broker_in_temp_dir() as (tmp, broker):
         seed(tmp / "legacy.db", args.customers)
         print(f"{args.rate:.0f} changes/s for {args.seconds:.0f} s over {args.customers:,} customers")
-        chosen = (("linger_ms", args.linger_ms), ("compression_type", args.compression))
-        producer = "{" + ", ".join(f"{k}: {v}" for k, v in chosen if v is not None) + "}"
-        fetch = (("fetch_min_bytes", args.fetch_min_bytes), ("fetch_max_wait_ms", args.fetch_max_wait_ms))
-        pipelines = "".join(f"{k}: {v}\n" for k, v in fetch if v is not None)
-        cfg_text = config(broker, tmp, args.log_level, producer, pipelines)
+        producer = {"linger_ms": args.linger_ms, "compression_type": args.compression}
+        fetch = {"fetch_min_bytes": args.fetch_min_bytes, "fetch_max_wait_ms": args.fetch_max_wait_ms}
+        cfg_text = config(broker, tmp, args.log_level, {k: v for k, v in producer.items() if v is not None},
+                          {k: v for k, v in fetch.items() if v is not None})
         latencies, made, elapsed, span = measure_hub(cfg_text, tmp, args, broker.pid())
         print(f"  hub, source commit -> unified record received: {percentiles(latencies)}  ({made:,} changes "
               f"made, {made / elapsed:,.0f}/s; delivered {made / span:,.0f}/s, first change to last record)")

@@ -32,6 +32,11 @@ def batch_codecs(segment: Path) -> list[str]:
     return out
 
 
+def stored_codecs(broker: LocalKafka, topic: str) -> list[str]:
+    """The codec of every record batch the broker holds for partition 0 of ``topic``."""
+    return [c for s in sorted((broker.data_dir / "data" / f"{topic}-0").glob("*.log")) for c in batch_codecs(s)]
+
+
 def test_configured_compression_is_what_the_broker_stores(kafka_broker: LocalKafka, topic: str) -> None:
     cfg = validate_config_text(f'kafka: {{bootstrap_servers: "{kafka_broker.bootstrap}", '
                                'producer: {compression_type: gzip, linger_ms: 20}}')
@@ -41,8 +46,7 @@ def test_configured_compression_is_what_the_broker_stores(kafka_broker: LocalKaf
     producer.send_batch(Record(topic, f"k{i}".encode(), v) for i, v in enumerate(values))
     producer.close()
     assert [m.value for m in read_all(settings, topic, len(values))] == values
-    segments = sorted((kafka_broker.data_dir / "data" / f"{topic}-0").glob("*.log"))
-    codecs = [c for s in segments for c in batch_codecs(s)]
+    codecs = stored_codecs(kafka_broker, topic)
     assert codecs and set(codecs) == {"gzip"}
 
 
@@ -51,8 +55,7 @@ def test_without_the_section_batches_are_stored_uncompressed(kafka_broker: Local
     producer = Producer(settings)
     producer.send_batch(Record(topic, None, b"x" * 200) for _ in range(50))
     producer.close()
-    segments = sorted((kafka_broker.data_dir / "data" / f"{topic}-0").glob("*.log"))
-    assert {c for s in segments for c in batch_codecs(s)} == {"none"}
+    assert set(stored_codecs(kafka_broker, topic)) == {"none"}
 
 
 def test_a_batch_that_is_not_full_waits_for_the_linger(kafka_settings: KafkaSettings, topic: str) -> None:
