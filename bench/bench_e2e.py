@@ -20,9 +20,11 @@ Targets: p50 under 250 ms and p99 under 1 s at 2,000 changes/s (``--processes``)
 
 ``--linger-ms`` and ``--compression`` set the hub's ``kafka.producer`` batching (the raw client keeps its own),
 ``--fetch-min-bytes`` and ``--fetch-max-wait-ms`` its pipeline consumers' fetches (``pipelines.fetch_*``).
+``--broker-warmup SECONDS`` first runs raw-client traffic on the new broker (a JVM just started uses several
+times the CPU it uses once its JIT has compiled the hot paths) and prints the broker's cores per 10 s.
 
 Usage: ``.venv/bin/python bench/bench_e2e.py [--rate 1000] [--seconds 20] [--customers 2000] [--processes]
-[--linger-ms MS] [--compression CODEC] [--fetch-min-bytes N] [--fetch-max-wait-ms MS]``
+[--linger-ms MS] [--compression CODEC] [--fetch-min-bytes N] [--fetch-max-wait-ms MS] [--broker-warmup S]``
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.local_broker import broker_in_temp_dir
 from bench.proc_cpu import CpuWindow
-from bench.raw_client import measure_raw, percentiles, raw_max_median
+from bench.raw_client import measure_raw, percentiles, raw_max_median, warm_broker
 from hub.config import validate_config_text
 from hub.kafka.clients import Consumer, KafkaSettings
 from hub.kafka.local import LocalKafka, free_port
@@ -295,6 +297,9 @@ def main() -> None:
     parser.add_argument("--compression", help="the hub's kafka.producer.compression_type (gzip, lz4 ...)")
     parser.add_argument("--fetch-min-bytes", type=int, help="the hub's pipelines.fetch_min_bytes")
     parser.add_argument("--fetch-max-wait-ms", type=int, help="the hub's pipelines.fetch_max_wait_ms")
+    parser.add_argument("--broker-warmup", type=float, default=0.0, metavar="SECONDS",
+                        help="raw-client traffic on the new broker before the hub starts, until its JIT has "
+                             "compiled its hot paths (0: measure on a cold broker)")
     args = parser.parse_args()
     if args.processes == []:
         args.processes = ["registry,connectors,canonicalize", "unify"]
@@ -302,6 +307,12 @@ def main() -> None:
     with broker_in_temp_dir() as (tmp, broker):
         seed(tmp / "legacy.db", args.customers)
         print(f"{args.rate:.0f} changes/s for {args.seconds:.0f} s over {args.customers:,} customers")
+        if args.broker_warmup > 0:
+            pid = broker.pid()
+            assert pid is not None
+            cores = warm_broker(KafkaSettings(bootstrap_servers=broker.bootstrap), pid, args.broker_warmup)
+            print(f"  broker warmed up for {args.broker_warmup:.0f} s (raw client, 1,000 records/s in batches of 20):"
+                  f" {', '.join(f'{c:.2f}' for c in cores)} cores per 10 s")
         producer = {"linger_ms": args.linger_ms, "compression_type": args.compression}
         fetch = {"fetch_min_bytes": args.fetch_min_bytes, "fetch_max_wait_ms": args.fetch_max_wait_ms}
         cfg_text = config(broker, tmp, args.log_level, {k: v for k, v in producer.items() if v is not None},

@@ -8,6 +8,7 @@ import json
 import threading
 import time
 
+from bench.proc_cpu import cpu_seconds
 from hub.kafka.clients import Admin, Consumer, KafkaSettings, Producer, Record
 
 
@@ -64,6 +65,48 @@ def measure_raw(settings: KafkaSettings, rate: float, seconds: float) -> list[fl
     producer.close()
     consumer.close()
     return latencies
+
+
+def warm_broker(settings: KafkaSettings, broker_pid: int, seconds: float, rate: float = 1000.0,
+                window_s: float = 10.0, topic: str | None = None) -> list[float]:
+    """Raw-client traffic shaped like the hub's (batches of 20 records, each produced and acknowledged, read back
+    by a group member that commits after every poll) for ``seconds``, before a measurement: a broker just
+    started spends its first minute compiling its hot paths (the JVM's JIT) and uses several times the CPU it
+    uses once warm, which the hub on the same cores would pay for. Returns the broker's cores in each
+    ``window_s`` window, so the caller can show that it settled (``topic``: an existing one to write, else a
+    new one)."""
+    topic = topic or raw_topic(settings, "warmup")
+    producer = Producer(settings)
+    consumer = Consumer(settings, f"bench-warmup-{int(time.time())}", [topic], join_after_metadata=True)
+    stop = threading.Event()
+
+    def consume() -> None:
+        while not stop.is_set():
+            if consumer.poll(20):
+                consumer.commit_async()
+
+    reader = threading.Thread(target=consume)
+    reader.start()
+    cores: list[float] = []
+    start = time.perf_counter()
+    window_start, used = start, cpu_seconds(broker_pid)
+    n = 0
+    try:
+        while time.perf_counter() - start < seconds:
+            time.sleep(max(0.0, start + n / rate - time.perf_counter()))
+            producer.send_batch([Record(topic, None, b"x" * 300)] * 20)
+            n += 20
+            now = time.perf_counter()
+            if now - window_start >= window_s:
+                cpu = cpu_seconds(broker_pid)
+                cores.append((cpu - used) / (now - window_start))
+                window_start, used = now, cpu
+    finally:
+        stop.set()
+        reader.join()
+        producer.close()
+        consumer.close()
+    return cores
 
 
 def measure_raw_max(settings: KafkaSettings, n: int = 100_000, batch: int = 500) -> float:
