@@ -21,10 +21,12 @@ Targets: p50 under 250 ms and p99 under 1 s at 2,000 changes/s (``--processes``)
 ``--linger-ms`` and ``--compression`` set the hub's ``kafka.producer`` batching (the raw client keeps its own),
 ``--fetch-min-bytes`` and ``--fetch-max-wait-ms`` its pipeline consumers' fetches (``pipelines.fetch_*``).
 ``--broker-warmup SECONDS`` first runs raw-client traffic on the new broker (a JVM just started uses several
-times the CPU it uses once its JIT has compiled the hot paths) and prints the broker's cores per 10 s.
+times the CPU it uses once its JIT has compiled the hot paths) and prints the broker's cores per 10 s;
+``--broker-jvm-options`` replaces the local broker's extra JVM options (``''``: the JVM's full JIT).
 
 Usage: ``.venv/bin/python bench/bench_e2e.py [--rate 1000] [--seconds 20] [--customers 2000] [--processes]
-[--linger-ms MS] [--compression CODEC] [--fetch-min-bytes N] [--fetch-max-wait-ms MS] [--broker-warmup S]``
+[--linger-ms MS] [--compression CODEC] [--fetch-min-bytes N] [--fetch-max-wait-ms MS] [--broker-warmup S]
+[--broker-jvm-options OPTIONS]``
 """
 
 from __future__ import annotations
@@ -300,11 +302,15 @@ def main() -> None:
     parser.add_argument("--broker-warmup", type=float, default=0.0, metavar="SECONDS",
                         help="raw-client traffic on the new broker before the hub starts, until its JIT has "
                              "compiled its hot paths (0: measure on a cold broker)")
+    parser.add_argument("--broker-jvm-options", metavar="OPTIONS",
+                        help="the broker's extra JVM options, space-separated (default: kafka.local.jvm_options' "
+                             "default; '': none, the JVM's full JIT)")
     args = parser.parse_args()
     if args.processes == []:
         args.processes = ["registry,connectors,canonicalize", "unify"]
     configure_logging("warning")
-    with broker_in_temp_dir() as (tmp, broker):
+    jvm = {} if args.broker_jvm_options is None else {"jvm_options": tuple(args.broker_jvm_options.split())}
+    with broker_in_temp_dir(**jvm) as (tmp, broker):
         seed(tmp / "legacy.db", args.customers)
         print(f"{args.rate:.0f} changes/s for {args.seconds:.0f} s over {args.customers:,} customers")
         if args.broker_warmup > 0:

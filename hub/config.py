@@ -41,7 +41,13 @@ from hub.config_parse import (
 )
 from hub.gateway.settings import DEFAULT_ROLES, GatewayRole
 from hub.kafka.security import SecurityOptions
-from hub.kafka.settings import FETCH_MAX_WAIT_MS, FETCH_MIN_BYTES, ClusterConfig, ProducerConfig
+from hub.kafka.settings import (
+    FETCH_MAX_WAIT_MS,
+    FETCH_MIN_BYTES,
+    LOCAL_BROKER_JVM_OPTIONS,
+    ClusterConfig,
+    ProducerConfig,
+)
 from hub.lag.settings import LagConfig
 from hub.web.settings import AuthMode, HttpSettings
 from pipelines.unify.config import UnifyConfig
@@ -72,6 +78,11 @@ class KafkaLocal(ConfigModel):
     kafka_home: OptPath = Field(default=None, description="an installed Kafka to run (its libs/); empty: $KAFKA_HOME, "
                                                   "else the jars resolved with Maven")
     heap: Annotated[str, Field(pattern=r"^\d+[kKmMgG]?$", description="Java heap (-Xms and -Xmx)")] = "512m"
+    jvm_options: list[Annotated[str, Field(pattern=r"^-\S+$")]] = Field(
+        default_factory=lambda: list(LOCAL_BROKER_JVM_OPTIONS), description=(
+            "more options for the broker's JVM, each one word starting with '-'; the default keeps the JIT to its "
+            "quick compiler, which used less CPU on a small machine than the full JIT (an empty list: the JVM's "
+            "own default)"))
 
     def resolved_kafka_home(self, env: Mapping[str, str] | None = None) -> Path | None:
         """``kafka_home`` if set, else ``$KAFKA_HOME`` if set, else None (use the Maven-resolved jars)."""

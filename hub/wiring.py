@@ -27,7 +27,7 @@ def local_broker(cfg: HubConfig) -> LocalKafka:
     home = local.resolved_kafka_home()
     return LocalKafka(data_dir=Path(local.data_dir).resolve(), port=local.port,
                       controller_port=local.controller_port, heap=local.heap,
-                      kafka_home=str(home) if home else None)
+                      jvm_options=tuple(local.jvm_options), kafka_home=str(home) if home else None)
 
 
 def serve_registry(cfg: HubConfig, settings: KafkaSettings) -> RegistryService | None:

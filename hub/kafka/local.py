@@ -24,6 +24,7 @@ from typing import Any
 import structlog
 
 from hub.kafka import local_secure
+from hub.kafka.settings import LOCAL_BROKER_JVM_OPTIONS
 from schemas.cache import cache_root
 from schemas.errors import ConfigError, FatalError, RetriableError
 
@@ -125,6 +126,7 @@ class LocalKafka:
     controller_port: int = 9093
     host: str = "127.0.0.1"
     heap: str = "512m"
+    jvm_options: tuple[str, ...] = LOCAL_BROKER_JVM_OPTIONS
     kafka_home: str | None = None
     cache: Path | None = None
     secure: bool = False  # the client listener on SASL_SSL with SCRAM users (hub/kafka/local_secure.py)
@@ -214,7 +216,7 @@ class LocalKafka:
             raise ConfigError(f"kafka.local.port: {self.port} is already used by another process")
         classpath, props, log4j = self._prepare()
         self._format_storage(classpath, props, log4j)
-        cmd = ["java", f"-Xms{self.heap}", f"-Xmx{self.heap}", "-XX:+UseG1GC",
+        cmd = ["java", f"-Xms{self.heap}", f"-Xmx{self.heap}", "-XX:+UseG1GC", *self.jvm_options,
                "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={log4j}",
                "-cp", classpath, "kafka.Kafka", str(props)]
         out = open(self.data_dir / "logs" / "kafka.out", "ab")  # noqa: SIM115 - owned by the child

@@ -24,10 +24,14 @@ def test_up_is_idempotent_down_is_clean_and_data_survives(tmp_path: Path) -> Non
     port = free_port()
     cfg = tmp_path / "hub.yaml"
     cfg.write_text(f"kafka:\n  local:\n    port: {port}\n    controller_port: {free_port()}\n"
-                   f"    data_dir: {tmp_path / 'broker'}\n")
+                   f"    data_dir: {tmp_path / 'broker'}\n"
+                   "    jvm_options: ['-XX:TieredStopAtLevel=1', '-Dcrmhub.test=jvm-options']\n")
     code, out = _cli("kafka", "up", "-c", str(cfg))
     try:
         assert code == 0, out
+        pid = int((tmp_path / "broker" / "kafka.pid").read_text())
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert b"-XX:TieredStopAtLevel=1" in argv and b"-Dcrmhub.test=jvm-options" in argv  # the options reach the JVM
         assert "started" in out and str(tmp_path / "broker" / "logs" / "server.log") in out
         assert (tmp_path / "broker" / "data" / "meta.properties").exists()
         code, out = _cli("kafka", "up", "-c", str(cfg))
