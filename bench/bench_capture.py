@@ -303,13 +303,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+FULL_JIT = ("-XX:TieredStopAtLevel=4",)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     configure_logging("warning")
     logging.getLogger("kafka").setLevel(logging.ERROR)  # the client's own warnings of a busy event loop
     url = pg_url()
     dsn, parts = dsn_of(url)
-    with broker_in_temp_dir(heap="1g") as (tmp, broker):
+    # The full JIT: with the local broker's default (the quick compiler only) the broker, not the tools, limited
+    # the bulk workloads (docs/benchmarks.md, "Capture against Debezium").
+    with broker_in_temp_dir(heap="1g", jvm_options=FULL_JIT) as (tmp, broker):
         settings = KafkaSettings(bootstrap_servers=broker.bootstrap, client_id="bench-capture")
         registry = run_registry(settings, topic="_schemas", port=free_port())
         try:

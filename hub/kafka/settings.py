@@ -36,7 +36,7 @@ FETCH_MIN_BYTES = 1
 FETCH_MAX_WAIT_MS = 100
 #: The local broker's JVM compiles with its quick compiler only (C1, no C2): on the 2-core VM the optimising
 #: compiler took 0.2-0.3 cores for the broker's first minute under 1,000 records/s, and its code did not pay
-#: that back in the benches' loads (docs/benchmarks.md, "A warm broker").
+#: that back in the benches' loads (docs/benchmarks.md, "The local broker's JIT").
 LOCAL_BROKER_JVM_OPTIONS = ("-XX:TieredStopAtLevel=1",)
 
 
