@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.local_broker import broker_in_temp_dir
 from bench.proc_cpu import CpuWindow
-from bench.raw_client import measure_raw, percentiles, raw_max_median, warm_broker
+from bench.raw_client import SMALL_BATCH, WARMUP_RATE, measure_raw, percentiles, raw_max_median, warm_broker
 from hub.config import validate_config_text
 from hub.kafka.clients import Consumer, KafkaSettings
 from hub.kafka.local import LocalKafka, free_port
@@ -317,8 +317,8 @@ def main() -> None:
             pid = broker.pid()
             assert pid is not None
             cores = warm_broker(KafkaSettings(bootstrap_servers=broker.bootstrap), pid, args.broker_warmup)
-            print(f"  broker warmed up for {args.broker_warmup:.0f} s (raw client, 1,000 records/s in batches of 20):"
-                  f" {', '.join(f'{c:.2f}' for c in cores)} cores per 10 s")
+            print(f"  broker warmed up for {args.broker_warmup:.0f} s (raw client, {WARMUP_RATE:,.0f} records/s in "
+                  f"batches of {SMALL_BATCH}): {', '.join(f'{c:.2f}' for c in cores)} cores per 10 s")
         producer = {"linger_ms": args.linger_ms, "compression_type": args.compression}
         fetch = {"fetch_min_bytes": args.fetch_min_bytes, "fetch_max_wait_ms": args.fetch_max_wait_ms}
         cfg_text = config(broker, tmp, args.log_level, {k: v for k, v in producer.items() if v is not None},

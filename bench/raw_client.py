@@ -11,6 +11,9 @@ import time
 from bench.proc_cpu import cpu_seconds
 from hub.kafka.clients import Admin, Consumer, KafkaSettings, Producer, Record
 
+SMALL_BATCH = 20  # records per send at a rate: about what a hub stage sends per poll at 1,000 changes/s
+WARMUP_RATE = 1000.0  # records/s of the broker warm-up
+
 
 def percentiles(values: list[float]) -> str:
     if not values:
@@ -45,9 +48,9 @@ def measure_raw(settings: KafkaSettings, rate: float, seconds: float) -> list[fl
         while time.perf_counter() - start < seconds:
             due = start + n / rate
             time.sleep(max(0.0, due - time.perf_counter()))  # one clock reading: never a negative sleep
-            batch = [Record(topic, None, json.dumps({"ts": time.time() * 1000}).encode()) for _ in range(20)]
+            batch = [Record(topic, None, json.dumps({"ts": time.time() * 1000}).encode()) for _ in range(SMALL_BATCH)]
             producer.send_batch(batch)
-            n += 20
+            n += SMALL_BATCH
         stop.set()
 
     t = threading.Thread(target=produce)
@@ -67,7 +70,7 @@ def measure_raw(settings: KafkaSettings, rate: float, seconds: float) -> list[fl
     return latencies
 
 
-def warm_broker(settings: KafkaSettings, broker_pid: int, seconds: float, rate: float = 1000.0,
+def warm_broker(settings: KafkaSettings, broker_pid: int, seconds: float, rate: float = WARMUP_RATE,
                 window_s: float = 10.0, topic: str | None = None) -> list[float]:
     """Raw-client traffic shaped like the hub's (batches of 20 records, each produced and acknowledged, read back
     by a group member that commits after every poll) for ``seconds``, before a measurement: a broker just
@@ -94,8 +97,8 @@ def warm_broker(settings: KafkaSettings, broker_pid: int, seconds: float, rate: 
     try:
         while time.perf_counter() - start < seconds:
             time.sleep(max(0.0, start + n / rate - time.perf_counter()))
-            producer.send_batch([Record(topic, None, b"x" * 300)] * 20)
-            n += 20
+            producer.send_batch([Record(topic, None, b"x" * 300)] * SMALL_BATCH)
+            n += SMALL_BATCH
             now = time.perf_counter()
             if now - window_start >= window_s:
                 cpu = cpu_seconds(broker_pid)
