@@ -129,6 +129,8 @@ def diminutive(x: str, y: str) -> bool:
     if long.startswith(short) or (len(short) >= 4 and long.endswith(short)):
         return True
     short, long = _SINGLE.sub(r"\1", short), _SINGLE.sub(r"\1", long)
+    if len(short) >= 3 and len(long) - len(short) >= 2 and long.startswith(short):
+        return True  # its start with a letter doubled (elli / elisabeth, emmi / emilia)
     stem = next((i for i in range(len(short), 3, -1) if long.startswith(short[:i])), 0)
     return stem >= 4 and short[stem:] in _DIMINUTIVE_ENDINGS  # 4: marie is no pet name of martine
 
@@ -281,8 +283,8 @@ def sounds_alike(x: str, y: str) -> bool:
 def family_level(f: str, h: str) -> str:
     if not f or not h:
         return ""
-    if f == h:
-        return "exact"
+    if f == h or f.replace(" ", "") == h.replace(" ", ""):
+        return "exact"  # also a particle written apart or joined (de groot / degroot)
     if similar(f, h):
         return "fuzzy"
     if (" " in f or " " in h) and not set(f.split()).isdisjoint(h.split()):
@@ -368,9 +370,18 @@ def address_level(a: list[list[str]], b: list[list[str]]) -> str:
                 return "exact"
             if la and lb and na == nb and similar_street(la, lb):
                 best = "fuzzy"
+            elif not (la and lb) and pa == pb and fine_postcode(pa) and best != "fuzzy":
+                best = "postcode"
             elif best == "disagree":
                 best = "area"
     return best
+
+
+def fine_postcode(code: str) -> bool:
+    """A postal code that names a few streets' worth of homes, not a district: letters and digits, five or more
+    (a British, Dutch, Canadian or Irish code: about 15-25 addresses each), or seven digits or more (a US ZIP+4,
+    a Brazilian CEP). Five digits (Germany, France, the US ZIP) cover thousands of homes."""
+    return (len(code) >= 5 and not code.isdigit() and not code.isalpha()) or (len(code) >= 7 and code.isdigit())
 
 
 def same_area(pa: str, ca: str, pb: str, cb: str) -> bool:

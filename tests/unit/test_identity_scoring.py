@@ -175,7 +175,7 @@ def test_nicknames_and_initials() -> None:
 
 @pytest.mark.parametrize(("short", "full"), [("steffi", "stefanie"), ("kathi", "katharina"), ("jen", "jennifer"),
                                              ("tina", "christina"), ("hanna", "johanna"), ("mick", "michael"),
-                                             ("max", "maximilian")])
+                                             ("max", "maximilian"), ("elli", "elisabeth"), ("emmi", "emilia")])
 def test_short_forms_and_pet_names_are_nicknames(short: str, full: str) -> None:
     assert given_level(short, short, short, full, full, full) == "nickname"
     assert given_level(full, full, full, short, short, short) == "nickname"
@@ -302,6 +302,8 @@ def test_digits_in_a_name_read_as_the_letters_they_look_like() -> None:
 
 def test_family_and_dob_levels() -> None:
     assert family_level("meyer schulz", "meyer") == "fuzzy"
+    assert family_level("de hoekstra", "dehoekstra") == "exact"  # a particle written apart or joined
+    assert family_level("de hoekstra", "dehoekstr") == "fuzzy"
     assert family_level("muller", "schmidt") == "disagree"
     assert family_level("", "schmidt") == ""
     assert dob_level("1970-03-04", "1970-04-03") == "transposed"  # day and month swapped
@@ -385,6 +387,21 @@ def test_address_levels_forgive_a_mistyped_postal_code_in_the_same_city() -> Non
     assert address_level(home, [["hauptstr 12", "", "munchen", "12"]]) == "exact"
     assert address_level(home, [["hauptstr 12", "10115", "berlin", "12"]]) == "disagree"
     assert address_level(home, [["bahnhofstr 3", "80331", "munchen", "3"]]) == "area"
+
+
+def test_a_fine_postal_code_beside_a_missing_street_counts_more_than_a_district() -> None:
+    """A British or Dutch postal code names a few streets' homes; a German or US one thousands."""
+    from pipelines.identity.compare import address_level, fine_postcode
+    assert [fine_postcode(c) for c in ("w206ur", "2556eh", "k1a0b1", "d02x285", "941031234")] == [True] * 5
+    assert [fine_postcode(c) for c in ("80331", "75001", "2210", "w20", "", "abcde")] == [False] * 6
+    london = [["76 victoria rd", "nw151eh", "london", "76"]]
+    assert address_level(london, [["", "nw151eh", "london", ""]]) == "postcode"
+    assert address_level([["", "nw151eh", "london", ""]], london) == "postcode"
+    assert address_level(london, [["12 park rd", "nw151eh", "london", "12"]]) == "area"  # a neighbour's street
+    assert address_level(london, [["", "nw151ef", "london", ""]]) == "area"  # a typo: the district only
+    assert address_level([["hauptstr 12", "80331", "munchen", "12"]], [["", "80331", "munchen", ""]]) == "area"
+    weights = MatchConfig().table
+    assert weights["address.area"] < weights["address.postcode"] < weights["address.exact"]
 
 
 def test_address_area_forgives_a_mistyped_postal_code_in_a_mistyped_city() -> None:
