@@ -49,12 +49,15 @@ from connectors.sql.dbclock import DbClock
 from connectors.sql.events import row_events, source_info
 from connectors.sql.keystore import KeyStore
 from connectors.sql.queries import (
+    Bound,
     bind_upper,
     decode_all,
     decode_value,
     encode_value,
     head_query,
+    incremental_params,
     incremental_query,
+    incremental_shape,
     last_at_query,
     now_query,
 )
@@ -94,6 +97,8 @@ class SqlConnector(Connector):
         self._full = False  # a poll of this round returned batch_size rows
         self._readers: set[ChunkReader] = set()  # the workers of a parallel snapshot
         self._held = threading.local()  # the connection a poll holds (snapshot workers use their own)
+        # per table: its description and the poll statements built for it, by shape of position (queries.py)
+        self._polls: dict[str, tuple[sa.Table, dict[tuple[bool, int | None, bool, bool], sa.Select[Any]]]] = {}
 
     # -- plumbing ----------------------------------------------------------------------------------------
     @property
@@ -112,9 +117,9 @@ class SqlConnector(Connector):
         except sa.exc.DBAPIError as exc:
             raise classify(exc, f"connector {self.name}: {what}") from exc
 
-    def _fetch(self, stmt: sa.Select[Any], what: str) -> list[dict[str, Any]]:
+    def _fetch(self, stmt: sa.Select[Any] | Bound, what: str) -> list[dict[str, Any]]:
         with self._db(what), self._connection() as conn:
-            result = conn.execute(stmt)
+            result = conn.execute(stmt.stmt, stmt.params) if isinstance(stmt, Bound) else conn.execute(stmt)
             names = tuple(result.keys())
             return [dict(zip(names, r, strict=True)) for r in result.all()]  # one fetch, not one per row
 
@@ -179,7 +184,7 @@ class SqlConnector(Connector):
             self._tables = self._reflect()
         return [t for t in self._tables if t.label not in self._disabled and t.meta.name not in self._disabled]
 
-    def _fetch_current(self, t: SourceTable, query: Callable[[SourceTable], sa.Select[Any]],
+    def _fetch_current(self, t: SourceTable, query: Callable[[SourceTable], sa.Select[Any] | Bound],
                        what: str) -> tuple[SourceTable, list[dict[str, Any]]]:
         """Rows read with the table's current columns: if the query failed or returned rows while the columns
         changed (a column dropped or added at the source), describe the table again and read again."""
@@ -310,12 +315,21 @@ class SqlConnector(Connector):
         if t.ts is not None:
             upper = bind_upper(now - timedelta(milliseconds=t.cfg.safety_delay_ms), t.ts, self.dialect)
 
-        def query(tt: SourceTable) -> sa.Select[Any]:
-            return incremental_query(
-                tt.ref, ts_column=tt.ts.name if tt.ts else None, id_columns=[c.name for c in tt.ids],
-                after_ts=decode_value(pos["ts"], tt.ts, self.dialect) if tt.ts else None,
-                after_ids=decode_all(pos["id"], tt.ids, self.dialect), safe_below=upper,
-                limit=self.config.batch_size, dialect=self.dialect)
+        def query(tt: SourceTable) -> Bound:
+            where: dict[str, Any] = {
+                "ts_column": tt.ts.name if tt.ts else None, "id_columns": [c.name for c in tt.ids],
+                "after_ts": decode_value(pos["ts"], tt.ts, self.dialect) if tt.ts else None,
+                "after_ids": decode_all(pos["id"], tt.ids, self.dialect), "safe_below": upper}
+            ref, built = self._polls.get(tt.label, (None, {}))
+            if ref is not tt.ref:  # described again (columns changed): its statements go with the old columns
+                ref, built = tt.ref, {}
+                self._polls[tt.label] = (ref, built)
+            shape = incremental_shape(where["after_ts"], where["after_ids"], None, upper)
+            stmt = built.get(shape)
+            if stmt is None:
+                stmt = built[shape] = incremental_query(tt.ref, limit=self.config.batch_size, dialect=self.dialect,
+                                                        **where)
+            return Bound(stmt, incremental_params(**where))
 
         t, rows = self._fetch_current(t, query, f"polling {t.label}")
         fresh, passed = rows, rows

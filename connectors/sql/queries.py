@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -50,6 +51,14 @@ from schemas.columns import Column, ColumnType
 JsonScalar = str | int | float | bool | None
 SAFE_FLAG = "crmhub_safe"  # the column ``safe_below`` adds: 1 below the bound, 0 at or above it
 _DB2_DIALECTS = frozenset({"ibm_db_sa", "db2", "ibm_db"})
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """A statement built once and the values to run it with this time (``conn.execute(stmt, params)``)."""
+
+    stmt: Select[Any]
+    params: dict[str, Any]
 
 
 def table_ref(schema: str | None, name: str, columns: Sequence[str]) -> sa.Table:
@@ -125,6 +134,34 @@ def incremental_query(
     if conds:
         stmt = stmt.where(*conds)
     return limit_rows(stmt, limit, dialect)
+
+
+def incremental_params(*, ts_column: str | None, id_columns: Sequence[str], after_ts: Any = None,
+                       after_ids: Sequence[Any] | None = None, upper_ts: Any = None,
+                       safe_below: Any = None) -> dict[str, Any]:
+    """The values :func:`incremental_query` binds for these arguments, by bind name: a statement built once
+    for a shape of position (:func:`incremental_shape`) runs with them (``conn.execute(stmt, params)``), so a
+    poll builds no expression and computes no cache key."""
+    ids = {f"id_{i}": v for i, v in enumerate(after_ids or ())} if after_ids is not None and id_columns else {}
+    if ts_column is None:
+        return ids
+    params: dict[str, Any] = {}
+    if after_ts is not None:
+        params["ts"] = after_ts
+        params.update(ids)
+    if upper_ts is not None:
+        params["upper"] = upper_ts
+    if safe_below is not None:
+        params["safe"] = safe_below
+    return params
+
+
+def incremental_shape(after_ts: Any, after_ids: Sequence[Any] | None, upper_ts: Any,
+                      safe_below: Any) -> tuple[bool, int | None, bool, bool]:
+    """What decides the form of :func:`incremental_query`'s statement besides the table: which bounds are set
+    and how many id values the position holds. Two positions of one shape differ in their bound values only."""
+    return (after_ts is not None, None if after_ids is None else len(after_ids), upper_ts is not None,
+            safe_below is not None)
 
 
 def keyset_query(

@@ -19,7 +19,9 @@ from connectors.sql.queries import (
     decode_value,
     encode_value,
     head_query,
+    incremental_params,
     incremental_query,
+    incremental_shape,
     key_from_text,
     key_text,
     keyset_query,
@@ -156,6 +158,45 @@ def test_incremental_predicate_is_exactly_the_rows_after_the_position(rows_db: A
                                      after_ids=list(pos[1:]), upper_ts=4, limit=1000, dialect="sqlite")
             got = [tuple(r) for r in conn.execute(stmt)]
             assert got == [r for r in data if pos < r and r[0] < 4], pos
+
+
+POSITIONS: list[dict[str, Any]] = [
+    {"ts_column": None, "id_columns": ["a"], "after_ids": [3]},
+    {"ts_column": None, "id_columns": ["a"]},
+    {"ts_column": "ts", "id_columns": ["a", "b"]},
+    {"ts_column": "ts", "id_columns": ["a", "b"], "after_ts": 2},
+    {"ts_column": "ts", "id_columns": ["a", "b"], "after_ts": 2, "after_ids": [3, "y"], "upper_ts": 4},
+    {"ts_column": "ts", "id_columns": ["a", "b"], "after_ts": 1, "after_ids": [0, "x"], "safe_below": 3},
+    {"ts_column": "ts", "id_columns": [], "after_ts": 1, "after_ids": [], "upper_ts": 3},
+]
+
+
+@pytest.mark.parametrize("where", POSITIONS)
+def test_incremental_params_are_the_values_the_query_binds(where: dict[str, Any]) -> None:
+    ref = table_ref(None, "t", ["ts", "a", "b"])
+    stmt = incremental_query(ref, limit=50, dialect="sqlite", **where)
+    bound = {k: v for k, v in stmt.compile().params.items() if not k.startswith("param_")}  # LIMIT / OFFSET
+    assert incremental_params(**where) == bound
+
+
+def test_a_statement_built_once_runs_with_the_values_of_later_positions(rows_db: Any) -> None:
+    """The connector builds a poll's statement once per shape of position and runs it with each poll's values:
+    the rows must be those a statement built for that position returns."""
+    engine, data = rows_db
+    ref = table_ref(None, "t", ["ts", "a", "b"])
+    built: dict[Any, Any] = {}
+    with engine.connect() as conn:
+        for pos in [data[0], data[17], data[len(data) // 2], data[-1], (2, 3, "y"), (9, 0, "a")]:
+            for safe in (None, 3):
+                where = {"ts_column": "ts", "id_columns": ["a", "b"], "after_ts": pos[0],
+                         "after_ids": list(pos[1:]), "safe_below": safe}
+                shape = incremental_shape(pos[0], where["after_ids"], None, safe)
+                stmt = built.setdefault(shape, incremental_query(ref, limit=1000, dialect="sqlite", **where))
+                fresh = incremental_query(ref, limit=1000, dialect="sqlite", **where)
+                got = [tuple(r) for r in conn.execute(stmt, incremental_params(**where))]
+                assert got == [tuple(r) for r in conn.execute(fresh)], (pos, safe)
+                assert [r[:3] for r in got] == [r for r in data if pos < r], (pos, safe)
+    assert len(built) == 2  # one statement per shape, whatever the position
 
 
 def test_paging_with_a_small_limit_reads_every_row_once(rows_db: Any) -> None:
