@@ -19,13 +19,15 @@ Over the measured window (generator start → last record received) it prints th
 Targets: p50 under 250 ms and p99 under 1 s at 2,000 changes/s (``--processes``); end to end / raw at least 0.1.
 
 ``--linger-ms`` and ``--compression`` set the hub's ``kafka.producer`` batching (the raw client keeps its own),
-``--fetch-min-bytes`` and ``--fetch-max-wait-ms`` its pipeline consumers' fetches (``pipelines.fetch_*``).
+``--fetch-min-bytes`` and ``--fetch-max-wait-ms`` its pipeline consumers' fetches (``pipelines.fetch_*``),
+``--pipelines-poll-ms`` how long their polls wait for records (``pipelines.poll_interval_ms``; unset: its default).
 ``--broker-warmup SECONDS`` first runs raw-client traffic on the new broker (a JVM just started uses several
 times the CPU it uses once its JIT has compiled the hot paths) and prints the broker's cores per 10 s;
 ``--broker-jvm-options`` replaces the local broker's extra JVM options (``''``: the JVM's full JIT).
 
 Usage: ``.venv/bin/python bench/bench_e2e.py [--rate 1000] [--seconds 20] [--customers 2000] [--processes]
-[--linger-ms MS] [--compression CODEC] [--fetch-min-bytes N] [--fetch-max-wait-ms MS] [--broker-warmup S]
+[--linger-ms MS] [--compression CODEC] [--fetch-min-bytes N] [--fetch-max-wait-ms MS] [--pipelines-poll-ms MS]
+[--broker-warmup S]
 [--broker-jvm-options OPTIONS]``
 """
 
@@ -122,7 +124,6 @@ connectors:
 pipelines:
   mappings: [{maps}]
   store: {{url: "sqlite:///{tmp / "store.db"}"}}
-  poll_interval_ms: 20
 """ + "".join(f"  {k}: {v}\n" for k, v in pipelines.items())
 
 
@@ -299,6 +300,8 @@ def main() -> None:
     parser.add_argument("--compression", help="the hub's kafka.producer.compression_type (gzip, lz4 ...)")
     parser.add_argument("--fetch-min-bytes", type=int, help="the hub's pipelines.fetch_min_bytes")
     parser.add_argument("--fetch-max-wait-ms", type=int, help="the hub's pipelines.fetch_max_wait_ms")
+    parser.add_argument("--pipelines-poll-ms", type=int,
+                        help="the hub's pipelines.poll_interval_ms (default: the config's default)")
     parser.add_argument("--broker-warmup", type=float, default=0.0, metavar="SECONDS",
                         help="raw-client traffic on the new broker before the hub starts, until its JIT has "
                              "compiled its hot paths (0: measure on a cold broker)")
@@ -320,7 +323,8 @@ def main() -> None:
             print(f"  broker warmed up for {args.broker_warmup:.0f} s (raw client, {WARMUP_RATE:,.0f} records/s in "
                   f"batches of {SMALL_BATCH}): {', '.join(f'{c:.2f}' for c in cores)} cores per 10 s")
         producer = {"linger_ms": args.linger_ms, "compression_type": args.compression}
-        fetch = {"fetch_min_bytes": args.fetch_min_bytes, "fetch_max_wait_ms": args.fetch_max_wait_ms}
+        fetch = {"fetch_min_bytes": args.fetch_min_bytes, "fetch_max_wait_ms": args.fetch_max_wait_ms,
+                 "poll_interval_ms": args.pipelines_poll_ms}
         cfg_text = config(broker, tmp, args.log_level, {k: v for k, v in producer.items() if v is not None},
                           {k: v for k, v in fetch.items() if v is not None})
         latencies, made, elapsed, span = measure_hub(cfg_text, tmp, args, broker.pid())

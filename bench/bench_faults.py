@@ -267,7 +267,7 @@ def main() -> None:
     stop = threading.Event()
     try:
         seed(tmp / "legacy.db", args.customers)
-        base = e2e_config(broker, tmp)
+        base = e2e_config(broker, tmp, pipelines={"poll_interval_ms": 20})
         store = store_schema(pg_url())
         group = f"faults{uuid.uuid4().hex[:6]}"
         registry_ports = [free_port() for _ in range(3)]
