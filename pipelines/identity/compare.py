@@ -17,7 +17,8 @@ The levels, best first:
   (day and month swapped and a digit mistyped besides), disagree;
 - ids (national, tax): exact, typo (one edit: a digit changed, added, dropped or two swapped), conflict;
 - e-mail and phone: see :mod:`pipelines.identity.contact_levels`;
-- addresses: exact, fuzzy (street typo, same house number, one area), area (:func:`same_area`), disagree;
+- addresses: exact, fuzzy (street typo, same house number, one area), postcode (no street on one side, the same
+  fine-grained postal code: :func:`fine_postcode`), area (:func:`same_area`), disagree;
 - organisation names: exact, fuzzy, partial (all words of one in the other), disagree.
 """
 
@@ -358,7 +359,8 @@ def id_level(a: str, b: str) -> str:
 # --- contact details -------------------------------------------------------------------------------------------
 
 def address_level(a: list[list[str]], b: list[list[str]]) -> str:
-    """Best agreement over all address pairs: exact/fuzzy street line in one area (:func:`same_area`), area, none."""
+    """Best agreement over all address pairs: exact/fuzzy street line in one area (:func:`same_area`), a street
+    line on one side only under the same fine-grained postal code, area, none."""
     if not a or not b:
         return ""
     best = "disagree"
