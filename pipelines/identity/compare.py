@@ -17,8 +17,8 @@ The levels, best first:
   (day and month swapped and a digit mistyped besides), disagree;
 - ids (national, tax): exact, typo (one edit: a digit changed, added, dropped or two swapped), conflict;
 - e-mail and phone: see :mod:`pipelines.identity.contact_levels`;
-- addresses: exact, fuzzy (street typo, same house number, one area), postcode (no street on one side, the same
-  fine-grained postal code: :func:`fine_postcode`), area (:func:`same_area`), disagree;
+- addresses: exact, fuzzy (street typo, same number, one area), postcode (:func:`fine_postcode`, no street on one
+  side), area (:func:`same_area`), disagree;
 - organisation names: exact, fuzzy, partial (all words of one in the other), disagree.
 """
 
@@ -32,7 +32,7 @@ from nicknames import NickNamer
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from pipelines.identity.features import NICKNAMES, NICKNAMES_OF
+from pipelines.identity.features import NICKNAMES, NICKNAMES_OF, fine_postcode
 from pipelines.identity.given_names import gender_of, gendered, opposite_genders
 
 FUZZY_STREET = 0.9  # Jaro-Winkler of two street lines (same house number, same area) that count as one
@@ -359,8 +359,8 @@ def id_level(a: str, b: str) -> str:
 # --- contact details -------------------------------------------------------------------------------------------
 
 def address_level(a: list[list[str]], b: list[list[str]]) -> str:
-    """Best agreement over all address pairs: exact/fuzzy street line in one area (:func:`same_area`), a street
-    line on one side only under the same fine-grained postal code, area, none."""
+    """Best agreement over all address pairs: exact/fuzzy street line in one area (:func:`same_area`), one street
+    line missing under one fine-grained postal code, area, none."""
     if not a or not b:
         return ""
     best = "disagree"
@@ -377,13 +377,6 @@ def address_level(a: list[list[str]], b: list[list[str]]) -> str:
             elif best == "disagree":
                 best = "area"
     return best
-
-
-def fine_postcode(code: str) -> bool:
-    """A postal code that names a few streets' worth of homes, not a district: letters and digits, five or more
-    (a British, Dutch, Canadian or Irish code: about 15-25 addresses each), or seven digits or more (a US ZIP+4,
-    a Brazilian CEP). Five digits (Germany, France, the US ZIP) cover thousands of homes."""
-    return (len(code) >= 5 and not code.isdigit() and not code.isalpha()) or (len(code) >= 7 and code.isdigit())
 
 
 def same_area(pa: str, ca: str, pb: str, cb: str) -> bool:

@@ -231,6 +231,13 @@ def postal(text: Any) -> str:
     return _NON_ALNUM.sub("", code)
 
 
+def fine_postcode(code: str) -> bool:
+    """A postal code (as :func:`postal` gives it) that names a few streets' worth of homes, not a district: letters
+    and digits, five or more (a British, Dutch, Canadian or Irish code: about 15-25 addresses each), or seven
+    digits or more (a US ZIP+4, a Brazilian CEP). Five digits (Germany, France, the US ZIP) cover thousands."""
+    return (len(code) >= 5 and not code.isdigit() and not code.isalpha()) or (len(code) >= 7 and code.isdigit())
+
+
 def phone_digits(text: Any, keep: int = 9) -> str:
     """The last ``keep`` digits of a phone number ("" when it has fewer than 6 digits)."""
     digits = _NON_DIGITS.sub("", text) if isinstance(text, str) else ""

@@ -391,7 +391,8 @@ def test_address_levels_forgive_a_mistyped_postal_code_in_the_same_city() -> Non
 
 def test_a_fine_postal_code_beside_a_missing_street_counts_more_than_a_district() -> None:
     """A British or Dutch postal code names a few streets' homes; a German or US one thousands."""
-    from pipelines.identity.compare import address_level, fine_postcode
+    from pipelines.identity.compare import address_level
+    from pipelines.identity.features import fine_postcode
     assert [fine_postcode(c) for c in ("w206ur", "2556eh", "k1a0b1", "d02x285", "941031234")] == [True] * 5
     assert [fine_postcode(c) for c in ("80331", "75001", "2210", "w20", "", "abcde")] == [False] * 6
     london = [["76 victoria rd", "nw151eh", "london", "76"]]
