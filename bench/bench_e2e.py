@@ -27,8 +27,7 @@ times the CPU it uses once its JIT has compiled the hot paths) and prints the br
 
 Usage: ``.venv/bin/python bench/bench_e2e.py [--rate 1000] [--seconds 20] [--customers 2000] [--processes]
 [--linger-ms MS] [--compression CODEC] [--fetch-min-bytes N] [--fetch-max-wait-ms MS] [--pipelines-poll-ms MS]
-[--broker-warmup S]
-[--broker-jvm-options OPTIONS]``
+[--broker-warmup S] [--broker-jvm-options OPTIONS]``
 """
 
 from __future__ import annotations
@@ -323,10 +322,10 @@ def main() -> None:
             print(f"  broker warmed up for {args.broker_warmup:.0f} s (raw client, {WARMUP_RATE:,.0f} records/s in "
                   f"batches of {SMALL_BATCH}): {', '.join(f'{c:.2f}' for c in cores)} cores per 10 s")
         producer = {"linger_ms": args.linger_ms, "compression_type": args.compression}
-        fetch = {"fetch_min_bytes": args.fetch_min_bytes, "fetch_max_wait_ms": args.fetch_max_wait_ms,
-                 "poll_interval_ms": args.pipelines_poll_ms}
+        pipelines = {"fetch_min_bytes": args.fetch_min_bytes, "fetch_max_wait_ms": args.fetch_max_wait_ms,
+                     "poll_interval_ms": args.pipelines_poll_ms}
         cfg_text = config(broker, tmp, args.log_level, {k: v for k, v in producer.items() if v is not None},
-                          {k: v for k, v in fetch.items() if v is not None})
+                          {k: v for k, v in pipelines.items() if v is not None})
         latencies, made, elapsed, span = measure_hub(cfg_text, tmp, args, broker.pid())
         print(f"  hub, source commit -> unified record received: {percentiles(latencies)}  ({made:,} changes "
               f"made, {made / elapsed:,.0f}/s; delivered {made / span:,.0f}/s, first change to last record)")

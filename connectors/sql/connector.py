@@ -57,7 +57,6 @@ from connectors.sql.queries import (
     head_query,
     incremental_params,
     incremental_query,
-    incremental_shape,
     last_at_query,
     now_query,
 )
@@ -97,8 +96,8 @@ class SqlConnector(Connector):
         self._full = False  # a poll of this round returned batch_size rows
         self._readers: set[ChunkReader] = set()  # the workers of a parallel snapshot
         self._held = threading.local()  # the connection a poll holds (snapshot workers use their own)
-        # per table: its description and the poll statements built for it, by shape of position (queries.py)
-        self._polls: dict[str, tuple[sa.Table, dict[tuple[bool, int | None, bool, bool], sa.Select[Any]]]] = {}
+        # per table: its description and the poll statements built for it, by the names they bind (queries.py)
+        self._polls: dict[str, tuple[sa.Table, dict[frozenset[str], sa.Select[Any]]]] = {}
 
     # -- plumbing ----------------------------------------------------------------------------------------
     @property
@@ -324,12 +323,12 @@ class SqlConnector(Connector):
             if ref is not tt.ref:  # described again (columns changed): its statements go with the old columns
                 ref, built = tt.ref, {}
                 self._polls[tt.label] = (ref, built)
-            shape = incremental_shape(where["after_ts"], where["after_ids"], None, upper)
-            stmt = built.get(shape)
+            params = incremental_params(**where)
+            stmt = built.get(names := frozenset(params))
             if stmt is None:
-                stmt = built[shape] = incremental_query(tt.ref, limit=self.config.batch_size, dialect=self.dialect,
+                stmt = built[names] = incremental_query(tt.ref, limit=self.config.batch_size, dialect=self.dialect,
                                                         **where)
-            return Bound(stmt, incremental_params(**where))
+            return Bound(stmt, params)
 
         t, rows = self._fetch_current(t, query, f"polling {t.label}")
         fresh, passed = rows, rows

@@ -139,9 +139,10 @@ def incremental_query(
 def incremental_params(*, ts_column: str | None, id_columns: Sequence[str], after_ts: Any = None,
                        after_ids: Sequence[Any] | None = None, upper_ts: Any = None,
                        safe_below: Any = None) -> dict[str, Any]:
-    """The values :func:`incremental_query` binds for these arguments, by bind name: a statement built once
-    for a shape of position (:func:`incremental_shape`) runs with them (``conn.execute(stmt, params)``), so a
-    poll builds no expression and computes no cache key."""
+    """The values :func:`incremental_query` binds for these arguments, by bind name. The names alone decide the
+    statement's form for a table (which bounds are set, how many key values), so a statement built once for a
+    set of names runs with the values of any later position (``conn.execute(stmt, params)``): a poll builds no
+    expression and computes no cache key."""
     ids = {f"id_{i}": v for i, v in enumerate(after_ids or ())} if after_ids is not None and id_columns else {}
     if ts_column is None:
         return ids
@@ -154,14 +155,6 @@ def incremental_params(*, ts_column: str | None, id_columns: Sequence[str], afte
     if safe_below is not None:
         params["safe"] = safe_below
     return params
-
-
-def incremental_shape(after_ts: Any, after_ids: Sequence[Any] | None, upper_ts: Any,
-                      safe_below: Any) -> tuple[bool, int | None, bool, bool]:
-    """What decides the form of :func:`incremental_query`'s statement besides the table: which bounds are set
-    and how many id values the position holds. Two positions of one shape differ in their bound values only."""
-    return (after_ts is not None, None if after_ids is None else len(after_ids), upper_ts is not None,
-            safe_below is not None)
 
 
 def keyset_query(

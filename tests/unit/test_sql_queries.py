@@ -21,7 +21,6 @@ from connectors.sql.queries import (
     head_query,
     incremental_params,
     incremental_query,
-    incremental_shape,
     key_from_text,
     key_text,
     keyset_query,
@@ -180,7 +179,7 @@ def test_incremental_params_are_the_values_the_query_binds(where: dict[str, Any]
 
 
 def test_a_statement_built_once_runs_with_the_values_of_later_positions(rows_db: Any) -> None:
-    """The connector builds a poll's statement once per shape of position and runs it with each poll's values:
+    """The connector builds a poll's statement once per set of bind names and runs it with each poll's values:
     the rows must be those a statement built for that position returns."""
     engine, data = rows_db
     ref = table_ref(None, "t", ["ts", "a", "b"])
@@ -190,10 +189,11 @@ def test_a_statement_built_once_runs_with_the_values_of_later_positions(rows_db:
             for safe in (None, 3):
                 where = {"ts_column": "ts", "id_columns": ["a", "b"], "after_ts": pos[0],
                          "after_ids": list(pos[1:]), "safe_below": safe}
-                shape = incremental_shape(pos[0], where["after_ids"], None, safe)
-                stmt = built.setdefault(shape, incremental_query(ref, limit=1000, dialect="sqlite", **where))
+                params = incremental_params(**where)
+                stmt = built.setdefault(frozenset(params), incremental_query(ref, limit=1000, dialect="sqlite",
+                                                                             **where))
                 fresh = incremental_query(ref, limit=1000, dialect="sqlite", **where)
-                got = [tuple(r) for r in conn.execute(stmt, incremental_params(**where))]
+                got = [tuple(r) for r in conn.execute(stmt, params)]
                 assert got == [tuple(r) for r in conn.execute(fresh)], (pos, safe)
                 assert [r[:3] for r in got] == [r for r in data if pos < r], (pos, safe)
     assert len(built) == 2  # one statement per shape, whatever the position
