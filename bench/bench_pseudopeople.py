@@ -103,17 +103,24 @@ def data_sets(seed: int) -> Path:
     out = HOME / f"seed-{seed}"
     if all((out / f"{name}.csv").exists() for names in TASKS.values() for name in names):
         return out
-    python = HOME / "venv" / "bin" / "python"
-    if not (HOME / "venv" / ".installed").exists():
-        print(f"installing {PACKAGE} into {HOME / 'venv'} (once)")
-        shutil.rmtree(HOME / "venv", ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(HOME / "venv")], check=True)
-        subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-                        "--disable-pip-version-check", PACKAGE], check=True)
-        (HOME / "venv" / ".installed").touch()
+    python = tool_python(HOME / "venv", PACKAGE)
     subprocess.run([str(python), str(Path(__file__).with_name("pseudopeople_make.py")), str(out), str(seed)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return out
+
+
+def tool_python(venv: Path, *packages: str) -> Path:
+    """The interpreter of a virtualenv holding ``packages``, made once (a generator that pins its own libraries
+    stays out of crmhub's)."""
+    python = venv / "bin" / "python"
+    if not (venv / ".installed").exists():
+        print(f"installing {' '.join(packages)} into {venv} (once)")
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+                        "--disable-pip-version-check", *packages], check=True)
+        (venv / ".installed").touch()
+    return python
 
 
 def read_rows(path: Path, name: str) -> list[dict[str, str]]:
@@ -161,18 +168,20 @@ def task_rows(task: str, csvs: Path) -> tuple[dict[str, list[dict[str, str]]], d
     return rows, {f"{name}/{row['ROWNO']}": row["simulant_id"] for name, rs in rows.items() for row in rs}
 
 
-def show_pairs(title: str, pairs: list[tuple[str, str]], rows: dict[str, dict[str, str]], show: int) -> None:
+def show_pairs(title: str, pairs: list[tuple[str, str]], rows: dict[str, dict[str, str]], show: int,
+               shown: tuple[str, ...] = SHOWN) -> None:
     if not pairs or not show:
         return
     print(f"  {title} ({len(pairs)}), e.g.:")
     for a, b in pairs[:show]:
         for ref in (a, b):
-            values = " | ".join(v for c in SHOWN if (v := rows[ref].get(c)))
+            values = " | ".join(v for c in shown if (v := rows[ref].get(c)))
             print(f"    {ref:<24} {values}")
         print()
 
 
-def examples(predicted: dict[str, str], truth: dict[str, str], rows: dict[str, dict[str, str]], show: int) -> None:
+def examples(predicted: dict[str, str], truth: dict[str, str], rows: dict[str, dict[str, str]], show: int,
+             shown: tuple[str, ...] = SHOWN) -> None:
     by_person: dict[str, list[str]] = defaultdict(list)
     by_golden: dict[str, list[str]] = defaultdict(list)
     for ref, person in truth.items():
@@ -183,8 +192,8 @@ def examples(predicted: dict[str, str], truth: dict[str, str], rows: dict[str, d
               if predicted.get(a) is None or predicted.get(a) != predicted.get(b)]
     wrong = [(a, b) for refs in by_golden.values() if len(refs) < 50 for a, b in combinations(sorted(refs), 2)
              if truth[a] != truth[b]]
-    show_pairs("missed pairs", missed, rows, show)
-    show_pairs("wrong pairs", wrong, rows, show)
+    show_pairs("missed pairs", missed, rows, show, shown)
+    show_pairs("wrong pairs", wrong, rows, show, shown)
 
 
 def bench_task(task: str, csvs: Path, folder: Path, train: bool, show: int) -> None:

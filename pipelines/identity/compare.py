@@ -8,17 +8,15 @@ the costlier ones (names, streets) try the exact and edit-distance cases first.
 The levels, best first:
 
 - given names: exact, nickname (a table, a short form or a pet name), fuzzy (a typo), phonetic (sounds alike),
-  garbled (two slips: neighbouring keys, look-alike letters, swapped or doubled letters), initial, gendered
-  (the male and female form of one name, e.g. giovanni/giovanna: usually two people, sometimes a typo), similar
-  (Jaro-Winkler >= 0.8, e.g. several typos), disagree;
-- family names: exact, fuzzy, phonetic, garbled, similar, disagree (the scorer reads a disagreement as changed
-  where the given name and a contact detail agree: see :mod:`pipelines.identity.scoring`);
-- birth dates: exact, transposed (day and month swapped), typo (one mistyped digit), year (one year off), near
+  garbled (two slips: neighbouring keys, look-alike letters, swapped or doubled letters), initial (also a name cut
+  to two letters), gendered (the male and female form of one name, e.g. giovanni/giovanna: usually two people,
+  sometimes a typo), similar (Jaro-Winkler >= 0.8, e.g. several typos), disagree;
+- family names: exact, fuzzy, phonetic, garbled, similar, disagree; not compared when cut to two letters (the scorer
+  reads a disagreement as changed where the given name and a contact detail agree: see :mod:`.scoring`);
+- birth dates: exact, transposed (day and month swapped), typo (one mistyped digit), year (one or ten years off), near
   (day and month swapped and a digit mistyped besides), disagree;
 - ids (national, tax): exact, typo (one edit: a digit changed, added, dropped or two swapped), conflict;
-- e-mail and phone: see :mod:`pipelines.identity.contact_levels`;
-- addresses: exact, fuzzy (street typo, same number, one area), postcode (:func:`fine_postcode`, no street on one
-  side), area (:func:`same_area`), disagree;
+- addresses, e-mail and phone: see :mod:`pipelines.identity.contact_levels`;
 - organisation names: exact, fuzzy, partial (all words of one in the other), disagree.
 """
 
@@ -32,10 +30,9 @@ from nicknames import NickNamer
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from pipelines.identity.features import NICKNAMES, NICKNAMES_OF, fine_postcode
+from pipelines.identity.features import NICKNAMES, NICKNAMES_OF
 from pipelines.identity.given_names import gender_of, gendered, opposite_genders
 
-FUZZY_STREET = 0.9  # Jaro-Winkler of two street lines (same house number, same area) that count as one
 FUZZY_ORG = 90.0  # rapidfuzz ratio / token_sort_ratio of two organisation names that count as one
 SIMILAR_NAME = 0.8  # Jaro-Winkler from which two names that are no typo, nickname or sound-alike are "similar"
 _SINGLE = re.compile(r"(.)\1+")
@@ -57,6 +54,8 @@ def given_level(g: str, g1: str, gc: str, h: str, h1: str, hc: str) -> str:
         return "fuzzy"  # a stray or a missing space (soph ie / sophie, anne marie / annemarie)
     if len(g1) == 1 or len(h1) == 1:
         return "initial" if g1[0] == h1[0] else "disagree"
+    if truncated(g1, h1):
+        return "initial"
     if (" " in g or " " in h) and _shared_token(g, h):
         return "fuzzy"  # a second given name used as the first, or in both
     if gendered(g1, h1):
@@ -119,6 +118,12 @@ def known_nickname(x: str, y: str) -> bool:
 
 
 _DIMINUTIVE_ENDINGS = frozenset({"i", "y", "ie", "o", "e", "l", "le", "el", "chen", "tje", "ke", "s"})
+
+
+def truncated(x: str, y: str) -> bool:
+    """One name cut to its first two letters (ma / matilda, ho / hoffman): a short field or a hurried entry."""
+    short, long = (x, y) if len(x) <= len(y) else (y, x)
+    return len(short) == 2 and len(long) > 3 and long.startswith(short)
 
 
 def diminutive(x: str, y: str) -> bool:
@@ -286,6 +291,8 @@ def family_level(f: str, h: str) -> str:
         return ""
     if f == h or f.replace(" ", "") == h.replace(" ", ""):
         return "exact"  # also a particle written apart or joined (de groot / degroot)
+    if truncated(f, h):
+        return ""  # as little evidence as an initial, which features() drops (an initial says too little)
     if similar(f, h):
         return "fuzzy"
     if (" " in f or " " in h) and not set(f.split()).isdisjoint(h.split()):
@@ -320,8 +327,8 @@ def org_level(a: str, b: str) -> str:
 
 def dob_level(a: str, b: str) -> str:
     """Birth dates (ISO): equal, day and month swapped, one mistyped digit or two neighbouring digits swapped,
-    the year off by one, day and month swapped with one digit mistyped besides (``near``: two keying errors),
-    or disagree."""
+    the year one or ten off (a decade misread: 1995 / 2005, as date comparisons "within 10 years" allow for),
+    day and month swapped with one digit mistyped besides (``near``: two keying errors), or disagree."""
     if not a or not b:
         return ""
     if a == b:
@@ -331,7 +338,7 @@ def dob_level(a: str, b: str) -> str:
         return "transposed"
     if _one_digit(a, b) or _osa(a.replace("-", ""), b.replace("-", ""), score_cutoff=1) <= 1:
         return "typo"  # one digit mistyped, or two neighbouring digits swapped (19571024 / 19571204)
-    if am == bm and ad == bd and abs(int(ay) - int(by)) == 1:
+    if am == bm and ad == bd and abs(int(ay) - int(by)) in (1, 10):
         return "year"
     if _one_digit(ay + ad + am, by + bm + bd):
         return "near"  # 1986-08-05 / 1986-04-08: read as 1986-05-08, then one digit mistyped
@@ -354,43 +361,3 @@ def id_level(a: str, b: str) -> str:
     if min(len(a), len(b)) >= TYPO_ID and _osa(a, b, score_cutoff=1) <= 1:
         return "typo"
     return "conflict"
-
-
-# --- contact details -------------------------------------------------------------------------------------------
-
-def address_level(a: list[list[str]], b: list[list[str]]) -> str:
-    """Best agreement over all address pairs: exact/fuzzy street line in one area (:func:`same_area`), one street
-    line missing under one fine-grained postal code, area, none."""
-    if not a or not b:
-        return ""
-    best = "disagree"
-    for la, pa, ca, na in a:
-        for lb, pb, cb, nb in b:
-            if not same_area(pa, ca, pb, cb):
-                continue
-            if la and la == lb:
-                return "exact"
-            if la and lb and na == nb and similar_street(la, lb):
-                best = "fuzzy"
-            elif not (la and lb) and pa == pb and fine_postcode(pa) and best != "fuzzy":
-                best = "postcode"
-            elif best == "disagree":
-                best = "area"
-    return best
-
-
-def same_area(pa: str, ca: str, pb: str, cb: str) -> bool:
-    """Postal codes ``pa``/``pb`` and cities ``ca``/``cb`` name one area: the same postal code, the same city with
-    no or a mistyped postal code (one edit), or both mistyped (one edit; a city typo as :func:`similar` reads
-    it); else another district."""
-    if pa and pa == pb:
-        return True
-    typo = bool(pa and pb) and _osa(pa, pb, score_cutoff=1) <= 1
-    if ca and ca == cb:
-        return typo or not (pa and pb)
-    return typo and bool(ca and cb) and similar(ca.replace(" ", ""), cb.replace(" ", ""))
-
-
-def similar_street(a: str, b: str) -> bool:
-    """Street lines with one house number that differ by a typo or an unknown abbreviation."""
-    return _jw(a, b, score_cutoff=FUZZY_STREET) > 0 or fuzz.token_set_ratio(a, b, score_cutoff=FUZZY_ORG) > 0

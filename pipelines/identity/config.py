@@ -53,7 +53,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "dob.exact": 7.5,
     "dob.transposed": 3.5,  # day and month swapped: two strangers' dates seldom mirror, siblings' never
     "dob.typo": 1.5,  # one mistyped digit
-    "dob.year": 1.0,  # the year off by one
+    "dob.year": 1.0,  # the year one or ten off (the same day and month)
     "dob.near": 0.5,  # day and month swapped and a digit mistyped besides
     "dob.disagree": -5.0,  # about what training learns where dates are sometimes keyed wrong (FEBRL: -4.3)
     "email.agree": 7.0,
@@ -66,7 +66,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "address.exact": 4.0,  # same street line and same postal code or city
     "address.fuzzy": 3.0,  # similar street line (typo) in the same postal code or city
     "address.postcode": 3.0,  # no street line on one side, the same fine-grained postal code (compare.fine_postcode)
-    "address.area": 0.5,  # same postal code, or city with no or a mistyped one (compare.same_area), only
+    "address.area": 0.5,  # same postal code, or city with no or a mistyped one (contact_levels.same_area), only
     "address.disagree": -1.5,  # people move: weak
     "country.disagree": -3.0,
     "national_id.exact": 0.0,  # equal ids are a deterministic link: the weight is only reported

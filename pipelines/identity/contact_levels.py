@@ -1,6 +1,8 @@
-"""Comparators of e-mail addresses and phone numbers (lists of a customer's values, see :mod:`pipelines.identity.
-compare` for the other fields). The levels, best first:
+"""Comparators of addresses, e-mail addresses and phone numbers (lists of a customer's values, see
+:mod:`pipelines.identity.compare` for the other fields). The levels, best first:
 
+- addresses: exact, fuzzy (street typo, same number, one area), postcode (:func:`fine_postcode`, no street on
+  one side), area (:func:`same_area`), disagree;
 - e-mail: agree, fuzzy (one edit), user (the same user name, one edit off or its words otherwise arranged, at
   another domain), disagree;
 - phone: agree, fuzzy (one digit wrong or two swapped), disagree.
@@ -10,11 +12,17 @@ from __future__ import annotations
 
 import re
 
-from rapidfuzz.distance import OSA
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA, JaroWinkler
+
+from pipelines.identity.compare import FUZZY_ORG, similar
+from pipelines.identity.features import fine_postcode
 
 _NUMBERING = re.compile(r"[\d._-]+")
 _SEPARATORS = re.compile(r"[._-]+")
 _osa = OSA.distance
+_jw = JaroWinkler.similarity
+FUZZY_STREET = 0.9  # Jaro-Winkler of two street lines (same house number, same area) that count as one
 
 def overlap_level(a: list[str], b: list[str]) -> str:
     if not a or not b:
@@ -69,3 +77,41 @@ def phone_level(a: list[str], b: list[str]) -> str:
     if level == "disagree" and any(len(x) == len(y) and _osa(x, y, score_cutoff=1) <= 1 for x in a for y in b):
         return "fuzzy"
     return level
+
+
+def address_level(a: list[list[str]], b: list[list[str]]) -> str:
+    """Best agreement over all address pairs: exact/fuzzy street line in one area (:func:`same_area`), one street
+    line missing under one fine-grained postal code, area, none."""
+    if not a or not b:
+        return ""
+    best = "disagree"
+    for la, pa, ca, na in a:
+        for lb, pb, cb, nb in b:
+            if not same_area(pa, ca, pb, cb):
+                continue
+            if la and la == lb:
+                return "exact"
+            if la and lb and na == nb and similar_street(la, lb):
+                best = "fuzzy"
+            elif not (la and lb) and pa == pb and fine_postcode(pa) and best != "fuzzy":
+                best = "postcode"
+            elif best == "disagree":
+                best = "area"
+    return best
+
+
+def same_area(pa: str, ca: str, pb: str, cb: str) -> bool:
+    """Postal codes ``pa``/``pb`` and cities ``ca``/``cb`` name one area: the same postal code, the same city with
+    no or a mistyped postal code (one edit), or both mistyped (one edit; a city typo as :func:`similar` reads
+    it); else another district."""
+    if pa and pa == pb:
+        return True
+    typo = bool(pa and pb) and _osa(pa, pb, score_cutoff=1) <= 1
+    if ca and ca == cb:
+        return typo or not (pa and pb)
+    return typo and bool(ca and cb) and similar(ca.replace(" ", ""), cb.replace(" ", ""))
+
+
+def similar_street(a: str, b: str) -> bool:
+    """Street lines with one house number that differ by a typo or an unknown abbreviation."""
+    return _jw(a, b, score_cutoff=FUZZY_STREET) > 0 or fuzz.token_set_ratio(a, b, score_cutoff=FUZZY_ORG) > 0

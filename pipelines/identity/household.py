@@ -105,6 +105,14 @@ def housemates_sharing_id(a: Features, b: Features, contrib: dict[str, float]) -
     return bool(names) and all(k in NAMES_DIFFER for k in names)
 
 
+def strangers_sharing_id(contrib: dict[str, float]) -> bool:
+    """Nothing but the id agrees: the birth dates disagree, so do the given and the family names, and no
+    address, phone or e-mail is shared. Two persons, one of them entered under the other's number (a keying
+    error, a borrowed or a made-up one) more likely than one person whose every other detail was replaced."""
+    return ("dob.disagree" in contrib and "given.disagree" in contrib and "family.disagree" in contrib
+            and not any(k in contrib for k in CONTACT_AGREE))
+
+
 def _one_given_no_name(a: Features, b: Features, contrib: dict[str, float]) -> bool:
     """Given names that disagree where one is a common given name and the other is none (a garbled or replaced
     entry: hrsjdw / brenda, a stray initial)."""

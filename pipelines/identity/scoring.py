@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pipelines.identity.compare import (
-    address_level,
     common_given,
     dob_level,
     family_level,
@@ -29,7 +28,7 @@ from pipelines.identity.compare import (
     org_level,
 )
 from pipelines.identity.config import MatchConfig
-from pipelines.identity.contact_levels import email_level, phone_level
+from pipelines.identity.contact_levels import address_level, email_level, phone_level
 from pipelines.identity.features import Features
 from pipelines.identity.household import (
     CONTACT_AGREE,
@@ -40,6 +39,7 @@ from pipelines.identity.household import (
     housemates_sharing_id,
     own_id_near,
     shared_contacts,
+    strangers_sharing_id,
 )
 from pipelines.identity.stand_ins import stand_in_family
 
@@ -259,6 +259,11 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
     if overruled:
         notes.append(f"equal {deterministic}, but the names say two persons (of one household): a possible match "
                      "at most (a housemate's id)")
+        deterministic = None
+    elif deterministic in _ID_FIELDS and strangers_sharing_id(contrib):
+        overruled = True
+        notes.append(f"equal {deterministic}, but the names and birth dates disagree and nothing else is shared: a "
+                     "possible match at most (one person's number on another's record)")
         deterministic = None
     total = sum(contrib.values())
     decision = _decide(total, deterministic, cfg, contrib, notes, unknown_member=household == "unknown",

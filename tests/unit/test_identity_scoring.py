@@ -308,6 +308,9 @@ def test_family_and_dob_levels() -> None:
     assert family_level("", "schmidt") == ""
     assert dob_level("1970-03-04", "1970-04-03") == "transposed"  # day and month swapped
     assert dob_level("1949-12-25", "1950-12-25") == "year"
+    assert dob_level("1995-08-31", "2005-08-31") == "year"  # ten off: a decade misread
+    assert dob_level("1995-08-31", "2015-08-31") == "disagree"  # twenty off: a parent and child
+    assert dob_level("1995-08-31", "2005-08-30") == "disagree"
     assert dob_level("1949-12-25", "1948-12-25") == "typo"  # one digit, which also makes it a year off
     assert dob_level("1970-03-04", "1970-03-07") == "typo"
     assert dob_level("1957-10-24", "1957-12-04") == "typo"  # two neighbouring digits swapped
@@ -380,7 +383,7 @@ def test_given_names_only_alike_beside_a_birth_date_one_slip_off_are_no_househol
 
 
 def test_address_levels_forgive_a_mistyped_postal_code_in_the_same_city() -> None:
-    from pipelines.identity.compare import address_level
+    from pipelines.identity.contact_levels import address_level
     home = [["hauptstr 12", "80331", "munchen", "12"]]
     assert address_level(home, [["hauptstr 12", "80313", "munchen", "12"]]) == "exact"  # digits swapped
     assert address_level(home, [["hauptstr 12", "80999", "munchen", "12"]]) == "disagree"  # another district
@@ -391,7 +394,7 @@ def test_address_levels_forgive_a_mistyped_postal_code_in_the_same_city() -> Non
 
 def test_a_fine_postal_code_beside_a_missing_street_counts_more_than_a_district() -> None:
     """A British or Dutch postal code names a few streets' homes; a German or US one thousands."""
-    from pipelines.identity.compare import address_level
+    from pipelines.identity.contact_levels import address_level
     from pipelines.identity.features import fine_postcode
     assert [fine_postcode(c) for c in ("w206ur", "2556eh", "k1a0b1", "d02x285", "941031234")] == [True] * 5
     assert [fine_postcode(c) for c in ("80331", "75001", "2210", "w20", "", "abcde")] == [False] * 6
@@ -406,7 +409,7 @@ def test_a_fine_postal_code_beside_a_missing_street_counts_more_than_a_district(
 
 
 def test_address_area_forgives_a_mistyped_postal_code_in_a_mistyped_city() -> None:
-    from pipelines.identity.compare import address_level
+    from pipelines.identity.contact_levels import address_level
     home = [["hauptstr 12", "80331", "munchen", "12"]]
     assert address_level(home, [["hauptstr 12", "80313", "munchn", "12"]]) == "exact"  # a typo in both
     assert address_level([["1 wyola pl", "2210", "west wollongong", "1"]],
@@ -725,3 +728,32 @@ def test_a_married_name_beside_one_birth_date_and_home_links_despite_a_rekeyed_i
         result.contributions), explain(result)
     assert result.decision == "link"
     assert score(a, f(person("Kirra", "Madigan", None, address=HOME, national_id="9051864")), CFG).decision != "link"
+
+
+def test_an_equal_id_where_nothing_else_agrees_is_a_possible_match_not_a_link() -> None:
+    """One person's number on another's record: names and birth dates disagree and nothing is shared."""
+    walter = f(person("Walter", "Browning", date(1951, 9, 22), national_id="292-20-928640"))
+    roy = f(person("Roy", "Bolton", date(1993, 11, 15), national_id="292-20-928640"))
+    result = score(walter, roy, CFG)
+    assert result.decision == "review" and result.deterministic is None
+    assert any("one person's number on another's record" in note for note in result.notes)
+    # any name or the birth date agreeing keeps the equal id a link (a replaced name, a mistyped date)
+    for other in (person("Walter", "Bolton", date(1993, 11, 15), national_id="292-20-928640"),
+                  person("Roy", "Browning", date(1993, 11, 15), national_id="292-20-928640"),
+                  person("Roy", "Bolton", date(1951, 9, 22), national_id="292-20-928640"),
+                  person("Roy", "Bolton", None, national_id="292-20-928640")):  # no date: no disagreement
+        assert score(walter, f(other), CFG).decision == "link", other
+
+
+def test_a_name_cut_to_two_letters_is_an_initial_not_a_disagreement() -> None:
+    assert given_level("ma", "ma", "ma", "matilda", "matilda", "matilda") == "initial"
+    assert given_level("ro", "ro", "ro", "rosemary", "rosemary", "rosemary") == "initial"
+    assert given_level("ro", "ro", "ro", "margaret", "margaret", "margaret") == "disagree"
+    assert family_level("ho", "hoffman") == ""  # not compared, as an initial is not
+    assert family_level("bl", "hoffman") == "disagree"
+    assert family_level("li", "lin") != ""  # a whole short name, not a cut one
+    a = f(person("Margaret", "Bradshaw", date(2001, 4, 24), address=HOME))
+    b = f(person("Ma", "Bradshaw", date(2001, 4, 24), address=HOME))
+    assert score(a, b, CFG).decision == "link"
+    assert score(f(person("Matilda", "Hoffman", date(1957, 2, 20))), f(person("Matilda", "Ho", date(1957, 2, 20))),
+                 CFG).contributions.get("family.disagree") is None

@@ -1,0 +1,122 @@
+"""Identity resolution on DupeHell's generated persons, records crmhub did not make.
+
+DupeHell (https://github.com/vntoinekaio/DupeHell, MIT, on PyPI) is a record-linkage benchmark generator
+written apart from crmhub and its own generators. Its KYC domain's ``natural_person`` records carry names,
+middle name, birth date (written as ``YYYY-MM-DD``, ``DD-MM-YYYY``, ``MM-DD-YYYY`` or with day and month
+exchanged), e-mail, mobile phone, administrative and tax numbers and a residential address; its duplicates add
+typos, OCR errors, phonetic variants, abbreviations, blanks, case changes and moved dates, at three
+difficulties (``light``, ``medium``, ``hell``), and its hard negatives are different persons made to look alike.
+Every record carries the ``master_id`` of its person: the truth. The ``party_id`` column repeats that truth
+(one per master) and is left out of the mapping.
+
+The bench makes a virtualenv for DupeHell once (``<cache>/dupehell-0.5.5``, the cache folder of
+``docs/operations.md``), writes the data set as CSV (:mod:`bench.dupehell_make`) and runs crmhub as an
+integrator would: the records in SQLite, one text column per field, a customer mapping written from
+[Mapping](docs/pipelines/mapping.md), ``crmhub load``, ``crmhub export golden`` and, with ``--train``,
+``crmhub unify train`` + ``relink``. One source holds all records, so the task is deduplication; pairs are
+scored with :func:`pipelines.identity.metrics.pairwise_prf`.
+
+Usage: ``.venv/bin/python bench/bench_dupehell.py --difficulty light medium hell --size 5000 --train``
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bench_febrl import load_and_train, task_folders
+from bench.bench_identity import cli_config
+from bench.bench_pseudopeople import examples, tool_python, write_source
+from schemas.cache import cache_root
+
+PACKAGES = ("dupehell==0.5.5", "pyarrow")
+HOME = cache_root() / "dupehell-0.5.5"
+DIFFICULTIES = ("light", "medium", "hell")
+
+
+def _text(column: str, *steps: str) -> str:
+    chain = ", ".join((*steps, '{null_if: [""]}'))
+    return f"{{from: {column}, transforms: [{chain}]}}"
+
+
+#: the customer mapping an integrator writes for the KYC persons' columns (docs/pipelines/mapping.md)
+MAPPING = f"""\
+source: kyc
+table: ROWS
+key: [ROWNO]
+targets:
+  - entity: customer
+    fields:
+      kind: person
+      given_name: {_text("given_name", "collapse_spaces", "title")}
+      middle_name: {_text("middle_name", "collapse_spaces", "title")}
+      family_name: {_text("family_name", "collapse_spaces", "title")}
+      birth_date: {{from: birth_date, transforms: [trim, {{date: ["%Y-%m-%d", "%d-%m-%Y", "%m-%d-%Y"]}}]}}
+      national_id: {_text("personal_administrative_number", '{regex_replace: {pattern: "[^0-9A-Za-z]"}}')}
+      tax_id: {_text("tax_id", '{regex_replace: {pattern: "[^0-9A-Za-z]"}}')}
+      emails:
+        - {{type: home, address: {_text("email_address", "trim", "email")}}}
+      phones:
+        - {{type: mobile, number: {_text("mobile_phone", "trim", "phone")}}}
+      addresses:
+        - type: home
+          line1: {_text("residential_address_line1", "collapse_spaces", "title")}
+          city: {_text("residential_city", "collapse_spaces", "title")}
+          region: {_text("residential_state", "trim", "upper")}
+          postal_code: {_text("residential_postal_code", "trim")}
+          country: {_text("residential_country", "trim", "country")}
+"""
+SHOWN = ("given_name", "middle_name", "family_name", "birth_date", "email_address", "mobile_phone",
+         "personal_administrative_number", "tax_id", "residential_address_line1", "residential_city",
+         "residential_postal_code", "match_type")
+
+
+def data_set(difficulty: str, size: int, seed: int) -> Path:
+    """The CSV file of the KYC persons for these settings, made once."""
+    out = HOME / f"kyc-natural_person-{difficulty}-{size}-{seed}.csv"
+    if not out.exists():
+        python = tool_python(HOME / "venv", *PACKAGES)
+        subprocess.run([str(python), str(Path(__file__).with_name("dupehell_make.py")), str(out), "kyc",
+                        "natural_person", str(size), str(seed), difficulty], check=True, stdout=subprocess.DEVNULL,
+                       cwd=HOME)  # not a folder with a ./schemas of its own: DupeHell would read it
+    return out
+
+
+def bench_level(difficulty: str, csv_file: Path, folder: Path, train: bool, show: int) -> None:
+    with csv_file.open(newline="") as f:
+        rows = [{"ROWNO": str(i + 1), **row} for i, row in enumerate(csv.DictReader(f))]
+    write_source(folder / "kyc.db", rows)
+    truth = {f"kyc/{r['ROWNO']}": r["master_id"] for r in rows}
+
+    def configure(model: Path | None) -> Path:
+        config = cli_config(folder, ["kyc"], "ROWS", "ROWNO", "", model)
+        (folder / "mappings" / "kyc.ROWS.yaml").write_text(MAPPING)
+        return config
+
+    results = load_and_train(f"{difficulty}: {csv_file.name}", truth, folder, configure, train)
+    label, predicted = results[-1]
+    print(f"  {label}:")
+    examples(predicted, truth, {f"kyc/{r['ROWNO']}": r for r in rows}, show, SHOWN)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--difficulty", nargs="+", choices=DIFFICULTIES, default=["medium"])
+    parser.add_argument("--size", type=int, default=5000, help="DupeHell's base records (masters and uniques)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--train", action="store_true", help="also run `crmhub unify train` + `relink`")
+    parser.add_argument("--show", type=int, default=3, help="examples of missed and wrong pairs")
+    parser.add_argument("--keep", type=Path, help="keep databases, configs and exports in this folder")
+    args = parser.parse_args()
+    print(f"identity bench on DupeHell ({PACKAGES[0]}, KYC persons, {args.size} base records, seed {args.seed})")
+    for difficulty, folder in task_folders(args.keep, "crmhub-dupehell-", args.difficulty):
+        bench_level(difficulty, data_set(difficulty, args.size, args.seed), folder, args.train, args.show)
+
+
+if __name__ == "__main__":
+    main()
