@@ -76,9 +76,19 @@ def _compile(schema: Any) -> Convert:
     if isinstance(schema, dict) and logical != "date":
         return _compile(kind)
     exact = _as_is(schema)
+    if exact is date:
+        return lambda v: v if type(v) is date else _iso_date(v) if type(v) is str else _checked(schema, v)
     if exact is not None:
         return lambda v: v if type(v) is exact else _checked(schema, v)
     return lambda v: _checked(schema, v)
+
+
+def _iso_date(text: str) -> date:
+    """A date in the JSON form (ISO text), as :func:`_date` reads it; anything else is for the walk to name."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _Slow from None
 
 
 def _as_is(schema: Any) -> type | None:
@@ -94,6 +104,11 @@ def _decimal_converter(schema: Any, precision: int, scale: int) -> Convert:
     below = precision - scale  # at most ``precision`` digits: the leading digit's exponent is under this
 
     def convert(v: Any) -> Any:
+        if type(v) is str:  # the JSON form (a stored golden record): the walk reads it with Decimal too
+            try:
+                v = Decimal(v)
+            except InvalidOperation:
+                return _checked(schema, v)
         if type(v) is not Decimal or not v.is_finite():
             return _checked(schema, v)
         try:

@@ -36,6 +36,14 @@ CASES: list[tuple[str, Any]] = [
     ("customer", {**CUSTOMER, "credit_limit": 1.25, "birth_date": date(1990, 2, 3)}),
     ("customer", {**CUSTOMER, "kind": None, "org_name": None, "addresses": [{"type": None, "line1": "x"}]}),
     ("customer", {**CUSTOMER, "credit_limit": "lots"}),
+    # the JSON form of a stored golden record: decimals and dates as text
+    ("customer", {**CUSTOMER, "credit_limit": "1000.00", "birth_date": "1980-05-17"}),
+    ("customer", {**CUSTOMER, "credit_limit": " -0.5 ", "birth_date": "19800517"}),
+    ("customer", {**CUSTOMER, "credit_limit": "NaN"}),
+    ("customer", {**CUSTOMER, "credit_limit": "1E+40"}),
+    ("customer", {**CUSTOMER, "credit_limit": "9999999999999999.995"}),
+    ("customer", {**CUSTOMER, "birth_date": "1980-02-30"}),
+    ("customer", {**CUSTOMER, "birth_date": ""}),
     ("customer", {**CUSTOMER, "birth_date": "03.02.1990"}),
     ("customer", {**CUSTOMER, "org_name": True}),  # a boolean is no string
     ("customer", {**CUSTOMER, "org_name": 42}),  # a number is
