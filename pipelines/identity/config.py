@@ -64,7 +64,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "phone.fuzzy": 1.5,  # one digit wrong or two swapped
     "phone.disagree": -0.5,
     "address.exact": 4.0,  # same street line and same postal code or city
-    "address.fuzzy": 3.0,  # similar street line (typo) in the same postal code or city
+    "address.fuzzy": 3.0,  # similar street line (typo; or a long house number one slip off) in one postal code or city
     "address.postcode": 3.0,  # no street line on one side, the same fine-grained postal code (compare.fine_postcode)
     "address.area": 0.5,  # same postal code, or city with no or a mistyped one (contact_levels.same_area), only
     "address.disagree": -1.5,  # people move: weak

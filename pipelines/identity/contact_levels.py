@@ -1,8 +1,8 @@
 """Comparators of addresses, e-mail addresses and phone numbers (lists of a customer's values, see
 :mod:`pipelines.identity.compare` for the other fields). The levels, best first:
 
-- addresses: exact, fuzzy (street typo, same number, one area), postcode (:func:`fine_postcode`, no street on
-  one side), area (:func:`same_area`), disagree;
+- addresses: exact, fuzzy (street typo, same number, one area; or a long house number one slip off), postcode
+  (:func:`fine_postcode`, no street on one side), area (:func:`same_area`), disagree;
 - e-mail: agree, fuzzy (one edit), user (the same user name, one edit off or its words otherwise arranged, at
   another domain), disagree;
 - phone: agree, fuzzy (one digit wrong or two swapped), disagree.
@@ -91,7 +91,7 @@ def address_level(a: list[list[str]], b: list[list[str]]) -> str:
                 continue
             if la and la == lb:
                 return "exact"
-            if la and lb and na == nb and similar_street(la, lb):
+            if la and lb and (na == nb or _number_typo(na, nb)) and similar_street(la, lb):
                 best = "fuzzy"
             elif not (la and lb) and pa == pb and fine_postcode(pa) and best != "fuzzy":
                 best = "postcode"
@@ -115,3 +115,9 @@ def same_area(pa: str, ca: str, pb: str, cb: str) -> bool:
 def similar_street(a: str, b: str) -> bool:
     """Street lines with one house number that differ by a typo or an unknown abbreviation."""
     return _jw(a, b, score_cutoff=FUZZY_STREET) > 0 or fuzz.token_set_ratio(a, b, score_cutoff=FUZZY_ORG) > 0
+
+
+def _number_typo(x: str, y: str) -> bool:
+    """House numbers of three digits or more one edit apart (8161 / 811, 1780 / 1708): a slip, where a neighbour's
+    number is a short one's next (12 / 14)."""
+    return bool(x and y) and min(len(x), len(y)) >= 3 and _osa(x, y, score_cutoff=1) <= 1

@@ -392,6 +392,18 @@ def test_address_levels_forgive_a_mistyped_postal_code_in_the_same_city() -> Non
     assert address_level(home, [["bahnhofstr 3", "80331", "munchen", "3"]]) == "area"
 
 
+def test_a_mistyped_long_house_number_on_the_same_street_is_fuzzy_a_neighbours_short_one_is_not() -> None:
+    from pipelines.identity.contact_levels import address_level
+    home = [["8161 golden ave", "11208", "worthing", "8161"]]
+    assert address_level(home, [["811 golden ave", "11208", "worthing", "811"]]) == "fuzzy"  # a digit dropped
+    assert address_level(home, [["8116 golden ave", "11208", "worthing", "8116"]]) == "fuzzy"  # two swapped
+    assert address_level(home, [["8161 golden ave", "11208", "worthing", "8161"]]) == "exact"
+    assert address_level(home, [["8125 golden ave", "11208", "worthing", "8125"]]) == "area"  # two digits off
+    assert address_level(home, [["811 silver st", "11208", "worthing", "811"]]) == "area"  # another street
+    street = [["12 park rd", "nw151eh", "london", "12"]]
+    assert address_level(street, [["14 park rd", "nw151eh", "london", "14"]]) == "area"  # the neighbour's house
+
+
 def test_a_fine_postal_code_beside_a_missing_street_counts_more_than_a_district() -> None:
     """A British or Dutch postal code names a few streets' homes; a German or US one thousands."""
     from pipelines.identity.contact_levels import address_level
