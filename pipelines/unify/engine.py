@@ -29,7 +29,7 @@ from pipelines.survivorship import Member, diff, survival_plan, survive
 from pipelines.unify.batch import ApplyStats, Batch, OutRecord, Publish, Written, inherit_causes
 from pipelines.unify.config import UnifyConfig
 from pipelines.unify.resolver import Reclustered, record_block_keys, resolve_many, stored_features
-from schemas.canonical import DELETE, CanonicalEvent, nulled_text, to_json
+from schemas.canonical import DELETE, CanonicalEvent, nulled_text, record_json
 from schemas.unified import ALERTS_TOPIC, CHANGES_TOPIC, UNIFIED_TOPIC
 
 __all__ = ["ApplyStats", "OutRecord", "Publish", "Unifier"]
@@ -154,7 +154,7 @@ class Unifier:
         if row is not None and row.version >= event.version:
             return False
         deleted = event.op == DELETE or event.data is None
-        data = None if deleted else to_json(event.data)
+        data = None if deleted else record_json(event.data)
         feats = None
         if data is not None:
             feats = stored_features(event.data or {}, event.source, event.source_key,
@@ -178,7 +178,7 @@ class Unifier:
 
     def _credit(self, batch: Batch, event: CanonicalEvent) -> bool:
         source, key = ref = _credit_ref(event)
-        data = None if event.op == DELETE else to_json(event.data)
+        data = None if event.op == DELETE else record_json(event.data)
         if not views.save_credit(batch.conn, source, key, event.table, data, event.version, event.source_ts_ms,
                                  stored=batch.credit_versions.get(ref)):
             return False
@@ -213,18 +213,18 @@ class Unifier:
             self._rebuild(batch, result, next(reversed(batch.causes.values())), causes)
 
     def _order(self, batch: Batch, event: CanonicalEvent) -> bool:
-        data = None if event.op == DELETE else to_json(event.data)
-        previous = to_json(event.data) if event.data is not None else None
+        data = None if event.op == DELETE else record_json(event.data)
+        previous = record_json(event.data) if event.data is not None else None
         return views.save_order(batch.conn, event.source, event.source_key, data, event.version,
                                 self.cfg.open_order_statuses, previous)
 
     def _inventory(self, batch: Batch, event: CanonicalEvent) -> bool:
-        data = None if event.op == DELETE else to_json(event.data)
+        data = None if event.op == DELETE else record_json(event.data)
         return views.save_inventory(batch.conn, event.source, event.source_key, data, event.version)
 
     def _case(self, batch: Batch, event: CanonicalEvent) -> bool:
-        data = None if event.op == DELETE else to_json(event.data)
-        previous = to_json(event.data) if event.data is not None else None
+        data = None if event.op == DELETE else record_json(event.data)
+        previous = record_json(event.data) if event.data is not None else None
         return save_case(batch.conn, event.source, event.source_key, data, event.version, event.source_ts_ms,
                          previous)
 

@@ -85,3 +85,14 @@ def test_problems_name_their_paths_and_defaults_are_fresh_copies() -> None:
     first["addresses"].append({"line1": "x"})
     assert coerce("customer", {})[0]["addresses"] == []
     assert coerce("customer", CUSTOMER)[0]["birth_date"] == date(1980, 5, 17)
+
+
+def test_record_json_is_to_json_of_every_canonical_record() -> None:
+    """The unify stage stores events' data through record_json: the same values and types as to_json gives."""
+    from schemas.canonical import record_json, to_json
+    records = [got for got, problems in (coerce(entity, data) for entity, data in CASES) if not problems]
+    records.append({"kind": "person", "birth_date": date(1901, 1, 2), "credit_limit": Decimal("-0.00"),
+                    "addresses": [{"line1": "Straße 1 ✓", "line2": None}], "count": 2**40, "flag": True})
+    assert len(records) > 10
+    for record in records:
+        assert repr(record_json(record)) == repr(to_json(record))
