@@ -6,8 +6,10 @@ middle name, birth date (written as ``YYYY-MM-DD``, ``DD-MM-YYYY``, ``MM-DD-YYYY
 exchanged), e-mail, mobile phone, administrative and tax numbers and a residential address; its duplicates add
 typos, OCR errors, phonetic variants, abbreviations, blanks, case changes and moved dates, at three
 difficulties (``light``, ``medium``, ``hell``), and its hard negatives are different persons made to look alike.
-Every record carries the ``master_id`` of its person: the truth. The ``party_id`` column repeats that truth
-(one per master) and is left out of the mapping.
+Its CRM domain's ``contact`` records (``--data crm``) carry first and last name, e-mail, phone, city, state
+and country, company and job title, but no birth date or id: what a CRM holds of its contacts. Every record
+carries the ``master_id`` of its person: the truth. The ``party_id`` and ``contact_id`` columns repeat that
+truth (one per master) and are left out of the mappings.
 
 The bench makes a virtualenv for DupeHell once (``<cache>/dupehell-0.5.5``, the cache folder of
 ``docs/operations.md``), writes the data set as CSV (:mod:`bench.dupehell_make`) and runs crmhub as an
@@ -16,7 +18,7 @@ integrator would: the records in SQLite, one text column per field, a customer m
 ``crmhub unify train`` + ``relink``. One source holds all records, so the task is deduplication; pairs are
 scored with :func:`pipelines.identity.metrics.pairwise_prf`.
 
-Usage: ``.venv/bin/python bench/bench_dupehell.py --difficulty light medium hell --size 5000 --train``
+Usage: ``.venv/bin/python bench/bench_dupehell.py --data kyc crm --difficulty light medium hell --train``
 """
 
 from __future__ import annotations
@@ -44,15 +46,19 @@ def _text(column: str, *steps: str) -> str:
     return f"{{from: {column}, transforms: [{chain}]}}"
 
 
-#: the customer mapping an integrator writes for the KYC persons' columns (docs/pipelines/mapping.md)
-MAPPING = f"""\
-source: kyc
+#: per data set: DupeHell's domain and entity, and the customer mapping an integrator writes for its columns
+#: (docs/pipelines/mapping.md); the columns that repeat the truth (``party_id``, ``contact_id``) are left out
+HEADER = """\
+source: {name}
 table: ROWS
 key: [ROWNO]
 targets:
   - entity: customer
     fields:
       kind: person
+"""
+SETS: dict[str, tuple[str, str, str]] = {
+    "kyc": ("kyc", "natural_person", f"""\
       given_name: {_text("given_name", "collapse_spaces", "title")}
       middle_name: {_text("middle_name", "collapse_spaces", "title")}
       family_name: {_text("family_name", "collapse_spaces", "title")}
@@ -70,42 +76,59 @@ targets:
           region: {_text("residential_state", "trim", "upper")}
           postal_code: {_text("residential_postal_code", "trim")}
           country: {_text("residential_country", "trim", "country")}
-"""
-SHOWN = ("given_name", "middle_name", "family_name", "birth_date", "email_address", "mobile_phone",
-         "personal_administrative_number", "tax_id", "residential_address_line1", "residential_city",
-         "residential_postal_code", "match_type")
+"""),
+    "crm": ("crm", "contact", f"""\
+      given_name: {_text("first_name", "collapse_spaces", "title")}
+      family_name: {_text("last_name", "collapse_spaces", "title")}
+      emails:
+        - {{type: work, address: {_text("email", "trim", "email")}}}
+      phones:
+        - {{type: work, number: {_text("phone", "trim", "phone")}}}
+      addresses:
+        - type: work
+          city: {_text("city", "collapse_spaces", "title")}
+          region: {_text("state_code", "trim", "upper")}
+          country: {_text("country_code", "trim", "country")}
+"""),
+}
+SHOWN = ("given_name", "first_name", "middle_name", "family_name", "last_name", "birth_date", "email_address",
+         "email", "mobile_phone", "phone", "personal_administrative_number", "tax_id", "residential_address_line1",
+         "residential_city", "residential_postal_code", "company_name", "city", "match_type")
 
 
-def data_set(difficulty: str, size: int, seed: int) -> Path:
-    """The CSV file of the KYC persons for these settings, made once."""
-    out = HOME / f"kyc-natural_person-{difficulty}-{size}-{seed}.csv"
+def data_set(name: str, difficulty: str, size: int, seed: int) -> Path:
+    """The CSV file of data set ``name`` for these settings, made once."""
+    domain, entity, _mapping = SETS[name]
+    out = HOME / f"{domain}-{entity}-{difficulty}-{size}-{seed}.csv"
     if not out.exists():
         python = tool_python(HOME / "venv", *PACKAGES)
-        subprocess.run([str(python), str(Path(__file__).with_name("dupehell_make.py")), str(out), "kyc",
-                        "natural_person", str(size), str(seed), difficulty], check=True, stdout=subprocess.DEVNULL,
+        subprocess.run([str(python), str(Path(__file__).with_name("dupehell_make.py")), str(out), domain, entity,
+                        str(size), str(seed), difficulty], check=True, stdout=subprocess.DEVNULL,
                        cwd=HOME)  # not a folder with a ./schemas of its own: DupeHell would read it
     return out
 
 
-def bench_level(difficulty: str, csv_file: Path, folder: Path, train: bool, show: int) -> None:
+def bench_level(name: str, difficulty: str, csv_file: Path, folder: Path, train: bool, show: int) -> None:
     with csv_file.open(newline="") as f:
         rows = [{"ROWNO": str(i + 1), **row} for i, row in enumerate(csv.DictReader(f))]
-    write_source(folder / "kyc.db", rows)
-    truth = {f"kyc/{r['ROWNO']}": r["master_id"] for r in rows}
+    write_source(folder / f"{name}.db", rows)
+    truth = {f"{name}/{r['ROWNO']}": r["master_id"] for r in rows}
 
     def configure(model: Path | None) -> Path:
-        config = cli_config(folder, ["kyc"], "ROWS", "ROWNO", "", model)
-        (folder / "mappings" / "kyc.ROWS.yaml").write_text(MAPPING)
+        config = cli_config(folder, [name], "ROWS", "ROWNO", "", model)
+        (folder / "mappings" / f"{name}.ROWS.yaml").write_text(HEADER.format(name=name) + SETS[name][2])
         return config
 
-    results = load_and_train(f"{difficulty}: {csv_file.name}", truth, folder, configure, train)
+    results = load_and_train(f"{name} {difficulty}: {csv_file.name}", truth, folder, configure, train)
     label, predicted = results[-1]
     print(f"  {label}:")
-    examples(predicted, truth, {f"kyc/{r['ROWNO']}": r for r in rows}, show, SHOWN)
+    examples(predicted, truth, {f"{name}/{r['ROWNO']}": r for r in rows}, show, SHOWN)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", nargs="+", choices=tuple(SETS), default=["kyc"],
+                        help="kyc: KYC natural persons; crm: CRM contacts (no birth date or ids)")
     parser.add_argument("--difficulty", nargs="+", choices=DIFFICULTIES, default=["medium"])
     parser.add_argument("--size", type=int, default=5000, help="DupeHell's base records (masters and uniques)")
     parser.add_argument("--seed", type=int, default=1)
@@ -113,9 +136,12 @@ def main() -> None:
     parser.add_argument("--show", type=int, default=3, help="examples of missed and wrong pairs")
     parser.add_argument("--keep", type=Path, help="keep databases, configs and exports in this folder")
     args = parser.parse_args()
-    print(f"identity bench on DupeHell ({PACKAGES[0]}, KYC persons, {args.size} base records, seed {args.seed})")
-    for difficulty, folder in task_folders(args.keep, "crmhub-dupehell-", args.difficulty):
-        bench_level(difficulty, data_set(difficulty, args.size, args.seed), folder, args.train, args.show)
+    print(f"identity bench on DupeHell ({PACKAGES[0]}, {args.size} base records, seed {args.seed})")
+    tasks = [f"{name}-{difficulty}" for name in args.data for difficulty in args.difficulty]
+    for task, folder in task_folders(args.keep, "crmhub-dupehell-", tasks):
+        name, difficulty = task.split("-")
+        bench_level(name, difficulty, data_set(name, difficulty, args.size, args.seed), folder, args.train,
+                    args.show)
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ def given_level(g: str, g1: str, gc: str, h: str, h1: str, hc: str) -> str:
         return "fuzzy"  # a stray or a missing space (soph ie / sophie, anne marie / annemarie)
     if len(g1) == 1 or len(h1) == 1:
         return "initial" if g1[0] == h1[0] else "disagree"
-    if truncated(g1, h1):
+    if truncated(g1, h1, 3):
         return "initial"
     if (" " in g or " " in h) and _shared_token(g, h):
         return "fuzzy"  # a second given name used as the first, or in both
@@ -120,10 +120,11 @@ def known_nickname(x: str, y: str) -> bool:
 _DIMINUTIVE_ENDINGS = frozenset({"i", "y", "ie", "o", "e", "l", "le", "el", "chen", "tje", "ke", "s"})
 
 
-def truncated(x: str, y: str) -> bool:
-    """One name cut to its first two letters (ma / matilda, ho / hoffman): a short field or a hurried entry."""
+def truncated(x: str, y: str, shortest: int = 4) -> bool:
+    """One name cut to its first two letters (ma / matilda, ho / hoffman): a short field or a hurried entry; the
+    other at least ``shortest`` letters long (li / lin are two family names, ki / kim one given name)."""
     short, long = (x, y) if len(x) <= len(y) else (y, x)
-    return len(short) == 2 and len(long) > 3 and long.startswith(short)
+    return len(short) == 2 and len(long) >= shortest and long.startswith(short)
 
 
 def diminutive(x: str, y: str) -> bool:

@@ -101,15 +101,17 @@ def address_level(a: list[list[str]], b: list[list[str]]) -> str:
 
 
 def same_area(pa: str, ca: str, pb: str, cb: str) -> bool:
-    """Postal codes ``pa``/``pb`` and cities ``ca``/``cb`` name one area: the same postal code, the same city with
-    no or a mistyped postal code (one edit), or both mistyped (one edit; a city typo as :func:`similar` reads
-    it); else another district."""
+    """Postal codes ``pa``/``pb`` and cities ``ca``/``cb`` name one area: the same postal code; the same city with
+    no or a mistyped postal code (one edit); or a mistyped city (a typo as :func:`similar` reads it) beside a
+    mistyped postal code, or where neither side has one (Nw York, Prtsmouth: a contact's city alone). A city
+    typo beside one side's postal code is no more than a near city; else another district."""
     if pa and pa == pb:
         return True
     typo = bool(pa and pb) and _osa(pa, pb, score_cutoff=1) <= 1
     if ca and ca == cb:
         return typo or not (pa and pb)
-    return typo and bool(ca and cb) and similar(ca.replace(" ", ""), cb.replace(" ", ""))
+    near_city = bool(ca and cb) and similar(ca.replace(" ", ""), cb.replace(" ", ""))
+    return near_city and (typo or not (pa or pb))
 
 
 def similar_street(a: str, b: str) -> bool:

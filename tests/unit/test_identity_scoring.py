@@ -761,6 +761,7 @@ def test_a_name_cut_to_two_letters_is_an_initial_not_a_disagreement() -> None:
     assert given_level("ma", "ma", "ma", "matilda", "matilda", "matilda") == "initial"
     assert given_level("ro", "ro", "ro", "rosemary", "rosemary", "rosemary") == "initial"
     assert given_level("ro", "ro", "ro", "margaret", "margaret", "margaret") == "disagree"
+    assert given_level("ki", "ki", "ki", "kim", "kim", "kim") == "initial"
     assert family_level("ho", "hoffman") == ""  # not compared, as an initial is not
     assert family_level("bl", "hoffman") == "disagree"
     assert family_level("li", "lin") != ""  # a whole short name, not a cut one
