@@ -33,62 +33,47 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_febrl import load_and_train, task_folders
 from bench.bench_identity import cli_config
-from bench.bench_pseudopeople import examples, tool_python, write_source
+from bench.bench_pseudopeople import HEADER, examples, text_field, tool_python, write_source
 from schemas.cache import cache_root
 
 PACKAGES = ("dupehell==0.5.5", "pyarrow")
 HOME = cache_root() / "dupehell-0.5.5"
 DIFFICULTIES = ("light", "medium", "hell")
 
-
-def _text(column: str, *steps: str) -> str:
-    chain = ", ".join((*steps, '{null_if: [""]}'))
-    return f"{{from: {column}, transforms: [{chain}]}}"
-
-
 #: per data set: DupeHell's domain and entity, and the customer mapping an integrator writes for its columns
 #: (docs/pipelines/mapping.md); the columns that repeat the truth (``party_id``, ``contact_id``) are left out
-HEADER = """\
-source: {name}
-table: ROWS
-key: [ROWNO]
-targets:
-  - entity: customer
-    fields:
-      kind: person
-"""
 SETS: dict[str, tuple[str, str, str]] = {
     "kyc": ("kyc", "natural_person", f"""\
-      given_name: {_text("given_name", "collapse_spaces", "title")}
-      middle_name: {_text("middle_name", "collapse_spaces", "title")}
-      family_name: {_text("family_name", "collapse_spaces", "title")}
+      given_name: {text_field("given_name", "collapse_spaces", "title")}
+      middle_name: {text_field("middle_name", "collapse_spaces", "title")}
+      family_name: {text_field("family_name", "collapse_spaces", "title")}
       birth_date: {{from: birth_date, transforms: [trim, {{date: ["%Y-%m-%d", "%d-%m-%Y", "%m-%d-%Y"]}}]}}
-      national_id: {_text("personal_administrative_number", '{regex_replace: {pattern: "[^0-9A-Za-z]"}}')}
-      tax_id: {_text("tax_id", '{regex_replace: {pattern: "[^0-9A-Za-z]"}}')}
+      national_id: {text_field("personal_administrative_number", '{regex_replace: {pattern: "[^0-9A-Za-z]"}}')}
+      tax_id: {text_field("tax_id", '{regex_replace: {pattern: "[^0-9A-Za-z]"}}')}
       emails:
-        - {{type: home, address: {_text("email_address", "trim", "email")}}}
+        - {{type: home, address: {text_field("email_address", "trim", "email")}}}
       phones:
-        - {{type: mobile, number: {_text("mobile_phone", "trim", "phone")}}}
+        - {{type: mobile, number: {text_field("mobile_phone", "trim", "phone")}}}
       addresses:
         - type: home
-          line1: {_text("residential_address_line1", "collapse_spaces", "title")}
-          city: {_text("residential_city", "collapse_spaces", "title")}
-          region: {_text("residential_state", "trim", "upper")}
-          postal_code: {_text("residential_postal_code", "trim")}
-          country: {_text("residential_country", "trim", "country")}
+          line1: {text_field("residential_address_line1", "collapse_spaces", "title")}
+          city: {text_field("residential_city", "collapse_spaces", "title")}
+          region: {text_field("residential_state", "trim", "upper")}
+          postal_code: {text_field("residential_postal_code", "trim")}
+          country: {text_field("residential_country", "trim", "country")}
 """),
     "crm": ("crm", "contact", f"""\
-      given_name: {_text("first_name", "collapse_spaces", "title")}
-      family_name: {_text("last_name", "collapse_spaces", "title")}
+      given_name: {text_field("first_name", "collapse_spaces", "title")}
+      family_name: {text_field("last_name", "collapse_spaces", "title")}
       emails:
-        - {{type: work, address: {_text("email", "trim", "email")}}}
+        - {{type: work, address: {text_field("email", "trim", "email")}}}
       phones:
-        - {{type: work, number: {_text("phone", "trim", "phone")}}}
+        - {{type: work, number: {text_field("phone", "trim", "phone")}}}
       addresses:
         - type: work
-          city: {_text("city", "collapse_spaces", "title")}
-          region: {_text("state_code", "trim", "upper")}
-          country: {_text("country_code", "trim", "country")}
+          city: {text_field("city", "collapse_spaces", "title")}
+          region: {text_field("state_code", "trim", "upper")}
+          country: {text_field("country_code", "trim", "country")}
 """),
 }
 SHOWN = ("given_name", "first_name", "middle_name", "family_name", "last_name", "birth_date", "email_address",
@@ -116,7 +101,7 @@ def bench_level(name: str, difficulty: str, csv_file: Path, folder: Path, train:
 
     def configure(model: Path | None) -> Path:
         config = cli_config(folder, [name], "ROWS", "ROWNO", "", model)
-        (folder / "mappings" / f"{name}.ROWS.yaml").write_text(HEADER.format(name=name) + SETS[name][2])
+        (folder / "mappings" / f"{name}.ROWS.yaml").write_text(HEADER.format(source=name) + SETS[name][2])
         return config
 
     results = load_and_train(f"{name} {difficulty}: {csv_file.name}", truth, folder, configure, train)

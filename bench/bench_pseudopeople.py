@@ -45,16 +45,17 @@ from schemas.cache import cache_root
 PACKAGE = "pseudopeople==1.3.1"
 HOME = cache_root() / "pseudopeople-1.3.1"
 
-def _text(column: str, *steps: str) -> str:
+def text_field(column: str, *steps: str) -> str:
+    """A mapping's field from a text column: ``steps``, then an empty text made null."""
     chain = ", ".join((*steps, '{null_if: [""]}'))
     return f"{{from: {column}, transforms: [{chain}]}}"
 
 
 _NAMES = f"""\
-      given_name: {_text("first_name", "collapse_spaces", "title")}
-      family_name: {_text("last_name", "collapse_spaces", "title")}"""
+      given_name: {text_field("first_name", "collapse_spaces", "title")}
+      family_name: {text_field("last_name", "collapse_spaces", "title")}"""
 _SSN = f"""\
-      national_id: {_text("ssn", '{regex_replace: {pattern: "[^0-9]"}}')}"""
+      national_id: {text_field("ssn", '{regex_replace: {pattern: "[^0-9]"}}')}"""
 
 
 def _address(prefix: str) -> str:
@@ -64,21 +65,21 @@ def _address(prefix: str) -> str:
           line1:
             expr: "concat({prefix}street_number, ' ', {prefix}street_name)"
             transforms: [collapse_spaces, title, {{null_if: [""]}}]
-          line2: {_text(prefix + "unit_number", "collapse_spaces", "title")}
-          city: {_text(prefix + "city", "collapse_spaces", "title")}
-          region: {_text(prefix + "state", "trim", "upper")}
-          postal_code: {_text(prefix + "zipcode", "trim")}
+          line2: {text_field(prefix + "unit_number", "collapse_spaces", "title")}
+          city: {text_field(prefix + "city", "collapse_spaces", "title")}
+          region: {text_field(prefix + "state", "trim", "upper")}
+          postal_code: {text_field(prefix + "zipcode", "trim")}
           country: US"""
 
 
 _INITIAL = f"""\
-      middle_name: {_text("middle_initial", "trim", "upper")}"""
+      middle_name: {text_field("middle_initial", "trim", "upper")}"""
 #: the customer mapping an integrator writes for each data set's columns (docs/pipelines/mapping.md)
 MAPPINGS = {
     "decennial_census": "\n".join((_NAMES, _INITIAL, """\
       birth_date: {from: date_of_birth, transforms: [trim, {date: "%m/%d/%Y"}]}""", _address(""))),
     "social_security": "\n".join((_NAMES, f"""\
-      middle_name: {_text("middle_name", "collapse_spaces", "title")}
+      middle_name: {text_field("middle_name", "collapse_spaces", "title")}
       birth_date: {{from: date_of_birth, transforms: [trim, yyyymmdd]}}""", _SSN)),
     "taxes_1040": "\n".join((_NAMES, _INITIAL, _SSN, _address("mailing_address_"))),
 }
