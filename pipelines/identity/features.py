@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any, NotRequired, TypedDict
 
 import jellyfish
+from anyascii import anyascii
 
 from pipelines.identity.stand_ins import TITLES, placeholder
 from pipelines.transforms_contact import ContactError, country_code
@@ -124,11 +125,22 @@ _STREET_SUFFIXES: tuple[tuple[str, str], ...] = (
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Case-folded ASCII letters and digits, every other run of characters one space (dots just dropped);
-    ae/oe/ue read as a/o/u, so MUELLER and Müller fold alike."""
+    ae/oe/ue read as a/o/u, so MUELLER and Müller fold alike; letters of other scripts transliterated (Сергей
+    Иванов as sergey ivanov), invisible characters (a zero-width space or joiner) dropped."""
     text = text.translate(_FOLD)
     if not text.isascii():
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+        text = "".join(c if c.isascii() else _ascii(c) for c in text)
     return _DIGRAPHS.sub(r"\1", _NON_ALNUM.sub(" ", text.lower())).strip()
+
+
+@lru_cache(maxsize=4096)
+def _ascii(char: str) -> str:
+    """A character in ASCII: a Latin letter without its accents (é, ñ), a letter of another script transliterated
+    (anyascii: й as y), anything else (a mark, an invisible character) nothing."""
+    base = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode("ascii")
+    if base or not unicodedata.category(char).startswith("L"):
+        return base
+    return anyascii(char)
 
 
 # the word tables in the form fold() gives their words; NICKNAMES_OF: canonical form -> its short forms

@@ -153,3 +153,15 @@ def test_country_names_become_iso_codes() -> None:
     assert country_of("GERMANY") == country_of("Deutschland") == country_of("de") == "de"
     assert country_of("United Kingdom") == "gb"
     assert country_of("Narnia") == ""
+
+
+def test_names_in_other_scripts_and_with_invisible_characters_fold_to_latin_letters() -> None:
+    from pipelines.identity.features import fold
+    assert fold("Сергей Иванов") == "sergey ivanov"  # Cyrillic: compared, not dropped
+    assert fold("Ελένη") == "eleni"
+    assert fold("Jüri Nguyễn") == "juri nguyen"  # Latin accents as before
+    assert fold("Sco\u200bt\u200dt\ufeff") == "scott"  # zero-width space and joiner, a byte-order mark
+    assert fold("\uff33\uff2d\uff29\uff34\uff28 \uff11\uff12") == "smith 12"  # full-width forms
+    cyrillic = features(person(given_name="Сергей", family_name="Иванов", birth_date=date(1970, 3, 4)))
+    latin = features(person(given_name="Sergey", family_name="IVANOV", birth_date=date(1970, 3, 4)))
+    assert (cyrillic["given"], cyrillic["family"]) == (latin["given"], latin["family"]) == ("sergey", "ivanov")
