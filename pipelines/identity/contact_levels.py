@@ -18,11 +18,12 @@ from rapidfuzz.distance import OSA, JaroWinkler
 from pipelines.identity.compare import FUZZY_ORG, similar
 from pipelines.identity.features import fine_postcode
 
+FUZZY_STREET = 0.9  # Jaro-Winkler of two street lines (same house number, same area) that count as one
 _NUMBERING = re.compile(r"[\d._-]+")
 _SEPARATORS = re.compile(r"[._-]+")
 _osa = OSA.distance
 _jw = JaroWinkler.similarity
-FUZZY_STREET = 0.9  # Jaro-Winkler of two street lines (same house number, same area) that count as one
+
 
 def overlap_level(a: list[str], b: list[str]) -> str:
     if not a or not b:

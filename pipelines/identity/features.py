@@ -21,7 +21,7 @@ from anyascii import anyascii
 from pipelines.identity.stand_ins import TITLES, placeholder
 from pipelines.transforms_contact import ContactError, country_code
 
-FEATURES_VERSION = 13
+FEATURES_VERSION = 14
 #: The customer fields :func:`features` reads: records equal in these (and in source and key) have equal features.
 FEATURE_FIELDS = ("kind", "given_name", "middle_name", "family_name", "org_name", "emails", "phones", "addresses",
                   "xrefs", "birth_date", "national_id", "tax_id")
