@@ -42,6 +42,9 @@ LEVELS: dict[str, list[str]] = {f: [k.split(".", 1)[1] for k in DEFAULT_WEIGHTS 
                                     and k not in DERIVED] for f in TRAINED_FIELDS}
 _SINGLE_VALUED = {"given": "given1", "middle": "middle", "family": "family", "org": "org", "dob": "dob",
                   "national_id": "nid", "tax_id": "tax"}
+#: the defaults' m as pseudo-counts, a share of the matches a session's EM found (applied once the session is
+#: known to have found persons: pulled toward the defaults, a session of households would no longer look astray)
+PRIOR_SHARE = 0.05
 M_FLOOR = 0.002  # the least m of a level: one never seen among true pairs is strong evidence, not a veto
 WEIGHT_RANGE = (-12.0, 14.0)
 REVIEW_BAND = 4.0
@@ -192,11 +195,14 @@ def _codes(vectors: Sequence[dict[str, str]], fields: Sequence[str]) -> dict[str
 
 def expectation_maximisation(vectors: Sequence[dict[str, str]], u: dict[str, dict[str, float]],
                              m0: dict[str, dict[str, float]], share0: float = 0.3, iterations: int = 60,
-                             tol: float = 1e-7) -> tuple[dict[str, dict[str, float]], float, int]:
-    """m of every level and the share of true pairs among ``vectors``, u held fixed. Returns (m, share, rounds)."""
+                             tol: float = 1e-7, prior: float = 0.0
+                             ) -> tuple[dict[str, dict[str, float]], float, int]:
+    """m of every level and the share of true pairs among ``vectors``, u held fixed. Returns (m, share, rounds).
+    With ``prior``, each M-step adds ``m0`` weighing that share of the matches found (a Dirichlet prior)."""
     fields = [f for f in u if f in m0]
     codes = _codes(vectors, fields)
     m, uu = _arrays(m0, fields), _arrays(u, fields)
+    start = _arrays(m0, fields)
     share = share0
     rounds = 0
     for rounds in range(1, iterations + 1):  # noqa: B007 - the count is returned
@@ -211,6 +217,9 @@ def expectation_maximisation(vectors: Sequence[dict[str, str]], u: dict[str, dic
             total = weight.sum()
             if total <= 0:
                 continue
+            if prior:
+                weight = weight + prior * total * start[f]
+                total = weight.sum()
             new_m = np.maximum(weight / total, M_FLOOR)
             new_m /= new_m.sum()
             change = max(change, float(np.abs(new_m - m[f]).max()))
@@ -303,6 +312,11 @@ def _sessions(feats: Sequence[Features], u: dict[str, dict[str, float]], m0: dic
             notes.append(f"session '{name}': {len(chosen):,} pairs, left out: its matches agree on "
                          f"{', '.join(astray)} no more often than random pairs (EM found households, not persons)")
             continue
+        # a session found persons: its m once more, a little toward the defaults, so that a level its matches
+        # seem never to show (correlated errors can make EM's class "the clean duplicates") keeps some weight
+        m, share, again = expectation_maximisation(chosen, fields, m0, prior=PRIOR_SHARE)
+        n += again
+        rounds += again
         notes.append(f"session '{name}': {len(chosen):,} pairs, {share:.1%} matches, {n} EM rounds")
         for fld, levels in m.items():
             if any(v.get(fld) for v in chosen):

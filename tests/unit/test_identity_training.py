@@ -16,6 +16,8 @@ from pipelines.identity import MatchConfig, features, pairwise_prf, score
 from pipelines.identity.model import MatchModel, ModelError, TermFrequencies, load_model, save_model
 from pipelines.identity.training import (
     LEVELS,
+    M_FLOOR,
+    PRIOR_SHARE,
     blocked_pairs,
     comparison,
     estimate_u,
@@ -269,3 +271,19 @@ def test_names_no_session_estimates_take_the_m_their_defaults_imply_on_the_learn
     assert weights["given.exact"] > 0 > weights["given.disagree"]
     assert weights["family.exact"] > 0 > weights["family.disagree"]
     assert {"given", "family"} <= result.model.tf.keys()  # on this data's scale: term frequencies apply
+
+
+def test_the_prior_keeps_a_level_the_matches_seem_never_to_show_off_the_floor() -> None:
+    """Matches whose e-mail never shows one edit: without the prior EM puts that level at the floor, a weight far
+    below what a typo in an e-mail deserves; with it, the level keeps some of what the defaults believe."""
+    rng = random.Random(7)
+    vectors = [{"given": "exact", "dob": "exact", "email": "agree"} if rng.random() < 0.4
+               else {"given": "disagree", "dob": "disagree", "email": "disagree"} for _ in range(5_000)]
+    u = {f: {lv: (0.9 if lv == "disagree" else 0.1 / (len(LEVELS[f]) - 1)) for lv in LEVELS[f]}
+         for f in ("given", "dob", "email")}
+    m0 = {f: {lv: 1 / len(LEVELS[f]) for lv in LEVELS[f]} for f in u}
+    bare, _share, _rounds = expectation_maximisation(vectors, u, m0)
+    kept, _share, _rounds = expectation_maximisation(vectors, u, m0, prior=PRIOR_SHARE)
+    assert bare["email"]["fuzzy"] == pytest.approx(M_FLOOR, rel=0.2)
+    assert kept["email"]["fuzzy"] > 5 * M_FLOOR
+    assert kept["email"]["agree"] > 0.9
