@@ -42,9 +42,7 @@ LEVELS: dict[str, list[str]] = {f: [k.split(".", 1)[1] for k in DEFAULT_WEIGHTS 
                                     and k not in DERIVED] for f in TRAINED_FIELDS}
 _SINGLE_VALUED = {"given": "given1", "middle": "middle", "family": "family", "org": "org", "dob": "dob",
                   "national_id": "nid", "tax_id": "tax"}
-#: the defaults' m as pseudo-counts, a share of the matches a session's EM found (applied once the session is
-#: known to have found persons: pulled toward the defaults, a session of households would no longer look astray)
-PRIOR_SHARE = 0.05
+PRIOR_SHARE = 0.05  # the defaults' m as pseudo-counts, this share of a kept session's matches (see _sessions)
 M_FLOOR = 0.002  # the least m of a level: one never seen among true pairs is strong evidence, not a veto
 WEIGHT_RANGE = (-12.0, 14.0)
 REVIEW_BAND = 4.0
@@ -201,8 +199,7 @@ def expectation_maximisation(vectors: Sequence[dict[str, str]], u: dict[str, dic
     With ``prior``, each M-step adds ``m0`` weighing that share of the matches found (a Dirichlet prior)."""
     fields = [f for f in u if f in m0]
     codes = _codes(vectors, fields)
-    m, uu = _arrays(m0, fields), _arrays(u, fields)
-    start = _arrays(m0, fields)
+    m, uu, start = _arrays(m0, fields), _arrays(u, fields), _arrays(m0, fields)
     share = share0
     rounds = 0
     for rounds in range(1, iterations + 1):  # noqa: B007 - the count is returned
@@ -217,9 +214,8 @@ def expectation_maximisation(vectors: Sequence[dict[str, str]], u: dict[str, dic
             total = weight.sum()
             if total <= 0:
                 continue
-            if prior:
-                weight = weight + prior * total * start[f]
-                total = weight.sum()
+            weight = weight + prior * total * start[f]  # the prior's pseudo-counts (none by default)
+            total = weight.sum()
             new_m = np.maximum(weight / total, M_FLOOR)
             new_m /= new_m.sum()
             change = max(change, float(np.abs(new_m - m[f]).max()))
@@ -312,8 +308,8 @@ def _sessions(feats: Sequence[Features], u: dict[str, dict[str, float]], m0: dic
             notes.append(f"session '{name}': {len(chosen):,} pairs, left out: its matches agree on "
                          f"{', '.join(astray)} no more often than random pairs (EM found households, not persons)")
             continue
-        # a session found persons: its m once more, a little toward the defaults, so that a level its matches
-        # seem never to show (correlated errors can make EM's class "the clean duplicates") keeps some weight
+        # persons found (a prior before that test hid households): m again, pulled a little toward the defaults,
+        # so a level EM's "clean duplicates" never show (errors that come together) keeps some weight
         m, share, again = expectation_maximisation(chosen, fields, m0, prior=PRIOR_SHARE)
         n += again
         rounds += again
