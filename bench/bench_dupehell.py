@@ -40,10 +40,10 @@ PACKAGES = ("dupehell==0.5.5", "pyarrow")
 HOME = cache_root() / "dupehell-0.5.5"
 DIFFICULTIES = ("light", "medium", "hell")
 
-#: per data set: DupeHell's domain and entity, and the customer mapping an integrator writes for its columns
-#: (docs/pipelines/mapping.md); the columns that repeat the truth (``party_id``, ``contact_id``) are left out
-SETS: dict[str, tuple[str, str, str]] = {
-    "kyc": ("kyc", "natural_person", f"""\
+#: per data set (named as DupeHell's domain): its entity, and the customer mapping an integrator writes for its
+#: columns (docs/pipelines/mapping.md); the columns that repeat the truth (``party_id``, ``contact_id``) are left out
+SETS: dict[str, tuple[str, str]] = {
+    "kyc": ("natural_person", f"""\
       given_name: {text_field("given_name", "collapse_spaces", "title")}
       middle_name: {text_field("middle_name", "collapse_spaces", "title")}
       family_name: {text_field("family_name", "collapse_spaces", "title")}
@@ -62,7 +62,7 @@ SETS: dict[str, tuple[str, str, str]] = {
           postal_code: {text_field("residential_postal_code", "trim")}
           country: {text_field("residential_country", "trim", "country")}
 """),
-    "crm": ("crm", "contact", f"""\
+    "crm": ("contact", f"""\
       given_name: {text_field("first_name", "collapse_spaces", "title")}
       family_name: {text_field("last_name", "collapse_spaces", "title")}
       emails:
@@ -83,11 +83,11 @@ SHOWN = ("given_name", "first_name", "middle_name", "family_name", "last_name", 
 
 def data_set(name: str, difficulty: str, size: int, seed: int) -> Path:
     """The CSV file of data set ``name`` for these settings, made once."""
-    domain, entity, _mapping = SETS[name]
-    out = HOME / f"{domain}-{entity}-{difficulty}-{size}-{seed}.csv"
+    entity = SETS[name][0]
+    out = HOME / f"{name}-{entity}-{difficulty}-{size}-{seed}.csv"
     if not out.exists():
         python = tool_python(HOME / "venv", *PACKAGES)
-        subprocess.run([str(python), str(Path(__file__).with_name("dupehell_make.py")), str(out), domain, entity,
+        subprocess.run([str(python), str(Path(__file__).with_name("dupehell_make.py")), str(out), name, entity,
                         str(size), str(seed), difficulty], check=True, stdout=subprocess.DEVNULL,
                        cwd=HOME)  # not a folder with a ./schemas of its own: DupeHell would read it
     return out
@@ -101,7 +101,7 @@ def bench_level(name: str, difficulty: str, csv_file: Path, folder: Path, train:
 
     def configure(model: Path | None) -> Path:
         config = cli_config(folder, [name], "ROWS", "ROWNO", "", model)
-        (folder / "mappings" / f"{name}.ROWS.yaml").write_text(HEADER.format(source=name) + SETS[name][2])
+        (folder / "mappings" / f"{name}.ROWS.yaml").write_text(HEADER.format(source=name) + SETS[name][1])
         return config
 
     results = load_and_train(f"{name} {difficulty}: {csv_file.name}", truth, folder, configure, train)
@@ -122,9 +122,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep databases, configs and exports in this folder")
     args = parser.parse_args()
     print(f"identity bench on DupeHell ({PACKAGES[0]}, {args.size} base records, seed {args.seed})")
-    tasks = [f"{name}-{difficulty}" for name in args.data for difficulty in args.difficulty]
-    for task, folder in task_folders(args.keep, "crmhub-dupehell-", tasks):
-        name, difficulty = task.split("-")
+    tasks = {f"{name}-{difficulty}": (name, difficulty) for name in args.data for difficulty in args.difficulty}
+    for task, folder in task_folders(args.keep, "crmhub-dupehell-", list(tasks)):
+        name, difficulty = tasks[task]
         bench_level(name, difficulty, data_set(name, difficulty, args.size, args.seed), folder, args.train,
                     args.show)
 

@@ -113,6 +113,16 @@ def strangers_sharing_id(contrib: dict[str, float]) -> bool:
             and not any(k in contrib for k in CONTACT_AGREE))
 
 
+def foreign_id(a: Features, b: Features, contrib: dict[str, float]) -> str | None:
+    """Why an id two records share is not one person's (a possible match at most, not a link), or None."""
+    if housemates_sharing_id(a, b, contrib):
+        return "the names say two persons (of one household): a possible match at most (a housemate's id)"
+    if strangers_sharing_id(contrib):
+        return ("the names and birth dates disagree and nothing else is shared: a possible match at most (one "
+                "person's number on another's record)")
+    return None
+
+
 def _one_given_no_name(a: Features, b: Features, contrib: dict[str, float]) -> bool:
     """Given names that disagree where one is a common given name and the other is none (a garbled or replaced
     entry: hrsjdw / brenda, a stray initial)."""

@@ -33,13 +33,12 @@ from pipelines.identity.features import Features
 from pipelines.identity.household import (
     CONTACT_AGREE,
     dob_agrees,
+    foreign_id,
     garbled_given,
     household_cap,
     household_kind,
-    housemates_sharing_id,
     own_id_near,
     shared_contacts,
-    strangers_sharing_id,
 )
 from pipelines.identity.stand_ins import stand_in_family
 
@@ -255,15 +254,9 @@ def score(a: Features, b: Features, cfg: MatchConfig) -> MatchScore:
     if _other_country(a, b):
         contrib["country.disagree"] = w["country.disagree"]
         contrib.pop("address.disagree", None)  # implied by the other country: one fact, counted once
-    overruled = deterministic in _ID_FIELDS and housemates_sharing_id(a, b, contrib)
+    overruled = foreign_id(a, b, contrib) if deterministic in _ID_FIELDS else None
     if overruled:
-        notes.append(f"equal {deterministic}, but the names say two persons (of one household): a possible match "
-                     "at most (a housemate's id)")
-        deterministic = None
-    elif deterministic in _ID_FIELDS and strangers_sharing_id(contrib):
-        overruled = True
-        notes.append(f"equal {deterministic}, but the names and birth dates disagree and nothing else is shared: a "
-                     "possible match at most (one person's number on another's record)")
+        notes.append(f"equal {deterministic}, but {overruled}")
         deterministic = None
     total = sum(contrib.values())
     decision = _decide(total, deterministic, cfg, contrib, notes, unknown_member=household == "unknown",

@@ -213,8 +213,8 @@ class Unifier:
             self._rebuild(batch, result, next(reversed(batch.causes.values())), causes)
 
     def _order(self, batch: Batch, event: CanonicalEvent) -> bool:
-        data = None if event.op == DELETE else record_json(event.data)
-        previous = record_json(event.data) if event.data is not None else None
+        previous = record_json(event.data)
+        data = None if event.op == DELETE else previous
         return views.save_order(batch.conn, event.source, event.source_key, data, event.version,
                                 self.cfg.open_order_statuses, previous)
 
@@ -223,8 +223,8 @@ class Unifier:
         return views.save_inventory(batch.conn, event.source, event.source_key, data, event.version)
 
     def _case(self, batch: Batch, event: CanonicalEvent) -> bool:
-        data = None if event.op == DELETE else record_json(event.data)
-        previous = record_json(event.data) if event.data is not None else None
+        previous = record_json(event.data)
+        data = None if event.op == DELETE else previous
         return save_case(batch.conn, event.source, event.source_key, data, event.version, event.source_ts_ms,
                          previous)
 
